@@ -1,0 +1,91 @@
+"""Accounts (shops), the users who belong to them, and their API keys."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+
+class Account(models.Model):
+    """A shop: the tenant every customer, campaign and undo state belongs to."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    owner_id = models.CharField(
+        max_length=16,
+        unique=True,
+        validators=[RegexValidator(r"^\d{16}$", "The owner id is 16 digits.")],
+    )
+    name = models.CharField(max_length=200, blank=True)
+    # API 1.5 lets headers name custom_field_1..N; N is per account.
+    custom_field_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(owner_id__regex=r"^[0-9]{16}$"),
+                name="account_owner_id_16_digits",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Membership(models.Model):
+    """A Django user's membership of an account, with the role that decides what they may do."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        IMPORTER = "importer", "Importer"
+        STAFF = "staff", "Staff (no API imports)"
+
+    IMPORT_ROLES = (Role.OWNER, Role.IMPORTER)
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "user"], name="membership_unique_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.account} ({self.role})"
+
+    @property
+    def can_import(self) -> bool:
+        return self.is_active and self.role in self.IMPORT_ROLES
+
+
+def hash_api_key(secret: str) -> str:
+    """API keys are random, high-entropy secrets: one SHA-256 is enough to store them safely
+    and lets a request find its key with one indexed lookup instead of a slow password hash."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    """A per-user secret for API version 1.5 (`user_api_key`), stored only as a hash."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=8, help_text="First characters, to recognise the key.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @classmethod
+    def new_secret(cls) -> str:
+        return secrets.token_hex(20)

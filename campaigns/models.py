@@ -1,0 +1,95 @@
+"""Campaigns, their buy-X items, enrollments of customers, and the ledger of credits.
+
+Balances are not stored: a customer's balance in a campaign is the sum of its ledger
+entries (see selectors.balances_for), so removing an import's credits restores balances.
+"""
+
+from django.db import models
+
+from accounts.models import Account
+
+
+class Campaign(models.Model):
+    class Type(models.TextChoices):
+        POINTS = "points", "Points"
+        GIFTCARD = "giftcard", "Gift card"
+        EVENTS = "events", "Events (visits)"
+        EARNED = "earned", "Earned (money)"
+        BUYX = "buyx", "Buy X, get one free"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="campaigns")
+    campaign_id = models.CharField(max_length=64, help_text="The id the shop gave the campaign.")
+    name = models.CharField(max_length=200, blank=True)
+    type = models.CharField(max_length=16, choices=Type.choices)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["account", "campaign_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "campaign_id"], name="campaign_unique_id_per_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} ({self.get_type_display()})"
+
+
+class BuyxItem(models.Model):
+    """A product or service of a buy-X campaign; `auto_add` may name it by id or name."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="items")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["campaign", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="buyx_item_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Enrollment(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="enrollments")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="enrollments"
+    )
+    created_at = models.DateTimeField()
+    # The import that added this enrollment; its rollback removes it.
+    undo_state = models.ForeignKey(
+        "customers.UndoState", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer"], name="enrollment_once")
+        ]
+
+
+class Transaction(models.Model):
+    """One ledger entry: a credit (positive) or debit in the campaign's unit."""
+
+    class Kind(models.TextChoices):
+        AUTO_ADD = "auto_add", "Credit on import (auto_add)"
+        CREDIT = "credit", "Credit"
+        DEBIT = "debit", "Debit"
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="transactions"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="transactions"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Points, money (2 decimals) or visits; a buyx purchase counts 1 of `item`.
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    item = models.ForeignKey(BuyxItem, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField()
+    undo_state = models.ForeignKey(
+        "customers.UndoState", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "campaign"])]

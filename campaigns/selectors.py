@@ -1,0 +1,27 @@
+"""Reads of campaigns, always scoped to an account."""
+
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from accounts.models import Account
+
+from .models import Campaign, Transaction
+
+
+def campaigns_by_id(*, account: Account, campaign_ids: list[str]) -> dict[str, Campaign]:
+    """The account's campaigns among `campaign_ids`, by campaign id, items prefetched."""
+    campaigns = Campaign.objects.filter(
+        account=account, campaign_id__in=campaign_ids
+    ).prefetch_related("items")
+    return {campaign.campaign_id: campaign for campaign in campaigns}
+
+
+def balances_for(*, account: Account, customer_id: int) -> dict[str, Decimal]:
+    """The customer's balance per campaign id: the sum of its ledger entries."""
+    rows = (
+        Transaction.objects.filter(campaign__account=account, customer_id=customer_id)
+        .values("campaign__campaign_id")
+        .annotate(balance=Sum("amount"))
+    )
+    return {row["campaign__campaign_id"]: row["balance"] for row in rows}

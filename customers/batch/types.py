@@ -1,0 +1,121 @@
+"""The values that flow through the import engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class OverwriteMode(StrEnum):
+    IGNORE = "ignore"
+    UPDATE = "update"
+    YES = "yes"
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """A customers_batch request, parsed and checked at the request level."""
+
+    api_version: str  # "1.0" or "1.5"
+    delimiter: str  # one character: | , or TAB
+    overwrite: OverwriteMode
+    record_undo: bool
+    card_number_digits: int | None
+    campaign_ids: tuple[str, ...]
+    # headers[k] is the field name of the k-th value of a line, None for an unread column.
+    headers: tuple[str | None, ...]
+    data: str
+    validate_only: bool = False
+    all_or_nothing: bool = False
+    request_id: str | None = None
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(name for name in self.headers if name is not None)
+
+    def summary(self) -> dict:
+        """The parameters as recorded in the undo state (never secrets nor row data)."""
+        return {
+            "api_version": self.api_version,
+            "delimiter": self.delimiter,
+            "overwrite_duplicates": self.overwrite.value,
+            "card_number_generate": self.card_number_digits,
+            "campaigns_to_include": list(self.campaign_ids),
+            "headers": list(self.headers),
+            "validate_only": self.validate_only,
+            "all_or_nothing": self.all_or_nothing,
+            "request_id": self.request_id,
+        }
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: int
+    field: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """One valid line: the values of the fields in the headers, cleaned.
+
+    `values` maps field name to a str ('' clears the field), a date or None (custom_date
+    cleared); `code`/`card_number` are None when absent or blank. `credit` is the checked
+    auto_add: an amount, or a BuyxItem id for buyx campaigns, or None.
+    """
+
+    line: int
+    values: dict
+    code: str | None
+    card_number: str | None
+    credit: object = None
+
+
+@dataclass(frozen=True)
+class GeneratedIdentity:
+    line: int
+    code: str | None
+    card_number: str | None
+
+
+class BatchStatus(StrEnum):
+    IMPORTED = "imported"
+    VALIDATED = "validated"
+    REJECTED = "rejected"
+
+
+@dataclass
+class ImportResult:
+    status: BatchStatus = BatchStatus.IMPORTED
+    new: int = 0
+    updated: int = 0
+    ignored: int = 0
+    failed: int = 0
+    undo_state_id: int | None = None
+    generated: list[GeneratedIdentity] = field(default_factory=list)
+    errors: list[LineError] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status.value,
+            "new": self.new,
+            "updated": self.updated,
+            "ignored": self.ignored,
+            "failed": self.failed,
+            "undo_state": self.undo_state_id,
+            "generated": [[g.line, g.code, g.card_number] for g in self.generated],
+            "errors": [[e.line, e.field, e.message] for e in self.errors],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ImportResult:
+        return cls(
+            status=BatchStatus(data["status"]),
+            new=data["new"],
+            updated=data["updated"],
+            ignored=data["ignored"],
+            failed=data["failed"],
+            undo_state_id=data["undo_state"],
+            generated=[GeneratedIdentity(*g) for g in data["generated"]],
+            errors=[LineError(*e) for e in data["errors"]],
+        )

@@ -1,0 +1,168 @@
+"""Customers of an account, the undo states of imports, and remembered request ids."""
+
+import json
+import zlib
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import Account
+
+# The profile fields an import can write, in the contract's order, with their maximum
+# lengths. `custom_date` is a date; `customer_password` and `customer_pin` hold hashes.
+PROFILE_FIELD_MAX_LENGTHS = {
+    "code": 64,
+    "card_number": 32,
+    "first_name": 100,
+    "last_name": 100,
+    "email": 254,
+    "phone": 32,
+    "street1": 200,
+    "street2": 200,
+    "city": 100,
+    "state": 100,
+    "postal_code": 20,
+    "country": 100,
+    "custom_field": 255,
+    "customer_username": 150,
+    "customer_password": 128,
+    "customer_pin": 128,
+}
+CUSTOM_FIELD_MAX_LENGTH = 255
+
+
+class Customer(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="customers")
+    code = models.CharField(max_length=64, help_text="The shop's id for the customer.")
+    # NULL, never '', when missing: unique constraints ignore NULLs.
+    card_number = models.CharField(max_length=32, null=True, blank=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    custom_date = models.DateField(null=True, blank=True)
+    street1 = models.CharField(max_length=200, blank=True)
+    street2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    custom_field = models.CharField(max_length=255, blank=True)
+    customer_username = models.CharField(max_length=150, null=True, blank=True)
+    customer_password = models.CharField(max_length=128, blank=True, help_text="A hash.")
+    customer_pin = models.CharField(
+        "customer PIN", max_length=128, blank=True, help_text="A hash."
+    )
+    # API 1.5's per-account custom_field_1..N, by name.
+    custom_fields = models.JSONField(default=dict, blank=True)
+    # Raised by every write (import, admin, rollback): a rollback compares it with the
+    # version the import left to find customers changed since.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["account", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "code"], name="customer_unique_code"),
+            models.UniqueConstraint(
+                fields=["account", "card_number"], name="customer_unique_card_number"
+            ),
+            models.UniqueConstraint(
+                fields=["account", "customer_username"], name="customer_unique_username"
+            ),
+            models.CheckConstraint(condition=~models.Q(code=""), name="customer_code_not_blank"),
+            models.CheckConstraint(
+                condition=~models.Q(card_number=""), name="customer_card_number_null_not_blank"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(customer_username=""), name="customer_username_null_not_blank"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return f"{self.code} {name}".strip()
+
+
+class UndoState(models.Model):
+    """One import: who, when, from where, what it asked, what it did, and how to undo it."""
+
+    class Source(models.TextChoices):
+        API = "api", "API"
+        ADMIN = "admin", "Admin"
+        COMMAND = "command", "Command line"
+
+    class Status(models.TextChoices):
+        UNDOABLE = "undoable", "Undoable"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+        PRUNED = "pruned", "Undo data pruned"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="undo_states")
+    created_at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    parameters = models.JSONField(default=dict)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    ignored = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNDOABLE)
+    rolled_back_at = models.DateTimeField(null=True, blank=True)
+    rolled_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} into {self.account} ({self.get_status_display()})"
+
+
+class UndoChunk(models.Model):
+    """The undo data of one chunk of an import, stored compressed: one row per chunk keeps
+    recording cheap for 100,000-row imports.
+
+    `payload` holds {"created": [customer ids], "written": [[id, version_after, {field:
+    previous value}], ...]}; enrollments and credits are found by their undo_state column.
+    """
+
+    undo_state = models.ForeignKey(UndoState, on_delete=models.CASCADE, related_name="chunks")
+    seq = models.PositiveIntegerField()
+    payload = models.BinaryField()
+
+    class Meta:
+        ordering = ["undo_state", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["undo_state", "seq"], name="undo_chunk_unique_seq")
+        ]
+
+    @staticmethod
+    def pack(data: dict) -> bytes:
+        return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 1)
+
+    def unpack(self) -> dict:
+        return json.loads(zlib.decompress(bytes(self.payload)))
+
+
+class ImportRequest(models.Model):
+    """A `request_id` seen for an account, with the response it got, so a retry is answered
+    with the first response instead of importing (and crediting) twice."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    request_id = models.CharField(max_length=128)
+    created_at = models.DateTimeField()
+    response = models.JSONField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "request_id"], name="import_request_unique_id"
+            )
+        ]
