@@ -76,9 +76,7 @@ class Transaction(models.Model):
         CREDIT = "credit", "Credit"
         DEBIT = "debit", "Debit"
 
-    campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="transactions"
-    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="transactions")
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="transactions"
     )

@@ -40,8 +40,11 @@ class InterimSHA256Hasher(BasePasswordHasher):
 
     def safe_summary(self, encoded: str) -> dict:
         decoded = self.decode(encoded)
-        return {"algorithm": decoded["algorithm"], "salt": mask_hash(decoded["salt"]),
-                "hash": mask_hash(decoded["hash"])}
+        return {
+            "algorithm": decoded["algorithm"],
+            "salt": mask_hash(decoded["salt"]),
+            "hash": mask_hash(decoded["hash"]),
+        }
 
     def must_update(self, encoded: str) -> bool:
         return True
@@ -83,5 +86,4 @@ def wrap_interim_hash(encoded: str) -> str:
     return hasher.encode_interim(interim["hash"], salt)
 
 
-__all__ = ["InterimSHA256Hasher", "WrappedInterimPBKDF2Hasher", "interim_hash",
-           "wrap_interim_hash"]
+__all__ = ["InterimSHA256Hasher", "WrappedInterimPBKDF2Hasher", "interim_hash", "wrap_interim_hash"]

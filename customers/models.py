@@ -50,9 +50,7 @@ class Customer(models.Model):
     custom_field = models.CharField(max_length=255, blank=True)
     customer_username = models.CharField(max_length=150, null=True, blank=True)
     customer_password = models.CharField(max_length=128, blank=True, help_text="A hash.")
-    customer_pin = models.CharField(
-        "customer PIN", max_length=128, blank=True, help_text="A hash."
-    )
+    customer_pin = models.CharField("customer PIN", max_length=128, blank=True, help_text="A hash.")
     # API 1.5's per-account custom_field_1..N, by name.
     custom_fields = models.JSONField(default=dict, blank=True)
     # Raised by every write (import, admin, rollback): a rollback compares it with the
@@ -101,7 +99,10 @@ class UndoState(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="undo_states")
     created_at = models.DateTimeField()
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     source = models.CharField(max_length=16, choices=Source.choices)
@@ -113,7 +114,10 @@ class UndoState(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNDOABLE)
     rolled_back_at = models.DateTimeField(null=True, blank=True)
     rolled_back_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 

@@ -26,7 +26,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return error_response(request, exc.message, exc.status, exc.headers)
     if isinstance(exc, exceptions.MethodNotAllowed):
         return error_response(
-            request, "Only POST is accepted; send the parameters as form data.", 405,
+            request,
+            "Only POST is accepted; send the parameters as form data.",
+            405,
             {"Allow": "POST"},
         )
     if isinstance(exc, exceptions.APIException):

@@ -1,5 +1,60 @@
+"""POST /api and /api.php: read the form, pick the output format, dispatch on `type`."""
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse
+from rest_framework.request import Request
 from rest_framework.views import APIView
+
+from customers.views import customers_batch
+
+from .errors import ApiError
+from .params import form_params
+from .renderers import best_effort_format, output_format
+
+CALLS = {"customers_batch": customers_batch}
+
+UNKNOWN_TYPE = "type must be one of: {types}; got {value}."
+MISSING_TYPE = "type is required; one of: {types}."
+TOO_BIG = "The request body is larger than the {limit} bytes this server accepts."
+TOO_MANY_FIELDS = "The request has more form fields than this server accepts."
+CREDENTIALS_IN_URL = (
+    "Send credentials in the POST body, never in the URL: URLs end up in logs. Nothing was done."
+)
+SECRET_PARAMETERS = {"user_password", "user_api_key", "api_access_key"}
 
 
 class ApiView(APIView):
-    pass
+    # Django's own form parsing, so its body size limit applies (DRF's parsers skip it).
+    parser_classes: list = []
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    def post(self, request: Request) -> HttpResponse:
+        http_request = request._request
+        _refuse_credentials_in_url(http_request)
+        params = _read_form(http_request)
+        http_request.output_format = best_effort_format(params)
+        http_request.output_format = output_format(params)
+        call = params.get("type", "").strip().lower()
+        if call not in CALLS:
+            types = ", ".join(sorted(CALLS))
+            if not call:
+                raise ApiError(MISSING_TYPE.format(types=types))
+            raise ApiError(UNKNOWN_TYPE.format(types=types, value=call[:40]))
+        return CALLS[call](http_request, params)
+
+
+def _refuse_credentials_in_url(request: HttpRequest) -> None:
+    if any(key.lower() in SECRET_PARAMETERS for key in request.GET):
+        raise ApiError(CREDENTIALS_IN_URL, 400)
+
+
+def _read_form(request: HttpRequest) -> dict[str, str]:
+    try:
+        return form_params(request.POST)
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raise ApiError(TOO_BIG.format(limit=limit), 413) from None
+    except TooManyFieldsSent:
+        raise ApiError(TOO_MANY_FIELDS, 400) from None

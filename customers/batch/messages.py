@@ -1,0 +1,50 @@
+"""Every message the batch import can answer with, in one place: the tests import them."""
+
+# Request-level errors (nothing is done).
+UNKNOWN_API_VERSION = "API must be 1.0 or 1.5, got {value}."
+MISSING_PARAMETER = "{name} is required."
+BAD_DELIMITER = "delimiter must be pipe, comma or tab, got {value}."
+BAD_OVERWRITE = "overwrite_duplicates must be yes, update or ignore, got {value}."
+BAD_YES_FLAG = "{name} must be yes or left out, got {value}."
+BAD_CARD_NUMBER_DIGITS = (
+    "card_number_generate must be a number of digits from 4 to 32, got {value}."
+)
+BAD_REQUEST_ID = "request_id must be 1 to 128 printable characters."
+NO_HEADERS = "At least one profiles_header_N is required (profiles_header_1=code, ...)."
+HEADER_NUMBER_TOO_HIGH = "{name}: header numbers go up to {limit}."
+HEADER_NUMBER_TWICE = "profiles_header_{number} is given more than once."
+HEADER_GAP = (
+    "profiles_header_{first} and profiles_header_{second} are both missing: "
+    "number the headers from 1 and do not skip more than one."
+)
+UNKNOWN_FIELD = "{name}: unknown field {value}."
+UNKNOWN_FIELD_SUGGESTION = "{name}: unknown field {value}; did you mean {suggestion}?"
+FIELD_TWICE = "{name}: field {value} is already named by {other}."
+UNKNOWN_CAMPAIGNS = "Unknown or inactive campaigns for this account: {ids}. Nothing was imported."
+TOO_MANY_LINES = "Profiles_Data has more than {limit} lines; split the batch."
+
+# Line errors (the line is skipped; the others go on unless all_or_nothing is set).
+UNREADABLE_LINE = "the line cannot be read: {reason}"
+WRONG_VALUE_COUNT = "the line has {got} values, the headers read {expected}"
+TOO_LONG = "{field} is longer than {limit} characters"
+CONTROL_CHARACTER = "{field} contains a control character"
+BAD_DATE_FORMAT = "custom_date must be YYYY-MM-DD, got {value}"
+BAD_DATE = "custom_date is not a real date: {value}"
+BAD_EMAIL = "email does not look like an email address: {value}"
+CODE_AND_CARD_DISAGREE = (
+    "code {code} and card_number {card_number} belong to two different customers"
+)
+CARD_NUMBER_TAKEN = "card_number {card_number} is already held by another customer"
+USERNAME_TAKEN = "customer_username {value} is already used by another customer"
+NO_FREE_CARD_NUMBER = "no unused {digits}-digit card number is left to generate"
+BAD_CREDIT = "auto_add {value} does not fit campaign {campaign}: {reason}"
+
+# How values are shown in messages: cut, so a hostile 100 kB value does not come back whole.
+SHOWN_VALUE_LIMIT = 40
+
+
+def shown(value: str) -> str:
+    """A value as quoted in a message, cut to SHOWN_VALUE_LIMIT characters."""
+    if len(value) > SHOWN_VALUE_LIMIT:
+        return value[:SHOWN_VALUE_LIMIT] + "…"
+    return value

@@ -1,0 +1,206 @@
+"""customers_batch parameters (names already lowercased) -> a checked BatchRequest.
+
+Every check here is request-level: a failure raises ApiError and nothing is imported.
+"""
+
+import difflib
+import re
+
+from loyalty.api.errors import ApiError
+
+from . import messages as m
+from .types import BatchRequest, OverwriteMode
+
+# Header field names as the contract spells them, mapped to the customer's attribute.
+HEADER_FIELDS = {
+    "code": "code",
+    "card_number": "card_number",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "phone": "phone",
+    "custom_date": "custom_date",
+    "street1": "street1",
+    "street2": "street2",
+    "city": "city",
+    "state": "state",
+    "postal_code": "postal_code",
+    "country": "country",
+    "custom_field": "custom_field",
+    "customer_username": "customer_username",
+    "customer_password": "customer_password",
+    "customer_PIN": "customer_pin",
+    "auto_add": "auto_add",
+}
+FIELD_LABELS = {attribute: name for name, attribute in HEADER_FIELDS.items()}
+DELIMITERS = {"pipe": "|", "|": "|", "comma": ",", ",": ",", "tab": "\t", "\t": "\t"}
+CAMPAIGN_SEPARATORS = {"1.0": "|,|", "1.5": ","}
+# profiles_header_N beyond this is refused before anything is allocated for it.
+MAX_HEADER_NUMBER = 200
+HEADER_PARAMETER = re.compile(r"^profiles_header_(\d+)$")
+CUSTOM_FIELD_HEADER = re.compile(r"^custom_field_([1-9]\d*)$")
+PRINTABLE_TOKEN = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+def parse_batch_request(params: dict[str, str], *, custom_field_count: int = 0) -> BatchRequest:
+    """The BatchRequest that `params` (lowercased form fields) describe, or ApiError."""
+    api_version = _api_version(params)
+    return BatchRequest(
+        api_version=api_version,
+        delimiter=_delimiter(params),
+        overwrite=_overwrite_mode(params),
+        record_undo=_record_undo(params, api_version),
+        card_number_digits=_card_number_digits(params),
+        campaign_ids=_campaign_ids(params, api_version),
+        headers=_headers(params, api_version, custom_field_count),
+        data=_required(params, "profiles_data", "Profiles_Data"),
+        validate_only=_yes(params, "validate_only"),
+        all_or_nothing=_yes(params, "all_or_nothing"),
+        request_id=_request_id(params),
+    )
+
+
+def _api_version(params: dict[str, str]) -> str:
+    value = params.get("api", "").strip()
+    if value in ("", "1", "1.0"):
+        return "1.0"
+    if value == "1.5":
+        return "1.5"
+    raise ApiError(m.UNKNOWN_API_VERSION.format(value=m.shown(value)))
+
+
+def _required(params: dict[str, str], key: str, name: str) -> str:
+    value = params.get(key)
+    if value is None or not value.strip():
+        raise ApiError(m.MISSING_PARAMETER.format(name=name))
+    return value
+
+
+def _yes(params: dict[str, str], name: str) -> bool:
+    value = params.get(name, "").strip().lower()
+    if value in ("", "no"):
+        return False
+    if value == "yes":
+        return True
+    raise ApiError(m.BAD_YES_FLAG.format(name=name, value=m.shown(value)))
+
+
+def _delimiter(params: dict[str, str]) -> str:
+    raw = _required(params, "delimiter", "delimiter")
+    key = raw if raw == "\t" else raw.strip().lower()
+    if key not in DELIMITERS:
+        raise ApiError(m.BAD_DELIMITER.format(value=m.shown(raw)))
+    return DELIMITERS[key]
+
+
+def _overwrite_mode(params: dict[str, str]) -> OverwriteMode:
+    value = params.get("overwrite_duplicates", "").strip().lower()
+    if not value:
+        return OverwriteMode.IGNORE
+    try:
+        return OverwriteMode(value)
+    except ValueError:
+        raise ApiError(m.BAD_OVERWRITE.format(value=m.shown(value))) from None
+
+
+def _record_undo(params: dict[str, str], api_version: str) -> bool:
+    # 1.0 records unless told not to; 1.5 records only when asked.
+    if api_version == "1.5":
+        return _yes(params, "allow_undo")
+    return not _yes(params, "no_undo")
+
+
+def _card_number_digits(params: dict[str, str]) -> int | None:
+    value = params.get("card_number_generate", "").strip()
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or not 4 <= int(value) <= 32:
+        raise ApiError(m.BAD_CARD_NUMBER_DIGITS.format(value=m.shown(value)))
+    return int(value)
+
+
+def _campaign_ids(params: dict[str, str], api_version: str) -> tuple[str, ...]:
+    raw = _required(params, "campaigns_to_include", "campaigns_to_include")
+    ids = [part.strip() for part in raw.split(CAMPAIGN_SEPARATORS[api_version])]
+    ids = [campaign_id for campaign_id in ids if campaign_id]
+    if not ids:
+        raise ApiError(m.MISSING_PARAMETER.format(name="campaigns_to_include"))
+    return tuple(dict.fromkeys(ids))
+
+
+def _request_id(params: dict[str, str]) -> str | None:
+    value = params.get("request_id", "").strip()
+    if not value:
+        return None
+    if not PRINTABLE_TOKEN.match(value):
+        raise ApiError(m.BAD_REQUEST_ID)
+    return value
+
+
+def _headers(
+    params: dict[str, str], api_version: str, custom_field_count: int
+) -> tuple[str | None, ...]:
+    """headers[k] names the field of the (k+1)-th value; None leaves the column unread."""
+    numbered = _numbered_headers(params)
+    if not numbered:
+        raise ApiError(m.NO_HEADERS)
+    _check_gaps(numbered)
+    valid = _valid_fields(api_version, custom_field_count)
+    headers: list[str | None] = [None] * max(numbered)
+    named_by: dict[str, str] = {}
+    for number in sorted(numbered):
+        name = f"profiles_header_{number}"
+        field = _header_field(name, numbered[number], valid)
+        if field in named_by:
+            raise ApiError(
+                m.FIELD_TWICE.format(name=name, value=numbered[number], other=named_by[field])
+            )
+        named_by[field] = name
+        headers[number - 1] = field
+    return tuple(headers)
+
+
+def _numbered_headers(params: dict[str, str]) -> dict[int, str]:
+    numbered: dict[int, str] = {}
+    for key, value in params.items():
+        match = HEADER_PARAMETER.match(key)
+        if not match or not value.strip():
+            continue
+        number = int(match.group(1))
+        if not 1 <= number <= MAX_HEADER_NUMBER:
+            raise ApiError(
+                m.HEADER_NUMBER_TOO_HIGH.format(name=m.shown(key), limit=MAX_HEADER_NUMBER)
+            )
+        if number in numbered:
+            raise ApiError(m.HEADER_NUMBER_TWICE.format(number=number))
+        numbered[number] = value.strip()
+    return numbered
+
+
+def _check_gaps(numbered: dict[int, str]) -> None:
+    for number in range(1, max(numbered)):
+        if number not in numbered and number + 1 not in numbered:
+            raise ApiError(m.HEADER_GAP.format(first=number, second=number + 1))
+
+
+def _valid_fields(api_version: str, custom_field_count: int) -> dict[str, str]:
+    """Lowercased header name -> field, for this version and account."""
+    valid = {name.lower(): attribute for name, attribute in HEADER_FIELDS.items()}
+    if api_version == "1.5":
+        for n in range(1, custom_field_count + 1):
+            valid[f"custom_field_{n}"] = f"custom_field_{n}"
+    return valid
+
+
+def _header_field(name: str, value: str, valid: dict[str, str]) -> str:
+    field = valid.get(value.lower())
+    if field is not None:
+        return field
+    shown = m.shown(value)
+    suggestions = difflib.get_close_matches(value.lower(), list(valid), n=1, cutoff=0.6)
+    if suggestions:
+        suggestion = FIELD_LABELS.get(valid[suggestions[0]], suggestions[0])
+        raise ApiError(
+            m.UNKNOWN_FIELD_SUGGESTION.format(name=name, value=shown, suggestion=suggestion)
+        )
+    raise ApiError(m.UNKNOWN_FIELD.format(name=name, value=shown))

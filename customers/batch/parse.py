@@ -1,0 +1,51 @@
+"""Profiles_Data text -> numbered lines of trimmed values.
+
+CSV with double-quote quoting for every delimiter, so a quoted value may hold the
+delimiter, a quote ("") or a line break. Lines end in LF, CRLF or CR; blank lines are
+skipped but counted, so line numbers match what the integrator sent.
+"""
+
+import csv
+import io
+from collections.abc import Iterator
+
+from django.conf import settings
+
+from loyalty.api.errors import ApiError
+
+from . import messages as m
+from .types import LineError
+
+BOM = "\ufeff"
+# Longer than any field may be, so an over-long value reaches the length check, which says
+# which field it was; only a runaway quoted value (megabytes) stops the csv reader here.
+CSV_FIELD_LIMIT = 1_000_000
+
+
+def read_lines(data: str, delimiter: str) -> Iterator[tuple[int, list[str]] | LineError]:
+    """Yield (line number, values) per non-blank line, or a LineError for an unreadable one."""
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
+    reader = csv.reader(io.StringIO(data, newline=""), delimiter=delimiter, quotechar='"')
+    limit = settings.LOYALTY["MAX_BATCH_ROWS"]
+    read = 0
+    while True:
+        line = reader.line_num + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield LineError(line, None, m.UNREADABLE_LINE.format(reason=exc))
+            continue
+        if _is_blank(values):
+            continue
+        read += 1
+        if read > limit:
+            raise ApiError(m.TOO_MANY_LINES.format(limit=limit))
+        yield line, [value.strip() for value in values]
+
+
+def _is_blank(values: list[str]) -> bool:
+    return not values or (len(values) == 1 and not values[0].strip())

@@ -1,0 +1,127 @@
+"""Lines of values -> validated CustomerRows, or one LineError per failing line."""
+
+import datetime
+import re
+from collections.abc import Callable
+
+from campaigns.credits import CreditError, parse_credit
+from campaigns.models import Campaign
+from customers.hashers import interim_hash
+from customers.models import CUSTOM_FIELD_MAX_LENGTH, PROFILE_FIELD_MAX_LENGTHS
+
+from . import messages as m
+from .params import FIELD_LABELS
+from .types import BatchRequest, CustomerRow, LineError
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# Line breaks and tabs may come inside quoted values; other control characters are refused.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_LENGTHS = {**PROFILE_FIELD_MAX_LENGTHS, "auto_add": 100}
+
+
+class LineRejected(Exception):
+    def __init__(self, field: str | None, message: str):
+        self.field = field
+        self.message = message
+
+
+class RowCleaner:
+    """Checks lines against the request's headers; one instance per import."""
+
+    def __init__(self, request: BatchRequest, credit_campaign: Campaign):
+        self.expected = len(request.headers)
+        self.credit_campaign = credit_campaign
+        self.columns = [
+            (index, field, self._cleaner(field))
+            for index, field in enumerate(request.headers)
+            if field is not None
+        ]
+
+    def clean(self, line: int, values: list[str]) -> CustomerRow | LineError:
+        if len(values) != self.expected:
+            message = m.WRONG_VALUE_COUNT.format(got=len(values), expected=self.expected)
+            return LineError(line, None, message)
+        cleaned: dict = {}
+        try:
+            for index, field, cleaner in self.columns:
+                cleaned[field] = cleaner(field, values[index])
+        except LineRejected as rejected:
+            return LineError(line, rejected.field, rejected.message)
+        return CustomerRow(
+            line=line,
+            values=cleaned,
+            code=cleaned.pop("code", None),
+            card_number=cleaned.pop("card_number", None),
+            credit=cleaned.pop("auto_add", None),
+        )
+
+    def _cleaner(self, field: str) -> Callable[[str, str], object]:
+        special = {
+            "code": _identity,
+            "card_number": _identity,
+            "custom_date": _custom_date,
+            "email": _email,
+            "customer_username": _username,
+            "customer_password": _secret,
+            "customer_pin": _secret,
+            "auto_add": self._credit,
+        }
+        return special.get(field, _text)
+
+    def _credit(self, field: str, value: str):
+        value = _text(field, value)
+        if not value:
+            return None
+        try:
+            return parse_credit(self.credit_campaign, value)
+        except CreditError as exc:
+            campaign_id = self.credit_campaign.campaign_id
+            message = m.BAD_CREDIT.format(value=m.shown(value), campaign=campaign_id, reason=exc)
+            raise LineRejected(field, message) from None
+
+
+def _label(field: str) -> str:
+    return FIELD_LABELS.get(field, field)
+
+
+def _text(field: str, value: str) -> str:
+    limit = MAX_LENGTHS.get(field, CUSTOM_FIELD_MAX_LENGTH)
+    if len(value) > limit:
+        raise LineRejected(_label(field), m.TOO_LONG.format(field=_label(field), limit=limit))
+    if CONTROL_CHARACTERS.search(value):
+        raise LineRejected(_label(field), m.CONTROL_CHARACTER.format(field=_label(field)))
+    return value
+
+
+def _identity(field: str, value: str) -> str | None:
+    """code and card_number: blank means absent, never 'clear'."""
+    return _text(field, value) or None
+
+
+def _username(field: str, value: str) -> str | None:
+    return _text(field, value) or None
+
+
+def _secret(field: str, value: str) -> str:
+    value = _text(field, value)
+    return interim_hash(value) if value else ""
+
+
+def _email(field: str, value: str) -> str:
+    value = _text(field, value)
+    if value and not EMAIL.match(value):
+        raise LineRejected(field, m.BAD_EMAIL.format(value=m.shown(value)))
+    return value
+
+
+def _custom_date(field: str, value: str) -> datetime.date | None:
+    value = _text(field, value)
+    if not value:
+        return None
+    if not ISO_DATE.match(value):
+        raise LineRejected(field, m.BAD_DATE_FORMAT.format(value=m.shown(value)))
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise LineRejected(field, m.BAD_DATE.format(value=value)) from None

@@ -1,0 +1,150 @@
+"""import_customers: the customers_batch operation, one database transaction per request."""
+
+import itertools
+import logging
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from campaigns.models import Campaign
+from campaigns.selectors import campaigns_by_id
+from customers.models import UndoState
+from customers.undo import finish_undo_state, record_chunk, start_undo_state
+from loyalty.api.errors import ApiError
+
+from . import messages as m
+from . import write
+from .generate import IdentityGenerator
+from .match import ChunkMatcher, ChunkPlan
+from .parse import read_lines
+from .replay import claim_request_id, remember_response
+from .rows import RowCleaner
+from .types import BatchRequest, BatchStatus, ImportResult, LineError
+
+logger = logging.getLogger("loyalty.import")
+
+# A concurrent import that drew the same new code, or a deadlock, fails the transaction;
+# the whole import is run again and then sees the other import's customers.
+ATTEMPTS = 3
+
+
+def import_customers(
+    *, account: Account, user, request: BatchRequest, source: UndoState.Source
+) -> ImportResult:
+    """Import the batch into `account`: all of it that is valid, in one transaction (or
+    nothing, for validate_only and for all_or_nothing with a failing line)."""
+    campaigns = _campaigns(account, request.campaign_ids)
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _import_once(account, user, request, source, campaigns)
+        except (IntegrityError, OperationalError):
+            if attempt == ATTEMPTS:
+                raise
+            logger.warning("import into %s retried after a conflict", account.slug)
+    raise AssertionError("unreachable")
+
+
+def _campaigns(account: Account, campaign_ids: tuple[str, ...]) -> list[Campaign]:
+    found = campaigns_by_id(account=account, campaign_ids=list(campaign_ids))
+    missing = [cid for cid in campaign_ids if cid not in found or not found[cid].is_active]
+    if missing:
+        raise ApiError(m.UNKNOWN_CAMPAIGNS.format(ids=", ".join(m.shown(c) for c in missing)))
+    return [found[campaign_id] for campaign_id in campaign_ids]
+
+
+def _import_once(account, user, request, source, campaigns) -> ImportResult:
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        claim = None
+        if request.request_id and not request.validate_only:
+            claim, replayed = claim_request_id(
+                account=account, request_id=request.request_id, now=now
+            )
+            if replayed is not None:
+                return replayed
+        undo_state = None
+        if request.record_undo and not request.validate_only:
+            undo_state = start_undo_state(
+                account=account, user=user, source=source, request=request, now=now
+            )
+        result = _run_chunks(account, request, campaigns, undo_state, now)
+        _conclude(request, result, undo_state, claim)
+    return result
+
+
+def _conclude(request, result: ImportResult, undo_state, claim) -> None:
+    """Decide, inside the transaction, whether the import stands."""
+    if request.validate_only:
+        result.status = BatchStatus.VALIDATED
+        transaction.set_rollback(True)
+    elif request.all_or_nothing and result.errors:
+        result.status = BatchStatus.REJECTED
+        transaction.set_rollback(True)
+    else:
+        if undo_state is not None:
+            result.undo_state_id = undo_state.pk
+            finish_undo_state(undo_state=undo_state, result=result)
+        if claim is not None:
+            remember_response(record=claim, result=result)
+
+
+def _run_chunks(account, request, campaigns, undo_state, now) -> ImportResult:
+    result = ImportResult()
+    cleaner = RowCleaner(request, credit_campaign=campaigns[0])
+    matcher = ChunkMatcher(
+        account=account,
+        overwrite=request.overwrite,
+        generator=IdentityGenerator(account=account, digits=request.card_number_digits),
+    )
+    for seq, chunk in enumerate(_chunks(request, cleaner)):
+        plan = matcher.plan(chunk)
+        _write_chunk(account, plan, campaigns, undo_state, seq, now)
+        result.new += plan.new
+        result.updated += plan.updated
+        result.ignored += plan.ignored
+        result.failed += len(plan.errors)
+        result.generated.extend(plan.generated)
+        result.errors.extend(plan.errors)
+    return result
+
+
+def _chunks(request: BatchRequest, cleaner: RowCleaner) -> Iterator[list]:
+    size = settings.LOYALTY["IMPORT_CHUNK_ROWS"]
+    lines = (
+        item if isinstance(item, LineError) else cleaner.clean(*item)
+        for item in read_lines(request.data, request.delimiter)
+    )
+    while chunk := list(itertools.islice(lines, size)):
+        yield chunk
+
+
+def _write_chunk(account, plan: ChunkPlan, campaigns, undo_state, seq, now) -> None:
+    undo_id = undo_state.pk if undo_state else None
+    write.insert_customers(account_id=account.pk, states=list(plan.inserts.values()), now=now)
+    write.update_customers(account_id=account.pk, states=list(plan.updates.values()), now=now)
+    ids = write.customer_ids(account_id=account.pk, codes=list(plan.inserts))
+    ids.update((code, state["id"]) for code, state in plan.updates.items())
+    write.insert_enrollments(
+        pairs=[(campaign.pk, pk) for pk in ids.values() for campaign in campaigns],
+        now=now,
+        undo_state_id=undo_id,
+    )
+    write.insert_credits(
+        campaign_id=campaigns[0].pk,
+        credits=[(ids[code], credit) for code, credit in plan.credits],
+        now=now,
+        undo_state_id=undo_id,
+    )
+    if undo_state is not None:
+        record_chunk(
+            undo_state=undo_state,
+            seq=seq,
+            created_ids=[ids[code] for code in plan.inserts],
+            written=[
+                (state["id"], state["version"], plan.previous[state["id"]])
+                for state in plan.updates.values()
+            ],
+        )

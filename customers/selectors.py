@@ -1,0 +1,77 @@
+"""Reads of customers. Every one takes the account: nothing reads customers unscoped."""
+
+import json
+
+from django.db import connection
+from django.db.models import CharField
+from django.db.models.expressions import RawSQL
+
+from accounts.models import Account
+
+from .models import Customer
+
+# Every column an import reads, writes and records for undo (all but account and times).
+IMPORT_COLUMNS = (
+    "id",
+    "code",
+    "card_number",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "custom_date",
+    "street1",
+    "street2",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "custom_field",
+    "customer_username",
+    "customer_password",
+    "customer_pin",
+    "custom_fields",
+    "version",
+)
+
+
+def customers_for_import(
+    *, account: Account, codes: set[str], card_numbers: set[str], usernames: set[str]
+) -> list[dict]:
+    """The account's customers holding any of the codes, card numbers or usernames, as
+    dicts of IMPORT_COLUMNS; on PostgreSQL locked for the transaction in id order."""
+    found: dict[int, dict] = {}
+    for field, values in (
+        ("code", codes),
+        ("card_number", card_numbers),
+        ("customer_username", usernames),
+    ):
+        if not values:
+            continue
+        queryset = Customer.objects.filter(account=account, **{f"{field}__in": among(values)})
+        if connection.features.has_select_for_update:
+            queryset = queryset.select_for_update().order_by("id")
+        for row in queryset.values(*IMPORT_COLUMNS):
+            found.setdefault(row["id"], row)
+    return list(found.values())
+
+
+def existing_values(*, account: Account, field: str, values: set[str]) -> set[str]:
+    """Those of `values` that some customer of the account already has in `field`."""
+    if not values:
+        return set()
+    return set(
+        Customer.objects.filter(account=account, **{f"{field}__in": among(values)}).values_list(
+            field, flat=True
+        )
+    )
+
+
+def among(values) -> RawSQL:
+    """`values` as one bound parameter for `field__in=`: Django compiles a 5,000-item IN list
+    one placeholder at a time (a second per 100,000 rows here); one array costs nothing."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::text[])", [list(values)], output_field=CharField())
+    return RawSQL(
+        "SELECT value FROM json_each(%s)", [json.dumps(list(values))], output_field=CharField()
+    )

@@ -1,0 +1,63 @@
+"""Undo states: recording what an import did, in the import's own transaction.
+
+Created customers and the previous values of written customers are kept per chunk in
+UndoChunk rows; enrollments and credits carry the undo state's id themselves.
+"""
+
+import datetime
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Model
+
+from accounts.models import Account
+
+from .batch.types import BatchRequest, ImportResult
+from .models import UndoChunk, UndoState
+
+_json = DjangoJSONEncoder()
+
+
+def start_undo_state(
+    *,
+    account: Account,
+    user: Model | None,
+    source: UndoState.Source,
+    request: BatchRequest,
+    now: datetime.datetime,
+) -> UndoState:
+    return UndoState.objects.create(
+        account=account, user=user, source=source, parameters=request.summary(), created_at=now
+    )
+
+
+def record_chunk(
+    *,
+    undo_state: UndoState,
+    seq: int,
+    created_ids: list[int],
+    written: list[tuple[int, int, dict]],
+) -> None:
+    """One chunk's undo data: created customer ids and, per written customer,
+    (id, version the import left, every column as it was before)."""
+    if not created_ids and not written:
+        return
+    payload = {
+        "created": created_ids,
+        "written": [[pk, version, _jsonable(before)] for pk, version, before in written],
+    }
+    UndoChunk.objects.create(undo_state=undo_state, seq=seq, payload=UndoChunk.pack(payload))
+
+
+def finish_undo_state(*, undo_state: UndoState, result: ImportResult) -> None:
+    undo_state.new = result.new
+    undo_state.updated = result.updated
+    undo_state.ignored = result.ignored
+    undo_state.failed = result.failed
+    undo_state.save(update_fields=["new", "updated", "ignored", "failed"])
+
+
+def _jsonable(state: dict) -> dict:
+    date = state.get("custom_date")
+    if date is None:
+        return state
+    return {**state, "custom_date": _json.default(date)}

@@ -1,0 +1,29 @@
+"""The customers_batch call: authenticate, parse, import, render. Nothing more."""
+
+from accounts.authentication import authenticate_importer
+from django.http import HttpRequest, HttpResponse
+from loyalty.api.renderers import batch_response
+
+from .batch.params import parse_batch_request
+from .batch.service import import_customers
+from .models import UndoState
+
+API_KEY_HEADER = "HTTP_API_ACCESS_KEY"
+
+
+def customers_batch(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+    api_key = None
+    if params.get("api", "").strip() == "1.5":
+        api_key = request.META.get(API_KEY_HEADER) or params.get("user_api_key", "")
+    user, account = authenticate_importer(
+        user_id=params.get("user_id", ""),
+        password=None if api_key is not None else params.get("user_password", ""),
+        api_key=api_key,
+        account_identifier=params.get("account_id", ""),
+        client_address=request.META.get("REMOTE_ADDR", ""),
+    )
+    batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
+    result = import_customers(
+        account=account, user=user, request=batch, source=UndoState.Source.API
+    )
+    return batch_response(request.output_format, result)
