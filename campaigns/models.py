@@ -67,6 +67,9 @@ class Enrollment(models.Model):
             models.UniqueConstraint(fields=["campaign", "customer"], name="enrollment_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.customer_id} in {self.campaign_id}"
+
 
 class Transaction(models.Model):
     """One ledger entry: a credit (positive) or debit in the campaign's unit."""
@@ -91,3 +94,6 @@ class Transaction(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["customer", "campaign"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} for {self.customer_id} in {self.campaign_id}"

@@ -35,7 +35,7 @@ class Customer(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="customers")
     code = models.CharField(max_length=64, help_text="The shop's id for the customer.")
     # NULL, never '', when missing: unique constraints ignore NULLs.
-    card_number = models.CharField(max_length=32, null=True, blank=True)
+    card_number = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     email = models.CharField(max_length=254, blank=True)
@@ -48,7 +48,7 @@ class Customer(models.Model):
     postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=100, blank=True)
     custom_field = models.CharField(max_length=255, blank=True)
-    customer_username = models.CharField(max_length=150, null=True, blank=True)
+    customer_username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
     customer_password = models.CharField(max_length=128, blank=True, help_text="A hash.")
     customer_pin = models.CharField("customer PIN", max_length=128, blank=True, help_text="A hash.")
     # API 1.5's per-account custom_field_1..N, by name.
@@ -147,6 +147,9 @@ class UndoChunk(models.Model):
             models.UniqueConstraint(fields=["undo_state", "seq"], name="undo_chunk_unique_seq")
         ]
 
+    def __str__(self) -> str:
+        return f"Undo data {self.seq} of import {self.undo_state_id}"
+
     @staticmethod
     def pack(data: dict) -> bytes:
         return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 1)
@@ -170,3 +173,6 @@ class ImportRequest(models.Model):
                 fields=["account", "request_id"], name="import_request_unique_id"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"request_id {self.request_id}"

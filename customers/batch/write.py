@@ -1,9 +1,10 @@
 """Every bulk write of the import, in one place: the hot path is this file.
 
-Plain executemany statements, a fixed number per chunk. Django's bulk_update builds
-CASE/WHEN in Python (about 1,100 rows/s here); an upsert keyed on the account's unique
-code writes the same rows at driver speed. Values are adapted once per column kind with
-the backend's own adapters, so the same SQL runs on SQLite and PostgreSQL.
+Multi-row INSERT statements, a fixed number per chunk. Django's bulk_update builds
+CASE/WHEN in Python (about 1,100 rows/s here) and psycopg's executemany sends one
+statement per row (about 2,500 rows/s); an upsert keyed on the account's unique code, with
+500 rows per statement, writes at driver speed. Values are adapted once per column kind
+with the backend's own adapters, so the same SQL runs on SQLite and PostgreSQL.
 """
 
 import datetime
@@ -14,9 +15,8 @@ from django.db import connection
 from campaigns.credits import Credit
 from campaigns.models import Enrollment, Transaction
 from customers.models import Customer
-from customers.selectors import among
 
-# Written columns, in statement order; the last two are set by the writer.
+# Written customer columns, in statement order.
 PROFILE_COLUMNS = (
     "code",
     "card_number",
@@ -38,73 +38,51 @@ PROFILE_COLUMNS = (
     "custom_fields",
     "version",
 )
-
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _customer_params(account_id: int, states: Iterable[dict], now: datetime.datetime):
-    ops = connection.ops
-    stamp = ops.adapt_datetimefield_value(now)
-    for state in states:
-        row = [state[column] for column in PROFILE_COLUMNS]
-        row[6] = ops.adapt_datefield_value(row[6])
-        row[17] = ops.adapt_json_value(row[17], None)
-        yield (account_id, *row, stamp, stamp)
-
-
-def _insert_sql(conflict: str) -> str:
-    columns = ("account_id", *PROFILE_COLUMNS, "created_at", "updated_at")
-    placeholders = ", ".join(["%s"] * len(columns))
-    return (
-        f"INSERT INTO {_table(Customer)} ({', '.join(columns)}) VALUES ({placeholders}){conflict}"
-    )
+CUSTOMER_COLUMNS = ("account_id", *PROFILE_COLUMNS, "created_at", "updated_at")
+DATE_INDEX = PROFILE_COLUMNS.index("custom_date")
+JSON_INDEX = PROFILE_COLUMNS.index("custom_fields")
+# 500 rows of 22 columns stay under SQLite's 32,766 bound parameters.
+ROWS_PER_STATEMENT = 500
 
 
 def insert_customers(*, account_id: int, states: list[dict], now: datetime.datetime) -> None:
     """New customers. A plain INSERT: a code drawn concurrently elsewhere fails loudly
     (and the import is retried) instead of overwriting someone else's customer."""
-    if states:
-        with connection.cursor() as cursor:
-            cursor.executemany(_insert_sql(""), list(_customer_params(account_id, states, now)))
+    _insert(Customer, CUSTOMER_COLUMNS, list(_customer_rows(account_id, states, now)))
 
 
 def update_customers(*, account_id: int, states: list[dict], now: datetime.datetime) -> None:
-    """Existing (locked) customers, every profile column, as an upsert on (account, code)."""
-    if not states:
-        return
+    """Existing (locked) customers, every profile column, as an upsert on (account, code);
+    created_at is only there for the insert branch, which cannot happen for a locked row."""
     assignments = ", ".join(
         f"{column} = excluded.{column}" for column in (*PROFILE_COLUMNS[1:], "updated_at")
     )
-    sql = _insert_sql(f" ON CONFLICT (account_id, code) DO UPDATE SET {assignments}")
-    # created_at is only used for the (impossible) insert branch; the row keeps its own.
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, list(_customer_params(account_id, states, now)))
+    _insert(
+        Customer,
+        CUSTOMER_COLUMNS,
+        list(_customer_rows(account_id, states, now)),
+        f" ON CONFLICT (account_id, code) DO UPDATE SET {assignments}",
+    )
 
 
 def customer_ids(*, account_id: int, codes: list[str]) -> dict[str, int]:
     if not codes:
         return {}
-    rows = Customer.objects.filter(account_id=account_id, code__in=among(codes)).values_list(
-        "code", "id"
-    )
-    return dict(rows)
+    rows = Customer.objects.filter(account_id=account_id, code__among=codes)
+    return dict(rows.values_list("code", "id"))
 
 
 def insert_enrollments(
     *, pairs: list[tuple[int, int]], now: datetime.datetime, undo_state_id: int | None
 ) -> None:
     """(campaign id, customer id) pairs; an existing enrollment is kept as it is."""
-    if not pairs:
-        return
     stamp = connection.ops.adapt_datetimefield_value(now)
-    sql = (
-        f"INSERT INTO {_table(Enrollment)} (campaign_id, customer_id, created_at, undo_state_id)"
-        " VALUES (%s, %s, %s, %s) ON CONFLICT (campaign_id, customer_id) DO NOTHING"
+    _insert(
+        Enrollment,
+        ("campaign_id", "customer_id", "created_at", "undo_state_id"),
+        [(campaign, customer, stamp, undo_state_id) for campaign, customer in pairs],
+        " ON CONFLICT (campaign_id, customer_id) DO NOTHING",
     )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [(c, p, stamp, undo_state_id) for c, p in pairs])
 
 
 def insert_credits(
@@ -115,19 +93,14 @@ def insert_credits(
     undo_state_id: int | None,
 ) -> None:
     """auto_add ledger entries: (customer id, credit) in line order."""
-    if not credits:
-        return
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(now)
-    sql = (
-        f"INSERT INTO {_table(Transaction)} (campaign_id, customer_id, kind, amount, item_id,"
-        " created_at, undo_state_id) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-    )
-    params = [
+    kind = Transaction.Kind.AUTO_ADD.value
+    rows = [
         (
             campaign_id,
             customer_id,
-            Transaction.Kind.AUTO_ADD.value,
+            kind,
             ops.adapt_decimalfield_value(credit.amount, 14, 2),
             credit.item_id,
             stamp,
@@ -135,5 +108,60 @@ def insert_credits(
         )
         for customer_id, credit in credits
     ]
+    columns = (
+        "campaign_id",
+        "customer_id",
+        "kind",
+        "amount",
+        "item_id",
+        "created_at",
+        "undo_state_id",
+    )
+    _insert(Transaction, columns, rows)
+
+
+def _customer_rows(account_id: int, states: Iterable[dict], now: datetime.datetime):
+    ops = connection.ops
+    stamp = ops.adapt_datetimefield_value(now)
+    for state in states:
+        row = [state[column] for column in PROFILE_COLUMNS]
+        row[DATE_INDEX] = ops.adapt_datefield_value(row[DATE_INDEX])
+        row[JSON_INDEX] = ops.adapt_json_value(row[JSON_INDEX], None)
+        yield (account_id, *row, stamp, stamp)
+
+
+def _insert(model, columns: tuple[str, ...], rows: list[tuple], tail: str = "") -> None:
+    """INSERT rows into the model's table; `tail` is an ON CONFLICT clause."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    if connection.vendor == "postgresql":
+        _copy_insert(table, columns, rows, tail)
+    else:
+        _values_insert(table, columns, rows, tail)
+
+
+def _values_insert(table: str, columns: tuple[str, ...], rows: list[tuple], tail: str) -> None:
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            batch = rows[start : start + ROWS_PER_STATEMENT]
+            sql = head + ", ".join([placeholder] * len(batch)) + tail
+            cursor.execute(sql, [value for row in batch for value in row])
+
+
+def _copy_insert(table: str, columns: tuple[str, ...], rows: list[tuple], tail: str) -> None:
+    """PostgreSQL: COPY into a staging table shaped like `table`, then one INSERT ... SELECT.
+    psycopg parses a 10,000-placeholder statement in Python (7,000 rows/s); COPY skips it."""
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE import_staging ON COMMIT DROP AS "
+            f"SELECT {names} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY import_staging ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM import_staging{tail}")
+        cursor.execute("DROP TABLE import_staging")
