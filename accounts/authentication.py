@@ -1,0 +1,147 @@
+"""Authenticating an API request: which user imports, into which account.
+
+Every failure gives the same message, so the API does not reveal which users or accounts
+exist. Repeated failures are throttled per user id and per client address; a success
+resets nothing, so failures simply expire with their window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from loyalty.api.errors import ApiError
+
+from .models import Account, ApiKey, Membership, hash_api_key
+from .selectors import account_by_identifier
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+INVALID_CREDENTIALS = (
+    "Authentication failed: check user_id, your password or API key, and account_id."
+)
+THROTTLED = "Too many failed authentication attempts; try again later."
+
+_FAILURES_KEY = "loyalty:auth:failures:{kind}:{digest}"
+_VERIFIED_KEY = "loyalty:auth:verified:{digest}"
+_VERIFIED_SALT = "accounts.authentication.verified-password"
+
+
+def authenticate_importer(
+    *,
+    user_id: str,
+    password: str | None,
+    api_key: str | None,
+    account_identifier: str,
+    client_address: str,
+) -> tuple[User, Account]:
+    """The active user and the account they may import into, or ApiError (401, or 429 when
+    this user id or client address has failed too often recently).
+
+    With `api_key` (API 1.5) the key identifies the user; otherwise `password` (1.0) does.
+    A success does not reset either failure counter: they expire with their window.
+    """
+    failure_keys = _failure_keys(user_id, client_address)
+    _refuse_if_throttled(failure_keys)
+    if api_key is not None:
+        user = _user_by_api_key(user_id, api_key)
+    else:
+        user = _user_by_password(user_id, password or "")
+    account = _account_for_importer(user, account_identifier) if user else None
+    if user is None or account is None:
+        _count_failure(failure_keys)
+        raise ApiError(INVALID_CREDENTIALS, 401)
+    return user, account
+
+
+def _failure_keys(user_id: str, client_address: str) -> list[str]:
+    """Cache keys of the failure counters; hashed so any input makes a valid cache key."""
+    keys = []
+    for kind, value in (("user", user_id.casefold()), ("address", client_address)):
+        if value:
+            digest = hashlib.sha256(value.encode()).hexdigest()
+            keys.append(_FAILURES_KEY.format(kind=kind, digest=digest))
+    return keys
+
+
+def _refuse_if_throttled(failure_keys: list[str]) -> None:
+    limit = settings.LOYALTY["AUTH_FAILURE_LIMIT"]
+    counts = cache.get_many(failure_keys)
+    if any(count >= limit for count in counts.values()):
+        # The cache API cannot tell how long a counter has left: the window is an upper bound.
+        retry_after = str(settings.LOYALTY["AUTH_FAILURE_WINDOW_SECONDS"])
+        raise ApiError(THROTTLED, 429, {"Retry-After": retry_after})
+
+
+def _count_failure(failure_keys: list[str]) -> None:
+    window = settings.LOYALTY["AUTH_FAILURE_WINDOW_SECONDS"]
+    for key in failure_keys:
+        # add + incr is atomic in LocMemCache and Redis, so concurrent failures all count.
+        cache.add(key, 0, window)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr: this failure opens a new window
+            cache.set(key, 1, window)
+
+
+def _user_by_api_key(user_id: str, api_key: str) -> User | None:
+    if not api_key:
+        return None
+    key = (
+        ApiKey.objects.select_related("user")
+        .filter(key_hash=hash_api_key(api_key), revoked_at__isnull=True)
+        .first()
+    )
+    if key is None or not key.user.is_active:
+        return None
+    if not constant_time_compare(key.user.get_username(), user_id):
+        return None
+    return key.user
+
+
+def _user_by_password(user_id: str, password: str) -> User | None:
+    user = get_user_model().objects.filter(username=user_id).first()
+    if user is None:
+        # Spend the time a real check costs, so timing does not reveal which users exist.
+        get_user_model()().set_password(password)
+        return None
+    if not _password_is_correct(user, password):
+        return None
+    return user if user.is_active else None
+
+
+def _password_is_correct(user: User, password: str) -> bool:
+    """check_password, skipped while a recent success with this password and this stored
+    hash is remembered; check_password also upgrades an outdated hash."""
+    if cache.get(_verified_key(user, password)):
+        return True
+    if not user.check_password(password):
+        return False
+    # After check_password: an upgraded hash is what the next request will load.
+    cache.set(_verified_key(user, password), True, settings.LOYALTY["CREDENTIAL_CACHE_SECONDS"])
+    return True
+
+
+def _verified_key(user: User, password: str) -> str:
+    """An HMAC, so the cache holds no secret; the stored hash in it means that changing the
+    password forgets every remembered verification."""
+    value = json.dumps([user.pk, password, user.password])
+    digest = salted_hmac(_VERIFIED_SALT, value, algorithm="sha256").hexdigest()
+    return _VERIFIED_KEY.format(digest=digest)
+
+
+def _account_for_importer(user: User, account_identifier: str) -> Account | None:
+    account = account_by_identifier(account_identifier)
+    if account is None:
+        return None
+    membership = Membership.objects.filter(account=account, user=user).first()
+    if membership is None or not membership.can_import:
+        return None
+    return account

@@ -1,0 +1,268 @@
+"""authenticate_importer: who may import into which account, one message for every failure,
+throttling of repeated failures, and remembered password verifications."""
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser, User
+from django.core.cache import cache
+from django.utils import timezone
+
+from accounts.authentication import INVALID_CREDENTIALS, THROTTLED, authenticate_importer
+from accounts.models import Account, ApiKey, Membership, hash_api_key
+from loyalty.api.errors import ApiError
+
+USER_ID = "john1970"
+PASSWORD = "1959caadac9b13dcb3"
+API_KEY = "0f3c9d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e"
+ADDRESS = "192.0.2.10"
+LIMIT = 3
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """The slow default hash costs seconds over this module; what it is called for is the same."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def shop(db):
+    return Account.objects.create(slug="greatwidgets", owner_id="1000000000000001")
+
+
+@pytest.fixture
+def other_shop(db):
+    return Account.objects.create(slug="otherwidgets", owner_id="2000000000000002")
+
+
+@pytest.fixture
+def importer(shop):
+    user = User.objects.create_user(USER_ID, password=PASSWORD)
+    Membership.objects.create(account=shop, user=user, role=Membership.Role.IMPORTER)
+    ApiKey.objects.create(user=user, prefix=API_KEY[:8], key_hash=hash_api_key(API_KEY))
+    return user
+
+
+@pytest.fixture
+def small_limit(settings):
+    settings.LOYALTY = {**settings.LOYALTY, "AUTH_FAILURE_LIMIT": LIMIT}
+
+
+@pytest.fixture
+def check_password_calls(monkeypatch):
+    """How often User.check_password (the slow hash) ran."""
+    calls = []
+    original = AbstractBaseUser.check_password
+
+    def counting(user, raw_password):
+        calls.append(user.username)
+        return original(user, raw_password)
+
+    monkeypatch.setattr(User, "check_password", counting)
+    return calls
+
+
+def authenticate(**overrides):
+    arguments = {
+        "user_id": USER_ID,
+        "password": PASSWORD,
+        "api_key": None,
+        "account_identifier": "greatwidgets",
+        "client_address": ADDRESS,
+    }
+    arguments.update(overrides)
+    return authenticate_importer(**arguments)
+
+
+def assert_refused(**overrides):
+    with pytest.raises(ApiError) as caught:
+        authenticate(**overrides)
+    assert (caught.value.message, caught.value.status) == (INVALID_CREDENTIALS, 401)
+
+
+def assert_throttled(**overrides):
+    with pytest.raises(ApiError) as caught:
+        authenticate(**overrides)
+    assert (caught.value.message, caught.value.status) == (THROTTLED, 429)
+    assert caught.value.headers == {"Retry-After": "300"}
+
+
+def test_password_authenticates_an_importer(importer, shop):
+    assert authenticate() == (importer, shop)
+
+
+def test_api_key_authenticates_an_importer(importer, shop):
+    assert authenticate(password=None, api_key=API_KEY) == (importer, shop)
+
+
+def test_account_may_be_named_by_its_owner_id(importer, shop):
+    assert authenticate(account_identifier="1000000000000001") == (importer, shop)
+
+
+def test_owner_role_may_import(importer, shop):
+    Membership.objects.filter(user=importer).update(role=Membership.Role.OWNER)
+    assert authenticate() == (importer, shop)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"user_id": "nobody"}, id="unknown user"),
+        pytest.param({"user_id": ""}, id="empty user id"),
+        pytest.param({"password": "wrong"}, id="wrong password"),
+        pytest.param({"password": ""}, id="empty password"),
+        pytest.param({"password": None}, id="no password"),
+        pytest.param({"password": API_KEY}, id="API key as 1.0 password"),
+        pytest.param({"password": None, "api_key": "f" * 40}, id="unknown API key"),
+        pytest.param({"password": None, "api_key": ""}, id="empty API key"),
+        pytest.param({"password": None, "api_key": PASSWORD}, id="password as API key"),
+        pytest.param(
+            {"user_id": "other", "password": None, "api_key": API_KEY},
+            id="API key with another user id",
+        ),
+        pytest.param({"account_identifier": "nowidgets"}, id="unknown account"),
+        pytest.param({"account_identifier": ""}, id="empty account"),
+    ],
+)
+def test_every_failure_gives_the_same_message(importer, overrides):
+    assert_refused(**overrides)
+
+
+def test_api_key_of_another_user_fails(importer):
+    User.objects.create_user("other", password="other-password-123")
+    assert_refused(user_id="other", password=None, api_key=API_KEY)
+
+
+@pytest.mark.parametrize("secret", ["password", "api_key"])
+def test_inactive_user_fails(importer, secret):
+    User.objects.filter(pk=importer.pk).update(is_active=False)
+    credentials = {"password": PASSWORD} if secret == "password" else {"api_key": API_KEY}
+    assert_refused(**{"password": None, **credentials})
+
+
+def test_revoked_api_key_fails(importer):
+    ApiKey.objects.update(revoked_at=timezone.now())
+    assert_refused(password=None, api_key=API_KEY)
+
+
+def test_member_of_one_account_cannot_import_into_another(importer, other_shop):
+    assert_refused(account_identifier="otherwidgets")
+    assert_refused(account_identifier="2000000000000002", password=None, api_key=API_KEY)
+
+
+def test_staff_role_cannot_import(importer):
+    Membership.objects.filter(user=importer).update(role=Membership.Role.STAFF)
+    assert_refused()
+    assert_refused(password=None, api_key=API_KEY)
+
+
+def test_inactive_membership_cannot_import(importer):
+    Membership.objects.filter(user=importer).update(is_active=False)
+    assert_refused()
+
+
+def test_unknown_user_still_runs_the_password_hasher(db, monkeypatch):
+    hashed = []
+    original = AbstractBaseUser.set_password
+
+    def counting(user, raw_password):
+        hashed.append(raw_password)
+        original(user, raw_password)
+
+    monkeypatch.setattr(User, "set_password", counting)
+    assert_refused(user_id="nobody", password="guess")
+    assert hashed == ["guess"]
+
+
+def test_failures_per_user_id_are_throttled(importer, small_limit, check_password_calls):
+    for number in range(LIMIT):
+        assert_refused(password="wrong", client_address=f"192.0.2.{number}")
+    check_password_calls.clear()
+    assert_throttled(client_address="198.51.100.1")
+    assert check_password_calls == []
+
+
+def test_throttling_per_user_id_ignores_case(importer, small_limit):
+    for number in range(LIMIT):
+        assert_refused(user_id="JOHN1970", client_address=f"192.0.2.{number}")
+    assert_throttled(client_address="198.51.100.1")
+
+
+def test_failures_per_client_address_are_throttled(importer, small_limit, check_password_calls):
+    for number in range(LIMIT):
+        assert_refused(user_id=f"guess{number}")
+    assert_throttled(password=None, api_key=API_KEY)
+    assert check_password_calls == []
+    assert authenticate(client_address="198.51.100.1")[0] == importer
+
+
+def test_failures_below_the_limit_are_not_throttled(importer, shop, small_limit):
+    for _ in range(LIMIT - 1):
+        assert_refused(password="wrong")
+    assert authenticate() == (importer, shop)
+
+
+def test_a_success_does_not_reset_the_failure_counters(importer, small_limit):
+    for _ in range(LIMIT - 1):
+        assert_refused(password="wrong")
+    authenticate()
+    assert_refused(password="wrong")
+    assert_throttled()
+
+
+def test_throttling_ends_with_the_window(importer, shop, small_limit):
+    for _ in range(LIMIT):
+        assert_refused(password="wrong")
+    assert_throttled()
+    cache.clear()  # what the window's expiry does
+    assert authenticate() == (importer, shop)
+
+
+def test_a_verified_password_skips_the_hash_next_time(importer, shop, check_password_calls):
+    assert authenticate() == (importer, shop)
+    assert authenticate() == (importer, shop)
+    assert check_password_calls == [USER_ID]
+
+
+def test_a_wrong_password_is_checked_every_time(importer, check_password_calls):
+    authenticate()
+    assert_refused(password="wrong")
+    assert_refused(password="wrong")
+    assert check_password_calls == [USER_ID] * 3
+
+
+def test_changing_the_password_forgets_the_verification(importer, shop, check_password_calls):
+    authenticate()
+    importer.set_password("a-new-password-456")
+    importer.save()
+    assert_refused()
+    assert authenticate(password="a-new-password-456") == (importer, shop)
+
+
+def test_a_verification_is_remembered_per_user(importer, shop, check_password_calls):
+    other = User.objects.create_user("jane1980")
+    Membership.objects.create(account=shop, user=other, role=Membership.Role.IMPORTER)
+    authenticate()
+    # Same password and same stored hash: only the user id tells the two apart.
+    User.objects.filter(pk=other.pk).update(password=importer.password)
+    authenticate(user_id="jane1980")
+    assert check_password_calls == [USER_ID, "jane1980"]
+
+
+def test_a_remembered_verification_does_not_admit_an_inactive_user(importer):
+    authenticate()
+    User.objects.filter(pk=importer.pk).update(is_active=False)
+    assert_refused()
+
+
+def test_the_cache_holds_no_secret(importer):
+    authenticate()
+    importer.refresh_from_db()
+    remembered = repr(dict(cache._cache))  # LocMemCache internals: key -> pickled value
+    assert PASSWORD not in remembered
+    assert importer.password not in remembered
