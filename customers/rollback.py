@@ -1,0 +1,327 @@
+"""Rolling back an import, all or nothing, and pruning old undo data.
+
+A rollback deletes the customers the import created (with their enrollments and ledger
+entries), gives the customers it wrote every column back, and removes the enrollments and
+auto_add credits it added. Customers changed after the import are conflicts: they are all
+found before anything changes, and the rollback goes on only when the operator confirms.
+The bulk statements are in customers/rollback_write.py.
+"""
+
+import datetime
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from accounts.models import Account
+from campaigns.models import Transaction
+
+from . import rollback_write as write
+from .models import Customer, UndoChunk, UndoState
+
+logger = logging.getLogger("loyalty.rollback")
+
+ALREADY_ROLLED_BACK = "This import was already rolled back on {when} by {who}."
+PRUNED = (
+    "This import's undo data was pruned (only the newest {n} imports per account keep it); "
+    "it can no longer be rolled back."
+)
+CONFLICTS = (
+    "{count} customer(s) of this import were changed after it (by the admin, another import "
+    "or a transaction). Confirm the rollback to overwrite or remove those later changes."
+)
+IDENTITY_TAKEN = (
+    "{count} customer(s) of this import would get back a code, card number or username that "
+    "another customer holds now; change those customers first. Nothing was rolled back."
+)
+UNKNOWN_USER = "an unknown user"
+
+# Conflict reasons, by kind; {code} is the customer's code.
+CHANGED_REASON = "Customer {code} was changed after the import; its changes are overwritten."
+DELETED_REASON = "Customer {code} was deleted after the import; it is not brought back."
+CREATED_ENTRIES_REASON = (
+    "Customer {code} has ledger entries made after the import; they are deleted with the customer."
+)
+WRITTEN_ENTRIES_REASON = (
+    "Customer {code} has ledger entries made after the import; they are kept, and this "
+    "import's credits are removed."
+)
+IDENTITY_TAKEN_REASON = (
+    "Customer {code} cannot get its {field} {value} back: customer {holder} holds it now."
+)
+
+# Columns that identify a customer: unique in the account, as the constraints say.
+IDENTITIES = {"code": "code", "card_number": "card number", "customer_username": "username"}
+# A deadlock with a concurrent import aborts the transaction; it is run again.
+ATTEMPTS = 3
+
+
+class ConflictCode(StrEnum):
+    CHANGED = "changed"
+    DELETED = "deleted"
+    LATER_ENTRIES = "later_entries"
+    # Not overridable: it would take the value from a customer the import never touched.
+    IDENTITY_TAKEN = "identity_taken"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    customer_id: int
+    code: ConflictCode
+    reason: str
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    """`credits_removed` counts every ledger entry removed: the import's credits, and the
+    later entries of customers it created when those conflicts were confirmed."""
+
+    deleted: int
+    restored: int
+    enrollments_removed: int
+    credits_removed: int
+    conflicts: tuple[Conflict, ...] = ()
+
+
+class RollbackRefused(Exception):
+    """The rollback did nothing; `message` says why, `conflicts` lists any conflicts."""
+
+    def __init__(self, message: str, conflicts: tuple[Conflict, ...] = ()):
+        super().__init__(message)
+        self.message = message
+        self.conflicts = conflicts
+
+
+@dataclass
+class _UndoData:
+    """What the undo chunks say. Previous values stay compressed in `chunks` and are read
+    chunk by chunk when restoring, so a large import is never held unpacked at once."""
+
+    chunks: list[UndoChunk]
+    created: set[int] = field(default_factory=set)
+    # Written customer id -> index in `chunks` of its earliest record: the true previous state.
+    first_written: dict[int, int] = field(default_factory=dict)
+    # Customer id -> the version the import left.
+    left: dict[int, int] = field(default_factory=dict)
+    # Written customer id -> its identities before the import.
+    identities: dict[int, dict] = field(default_factory=dict)
+
+
+def roll_back(*, undo_state: UndoState, user, overwrite_conflicts: bool = False) -> RollbackResult:
+    """Undo the import exactly, in one transaction, or raise RollbackRefused and change
+    nothing."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            state, result = _roll_back_once(undo_state.pk, user, overwrite_conflicts)
+        except OperationalError:
+            if attempt == ATTEMPTS:
+                raise
+            logger.warning("rollback of import %s retried after a conflict", undo_state.pk)
+            continue
+        undo_state.status = state.status
+        undo_state.rolled_back_at = state.rolled_back_at
+        undo_state.rolled_back_by = state.rolled_back_by
+        return result
+    raise AssertionError("unreachable")
+
+
+def find_conflicts(*, undo_state: UndoState) -> list[Conflict]:
+    """The customers of the import changed since, as a rollback would find them now."""
+    if undo_state.status != UndoState.Status.UNDOABLE:
+        return []
+    data = _undo_data(undo_state)
+    current = _current(undo_state.account_id, data, lock=False)
+    return _conflicts(undo_state, data, current)
+
+
+def prune_undo_states(*, account: Account) -> int:
+    """Drop the undo data of the account's undoable imports beyond the newest
+    UNDO_STATES_KEPT; they stay listed, marked pruned. Returns how many were pruned.
+
+    Not durable, so it may run inside a caller's transaction; run it after the import's
+    commit, since it waits for any rollback of the states it prunes."""
+    kept = settings.LOYALTY["UNDO_STATES_KEPT"]
+    undoable = UndoState.objects.filter(account=account, status=UndoState.Status.UNDOABLE)
+    with transaction.atomic():
+        stale = list(undoable.order_by("-created_at", "-id").values_list("id", flat=True)[kept:])
+        if not stale:
+            return 0
+        # Lock, then re-check: a rollback that got there first keeps its state.
+        locked = undoable.filter(id__in=stale).order_by("id")
+        if connection.features.has_select_for_update:
+            locked = locked.select_for_update()
+        pruned = list(locked.values_list("id", flat=True))
+        UndoState.objects.filter(id__in=pruned).update(status=UndoState.Status.PRUNED)
+        UndoChunk.objects.filter(undo_state_id__in=pruned).delete()
+    return len(pruned)
+
+
+def _roll_back_once(
+    undo_state_id: int, user, overwrite_conflicts: bool
+) -> tuple[UndoState, RollbackResult]:
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        state = _locked_state(undo_state_id)
+        data = _undo_data(state)
+        current = _current(state.account_id, data, lock=True)
+        conflicts = tuple(_conflicts(state, data, current))
+        _refuse_conflicts(conflicts, overwrite_conflicts)
+        result = _undo(state, data, current, now)
+        state.status = UndoState.Status.ROLLED_BACK
+        state.rolled_back_at = now
+        state.rolled_back_by = user
+        state.save(update_fields=["status", "rolled_back_at", "rolled_back_by"])
+        # A rolled-back import cannot be rolled back again: its undo data is dead weight.
+        UndoChunk.objects.filter(undo_state=state).delete()
+    return state, RollbackResult(*result, conflicts=conflicts)
+
+
+def _locked_state(undo_state_id: int) -> UndoState:
+    state = UndoState.objects.select_for_update().get(pk=undo_state_id)
+    if state.status == UndoState.Status.ROLLED_BACK:
+        who = state.rolled_back_by.get_username() if state.rolled_back_by else UNKNOWN_USER
+        raise RollbackRefused(ALREADY_ROLLED_BACK.format(when=_when(state.rolled_back_at), who=who))
+    if state.status == UndoState.Status.PRUNED:
+        raise RollbackRefused(PRUNED.format(n=settings.LOYALTY["UNDO_STATES_KEPT"]))
+    return state
+
+
+def _when(moment: datetime.datetime) -> str:
+    return f"{moment.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def _refuse_conflicts(conflicts: tuple[Conflict, ...], overwrite_conflicts: bool) -> None:
+    taken = {c.customer_id for c in conflicts if c.code is ConflictCode.IDENTITY_TAKEN}
+    if taken:
+        raise RollbackRefused(IDENTITY_TAKEN.format(count=len(taken)), conflicts)
+    if conflicts and not overwrite_conflicts:
+        count = len({conflict.customer_id for conflict in conflicts})
+        raise RollbackRefused(CONFLICTS.format(count=count), conflicts)
+
+
+def _undo_data(state: UndoState) -> _UndoData:
+    data = _UndoData(chunks=list(state.chunks.order_by("seq")))
+    for index, chunk in enumerate(data.chunks):
+        payload = chunk.unpack()
+        for pk in payload["created"]:
+            data.created.add(pk)
+            data.left[pk] = 1
+        for pk, version, before in payload["written"]:
+            data.left[pk] = version
+            if pk not in data.created and pk not in data.first_written:
+                data.first_written[pk] = index
+                data.identities[pk] = {name: before[name] for name in IDENTITIES}
+    return data
+
+
+def _current(account_id: int, data: _UndoData, *, lock: bool) -> dict[int, dict]:
+    """The import's customers as they are now, by id; locked in id order when asked (and
+    the database can), the order a concurrent import locks them in too."""
+    ids = data.created | data.first_written.keys()
+    if not ids:
+        return {}
+    customers = Customer.objects.filter(account_id=account_id).filter(_among("id", ids))
+    if lock and connection.features.has_select_for_update:
+        customers = customers.select_for_update()
+    rows = customers.order_by("id").values("id", "version", *IDENTITIES)
+    return {row["id"]: row for row in rows}
+
+
+def _conflicts(state: UndoState, data: _UndoData, current: dict[int, dict]) -> list[Conflict]:
+    conflicts = []
+    for pk in data.first_written.keys() - current.keys():
+        code = data.identities[pk]["code"]
+        conflicts.append(Conflict(pk, ConflictCode.DELETED, DELETED_REASON.format(code=code)))
+    for pk, row in current.items():
+        if row["version"] != data.left[pk]:
+            reason = CHANGED_REASON.format(code=row["code"])
+            conflicts.append(Conflict(pk, ConflictCode.CHANGED, reason))
+    for pk in _with_later_entries(state, current):
+        template = CREATED_ENTRIES_REASON if pk in data.created else WRITTEN_ENTRIES_REASON
+        reason = template.format(code=current[pk]["code"])
+        conflicts.append(Conflict(pk, ConflictCode.LATER_ENTRIES, reason))
+    conflicts.extend(_identities_taken(state.account_id, data, current))
+    return sorted(conflicts, key=lambda conflict: (conflict.customer_id, conflict.code))
+
+
+def _with_later_entries(state: UndoState, current: dict[int, dict]) -> set[int]:
+    if not current:
+        return set()
+    entries = (
+        Transaction.objects.filter(_among("customer_id", current), created_at__gt=state.created_at)
+        .exclude(undo_state_id=state.pk)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    return set(entries)
+
+
+def _identities_taken(
+    account_id: int, data: _UndoData, current: dict[int, dict]
+) -> Iterator[Conflict]:
+    """Conflicts for restored customers whose old identity a customer outside the rollback
+    holds now (one the import created is deleted first; one it wrote is released)."""
+    wanted: dict[str, dict[str, int]] = {name: {} for name in IDENTITIES}
+    for pk, before in data.identities.items():
+        for name, value in before.items():
+            if pk in current and value is not None and value != current[pk][name]:
+                wanted[name][value] = pk
+    for name, values in wanted.items():
+        if not values:
+            continue
+        holders = Customer.objects.filter(account_id=account_id, **{f"{name}__among": values})
+        for holder_id, holder, value in holders.values_list("id", "code", name):
+            if holder_id in current:
+                continue
+            pk = values[value]
+            reason = IDENTITY_TAKEN_REASON.format(
+                code=current[pk]["code"], field=IDENTITIES[name], value=value, holder=holder
+            )
+            yield Conflict(pk, ConflictCode.IDENTITY_TAKEN, reason)
+
+
+def _undo(state: UndoState, data: _UndoData, current: dict[int, dict], now) -> tuple:
+    account_id = state.account_id
+    enrollments, credits = write.delete_import_additions(undo_state_id=state.pk)
+    deleted, more_enrollments, more_entries = write.delete_customers(
+        account_id=account_id, ids=sorted(data.created & current.keys())
+    )
+    write.release_identities(account_id=account_id, ids=_holders_to_release(data, current))
+    restored = 0
+    for index, chunk in enumerate(data.chunks):
+        previous = [
+            before
+            for pk, _version, before in chunk.unpack()["written"]
+            if data.first_written.get(pk) == index and pk in current
+        ]
+        restored += write.restore_customers(account_id=account_id, previous=previous, now=now)
+    return deleted, restored, enrollments + more_enrollments, credits + more_entries
+
+
+def _holders_to_release(data: _UndoData, current: dict[int, dict]) -> list[int]:
+    """Restored customers holding now an identity another restored customer gets back."""
+    wanted = {
+        (name, value): pk
+        for pk, before in data.identities.items()
+        for name, value in before.items()
+        if value is not None and pk in current
+    }
+    return sorted(
+        pk
+        for pk in data.identities.keys() & current.keys()
+        if any(
+            wanted.get((name, current[pk][name]), pk) != pk
+            for name in IDENTITIES
+            if current[pk][name] is not None
+        )
+    )
+
+
+def _among(column: str, ids) -> RawSQL:
+    return RawSQL(*write.ids_among(column, sorted(ids)), output_field=BooleanField())

@@ -1,0 +1,139 @@
+"""Every bulk write of a rollback, in one place: deleting what an import created or added,
+and putting back what it overwrote.
+
+A fixed number of statements per chunk of undo data. Customer ids are bound as one
+parameter (an array on PostgreSQL, JSON on SQLite) rather than one placeholder each, the
+way customers.selectors.Among binds codes. Previous values go back with one executemany
+UPDATE keyed by id on SQLite (sqlite3 runs it in C), and on PostgreSQL with COPY into a
+staging table and one UPDATE ... FROM (psycopg's executemany is one round trip per row).
+Values are adapted with the backend's own adapters, as customers/batch/write.py does.
+"""
+
+import datetime
+import json
+from collections.abc import Iterable
+
+from django.db import connection
+
+from campaigns.models import Enrollment, Transaction
+from customers.models import Customer
+from customers.selectors import IMPORT_COLUMNS
+
+# The columns a rollback puts back: all the import wrote except the id (the key) and the
+# version (raised instead, so later conflict checks see the rollback as a change).
+RESTORED_COLUMNS = tuple(column for column in IMPORT_COLUMNS if column not in ("id", "version"))
+
+
+def ids_among(column: str, ids: Iterable[int]) -> tuple[str, list]:
+    """SQL saying `column` is one of `ids`, and its one parameter."""
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::bigint[])", [ids]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]
+
+
+def delete_import_additions(*, undo_state_id: int) -> tuple[int, int]:
+    """Delete the enrollments and auto_add credits the import added: (enrollments, credits)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {_table(Transaction)} WHERE undo_state_id = %s AND kind = %s",
+            [undo_state_id, Transaction.Kind.AUTO_ADD.value],
+        )
+        credits = cursor.rowcount
+        cursor.execute(
+            f"DELETE FROM {_table(Enrollment)} WHERE undo_state_id = %s", [undo_state_id]
+        )
+        return cursor.rowcount, credits
+
+
+def delete_customers(*, account_id: int, ids: list[int]) -> tuple[int, int, int]:
+    """Delete customers, their ledger entries and enrollments first (the database's foreign
+    keys do not cascade): (customers, enrollments, ledger entries)."""
+    if not ids:
+        return 0, 0, 0
+    with connection.cursor() as cursor:
+        among, params = ids_among("customer_id", ids)
+        cursor.execute(f"DELETE FROM {_table(Transaction)} WHERE {among}", params)
+        entries = cursor.rowcount
+        cursor.execute(f"DELETE FROM {_table(Enrollment)} WHERE {among}", params)
+        enrollments = cursor.rowcount
+        among, params = ids_among("id", ids)
+        cursor.execute(
+            f"DELETE FROM {_table(Customer)} WHERE account_id = %s AND {among}",
+            [account_id, *params],
+        )
+        return cursor.rowcount, enrollments, entries
+
+
+def release_identities(*, account_id: int, ids: list[int]) -> None:
+    """Clear the card number and username and park the code (a value no import can send)
+    of customers about to be restored whose current identities another restored customer
+    gets back: unique constraints are checked row by row, so the values must be free first."""
+    if not ids:
+        return
+    among, params = ids_among("id", ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(Customer)} SET card_number = NULL, customer_username = NULL, "
+            f"code = %s || CAST(id AS TEXT) WHERE account_id = %s AND {among}",
+            ["\x01rollback ", account_id, *params],
+        )
+
+
+def restore_customers(*, account_id: int, previous: list[dict], now: datetime.datetime) -> int:
+    """Give each customer (by `previous[i]["id"]`) every RESTORED_COLUMNS value back, raise
+    its version and stamp updated_at. Returns how many rows were written."""
+    if not previous:
+        return 0
+    rows = [(before["id"], *_adapted(before)) for before in previous]
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    if connection.vendor == "postgresql":
+        return _restore_from_staging(account_id, rows, stamp)
+    assignments = ", ".join(f"{column} = %s" for column in RESTORED_COLUMNS)
+    sql = (
+        f"UPDATE {_table(Customer)} SET {assignments}, version = version + 1, "
+        f"updated_at = %s WHERE id = %s AND account_id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(*values, stamp, pk, account_id) for pk, *values in rows])
+        return cursor.rowcount
+
+
+def _restore_from_staging(account_id: int, rows: list[tuple], stamp) -> int:
+    table = _table(Customer)
+    names = ", ".join(("id", *RESTORED_COLUMNS))
+    assignments = ", ".join(f"{column} = s.{column}" for column in RESTORED_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE rollback_staging ON COMMIT DROP AS "
+            f"SELECT {names} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY rollback_staging ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"UPDATE {table} AS c SET {assignments}, version = c.version + 1, updated_at = %s "
+            f"FROM rollback_staging AS s WHERE c.id = s.id AND c.account_id = %s",
+            [stamp, account_id],
+        )
+        written = cursor.rowcount
+        cursor.execute("DROP TABLE rollback_staging")
+        return written
+
+
+def _adapted(before: dict) -> list:
+    """The RESTORED_COLUMNS values of an undo record, ready for the database."""
+    ops = connection.ops
+    values = []
+    for column in RESTORED_COLUMNS:
+        value = before[column]
+        if column == "custom_date":
+            value = ops.adapt_datefield_value(datetime.date.fromisoformat(value) if value else None)
+        elif column == "custom_fields":
+            value = ops.adapt_json_value(value, None)
+        values.append(value)
+    return values
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
