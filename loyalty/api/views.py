@@ -26,6 +26,7 @@ SECRET_PARAMETERS = {"user_password", "user_api_key", "api_access_key"}
 
 class ApiView(APIView):
     # Django's own form parsing, so its body size limit applies (DRF's parsers skip it).
+    http_method_names = ["post"]
     parser_classes: list = []
     authentication_classes: list = []
     permission_classes: list = []
