@@ -12,6 +12,7 @@ from accounts.models import Account
 from campaigns.models import Campaign
 from campaigns.selectors import campaigns_by_id
 from customers.models import UndoState
+from customers.rollback import prune_undo_states
 from customers.undo import finish_undo_state, record_chunk, start_undo_state
 from loyalty.api.errors import ApiError
 
@@ -39,12 +40,16 @@ def import_customers(
     campaigns = _campaigns(account, request.campaign_ids)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return _import_once(account, user, request, source, campaigns)
+            result = _import_once(account, user, request, source, campaigns)
+            break
         except (IntegrityError, OperationalError):
             if attempt == ATTEMPTS:
                 raise
             logger.warning("import into %s retried after a conflict", account.slug)
-    raise AssertionError("unreachable")
+    if result.undo_state_id is not None:
+        # After the commit: pruning must not hold the import's locks any longer.
+        prune_undo_states(account=account)
+    return result
 
 
 def _campaigns(account: Account, campaign_ids: tuple[str, ...]) -> list[Campaign]:

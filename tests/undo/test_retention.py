@@ -26,7 +26,12 @@ LONG_AGO = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 @pytest.fixture
 def keep_two(settings):
-    settings.LOYALTY = {**settings.LOYALTY, "UNDO_STATES_KEPT": 2}
+    """Call after the imports: each import prunes too, and these tests prune by hand."""
+
+    def limit():
+        settings.LOYALTY = {**settings.LOYALTY, "UNDO_STATES_KEPT": 2}
+
+    return limit
 
 
 def imports(import_batch, count: int) -> list[int]:
@@ -42,14 +47,24 @@ def statuses(ids: list[int]) -> list[tuple[str, int]]:
 
 def test_older_imports_lose_their_undo_data_and_stay_listed(import_batch, account, keep_two):
     ids = imports(import_batch, 4)
+    keep_two()
 
     assert prune_undo_states(account=account) == 2
 
     assert statuses(ids) == [(PRUNED, 0), (PRUNED, 0), (UNDOABLE, 1), (UNDOABLE, 1)]
 
 
+def test_each_import_prunes_its_accounts_older_undo_data(import_batch, account, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "UNDO_STATES_KEPT": 2}
+
+    ids = imports(import_batch, 3)
+
+    assert statuses(ids) == [(PRUNED, 0), (UNDOABLE, 1), (UNDOABLE, 1)]
+
+
 def test_pruning_again_prunes_nothing(import_batch, account, keep_two):
     ids = imports(import_batch, 3)
+    keep_two()
     prune_undo_states(account=account)
 
     assert prune_undo_states(account=account) == 0
@@ -59,6 +74,7 @@ def test_pruning_again_prunes_nothing(import_batch, account, keep_two):
 
 def test_rolled_back_imports_do_not_count_towards_the_limit(import_batch, account, user, keep_two):
     ids = imports(import_batch, 3)
+    keep_two()
     roll_back(undo_state=UndoState.objects.get(pk=ids[2]), user=user)
 
     assert prune_undo_states(account=account) == 0
@@ -68,6 +84,7 @@ def test_rolled_back_imports_do_not_count_towards_the_limit(import_batch, accoun
 
 def test_imports_at_the_same_moment_are_ordered_by_id(import_batch, account, keep_two):
     ids = imports(import_batch, 3)
+    keep_two()
     UndoState.objects.filter(pk__in=ids).update(created_at=LONG_AGO)
 
     assert prune_undo_states(account=account) == 1
@@ -80,6 +97,7 @@ def test_other_accounts_keep_their_undo_data(import_batch, account, other_accoun
     theirs = UndoState.objects.create(account=other_account, source="api", created_at=LONG_AGO)
     UndoChunk.objects.create(undo_state=theirs, seq=0, payload=UndoChunk.pack({}))
     ids = imports(import_batch, 3)
+    keep_two()
 
     assert prune_undo_states(account=account) == 1
 
@@ -90,6 +108,7 @@ def test_the_command_prunes_every_account_and_says_how_many(
     import_batch, account, other_account, keep_two
 ):
     ids = imports(import_batch, 3)
+    keep_two()
     out = StringIO()
 
     call_command("prune_undo_states", stdout=out)
@@ -103,6 +122,7 @@ def test_the_command_prunes_every_account_and_says_how_many(
 
 def test_the_command_prunes_one_account_by_slug(import_batch, account, keep_two):
     imports(import_batch, 4)
+    keep_two()
     out = StringIO()
 
     call_command("prune_undo_states", "--account", "greatwidgets", stdout=out)
