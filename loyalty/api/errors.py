@@ -3,8 +3,15 @@ envelope of the requested format (see loyalty/api/renderers.py)."""
 
 from __future__ import annotations
 
+import logging
+
 from rest_framework import exceptions
 from rest_framework.response import Response
+
+
+logger = logging.getLogger("loyalty.api")
+
+INTERNAL_ERROR = "The server failed to process the request; nothing was changed. Try again."
 
 
 class ApiError(Exception):
@@ -34,4 +41,6 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.APIException):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return error_response(request, detail, exc.status_code)
-    return None
+    # Only the exception's type: its text may quote row data (a database error's detail).
+    logger.error("unhandled %s in an API call", type(exc).__name__)
+    return error_response(request, INTERNAL_ERROR, 500)
