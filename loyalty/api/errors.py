@@ -8,7 +8,6 @@ import logging
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-
 logger = logging.getLogger("loyalty.api")
 
 INTERNAL_ERROR = "The server failed to process the request; nothing was changed. Try again."
