@@ -40,11 +40,10 @@ def customers_for_import(
     """The account's customers holding any of the codes, card numbers or usernames, as
     dicts of IMPORT_COLUMNS; on PostgreSQL locked for the transaction in id order."""
     found: dict[int, dict] = {}
-    for field, values in (
-        ("code", codes),
-        ("card_number", card_numbers),
-        ("customer_username", usernames),
-    ):
+    wanted = {"code": codes, "card_number": card_numbers, "customer_username": usernames}
+    for field, values in wanted.items():
+        # Usually the customers found by code already hold the card numbers: skip those.
+        values = values - {row[field] for row in found.values()}
         if not values:
             continue
         queryset = Customer.objects.filter(account=account, **{f"{field}__among": values})

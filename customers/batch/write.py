@@ -123,10 +123,12 @@ def insert_credits(
 def _customer_rows(account_id: int, states: Iterable[dict], now: datetime.datetime):
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(now)
+    no_custom_fields = ops.adapt_json_value({}, None)
     for state in states:
         row = [state[column] for column in PROFILE_COLUMNS]
         row[DATE_INDEX] = ops.adapt_datefield_value(row[DATE_INDEX])
-        row[JSON_INDEX] = ops.adapt_json_value(row[JSON_INDEX], None)
+        custom = row[JSON_INDEX]
+        row[JSON_INDEX] = ops.adapt_json_value(custom, None) if custom else no_custom_fields
         yield (account_id, *row, stamp, stamp)
 
 
