@@ -86,8 +86,11 @@ def _yes(params: dict[str, str], name: str) -> bool:
 
 
 def _delimiter(params: dict[str, str]) -> str:
-    raw = _required(params, "delimiter", "delimiter")
-    key = raw if raw == "\t" else raw.strip().lower()
+    raw = params.get("delimiter", "")
+    # A literal TAB is a valid delimiter: strip only spaces around a word.
+    key = raw if raw == "\t" else raw.strip(" ").lower()
+    if not key:
+        raise ApiError(m.MISSING_PARAMETER.format(name="delimiter"))
     if key not in DELIMITERS:
         raise ApiError(m.BAD_DELIMITER.format(value=m.shown(raw)))
     return DELIMITERS[key]
