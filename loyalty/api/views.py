@@ -33,9 +33,11 @@ class ApiView(APIView):
 
     def post(self, request: Request) -> HttpResponse:
         http_request = request._request
+        # Errors found while reading the form are answered in the format asked for, as far
+        # as a lenient first read of the form can tell.
+        http_request.output_format = best_effort_format(_read_form(http_request, strict=False))
         _refuse_credentials_in_url(http_request)
         params = _read_form(http_request)
-        http_request.output_format = best_effort_format(params)
         http_request.output_format = output_format(params)
         call = params.get("type", "").strip().lower()
         if call not in CALLS:
@@ -51,9 +53,11 @@ def _refuse_credentials_in_url(request: HttpRequest) -> None:
         raise ApiError(CREDENTIALS_IN_URL, 400)
 
 
-def _read_form(request: HttpRequest) -> dict[str, str]:
+def _read_form(request: HttpRequest, *, strict: bool = True) -> dict[str, str]:
     try:
-        return form_params(request.POST)
+        if strict:
+            return form_params(request.POST)
+        return {key.lower(): value for key, value in request.POST.items()}
     except RequestDataTooBig:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raise ApiError(TOO_BIG.format(limit=limit), 413) from None
