@@ -29,14 +29,17 @@ run: demo
 
 # SQLite first, then PostgreSQL; one recipe so the order holds under make -j too.
 test: install
+	scripts/ensure-chromium
 	LOYALTY_TESTING=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 	scripts/ensure-postgres
 	LOYALTY_TESTING=1 DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-sqlite: install
+	scripts/ensure-chromium
 	LOYALTY_TESTING=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-postgres: install
+	scripts/ensure-chromium
 	scripts/ensure-postgres
 	LOYALTY_TESTING=1 DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
