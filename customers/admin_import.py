@@ -57,7 +57,9 @@ class CustomerImportForm(forms.Form):
         "yes: also blank every field the file does not have.",
     )
     card_number_generate = forms.IntegerField(
-        required=False, min_value=4, max_value=32,
+        required=False,
+        min_value=4,
+        max_value=32,
         help_text="Digits of generated card numbers for customers without one (optional).",
     )
     file_format = forms.ChoiceField(choices=[(key, key.upper()) for key in FORMATS])
@@ -84,8 +86,7 @@ def importable_accounts(request: HttpRequest):
 
 def import_view(model_admin, request: HttpRequest) -> HttpResponse:
     """Upload -> preview (validate_only) -> confirm -> import."""
-    if not (model_admin.has_add_permission(request)
-            and model_admin.has_change_permission(request)):
+    if not (model_admin.has_add_permission(request) and model_admin.has_change_permission(request)):
         raise PermissionDenied
     if request.method == "POST" and "pending" in request.POST:
         return _confirm(model_admin, request)
@@ -97,7 +98,8 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
             account = form.cleaned_data["account"]
             batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
             preview = import_customers(
-                account=account, user=request.user,
+                account=account,
+                user=request.user,
                 request=dataclasses.replace(batch, validate_only=True),
                 source=UndoState.Source.ADMIN,
             )
@@ -105,9 +107,17 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             pending = _save_pending(request, account, params)
-            return _render(model_admin, request, "import_preview.html",
-                           {"preview": preview, "pending": pending, "account": account,
-                            "errors_shown": preview.errors[:PREVIEW_ERRORS_SHOWN]})
+            return _render(
+                model_admin,
+                request,
+                "import_preview.html",
+                {
+                    "preview": preview,
+                    "pending": pending,
+                    "account": account,
+                    "errors_shown": preview.errors[:PREVIEW_ERRORS_SHOWN],
+                },
+            )
     return _render(model_admin, request, "import.html", {"form": form})
 
 
@@ -121,10 +131,12 @@ def _confirm(model_admin, request: HttpRequest) -> HttpResponse:
     if account is None:
         raise PermissionDenied
     try:
-        batch = parse_batch_request(pending["params"],
-                                    custom_field_count=account.custom_field_count)
-        result = import_customers(account=account, user=request.user, request=batch,
-                                  source=UndoState.Source.ADMIN)
+        batch = parse_batch_request(
+            pending["params"], custom_field_count=account.custom_field_count
+        )
+        result = import_customers(
+            account=account, user=request.user, request=batch, source=UndoState.Source.ADMIN
+        )
     except ApiError as error:
         messages.error(request, error.message)
         return HttpResponseRedirect(changelist)
@@ -137,8 +149,9 @@ def _confirm(model_admin, request: HttpRequest) -> HttpResponse:
 
 
 def _imported_message(result: ImportResult) -> str:
-    return IMPORTED.format(new=result.new, updated=result.updated, ignored=result.ignored,
-                           failed=result.failed)
+    return IMPORTED.format(
+        new=result.new, updated=result.updated, ignored=result.ignored, failed=result.failed
+    )
 
 
 def _params_from_upload(data: dict) -> dict[str, str]:
@@ -218,6 +231,10 @@ def _load_pending(request: HttpRequest, name: str) -> dict | None:
 
 def _render(model_admin, request, template: str, context: dict) -> TemplateResponse:
     opts = model_admin.model._meta
-    context = {**model_admin.admin_site.each_context(request), "opts": opts,
-               "title": "Import customers", **context}
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": opts,
+        "title": "Import customers",
+        **context,
+    }
     return TemplateResponse(request, f"admin/customers/customer/{template}", context)

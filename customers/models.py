@@ -124,6 +124,7 @@ class UndoState(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["account", "-created_at"])]
+        permissions = [("rollback_undostate", "Can roll back an import")]
 
     def __str__(self) -> str:
         return f"Import {self.pk} into {self.account} ({self.get_status_display()})"

@@ -151,6 +151,9 @@ LOYALTY = {
     "UNDO_STATES_KEPT": int(os.environ.get("LOYALTY_UNDO_STATES_KEPT", 50)),
 }
 
+# Staff who may view customers may export (the list they see, scoped to their accounts).
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOGGING = {

@@ -103,3 +103,39 @@ def post_batch(client, user, campaigns):
         return client.post("/api", batch_params(headers, data, **extra))
 
     return post
+
+
+@pytest.fixture
+def staff_user(account):
+    """staff_user(*permission codenames, username=...) -> a staff user (not a superuser)
+    with an active membership of `account` only, granted exactly those model permissions."""
+    from django.contrib.auth.models import Permission
+
+    def make(*codenames, username="staffer"):
+        staff = get_user_model().objects.create_user(username, password=PASSWORD, is_staff=True)
+        Membership.objects.create(account=account, user=staff, role=Membership.Role.STAFF)
+        staff.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+        assert staff.user_permissions.count() == len(codenames)
+        return staff
+
+    return make
+
+
+@pytest.fixture
+def run_import(account, user, campaigns):
+    """run_import(headers, data, into=account, **params) -> ImportResult, through the
+    service as an API import; `into` another account needs its own POINTS campaign."""
+    from customers.batch.params import parse_batch_request
+    from customers.batch.service import import_customers
+    from customers.models import UndoState
+
+    def run(headers=("code", "first_name"), data="", *, into=None, **extra):
+        params = {key.lower(): value for key, value in batch_params(headers, data, **extra).items()}
+        return import_customers(
+            account=into or account,
+            user=user,
+            request=parse_batch_request(params),
+            source=UndoState.Source.API,
+        )
+
+    return run

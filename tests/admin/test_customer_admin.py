@@ -1,0 +1,217 @@
+"""The customer admin: search, filters, balances, editing every profile field, secrets that
+are only ever set or shown as set, and the version every save raises."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.hashers import check_password
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Transaction
+from customers.hashers import interim_hash
+from customers.models import Customer
+from tests.admin import customer_form, result_ids
+from tests.conftest import EARNED, EVENTS, POINTS
+
+CHANGE_PERMISSIONS = ("view_customer", "change_customer", "add_customer", "view_account")
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user(*CHANGE_PERMISSIONS))
+    return client
+
+
+@pytest.fixture
+def ann(account):
+    now = timezone.now() - datetime.timedelta(days=1)
+    return Customer.objects.create(
+        account=account,
+        code="C1",
+        card_number="5001",
+        first_name="Ann",
+        last_name="Lee",
+        email="ann@example.com",
+        phone="555-1",
+        customer_username="ann",
+        customer_password=interim_hash("old-secret"),
+        customer_pin=interim_hash("1234"),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def change_url(customer: Customer) -> str:
+    return reverse("admin:customers_customer_change", args=[customer.pk])
+
+
+def test_saving_raises_the_version_by_one_and_sets_updated_at(staff_client, ann):
+    before = timezone.now()
+
+    response = staff_client.post(change_url(ann), customer_form(ann, city="Springfield"))
+
+    assert response.status_code == 302
+    saved = Customer.objects.get(pk=ann.pk)
+    assert (saved.city, saved.version) == ("Springfield", 2)
+    assert saved.updated_at >= before
+    assert saved.created_at == ann.created_at
+
+
+def test_every_profile_field_is_editable(staff_client, ann):
+    changes = {
+        "code": "C9",
+        "card_number": "9009",
+        "first_name": "Anna",
+        "last_name": "Li",
+        "email": "anna@example.com",
+        "phone": "555-9",
+        "custom_date": "1970-04-03",
+        "street1": "1 Main St",
+        "street2": "Apt 2",
+        "city": "Springfield",
+        "state": "IL",
+        "postal_code": "62701",
+        "country": "US",
+        "custom_field": "vip",
+        "custom_fields": '{"custom_field_1": "gold"}',
+    }
+
+    response = staff_client.post(change_url(ann), customer_form(ann, **changes))
+
+    assert response.status_code == 302
+    saved = Customer.objects.filter(pk=ann.pk).values(*changes).get()
+    assert saved == {
+        **changes,
+        "custom_date": datetime.date(1970, 4, 3),
+        "custom_fields": {"custom_field_1": "gold"},
+    }
+
+
+def test_set_new_password_stores_a_hash_that_verifies(staff_client, ann):
+    staff_client.post(change_url(ann), customer_form(ann, new_password="new secret "))
+
+    stored = Customer.objects.get(pk=ann.pk).customer_password
+    assert stored != "new secret "
+    assert check_password("new secret ", stored)
+    assert not check_password("old-secret", stored)
+
+
+def test_blank_new_password_leaves_the_password_unchanged(staff_client, ann):
+    staff_client.post(change_url(ann), customer_form(ann, first_name="Anne", new_password=""))
+
+    saved = Customer.objects.get(pk=ann.pk)
+    assert saved.first_name == "Anne"
+    assert saved.customer_password == ann.customer_password
+
+
+def test_username_and_pin_cannot_be_changed_by_post(staff_client, ann):
+    data = customer_form(
+        ann, customer_username="mallory", customer_pin="0000", customer_password="plain"
+    )
+
+    staff_client.post(change_url(ann), data)
+
+    saved = Customer.objects.get(pk=ann.pk)
+    assert saved.customer_username == "ann"
+    assert saved.customer_pin == ann.customer_pin
+    assert saved.customer_password == ann.customer_password
+    assert saved.version == 2
+
+
+def test_change_page_shows_secrets_only_as_set_or_not_set(staff_client, ann):
+    html = staff_client.get(change_url(ann)).content.decode()
+
+    assert ann.customer_pin not in html
+    assert ann.customer_pin.split("$")[2] not in html
+    assert ann.customer_password.split("$")[2] not in html
+    assert 'name="customer_pin"' not in html
+    assert 'name="customer_username"' not in html
+    assert html.count('<div class="readonly">set</div>') == 2
+
+
+def test_blank_card_number_is_stored_as_null(staff_client, ann):
+    response = staff_client.post(change_url(ann), customer_form(ann, card_number=""))
+
+    assert response.status_code == 302
+    assert Customer.objects.get(pk=ann.pk).card_number is None
+
+
+def test_adding_a_customer_stamps_its_times_and_stores_missing_identities_as_null(
+    staff_client, account
+):
+    before = timezone.now()
+    data = customer_form(Customer(account=account, code="NEW-1"), new_password="pw")
+
+    response = staff_client.post(reverse("admin:customers_customer_add"), data)
+
+    assert response.status_code == 302
+    new = Customer.objects.get(code="NEW-1")
+    assert (new.card_number, new.customer_username, new.version) == (None, None, 1)
+    assert new.created_at == new.updated_at >= before
+    assert check_password("pw", new.customer_password)
+
+
+def test_a_card_number_held_by_another_customer_is_a_form_error(staff_client, account, ann):
+    now = timezone.now()
+    bob = Customer.objects.create(account=account, code="C2", created_at=now, updated_at=now)
+
+    response = staff_client.post(change_url(bob), customer_form(bob, card_number="5001"))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["__all__"] == [
+        "Customer with this Account and Card number already exists."
+    ]
+    assert Customer.objects.get(pk=bob.pk).card_number is None
+
+
+def test_the_account_of_a_customer_cannot_be_changed(admin_client, ann, other_account):
+    admin_client.post(change_url(ann), customer_form(ann, account=other_account.pk))
+
+    assert Customer.objects.get(pk=ann.pk).account_id == ann.account_id
+
+
+def test_change_page_shows_the_balance_of_every_enrolled_campaign(
+    staff_client, run_import, campaigns
+):
+    run_import(
+        ("code", "auto_add"),
+        "C1|14.5",
+        campaigns_to_include=f"{EARNED}|,|{POINTS}|,|{EVENTS}",
+    )
+    customer = Customer.objects.get(code="C1")
+    now = timezone.now()
+    Transaction.objects.create(
+        campaign=campaigns[POINTS], customer=customer, kind="credit", amount=7, created_at=now
+    )
+
+    html = staff_client.get(change_url(customer)).content.decode()
+
+    assert (
+        "<ul><li>13234545 (Events (visits)): 0</li><li>555 (Earned (money)): 14.50</li>"
+        "<li>898989889 (Points): 7</li></ul>"
+    ) in html
+
+
+@pytest.mark.parametrize(
+    "term", ["C1", "5001", "Ann", "Lee", "ann@example.com", "555-1"], ids=lambda term: term
+)
+def test_search_finds_a_customer_by_each_searched_field(staff_client, account, ann, term):
+    now = timezone.now()
+    Customer.objects.create(account=account, code="Z9", created_at=now, updated_at=now)
+
+    response = staff_client.get(reverse("admin:customers_customer_changelist"), {"q": term})
+
+    assert result_ids(response) == {ann.pk}
+
+
+def test_customers_can_be_filtered_by_campaign(staff_client, run_import, campaigns):
+    run_import(data="P1|Pat", campaigns_to_include=POINTS)
+    run_import(data="E1|Eve", campaigns_to_include=EVENTS)
+
+    response = staff_client.get(
+        reverse("admin:customers_customer_changelist"),
+        {"enrollments__campaign__id__exact": campaigns[EVENTS].pk},
+    )
+
+    assert result_ids(response) == {Customer.objects.get(code="E1").pk}

@@ -1,0 +1,197 @@
+"""Import of customer files in the admin goes through the API's engine, with a preview;
+export gives a file that imports back unchanged. Both stay inside the user's accounts."""
+
+import csv
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import Membership
+from campaigns.models import Campaign, Enrollment
+from customers.admin_import import PENDING_GONE
+from customers.batch import messages as m
+from customers.models import Customer, UndoState
+from tests.conftest import POINTS
+
+IMPORT_URL = "/admin/customers/customer/import-file/"
+EXPORT_URL = "/admin/customers/customer/export/"
+FILE = "code,first_name,custom_date,auto_add\nC1,Ann,1970-07-14,5\nC2,Bob,04-03-2010,\n"
+
+
+def upload(content: bytes | str, name="customers.csv", **fields) -> dict:
+    if isinstance(content, str):
+        content = content.encode()
+    form = {
+        "campaigns": POINTS,
+        "overwrite_duplicates": "update",
+        "file_format": "csv",
+        "import_file": SimpleUploadedFile(name, content),
+    }
+    form.update(fields)
+    return form
+
+
+@pytest.fixture
+def admin_user_client(client, django_user_model, account, campaigns):
+    admin = django_user_model.objects.create_superuser("boss", password="pw")
+    client.force_login(admin)
+    return client
+
+
+def preview(client, account, content=FILE, **fields):
+    return client.post(IMPORT_URL, upload(content, account=account.pk, **fields))
+
+
+def test_preview_reports_what_the_import_would_do_and_writes_nothing(admin_user_client, account):
+    response = preview(admin_user_client, account)
+
+    assert response.status_code == 200
+    result = response.context["preview"]
+    assert (result.new, result.updated, result.failed) == (1, 0, 1)
+    assert result.errors[0].message == m.BAD_DATE_FORMAT.format(value="04-03-2010")
+    assert b"04-03-2010" in response.content
+    assert not Customer.objects.exists()
+    assert not UndoState.objects.exists()
+
+
+def test_confirming_imports_and_records_an_admin_undo_state(admin_user_client, account):
+    pending = preview(admin_user_client, account).context["pending"]
+
+    response = admin_user_client.post(IMPORT_URL, {"pending": pending})
+
+    state = UndoState.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/customers/undostate/{state.pk}/change/"
+    assert state.source == UndoState.Source.ADMIN
+    assert (state.new, state.failed) == (1, 1)
+    customer = Customer.objects.get()
+    assert (customer.code, customer.first_name) == ("C1", "Ann")
+    assert Enrollment.objects.filter(customer=customer, campaign__campaign_id=POINTS).exists()
+
+
+def test_a_preview_is_confirmed_only_once(admin_user_client, account):
+    pending = preview(admin_user_client, account).context["pending"]
+    admin_user_client.post(IMPORT_URL, {"pending": pending})
+
+    response = admin_user_client.post(IMPORT_URL, {"pending": pending}, follow=True)
+
+    assert PENDING_GONE in [str(message) for message in response.context["messages"]]
+    assert Customer.objects.count() == 1
+
+
+def test_xlsx_files_import_like_csv(admin_user_client, account):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["code", "first_name", "phone"])
+    sheet.append([11223344, "Jane", "555-5555"])
+    content = io.BytesIO()
+    book.save(content)
+
+    pending = preview(admin_user_client, account, content.getvalue(), file_format="xlsx").context[
+        "pending"
+    ]
+    admin_user_client.post(IMPORT_URL, {"pending": pending})
+
+    customer = Customer.objects.get()
+    assert (customer.code, customer.first_name, customer.phone) == ("11223344", "Jane", "555-5555")
+
+
+def test_header_errors_are_the_apis(admin_user_client, account):
+    response = preview(admin_user_client, account, "code,custome_date\nC1,2010-01-01\n")
+
+    expected = m.UNKNOWN_FIELD_SUGGESTION.format(
+        name="profiles_header_2", value="custome_date", suggestion="custom_date"
+    )
+    assert expected in response.context["form"].non_field_errors()
+    assert not Customer.objects.exists()
+
+
+def test_a_staff_user_cannot_import_into_another_account(
+    client, staff_user, account, other_account, campaigns
+):
+    staff = staff_user("add_customer", "change_customer", "view_customer")
+    Membership.objects.filter(user=staff).update(role=Membership.Role.IMPORTER)
+    Campaign.objects.create(account=other_account, campaign_id=POINTS, type="points")
+    client.force_login(staff)
+
+    response = preview(client, other_account)
+
+    assert "account" in response.context["form"].errors
+    assert not Customer.objects.exists()
+
+
+def test_a_preview_cannot_be_confirmed_by_another_user(
+    admin_user_client, client, django_user_model, account
+):
+    pending = preview(admin_user_client, account).context["pending"]
+    other = django_user_model.objects.create_superuser("other", password="pw")
+    client.force_login(other)
+
+    client.post(IMPORT_URL, {"pending": pending})
+
+    assert not Customer.objects.exists()
+
+
+def exported_csv(client) -> str:
+    response = client.post(
+        EXPORT_URL,
+        {
+            "format": "0",
+            "resource": "0",
+            **{
+                f"customerexportresource_{name}": "on"
+                for name in (
+                    "code",
+                    "card_number",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "phone",
+                    "custom_date",
+                    "street1",
+                    "street2",
+                    "city",
+                    "state",
+                    "postal_code",
+                    "country",
+                    "custom_field",
+                    "customer_username",
+                )
+            },
+        },
+    )
+    assert response.status_code == 200, response.content[:500]
+    return response.content.decode("utf-8-sig")
+
+
+def test_an_exported_file_imports_back_unchanged(admin_user_client, account, run_import):
+    run_import(
+        ("code", "card_number", "first_name", "email", "custom_date", "city"),
+        'C1|K1|Ann|ann@example.com|1970-07-14|"Paris, France"\nC2||Bob|||\n',
+    )
+    before = list(Customer.objects.order_by("code").values())
+
+    exported = exported_csv(admin_user_client)
+    pending = preview(admin_user_client, account, exported).context["pending"]
+    admin_user_client.post(IMPORT_URL, {"pending": pending})
+
+    assert UndoState.objects.filter(source=UndoState.Source.ADMIN).get().updated == 2
+    after = list(Customer.objects.order_by("code").values())
+    for row in before + after:
+        row.pop("updated_at"), row.pop("version")
+    assert after == before
+
+
+def test_export_holds_only_the_users_accounts(
+    client, staff_user, account, other_account, run_import
+):
+    run_import(("code", "first_name"), "MINE|Ann")
+    Campaign.objects.create(account=other_account, campaign_id=POINTS, type="points")
+    run_import(("code", "first_name"), "THEIRS|Bob", into=other_account)
+    client.force_login(staff_user("view_customer"))
+
+    rows = list(csv.DictReader(io.StringIO(exported_csv(client))))
+
+    assert [row["code"] for row in rows] == ["MINE"]

@@ -1,0 +1,231 @@
+"""Undo states in the admin: what an import did, and rolling it back from a confirmation
+page that shows the conflicts and proceeds over them only when the operator ticks the box."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from campaigns.models import Enrollment, Transaction
+from customers.admin import CONFLICTS_CHANGED, ROLLED_BACK, SELECT_ONE
+from customers.forms import OVERWRITE_LABEL
+from customers.models import Customer, UndoState
+from customers.rollback import ALREADY_ROLLED_BACK, CHANGED_REASON, CONFLICTS
+from tests.admin import customer_form, messages_of
+from tests.conftest import POINTS
+
+ROLLBACK_PERMISSIONS = ("view_undostate", "rollback_undostate", "view_customer", "change_customer")
+
+
+@pytest.fixture
+def imports(run_import):
+    """Two imports: the first creates C1; the second writes C1 (with a password), creates
+    C2 and credits both. Returns the second's undo state."""
+    run_import(data="C1|Ann")
+    result = run_import(
+        ("code", "first_name", "customer_password", "auto_add"),
+        "C1|Anna|secret1|5\nC2|Bob|secret2|3",
+        overwrite_duplicates="update",
+    )
+    return UndoState.objects.get(pk=result.undo_state_id)
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user(*ROLLBACK_PERMISSIONS))
+    return client
+
+
+def rollback_url(state: UndoState) -> str:
+    return reverse("admin:customers_undostate_rollback", args=[state.pk])
+
+
+def change_url(state: UndoState) -> str:
+    return reverse("admin:customers_undostate_change", args=[state.pk])
+
+
+def edit_in_admin(client, code: str, **changes) -> None:
+    customer = Customer.objects.get(code=code)
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    response = client.post(url, customer_form(customer, **changes), follow=True)
+    assert response.redirect_chain[0][1] == 302
+
+
+def test_detail_page_shows_what_the_import_did(staff_client, imports):
+    response = staff_client.get(change_url(imports))
+
+    effects = response.context["effects"]
+    c1, c2 = Customer.objects.get(code="C1"), Customer.objects.get(code="C2")
+    assert (effects.created_count, effects.created) == (1, [(c2.pk, c2)])
+    assert effects.written_count == 1
+    assert effects.written == [
+        (c1.pk, c1, [("first name", "Ann", "Anna"), ("customer password", "not set", "set")])
+    ]
+    assert (effects.enrollments_count, effects.credits_count) == (1, 2)
+    assert [(e.customer, e.campaign.campaign_id) for e in effects.enrollments] == [(c2, POINTS)]
+    assert sorted(credit.amount for credit in effects.credits) == [3, 5]
+    html = response.content.decode()
+    assert "<th>Before the import</th><th>Now</th>" in html
+    assert "<td>first name</td><td>Ann</td><td>Anna</td>" in html
+
+
+def test_detail_page_never_shows_secret_hashes(staff_client, imports):
+    html = staff_client.get(change_url(imports)).content.decode()
+
+    for customer in Customer.objects.all():
+        assert customer.customer_password.split("$")[-1] not in html
+
+
+def test_undo_states_cannot_be_added_changed_or_deleted(admin_client, imports):
+    assert admin_client.get(reverse("admin:customers_undostate_add")).status_code == 403
+    assert admin_client.post(change_url(imports), {"new": "99"}).status_code == 403
+    delete_url = reverse("admin:customers_undostate_delete", args=[imports.pk])
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
+    imports.refresh_from_db()
+    assert (imports.new, imports.status) == (1, UndoState.Status.UNDOABLE)
+
+
+def test_detail_page_links_to_the_confirmation_page(staff_client, imports):
+    html = staff_client.get(change_url(imports)).content.decode()
+
+    assert f'href="{rollback_url(imports)}" class="rollback-link"' in html
+
+
+def test_confirmation_page_shows_what_is_undone_and_no_conflicts(staff_client, imports):
+    response = staff_client.get(rollback_url(imports))
+
+    html = response.content.decode()
+    assert "1 customer(s) it created are deleted" in html
+    assert "1 customer(s) it wrote get back every field" in html
+    assert "1 enrollment(s) and 2 credit(s) it added are removed" in html
+    assert "No customer of this import was changed after it." in html
+    assert 'name="overwrite_conflicts"' not in html
+
+
+def test_rollback_without_conflicts_succeeds(staff_client, imports):
+    response = staff_client.post(rollback_url(imports), {"seen_conflicts": ""}, follow=True)
+
+    assert response.redirect_chain == [(change_url(imports), 302)]
+    assert messages_of(response) == [
+        ROLLED_BACK.format(pk=imports.pk, deleted=1, restored=1, enrollments=1, credits=2)
+    ]
+    imports.refresh_from_db()
+    assert imports.status == UndoState.Status.ROLLED_BACK
+    assert list(Customer.objects.values_list("code", "first_name")) == [("C1", "Ann")]
+    assert not Transaction.objects.exists()
+    assert Enrollment.objects.count() == 1
+
+
+def test_confirmation_page_shows_conflicts_and_refuses_without_the_checkbox(staff_client, imports):
+    edit_in_admin(staff_client, "C1", first_name="Annie")
+
+    page = staff_client.get(rollback_url(imports))
+    response = staff_client.post(
+        rollback_url(imports), {"seen_conflicts": page.context["form"]["seen_conflicts"].value()}
+    )
+
+    assert [c.reason for c in page.context["conflicts"]] == [CHANGED_REASON.format(code="C1")]
+    html = page.content.decode()
+    assert CHANGED_REASON.format(code="C1") in html
+    assert OVERWRITE_LABEL in html
+    assert response.status_code == 200
+    assert messages_of(response) == [CONFLICTS.format(count=1)]
+    imports.refresh_from_db()
+    assert imports.status == UndoState.Status.UNDOABLE
+    assert Customer.objects.get(code="C1").first_name == "Annie"
+    assert Customer.objects.filter(code="C2").exists()
+
+
+def test_confirmation_with_the_checkbox_overwrites_later_changes(staff_client, imports):
+    edit_in_admin(staff_client, "C1", first_name="Annie")
+    page = staff_client.get(rollback_url(imports))
+
+    response = staff_client.post(
+        rollback_url(imports),
+        {
+            "seen_conflicts": page.context["form"]["seen_conflicts"].value(),
+            "overwrite_conflicts": "on",
+        },
+        follow=True,
+    )
+
+    assert messages_of(response) == [
+        ROLLED_BACK.format(pk=imports.pk, deleted=1, restored=1, enrollments=1, credits=2)
+    ]
+    imports.refresh_from_db()
+    assert imports.status == UndoState.Status.ROLLED_BACK
+    assert list(Customer.objects.values_list("code", "first_name")) == [("C1", "Ann")]
+
+
+def test_conflicts_that_appear_after_the_page_was_shown_are_not_overwritten(staff_client, imports):
+    page = staff_client.get(rollback_url(imports))
+    edit_in_admin(staff_client, "C1", first_name="Annie")
+
+    response = staff_client.post(
+        rollback_url(imports),
+        {
+            "seen_conflicts": page.context["form"]["seen_conflicts"].value(),
+            "overwrite_conflicts": "on",
+        },
+    )
+
+    assert messages_of(response) == [CONFLICTS_CHANGED]
+    assert [c.reason for c in response.context["conflicts"]] == [CHANGED_REASON.format(code="C1")]
+    imports.refresh_from_db()
+    assert imports.status == UndoState.Status.UNDOABLE
+    assert Customer.objects.get(code="C1").first_name == "Annie"
+
+
+def test_an_import_cannot_be_rolled_back_twice(admin_client, imports, admin_user):
+    admin_client.post(rollback_url(imports), {"seen_conflicts": ""}, follow=True)
+
+    response = admin_client.post(rollback_url(imports), {"seen_conflicts": ""})
+
+    imports.refresh_from_db()
+    when = f"{imports.rolled_back_at.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+    assert messages_of(response) == [ALREADY_ROLLED_BACK.format(when=when, who="admin")]
+    assert imports.rolled_back_by == admin_user
+
+
+def test_rollback_without_the_permission_is_refused_for_a_staff_user(client, staff_user, imports):
+    client.force_login(staff_user("view_undostate", "view_customer"))
+    changelist = reverse("admin:customers_undostate_changelist")
+
+    assert client.get(rollback_url(imports)).status_code == 403
+    assert client.post(rollback_url(imports), {"seen_conflicts": ""}).status_code == 403
+    listing = client.get(changelist)
+    # The only action needs the permission, so the list offers none.
+    assert listing.context["action_form"] is None
+    client.post(changelist, {"action": "roll_back_selected", "_selected_action": [imports.pk]})
+    assert 'class="rollback-link"' not in client.get(change_url(imports)).content.decode()
+    imports.refresh_from_db()
+    assert imports.status == UndoState.Status.UNDOABLE
+
+
+def test_the_action_leads_to_the_confirmation_page(staff_client, imports):
+    response = staff_client.post(
+        reverse("admin:customers_undostate_changelist"),
+        {"action": "roll_back_selected", "_selected_action": [imports.pk]},
+    )
+
+    assert response.status_code == 302
+    assert response.url == rollback_url(imports)
+    imports.refresh_from_db()
+    assert imports.status == UndoState.Status.UNDOABLE
+
+
+def test_the_action_takes_exactly_one_import(staff_client, imports):
+    first = UndoState.objects.exclude(pk=imports.pk).get()
+
+    response = staff_client.post(
+        reverse("admin:customers_undostate_changelist"),
+        {"action": "roll_back_selected", "_selected_action": [first.pk, imports.pk]},
+        follow=True,
+    )
+
+    assert messages_of(response) == [SELECT_ONE]
+    assert UndoState.objects.filter(status=UndoState.Status.UNDOABLE).count() == 2
+
+
+def test_a_superuser_may_roll_back_without_being_granted_the_permission(admin_client, imports):
+    assert admin_client.get(rollback_url(imports)).status_code == 200
