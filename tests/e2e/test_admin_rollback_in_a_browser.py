@@ -1,0 +1,90 @@
+"""End to end, in a real browser (Debian's Chromium driven by Playwright): log in to the
+admin, import through the API, open the undo state, confirm the rollback, see the customers
+gone. Screenshots go to $LOYALTY_SCREENSHOT_DIR when set (the README's come from here)."""
+
+import json
+import os
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from customers.models import Customer, UndoState
+from tests.conftest import batch_params
+
+CHROMIUM = "/usr/bin/chromium"
+# Without these, Chromium keeps trying to reach Google's hosts, which this network refuses.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test
+    # (and of its database teardown) are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: make test installs it (scripts/ensure-chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        yield page
+        browser.close()
+
+
+@pytest.fixture
+def screenshot(tmp_path):
+    folder = Path(os.environ.get("LOYALTY_SCREENSHOT_DIR", tmp_path))
+
+    def take(page, name: str) -> None:
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    return take
+
+
+def post_to_api(base_url: str, params: dict) -> dict:
+    body = urllib.parse.urlencode(params).encode()
+    with urllib.request.urlopen(f"{base_url}/api", data=body, timeout=30) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_is_rolled_back_from_the_admin(
+    live_server, browser_page, screenshot, user, campaigns
+):
+    get_user_model().objects.create_superuser("admin", password="admin")
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "admin")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+
+    answer = post_to_api(live_server.url, batch_params(
+        ("code", "first_name", "last_name"),
+        "11223344|Jane|Doe\n22334455|Jim|McDoe\n33445566|Larry|Smith\n",
+        output="JSON",
+    ))
+    assert answer["batch"]["customers"]["new"] == 3
+    undo_state = answer["batch"]["undo_state"]
+
+    page.goto(f"{live_server.url}/admin/customers/undostate/{undo_state}/change/")
+    screenshot(page, "undo-state")
+    page.click("a.rollback-link")
+    page.wait_for_selector("#rollback-summary")
+    screenshot(page, "rollback-confirmation")
+    page.click(f"input[type=submit][value='Roll back import {undo_state}']")
+    page.wait_for_selector(".messagelist")
+    assert "rolled back" in page.inner_text(".messagelist")
+
+    page.goto(f"{live_server.url}/admin/customers/customer/")
+    screenshot(page, "customers-after-rollback")
+    assert "0 customers" in page.inner_text("#changelist")
+    assert not Customer.objects.exists()
+    assert UndoState.objects.get(pk=undo_state).status == UndoState.Status.ROLLED_BACK
