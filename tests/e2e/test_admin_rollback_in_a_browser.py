@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connections
 
 from customers.models import Customer, UndoState
 from tests.conftest import batch_params
@@ -34,8 +35,10 @@ def browser_page(monkeypatch):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        yield page
-        browser.close()
+        try:
+            yield page
+        finally:
+            browser.close()
 
 
 @pytest.fixture
@@ -54,9 +57,10 @@ def post_to_api(base_url: str, params: dict) -> dict:
         return json.loads(response.read())
 
 
-@pytest.mark.django_db(transaction=True)
 def test_an_import_is_rolled_back_from_the_admin(
-    live_server, browser_page, screenshot, user, campaigns
+    # The database first: set up before the (session-wide) live server, so it is torn
+    # down after the server thread and its connection are gone.
+    transactional_db, live_server, browser_page, screenshot, user, campaigns
 ):
     get_user_model().objects.create_superuser("admin", password="admin")
     page = browser_page
@@ -88,3 +92,6 @@ def test_an_import_is_rolled_back_from_the_admin(
     assert "0 customers" in page.inner_text("#changelist")
     assert not Customer.objects.exists()
     assert UndoState.objects.get(pk=undo_state).status == UndoState.Status.ROLLED_BACK
+    # The ORM calls above ran inside Playwright's context, on a connection of their own:
+    # closed here, or the test database cannot be dropped at the end of the run.
+    connections.close_all()
