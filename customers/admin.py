@@ -26,6 +26,7 @@ from .forms import CustomerAdminForm, RollbackForm
 from .models import Customer, UndoState
 from .resources import CustomerExportResource
 from .rollback import Conflict, RollbackRefused, find_conflicts, roll_back
+from .selectors import IMPORT_COLUMNS
 
 ROLLED_BACK = (
     "Import {pk} rolled back: {deleted} customer(s) deleted, {restored} customer(s) restored, "
@@ -40,26 +41,7 @@ SELECT_ONE = "Select exactly one import to roll back: each rollback is confirmed
 SHOWN_ROWS = 100
 MONEY_TYPES = (Campaign.Type.GIFTCARD, Campaign.Type.EARNED)
 # The customer columns an import writes, as the undo state's page compares them.
-COMPARED_FIELDS = (
-    "code",
-    "card_number",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "custom_date",
-    "street1",
-    "street2",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "custom_field",
-    "custom_fields",
-    "customer_username",
-    "customer_password",
-    "customer_pin",
-)
+COMPARED_FIELDS = tuple(column for column in IMPORT_COLUMNS if column not in ("id", "version"))
 # Hashes are never shown, only whether a secret is set.
 SECRETS = ("customer_password", "customer_pin")
 

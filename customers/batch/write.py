@@ -15,29 +15,10 @@ from django.db import connection
 from campaigns.credits import Credit
 from campaigns.models import Enrollment, Transaction
 from customers.models import Customer
+from customers.selectors import IMPORT_COLUMNS
 
 # Written customer columns, in statement order.
-PROFILE_COLUMNS = (
-    "code",
-    "card_number",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "custom_date",
-    "street1",
-    "street2",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "custom_field",
-    "customer_username",
-    "customer_password",
-    "customer_pin",
-    "custom_fields",
-    "version",
-)
+PROFILE_COLUMNS = tuple(column for column in IMPORT_COLUMNS if column != "id")
 CUSTOMER_COLUMNS = ("account_id", *PROFILE_COLUMNS, "created_at", "updated_at")
 DATE_INDEX = PROFILE_COLUMNS.index("custom_date")
 JSON_INDEX = PROFILE_COLUMNS.index("custom_fields")
