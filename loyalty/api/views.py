@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from customers.views import customers_batch
 
 from .errors import ApiError
-from .params import form_params
+from .params import form_pairs, form_params
 from .renderers import best_effort_format, output_format
 
 CALLS = {"customers_batch": customers_batch}
@@ -33,11 +33,12 @@ class ApiView(APIView):
 
     def post(self, request: Request) -> HttpResponse:
         http_request = request._request
+        pairs = _read_form(http_request)
         # Errors found while reading the form are answered in the format asked for, as far
-        # as a lenient first read of the form can tell.
-        http_request.output_format = best_effort_format(_read_form(http_request, strict=False))
+        # as the form can tell before it is checked.
+        http_request.output_format = best_effort_format({k.lower(): v for k, v in pairs})
         _refuse_credentials_in_url(http_request)
-        params = _read_form(http_request)
+        params = form_params(pairs)
         http_request.output_format = output_format(params)
         call = params.get("type", "").strip().lower()
         if call not in CALLS:
@@ -53,11 +54,9 @@ def _refuse_credentials_in_url(request: HttpRequest) -> None:
         raise ApiError(CREDENTIALS_IN_URL, 400)
 
 
-def _read_form(request: HttpRequest, *, strict: bool = True) -> dict[str, str]:
+def _read_form(request: HttpRequest) -> list[tuple[str, str]]:
     try:
-        if strict:
-            return form_params(request.POST)
-        return {key.lower(): value for key, value in request.POST.items()}
+        return form_pairs(request)
     except RequestDataTooBig:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raise ApiError(TOO_BIG.format(limit=limit), 413) from None

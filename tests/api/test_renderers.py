@@ -4,14 +4,12 @@ Responses section shows them; and form parameter names."""
 import json
 
 import pytest
-from django.http import QueryDict
 from django.test import RequestFactory
 from lxml import etree
 from rest_framework.request import Request
 
 from customers.batch.types import BatchStatus, GeneratedIdentity, ImportResult, LineError
 from loyalty.api.errors import ApiError
-from loyalty.api.params import GIVEN_TWICE, form_params
 from loyalty.api.renderers import (
     BAD_CALLBACK,
     BAD_OUTPUT,
@@ -62,31 +60,6 @@ def http_request(fmt: OutputFormat | None = None):
 
 def parsed_xml(response) -> etree._Element:
     return etree.fromstring(response.content)
-
-
-# form_params
-
-
-def test_form_params_lowercases_parameter_names():
-    assert form_params(QueryDict("Profiles_Data=x&OUTPUT=Json")) == {
-        "profiles_data": "x",
-        "output": "Json",
-    }
-
-
-@pytest.mark.parametrize("query", ["output=xml&OUTPUT=json", "output=xml&output=xml"])
-def test_form_params_refuses_a_name_given_twice_in_any_case(query):
-    with pytest.raises(ApiError) as raised:
-        form_params(QueryDict(query))
-    assert raised.value.message == GIVEN_TWICE.format(name="output")
-    assert raised.value.message == "Parameter output is given more than once."
-    assert raised.value.status == 400
-
-
-def test_form_params_reads_a_mutable_query_dict():
-    query = QueryDict(mutable=True)
-    query["Callback"] = "cb"
-    assert form_params(query) == {"callback": "cb"}
 
 
 # output_format and best_effort_format
