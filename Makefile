@@ -27,6 +27,15 @@ demo: migrate
 run: demo
 	$(DEV) $(PYTHON) manage.py runserver 127.0.0.1:8000
 
+# Production: migrate, collect the admin's static files, then gunicorn (gunicorn.conf.py).
+# Needs DJANGO_SECRET_KEY; DATABASE_URL, DJANGO_ALLOWED_HOSTS and more: docs/deploy.md.
+.PHONY: serve
+serve: install
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve needs DJANGO_SECRET_KEY: see docs/deploy.md" >&2; exit 1; }
+	$(PYTHON) manage.py migrate --noinput
+	$(PYTHON) manage.py collectstatic --noinput
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py
+
 # SQLite first, then PostgreSQL; one recipe so the order holds under make -j too.
 test: install
 	scripts/ensure-chromium
@@ -46,3 +55,9 @@ test-postgres: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The customers_batch benchmark (a script, not a test): SQLite, then PostgreSQL if it is up.
+# BENCH_SMALL_SECONDS=10 shortens the small-request runs, BENCH_SKIP_MILLION=1 skips 1M rows.
+.PHONY: bench
+bench: install
+	$(PYTHON) bench/run.py

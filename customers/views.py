@@ -1,8 +1,10 @@
 """The customers_batch call: authenticate, parse, import, render. Nothing more."""
 
-from accounts.authentication import authenticate_importer
 from django.http import HttpRequest, HttpResponse
+
+from accounts.authentication import authenticate_importer
 from loyalty.api.renderers import batch_response
+from loyalty.request_log import note_request
 
 from .batch.params import parse_batch_request
 from .batch.service import import_customers
@@ -22,8 +24,13 @@ def customers_batch(request: HttpRequest, params: dict[str, str]) -> HttpRespons
         account_identifier=params.get("account_id", ""),
         client_address=request.META.get("REMOTE_ADDR", ""),
     )
+    note_request(request, account=account.slug)
     batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
     result = import_customers(
         account=account, user=user, request=batch, source=UndoState.Source.API
+    )
+    note_request(
+        request, batch=result.status.value, new=result.new, updated=result.updated,
+        ignored=result.ignored, failed=result.failed, undo_state=result.undo_state_id,
     )
     return batch_response(request.output_format, result)

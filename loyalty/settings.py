@@ -1,7 +1,8 @@
 """Settings for the loyalty project.
 
 Everything that differs between a developer's machine and production is read from the
-environment: DATABASE_URL, DJANGO_SECRET_KEY, DJANGO_DEBUG, DJANGO_ALLOWED_HOSTS.
+environment: DATABASE_URL, DJANGO_SECRET_KEY, DJANGO_DEBUG, DJANGO_ALLOWED_HOSTS, and the
+production settings that docs/deploy.md lists.
 """
 
 import os
@@ -13,10 +14,27 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = os.environ.get("DJANGO_DEBUG", "") == "1"
+TESTING = bool(os.environ.get("LOYALTY_TESTING"))
+# Production: neither a developer's DEBUG nor the test suite. Only here do cookies require
+# HTTPS, plain HTTP is redirected and static files come from collectstatic's manifest.
+PRODUCTION = not DEBUG and not TESTING
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    """`1`/`0` (also yes/no, true/false, on/off) from the environment; `default` when unset."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "yes", "true", "on"):
+        return True
+    if value in ("0", "no", "false", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be 1 or 0, got {value[:40]!r}.")
+
 
 DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY and not os.environ.get("LOYALTY_TESTING"):
+if PRODUCTION and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY must be set when DEBUG is off (set DJANGO_DEBUG=1 for development)."
     )
@@ -26,7 +44,7 @@ ALLOWED_HOSTS = [
     for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
     if host.strip()
 ]
-if os.environ.get("LOYALTY_TESTING"):
+if TESTING:
     ALLOWED_HOSTS.append("testserver")
 
 INSTALLED_APPS = [
@@ -35,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: runserver then serves static files through WhiteNoise too, as
+    # production does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "import_export",
@@ -44,7 +65,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so its duration covers the whole stack and it sees every answer of /api.
+    "loyalty.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -110,12 +134,28 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "loyalty",
+# Login throttling and the verified-credential cache live here. LocMemCache is per process:
+# with several workers or app servers, set DJANGO_CACHE_URL to a shared Redis.
+CACHE_URL = os.environ.get("DJANGO_CACHE_URL", "").strip()
+if not CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "loyalty",
+        }
     }
-}
+elif CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "loyalty",
+        }
+    }
+else:
+    raise ImproperlyConfigured(
+        "DJANGO_CACHE_URL must be a redis://, rediss:// or unix:// URL (or unset)."
+    )
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -124,6 +164,21 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Production serves the hashed, compressed files that `collectstatic` wrote (make serve runs
+# it); development and tests serve the apps' files as they are, without collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+if not PRODUCTION:
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
 
 # A 100,000-row batch is about 5 MB of form data; the default 2.5 MB would refuse it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("LOYALTY_MAX_REQUEST_BYTES", 64 * 1024 * 1024))
@@ -156,10 +211,44 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Behind a TLS-terminating proxy: the header (and value) it sets on HTTPS requests, e.g.
+# "X-Forwarded-Proto" (value https) or "X-Forwarded-Ssl=on". Only set it when the proxy
+# always sets or overwrites that header: a client could send it otherwise.
+_PROXY_SSL_HEADER = os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "").strip()
+if _PROXY_SSL_HEADER:
+    _name, _, _value = _PROXY_SSL_HEADER.partition("=")
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _name.strip().upper().replace("-", "_"),
+        _value.strip() or "https",
+    )
+
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = _env_flag("DJANGO_SECURE_SSL_REDIRECT", True)
+    # Load balancers probe health over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", 365 * 24 * 3600))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_flag("DJANGO_SECURE_HSTS_PRELOAD", False)
+    # What the operator turned off on purpose is not warned about (docs/deploy.md says why
+    # each may be off): SSL redirect done by the proxy, HSTS left to the proxy, preload.
+    SILENCED_SYSTEM_CHECKS = [
+        check
+        for check, deliberately_off in (
+            ("security.W008", not SECURE_SSL_REDIRECT),
+            ("security.W004", not SECURE_HSTS_SECONDS),
+            ("security.W005", not SECURE_HSTS_INCLUDE_SUBDOMAINS),
+            ("security.W021", not SECURE_HSTS_PRELOAD),
+        )
+        if deliberately_off
+    ]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    # loyalty.request: one JSON line per API request (loyalty/request_log.py).
     "loggers": {"loyalty": {"level": "INFO"}},
 }

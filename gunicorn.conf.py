@@ -1,0 +1,39 @@
+"""Gunicorn settings for `make serve` (docs/deploy.md). Each can be changed by environment.
+
+A 100,000-row import takes well under a minute; the timeout leaves room for a slow day.
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "loyalty.wsgi:application"
+
+# Loopback unless told otherwise: behind a load balancer set GUNICORN_HOST=0.0.0.0 (or the
+# address the load balancer reaches).
+bind = f"{os.environ.get('GUNICORN_HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# sync: one request per process, which suits imports that use a whole core. gthread with
+# GUNICORN_THREADS > 1 lets a worker answer small requests while another thread imports.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 120))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 120))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
+# Recycle workers now and then, at staggered times, so slow memory growth cannot pile up.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 1000))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 100))
+# Loads the app before forking: a broken configuration fails at start, not per worker.
+preload_app = True
+
+# The contract's API 1.5 key travels in an `api_access_key` header. Gunicorn drops header
+# names with underscores by default (they map to the same environ name as dashes), which
+# would turn every such request into a 401. The app trusts no proxy-set header other than
+# the optional DJANGO_SECURE_PROXY_SSL_HEADER, whose first value Django reads.
+header_map = os.environ.get("GUNICORN_HEADER_MAP", "dangerous")
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# No query string (%(q)s) in the access log: credentials sent there are refused, but they
+# would still have been written down.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'

@@ -1,0 +1,52 @@
+"""gunicorn.conf.py: the production server's settings and their environment overrides."""
+
+import multiprocessing
+import runpy
+from pathlib import Path
+
+CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
+ENV = ("PORT", "GUNICORN_HOST", "WEB_CONCURRENCY", "GUNICORN_TIMEOUT", "GUNICORN_HEADER_MAP")
+
+
+def load(monkeypatch, **env):
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(CONF))
+
+
+def test_defaults_serve_the_wsgi_app_on_loopback_with_room_for_a_large_import(monkeypatch):
+    conf = load(monkeypatch)
+
+    assert conf["wsgi_app"] == "loyalty.wsgi:application"
+    assert conf["bind"] == "127.0.0.1:8000"
+    assert conf["workers"] == 2 * multiprocessing.cpu_count() + 1
+    assert conf["worker_class"] == "sync"
+    assert conf["timeout"] == 120
+    assert conf["graceful_timeout"] == 120
+    assert (conf["max_requests"], conf["max_requests_jitter"]) == (1000, 100)
+
+
+def test_the_api_access_key_header_reaches_the_app(monkeypatch):
+    # gunicorn 22+ drops header names with underscores unless told otherwise.
+    assert load(monkeypatch)["header_map"] == "dangerous"
+
+
+def test_the_environment_sets_address_workers_and_timeout(monkeypatch):
+    conf = load(
+        monkeypatch,
+        PORT="9000",
+        GUNICORN_HOST="0.0.0.0",
+        WEB_CONCURRENCY="3",
+        GUNICORN_TIMEOUT="300",
+    )
+
+    assert conf["bind"] == "0.0.0.0:9000"
+    assert conf["workers"] == 3
+    assert conf["timeout"] == 300
+
+
+def test_the_access_log_leaves_out_query_strings(monkeypatch):
+    assert "%(q)s" not in load(monkeypatch)["access_log_format"]
+    assert "%(r)s" not in load(monkeypatch)["access_log_format"]
