@@ -24,6 +24,9 @@ DATE_INDEX = PROFILE_COLUMNS.index("custom_date")
 JSON_INDEX = PROFILE_COLUMNS.index("custom_fields")
 # 500 rows of 22 columns stay under SQLite's 32,766 bound parameters.
 ROWS_PER_STATEMENT = 500
+# Below this, PostgreSQL takes a plain INSERT: a staging table costs more than it saves
+# for the few rows of a point-of-sale request.
+COPY_FROM_ROWS = 200
 
 
 def insert_customers(*, account_id: int, states: list[dict], now: datetime.datetime) -> None:
@@ -118,7 +121,7 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple], tail: str = "") 
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(rows) >= COPY_FROM_ROWS:
         _copy_insert(table, columns, rows, tail)
     else:
         _values_insert(table, columns, rows, tail)
