@@ -8,8 +8,20 @@ from import_export import resources
 from .models import Customer
 
 EXPORT_FIELDS = (
-    "code", "card_number", "first_name", "last_name", "email", "phone", "custom_date",
-    "street1", "street2", "city", "state", "postal_code", "country", "custom_field",
+    "code",
+    "card_number",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "custom_date",
+    "street1",
+    "street2",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "custom_field",
     "customer_username",
 )
 

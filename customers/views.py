@@ -30,7 +30,12 @@ def customers_batch(request: HttpRequest, params: dict[str, str]) -> HttpRespons
         account=account, user=user, request=batch, source=UndoState.Source.API
     )
     note_request(
-        request, batch=result.status.value, new=result.new, updated=result.updated,
-        ignored=result.ignored, failed=result.failed, undo_state=result.undo_state_id,
+        request,
+        batch=result.status.value,
+        new=result.new,
+        updated=result.updated,
+        ignored=result.ignored,
+        failed=result.failed,
+        undo_state=result.undo_state_id,
     )
     return batch_response(request.output_format, result)

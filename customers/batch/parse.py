@@ -1,4 +1,4 @@
-"""Profiles_Data text -> numbered lines of trimmed values.
+"""Profiles_Data text (or a text stream) -> numbered lines of trimmed values.
 
 CSV with double-quote quoting for every delimiter, so a quoted value may hold the
 delimiter, a quote ("") or a line break. Lines end in LF, CRLF or CR; blank lines are
@@ -7,7 +7,8 @@ skipped but counted, so line numbers match what the integrator sent.
 
 import csv
 import io
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 
@@ -22,13 +23,23 @@ BOM = "\ufeff"
 CSV_FIELD_LIMIT = 1_000_000
 
 
-def read_lines(data: str, delimiter: str) -> Iterator[tuple[int, list[str]] | LineError]:
-    """Yield (line number, values) per non-blank line, or a LineError for an unreadable one."""
+def read_lines(
+    data: str | Iterable[str], delimiter: str
+) -> Iterator[tuple[int, list[str]] | LineError]:
+    """Yield (line number, values) per non-blank line, or a LineError for an unreadable one.
+
+    `data` is a request's whole text, or a text stream read line by line (a file opened
+    with newline="", or any iterable of lines): a stream is never held whole in memory,
+    and MAX_BATCH_ROWS, the limit on one request's lines, does not apply to it."""
     csv.field_size_limit(CSV_FIELD_LIMIT)
-    if data.startswith(BOM):
-        data = data[len(BOM) :]
-    reader = csv.reader(io.StringIO(data, newline=""), delimiter=delimiter, quotechar='"')
-    limit = settings.LOYALTY["MAX_BATCH_ROWS"]
+    limit = settings.LOYALTY["MAX_BATCH_ROWS"] if isinstance(data, str) else None
+    if isinstance(data, str):
+        data = io.StringIO(data, newline="")
+    lines = iter(data)
+    first = next(lines, "")
+    if first.startswith(BOM):
+        first = first[len(BOM) :]
+    reader = csv.reader(itertools.chain((first,), lines), delimiter=delimiter, quotechar='"')
     read = 0
     while True:
         line = reader.line_num + 1
@@ -42,7 +53,7 @@ def read_lines(data: str, delimiter: str) -> Iterator[tuple[int, list[str]] | Li
         if _is_blank(values):
             continue
         read += 1
-        if read > limit:
+        if limit is not None and read > limit:
             raise ApiError(m.TOO_MANY_LINES.format(limit=limit))
         yield line, [value.strip() for value in values]
 

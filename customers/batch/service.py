@@ -2,7 +2,7 @@
 
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
@@ -23,7 +23,7 @@ from .match import ChunkMatcher, ChunkPlan
 from .parse import read_lines
 from .replay import claim_request_id, remember_response
 from .rows import RowCleaner
-from .types import BatchRequest, BatchStatus, ImportResult, LineError
+from .types import BatchRequest, BatchStatus, CustomerRow, ImportResult, LineError
 
 logger = logging.getLogger("loyalty.import")
 
@@ -37,7 +37,7 @@ def import_customers(
 ) -> ImportResult:
     """Import the batch into `account`: all of it that is valid, in one transaction (or
     nothing, for validate_only and for all_or_nothing with a failing line)."""
-    campaigns = _campaigns(account, request.campaign_ids)
+    campaigns = active_campaigns(account, request.campaign_ids)
     for attempt in range(1, ATTEMPTS + 1):
         try:
             result = _import_once(account, user, request, source, campaigns)
@@ -52,7 +52,9 @@ def import_customers(
     return result
 
 
-def _campaigns(account: Account, campaign_ids: tuple[str, ...]) -> list[Campaign]:
+def active_campaigns(account: Account, campaign_ids: tuple[str, ...]) -> list[Campaign]:
+    """The account's active campaigns of these ids, in their order, or ApiError naming the
+    unknown or inactive ones."""
     found = campaigns_by_id(account=account, campaign_ids=list(campaign_ids))
     missing = [cid for cid in campaign_ids if cid not in found or not found[cid].is_active]
     if missing:
@@ -104,9 +106,10 @@ def _run_chunks(account, request, campaigns, undo_state, now) -> ImportResult:
         overwrite=request.overwrite,
         generator=IdentityGenerator(account=account, digits=request.card_number_digits),
     )
-    for seq, chunk in enumerate(_chunks(request, cleaner)):
+    lines = read_lines(request.data, request.delimiter)
+    for seq, chunk in enumerate(cleaned_chunks(lines, cleaner)):
         plan = matcher.plan(chunk)
-        _write_chunk(account, plan, campaigns, undo_state, seq, now)
+        write_chunk(account, plan, campaigns, undo_state, seq, now)
         result.new += plan.new
         result.updated += plan.updated
         result.ignored += plan.ignored
@@ -116,17 +119,19 @@ def _run_chunks(account, request, campaigns, undo_state, now) -> ImportResult:
     return result
 
 
-def _chunks(request: BatchRequest, cleaner: RowCleaner) -> Iterator[list]:
+def cleaned_chunks(
+    lines: Iterable[tuple[int, list[str]] | LineError], cleaner: RowCleaner
+) -> Iterator[list[CustomerRow | LineError]]:
+    """read_lines' items, cleaned, in lists of IMPORT_CHUNK_ROWS (one chunk held at a time)."""
     size = settings.LOYALTY["IMPORT_CHUNK_ROWS"]
-    lines = (
-        item if isinstance(item, LineError) else cleaner.clean(*item)
-        for item in read_lines(request.data, request.delimiter)
-    )
-    while chunk := list(itertools.islice(lines, size)):
+    rows = (item if isinstance(item, LineError) else cleaner.clean(*item) for item in lines)
+    while chunk := list(itertools.islice(rows, size)):
         yield chunk
 
 
-def _write_chunk(account, plan: ChunkPlan, campaigns, undo_state, seq, now) -> None:
+def write_chunk(account, plan: ChunkPlan, campaigns, undo_state, seq, now) -> None:
+    """Write one planned chunk (customers, enrollments, credits, undo data) in the
+    caller's transaction, with a fixed number of statements."""
     undo_id = undo_state.pk if undo_state else None
     write.insert_customers(account_id=account.pk, states=list(plan.inserts.values()), now=now)
     write.update_customers(account_id=account.pk, states=list(plan.updates.values()), now=now)
