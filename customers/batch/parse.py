@@ -6,8 +6,8 @@ skipped but counted, so line numbers match what the integrator sent.
 """
 
 import csv
-import io
 import itertools
+import re
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from . import messages as m
 from .types import LineError
 
 BOM = "\ufeff"
+LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 # Longer than any field may be, so an over-long value reaches the length check, which says
 # which field it was; only a runaway quoted value (megabytes) stops the csv reader here.
 CSV_FIELD_LIMIT = 1_000_000
@@ -34,7 +35,7 @@ def read_lines(
     csv.field_size_limit(CSV_FIELD_LIMIT)
     limit = settings.LOYALTY["MAX_BATCH_ROWS"] if isinstance(data, str) else None
     if isinstance(data, str):
-        data = io.StringIO(data, newline="")
+        data = _lines_of(data)
     lines = iter(data)
     first = next(lines, "")
     if first.startswith(BOM):
@@ -56,6 +57,13 @@ def read_lines(
         if limit is not None and read > limit:
             raise ApiError(m.TOO_MANY_LINES.format(limit=limit))
         yield line, [value.strip() for value in values]
+
+
+def _lines_of(text: str) -> Iterator[str]:
+    """The lines of `text` with their endings (LF, CRLF or CR), one at a time: io.StringIO
+    would first copy the text at four bytes a character (260 MB for a 1,000,000-line
+    request)."""
+    return (match.group() for match in LINE.finditer(text))
 
 
 def _is_blank(values: list[str]) -> bool:
