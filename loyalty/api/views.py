@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -17,6 +18,7 @@ CALLS = {"customers_batch": customers_batch}
 UNKNOWN_TYPE = "type must be one of: {types}; got {value}."
 MISSING_TYPE = "type is required; one of: {types}."
 TOO_BIG = "The request body is larger than the {limit} bytes this server accepts."
+UNREADABLE_FORM = "The request body cannot be read as form data; nothing was done."
 TOO_MANY_FIELDS = "The request has more form fields than this server accepts."
 CREDENTIALS_IN_URL = (
     "Send credentials in the POST body, never in the URL: URLs end up in logs. Nothing was done."
@@ -62,3 +64,5 @@ def _read_form(request: HttpRequest) -> list[tuple[str, str]]:
         raise ApiError(TOO_BIG.format(limit=limit), 413) from None
     except TooManyFieldsSent:
         raise ApiError(TOO_MANY_FIELDS, 400) from None
+    except MultiPartParserError:
+        raise ApiError(UNREADABLE_FORM, 400) from None

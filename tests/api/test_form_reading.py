@@ -59,3 +59,10 @@ def test_decoding_in_segments_never_cuts_an_escape(monkeypatch):
         body = ("v=" + quote_plus(value)).encode()
 
         assert form_pairs(urlencoded_request(body)) == [("v", unquote_plus(quote_plus(value)))]
+
+
+def test_a_malformed_multipart_body_is_a_clear_400(client):
+    response = client.post("/api", data=b"%", content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    assert b"cannot be read as form data" in response.content
