@@ -18,8 +18,14 @@ from tests.conftest import batch_params
 CHROMIUM = "/usr/bin/chromium"
 # Without these, Chromium keeps trying to reach Google's hosts, which this network refuses.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -60,7 +66,12 @@ def post_to_api(base_url: str, params: dict) -> dict:
 def test_an_import_is_rolled_back_from_the_admin(
     # The database first: set up before the (session-wide) live server, so it is torn
     # down after the server thread and its connection are gone.
-    transactional_db, live_server, browser_page, screenshot, user, campaigns
+    transactional_db,
+    live_server,
+    browser_page,
+    screenshot,
+    user,
+    campaigns,
 ):
     get_user_model().objects.create_superuser("admin", password="admin")
     page = browser_page
@@ -70,11 +81,14 @@ def test_an_import_is_rolled_back_from_the_admin(
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")
 
-    answer = post_to_api(live_server.url, batch_params(
-        ("code", "first_name", "last_name"),
-        "11223344|Jane|Doe\n22334455|Jim|McDoe\n33445566|Larry|Smith\n",
-        output="JSON",
-    ))
+    answer = post_to_api(
+        live_server.url,
+        batch_params(
+            ("code", "first_name", "last_name"),
+            "11223344|Jane|Doe\n22334455|Jim|McDoe\n33445566|Larry|Smith\n",
+            output="JSON",
+        ),
+    )
     assert answer["batch"]["customers"]["new"] == 3
     undo_state = answer["batch"]["undo_state"]
 
