@@ -1,0 +1,175 @@
+"""The benchmark's HTTP client, run as its own process (`python -m bench.client ...`) so the
+server's time and memory are not shared with the process that builds and sends requests.
+
+  batch PORT START COUNT [--overwrite MODE] [--api 1.5]
+                                              one customers_batch of rows START.. (API 1.0
+                                              password, or 1.5 api_access_key header; undo
+                                              recorded), timed from sending the body to
+                                              reading the whole response
+  small PORT SECONDS API BASE                 3-row batches from CLIENTS processes for
+                                              SECONDS; API 1.5 (api_access_key header) or
+                                              1.0 (password); rows numbered from BASE
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import sys
+import time
+from urllib.parse import urlencode
+
+from . import data
+from .server import emit
+
+CLIENTS = 8
+SMALL_ROWS = 3
+# Row numbers each small-request client process may use: far apart, so none collide.
+ROWS_PER_CLIENT = 10_000_000
+TIMEOUT_SECONDS = 1800
+
+
+def batch_params(
+    profiles_data: str, *, api: str = "1.0", overwrite: str | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(form fields, headers) of a customers_batch, shaped like the tests' batch_params:
+    the benchmark's credentials, pipe-delimited, one campaign, undo recorded, JSON out."""
+    params = {
+        "user_id": data.USER_ID,
+        "account_id": data.ACCOUNT,
+        "type": "customers_batch",
+        "delimiter": "pipe",
+        "campaigns_to_include": data.CAMPAIGN,
+        "output": "JSON",
+        "Profiles_Data": profiles_data,
+    }
+    for number, name in enumerate(data.HEADERS, start=1):
+        params[f"profiles_header_{number}"] = name
+    headers = {}
+    if api == "1.5":
+        # 1.5 records undo only when asked; the benchmark always records it.
+        params.update(API="1.5", allow_undo="yes")
+        headers["api_access_key"] = data.API_KEY
+    else:
+        params["user_password"] = data.PASSWORD
+    if overwrite:
+        params["overwrite_duplicates"] = overwrite
+    return params, headers
+
+
+def post(port: int, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT_SECONDS)
+    try:
+        connection.request(
+            "POST",
+            "/api",
+            body=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+        )
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def batch(port: int, start: int, count: int, overwrite: str | None, api: str = "1.0") -> dict:
+    profiles_data = data.profiles_data(start, count)
+    params, headers = batch_params(profiles_data, api=api, overwrite=overwrite)
+    body = urlencode(params).encode()
+    started = time.perf_counter()
+    status, answer = post(port, body, headers)
+    seconds = time.perf_counter() - started
+    result = {"seconds": seconds, "rows": count, "request_bytes": len(body), "status": status}
+    try:
+        decoded = json.loads(answer)
+        result.update(decoded["batch"]["customers"])
+        result["undo_state"] = decoded["batch"].get("undo_state")
+    except (ValueError, KeyError):
+        result["error"] = answer[:500].decode(errors="replace")
+    return result
+
+
+def small(port: int, seconds: float, api: str, base: int) -> dict:
+    deadline = time.monotonic() + seconds
+    jobs = [(port, api, deadline, base + index * ROWS_PER_CLIENT) for index in range(CLIENTS)]
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(CLIENTS) as pool:
+        outcomes = pool.starmap(_small_client, jobs)
+    elapsed = time.perf_counter() - started
+    latencies = sorted(latency for done, _, _ in outcomes for latency in done)
+    errors = sum(failed for _, failed, _ in outcomes)
+    first_error = next((error for _, _, error in outcomes if error), None)
+    requests = len(latencies) + errors
+    return {
+        "seconds": elapsed,
+        "requests": requests,
+        "errors": errors,
+        "rps": requests / elapsed,
+        "p50_ms": _percentile(latencies, 50) * 1000,
+        "p99_ms": _percentile(latencies, 99) * 1000,
+        "first_error": first_error,
+    }
+
+
+def _small_client(port: int, api: str, deadline: float, first_row: int):
+    """One client process: (latencies of successful requests, errors, first error)."""
+    latencies: list[float] = []
+    errors = 0
+    first_error = None
+    row = first_row
+    while time.monotonic() < deadline:
+        params, headers = batch_params(data.profiles_data(row, SMALL_ROWS), api=api)
+        row += SMALL_ROWS
+        body = urlencode(params).encode()
+        started = time.perf_counter()
+        try:
+            status, answer = post(port, body, headers)
+        except OSError as exc:
+            status, answer = 0, str(exc).encode()
+        latency = time.perf_counter() - started
+        if status == 200 and _new_customers(answer) == SMALL_ROWS:
+            latencies.append(latency)
+        else:
+            errors += 1
+            first_error = first_error or f"{status}: {answer[:300].decode(errors='replace')}"
+    return latencies, errors, first_error
+
+
+def _new_customers(answer: bytes) -> int | None:
+    try:
+        return json.loads(answer)["batch"]["customers"]["new"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _percentile(values: list[float], percent: float) -> float:
+    """Nearest-rank percentile of sorted `values` (NaN when empty)."""
+    if not values:
+        return float("nan")
+    rank = max(1, -(-len(values) * percent // 100))
+    return values[int(rank) - 1]
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.client")
+    kinds = parser.add_subparsers(dest="kind", required=True)
+    kind = kinds.add_parser("batch")
+    kind.add_argument("port", type=int)
+    kind.add_argument("start", type=int)
+    kind.add_argument("count", type=int)
+    kind.add_argument("--overwrite")
+    kind.add_argument("--api", choices=("1.0", "1.5"), default="1.0")
+    kind = kinds.add_parser("small")
+    kind.add_argument("port", type=int)
+    kind.add_argument("seconds", type=float)
+    kind.add_argument("api", choices=("1.0", "1.5"))
+    kind.add_argument("base", type=int)
+    args = parser.parse_args(argv)
+    if args.kind == "batch":
+        emit(batch(args.port, args.start, args.count, args.overwrite, args.api))
+    else:
+        emit(small(args.port, args.seconds, args.api, args.base))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,44 @@
+"""The benchmark's customers: row i is the same in every process that asks for it, so
+the client, the baselines and the driver floor write exactly the same values."""
+
+import datetime
+from collections.abc import Iterator
+
+# The profile fields each row carries, in order (also the profiles_header_N values).
+HEADERS = ("code", "card_number", "first_name", "last_name", "email", "phone", "custom_date")
+FIRST_NAMES = ("jane", "jim", "larry", "maria", "ahmed", "yuki", "olga", "pedro", "li", "ana")
+LAST_NAMES = ("doe", "mcdoe", "smith", "garcia", "khan", "tanaka", "ivanova", "silva", "wu")
+EPOCH = datetime.date(1940, 1, 1)
+
+# The benchmark's account, importer and campaign (the demo's names; bench.tasks creates them).
+ACCOUNT = "greatwidgets"
+ACCOUNT_OWNER_ID = "1000000000000001"
+USER_ID = "john1970"
+PASSWORD = "1959caadac9b13dcb3"
+API_KEY = "1959caadac9b13dcb3"
+CAMPAIGN = "898989889"
+
+
+def row(i: int) -> tuple[str, ...]:
+    """The values of customer i, as text, in HEADERS order."""
+    first = FIRST_NAMES[i % len(FIRST_NAMES)]
+    last = LAST_NAMES[i % len(LAST_NAMES)]
+    born = EPOCH + datetime.timedelta(days=(i * 37) % 25_000)
+    return (
+        f"C{i:09d}",
+        f"4{i:012d}",
+        first,
+        last,
+        f"{first}.{last}.{i}@example.com",
+        f"555-{i % 10_000_000:07d}",
+        born.isoformat(),
+    )
+
+
+def rows(start: int, count: int) -> Iterator[tuple[str, ...]]:
+    return (row(i) for i in range(start, start + count))
+
+
+def profiles_data(start: int, count: int, delimiter: str = "|") -> str:
+    """Profiles_Data text for rows start .. start + count - 1, one line each."""
+    return "\n".join(delimiter.join(values) for values in rows(start, count)) + "\n"

@@ -1,0 +1,124 @@
+"""Fresh benchmark databases: a SQLite file in the run's temp directory, or `loyalty_bench`
+on the local PostgreSQL, dropped and created. Each is migrated and given the benchmark's
+account, user and campaign (bench.tasks setup) by subprocesses with the server's env."""
+
+import os
+import secrets
+import sqlite3
+from pathlib import Path
+
+import psycopg
+
+from .server import BenchError, run_json, tail
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+)
+POSTGRES_DATABASE = "loyalty_bench"
+# One per run: the server refuses to start with DEBUG off and the development key.
+SECRET_KEY = f"bench-only-{secrets.token_hex(16)}"
+# A 1,000,000-row body is about 90 MB form-encoded; the default limit is 64 MiB.
+MAX_REQUEST_BYTES = "200000000"
+# Settings the benchmark must not inherit from the shell that runs it.
+UNSET = ("DJANGO_DEBUG", "LOYALTY_TESTING", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+
+
+def django_env(database_url: str) -> dict[str, str]:
+    """The environment of the server and of every Django subprocess of the benchmark."""
+    env = {name: value for name, value in os.environ.items() if name not in UNSET}
+    env.update(
+        DJANGO_SETTINGS_MODULE="loyalty.settings",
+        DJANGO_SECRET_KEY=SECRET_KEY,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL=database_url,
+        LOYALTY_MAX_REQUEST_BYTES=MAX_REQUEST_BYTES,
+        # Plain HTTP on localhost, as behind a TLS-terminating proxy that redirects itself.
+        DJANGO_SECURE_SSL_REDIRECT="0",
+    )
+    return env
+
+
+class Backend:
+    name = ""
+
+    def fresh(self) -> dict[str, str]:
+        """An empty, migrated database with the benchmark's account: its environment."""
+        env = django_env(self._empty_database())
+        run_json(["-m", "bench.tasks", "migrate-and-setup"], env)
+        return env
+
+    def version(self) -> str:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Remove what fresh() made."""
+
+    def _empty_database(self) -> str:
+        raise NotImplementedError
+
+
+class SQLite(Backend):
+    name = "SQLite"
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.count = 0
+        self.path: Path | None = None
+
+    def version(self) -> str:
+        return sqlite3.sqlite_version
+
+    def close(self) -> None:
+        if self.path is not None:
+            for path in self.path.parent.glob(f"{self.path.name}*"):
+                path.unlink()
+            self.path = None
+
+    def _empty_database(self) -> str:
+        # One file at a time: a 1,000,000-row database is a few hundred megabytes.
+        self.close()
+        self.count += 1
+        self.path = self.directory / f"bench-{self.count}.sqlite3"
+        return f"sqlite:///{self.path}"
+
+
+class PostgreSQL(Backend):
+    name = "PostgreSQL"
+
+    def __init__(self, admin_url: str = POSTGRES_ADMIN_URL):
+        self.admin_url = admin_url
+        self.created = False
+
+    @classmethod
+    def reachable(cls) -> tuple["PostgreSQL | None", str]:
+        """The backend, or None and why it cannot be used."""
+        try:
+            with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3) as connection:
+                connection.execute("SELECT 1")
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return None, f"PostgreSQL skipped: cannot connect to {POSTGRES_ADMIN_URL} ({reason})."
+        return cls(), ""
+
+    def version(self) -> str:
+        with psycopg.connect(self.admin_url) as connection:
+            return connection.execute("SHOW server_version").fetchone()[0]
+
+    def close(self) -> None:
+        if self.created:
+            self._admin(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")
+            self.created = False
+
+    def _empty_database(self) -> str:
+        self._admin(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")
+        self._admin(f"CREATE DATABASE {POSTGRES_DATABASE}")
+        self.created = True
+        base, _, _ = self.admin_url.rpartition("/")
+        return f"{base}/{POSTGRES_DATABASE}"
+
+    def _admin(self, sql: str) -> None:
+        try:
+            with psycopg.connect(self.admin_url, autocommit=True) as connection:
+                connection.execute(sql)
+        except psycopg.Error as exc:
+            raise BenchError(f"{sql}: {tail(str(exc), 3)}") from exc

@@ -1,0 +1,183 @@
+"""Every measurement of one backend, in order, each on a fresh database:
+
+1. customers_batch over HTTP: ROWS all new, the same rows again (update), a 50/50 mix;
+   a fresh gunicorn (2 sync workers) per request, so each peak RSS is that request's own.
+2. Rolling those three imports back, newest first.
+3. Scaling: ROWS / 10 and ROWS * 10 all new (the latter unless BENCH_SKIP_MILLION=1).
+4. Small requests: 3-row batches from 8 client processes, API 1.5 then 1.0, 4 sync workers.
+5. django-import-export, default options (a sample, extrapolated when the whole would take
+   too long) and use_bulk.
+6. The driver floor: COPY and executemany (PostgreSQL), executemany (SQLite).
+
+A failed measurement is recorded under "errors" and the others still run.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .databases import Backend
+from .server import BenchError, Gunicorn, PeakRss, run_json
+
+BIG_REQUEST_WORKERS = 2
+SMALL_REQUEST_WORKERS = 4
+# First row numbers of the small-request phases, far from the big batches' rows.
+SMALL_BASE = {"1.5": 100_000_000, "1.0": 200_000_000}
+PROBE_ROW = 300_000_000
+
+
+@dataclass(frozen=True)
+class Options:
+    rows: int = 100_000
+    small_seconds: float = 30.0
+    skip_million: bool = False
+    # django-import-export's default options are measured on this many rows first...
+    import_export_sample: int = 10_000
+    # ...and on all of them only if the sample says that takes at most this long.
+    import_export_full_limit: float = 60.0
+
+
+class Measurements:
+    def __init__(self, backend: Backend, workdir: Path, options: Options, say: Callable):
+        self.backend = backend
+        self.options = options
+        self.log_path = workdir / "gunicorn.log"
+        self.say = say
+        self.results: dict = {"errors": {}}
+
+    def run(self) -> dict:
+        self._imports_and_rollbacks()
+        self._scaling()
+        self._small_requests()
+        self._import_export()
+        self._floor()
+        return self.results
+
+    def _imports_and_rollbacks(self) -> None:
+        rows = self.options.rows
+        half = rows // 2
+        env = self.backend.fresh()
+        series = (
+            ("new", 0, None, {"new": rows, "updated": 0}),
+            ("update", 0, "update", {"new": 0, "updated": rows}),
+            ("mix", half, "update", {"new": rows - half, "updated": half}),
+        )
+        for key, start, overwrite, expected in series:
+            self._attempt(key, self._batch, env, start, rows, overwrite, expected)
+        for key in ("mix", "update", "new"):
+            undo_state = self.results.get(key, {}).get("undo_state")
+            if undo_state is not None:
+                self._attempt(f"rollback_{key}", self._rollback, env, undo_state)
+
+    def _scaling(self) -> None:
+        sizes = [("scale_small", self.options.rows // 10)]
+        if not self.options.skip_million:
+            sizes.append(("scale_large", self.options.rows * 10))
+        for key, rows in sizes:
+            expected = {"new": rows, "updated": 0}
+            self._attempt(key, self._fresh_batch, rows, expected)
+
+    def _small_requests(self) -> None:
+        env = self.backend.fresh()
+        try:
+            options = self._header_map(env)
+            server = Gunicorn(
+                env, workers=SMALL_REQUEST_WORKERS, log_path=self.log_path, options=options
+            )
+            with server:
+                for api in ("1.5", "1.0"):
+                    args = [str(server.port), str(self.options.small_seconds), api]
+                    command = ["-m", "bench.client", "small", *args, str(SMALL_BASE[api])]
+                    self._attempt(f"small_{api}", run_json, command, env)
+        except BenchError as exc:
+            self._failed("small", exc)
+
+    def _header_map(self, env: dict) -> tuple[str, ...]:
+        """Gunicorn's options for API 1.5: since gunicorn 22 it drops header names with an
+        underscore, so `api_access_key` never reaches Django unless told otherwise."""
+        with Gunicorn(env, workers=1, log_path=self.log_path) as server:
+            status = run_json(_batch_command(server.port, PROBE_ROW, 1, "--api=1.5"), env)["status"]
+        self.results["api_key_header_dropped"] = status == 401
+        return ("--header-map=dangerous",) if status == 401 else ()
+
+    def _import_export(self) -> None:
+        rows = self.options.rows
+        sample = min(self.options.import_export_sample, rows)
+        self._attempt("import_export", self._import_export_default, rows, sample)
+        command = ["-m", "bench.baselines", "import-export", str(rows), "--bulk"]
+        self._attempt("import_export_bulk", self._checked, command, rows)
+
+    def _import_export_default(self, rows: int, sample: int) -> dict:
+        command = ["-m", "bench.baselines", "import-export", str(sample)]
+        result = self._checked(command, sample)
+        projected = result["seconds"] * rows / sample
+        if sample == rows or projected > self.options.import_export_full_limit:
+            return {**result, "rows": rows, "measured_rows": sample, "seconds": projected}
+        command = ["-m", "bench.baselines", "import-export", str(rows)]
+        return {**self._checked(command, rows), "measured_rows": rows}
+
+    def _floor(self) -> None:
+        methods = ("copy", "executemany") if self.backend.name == "PostgreSQL" else ("executemany",)
+        for method in methods:
+            command = ["-m", "bench.baselines", "floor", str(self.options.rows), method]
+            self._attempt(f"floor_{method}", self._checked, command, self.options.rows)
+
+    def _batch(self, env: dict, start: int, rows: int, overwrite: str | None, expected) -> dict:
+        options = [f"--overwrite={overwrite}"] if overwrite else []
+        with Gunicorn(env, workers=BIG_REQUEST_WORKERS, log_path=self.log_path) as server:
+            command = _batch_command(server.port, start, rows, *options)
+            idle = server.worker_rss()
+            with PeakRss(server.pid, children=True) as peak:
+                result = run_json(command, env)
+            if result.get("status") != 200 or any(
+                result.get(name) != count for name, count in expected.items()
+            ):
+                answer = result.get("error") or {name: result.get(name) for name in expected}
+                raise BenchError(
+                    f"HTTP {result.get('status')}, expected {expected}: {answer}\n"
+                    f"{server.log_tail()}"
+                )
+        return {**result, "peak_rss": peak.peak, "idle_rss": idle}
+
+    def _fresh_batch(self, rows: int, expected: dict) -> dict:
+        return self._batch(self.backend.fresh(), 0, rows, None, expected)
+
+    def _rollback(self, env: dict, undo_state: int) -> dict:
+        command = ["-m", "bench.tasks", "rollback", str(undo_state)]
+        return run_json(command, env, measure_memory=True)
+
+    def _checked(self, command: list[str], rows: int) -> dict:
+        """A baseline on a fresh database; it must have stored every row, without errors."""
+        result = run_json(command, self.backend.fresh())
+        if result.get("errors") or result.get("stored") != rows:
+            raise BenchError(f"{' '.join(command[1:4])}: {result}")
+        return result
+
+    def _attempt(self, key: str, measure: Callable[..., dict], *args) -> None:
+        self.say(f"{self.backend.name}: {key} ...")
+        try:
+            self.results[key] = measure(*args)
+        except BenchError as exc:
+            self._failed(key, exc)
+            return
+        self.say(f"{self.backend.name}: {key}: {_brief(self.results[key])}")
+
+    def _failed(self, key: str, exc: Exception) -> None:
+        self.results["errors"][key] = str(exc)
+        self.say(f"{self.backend.name}: {key} FAILED: {exc}")
+
+
+def _batch_command(port: int, start: int, rows: int, *options: str) -> list[str]:
+    return ["-m", "bench.client", "batch", str(port), str(start), str(rows), *options]
+
+
+def _brief(result: dict) -> str:
+    shown = ("seconds", "rps", "p99_ms", "errors", "peak_rss", "conflicts")
+    parts = []
+    for name in shown:
+        value = result.get(name)
+        if isinstance(value, float):
+            parts.append(f"{name}={value:.2f}")
+        elif isinstance(value, int):
+            parts.append(f"{name}={value}")
+    return ", ".join(parts)
