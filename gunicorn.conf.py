@@ -1,6 +1,7 @@
 """Gunicorn settings for `make serve` (docs/deploy.md). Each can be changed by environment.
 
-A 100,000-row import takes well under a minute; the timeout leaves room for a slow day.
+A 100,000-row import takes seconds and 1,000,000 rows about two minutes here; the
+timeout leaves room for a slow day.
 """
 
 import multiprocessing
@@ -16,7 +17,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 
 # GUNICORN_THREADS > 1 lets a worker answer small requests while another thread imports.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", 1))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", 120))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 300))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 120))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 # Recycle workers now and then, at staggered times, so slow memory growth cannot pile up.

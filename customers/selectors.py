@@ -46,9 +46,12 @@ def customers_for_import(
         values = values - {row[field] for row in found.values()}
         if not values:
             continue
+        # order_by: the model's default ordering would join the account table and walk
+        # every customer of the account instead of using the (account, field) index.
         queryset = Customer.objects.filter(account=account, **{f"{field}__among": values})
+        queryset = queryset.order_by("id")
         if connection.features.has_select_for_update:
-            queryset = queryset.select_for_update().order_by("id")
+            queryset = queryset.select_for_update()
         for row in queryset.values(*IMPORT_COLUMNS):
             found.setdefault(row["id"], row)
     return list(found.values())
@@ -59,9 +62,9 @@ def existing_values(*, account: Account, field: str, values: set[str]) -> set[st
     if not values:
         return set()
     return set(
-        Customer.objects.filter(account=account, **{f"{field}__among": values}).values_list(
-            field, flat=True
-        )
+        Customer.objects.filter(account=account, **{f"{field}__among": values})
+        .order_by()
+        .values_list(field, flat=True)
     )
 
 

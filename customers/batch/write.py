@@ -52,7 +52,7 @@ def update_customers(*, account_id: int, states: list[dict], now: datetime.datet
 def customer_ids(*, account_id: int, codes: list[str]) -> dict[str, int]:
     if not codes:
         return {}
-    rows = Customer.objects.filter(account_id=account_id, code__among=codes)
+    rows = Customer.objects.filter(account_id=account_id, code__among=codes).order_by()
     return dict(rows.values_list("code", "id"))
 
 

@@ -23,7 +23,7 @@ def test_defaults_serve_the_wsgi_app_on_loopback_with_room_for_a_large_import(mo
     assert conf["bind"] == "127.0.0.1:8000"
     assert conf["workers"] == 2 * multiprocessing.cpu_count() + 1
     assert conf["worker_class"] == "sync"
-    assert conf["timeout"] == 120
+    assert conf["timeout"] == 300
     assert conf["graceful_timeout"] == 120
     assert (conf["max_requests"], conf["max_requests_jitter"]) == (1000, 100)
 
@@ -39,12 +39,12 @@ def test_the_environment_sets_address_workers_and_timeout(monkeypatch):
         PORT="9000",
         GUNICORN_HOST="0.0.0.0",
         WEB_CONCURRENCY="3",
-        GUNICORN_TIMEOUT="300",
+        GUNICORN_TIMEOUT="600",
     )
 
     assert conf["bind"] == "0.0.0.0:9000"
     assert conf["workers"] == 3
-    assert conf["timeout"] == 300
+    assert conf["timeout"] == 600
 
 
 def test_the_access_log_leaves_out_query_strings(monkeypatch):
