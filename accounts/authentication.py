@@ -1,13 +1,13 @@
 """Authenticating an API request: which user imports, into which account.
 
 Every failure gives the same message, so the API does not reveal which users or accounts
-exist. Repeated failures are throttled per user id and per client address; a success
-resets nothing, so failures simply expire with their window.
+exist. Repeated failures are throttled per user id and per client address, counted in the
+database by accounts/throttle.py; a success resets nothing, so failures simply expire with
+their window.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from loyalty.api.errors import ApiError
 
+from . import throttle
 from .models import Account, ApiKey, Membership, hash_api_key
 from .selectors import account_by_identifier
 
@@ -29,7 +30,6 @@ INVALID_CREDENTIALS = (
 )
 THROTTLED = "Too many failed authentication attempts; try again later."
 
-_FAILURES_KEY = "loyalty:auth:failures:{kind}:{digest}"
 _VERIFIED_KEY = "loyalty:auth:verified:{digest}"
 _VERIFIED_SALT = "accounts.authentication.verified-password"
 
@@ -48,47 +48,20 @@ def authenticate_importer(
     With `api_key` (API 1.5) the key identifies the user; otherwise `password` (1.0) does.
     A success does not reset either failure counter: they expire with their window.
     """
-    failure_keys = _failure_keys(user_id, client_address)
-    _refuse_if_throttled(failure_keys)
-    if api_key is not None:
-        user = _user_by_api_key(user_id, api_key)
-    else:
-        user = _user_by_password(user_id, password or "")
-    account = _account_for_importer(user, account_identifier) if user else None
+    try:
+        with throttle.attempt(user_id=user_id, client_address=client_address) as check:
+            if api_key is not None:
+                user = _user_by_api_key(user_id, api_key)
+            else:
+                user = _user_by_password(user_id, password or "")
+            account = _account_for_importer(user, account_identifier) if user else None
+            if user is None or account is None:
+                check.failed()
+    except throttle.Throttled as throttled:
+        raise ApiError(THROTTLED, 429, {"Retry-After": str(throttled.retry_after)}) from None
     if user is None or account is None:
-        _count_failure(failure_keys)
         raise ApiError(INVALID_CREDENTIALS, 401)
     return user, account
-
-
-def _failure_keys(user_id: str, client_address: str) -> list[str]:
-    """Cache keys of the failure counters; hashed so any input makes a valid cache key."""
-    keys = []
-    for kind, value in (("user", user_id.casefold()), ("address", client_address)):
-        if value:
-            digest = hashlib.sha256(value.encode()).hexdigest()
-            keys.append(_FAILURES_KEY.format(kind=kind, digest=digest))
-    return keys
-
-
-def _refuse_if_throttled(failure_keys: list[str]) -> None:
-    limit = settings.LOYALTY["AUTH_FAILURE_LIMIT"]
-    counts = cache.get_many(failure_keys)
-    if any(count >= limit for count in counts.values()):
-        # The cache API cannot tell how long a counter has left: the window is an upper bound.
-        retry_after = str(settings.LOYALTY["AUTH_FAILURE_WINDOW_SECONDS"])
-        raise ApiError(THROTTLED, 429, {"Retry-After": retry_after})
-
-
-def _count_failure(failure_keys: list[str]) -> None:
-    window = settings.LOYALTY["AUTH_FAILURE_WINDOW_SECONDS"]
-    for key in failure_keys:
-        # add + incr is atomic in LocMemCache and Redis, so concurrent failures all count.
-        cache.add(key, 0, window)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr: this failure opens a new window
-            cache.set(key, 1, window)
 
 
 def _user_by_api_key(user_id: str, api_key: str) -> User | None:

@@ -89,3 +89,18 @@ class ApiKey(models.Model):
     @classmethod
     def new_secret(cls) -> str:
         return secrets.token_hex(20)
+
+
+class AuthFailure(models.Model):
+    """The failed credential checks of one user id or one client address in the current
+    window, and the checks running now. Counted by accounts/throttle.py with atomic
+    upserts, so the limit holds across threads, worker processes and servers."""
+
+    # "user:" or "address:" and an HMAC of the value: the table holds no user id or address.
+    subject = models.CharField(max_length=80, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    checking = models.PositiveIntegerField(default=0)
+    window_started = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.subject[:16]}…: {self.failures} failed since {self.window_started}"
