@@ -10,6 +10,8 @@ from django.http import HttpRequest
 from .errors import ApiError
 
 GIVEN_TWICE = "Parameter {name} is given more than once."
+DATA_PARAMETER = "profiles_data"
+NUL_CHARACTER = "Parameter {name} contains a NUL character."
 URLENCODED = "application/x-www-form-urlencoded"
 # urllib's unquote splits its whole input at every '%': on a 5 MB Profiles_Data that is a
 # list of a million small objects, hundreds of megabytes for a moment. Unquoting in
@@ -40,6 +42,10 @@ def form_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
         key = name.lower()
         if key in params:
             raise ApiError(GIVEN_TWICE.format(name=key[:60]))
+        if "\x00" in key or ("\x00" in value and key != DATA_PARAMETER):
+            # No text column can hold it (PostgreSQL refuses it outright); in the data it is
+            # a line error that names the line and field instead.
+            raise ApiError(NUL_CHARACTER.format(name=key[:60].replace("\x00", "\ufffd")))
         params[key] = value
     return params
 
