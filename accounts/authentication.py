@@ -48,20 +48,41 @@ def authenticate_importer(
     With `api_key` (API 1.5) the key identifies the user; otherwise `password` (1.0) does.
     A success does not reset either failure counter: they expire with their window.
     """
+    subjects = {"user_id": user_id, "client_address": client_address}
     try:
-        with throttle.attempt(user_id=user_id, client_address=client_address) as check:
-            if api_key is not None:
-                user = _user_by_api_key(user_id, api_key)
-            else:
-                user = _user_by_password(user_id, password or "")
-            account = _account_for_importer(user, account_identifier) if user else None
-            if user is None or account is None:
-                check.failed()
+        if api_key is not None or _verification_remembered(user_id, password or ""):
+            # Nothing slow to run and nothing guessable: a read of the counters, and a write
+            # only when the check fails, so a busy integration pays no write per request.
+            throttle.refuse_if_throttled(**subjects)
+            user, account = _identify(user_id, password, api_key, account_identifier)
+            if account is None:
+                throttle.record_failure(**subjects)
+        else:
+            with throttle.attempt(**subjects) as check:
+                user, account = _identify(user_id, password, api_key, account_identifier)
+                if account is None:
+                    check.failed()
     except throttle.Throttled as throttled:
         raise ApiError(THROTTLED, 429, {"Retry-After": str(throttled.retry_after)}) from None
-    if user is None or account is None:
+    if account is None:
         raise ApiError(INVALID_CREDENTIALS, 401)
     return user, account
+
+
+def _identify(user_id, password, api_key, account_identifier) -> tuple:
+    """(user, account) when the credentials are right and the user may import there,
+    else (user or None, None)."""
+    if api_key is not None:
+        user = _user_by_api_key(user_id, api_key)
+    else:
+        user = _user_by_password(user_id, password or "")
+    account = _account_for_importer(user, account_identifier) if user else None
+    return user, account
+
+
+def _verification_remembered(user_id: str, password: str) -> bool:
+    user = get_user_model().objects.filter(username=user_id).first()
+    return user is not None and bool(cache.get(_verified_key(user, password)))
 
 
 def _user_by_api_key(user_id: str, api_key: str) -> User | None:

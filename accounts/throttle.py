@@ -75,6 +75,31 @@ def attempt(*, user_id: str, client_address: str) -> Iterator[Attempt]:
             _leave(slots)
 
 
+def refuse_if_throttled(*, user_id: str, client_address: str) -> None:
+    """Throttled when a counter of the user id or address is at the limit. Only reads: for
+    checks that run nothing slow (a remembered verification, an API key lookup)."""
+    limit = settings.LOYALTY["AUTH_FAILURE_LIMIT"]
+    window = settings.LOYALTY["AUTH_FAILURE_WINDOW_SECONDS"]
+    now = timezone.now()
+    full = AuthFailure.objects.filter(
+        subject__in=_subjects(user_id, client_address),
+        window_started__gt=now - datetime.timedelta(seconds=window),
+        failures__gte=limit,
+    ).values_list("window_started", flat=True)
+    if full:
+        elapsed = max((now - _as_datetime(started)).total_seconds() for started in full)
+        raise Throttled(max(1, math.ceil(window - elapsed)))
+
+
+def record_failure(*, user_id: str, client_address: str) -> None:
+    """Count a failed check that ran outside attempt()."""
+    window = settings.LOYALTY["AUTH_FAILURE_WINDOW_SECONDS"]
+    now = timezone.now()
+    subjects = _subjects(user_id, client_address)
+    counters = _join_counters(subjects, now, now - datetime.timedelta(seconds=window))
+    _count_failure([_Slot(subject, started) for subject, _, _, started in counters])
+
+
 def _subjects(user_id: str, client_address: str) -> list[str]:
     """The counters of an attempt, always in this order: PostgreSQL locks rows in it."""
     subjects = []
