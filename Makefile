@@ -56,6 +56,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Known vulnerabilities in the installed, pinned dependencies (needs PyPI's JSON API).
+.PHONY: audit
+audit: install
+	scripts/audit
+
 # The customers_batch benchmark (a script, not a test): SQLite, then PostgreSQL if it is up.
 # BENCH_SMALL_SECONDS=10 shortens the small-request runs, BENCH_SKIP_MILLION=1 skips 1M rows.
 .PHONY: bench

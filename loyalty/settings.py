@@ -134,8 +134,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 
-# Login throttling and the verified-credential cache live here. LocMemCache is per process:
-# with several workers or app servers, set DJANGO_CACHE_URL to a shared Redis.
+# The verified-credential cache lives here (login throttling is counted in the database).
+# LocMemCache is per process, so each worker verifies a password once per
+# CREDENTIAL_CACHE_SECONDS; a shared Redis (DJANGO_CACHE_URL) makes that once per cluster.
 CACHE_URL = os.environ.get("DJANGO_CACHE_URL", "").strip()
 if not CACHE_URL:
     CACHES = {
