@@ -6,23 +6,13 @@ Columns are named like the API's headers, so an exported file imports back uncha
 from import_export import resources
 
 from .models import Customer
+from .selectors import IMPORT_COLUMNS
 
-EXPORT_FIELDS = (
-    "code",
-    "card_number",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "custom_date",
-    "street1",
-    "street2",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "custom_field",
-    "customer_username",
+# Every profile column an import reads, but the secrets' hashes and the 1.5 custom fields.
+EXPORT_FIELDS = tuple(
+    column
+    for column in IMPORT_COLUMNS
+    if column not in ("id", "customer_password", "customer_pin", "custom_fields", "version")
 )
 
 
