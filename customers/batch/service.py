@@ -133,9 +133,9 @@ def write_chunk(account, plan: ChunkPlan, campaigns, undo_state, seq, now) -> No
     """Write one planned chunk (customers, enrollments, credits, undo data) in the
     caller's transaction, with a fixed number of statements."""
     undo_id = undo_state.pk if undo_state else None
-    write.insert_customers(account_id=account.pk, states=list(plan.inserts.values()), now=now)
+    states = list(plan.inserts.values())
+    ids = write.insert_customers(account_id=account.pk, states=states, now=now)
     write.update_customers(account_id=account.pk, states=list(plan.updates.values()), now=now)
-    ids = write.customer_ids(account_id=account.pk, codes=list(plan.inserts))
     ids.update((code, state["id"]) for code, state in plan.updates.items())
     write.insert_enrollments(
         pairs=[(campaign.pk, pk) for pk in ids.values() for campaign in campaigns],
