@@ -6,15 +6,12 @@ UndoChunk rows; enrollments and credits carry the undo state's id themselves.
 
 import datetime
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 
 from accounts.models import Account
 
 from .batch.types import BatchRequest, ImportResult
 from .models import UndoChunk, UndoState
-
-_json = DjangoJSONEncoder()
 
 
 def start_undo_state(
@@ -60,4 +57,4 @@ def _jsonable(state: dict) -> dict:
     date = state.get("custom_date")
     if date is None:
         return state
-    return {**state, "custom_date": _json.default(date)}
+    return {**state, "custom_date": date.isoformat()}

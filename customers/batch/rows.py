@@ -44,6 +44,11 @@ class RowCleaner:
             return LineError(line, None, message)
         cleaned: dict = {}
         try:
+            # One search of the whole line; only a line that has a control character
+            # somewhere is searched field by field, to name the field.
+            if CONTROL_CHARACTERS.search("".join(values)):
+                for index, field, _ in self.columns:
+                    _refuse_control_characters(field, values[index])
             for index, field, cleaner in self.columns:
                 cleaned[field] = cleaner(field, values[index])
         except LineRejected as rejected:
@@ -89,9 +94,12 @@ def _text(field: str, value: str) -> str:
     limit = MAX_LENGTHS.get(field, CUSTOM_FIELD_MAX_LENGTH)
     if len(value) > limit:
         raise LineRejected(_label(field), m.TOO_LONG.format(field=_label(field), limit=limit))
+    return value
+
+
+def _refuse_control_characters(field: str, value: str) -> None:
     if CONTROL_CHARACTERS.search(value):
         raise LineRejected(_label(field), m.CONTROL_CHARACTER.format(field=_label(field)))
-    return value
 
 
 def _identity(field: str, value: str) -> str | None:
