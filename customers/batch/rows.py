@@ -63,11 +63,11 @@ class RowCleaner:
 
     def _cleaner(self, field: str) -> Callable[[str, str], object]:
         special = {
-            "code": _identity,
-            "card_number": _identity,
+            "code": _blank_is_none,
+            "card_number": _blank_is_none,
             "custom_date": _custom_date,
             "email": _email,
-            "customer_username": _username,
+            "customer_username": _blank_is_none,
             "customer_password": _secret,
             "customer_pin": _secret,
             "auto_add": self._credit,
@@ -102,12 +102,9 @@ def _refuse_control_characters(field: str, value: str) -> None:
         raise LineRejected(_label(field), m.CONTROL_CHARACTER.format(field=_label(field)))
 
 
-def _identity(field: str, value: str) -> str | None:
-    """code and card_number: blank means absent, never 'clear'."""
-    return _text(field, value) or None
-
-
-def _username(field: str, value: str) -> str | None:
+def _blank_is_none(field: str, value: str) -> str | None:
+    """code and card_number (blank means absent, never "clear") and customer_username
+    (stored NULL when blank, so the unique constraint ignores it)."""
     return _text(field, value) or None
 
 

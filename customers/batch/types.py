@@ -29,10 +29,6 @@ class BatchRequest:
     all_or_nothing: bool = False
     request_id: str | None = None
 
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return tuple(name for name in self.headers if name is not None)
-
     def summary(self) -> dict:
         """The parameters as recorded in the undo state (never secrets nor row data)."""
         return {
