@@ -128,7 +128,16 @@ class UndoState(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["account", "-created_at"])]
+        indexes = [
+            models.Index(fields=["account", "-created_at"]),
+            # Pruning after every import reads the newest undoable states past the kept
+            # ones: without this it would walk the account's whole import history.
+            models.Index(
+                fields=["account", "-created_at", "-id"],
+                condition=models.Q(status="undoable"),
+                name="undo_state_undoable_newest",
+            ),
+        ]
         permissions = [("rollback_undostate", "Can roll back an import")]
 
     def __str__(self) -> str:

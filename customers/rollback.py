@@ -144,15 +144,19 @@ def prune_undo_states(*, account: Account) -> int:
     """Drop the undo data of the account's undoable imports beyond the newest
     UNDO_STATES_KEPT; they stay listed, marked pruned. Returns how many were pruned.
 
+    It runs after every import, so it prunes in batches: only once more than a tenth of
+    UNDO_STATES_KEPT have piled up beyond it (at least one), so most imports pay one read.
     Not durable, so it may run inside a caller's transaction; run it after the import's
     commit, since it waits for any rollback of the states it prunes."""
     kept = settings.LOYALTY["UNDO_STATES_KEPT"]
     undoable = UndoState.objects.filter(account=account, status=UndoState.Status.UNDOABLE)
+    newest_first = undoable.order_by("-created_at", "-id").values_list("id", flat=True)
+    # Read outside a transaction: most imports find too few to prune and stop here.
+    if not newest_first[kept + kept // 10 : kept + kept // 10 + 1].exists():
+        return 0
+    stale = list(newest_first[kept:])
     with transaction.atomic():
-        stale = list(undoable.order_by("-created_at", "-id").values_list("id", flat=True)[kept:])
-        if not stale:
-            return 0
-        # Lock, then re-check: a rollback that got there first keeps its state.
+        # Lock in id order, then re-check: a rollback that got there first keeps its state.
         locked = undoable.filter(id__in=stale).order_by("id")
         if connection.features.has_select_for_update:
             locked = locked.select_for_update()
