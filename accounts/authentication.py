@@ -19,8 +19,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from loyalty.api.errors import ApiError
 
 from . import throttle
-from .models import Account, ApiKey, Membership, hash_api_key
-from .selectors import account_by_identifier
+from .models import Account, hash_api_key
+from .selectors import api_key_holder, membership_in
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -73,11 +73,13 @@ def _identify(user_id, password, api_key, account_identifier) -> tuple:
     """(user, account) when the credentials are right and the user may import there,
     else (user or None, None)."""
     if api_key is not None:
-        user = _user_by_api_key(user_id, api_key)
+        user, membership = _holder_of_api_key(user_id, api_key, account_identifier)
     else:
         user = _user_by_password(user_id, password or "")
-    account = _account_for_importer(user, account_identifier) if user else None
-    return user, account
+        membership = membership_in(user=user, identifier=account_identifier) if user else None
+    if user is None or membership is None or not membership.can_import:
+        return user, None
+    return user, membership.account
 
 
 def _verification_remembered(user_id: str, password: str) -> bool:
@@ -85,19 +87,16 @@ def _verification_remembered(user_id: str, password: str) -> bool:
     return user is not None and bool(cache.get(_verified_key(user, password)))
 
 
-def _user_by_api_key(user_id: str, api_key: str) -> User | None:
+def _holder_of_api_key(user_id: str, api_key: str, account_identifier: str) -> tuple:
+    """(user, their membership of the account or None) for a valid key of `user_id`."""
     if not api_key:
-        return None
-    key = (
-        ApiKey.objects.select_related("user")
-        .filter(key_hash=hash_api_key(api_key), revoked_at__isnull=True)
-        .first()
-    )
-    if key is None or not key.user.is_active:
-        return None
-    if not constant_time_compare(key.user.get_username(), user_id):
-        return None
-    return key.user
+        return None, None
+    user, membership = api_key_holder(key_hash=hash_api_key(api_key), identifier=account_identifier)
+    if user is None or not user.is_active:
+        return None, None
+    if not constant_time_compare(user.get_username(), user_id):
+        return None, None
+    return user, membership
 
 
 def _user_by_password(user_id: str, password: str) -> User | None:
@@ -129,13 +128,3 @@ def _verified_key(user: User, password: str) -> str:
     value = json.dumps([user.pk, password, user.password])
     digest = salted_hmac(_VERIFIED_SALT, value, algorithm="sha256").hexdigest()
     return _VERIFIED_KEY.format(digest=digest)
-
-
-def _account_for_importer(user: User, account_identifier: str) -> Account | None:
-    account = account_by_identifier(account_identifier)
-    if account is None:
-        return None
-    membership = Membership.objects.filter(account=account, user=user).first()
-    if membership is None or not membership.can_import:
-        return None
-    return account
