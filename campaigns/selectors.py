@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Sum, prefetch_related_objects
 
 from accounts.models import Account
 
@@ -10,10 +10,11 @@ from .models import Campaign, Transaction
 
 
 def campaigns_by_id(*, account: Account, campaign_ids: list[str]) -> dict[str, Campaign]:
-    """The account's campaigns among `campaign_ids`, by campaign id, items prefetched."""
-    campaigns = Campaign.objects.filter(
-        account=account, campaign_id__in=campaign_ids
-    ).prefetch_related("items")
+    """The account's campaigns among `campaign_ids`, by campaign id, the items of buy-X
+    campaigns prefetched (only those have items: other imports skip the query)."""
+    campaigns = list(Campaign.objects.filter(account=account, campaign_id__in=campaign_ids))
+    buyx = [campaign for campaign in campaigns if campaign.type == Campaign.Type.BUYX]
+    prefetch_related_objects(buyx, "items")
     return {campaign.campaign_id: campaign for campaign in campaigns}
 
 
