@@ -13,6 +13,7 @@ from campaigns.models import Campaign
 from campaigns.selectors import campaigns_by_id
 from customers.models import UndoState
 from customers.rollback import prune_undo_states
+from customers.statistics import refresh_after_import
 from customers.undo import finish_undo_state, record_chunk, start_undo_state
 from loyalty.api.errors import ApiError
 
@@ -49,6 +50,8 @@ def import_customers(
     if result.undo_state_id is not None:
         # After the commit: pruning must not hold the import's locks any longer.
         prune_undo_states(account=account)
+    if result.status is BatchStatus.IMPORTED:
+        refresh_after_import(written=result.new + result.updated)
     return result
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import Account
 from customers.models import UndoState
 from customers.rollback import prune_undo_states
+from customers.statistics import refresh_after_import
 from customers.undo import finish_undo_state, start_undo_state
 from loyalty.api.errors import ApiError
 
@@ -137,6 +138,7 @@ def import_customers_in_chunks(
     run.drop_undo_state_if_empty()
     if run.result.undo_state_id is not None:
         prune_undo_states(account=account)
+    refresh_after_import(written=run.result.new + run.result.updated)
     return run.result
 
 
