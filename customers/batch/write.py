@@ -131,16 +131,23 @@ def _insert(
 def _values_insert(
     table: str, columns: tuple[str, ...], rows: list[tuple], tail: str, returns: bool
 ) -> list[tuple]:
+    sqlite = connection.vendor == "sqlite"
     head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    placeholder = "(" + ", ".join(["?" if sqlite else "%s"] * len(columns)) + ")"
     returned: list[tuple] = []
     with connection.cursor() as cursor:
+        # SQLite: Django rewrites each %s into ? with a regular expression over the whole
+        # statement, a third of the write time for 11,000 placeholders; the driver's own
+        # cursor, in the same connection and transaction, takes ? as it is.
+        # Its errors are translated into Django's, as the wrapper's are.
+        target = connection.connection.cursor() if sqlite else cursor
         for start in range(0, len(rows), ROWS_PER_STATEMENT):
             batch = rows[start : start + ROWS_PER_STATEMENT]
             sql = head + ", ".join([placeholder] * len(batch)) + tail
-            cursor.execute(sql, [value for row in batch for value in row])
-            if returns:
-                returned.extend(cursor.fetchall())
+            with connection.wrap_database_errors:
+                target.execute(sql, [value for row in batch for value in row])
+                if returns:
+                    returned.extend(target.fetchall())
     return returned
 
 
