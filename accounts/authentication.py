@@ -20,7 +20,7 @@ from loyalty.api.errors import ApiError
 
 from . import throttle
 from .models import Account, hash_api_key
-from .selectors import api_key_holder, membership_in
+from .selectors import api_key_holder, user_named
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -50,18 +50,28 @@ def authenticate_importer(
     """
     subjects = {"user_id": user_id, "client_address": client_address}
     try:
-        if api_key is not None or _verification_remembered(user_id, password or ""):
+        if api_key is not None:
             # Nothing slow to run and nothing guessable: a read of the counters, and a write
             # only when the check fails, so a busy integration pays no write per request.
             throttle.refuse_if_throttled(**subjects)
-            user, account = _identify(user_id, password, api_key, account_identifier)
+            user, membership = _holder_of_api_key(user_id, api_key, account_identifier)
+            account = _importing_account(user, membership)
             if account is None:
                 throttle.record_failure(**subjects)
         else:
-            with throttle.attempt(**subjects) as check:
-                user, account = _identify(user_id, password, api_key, account_identifier)
+            user, membership = user_named(username=user_id, identifier=account_identifier)
+            if user is not None and _verification_remembered(user, password or ""):
+                # As cheap as an API key: the same read-only throttling.
+                throttle.refuse_if_throttled(**subjects)
+                account = _importing_account(user, membership)
                 if account is None:
-                    check.failed()
+                    throttle.record_failure(**subjects)
+            else:
+                with throttle.attempt(**subjects) as check:
+                    user = _password_checked(user, password or "")
+                    account = _importing_account(user, membership)
+                    if account is None:
+                        check.failed()
     except throttle.Throttled as throttled:
         raise ApiError(THROTTLED, 429, {"Retry-After": str(throttled.retry_after)}) from None
     if account is None:
@@ -69,22 +79,15 @@ def authenticate_importer(
     return user, account
 
 
-def _identify(user_id, password, api_key, account_identifier) -> tuple:
-    """(user, account) when the credentials are right and the user may import there,
-    else (user or None, None)."""
-    if api_key is not None:
-        user, membership = _holder_of_api_key(user_id, api_key, account_identifier)
-    else:
-        user = _user_by_password(user_id, password or "")
-        membership = membership_in(user=user, identifier=account_identifier) if user else None
-    if user is None or membership is None or not membership.can_import:
-        return user, None
-    return user, membership.account
+def _importing_account(user, membership) -> Account | None:
+    """The membership's account when the user is active and may import there."""
+    if user is None or not user.is_active or membership is None or not membership.can_import:
+        return None
+    return membership.account
 
 
-def _verification_remembered(user_id: str, password: str) -> bool:
-    user = get_user_model().objects.filter(username=user_id).first()
-    return user is not None and bool(cache.get(_verified_key(user, password)))
+def _verification_remembered(user: User, password: str) -> bool:
+    return bool(cache.get(_verified_key(user, password)))
 
 
 def _holder_of_api_key(user_id: str, api_key: str, account_identifier: str) -> tuple:
@@ -99,15 +102,13 @@ def _holder_of_api_key(user_id: str, api_key: str, account_identifier: str) -> t
     return user, membership
 
 
-def _user_by_password(user_id: str, password: str) -> User | None:
-    user = get_user_model().objects.filter(username=user_id).first()
+def _password_checked(user: User | None, password: str) -> User | None:
+    """The user when the password is theirs, else None."""
     if user is None:
         # Spend the time a real check costs, so timing does not reveal which users exist.
         get_user_model()().set_password(password)
         return None
-    if not _password_is_correct(user, password):
-        return None
-    return user if user.is_active else None
+    return user if _password_is_correct(user, password) else None
 
 
 def _password_is_correct(user: User, password: str) -> bool:
