@@ -149,12 +149,11 @@ def prune_undo_states(*, account: Account) -> int:
     Not durable, so it may run inside a caller's transaction; run it after the import's
     commit, since it waits for any rollback of the states it prunes."""
     kept = settings.LOYALTY["UNDO_STATES_KEPT"]
-    undoable = UndoState.objects.filter(account=account, status=UndoState.Status.UNDOABLE)
-    newest_first = undoable.order_by("-created_at", "-id").values_list("id", flat=True)
     # Read outside a transaction: most imports find too few to prune and stop here.
-    if not newest_first[kept + kept // 10 : kept + kept // 10 + 1].exists():
+    if not _undoable_beyond(account, kept + kept // 10):
         return 0
-    stale = list(newest_first[kept:])
+    undoable = UndoState.objects.filter(account=account, status=UndoState.Status.UNDOABLE)
+    stale = list(undoable.order_by("-created_at", "-id").values_list("id", flat=True)[kept:])
     with transaction.atomic():
         # Lock in id order, then re-check: a rollback that got there first keeps its state.
         locked = undoable.filter(id__in=stale).order_by("id")
@@ -164,6 +163,19 @@ def prune_undo_states(*, account: Account) -> int:
         UndoState.objects.filter(id__in=pruned).update(status=UndoState.Status.PRUNED)
         UndoChunk.objects.filter(undo_state_id__in=pruned).delete()
     return len(pruned)
+
+
+def _undoable_beyond(account: Account, newest: int) -> bool:
+    """Whether the account has more than `newest` undoable states: plain SQL, since every
+    import asks (the undo_state_undoable_newest index answers it)."""
+    table = connection.ops.quote_name(UndoState._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE account_id = %s AND status = %s "
+            "ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET %s",
+            [account.pk, UndoState.Status.UNDOABLE.value, newest],
+        )
+        return cursor.fetchone() is not None
 
 
 def _roll_back_once(

@@ -1,7 +1,8 @@
 """Undo states: recording what an import did, in the import's own transaction.
 
 Created customers and the previous values of written customers are kept per chunk in
-UndoChunk rows; enrollments and credits carry the undo state's id themselves.
+UndoChunk rows; enrollments and credits carry the undo state's id themselves. The rows are
+written with plain statements (loyalty.rawsql): every API request writes them.
 """
 
 import datetime
@@ -9,6 +10,7 @@ import datetime
 from django.db.models import Model
 
 from accounts.models import Account
+from loyalty import rawsql
 
 from .batch.types import BatchRequest, ImportResult
 from .models import UndoChunk, UndoState
@@ -22,9 +24,11 @@ def start_undo_state(
     request: BatchRequest,
     now: datetime.datetime,
 ) -> UndoState:
-    return UndoState.objects.create(
+    undo_state = UndoState(
         account=account, user=user, source=source, parameters=request.summary(), created_at=now
     )
+    rawsql.insert(undo_state)
+    return undo_state
 
 
 def record_chunk(
@@ -42,7 +46,7 @@ def record_chunk(
         "created": created_ids,
         "written": [[pk, version, _jsonable(before)] for pk, version, before in written],
     }
-    UndoChunk.objects.create(undo_state=undo_state, seq=seq, payload=UndoChunk.pack(payload))
+    rawsql.insert(UndoChunk(undo_state=undo_state, seq=seq, payload=UndoChunk.pack(payload)))
 
 
 def finish_undo_state(*, undo_state: UndoState, result: ImportResult) -> None:
@@ -50,7 +54,7 @@ def finish_undo_state(*, undo_state: UndoState, result: ImportResult) -> None:
     undo_state.updated = result.updated
     undo_state.ignored = result.ignored
     undo_state.failed = result.failed
-    undo_state.save(update_fields=["new", "updated", "ignored", "failed"])
+    rawsql.update(undo_state, ["new", "updated", "ignored", "failed"])
 
 
 def _jsonable(state: dict) -> dict:
