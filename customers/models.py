@@ -148,8 +148,10 @@ class UndoChunk(models.Model):
     """The undo data of one chunk of an import, stored compressed: one row per chunk keeps
     recording cheap for 100,000-row imports.
 
-    `payload` holds {"created": [customer ids], "written": [[id, version_after, {field:
-    previous value}], ...]}; enrollments and credits are found by their undo_state column.
+    `payload` holds {"created": [customer ids], "columns": [names], "written": [[id,
+    version_after, [previous values in columns' order]], ...]} (chunks written before
+    "columns" existed hold a dict of previous values instead); enrollments and credits are
+    found by their undo_state column.
     """
 
     undo_state = models.ForeignKey(UndoState, on_delete=models.CASCADE, related_name="chunks")
@@ -170,7 +172,16 @@ class UndoChunk(models.Model):
         return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 1)
 
     def unpack(self) -> dict:
-        return json.loads(zlib.decompress(bytes(self.payload)))
+        """The payload, each written customer's previous values as a dict of columns (the
+        payload may hold them as lists, in the order of its "columns")."""
+        data = json.loads(zlib.decompress(bytes(self.payload)))
+        columns = data.pop("columns", None)
+        if columns is not None:
+            data["written"] = [
+                [pk, version, dict(zip(columns, values, strict=True))]
+                for pk, version, values in data["written"]
+            ]
+        return data
 
 
 class ImportRequest(models.Model):

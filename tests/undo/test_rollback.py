@@ -1,6 +1,8 @@
 """Rolling back an import: exactly what it did is undone, all or nothing, and customers
 changed since are conflicts the operator must confirm."""
 
+import json
+import zlib
 from decimal import Decimal
 
 import pytest
@@ -9,7 +11,7 @@ from django.utils import timezone
 
 from campaigns.models import Enrollment, Transaction
 from campaigns.selectors import balances_for
-from customers.models import Customer, UndoState
+from customers.models import Customer, UndoChunk, UndoState
 from customers.rollback import (
     ALREADY_ROLLED_BACK,
     CHANGED_REASON,
@@ -445,3 +447,28 @@ def test_rollback_query_count_does_not_grow_with_rows(
         enrollments_removed=3 * count // 2,
         credits_removed=count,
     )
+
+
+def test_undo_data_recorded_as_dicts_by_an_earlier_version_still_rolls_back(
+    import_batch, account, user
+):
+    import_batch(EVERY_FIELD, EVERY_VALUE)
+    before = row("C1")
+    result = import_batch(
+        ("code", "first_name", "custom_date"), "C1|Zed|2020-01-01", overwrite_duplicates="yes"
+    )
+    # Rewrite the chunk as chunks were written before "columns": a dict per customer.
+    chunk = state_of(result).chunks.get()
+    assert "columns" in json.loads(zlib.decompress(bytes(chunk.payload)))
+    payload = chunk.unpack()
+    assert isinstance(payload["written"][0][2], dict)
+    chunk.payload = UndoChunk.pack(payload)
+    chunk.save()
+    assert "columns" not in json.loads(zlib.decompress(bytes(chunk.payload)))
+
+    roll_back(undo_state=state_of(result), user=user)
+
+    restored = row("C1")
+    for values in (before, restored):
+        del values["version"], values["updated_at"]
+    assert restored == before
