@@ -1,12 +1,12 @@
 """Reads of customers. Every one takes the account: nothing reads customers unscoped."""
 
+import datetime
 import json
 
 from django.db import connection
 from django.db.models import CharField, Lookup
 
 from accounts.models import Account
-from loyalty.rawsql import RowConverter
 
 from .models import Customer
 
@@ -72,11 +72,30 @@ def _locked_rows(account: Account, wanted: dict[str, set[str]]) -> list[dict]:
     )
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    convert = RowConverter(Customer, fields)
     with connection.cursor() as cursor:
         params = [_among_param(values, vendor) for values in wanted.values()]
         cursor.execute(sql, [account.pk, *params])
-        return [dict(zip(IMPORT_COLUMNS, convert(row), strict=True)) for row in cursor.fetchall()]
+        return [_import_row(row) for row in cursor.fetchall()]
+
+
+_DATE = IMPORT_COLUMNS.index("custom_date")
+_JSON = IMPORT_COLUMNS.index("custom_fields")
+
+
+def _import_row(row: tuple) -> dict:
+    """A row of IMPORT_COLUMNS with the values the ORM would give: only custom_date (text
+    on SQLite) and custom_fields (JSON text) need converting. Written out rather than
+    through the fields' converters, which took a third of a 100,000-row update's reading:
+    custom_fields is nearly always "{}", and date.fromisoformat is many times faster than
+    Django's parse_date for the ISO dates stored."""
+    values = list(row)
+    date = values[_DATE]
+    if isinstance(date, str):
+        values[_DATE] = datetime.date.fromisoformat(date)
+    custom = values[_JSON]
+    if isinstance(custom, str):
+        values[_JSON] = {} if custom == "{}" else json.loads(custom)
+    return dict(zip(IMPORT_COLUMNS, values, strict=True))
 
 
 def existing_values(*, account: Account, field: str, values: set[str]) -> set[str]:

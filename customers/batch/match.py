@@ -64,6 +64,12 @@ class ChunkMatcher:
     def plan(self, items: list[CustomerRow | LineError]) -> ChunkPlan:
         rows = [item for item in items if isinstance(item, CustomerRow)]
         self.result = ChunkPlan(errors=[item for item in items if isinstance(item, LineError)])
+        # Every row has the same fields (the request's headers): look for custom ones once.
+        self.custom_names = [
+            name
+            for name in (rows[0].values if rows else ())
+            if name.startswith(CUSTOM_FIELD_PREFIX)
+        ]
         self._load(rows)
         self.generator.prepare(
             codes=sum(1 for row in rows if row.code is None),
@@ -140,7 +146,8 @@ class ChunkMatcher:
 
     def _create(self, row: CustomerRow) -> LineError | None:
         code = row.code or self.generator.code()
-        state = _applied({**BLANK_PROFILE, "code": code, "card_number": None, "version": 1}, row)
+        start = {**BLANK_PROFILE, "code": code, "card_number": None, "version": 1}
+        state = _applied(start, row, self.custom_names)
         error = self._give_card_number(row, state)
         if error is not None:
             return error
@@ -159,7 +166,7 @@ class ChunkMatcher:
         start = (
             dict(before) if self.overwrite is OverwriteMode.UPDATE else {**before, **BLANK_PROFILE}
         )
-        state = _applied(start, row)
+        state = _applied(start, row, self.custom_names)
         had_card = state["card_number"] is not None
         error = self._give_card_number(row, state)
         if error is not None:
@@ -201,19 +208,19 @@ class ChunkMatcher:
             self.result.credits.append((code, row.credit))
 
 
-def _applied(start: dict, row: CustomerRow) -> dict:
-    """`start` with the row's values written over it (a new dict)."""
-    state = dict(start)
-    for name, value in row.values.items():
-        if name.startswith(CUSTOM_FIELD_PREFIX):
-            custom = dict(state["custom_fields"])
+def _applied(start: dict, row: CustomerRow, custom_names: list[str]) -> dict:
+    """`start` with the row's values written over it (a new dict); the row's custom_field_N
+    values (`custom_names`) go into custom_fields, a blank one removing its key."""
+    state = {**start, **row.values}
+    if custom_names:
+        custom = dict(state["custom_fields"])
+        for name in custom_names:
+            value = state.pop(name)
             if value:
                 custom[name] = value
             else:
                 custom.pop(name, None)
-            state["custom_fields"] = custom
-        else:
-            state[name] = value
+        state["custom_fields"] = custom
     if row.card_number is not None:
         state["card_number"] = row.card_number
     return state

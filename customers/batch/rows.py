@@ -32,8 +32,10 @@ class RowCleaner:
     def __init__(self, request: BatchRequest, credit_campaign: Campaign):
         self.expected = len(request.headers)
         self.credit_campaign = credit_campaign
+        # (index, field, length limit, cleaner or None for plain text): the length check is
+        # inlined, since it runs for every value of every line.
         self.columns = [
-            (index, field, self._cleaner(field))
+            (index, field, MAX_LENGTHS.get(field, CUSTOM_FIELD_MAX_LENGTH), self._cleaner(field))
             for index, field in enumerate(request.headers)
             if field is not None
         ]
@@ -47,10 +49,15 @@ class RowCleaner:
             # One search of the whole line; only a line that has a control character
             # somewhere is searched field by field, to name the field.
             if CONTROL_CHARACTERS.search("".join(values)):
-                for index, field, _ in self.columns:
+                for index, field, _, _ in self.columns:
                     _refuse_control_characters(field, values[index])
-            for index, field, cleaner in self.columns:
-                cleaned[field] = cleaner(field, values[index])
+            for index, field, limit, cleaner in self.columns:
+                value = values[index]
+                if len(value) > limit:
+                    raise LineRejected(
+                        _label(field), m.TOO_LONG.format(field=_label(field), limit=limit)
+                    )
+                cleaned[field] = value if cleaner is None else cleaner(field, value)
         except LineRejected as rejected:
             return LineError(line, rejected.field, rejected.message)
         return CustomerRow(
@@ -61,7 +68,8 @@ class RowCleaner:
             credit=cleaned.pop("auto_add", None),
         )
 
-    def _cleaner(self, field: str) -> Callable[[str, str], object]:
+    def _cleaner(self, field: str) -> Callable[[str, str], object] | None:
+        """The cleaner of a value whose length is checked already; None: keep it as it is."""
         special = {
             "code": _blank_is_none,
             "card_number": _blank_is_none,
@@ -72,10 +80,9 @@ class RowCleaner:
             "customer_pin": _secret,
             "auto_add": self._credit,
         }
-        return special.get(field, _text)
+        return special.get(field)
 
     def _credit(self, field: str, value: str):
-        value = _text(field, value)
         if not value:
             return None
         try:
@@ -90,13 +97,6 @@ def _label(field: str) -> str:
     return FIELD_LABELS.get(field, field)
 
 
-def _text(field: str, value: str) -> str:
-    limit = MAX_LENGTHS.get(field, CUSTOM_FIELD_MAX_LENGTH)
-    if len(value) > limit:
-        raise LineRejected(_label(field), m.TOO_LONG.format(field=_label(field), limit=limit))
-    return value
-
-
 def _refuse_control_characters(field: str, value: str) -> None:
     if CONTROL_CHARACTERS.search(value):
         raise LineRejected(_label(field), m.CONTROL_CHARACTER.format(field=_label(field)))
@@ -105,23 +105,20 @@ def _refuse_control_characters(field: str, value: str) -> None:
 def _blank_is_none(field: str, value: str) -> str | None:
     """code and card_number (blank means absent, never "clear") and customer_username
     (stored NULL when blank, so the unique constraint ignores it)."""
-    return _text(field, value) or None
+    return value or None
 
 
 def _secret(field: str, value: str) -> str:
-    value = _text(field, value)
     return interim_hash(value) if value else ""
 
 
 def _email(field: str, value: str) -> str:
-    value = _text(field, value)
     if value and not EMAIL.match(value):
         raise LineRejected(field, m.BAD_EMAIL.format(value=m.shown(value)))
     return value
 
 
 def _custom_date(field: str, value: str) -> datetime.date | None:
-    value = _text(field, value)
     if not value:
         return None
     if not ISO_DATE.match(value):
