@@ -1,11 +1,12 @@
 """The benchmark's HTTP client, run as its own process (`python -m bench.client ...`) so the
 server's time and memory are not shared with the process that builds and sends requests.
 
-  batch PORT START COUNT [--overwrite MODE] [--api 1.5]
+  batch PORT START COUNT [--overwrite MODE] [--api 1.5] [--secrets]
                                               one customers_batch of rows START.. (API 1.0
                                               password, or 1.5 api_access_key header; undo
-                                              recorded), timed from sending the body to
-                                              reading the whole response
+                                              recorded; --secrets adds each customer's
+                                              password and PIN), timed from sending the
+                                              body to reading the whole response
   small PORT SECONDS API BASE                 3-row batches from CLIENTS processes for
                                               SECONDS; API 1.5 (api_access_key header) or
                                               1.0 (password); rows numbered from BASE
@@ -30,7 +31,11 @@ TIMEOUT_SECONDS = 1800
 
 
 def batch_params(
-    profiles_data: str, *, api: str = "1.0", overwrite: str | None = None
+    profiles_data: str,
+    *,
+    api: str = "1.0",
+    overwrite: str | None = None,
+    with_secrets: bool = False,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(form fields, headers) of a customers_batch, shaped like the tests' batch_params:
     the benchmark's credentials, pipe-delimited, one campaign, undo recorded, JSON out."""
@@ -43,7 +48,8 @@ def batch_params(
         "output": "JSON",
         "Profiles_Data": profiles_data,
     }
-    for number, name in enumerate(data.HEADERS, start=1):
+    fields = data.HEADERS + (data.SECRET_HEADERS if with_secrets else ())
+    for number, name in enumerate(fields, start=1):
         params[f"profiles_header_{number}"] = name
     headers = {}
     if api == "1.5":
@@ -72,9 +78,18 @@ def post(port: int, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         connection.close()
 
 
-def batch(port: int, start: int, count: int, overwrite: str | None, api: str = "1.0") -> dict:
-    profiles_data = data.profiles_data(start, count)
-    params, headers = batch_params(profiles_data, api=api, overwrite=overwrite)
+def batch(
+    port: int,
+    start: int,
+    count: int,
+    overwrite: str | None,
+    api: str = "1.0",
+    with_secrets: bool = False,
+) -> dict:
+    profiles_data = data.profiles_data(start, count, with_secrets=with_secrets)
+    params, headers = batch_params(
+        profiles_data, api=api, overwrite=overwrite, with_secrets=with_secrets
+    )
     body = urlencode(params).encode()
     started = time.perf_counter()
     status, answer = post(port, body, headers)
@@ -159,6 +174,7 @@ def main(argv: list[str]) -> None:
     kind.add_argument("count", type=int)
     kind.add_argument("--overwrite")
     kind.add_argument("--api", choices=("1.0", "1.5"), default="1.0")
+    kind.add_argument("--secrets", action="store_true")
     kind = kinds.add_parser("small")
     kind.add_argument("port", type=int)
     kind.add_argument("seconds", type=float)
@@ -166,7 +182,7 @@ def main(argv: list[str]) -> None:
     kind.add_argument("base", type=int)
     args = parser.parse_args(argv)
     if args.kind == "batch":
-        emit(batch(args.port, args.start, args.count, args.overwrite, args.api))
+        emit(batch(args.port, args.start, args.count, args.overwrite, args.api, args.secrets))
     else:
         emit(small(args.port, args.seconds, args.api, args.base))
 

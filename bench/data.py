@@ -35,10 +35,22 @@ def row(i: int) -> tuple[str, ...]:
     )
 
 
-def rows(start: int, count: int) -> Iterator[tuple[str, ...]]:
+# The columns a row with secrets adds: each customer's password and PIN.
+SECRET_HEADERS = ("customer_password", "customer_PIN")
+
+
+def secrets(i: int) -> tuple[str, str]:
+    return (f"pw-{i * 7919 % 1_000_003:07d}", f"{i * 31 % 10_000:04d}")
+
+
+def rows(start: int, count: int, with_secrets: bool = False) -> Iterator[tuple[str, ...]]:
+    if with_secrets:
+        return ((*row(i), *secrets(i)) for i in range(start, start + count))
     return (row(i) for i in range(start, start + count))
 
 
-def profiles_data(start: int, count: int, delimiter: str = "|") -> str:
-    """Profiles_Data text for rows start .. start + count - 1, one line each."""
-    return "\n".join(delimiter.join(values) for values in rows(start, count)) + "\n"
+def profiles_data(start: int, count: int, delimiter: str = "|", with_secrets: bool = False) -> str:
+    """Profiles_Data text for rows start .. start + count - 1, one line each (with the
+    SECRET_HEADERS columns after HEADERS when asked)."""
+    lines = (delimiter.join(values) for values in rows(start, count, with_secrets))
+    return "\n".join(lines) + "\n"

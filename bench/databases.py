@@ -2,9 +2,12 @@
 on the local PostgreSQL, dropped and created. Each is migrated and given the benchmark's
 account, user and campaign (bench.tasks setup) by subprocesses with the server's env."""
 
+import contextlib
 import os
 import secrets
 import sqlite3
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -49,6 +52,12 @@ class Backend:
 
     def version(self) -> str:
         raise NotImplementedError
+
+    @contextlib.contextmanager
+    def autovacuum_standin(self) -> Iterator[None]:
+        """While the block runs, stand in for PostgreSQL's autovacuum if the server has it
+        off (nothing to do for SQLite)."""
+        yield
 
     def close(self) -> None:
         """Remove what fresh() made."""
@@ -101,8 +110,35 @@ class PostgreSQL(Backend):
         return cls(), ""
 
     def version(self) -> str:
+        return self.setting("server_version")
+
+    @contextlib.contextmanager
+    def autovacuum_standin(self, every_seconds: float = 10) -> Iterator[None]:
+        """ANALYZE the benchmark's database every `every_seconds` while the block runs, when
+        the server has autovacuum off (as on the machines this project is developed on):
+        production servers keep it on, and it refreshes a growing table's statistics."""
+        if self.setting("autovacuum") != "off":
+            yield
+            return
+        stop = threading.Event()
+        base, _, _ = self.admin_url.rpartition("/")
+
+        def analyze() -> None:
+            with psycopg.connect(f"{base}/{POSTGRES_DATABASE}", autocommit=True) as connection:
+                while not stop.wait(every_seconds):
+                    connection.execute("ANALYZE")
+
+        thread = threading.Thread(target=analyze, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def setting(self, name: str) -> str:
         with psycopg.connect(self.admin_url) as connection:
-            return connection.execute("SHOW server_version").fetchone()[0]
+            return connection.execute(f"SHOW {name}").fetchone()[0]
 
     def close(self) -> None:
         if self.created:

@@ -3,7 +3,8 @@
 1. customers_batch over HTTP: ROWS all new, the same rows again (update), a 50/50 mix;
    a fresh gunicorn (2 sync workers) per request, so each peak RSS is that request's own.
 2. Rolling those three imports back, newest first.
-3. Scaling: ROWS / 10 and ROWS * 10 all new (the latter unless BENCH_SKIP_MILLION=1).
+3. Scaling: ROWS / 10 and ROWS * 10 all new (the latter unless BENCH_SKIP_MILLION=1); and
+   ROWS all new with each customer's password and PIN (hashed on the way in).
 4. Small requests: 3-row batches from 8 client processes, API 1.5 then 1.0, 4 sync workers.
 5. django-import-export, default options (a sample, extrapolated when the whole would take
    too long) and use_bulk.
@@ -76,6 +77,9 @@ class Measurements:
         for key, rows in sizes:
             expected = {"new": rows, "updated": 0}
             self._attempt(key, self._fresh_batch, rows, expected)
+        rows = self.options.rows
+        expected = {"new": rows, "updated": 0}
+        self._attempt("secrets", self._fresh_batch, rows, expected, "--secrets")
 
     def _small_requests(self) -> None:
         env = self.backend.fresh()
@@ -84,7 +88,7 @@ class Measurements:
             server = Gunicorn(
                 env, workers=SMALL_REQUEST_WORKERS, log_path=self.log_path, options=options
             )
-            with server:
+            with server, self.backend.autovacuum_standin():
                 for api in ("1.5", "1.0"):
                     args = [str(server.port), str(self.options.small_seconds), api]
                     command = ["-m", "bench.client", "small", *args, str(SMALL_BASE[api])]
@@ -122,8 +126,10 @@ class Measurements:
             command = ["-m", "bench.baselines", "floor", str(self.options.rows), method]
             self._attempt(f"floor_{method}", self._checked, command, self.options.rows)
 
-    def _batch(self, env: dict, start: int, rows: int, overwrite: str | None, expected) -> dict:
-        options = [f"--overwrite={overwrite}"] if overwrite else []
+    def _batch(
+        self, env: dict, start: int, rows: int, overwrite: str | None, expected, *more: str
+    ) -> dict:
+        options = [*([f"--overwrite={overwrite}"] if overwrite else []), *more]
         with Gunicorn(env, workers=BIG_REQUEST_WORKERS, log_path=self.log_path) as server:
             command = _batch_command(server.port, start, rows, *options)
             idle = server.worker_rss()
@@ -139,8 +145,8 @@ class Measurements:
                 )
         return {**result, "peak_rss": peak.peak, "idle_rss": idle}
 
-    def _fresh_batch(self, rows: int, expected: dict) -> dict:
-        return self._batch(self.backend.fresh(), 0, rows, None, expected)
+    def _fresh_batch(self, rows: int, expected: dict, *options: str) -> dict:
+        return self._batch(self.backend.fresh(), 0, rows, None, expected, *options)
 
     def _rollback(self, env: dict, undo_state: int) -> dict:
         command = ["-m", "bench.tasks", "rollback", str(undo_state)]

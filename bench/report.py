@@ -66,6 +66,11 @@ def build(results: dict[str, dict], rows: int, small_seconds: float) -> list[Lin
     table.line(f"{big} rows", lambda r: _scale(r.get("new")))
     table.line(f"{rows * 10:,} rows", lambda r: _scale(r.get("scale_large")))
     table.line(f"peak RSS {rows * 10:,} ÷ {big}", _memory_growth, "< 10×")
+    table.line(
+        f"{big} rows with customer_password and customer_PIN",
+        lambda r: _seconds_vs(r, "secrets", 3),
+        "≤ 3× all new",
+    )
 
     table.section(f"Baselines: the same {big} rows, fresh database each")
     table.line("django-import-export, default options", lambda r: _baseline(r, "import_export"))
