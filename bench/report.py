@@ -150,13 +150,21 @@ def _seconds_vs(r: _Results, key: str, ratio_limit, limit: Callable | None = Non
         return r.failed(key)
     seconds = result["seconds"]
     if limit is not None:
-        return Cell(f"{seconds:.2f} s", seconds <= limit(r))
+        return Cell(f"{seconds:.2f} s{_spread(result)}", seconds <= limit(r))
     new = r.get("new")
     if key == "new" or new is None:
         return Cell(f"{seconds:.2f} s")
     ratio = seconds / new["seconds"]
     verdict = None if ratio_limit is None else ratio <= ratio_limit
-    return Cell(f"{seconds:.2f} s = {ratio:.2f}× new", verdict)
+    return Cell(f"{seconds:.2f} s = {ratio:.2f}× new{_spread(result)}", verdict)
+
+
+def _spread(result: dict) -> str:
+    """For a median of several runs: the range of the runs."""
+    runs = result.get("runs") or []
+    if len(runs) < 2:
+        return ""
+    return f" (of {min(runs):.2f}–{max(runs):.2f})"
 
 
 def _rate(result: dict | None) -> Cell:
@@ -176,9 +184,8 @@ def _rollback(r: _Results, key: str) -> Cell:
     result = r.get(f"rollback_{key}")
     if result is None:
         return r.failed(f"rollback_{key}")
-    return Cell(
-        f"{result['seconds']:.2f} s ({result['peak_rss'] / MB:.0f} MB)", result["seconds"] <= 4
-    )
+    text = f"{result['seconds']:.2f} s{_spread(result)} ({result['peak_rss'] / MB:.0f} MB)"
+    return Cell(text, result["seconds"] <= 4)
 
 
 def _undone(r: _Results, key: str) -> Cell:

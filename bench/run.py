@@ -7,6 +7,7 @@ See bench/measure.py for what is measured. Environment:
   BENCH_SMALL_SECONDS  seconds of each small-request run (default 30)
   BENCH_SKIP_MILLION   1 skips the 1,000,000-row request
   BENCH_ROWS           rows of the main requests (default 100000; smaller for a quick look)
+  BENCH_REPEATS        runs of the main requests and their rollbacks (default 3): medians
   BENCH_POSTGRES_URL   the PostgreSQL server's admin database, where loyalty_bench is dropped
                        and created (default postgres://postgres@127.0.0.1:5432/postgres)
 
@@ -44,6 +45,7 @@ def main(argv: list[str]) -> int:
         rows=int(os.environ.get("BENCH_ROWS") or 100_000),
         small_seconds=float(os.environ.get("BENCH_SMALL_SECONDS") or 30),
         skip_million=os.environ.get("BENCH_SKIP_MILLION") == "1",
+        repeats=int(os.environ.get("BENCH_REPEATS") or 3),
     )
     # A plain `kill` must clean up as Ctrl-C does: stop gunicorn, drop the database.
     signal.signal(signal.SIGTERM, _interrupt)
