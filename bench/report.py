@@ -33,7 +33,7 @@ def build(results: dict[str, dict], rows: int, small_seconds: float) -> list[Lin
     table = Table(results)
     big = f"{rows:,}"
     table.section(
-        f"customers_batch over HTTP, {big} rows (gunicorn 2 sync workers, API 1.0 password, "
+        f"customers_batch over HTTP, {big} rows (gunicorn, warmed sync worker, API 1.0 password, "
         "undo recorded, 1 campaign)"
     )
     table.line("all new: time", lambda r: _seconds_vs(r, "new", None, _new_limit), _NEW_TARGET)

@@ -149,8 +149,11 @@ def _notes(options) -> list[str]:
     notes = [
         "HTTP times: measured by a separate client process from sending the request to "
         "reading the whole response (building the body is not timed). They include "
-        "authentication (API 1.0 checks the password with PBKDF2 once per worker), "
-        "parsing, matching, and writing customers, enrollments and the undo state.",
+        "authentication, parsing, matching, and writing customers, enrollments and the "
+        "undo state. Each large request runs on a fresh gunicorn with 1 sync worker, "
+        "warmed by a 1-row request first (lazy imports, the database connection, the "
+        "password's PBKDF2 check, about 1 s in all), as production workers are; the "
+        "small-request runs include each worker's first request.",
         "Peak worker RSS: the largest gunicorn worker's resident memory, sampled every 20 ms "
         "by the benchmark process; idle = before the request; MB = 10^6 bytes.",
         "Rollback: timed inside the subprocess around roll_back(); its peak RSS in brackets. "
