@@ -140,17 +140,17 @@ def find_conflicts(*, undo_state: UndoState) -> list[Conflict]:
     return _conflicts(undo_state, data, current)
 
 
-def prune_undo_states(*, account: Account) -> int:
+def prune_undo_states(*, account: Account, batched: bool = False) -> int:
     """Drop the undo data of the account's undoable imports beyond the newest
     UNDO_STATES_KEPT; they stay listed, marked pruned. Returns how many were pruned.
 
-    It runs after every import, so it prunes in batches: only once more than a tenth of
-    UNDO_STATES_KEPT have piled up beyond it (at least one), so most imports pay one read.
+    `batched` (after every import) prunes only once more than a tenth of UNDO_STATES_KEPT
+    have piled up beyond it (at least one), so most imports pay one indexed read.
     Not durable, so it may run inside a caller's transaction; run it after the import's
     commit, since it waits for any rollback of the states it prunes."""
     kept = settings.LOYALTY["UNDO_STATES_KEPT"]
     # Read outside a transaction: most imports find too few to prune and stop here.
-    if not _undoable_beyond(account, kept + kept // 10):
+    if not _undoable_beyond(account, kept + kept // 10 if batched else kept):
         return 0
     undoable = UndoState.objects.filter(account=account, status=UndoState.Status.UNDOABLE)
     stale = list(undoable.order_by("-created_at", "-id").values_list("id", flat=True)[kept:])

@@ -49,7 +49,7 @@ def import_customers(
             logger.warning("import into %s retried after a conflict", account.slug)
     if result.undo_state_id is not None:
         # After the commit: pruning must not hold the import's locks any longer.
-        prune_undo_states(account=account)
+        prune_undo_states(account=account, batched=True)
     if result.status is BatchStatus.IMPORTED:
         refresh_after_import(written=result.new + result.updated)
     return result

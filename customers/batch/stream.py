@@ -137,7 +137,7 @@ def import_customers_in_chunks(
         raise
     run.drop_undo_state_if_empty()
     if run.result.undo_state_id is not None:
-        prune_undo_states(account=account)
+        prune_undo_states(account=account, batched=True)
     refresh_after_import(written=run.result.new + run.result.updated)
     return run.result
 

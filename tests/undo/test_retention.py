@@ -138,3 +138,21 @@ def test_the_command_refuses_an_unknown_account(db):
         call_command("prune_undo_states", "--account", "nosuchshop", stdout=StringIO())
 
     assert str(refused.value) == UNKNOWN_ACCOUNT.format(slug="nosuchshop")
+
+
+def test_imports_prune_in_batches_of_a_tenth_and_the_command_prunes_to_the_limit(
+    import_batch, account, settings
+):
+    settings.LOYALTY = {**settings.LOYALTY, "UNDO_STATES_KEPT": 10}
+
+    ids = imports(import_batch, 11)
+    # One beyond the limit is within the batch (a tenth of 10): the imports left it.
+    assert [status for status, _ in statuses(ids)] == [UNDOABLE] * 11
+
+    ids.append(import_batch(data="C11|Ann").undo_state_id)
+    # Two beyond: the import pruned down to the limit.
+    assert [status for status, _ in statuses(ids)] == [PRUNED] * 2 + [UNDOABLE] * 10
+
+    ids.append(import_batch(data="C12|Ann").undo_state_id)
+    call_command("prune_undo_states", stdout=StringIO())
+    assert [status for status, _ in statuses(ids)] == [PRUNED] * 3 + [UNDOABLE] * 10
