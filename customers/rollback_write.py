@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from django.db import connection
 
 from campaigns.models import Enrollment, Transaction
+from customers.batch.write import custom_fields_json
 from customers.models import Customer
 from customers.selectors import IMPORT_COLUMNS
 
@@ -85,8 +86,7 @@ def restore_customers(*, account_id: int, previous: list[dict], now: datetime.da
     its version and stamp updated_at. Returns how many rows were written."""
     if not previous:
         return 0
-    adapted = _adapter()
-    rows = [(before["id"], *adapted(before)) for before in previous]
+    rows = [(before["id"], *_restored_values(before)) for before in previous]
     stamp = connection.ops.adapt_datetimefield_value(now)
     if connection.vendor == "postgresql":
         return _restore_from_staging(account_id, rows, stamp)
@@ -126,23 +126,15 @@ _DATE = RESTORED_COLUMNS.index("custom_date")
 _JSON = RESTORED_COLUMNS.index("custom_fields")
 
 
-def _adapter():
-    """A function: an undo record -> its RESTORED_COLUMNS values, ready for the database.
-    Made once per chunk: the connection's attributes are thread-local lookups, too slow for
-    once per customer."""
-    ops = connection.ops
-    empty = ops.adapt_json_value({}, None)
-
-    def adapted(before: dict) -> list:
-        values = [before[column] for column in RESTORED_COLUMNS]
-        # The ISO text the undo data holds: what SQLite stores for a date, and what
-        # PostgreSQL reads into one.
-        values[_DATE] = values[_DATE] or None
-        custom = values[_JSON]
-        values[_JSON] = ops.adapt_json_value(custom, None) if custom else empty
-        return values
-
-    return adapted
+def _restored_values(before: dict) -> list:
+    """An undo record's RESTORED_COLUMNS values, ready for either database (no lookup of
+    the connection's thread-local attributes: this runs once per customer)."""
+    values = [before[column] for column in RESTORED_COLUMNS]
+    # The ISO text the undo data holds: what SQLite stores for a date, and what
+    # PostgreSQL reads into one.
+    values[_DATE] = values[_DATE] or None
+    values[_JSON] = custom_fields_json(values[_JSON])
+    return values
 
 
 def _table(model) -> str:

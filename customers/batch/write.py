@@ -8,6 +8,7 @@ with the backend's own adapters, so the same SQL runs on SQLite and PostgreSQL.
 """
 
 import datetime
+import json
 from collections.abc import Iterable
 
 from django.db import connection
@@ -58,12 +59,33 @@ def insert_enrollments(
 ) -> None:
     """(campaign id, customer id) pairs; an existing enrollment is kept as it is."""
     stamp = connection.ops.adapt_datetimefield_value(now)
+    if connection.vendor == "postgresql" and len(pairs) >= COPY_FROM_ROWS:
+        _insert_enrollments_unnested(pairs, stamp, undo_state_id)
+        return
     _insert(
         Enrollment,
         ("campaign_id", "customer_id", "created_at", "undo_state_id"),
         [(campaign, customer, stamp, undo_state_id) for campaign, customer in pairs],
         " ON CONFLICT (campaign_id, customer_id) DO NOTHING",
     )
+
+
+def _insert_enrollments_unnested(pairs, stamp, undo_state_id) -> None:
+    """PostgreSQL: one statement per campaign, the customer ids bound as one array. Only
+    the customer varies from row to row, so neither a staging table nor COPY (which formats
+    every row in Python) is needed."""
+    customers_by_campaign: dict[int, list[int]] = {}
+    for campaign, customer in pairs:
+        customers_by_campaign.setdefault(campaign, []).append(customer)
+    table = connection.ops.quote_name(Enrollment._meta.db_table)
+    with connection.cursor() as cursor:
+        for campaign, customers in customers_by_campaign.items():
+            cursor.execute(
+                f"INSERT INTO {table} (campaign_id, customer_id, created_at, undo_state_id) "
+                "SELECT %s, unnest(%s::bigint[]), %s, %s "
+                "ON CONFLICT (campaign_id, customer_id) DO NOTHING",
+                [campaign, customers, stamp, undo_state_id],
+            )
 
 
 def insert_credits(
@@ -101,15 +123,23 @@ def insert_credits(
     _insert(Transaction, columns, rows)
 
 
+def custom_fields_json(custom: dict) -> str:
+    """The custom_fields column's value as JSON text, which both backends take for it.
+    PostgreSQL's own adapter wraps each value to encode it again as it is sent: once per
+    row, a tenth of a large import's time there."""
+    return json.dumps(custom) if custom else NO_CUSTOM_FIELDS
+
+
+NO_CUSTOM_FIELDS = "{}"
+
+
 def _customer_rows(account_id: int, states: Iterable[dict], now: datetime.datetime):
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(now)
-    no_custom_fields = ops.adapt_json_value({}, None)
     for state in states:
         row = [state[column] for column in PROFILE_COLUMNS]
         row[DATE_INDEX] = ops.adapt_datefield_value(row[DATE_INDEX])
-        custom = row[JSON_INDEX]
-        row[JSON_INDEX] = ops.adapt_json_value(custom, None) if custom else no_custom_fields
+        row[JSON_INDEX] = custom_fields_json(row[JSON_INDEX])
         yield (account_id, *row, stamp, stamp)
 
 

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from customers.batch import write
 from customers.batch.match import BLANK_PROFILE
+from tests.conftest import EVENTS, POINTS
 
 NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
@@ -31,3 +32,38 @@ def test_new_customers_ids_come_back_by_code(account):
     )
 
     assert ids == dict(Customer.objects.filter(account=account).values_list("code", "id"))
+
+
+@pytest.mark.parametrize("count", [3, write.COPY_FROM_ROWS])
+def test_enrollments_of_several_campaigns_keep_existing_ones(account, campaigns, count):
+    """Both statement shapes (a few rows, and PostgreSQL's one array per campaign from
+    COPY_FROM_ROWS pairs up): every pair enrolled once, an existing enrollment untouched."""
+    from campaigns.models import Enrollment
+
+    states = [state(f"C{i}", f"4{i}") for i in range(count)]
+    ids = list(write.insert_customers(account_id=account.pk, states=states, now=NOW).values())
+    points, events = campaigns[POINTS], campaigns[EVENTS]
+    earlier = NOW - datetime.timedelta(days=1)
+    Enrollment.objects.create(campaign=points, customer_id=ids[0], created_at=earlier)
+
+    pairs = [(campaign.pk, pk) for pk in ids for campaign in (points, events)]
+    write.insert_enrollments(pairs=pairs, now=NOW, undo_state_id=None)
+
+    enrolled = set(Enrollment.objects.values_list("campaign_id", "customer_id"))
+    assert enrolled == set(pairs)
+    assert Enrollment.objects.get(campaign=points, customer_id=ids[0]).created_at == earlier
+    assert Enrollment.objects.filter(created_at=NOW).count() == len(pairs) - 1
+
+
+@pytest.mark.parametrize("count", [1, write.COPY_FROM_ROWS])
+def test_custom_fields_are_stored_as_json_objects(account, count):
+    from customers.models import Customer
+
+    states = [state(f"C{i}", f"4{i}") for i in range(count)]
+    states[0]["custom_fields"] = {"custom_field_1": 'blue "navy"', "custom_field_2": "ü"}
+    write.insert_customers(account_id=account.pk, states=states, now=NOW)
+
+    stored = dict(Customer.objects.values_list("code", "custom_fields"))
+    assert stored["C0"] == {"custom_field_1": 'blue "navy"', "custom_field_2": "ü"}
+    assert all(value == {} for code, value in stored.items() if code != "C0")
+    assert Customer.objects.filter(custom_fields__custom_field_1='blue "navy"').count() == 1
