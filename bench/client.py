@@ -7,9 +7,11 @@ server's time and memory are not shared with the process that builds and sends r
                                               recorded; --secrets adds each customer's
                                               password and PIN), timed from sending the
                                               body to reading the whole response
-  small PORT SECONDS API BASE                 3-row batches from CLIENTS processes for
+  small PORT SECONDS API BASE [--no-undo]     3-row batches from CLIENTS processes for
                                               SECONDS; API 1.5 (api_access_key header) or
-                                              1.0 (password); rows numbered from BASE
+                                              1.0 (password); rows numbered from BASE;
+                                              undo recorded unless --no-undo (API 1.5
+                                              records it only when asked: allow_undo)
 """
 
 import argparse
@@ -25,8 +27,9 @@ from .server import emit
 
 CLIENTS = 8
 SMALL_ROWS = 3
-# Row numbers each small-request client process may use: far apart, so none collide.
-ROWS_PER_CLIENT = 10_000_000
+# Row numbers each small-request client process may use: far apart, so none collide (a
+# 30 s run sends a few thousand rows per client; the runs start 50,000,000 apart).
+ROWS_PER_CLIENT = 1_000_000
 TIMEOUT_SECONDS = 1800
 
 
@@ -36,9 +39,11 @@ def batch_params(
     api: str = "1.0",
     overwrite: str | None = None,
     with_secrets: bool = False,
+    record_undo: bool = True,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(form fields, headers) of a customers_batch, shaped like the tests' batch_params:
-    the benchmark's credentials, pipe-delimited, one campaign, undo recorded, JSON out."""
+    the benchmark's credentials, pipe-delimited, one campaign, JSON out, undo recorded
+    unless `record_undo` is false."""
     params = {
         "user_id": data.USER_ID,
         "account_id": data.ACCOUNT,
@@ -53,11 +58,15 @@ def batch_params(
         params[f"profiles_header_{number}"] = name
     headers = {}
     if api == "1.5":
-        # 1.5 records undo only when asked; the benchmark always records it.
-        params.update(API="1.5", allow_undo="yes")
+        # 1.5 records undo only when asked (allow_undo), 1.0 unless told not to (no_undo).
+        params["API"] = "1.5"
+        if record_undo:
+            params["allow_undo"] = "yes"
         headers["api_access_key"] = data.API_KEY
     else:
         params["user_password"] = data.PASSWORD
+        if not record_undo:
+            params["no_undo"] = "yes"
     if overwrite:
         params["overwrite_duplicates"] = overwrite
     return params, headers
@@ -104,9 +113,12 @@ def batch(
     return result
 
 
-def small(port: int, seconds: float, api: str, base: int) -> dict:
+def small(port: int, seconds: float, api: str, base: int, record_undo: bool = True) -> dict:
     deadline = time.monotonic() + seconds
-    jobs = [(port, api, deadline, base + index * ROWS_PER_CLIENT) for index in range(CLIENTS)]
+    jobs = [
+        (port, api, record_undo, deadline, base + index * ROWS_PER_CLIENT)
+        for index in range(CLIENTS)
+    ]
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(CLIENTS) as pool:
         outcomes = pool.starmap(_small_client, jobs)
@@ -126,14 +138,15 @@ def small(port: int, seconds: float, api: str, base: int) -> dict:
     }
 
 
-def _small_client(port: int, api: str, deadline: float, first_row: int):
+def _small_client(port: int, api: str, record_undo: bool, deadline: float, first_row: int):
     """One client process: (latencies of successful requests, errors, first error)."""
     latencies: list[float] = []
     errors = 0
     first_error = None
     row = first_row
     while time.monotonic() < deadline:
-        params, headers = batch_params(data.profiles_data(row, SMALL_ROWS), api=api)
+        profiles_data = data.profiles_data(row, SMALL_ROWS)
+        params, headers = batch_params(profiles_data, api=api, record_undo=record_undo)
         row += SMALL_ROWS
         body = urlencode(params).encode()
         started = time.perf_counter()
@@ -180,11 +193,12 @@ def main(argv: list[str]) -> None:
     kind.add_argument("seconds", type=float)
     kind.add_argument("api", choices=("1.0", "1.5"))
     kind.add_argument("base", type=int)
+    kind.add_argument("--no-undo", dest="record_undo", action="store_false")
     args = parser.parse_args(argv)
     if args.kind == "batch":
         emit(batch(args.port, args.start, args.count, args.overwrite, args.api, args.secrets))
     else:
-        emit(small(args.port, args.seconds, args.api, args.base))
+        emit(small(args.port, args.seconds, args.api, args.base, args.record_undo))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@
    each on a fresh database, and each figure is the median run.
 3. Scaling: ROWS / 10 and ROWS * 10 all new (the latter unless BENCH_SKIP_MILLION=1); and
    ROWS all new with each customer's password and PIN (hashed on the way in).
-4. Small requests: 3-row batches from 8 client processes, API 1.5 then 1.0, 4 sync workers.
+4. Small requests: 3-row batches from 8 client processes, 4 sync workers: API 1.5 as a
+   point-of-sale system sends it by default (no undo), API 1.5 with allow_undo, API 1.0.
 5. django-import-export, default options (a sample, extrapolated when the whole would take
    too long) and use_bulk.
 6. The driver floor: COPY and executemany (PostgreSQL), executemany (SQLite).
@@ -24,8 +25,13 @@ from .server import BenchError, Gunicorn, PeakRss, run_json
 
 BIG_REQUEST_WORKERS = 1
 SMALL_REQUEST_WORKERS = 4
-# First row numbers of the small-request phases, far from the big batches' rows.
-SMALL_BASE = {"1.5": 100_000_000, "1.0": 200_000_000}
+# The small-request runs: (result key, API, undo recorded, first row number, far from the
+# big batches' rows and from each other's).
+SMALL_RUNS = (
+    ("small_1.5", "1.5", False, 100_000_000),
+    ("small_1.5_undo", "1.5", True, 150_000_000),
+    ("small_1.0", "1.0", True, 200_000_000),
+)
 PROBE_ROW = 300_000_000
 # Row numbers of the 1-row requests that warm a fresh server before a timed big request.
 WARM_UP_BASE = 400_000_000
@@ -110,10 +116,11 @@ class Measurements:
                 env, workers=SMALL_REQUEST_WORKERS, log_path=self.log_path, options=options
             )
             with server, self.backend.autovacuum_standin():
-                for api in ("1.5", "1.0"):
-                    args = [str(server.port), str(self.options.small_seconds), api]
-                    command = ["-m", "bench.client", "small", *args, str(SMALL_BASE[api])]
-                    self._attempt(f"small_{api}", run_json, command, env)
+                for key, api, record_undo, base in SMALL_RUNS:
+                    args = [str(server.port), str(self.options.small_seconds), api, str(base)]
+                    if not record_undo:
+                        args.append("--no-undo")
+                    self._attempt(key, run_json, ["-m", "bench.client", "small", *args], env)
         except BenchError as exc:
             self._failed("small", exc)
 

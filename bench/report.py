@@ -28,6 +28,14 @@ class Line:
     section: bool = False
 
 
+# The small-request runs (bench.measure.SMALL_RUNS) as the table names them.
+SMALL_RUNS = (
+    ("small_1.5", "API 1.5, api_access_key, no undo (1.5's default)"),
+    ("small_1.5_undo", "API 1.5, api_access_key, allow_undo"),
+    ("small_1.0", "API 1.0, password, undo (1.0's default)"),
+)
+
+
 def build(results: dict[str, dict], rows: int, small_seconds: float) -> list[Line]:
     """The table's lines for `results` (backend name -> that backend's measurements)."""
     table = Table(results)
@@ -55,8 +63,7 @@ def build(results: dict[str, dict], rows: int, small_seconds: float) -> list[Lin
         f"Small requests: 3-row batches, 8 client processes, gunicorn 4 sync workers, "
         f"{small_seconds:g} s each"
     )
-    for api, name in (("1.5", "API 1.5, api_access_key"), ("1.0", "API 1.0, password")):
-        key = f"small_{api}"
+    for key, name in SMALL_RUNS:
         table.line(f"{name}: requests/s", lambda r, k=key: _throughput(r, k), "≥ 300/s (PG)")
         table.line(f"{name}: p50 / p99", lambda r, k=key: _latency(r, k), "p99 < 50 ms (PG)")
         table.line(f"{name}: errors", lambda r, k=key: _errors(r, k))
