@@ -154,7 +154,10 @@ class UndoChunk(models.Model):
     found by their undo_state column.
     """
 
-    undo_state = models.ForeignKey(UndoState, on_delete=models.CASCADE, related_name="chunks")
+    # Indexed by undo_chunk_unique_seq (undo_state, seq), which leads with it.
+    undo_state = models.ForeignKey(
+        UndoState, on_delete=models.CASCADE, related_name="chunks", db_index=False
+    )
     seq = models.PositiveIntegerField()
     payload = models.BinaryField()
 
