@@ -186,6 +186,21 @@ class UndoChunk(models.Model):
             ]
         return data
 
+    def unpack_lists(self) -> dict:
+        """The payload with "columns", each written customer's previous values a list in
+        their order, whichever form the chunk was written in: a rollback reads every chunk
+        twice, and a dict per customer was a fifth of its time."""
+        data = json.loads(zlib.decompress(bytes(self.payload)))
+        if "columns" not in data:
+            written = data["written"]
+            columns = list(written[0][2]) if written else []
+            data["columns"] = columns
+            data["written"] = [
+                [pk, version, [before[column] for column in columns]]
+                for pk, version, before in written
+            ]
+        return data
+
 
 class ImportRequest(models.Model):
     """A `request_id` seen for an account, with the response it got, so a retry is answered

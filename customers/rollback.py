@@ -224,15 +224,16 @@ def _refuse_conflicts(conflicts: tuple[Conflict, ...], overwrite_conflicts: bool
 def _undo_data(state: UndoState) -> _UndoData:
     data = _UndoData(chunks=list(state.chunks.order_by("seq")))
     for index, chunk in enumerate(data.chunks):
-        payload = chunk.unpack()
+        payload = chunk.unpack_lists()
         for pk in payload["created"]:
             data.created.add(pk)
             data.left[pk] = 1
+        positions = {name: payload["columns"].index(name) for name in IDENTITIES}
         for pk, version, before in payload["written"]:
             data.left[pk] = version
             if pk not in data.created and pk not in data.first_written:
                 data.first_written[pk] = index
-                data.identities[pk] = {name: before[name] for name in IDENTITIES}
+                data.identities[pk] = {name: before[at] for name, at in positions.items()}
     return data
 
 
@@ -311,12 +312,15 @@ def _undo(state: UndoState, data: _UndoData, current: dict[int, dict], now) -> t
     write.release_identities(account_id=account_id, ids=_holders_to_release(data, current))
     restored = 0
     for index, chunk in enumerate(data.chunks):
+        payload = chunk.unpack_lists()
         previous = [
-            before
-            for pk, _version, before in chunk.unpack()["written"]
+            (pk, before)
+            for pk, _version, before in payload["written"]
             if data.first_written.get(pk) == index and pk in current
         ]
-        restored += write.restore_customers(account_id=account_id, previous=previous, now=now)
+        restored += write.restore_customers(
+            account_id=account_id, columns=payload["columns"], previous=previous, now=now
+        )
     return deleted, restored, enrollments + more_enrollments, credits + more_entries
 
 

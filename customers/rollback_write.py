@@ -81,12 +81,20 @@ def release_identities(*, account_id: int, ids: list[int]) -> None:
         )
 
 
-def restore_customers(*, account_id: int, previous: list[dict], now: datetime.datetime) -> int:
-    """Give each customer (by `previous[i]["id"]`) every RESTORED_COLUMNS value back, raise
-    its version and stamp updated_at. Returns how many rows were written."""
+def restore_customers(
+    *,
+    account_id: int,
+    columns: list[str],
+    previous: list[tuple[int, list]],
+    now: datetime.datetime,
+) -> int:
+    """Give each customer of `previous` ((id, its values before in `columns` order), as
+    undo data holds them) every RESTORED_COLUMNS value back, raise its version and stamp
+    updated_at. Returns how many rows were written."""
     if not previous:
         return 0
-    rows = [(before["id"], *_restored_values(before)) for before in previous]
+    positions = [columns.index(column) for column in RESTORED_COLUMNS]
+    rows = [(pk, *_restored_values(before, positions)) for pk, before in previous]
     stamp = connection.ops.adapt_datetimefield_value(now)
     if connection.vendor == "postgresql":
         return _restore_from_staging(account_id, rows, stamp)
@@ -126,10 +134,11 @@ _DATE = RESTORED_COLUMNS.index("custom_date")
 _JSON = RESTORED_COLUMNS.index("custom_fields")
 
 
-def _restored_values(before: dict) -> list:
-    """An undo record's RESTORED_COLUMNS values, ready for either database (no lookup of
-    the connection's thread-local attributes: this runs once per customer)."""
-    values = [before[column] for column in RESTORED_COLUMNS]
+def _restored_values(before: list, positions: list[int]) -> list:
+    """An undo record's RESTORED_COLUMNS values (at `positions` in it), ready for either
+    database (no lookup of the connection's thread-local attributes: this runs once per
+    customer)."""
+    values = [before[at] for at in positions]
     # The ISO text the undo data holds: what SQLite stores for a date, and what
     # PostgreSQL reads into one.
     values[_DATE] = values[_DATE] or None

@@ -140,13 +140,14 @@ def write_chunk(account, plan: ChunkPlan, campaigns, undo_state, seq, now) -> No
     ids = write.insert_customers(account_id=account.pk, states=states, now=now)
     write.update_customers(account_id=account.pk, states=list(plan.updates.values()), now=now)
     ids.update((code, state["id"]) for code, state in plan.updates.items())
+    campaign_ids = [campaign.pk for campaign in campaigns]  # .pk is a property: once each
     write.insert_enrollments(
-        pairs=[(campaign.pk, pk) for pk in ids.values() for campaign in campaigns],
+        pairs=[(campaign_id, pk) for pk in ids.values() for campaign_id in campaign_ids],
         now=now,
         undo_state_id=undo_id,
     )
     write.insert_credits(
-        campaign_id=campaigns[0].pk,
+        campaign_id=campaign_ids[0],
         credits=[(ids[code], credit) for code, credit in plan.credits],
         now=now,
         undo_state_id=undo_id,
