@@ -23,8 +23,10 @@ def api_key_holder(*, key_hash: str, identifier: str) -> tuple[Model | None, Mem
     One plain SQL statement: API 1.5 requests ask it every time, and three ORM queries
     (key and user, account, membership) took longer than the import of a 3-row batch."""
     quote = connection.ops.quote_name
+    key_user = quote(ApiKey._meta.get_field("user").column)
     return _user_and_membership(
-        f"FROM {quote(ApiKey._meta.db_table)} k JOIN {_user_table()} u ON u.id = k.user_id",
+        f"FROM {quote(ApiKey._meta.db_table)} k "
+        f"JOIN {_user_table()} u ON u.{_user_pk()} = k.{key_user}",
         "k.key_hash = %s AND k.revoked_at IS NULL",
         key_hash,
         identifier,
@@ -46,6 +48,11 @@ def _user_table() -> str:
     return connection.ops.quote_name(get_user_model()._meta.db_table)
 
 
+def _user_pk() -> str:
+    """The user table's primary key column (AUTH_USER_MODEL may name it otherwise)."""
+    return connection.ops.quote_name(get_user_model()._meta.pk.column)
+
+
 def _user_and_membership(source: str, condition: str, value: str, identifier: str) -> tuple:
     tables = [get_user_model(), Membership, Account]
     columns = [[field.column for field in model._meta.concrete_fields] for model in tables]
@@ -57,7 +64,8 @@ def _user_and_membership(source: str, condition: str, value: str, identifier: st
     )
     sql = (
         f"SELECT {selected} {source} "
-        f"LEFT JOIN {quote(Membership._meta.db_table)} m ON m.user_id = u.id AND m.account_id = "
+        f"LEFT JOIN {quote(Membership._meta.db_table)} m ON m.user_id = u.{_user_pk()} "
+        "AND m.account_id = "
         f"(SELECT id FROM {quote(Account._meta.db_table)} "
         "WHERE slug = %s OR owner_id = %s ORDER BY slug LIMIT 1) "
         f"LEFT JOIN {quote(Account._meta.db_table)} a ON a.id = m.account_id "
