@@ -123,14 +123,14 @@ def insert_credits(
     _insert(Transaction, columns, rows)
 
 
-def custom_fields_json(custom: dict) -> str:
-    """The custom_fields column's value as JSON text, which both backends take for it.
-    PostgreSQL's own adapter wraps each value to encode it again as it is sent: once per
-    row, a tenth of a large import's time there."""
-    return json.dumps(custom) if custom else NO_CUSTOM_FIELDS
-
-
 NO_CUSTOM_FIELDS = "{}"
+
+
+def custom_fields_json(custom: dict) -> str:
+    """The custom_fields column's value as JSON text, which both backends take for it
+    (PostgreSQL's own adapter wraps every value in an object that encodes it as it is
+    sent, an extra step per row of a COPY)."""
+    return json.dumps(custom) if custom else NO_CUSTOM_FIELDS
 
 
 def _customer_rows(account_id: int, states: Iterable[dict], now: datetime.datetime):
