@@ -25,12 +25,23 @@ from .server import BenchError, Gunicorn, PeakRss, run_json
 
 BIG_REQUEST_WORKERS = 1
 SMALL_REQUEST_WORKERS = 4
-# The small-request runs: (result key, API, undo recorded, first row number, far from the
-# big batches' rows and from each other's).
+
+
+@dataclass(frozen=True)
+class SmallRun:
+    key: str  # of the results
+    name: str  # in the table
+    api: str
+    record_undo: bool
+    base: int  # first row number, far from the big batches' rows and the other runs'
+
+
 SMALL_RUNS = (
-    ("small_1.5", "1.5", False, 100_000_000),
-    ("small_1.5_undo", "1.5", True, 150_000_000),
-    ("small_1.0", "1.0", True, 200_000_000),
+    SmallRun(
+        "small_1.5", "API 1.5, api_access_key, no undo (1.5's default)", "1.5", False, 100_000_000
+    ),
+    SmallRun("small_1.5_undo", "API 1.5, api_access_key, allow_undo", "1.5", True, 150_000_000),
+    SmallRun("small_1.0", "API 1.0, password, undo (1.0's default)", "1.0", True, 200_000_000),
 )
 PROBE_ROW = 300_000_000
 # Row numbers of the 1-row requests that warm a fresh server before a timed big request.
@@ -116,11 +127,12 @@ class Measurements:
                 env, workers=SMALL_REQUEST_WORKERS, log_path=self.log_path, options=options
             )
             with server, self.backend.autovacuum_standin():
-                for key, api, record_undo, base in SMALL_RUNS:
-                    args = [str(server.port), str(self.options.small_seconds), api, str(base)]
-                    if not record_undo:
+                for run in SMALL_RUNS:
+                    seconds = str(self.options.small_seconds)
+                    args = [str(server.port), seconds, run.api, str(run.base)]
+                    if not run.record_undo:
                         args.append("--no-undo")
-                    self._attempt(key, run_json, ["-m", "bench.client", "small", *args], env)
+                    self._attempt(run.key, run_json, ["-m", "bench.client", "small", *args], env)
         except BenchError as exc:
             self._failed("small", exc)
 

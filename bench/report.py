@@ -5,6 +5,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .measure import SMALL_RUNS
+
 SQLITE, POSTGRES = "SQLite", "PostgreSQL"
 MB = 1_000_000
 
@@ -26,14 +28,6 @@ class Line:
     cells: dict[str, Cell] = field(default_factory=dict)
     target: str = ""
     section: bool = False
-
-
-# The small-request runs (bench.measure.SMALL_RUNS) as the table names them.
-SMALL_RUNS = (
-    ("small_1.5", "API 1.5, api_access_key, no undo (1.5's default)"),
-    ("small_1.5_undo", "API 1.5, api_access_key, allow_undo"),
-    ("small_1.0", "API 1.0, password, undo (1.0's default)"),
-)
 
 
 def build(results: dict[str, dict], rows: int, small_seconds: float) -> list[Line]:
@@ -63,7 +57,8 @@ def build(results: dict[str, dict], rows: int, small_seconds: float) -> list[Lin
         f"Small requests: 3-row batches, 8 client processes, gunicorn 4 sync workers, "
         f"{small_seconds:g} s each"
     )
-    for key, name in SMALL_RUNS:
+    for run in SMALL_RUNS:
+        key, name = run.key, run.name
         table.line(f"{name}: requests/s", lambda r, k=key: _throughput(r, k), "≥ 300/s (PG)")
         table.line(f"{name}: p50 / p99", lambda r, k=key: _latency(r, k), "p99 < 50 ms (PG)")
         table.line(f"{name}: errors", lambda r, k=key: _errors(r, k))

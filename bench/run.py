@@ -181,17 +181,17 @@ def _notes(options) -> list[str]:
 def _errors(results: dict[str, dict]) -> list[str]:
     """Notes on what failed: measurements, requests of the small-request runs, and the
     api_access_key header when gunicorn dropped it."""
-    from bench import report
+    from bench.measure import SMALL_RUNS
 
     notes = []
     for backend, result in results.items():
         for key, message in result["errors"].items():
             first = message.strip().splitlines()[0] if message.strip() else ""
             notes.append(f"FAILED {backend} {key}: {first}")
-        for key, name in report.SMALL_RUNS:
-            small = result.get(key) or {}
+        for run in SMALL_RUNS:
+            small = result.get(run.key) or {}
             if small.get("errors"):
-                notes.append(f"{backend} {name}: first error: {small['first_error']}")
+                notes.append(f"{backend} {run.name}: first error: {small['first_error']}")
         if result.get("api_key_header_dropped"):
             notes.append(
                 f"{backend}: gunicorn (22+, header_map=drop by default) dropped the "

@@ -175,15 +175,13 @@ class UndoChunk(models.Model):
         return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 1)
 
     def unpack(self) -> dict:
-        """The payload, each written customer's previous values as a dict of columns (the
-        payload may hold them as lists, in the order of its "columns")."""
-        data = json.loads(zlib.decompress(bytes(self.payload)))
-        columns = data.pop("columns", None)
-        if columns is not None:
-            data["written"] = [
-                [pk, version, dict(zip(columns, values, strict=True))]
-                for pk, version, values in data["written"]
-            ]
+        """The payload, each written customer's previous values as a dict of columns."""
+        data = self.unpack_lists()
+        columns = data.pop("columns")
+        data["written"] = [
+            [pk, version, dict(zip(columns, values, strict=True))]
+            for pk, version, values in data["written"]
+        ]
         return data
 
     def unpack_lists(self) -> dict:
