@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from campaigns.models import Transaction
+from loyalty.gc_pause import collection_paused
 
 from . import rollback_write as write
 from .models import Customer, UndoChunk, UndoState
@@ -118,7 +119,8 @@ def roll_back(*, undo_state: UndoState, user, overwrite_conflicts: bool = False)
     nothing."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            state, result = _roll_back_once(undo_state.pk, user, overwrite_conflicts)
+            with collection_paused():
+                state, result = _roll_back_once(undo_state.pk, user, overwrite_conflicts)
         except OperationalError:
             if attempt == ATTEMPTS:
                 raise

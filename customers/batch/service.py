@@ -16,6 +16,7 @@ from customers.rollback import prune_undo_states
 from customers.statistics import refresh_after_import
 from customers.undo import finish_undo_state, record_chunk, start_undo_state
 from loyalty.api.errors import ApiError
+from loyalty.gc_pause import collection_paused
 
 from . import messages as m
 from . import write
@@ -41,7 +42,8 @@ def import_customers(
     campaigns = active_campaigns(account, request.campaign_ids)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            result = _import_once(account, user, request, source, campaigns)
+            with collection_paused():
+                result = _import_once(account, user, request, source, campaigns)
             break
         except (IntegrityError, OperationalError):
             if attempt == ATTEMPTS:
