@@ -49,20 +49,23 @@ def authenticate_importer(
     A success does not reset either failure counter: they expire with their window.
     """
     subjects = {"user_id": user_id, "client_address": client_address}
+    # The API key path and a remembered verification run nothing slow and nothing
+    # guessable: they read the throttle's counters in the statement that finds the user,
+    # and write only when the check fails, so a busy integration pays no write per request.
     try:
         if api_key is not None:
-            # Nothing slow to run and nothing guessable: a read of the counters, and a write
-            # only when the check fails, so a busy integration pays no write per request.
-            throttle.refuse_if_throttled(**subjects)
-            user, membership = _holder_of_api_key(user_id, api_key, account_identifier)
+            user, membership = _holder_of_api_key(user_id, api_key, account_identifier, subjects)
             account = _importing_account(user, membership)
             if account is None:
                 throttle.record_failure(**subjects)
         else:
-            user, membership = user_named(username=user_id, identifier=account_identifier)
+            user, membership, oldest_full = user_named(
+                username=user_id,
+                identifier=account_identifier,
+                also=throttle.full_counters_query(**subjects),
+            )
             if user is not None and _verification_remembered(user, password or ""):
-                # As cheap as an API key: the same read-only throttling.
-                throttle.refuse_if_throttled(**subjects)
+                throttle.refuse_if_full(oldest_full)
                 account = _importing_account(user, membership)
                 if account is None:
                     throttle.record_failure(**subjects)
@@ -90,11 +93,20 @@ def _verification_remembered(user: User, password: str) -> bool:
     return bool(cache.get(_verified_key(user, password)))
 
 
-def _holder_of_api_key(user_id: str, api_key: str, account_identifier: str) -> tuple:
-    """(user, their membership of the account or None) for a valid key of `user_id`."""
+def _holder_of_api_key(
+    user_id: str, api_key: str, account_identifier: str, subjects: dict
+) -> tuple:
+    """(user, their membership of the account or None) for a valid key of `user_id`;
+    Throttled first when a counter of `subjects` is at the limit."""
     if not api_key:
+        throttle.refuse_if_throttled(**subjects)
         return None, None
-    user, membership = api_key_holder(key_hash=hash_api_key(api_key), identifier=account_identifier)
+    user, membership, oldest_full = api_key_holder(
+        key_hash=hash_api_key(api_key),
+        identifier=account_identifier,
+        also=throttle.full_counters_query(**subjects),
+    )
+    throttle.refuse_if_full(oldest_full)
     if user is None or not user.is_active:
         return None, None
     if not constant_time_compare(user.get_username(), user_id):

@@ -78,29 +78,41 @@ def attempt(*, user_id: str, client_address: str) -> Iterator[Attempt]:
 def refuse_if_throttled(*, user_id: str, client_address: str) -> None:
     """Throttled when a counter of the user id or address is at the limit. Only reads: for
     checks that run nothing slow (a remembered verification, an API key lookup)."""
-    limit = settings.LOYALTY["AUTH_FAILURE_LIMIT"]
-    window = settings.LOYALTY["AUTH_FAILURE_WINDOW_SECONDS"]
-    now = timezone.now()
+    sql, params = full_counters_query(user_id=user_id, client_address=client_address)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql}", params)
+        (oldest_full,) = cursor.fetchone()
+    refuse_if_full(oldest_full)
+
+
+def full_counters_query(*, user_id: str, client_address: str) -> tuple[str, list]:
+    """A scalar subquery and its parameters: when the oldest counter of the user id or
+    address that is at the limit started its window, NULL when none is. Plain SQL, to read
+    in the statement that finds the user (accounts.selectors): every API request asks it,
+    and a statement of its own is one more round trip, parse and plan per request."""
     subjects = _subjects(user_id, client_address)
     if not subjects:
-        return
-    # Plain SQL: every API request asks this, and the ORM would take longer than the query.
+        return "NULL", []
+    limit = settings.LOYALTY["AUTH_FAILURE_LIMIT"]
+    window = settings.LOYALTY["AUTH_FAILURE_WINDOW_SECONDS"]
+    expired = timezone.now() - datetime.timedelta(seconds=window)
     table = connection.ops.quote_name(AuthFailure._meta.db_table)
     places = ", ".join(["%s"] * len(subjects))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT window_started FROM {table} WHERE subject IN ({places}) "
-            "AND window_started > %s AND failures >= %s",
-            [
-                *subjects,
-                connection.ops.adapt_datetimefield_value(now - datetime.timedelta(seconds=window)),
-                limit,
-            ],
-        )
-        full = [started for (started,) in cursor.fetchall()]
-    if full:
-        elapsed = max((now - _as_datetime(started)).total_seconds() for started in full)
-        raise Throttled(max(1, math.ceil(window - elapsed)))
+    sql = (
+        f"(SELECT MIN(window_started) FROM {table} WHERE subject IN ({places}) "
+        "AND window_started > %s AND failures >= %s)"
+    )
+    return sql, [*subjects, connection.ops.adapt_datetimefield_value(expired), limit]
+
+
+def refuse_if_full(oldest_full) -> None:
+    """Throttled, retry after what is left of its window, when `oldest_full` (the value of
+    full_counters_query) is not NULL."""
+    if oldest_full is None:
+        return
+    window = settings.LOYALTY["AUTH_FAILURE_WINDOW_SECONDS"]
+    elapsed = (timezone.now() - _as_datetime(oldest_full)).total_seconds()
+    raise Throttled(max(1, math.ceil(window - elapsed)))
 
 
 def record_failure(*, user_id: str, client_address: str) -> None:

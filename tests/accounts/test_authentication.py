@@ -204,6 +204,20 @@ def test_failures_per_client_address_are_throttled(importer, small_limit, check_
     assert authenticate(client_address="198.51.100.1")[0] == importer
 
 
+@pytest.mark.parametrize("api_key", ["f" * 40, ""], ids=["unknown key", "empty key"])
+def test_a_throttled_address_is_told_so_whatever_api_key_it_sends(importer, small_limit, api_key):
+    for number in range(LIMIT):
+        assert_refused(user_id=f"guess{number}")
+    assert_throttled(password=None, api_key=api_key)
+
+
+def test_a_remembered_verification_is_throttled_too(importer, shop, small_limit):
+    assert authenticate() == (importer, shop)  # remembered from now on
+    for number in range(LIMIT):
+        assert_refused(user_id=f"guess{number}")
+    assert_throttled()
+
+
 def test_failures_below_the_limit_are_not_throttled(importer, shop, small_limit):
     for _ in range(LIMIT - 1):
         assert_refused(password="wrong")
