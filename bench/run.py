@@ -153,7 +153,8 @@ def _notes(options) -> list[str]:
         "undo state. Each large request runs on a fresh gunicorn with 1 sync worker, "
         "warmed by a 1-row request first (lazy imports, the database connection, the "
         "password's PBKDF2 check, about 1 s in all), as production workers are; the "
-        "small-request runs include each worker's first request.",
+        "small-request runs start after 5 s of the same requests, unrecorded, for the "
+        "same reason.",
         "Peak worker RSS: the largest gunicorn worker's resident memory, sampled every 20 ms "
         "by the benchmark process; idle = before the request; MB = 10^6 bytes.",
         "Rollback: timed inside the subprocess around roll_back(); its peak RSS in brackets. "
