@@ -45,6 +45,9 @@ class ChunkPlan:
     updates: dict[str, dict] = field(default_factory=dict)
     # Customer id -> every column as it was before this chunk first wrote it (for undo).
     previous: dict[int, dict] = field(default_factory=dict)
+    # Code -> id of matched customers whose rows change nothing: not written, still
+    # counted as updated, enrolled and credited.
+    unchanged: dict[str, int] = field(default_factory=dict)
     credits: list[tuple[str, Credit]] = field(default_factory=list)
     generated: list[GeneratedIdentity] = field(default_factory=list)
     errors: list[LineError] = field(default_factory=list)
@@ -171,7 +174,13 @@ class ChunkMatcher:
         error = self._give_card_number(row, state)
         if error is not None:
             return error
-        if "id" in before:
+        if state == before:
+            # Nothing to write: version, updated_at and the undo data stay as they are, so
+            # a sync that sends every customer again rewrites only those that changed.
+            if "id" in before and target not in self.result.updates:
+                self.result.unchanged[target] = before["id"]
+        elif "id" in before:
+            self.result.unchanged.pop(target, None)
             self.result.previous.setdefault(before["id"], before)
             state["version"] = before["version"] + 1
             self.result.updates[target] = state

@@ -142,6 +142,7 @@ def write_chunk(account, plan: ChunkPlan, campaigns, undo_state, seq, now) -> No
     ids = write.insert_customers(account_id=account.pk, states=states, now=now)
     write.update_customers(account_id=account.pk, states=list(plan.updates.values()), now=now)
     ids.update((code, state["id"]) for code, state in plan.updates.items())
+    ids.update(plan.unchanged)
     campaign_ids = [campaign.pk for campaign in campaigns]  # .pk is a property: once each
     write.insert_enrollments(
         pairs=[(campaign_id, pk) for pk in ids.values() for campaign_id in campaign_ids],

@@ -315,6 +315,72 @@ def test_version_does_not_rise_on_ignore(post, account):
     assert customer.version == 1
 
 
+# Rows that change nothing
+
+
+@pytest.mark.parametrize("mode", ["update", "yes"])
+def test_a_row_that_changes_nothing_counts_updated_but_is_not_written_again(post, account, mode):
+    customer = make_customer(account, first_name="Ann")
+    headers = ("code", "card_number", "first_name", "last_name", "email", "phone")
+    data = "C1|1001|Ann|Doe|jane@example.com|555-0100"
+    if mode == "yes":  # every other profile field blank already, as `yes` leaves it
+        blank = {name: "" for name in ("street1", "street2", "city", "state", "postal_code")}
+        Customer.objects.filter(pk=customer.pk).update(
+            custom_date=None,
+            country="",
+            custom_field="",
+            customer_username=None,
+            customer_password="",
+            customer_pin="",
+            custom_fields={},
+            **blank,
+        )
+    before = row_of(customer)
+
+    response = post(headers, data, overwrite_duplicates=mode)
+
+    assert counts(response) == {"new": 0, "updated": 1, "ignored": 0, "failed": 0}
+    assert row_of(customer) == before  # version and updated_at too
+
+
+def test_a_row_that_changes_nothing_is_still_enrolled_and_credited(post, account):
+    customer = make_customer(account, first_name="Ann")
+    before = row_of(customer)
+
+    response = post(
+        ("code", "first_name", "auto_add"),
+        "C1|Ann|5",
+        overwrite_duplicates="update",
+        campaigns_to_include=f"{POINTS}|,|{EVENTS}",
+    )
+
+    assert counts(response)["updated"] == 1
+    assert row_of(customer) == before
+    assert set(Enrollment.objects.values_list("campaign__campaign_id", flat=True)) == {
+        POINTS,
+        EVENTS,
+    }
+    assert balances_for(account=account, customer_id=customer.pk) == {POINTS: Decimal("5")}
+
+
+def test_a_row_that_changes_nothing_then_one_that_does_write_the_customer_once(post, account):
+    customer = make_customer(account, first_name="Ann")
+
+    post(("code", "first_name"), "C1|Ann\nC1|Annie", overwrite_duplicates="update")
+
+    customer.refresh_from_db()
+    assert (customer.first_name, customer.version) == ("Annie", 2)
+
+
+def test_a_row_that_puts_back_what_an_earlier_row_changed_is_written(post, account):
+    customer = make_customer(account, first_name="Ann")
+
+    post(("code", "first_name"), "C1|Annie\nC1|Ann", overwrite_duplicates="update")
+
+    customer.refresh_from_db()
+    assert (customer.first_name, customer.version) == ("Ann", 3)
+
+
 # Two lines of one batch matching the same customer
 
 

@@ -123,9 +123,8 @@ def test_import_customers_takes_the_export_back_unchanged(
         "Imported into greatwidgets: 0 new, 3 updated, 0 ignored, 0 failed."
     )
     assert snapshot(account) == before
-    assert dict(customers.values_list("code", "version")) == {
-        code: version + 1 for code, version in versions.items()
-    }
+    # Rows that change nothing are counted as updated but not written again.
+    assert dict(customers.values_list("code", "version")) == versions
 
 
 @pytest.mark.parametrize("file_format", list(FORMATS))

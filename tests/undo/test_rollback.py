@@ -166,7 +166,7 @@ def test_rollback_removes_enrollments_the_import_added_and_keeps_earlier_ones(
 ):
     first = import_batch(data="C1|Ann", campaigns_to_include=POINTS)
     second = import_batch(
-        data="C1|Ann\nC2|Bob",
+        data="C1|Anne\nC2|Bob",
         campaigns_to_include=f"{POINTS}|,|{EVENTS}",
         overwrite_duplicates="update",
     )
@@ -180,6 +180,36 @@ def test_rollback_removes_enrollments_the_import_added_and_keeps_earlier_ones(
     assert list(Enrollment.objects.values_list("customer__code", "campaign_id", "undo_state")) == [
         ("C1", campaigns[POINTS].pk, first.undo_state_id)
     ]
+
+
+def test_an_import_that_changed_nothing_restores_nothing_and_removes_its_enrollments(
+    import_batch, user, campaigns, snapshot
+):
+    import_batch(data="C1|Ann", campaigns_to_include=POINTS)
+    before = snapshot()
+    resent = import_batch(
+        data="C1|Ann", campaigns_to_include=f"{POINTS}|,|{EVENTS}", overwrite_duplicates="update"
+    )
+    assert resent.updated == 1
+
+    outcome = roll_back(undo_state=state_of(resent), user=user)
+
+    assert outcome == RollbackResult(
+        deleted=0, restored=0, enrollments_removed=1, credits_removed=0
+    )
+    assert snapshot() == before
+
+
+def test_a_later_import_that_changed_nothing_is_no_conflict(import_batch, user):
+    import_batch(data="C1|Ann")
+    renamed = import_batch(data="C1|Anne", overwrite_duplicates="update")
+    import_batch(data="C1|Anne", overwrite_duplicates="update")  # the same file again
+
+    state = state_of(renamed)
+    assert find_conflicts(undo_state=state) == []
+    roll_back(undo_state=state, user=user)
+
+    assert Customer.objects.get().first_name == "Ann"
 
 
 def test_a_customer_the_admin_changed_is_a_conflict_and_refuses_the_rollback(
