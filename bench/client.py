@@ -1,7 +1,7 @@
 """The benchmark's HTTP client, run as its own process (`python -m bench.client ...`) so the
 server's time and memory are not shared with the process that builds and sends requests.
 
-  batch PORT START COUNT [--overwrite MODE] [--api 1.5] [--secrets]
+  batch PORT START COUNT [--overwrite MODE] [--api 1.5] [--secrets] [--revision N]
                                               one customers_batch of rows START.. (API 1.0
                                               password, or 1.5 api_access_key header; undo
                                               recorded; --secrets adds each customer's
@@ -94,8 +94,9 @@ def batch(
     overwrite: str | None,
     api: str = "1.0",
     with_secrets: bool = False,
+    revision: int = 0,
 ) -> dict:
-    profiles_data = data.profiles_data(start, count, with_secrets=with_secrets)
+    profiles_data = data.profiles_data(start, count, with_secrets=with_secrets, revision=revision)
     params, headers = batch_params(
         profiles_data, api=api, overwrite=overwrite, with_secrets=with_secrets
     )
@@ -188,6 +189,7 @@ def main(argv: list[str]) -> None:
     kind.add_argument("--overwrite")
     kind.add_argument("--api", choices=("1.0", "1.5"), default="1.0")
     kind.add_argument("--secrets", action="store_true")
+    kind.add_argument("--revision", type=int, default=0)
     kind = kinds.add_parser("small")
     kind.add_argument("port", type=int)
     kind.add_argument("seconds", type=float)
@@ -196,7 +198,17 @@ def main(argv: list[str]) -> None:
     kind.add_argument("--no-undo", dest="record_undo", action="store_false")
     args = parser.parse_args(argv)
     if args.kind == "batch":
-        emit(batch(args.port, args.start, args.count, args.overwrite, args.api, args.secrets))
+        emit(
+            batch(
+                args.port,
+                args.start,
+                args.count,
+                args.overwrite,
+                args.api,
+                args.secrets,
+                args.revision,
+            )
+        )
     else:
         emit(small(args.port, args.seconds, args.api, args.base, args.record_undo))
 

@@ -19,8 +19,9 @@ API_KEY = "1959caadac9b13dcb3"
 CAMPAIGN = "898989889"
 
 
-def row(i: int) -> tuple[str, ...]:
-    """The values of customer i, as text, in HEADERS order."""
+def row(i: int, revision: int = 0) -> tuple[str, ...]:
+    """The values of customer i, as text, in HEADERS order; a later `revision` of the
+    customer has another phone number (an update that changes every row)."""
     first = FIRST_NAMES[i % len(FIRST_NAMES)]
     last = LAST_NAMES[i % len(LAST_NAMES)]
     born = EPOCH + datetime.timedelta(days=(i * 37) % 25_000)
@@ -30,7 +31,7 @@ def row(i: int) -> tuple[str, ...]:
         first,
         last,
         f"{first}.{last}.{i}@example.com",
-        f"555-{i % 10_000_000:07d}",
+        f"{555 + revision}-{i % 10_000_000:07d}",
         born.isoformat(),
     )
 
@@ -43,14 +44,18 @@ def secrets(i: int) -> tuple[str, str]:
     return (f"pw-{i * 7919 % 1_000_003:07d}", f"{i * 31 % 10_000:04d}")
 
 
-def rows(start: int, count: int, with_secrets: bool = False) -> Iterator[tuple[str, ...]]:
+def rows(
+    start: int, count: int, with_secrets: bool = False, revision: int = 0
+) -> Iterator[tuple[str, ...]]:
     if with_secrets:
-        return ((*row(i), *secrets(i)) for i in range(start, start + count))
-    return (row(i) for i in range(start, start + count))
+        return ((*row(i, revision), *secrets(i)) for i in range(start, start + count))
+    return (row(i, revision) for i in range(start, start + count))
 
 
-def profiles_data(start: int, count: int, delimiter: str = "|", with_secrets: bool = False) -> str:
+def profiles_data(
+    start: int, count: int, delimiter: str = "|", with_secrets: bool = False, revision: int = 0
+) -> str:
     """Profiles_Data text for rows start .. start + count - 1, one line each (with the
-    SECRET_HEADERS columns after HEADERS when asked)."""
-    lines = (delimiter.join(values) for values in rows(start, count, with_secrets))
+    SECRET_HEADERS columns after HEADERS when asked), in the given revision."""
+    lines = (delimiter.join(values) for values in rows(start, count, with_secrets, revision))
     return "\n".join(lines) + "\n"

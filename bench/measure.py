@@ -1,9 +1,10 @@
 """Every measurement of one backend, in order, each on a fresh database:
 
-1. customers_batch over HTTP: ROWS all new, the same rows again (update), a 50/50 mix;
+1. customers_batch over HTTP: ROWS all new, the same rows again (update: nothing changes),
+   the same customers with a new phone each (update: every row written), a 50/50 mix;
    a fresh gunicorn (1 sync worker) per request, so each peak RSS is that request's own,
    warmed by a 1-row request first, as a production worker is by the requests before.
-2. Rolling those three imports back, newest first. 1 and 2 run BENCH_REPEATS times (3),
+2. Rolling those four imports back, newest first. 1 and 2 run BENCH_REPEATS times (3),
    each on a fresh database, and each figure is the median run.
 3. Scaling: ROWS / 10 and ROWS * 10 all new (the latter unless BENCH_SKIP_MILLION=1); and
    ROWS all new with each customer's password and PIN (hashed on the way in).
@@ -85,23 +86,27 @@ class Measurements:
         return self.results
 
     def _imports_and_rollbacks(self) -> None:
-        """The series (all new, update, mix, then their rollbacks, newest first) `repeats`
-        times, each on a fresh database; each figure is the median run. The machine is
-        shared: one run can be 50 % off."""
+        """The series (all new, update, changed, mix, then their rollbacks, newest first)
+        `repeats` times, each on a fresh database; each figure is the median run. The
+        machine is shared: one run can be 50 % off."""
         rows = self.options.rows
         half = rows // 2
+        # (key, first row, overwrite mode, expected counts, options): the same rows again
+        # change nothing (not written again); a second revision changes every row's phone;
+        # the mix then puts the first revision back on its existing half.
         series = (
-            ("new", 0, None, {"new": rows, "updated": 0}),
-            ("update", 0, "update", {"new": 0, "updated": rows}),
-            ("mix", half, "update", {"new": rows - half, "updated": half}),
+            ("new", 0, None, {"new": rows, "updated": 0}, ()),
+            ("update", 0, "update", {"new": 0, "updated": rows}, ()),
+            ("changed", 0, "update", {"new": 0, "updated": rows}, ("--revision=1",)),
+            ("mix", half, "update", {"new": rows - half, "updated": half}, ()),
         )
         runs: dict[str, list[dict]] = {}
         for _ in range(self.options.repeats):
             env = self.backend.fresh()
-            for key, start, overwrite, expected in series:
-                self._attempt(key, self._batch, env, start, rows, overwrite, expected)
+            for key, start, overwrite, expected, more in series:
+                self._attempt(key, self._batch, env, start, rows, overwrite, expected, *more)
                 runs.setdefault(key, []).append(self.results.pop(key, None))
-            for key in ("mix", "update", "new"):
+            for key in ("mix", "changed", "update", "new"):
                 undo_state = (runs[key][-1] or {}).get("undo_state")
                 if undo_state is not None:
                     self._attempt(f"rollback_{key}", self._rollback, env, undo_state)

@@ -11,8 +11,8 @@ See bench/measure.py for what is measured. Environment:
   BENCH_POSTGRES_URL   the PostgreSQL server's admin database, where loyalty_bench is dropped
                        and created (default postgres://postgres@127.0.0.1:5432/postgres)
 
-`bench/run.py --profile new|update|mix` instead runs import_customers under cProfile (no
-HTTP) on each backend and prints where the time goes.
+`bench/run.py --profile new|update|changed|mix` instead runs import_customers under
+cProfile (no HTTP) on each backend and prints where the time goes.
 """
 
 import argparse
@@ -39,7 +39,7 @@ def main(argv: list[str]) -> int:
     from bench.measure import Options
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", choices=("new", "update", "mix"))
+    parser.add_argument("--profile", choices=("new", "update", "changed", "mix"))
     args = parser.parse_args(argv)
     options = Options(
         rows=int(os.environ.get("BENCH_ROWS") or 100_000),

@@ -3,8 +3,8 @@ subprocess with the server's environment, printing one JSON object:
 
   migrate-and-setup        migrate, then create the account, importer, API key, campaign
   rollback UNDO_STATE_ID   roll the import back (confirming conflicts), timed in here
-  profile ROWS SCENARIO    cProfile import_customers on the benchmark's rows (new, update
-                           or mix) without HTTP, and print the top functions to stderr
+  profile ROWS SCENARIO    cProfile import_customers on the benchmark's rows (new, update,
+                           changed or mix) without HTTP, and print the top functions to stderr
 """
 
 import argparse
@@ -72,7 +72,8 @@ def rollback(undo_state_id: int) -> dict:
 
 def profile(rows: int, scenario: str, top: int = 25) -> dict:
     """import_customers under cProfile, the way the API view calls it (1.0, undo recorded);
-    `update` and `mix` first import the rows they find, unprofiled."""
+    `update` (the same rows), `changed` (every row's phone) and `mix` first import the rows
+    they find, unprofiled."""
     from accounts.models import Account
     from customers.batch.params import parse_batch_request
     from customers.batch.service import import_customers
@@ -83,22 +84,26 @@ def profile(rows: int, scenario: str, top: int = 25) -> dict:
     account = Account.objects.get(slug=data.ACCOUNT)
     user = account.memberships.get().user
 
-    def run(start: int, overwrite: str | None):
-        params, _headers = batch_params(data.profiles_data(start, rows), overwrite=overwrite)
+    def run(start: int, overwrite: str | None, revision: int = 0):
+        text = data.profiles_data(start, rows, revision=revision)
+        params, _headers = batch_params(text, overwrite=overwrite)
         request = parse_batch_request({key.lower(): value for key, value in params.items()})
         return import_customers(
             account=account, user=user, request=request, source=UndoState.Source.API
         )
 
-    start, overwrite = {"new": (0, None), "update": (0, "update"), "mix": (rows // 2, "update")}[
-        scenario
-    ]
+    start, overwrite, revision = {
+        "new": (0, None, 0),
+        "update": (0, "update", 0),
+        "changed": (0, "update", 1),
+        "mix": (rows // 2, "update", 0),
+    }[scenario]
     if scenario != "new":
         run(0, None)
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    result = run(start, overwrite)
+    result = run(start, overwrite, revision)
     profiler.disable()
     seconds = time.perf_counter() - started
     for order in ("tottime", "cumulative"):
@@ -116,7 +121,7 @@ def main(argv: list[str]) -> None:
     step.add_argument("undo_state_id", type=int)
     step = steps.add_parser("profile")
     step.add_argument("rows", type=int)
-    step.add_argument("scenario", choices=("new", "update", "mix"))
+    step.add_argument("scenario", choices=("new", "update", "changed", "mix"))
     step.add_argument("--top", type=int, default=25)
     args = parser.parse_args(argv)
     django.setup()
