@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Model, Q
 
-from loyalty.rawsql import RowConverter
+from loyalty.rawsql import row_converter
 
 from .models import Account, ApiKey, Membership
 
@@ -114,5 +114,5 @@ def _from_row(model: type[Model], values: tuple) -> Model | None:
     if values[0] is None:
         return None
     fields = model._meta.concrete_fields
-    converted = RowConverter(model, fields)(values)
+    converted = row_converter(model, fields)(values)
     return model.from_db(connection.alias, [field.attname for field in fields], converted)

@@ -6,6 +6,7 @@ out as the ORM's would (SQLite returns dates, booleans and JSON raw), and values
 prepared by the model's fields, as save() prepares them.
 """
 
+import functools
 from collections.abc import Sequence
 
 from django.db import connection
@@ -29,6 +30,20 @@ class RowConverter:
             for converter in converters:
                 values[index] = converter(values[index], column, connection)
         return values
+
+
+def row_converter(model: type[Model], fields: Sequence[Field]) -> RowConverter:
+    """The RowConverter of these fields, made once per model, fields and connection: every
+    API request converts the same few kinds of rows, and finding the fields' converters
+    again each time was about 4 % of a small request's time under the profiler."""
+    # Keyed by the connection's operations object: connections are per thread, and a
+    # converter may be a method of them.
+    return _cached_converter(model, tuple(fields), connection.ops)
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_converter(model: type[Model], fields: tuple, ops) -> RowConverter:
+    return RowConverter(model, fields)
 
 
 def insert(instance: Model) -> None:
@@ -76,7 +91,7 @@ def select(model: type[Model], condition: str, params: Sequence) -> list[Model]:
     fields = meta.concrete_fields
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
-    convert = RowConverter(model, fields)
+    convert = row_converter(model, fields)
     names = [field.attname for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {condition}", params)
