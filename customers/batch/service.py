@@ -140,7 +140,9 @@ def write_chunk(account, plan: ChunkPlan, campaigns, undo_state, seq, now) -> No
     undo_id = undo_state.pk if undo_state else None
     states = list(plan.inserts.values())
     ids = write.insert_customers(account_id=account.pk, states=states, now=now)
-    write.update_customers(account_id=account.pk, states=list(plan.updates.values()), now=now)
+    write.update_customers(
+        account_id=account.pk, states=list(plan.updates.values()), previous=plan.previous, now=now
+    )
     ids.update((code, state["id"]) for code, state in plan.updates.items())
     ids.update(plan.unchanged)
     campaign_ids = [campaign.pk for campaign in campaigns]  # .pk is a property: once each

@@ -23,6 +23,9 @@ from customers.selectors import IMPORT_COLUMNS
 PROFILE_COLUMNS = tuple(column for column in IMPORT_COLUMNS if column != "id")
 CUSTOMER_COLUMNS = ("account_id", *PROFILE_COLUMNS, "created_at", "updated_at")
 _profile_values = itemgetter(*PROFILE_COLUMNS)
+# Columns with a unique index besides the code: an update rarely changes them, and SQLite
+# rewrites an index entry for every row whose indexed column is assigned, changed or not.
+UNIQUE_PROFILE_COLUMNS = ("card_number", "customer_username")
 DATE_INDEX = PROFILE_COLUMNS.index("custom_date")
 JSON_INDEX = PROFILE_COLUMNS.index("custom_fields")
 # 500 rows of 22 columns stay under SQLite's 32,766 bound parameters.
@@ -42,11 +45,22 @@ def insert_customers(
     return dict(_insert(Customer, CUSTOMER_COLUMNS, rows, returning="code, id"))
 
 
-def update_customers(*, account_id: int, states: list[dict], now: datetime.datetime) -> None:
-    """Existing (locked) customers, every profile column, as an upsert on (account, code);
-    created_at is only there for the insert branch, which cannot happen for a locked row."""
+def update_customers(
+    *, account_id: int, states: list[dict], previous: dict[int, dict], now: datetime.datetime
+) -> None:
+    """Existing (locked) customers, as an upsert on (account, code): every profile column
+    but a unique one no row of `states` changes from its `previous` values (by customer
+    id). created_at is only there for the insert branch, which cannot happen for a locked
+    row."""
+    kept = {
+        column
+        for column in UNIQUE_PROFILE_COLUMNS
+        if all(state[column] == previous[state["id"]][column] for state in states)
+    }
     assignments = ", ".join(
-        f"{column} = excluded.{column}" for column in (*PROFILE_COLUMNS[1:], "updated_at")
+        f"{column} = excluded.{column}"
+        for column in (*PROFILE_COLUMNS[1:], "updated_at")
+        if column not in kept
     )
     _insert(
         Customer,

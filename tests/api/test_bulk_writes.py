@@ -67,3 +67,23 @@ def test_custom_fields_are_stored_as_json_objects(account, count):
     assert stored["C0"] == {"custom_field_1": 'blue "navy"', "custom_field_2": "ü"}
     assert all(value == {} for code, value in stored.items() if code != "C0")
     assert Customer.objects.filter(custom_fields__custom_field_1='blue "navy"').count() == 1
+
+
+@pytest.mark.parametrize("count", [2, write.COPY_FROM_ROWS])
+def test_updates_write_a_unique_column_only_some_rows_change(account, count):
+    from customers.models import Customer
+
+    states = [state(f"C{i}", f"4{i}") for i in range(count)]
+    ids = write.insert_customers(account_id=account.pk, states=states, now=NOW)
+    previous = {}
+    for written in states:
+        written["id"] = ids[written["code"]]
+        previous[written["id"]] = dict(written)
+        written["first_name"] = "Renamed"
+    states[0]["card_number"] = "999"  # only the first row changes its card number
+
+    write.update_customers(account_id=account.pk, states=states, previous=previous, now=NOW)
+
+    stored = dict(Customer.objects.values_list("code", "card_number"))
+    assert stored == {"C0": "999", **{f"C{i}": f"4{i}" for i in range(1, count)}}
+    assert set(Customer.objects.values_list("first_name", flat=True)) == {"Renamed"}
