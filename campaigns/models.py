@@ -62,8 +62,17 @@ class Enrollment(models.Model):
     )
     created_at = models.DateTimeField()
     # The import that added this enrollment; its rollback removes it.
+    # No database constraint (see docs/decisions.md): only the import that made the undo
+    # state writes rows that point at it, inside its own transaction, and undo states are
+    # never deleted while their rows exist; checking 100,000 references to that one row at
+    # every large import's COMMIT protected nothing.
     undo_state = models.ForeignKey(
-        "customers.UndoState", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "customers.UndoState",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta:
@@ -93,8 +102,17 @@ class Transaction(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     item = models.ForeignKey(BuyxItem, null=True, blank=True, on_delete=models.PROTECT)
     created_at = models.DateTimeField()
+    # No database constraint (see docs/decisions.md): only the import that made the undo
+    # state writes rows that point at it, inside its own transaction, and undo states are
+    # never deleted while their rows exist; checking 100,000 references to that one row at
+    # every large import's COMMIT protected nothing.
     undo_state = models.ForeignKey(
-        "customers.UndoState", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "customers.UndoState",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta:
