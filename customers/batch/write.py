@@ -75,8 +75,8 @@ def insert_enrollments(
 ) -> None:
     """(campaign id, customer id) pairs; an existing enrollment is kept as it is."""
     stamp = connection.ops.adapt_datetimefield_value(now)
-    if connection.vendor == "postgresql" and len(pairs) >= COPY_FROM_ROWS:
-        _insert_enrollments_unnested(pairs, stamp, undo_state_id)
+    if len(pairs) >= COPY_FROM_ROWS:
+        _insert_enrollments_per_campaign(pairs, stamp, undo_state_id)
         return
     _insert(
         Enrollment,
@@ -86,22 +86,27 @@ def insert_enrollments(
     )
 
 
-def _insert_enrollments_unnested(pairs, stamp, undo_state_id) -> None:
-    """PostgreSQL: one statement per campaign, the customer ids bound as one array. Only
-    the customer varies from row to row, so neither a staging table nor COPY (which formats
-    every row in Python) is needed."""
+def _insert_enrollments_per_campaign(pairs, stamp, undo_state_id) -> None:
+    """One statement per campaign, the customer ids bound as one array (PostgreSQL) or one
+    JSON list (SQLite): only the customer varies from row to row, so neither a staging
+    table nor COPY (which formats every row in Python) nor a placeholder per value is
+    needed (SQLite: half the time of multi-row VALUES for 100,000 enrollments)."""
     customers_by_campaign: dict[int, list[int]] = {}
     for campaign, customer in pairs:
         customers_by_campaign.setdefault(campaign, []).append(customer)
     table = connection.ops.quote_name(Enrollment._meta.db_table)
+    head = f"INSERT INTO {table} (campaign_id, customer_id, created_at, undo_state_id) "
+    conflict = " ON CONFLICT (campaign_id, customer_id) DO NOTHING"
     with connection.cursor() as cursor:
         for campaign, customers in customers_by_campaign.items():
-            cursor.execute(
-                f"INSERT INTO {table} (campaign_id, customer_id, created_at, undo_state_id) "
-                "SELECT %s, unnest(%s::bigint[]), %s, %s "
-                "ON CONFLICT (campaign_id, customer_id) DO NOTHING",
-                [campaign, customers, stamp, undo_state_id],
-            )
+            if connection.vendor == "postgresql":
+                sql = "SELECT %s, unnest(%s::bigint[]), %s, %s"
+                params = [campaign, customers, stamp, undo_state_id]
+            else:
+                # "WHERE true": SQLite's upsert after a SELECT needs a WHERE to parse.
+                sql = "SELECT %s, value, %s, %s FROM json_each(%s) WHERE true"
+                params = [campaign, stamp, undo_state_id, json.dumps(customers)]
+            cursor.execute(head + sql + conflict, params)
 
 
 def insert_credits(

@@ -36,7 +36,7 @@ def test_new_customers_ids_come_back_by_code(account):
 
 @pytest.mark.parametrize("count", [3, write.COPY_FROM_ROWS])
 def test_enrollments_of_several_campaigns_keep_existing_ones(account, campaigns, count):
-    """Both statement shapes (a few rows, and PostgreSQL's one array per campaign from
+    """Both statement shapes (a few rows, and one array or JSON list per campaign from
     COPY_FROM_ROWS pairs up): every pair enrolled once, an existing enrollment untouched."""
     from campaigns.models import Enrollment
 
