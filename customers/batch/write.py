@@ -97,16 +97,20 @@ def _insert_enrollments_per_campaign(pairs, stamp, undo_state_id) -> None:
     table = connection.ops.quote_name(Enrollment._meta.db_table)
     head = f"INSERT INTO {table} (campaign_id, customer_id, created_at, undo_state_id) "
     conflict = " ON CONFLICT (campaign_id, customer_id) DO NOTHING"
+    sqlite = connection.vendor == "sqlite"
     with connection.cursor() as cursor:
+        # SQLite: the driver's own cursor, as _values_insert's (its errors translated too).
+        target = connection.connection.cursor() if sqlite else cursor
         for campaign, customers in customers_by_campaign.items():
-            if connection.vendor == "postgresql":
+            if sqlite:
+                # "WHERE true": SQLite's upsert after a SELECT needs a WHERE to parse.
+                sql = "SELECT ?, value, ?, ? FROM json_each(?) WHERE true"
+                params = [campaign, stamp, undo_state_id, json.dumps(customers)]
+            else:
                 sql = "SELECT %s, unnest(%s::bigint[]), %s, %s"
                 params = [campaign, customers, stamp, undo_state_id]
-            else:
-                # "WHERE true": SQLite's upsert after a SELECT needs a WHERE to parse.
-                sql = "SELECT %s, value, %s, %s FROM json_each(%s) WHERE true"
-                params = [campaign, stamp, undo_state_id, json.dumps(customers)]
-            cursor.execute(head + sql + conflict, params)
+            with connection.wrap_database_errors:
+                target.execute(head + sql + conflict, params)
 
 
 def insert_credits(
