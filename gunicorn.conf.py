@@ -21,8 +21,11 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 300))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 120))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 # Recycle workers now and then, at staggered times, so slow memory growth cannot pile up.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 1000))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 100))
+# Not too often: at 300 requests/s a limit of 1,000 replaced each worker every 13 s, and a
+# fresh worker's first requests (database connection, lazy set-up) were the slow tail of
+# point-of-sale latency (p99 44-51 ms against 26-37 ms at 20,000, measured on 2 cores).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 20_000))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 2_000))
 # Loads the app before forking: a broken configuration fails at start, not per worker.
 preload_app = True
 

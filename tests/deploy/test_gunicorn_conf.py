@@ -25,7 +25,7 @@ def test_defaults_serve_the_wsgi_app_on_loopback_with_room_for_a_large_import(mo
     assert conf["worker_class"] == "sync"
     assert conf["timeout"] == 300
     assert conf["graceful_timeout"] == 120
-    assert (conf["max_requests"], conf["max_requests_jitter"]) == (1000, 100)
+    assert (conf["max_requests"], conf["max_requests_jitter"]) == (20_000, 2_000)
 
 
 def test_the_api_access_key_header_reaches_the_app(monkeypatch):
