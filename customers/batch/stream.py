@@ -26,7 +26,6 @@ from customers.rollback import prune_undo_states
 from customers.statistics import refresh_after_import
 from customers.undo import finish_undo_state, start_undo_state
 from loyalty.api.errors import ApiError
-from loyalty.gc_pause import collection_paused
 
 from .generate import IdentityGenerator
 from .match import ChunkMatcher, ChunkPlan
@@ -130,8 +129,7 @@ def import_customers_in_chunks(
     run = _ChunkedImport(account, request, campaigns, undo_state)
     items = _renumbered(read_lines(lines, request.delimiter), first_line - 1)
     try:
-        with collection_paused():
-            run.import_all(items, on_chunk, should_stop)
+        run.import_all(items, on_chunk, should_stop)
     except BaseException:
         # The error (or Ctrl-C) is what to report; dropping the empty state is a courtesy.
         with contextlib.suppress(DatabaseError):

@@ -272,16 +272,3 @@ def test_read_header_line_leaves_the_stream_at_the_first_data_line():
 
     assert (names, taken) == (["code", "first_name"], 2)
     assert text.readline() == "C1,Ann\n"
-
-
-def test_the_chunks_are_written_with_the_garbage_collector_paused(run, monkeypatch):
-    seen = []
-    write_chunk = stream.write_chunk
-    monkeypatch.setattr(
-        stream, "write_chunk", lambda *args: seen.append(gc.isenabled()) or write_chunk(*args)
-    )
-
-    run(customer_lines(3))
-
-    assert seen == [False]
-    assert gc.isenabled()
