@@ -51,6 +51,22 @@ class BuyxItem(models.Model):
         return self.name
 
 
+def undo_state_reference() -> models.ForeignKey:
+    """The import that added the row (its rollback removes it). No database constraint
+    (docs/decisions.md): only the import that made the undo state writes rows pointing at
+    it, inside its own transaction, and undo states are never deleted while such rows
+    exist; checking 100,000 references to that one row at every large import's COMMIT
+    protected nothing."""
+    return models.ForeignKey(
+        "customers.UndoState",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+
+
 class Enrollment(models.Model):
     # No index of its own: enrollment_once (campaign, customer) leads with it, and an index
     # fewer is less work for each of an import's enrollments.
@@ -61,19 +77,7 @@ class Enrollment(models.Model):
         "customers.Customer", on_delete=models.CASCADE, related_name="enrollments"
     )
     created_at = models.DateTimeField()
-    # The import that added this enrollment; its rollback removes it.
-    # No database constraint (see docs/decisions.md): only the import that made the undo
-    # state writes rows that point at it, inside its own transaction, and undo states are
-    # never deleted while their rows exist; checking 100,000 references to that one row at
-    # every large import's COMMIT protected nothing.
-    undo_state = models.ForeignKey(
-        "customers.UndoState",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_constraint=False,
-    )
+    undo_state = undo_state_reference()
 
     class Meta:
         constraints = [
@@ -102,18 +106,7 @@ class Transaction(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     item = models.ForeignKey(BuyxItem, null=True, blank=True, on_delete=models.PROTECT)
     created_at = models.DateTimeField()
-    # No database constraint (see docs/decisions.md): only the import that made the undo
-    # state writes rows that point at it, inside its own transaction, and undo states are
-    # never deleted while their rows exist; checking 100,000 references to that one row at
-    # every large import's COMMIT protected nothing.
-    undo_state = models.ForeignKey(
-        "customers.UndoState",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_constraint=False,
-    )
+    undo_state = undo_state_reference()
 
     class Meta:
         indexes = [models.Index(fields=["customer", "campaign"])]
