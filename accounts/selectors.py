@@ -18,11 +18,10 @@ def account_by_identifier(identifier: str) -> Account | None:
 
 # A scalar subquery read in the same statement, and its parameters (see api_key_holder).
 Scalar = tuple[str, list]
-NO_SCALAR: Scalar = ("NULL", [])
 
 
 def api_key_holder(
-    *, key_hash: str, identifier: str, also: Scalar = NO_SCALAR
+    *, key_hash: str, identifier: str, also: Scalar
 ) -> tuple[Model | None, Membership | None, object]:
     """The user holding the unrevoked API key with this hash, their membership of the
     account `identifier` names (account loaded), or None for either, and the value of the
@@ -44,7 +43,7 @@ def api_key_holder(
 
 
 def user_named(
-    *, username: str, identifier: str, also: Scalar = NO_SCALAR
+    *, username: str, identifier: str, also: Scalar
 ) -> tuple[Model | None, Membership | None, object]:
     """The user with this username, their membership of the account `identifier` names
     (account loaded), or None for either, and the value of `also`; one statement, as

@@ -53,20 +53,27 @@ def test_overlapping_blocks_in_threads_keep_it_off_until_the_last_ends():
 
 
 def test_an_import_and_its_rollback_write_with_the_collector_off(run_import, user, monkeypatch):
+    from customers import rollback_write
     from customers.batch import write
     from customers.models import UndoState
     from customers.rollback import roll_back
 
     seen = []
-    insert_customers = write.insert_customers
-    monkeypatch.setattr(
-        write,
-        "insert_customers",
-        lambda **kwargs: seen.append(gc.isenabled()) or insert_customers(**kwargs),
-    )
+
+    def spy(module, name):
+        original = getattr(module, name)
+
+        def spying(**kwargs):
+            seen.append((name, gc.isenabled()))
+            return original(**kwargs)
+
+        monkeypatch.setattr(module, name, spying)
+
+    spy(write, "insert_customers")
+    spy(rollback_write, "delete_customers")
     result = run_import(data="C1|Ann\n")
     assert gc.isenabled()
     roll_back(undo_state=UndoState.objects.get(pk=result.undo_state_id), user=user)
 
-    assert seen == [False]
+    assert seen == [("insert_customers", False), ("delete_customers", False)]
     assert gc.isenabled()
