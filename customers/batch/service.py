@@ -1,11 +1,10 @@
 """import_customers: the customers_batch operation, one database transaction per request."""
 
 import itertools
-import logging
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
@@ -24,14 +23,9 @@ from .generate import IdentityGenerator
 from .match import ChunkMatcher, ChunkPlan
 from .parse import read_lines
 from .replay import claim_request_id, remember_response
+from .retry import shut_out_customer_writers, with_retries
 from .rows import RowCleaner
 from .types import BatchRequest, BatchStatus, CustomerRow, ImportResult, LineError
-
-logger = logging.getLogger("loyalty.import")
-
-# A concurrent import that drew the same new code, or a deadlock, fails the transaction;
-# the whole import is run again and then sees the other import's customers.
-ATTEMPTS = 3
 
 
 def import_customers(
@@ -40,15 +34,14 @@ def import_customers(
     """Import the batch into `account`: all of it that is valid, in one transaction (or
     nothing, for validate_only and for all_or_nothing with a failing line)."""
     campaigns = active_campaigns(account, request.campaign_ids)
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with collection_paused():
-                result = _import_once(account, user, request, source, campaigns)
-            break
-        except (IntegrityError, OperationalError):
-            if attempt == ATTEMPTS:
-                raise
-            logger.warning("import into %s retried after a conflict", account.slug)
+
+    def attempt(alone: bool) -> ImportResult:
+        with collection_paused():
+            return _import_once(account, user, request, source, campaigns, alone)
+
+    # A concurrent import that drew the same new code, or a deadlock, fails the
+    # transaction; the whole import is run again and then sees the other's customers.
+    result = with_retries(attempt, conflict=f"import into {account.slug} retried after a conflict")
     if result.undo_state_id is not None:
         # After the commit: pruning must not hold the import's locks any longer.
         prune_undo_states(account=account, batched=True)
@@ -67,9 +60,11 @@ def active_campaigns(account: Account, campaign_ids: tuple[str, ...]) -> list[Ca
     return [found[campaign_id] for campaign_id in campaign_ids]
 
 
-def _import_once(account, user, request, source, campaigns) -> ImportResult:
+def _import_once(account, user, request, source, campaigns, alone) -> ImportResult:
     now = timezone.now()
     with transaction.atomic(durable=True):
+        if alone:
+            shut_out_customer_writers()
         claim = None
         if request.request_id and not request.validate_only:
             claim, replayed = claim_request_id(

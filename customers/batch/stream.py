@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -31,8 +30,9 @@ from .generate import IdentityGenerator
 from .match import ChunkMatcher, ChunkPlan
 from .params import parse_batch_request
 from .parse import read_lines
+from .retry import shut_out_customer_writers, with_retries
 from .rows import RowCleaner
-from .service import ATTEMPTS, active_campaigns, cleaned_chunks, write_chunk
+from .service import active_campaigns, cleaned_chunks, write_chunk
 from .types import (
     BatchRequest,
     BatchStatus,
@@ -41,8 +41,6 @@ from .types import (
     ImportResult,
     LineError,
 )
-
-logger = logging.getLogger("loyalty.import")
 
 # The result keeps the first this many line errors and generated identities (its counts are
 # complete): a file of millions of failing lines must not fill memory. on_chunk sees them all.
@@ -164,16 +162,12 @@ class _ChunkedImport:
                 return
 
     def _import_chunk(self, chunk: list[CustomerRow | LineError]) -> ChunkPlan:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return self._import_chunk_once(chunk)
-            except (IntegrityError, OperationalError):
-                if attempt == ATTEMPTS:
-                    raise
-                logger.warning("chunk of an import into %s retried", self.account.slug)
-        raise AssertionError("unreachable")
+        return with_retries(
+            lambda alone: self._import_chunk_once(chunk, alone),
+            conflict=f"chunk of an import into {self.account.slug} retried",
+        )
 
-    def _import_chunk_once(self, chunk: list[CustomerRow | LineError]) -> ChunkPlan:
+    def _import_chunk_once(self, chunk: list[CustomerRow | LineError], alone: bool) -> ChunkPlan:
         # A generator per chunk: what it issued is written (or, validating, rolled back)
         # when the chunk ends, so it keeps nothing across chunks and memory stays flat.
         matcher = ChunkMatcher(
@@ -184,6 +178,8 @@ class _ChunkedImport:
             ),
         )
         with transaction.atomic(durable=True):
+            if alone:
+                shut_out_customer_writers()
             plan = matcher.plan(chunk)
             write_chunk(
                 self.account, plan, self.campaigns, self.undo_state, self.chunks, timezone.now()
