@@ -10,6 +10,7 @@ with the backend's own adapters, so the same SQL runs on SQLite and PostgreSQL.
 import datetime
 import json
 from collections.abc import Iterable
+from itertools import chain
 from operator import itemgetter
 
 from django.db import connection
@@ -200,7 +201,7 @@ def _values_insert(
             batch = rows[start : start + ROWS_PER_STATEMENT]
             sql = head + ", ".join([placeholder] * len(batch)) + tail
             with connection.wrap_database_errors:
-                target.execute(sql, [value for row in batch for value in row])
+                target.execute(sql, list(chain.from_iterable(batch)))
                 if returns:
                     returned.extend(target.fetchall())
     return returned

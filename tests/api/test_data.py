@@ -215,6 +215,31 @@ def test_value_one_longer_than_the_maximum_is_a_line_error(post, field):
     assert not Customer.objects.exists()
 
 
+@pytest.mark.parametrize("long_first", [True, False])
+def test_a_line_with_two_faults_reports_the_first_in_column_order(post, long_first):
+    too_long = "7" * (MAX_LENGTHS["phone"] + 1)
+    if long_first:
+        response = post(("code", "phone", "email"), f"C1|{too_long}|jane")
+        field, message = "phone", m.TOO_LONG.format(field="phone", limit=MAX_LENGTHS["phone"])
+    else:
+        response = post(("code", "email", "phone"), f"C1|jane|{too_long}")
+        field, message = "email", m.BAD_EMAIL.format(value="jane")
+
+    assert errors(response) == [{"line": 1, "field": field, "message": message}]
+
+
+def test_values_of_ignored_columns_are_neither_checked_nor_stored(post_batch):
+    response = post_batch(
+        headers=("code", "", "first_name"),
+        data=f"C1|{'x' * 1000}|Jane",
+        output="JSON",
+        profiles_header_2=None,
+    )
+
+    assert counts(response)["new"] == 1
+    assert (one_customer().code, one_customer().first_name) == ("C1", "Jane")
+
+
 def test_api_1_5_custom_field_longer_than_the_maximum_is_a_line_error(
     client, user, campaigns, account
 ):
