@@ -18,7 +18,6 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-# A 1,000,000-row request takes a while; a worker must not be killed in the middle of it.
 WORKER_TIMEOUT_SECONDS = 1800
 READY_TIMEOUT_SECONDS = 60
 SAMPLE_SECONDS = 0.02
@@ -75,8 +74,17 @@ class PeakRss:
 
 
 class Gunicorn:
-    """`loyalty.wsgi:application` under gunicorn on a free localhost port, as a context
-    manager: started and ready on entry, stopped (with all its workers) on exit."""
+    """`loyalty.wsgi:application` under gunicorn with `workers` sync worker processes on a
+    free localhost port, in its own process group, stopped with all its workers. A context
+    manager (started and ready on entry, stopped on exit), or start() and stop(). The
+    reliability tests run their server with it too (tests/reliability/server.py)."""
+
+    # A 1,000,000-row request takes a while; a worker must not be killed in the middle of it.
+    worker_timeout_seconds = WORKER_TIMEOUT_SECONDS
+    # How stop() ends the group: a signal and how long to wait for it, in turn.
+    stop_signals = ((signal.SIGTERM, 15), (signal.SIGKILL, 10))
+    # After the first answer, how long the other workers get to finish importing.
+    settle_seconds = 0.5
 
     def __init__(self, env: dict, *, workers: int, log_path: Path, options: tuple[str, ...] = ()):
         self.env = env
@@ -87,6 +95,13 @@ class Gunicorn:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "Gunicorn":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def start(self) -> None:
         self.port = free_port()
         command = [
             PYTHON,
@@ -96,7 +111,7 @@ class Gunicorn:
             f"--bind=127.0.0.1:{self.port}",
             f"--workers={self.workers}",
             "--worker-class=sync",
-            f"--timeout={WORKER_TIMEOUT_SECONDS}",
+            f"--timeout={self.worker_timeout_seconds}",
             "--graceful-timeout=5",
             "--log-level=warning",
             *self.options,
@@ -112,19 +127,18 @@ class Gunicorn:
                 start_new_session=True,
             )
         try:
-            self._wait_until_ready()
+            self.wait_until_ready()
         except BaseException:
             self.stop()
             raise
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
 
     @property
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
+
+    def worker_pids(self) -> list[int]:
+        return [child.pid for child in psutil.Process(self.pid).children()]
 
     def worker_rss(self) -> int:
         """The largest RSS among the workers now."""
@@ -135,7 +149,7 @@ class Gunicorn:
         process = self.process
         if process is None or process.poll() is not None:
             return
-        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 10)):
+        for sig, wait in self.stop_signals:
             try:
                 os.killpg(process.pid, sig)
             except ProcessLookupError:
@@ -147,27 +161,26 @@ class Gunicorn:
                 continue
 
     def log_tail(self, lines: int = 15) -> str:
-        return tail(self.log_path.read_text(errors="replace"), lines)
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return tail(text, lines)
 
-    def _wait_until_ready(self) -> None:
-        """Until every worker has booted and one of them answers (GET /api is a 405)."""
+    def wait_until_ready(self) -> None:
+        """Until every worker has booted and the server answers GET /healthz."""
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise BenchError(f"gunicorn exited at start:\n{self.log_tail()}")
-            if len(psutil.Process(self.pid).children()) == self.workers and self._answers():
-                # Answered by one worker: give the others a moment to finish importing.
-                time.sleep(0.5)
+            if len(self.worker_pids()) == self.workers and self._healthy():
+                time.sleep(self.settle_seconds)
                 return
             time.sleep(0.1)
-        raise BenchError(f"gunicorn did not answer within {READY_TIMEOUT_SECONDS} s")
+        raise BenchError(f"gunicorn not ready within {READY_TIMEOUT_SECONDS} s:\n{self.log_tail()}")
 
-    def _answers(self) -> bool:
+    def _healthy(self) -> bool:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
         try:
-            connection.request("GET", "/api")
-            connection.getresponse().read()
-            return True
+            connection.request("GET", "/healthz")
+            return connection.getresponse().status == 200
         except OSError:
             return False
         finally:

@@ -10,21 +10,19 @@ import json
 import os
 import secrets
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import psycopg
+
+from bench import server as bench_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-READY_SECONDS = 60
 # Tables an import, a rollback or a failed login writes, children first.
 DATA_TABLES = (
     "campaigns_transaction",
@@ -135,73 +133,14 @@ class ServerDatabase:
             connection.execute(sql)
 
 
-class Gunicorn:
-    """`loyalty.wsgi:application` under gunicorn with `workers` sync worker processes on a
-    free local port; started in its own process group and stopped with all its workers."""
+class Gunicorn(bench_server.Gunicorn):
+    """The benchmark's gunicorn process (bench/server.py), killed at once when stopped (a
+    test server keeps nothing worth a graceful shutdown, and its database is dropped next),
+    ready as soon as every worker runs and one answers, and with a form-POST client."""
 
-    def __init__(self, env: dict[str, str], *, workers: int, log_path: Path):
-        self.env = env
-        self.workers = workers
-        self.log_path = log_path
-        self.port = 0
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.port = _free_port()
-        command = [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "loyalty.wsgi:application",
-            f"--bind=127.0.0.1:{self.port}",
-            f"--workers={self.workers}",
-            "--worker-class=sync",
-            "--timeout=300",
-            "--graceful-timeout=5",
-            "--log-level=warning",
-        ]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            self.wait_until_ready()
-        except BaseException:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        """Kill the master and its workers at once: a test server keeps nothing worth a
-        graceful shutdown, and its database is dropped next."""
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        process.wait(10)
-
-    def worker_pids(self) -> list[int]:
-        assert self.process is not None
-        return [child.pid for child in psutil.Process(self.process.pid).children()]
-
-    def wait_until_ready(self) -> None:
-        """Until every worker runs and the server answers /healthz."""
-        assert self.process is not None
-        deadline = time.monotonic() + READY_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ServerError(f"gunicorn exited:\n{self.log_tail()}")
-            if len(self.worker_pids()) == self.workers and self._healthy():
-                return
-            time.sleep(0.1)
-        raise ServerError(f"gunicorn not ready in {READY_SECONDS} s:\n{self.log_tail()}")
+    worker_timeout_seconds = 300
+    stop_signals = ((signal.SIGKILL, 10),)
+    settle_seconds = 0
 
     def post(
         self, params: dict | list[tuple[str, str]], *, timeout: float = 120, path: str = "/api"
@@ -215,20 +154,6 @@ class Gunicorn:
             )
             response = connection.getresponse()
             return Answer(response.status, dict(response.getheaders()), response.read())
-        finally:
-            connection.close()
-
-    def log_tail(self, lines: int = 20) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return "\n".join(text.strip().splitlines()[-lines:])
-
-    def _healthy(self) -> bool:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        try:
-            connection.request("GET", "/healthz")
-            return connection.getresponse().status == 200
-        except OSError:
-            return False
         finally:
             connection.close()
 
@@ -252,9 +177,3 @@ def _run(command: list[str], env: dict[str, str]) -> str:
     if done.returncode != 0:
         raise ServerError(f"{' '.join(command[1:3])} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
