@@ -43,7 +43,7 @@ def insert_customers(
     A plain INSERT: a code drawn concurrently elsewhere fails loudly (and the import is
     retried) instead of overwriting someone else's customer."""
     rows = list(_customer_rows(account_id, states, now))
-    return dict(insert_rows(Customer, CUSTOMER_COLUMNS, rows, returning="code, id"))
+    return dict(_insert(Customer, CUSTOMER_COLUMNS, rows, returning="code, id"))
 
 
 def update_customers(
@@ -63,7 +63,7 @@ def update_customers(
         for column in (*PROFILE_COLUMNS[1:], "updated_at")
         if column not in kept
     )
-    insert_rows(
+    _insert(
         Customer,
         CUSTOMER_COLUMNS,
         list(_customer_rows(account_id, states, now)),
@@ -79,7 +79,7 @@ def insert_enrollments(
     if len(pairs) >= COPY_FROM_ROWS:
         _insert_enrollments_per_campaign(pairs, stamp, undo_state_id)
         return
-    insert_rows(
+    _insert(
         Enrollment,
         ("campaign_id", "customer_id", "created_at", "undo_state_id"),
         [(campaign, customer, stamp, undo_state_id) for campaign, customer in pairs],
@@ -146,7 +146,7 @@ def insert_credits(
         "created_at",
         "undo_state_id",
     )
-    insert_rows(Transaction, columns, rows)
+    _insert(Transaction, columns, rows)
 
 
 NO_CUSTOM_FIELDS = "{}"
@@ -169,7 +169,7 @@ def _customer_rows(account_id: int, states: Iterable[dict], now: datetime.dateti
         yield (account_id, *row, stamp, stamp)
 
 
-def insert_rows(
+def _insert(
     model, columns: tuple[str, ...], rows: list[tuple], tail: str = "", returning: str = ""
 ) -> list[tuple]:
     """INSERT rows into the model's table; `tail` is an ON CONFLICT clause; the rows of
