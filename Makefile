@@ -36,8 +36,10 @@ serve: install
 	$(PYTHON) manage.py collectstatic --noinput
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py
 
-# SQLite first, then PostgreSQL; one recipe so the order holds under make -j too.
+# Lint (the layer contracts included), then SQLite, then PostgreSQL; one recipe so the
+# order holds under make -j too.
 test: install
+	$(MAKE) lint
 	scripts/ensure-chromium
 	LOYALTY_TESTING=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 	scripts/ensure-postgres
@@ -55,6 +57,7 @@ test-postgres: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # Known vulnerabilities in the installed, pinned dependencies (needs PyPI's JSON API).
 .PHONY: audit

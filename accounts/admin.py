@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from loyalty.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
+from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 
 from .models import Account, ApiKey, Membership, hash_api_key
 

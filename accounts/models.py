@@ -8,6 +8,13 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 
+class AccountQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "AccountQuerySet":
+        """The accounts a staff user may see in the admin: those of their active memberships
+        (core.admin_scoping asks this of settings.ACCOUNT_MODEL)."""
+        return self.filter(memberships__user=user, memberships__is_active=True)
+
+
 class Account(models.Model):
     """A shop: the tenant every customer, campaign and undo state belongs to."""
 
@@ -21,6 +28,8 @@ class Account(models.Model):
     # API 1.5 lets headers name custom_field_1..N; N is per account.
     custom_field_count = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AccountQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Model, Q
 
-from loyalty.rawsql import row_converter
+from core.rawsql import row_converter
 
 from .models import Account, ApiKey, Membership
 

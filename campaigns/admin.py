@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from loyalty.admin_scoping import AccountScopedAdminMixin
+from core.admin_scoping import AccountScopedAdminMixin
 
 from .models import BuyxItem, Campaign
 

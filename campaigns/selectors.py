@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db.models import Sum, prefetch_related_objects
 
 from accounts.models import Account
-from loyalty import rawsql
+from core import rawsql
 
 from .models import Campaign, Transaction
 

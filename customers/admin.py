@@ -19,7 +19,7 @@ from import_export.formats import base_formats
 
 from campaigns.models import Campaign, Enrollment, Transaction
 from campaigns.selectors import balances_for
-from loyalty.admin_scoping import AccountScopedAdminMixin
+from core.admin_scoping import AccountScopedAdminMixin
 
 from .admin_import import import_view
 from .forms import CustomerAdminForm, RollbackForm

@@ -24,7 +24,7 @@ from import_export.formats import base_formats
 from import_export.tmp_storages import TempFolderStorage
 
 from accounts.models import Account, Membership
-from loyalty.api.errors import ApiError
+from core.errors import DomainError, InvalidRequest
 
 from .batch.params import parse_batch_request
 from .batch.service import import_customers
@@ -103,7 +103,7 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
                 request=dataclasses.replace(batch, validate_only=True),
                 source=UndoState.Source.ADMIN,
             )
-        except ApiError as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             pending = _save_pending(request, account, params)
@@ -137,7 +137,7 @@ def _confirm(model_admin, request: HttpRequest) -> HttpResponse:
         result = import_customers(
             account=account, user=request.user, request=batch, source=UndoState.Source.ADMIN
         )
-    except ApiError as error:
+    except DomainError as error:
         messages.error(request, error.message)
         return HttpResponseRedirect(changelist)
     messages.success(request, _imported_message(result))
@@ -158,7 +158,7 @@ def _params_from_upload(data: dict) -> dict[str, str]:
     """The customers_batch parameters (lowercased) that the uploaded file amounts to."""
     dataset = _read_dataset(data["import_file"], data["file_format"])
     if not dataset.headers or not any(dataset.headers):
-        raise ApiError(EMPTY_FILE)
+        raise InvalidRequest(EMPTY_FILE)
     params = {
         "delimiter": "comma",
         "overwrite_duplicates": data["overwrite_duplicates"],
@@ -183,7 +183,9 @@ def _read_dataset(upload, format_key: str):
         return file_format.create_dataset(content)
     except Exception as error:  # tablib and openpyxl raise many kinds; all mean "unreadable"
         reason = type(error).__name__
-        raise ApiError(UNREADABLE_FILE.format(format=format_key.upper(), reason=reason)) from None
+        raise InvalidRequest(
+            UNREADABLE_FILE.format(format=format_key.upper(), reason=reason)
+        ) from None
 
 
 def _as_csv(dataset) -> str:

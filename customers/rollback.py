@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from accounts.models import Account
 from campaigns.models import Transaction
-from loyalty.gc_pause import collection_paused
+from core.errors import Refused
+from core.gc_pause import collection_paused
 
 from . import rollback_write as write
 from .models import Customer, UndoChunk, UndoState
@@ -90,12 +91,11 @@ class RollbackResult:
     conflicts: tuple[Conflict, ...] = ()
 
 
-class RollbackRefused(Exception):
+class RollbackRefused(Refused):
     """The rollback did nothing; `message` says why, `conflicts` lists any conflicts."""
 
     def __init__(self, message: str, conflicts: tuple[Conflict, ...] = ()):
         super().__init__(message)
-        self.message = message
         self.conflicts = conflicts
 
 

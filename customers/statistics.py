@@ -6,14 +6,14 @@ of the table has changed, so an import sent right after a large one (the same fi
 under `update`, say) is planned as if the account had no customers: every chunk then reads
 all of the account's customers instead of using the (account, code) index. ANALYZE samples
 a fixed number of rows, a fraction of a second, so a large import pays for it itself;
-over the API after its response is sent (loyalty.after_response), so the integrator does
+over the API after its response is sent (core.after_response), so the integrator does
 not wait for it.
 """
 
 from django.db import connection
 
 from campaigns.models import Enrollment
-from loyalty.after_response import after_response
+from core.after_response import after_response
 
 from .models import Customer
 

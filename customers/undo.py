@@ -2,7 +2,7 @@
 
 Created customers and the previous values of written customers are kept per chunk in
 UndoChunk rows; enrollments and credits carry the undo state's id themselves. The rows are
-written with plain statements (loyalty.rawsql): every API request writes them.
+written with plain statements (core.rawsql): every API request writes them.
 """
 
 import datetime
@@ -11,7 +11,7 @@ from operator import itemgetter
 from django.db.models import Model
 
 from accounts.models import Account
-from loyalty import rawsql
+from core import rawsql
 
 from .batch.types import BatchRequest, ImportResult
 from .models import UndoChunk, UndoState

@@ -66,7 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, so its duration covers the whole stack and it sees every answer of /api.
-    "loyalty.request_log.RequestLogMiddleware",
+    "core.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -78,6 +78,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "loyalty.urls"
+
+# The tenant model, named for the shared base (core/) as AUTH_USER_MODEL names the user model.
+ACCOUNT_MODEL = "accounts.Account"
 
 TEMPLATES = [
     {
@@ -189,7 +192,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
-    "EXCEPTION_HANDLER": "loyalty.api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
 }
 
 LOYALTY = {
@@ -250,6 +253,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    # loyalty.request: one JSON line per API request (loyalty/request_log.py).
+    # loyalty.request: one JSON line per API request (core/request_log.py).
     "loggers": {"loyalty": {"level": "INFO"}},
 }

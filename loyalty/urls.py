@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import path
 
-from loyalty.api.docs import docs_page, schema_json
-from loyalty.api.views import ApiView
+from api.docs import docs_page, schema_json
+from api.views import ApiView
 from loyalty.health import healthz
 
 urlpatterns = [

@@ -7,7 +7,7 @@ import pytest
 from django.core.signals import request_finished, request_started
 from django.db import connection
 
-from loyalty.after_response import after_response
+from core.after_response import after_response
 
 
 def test_outside_a_request_a_task_runs_at_once():
@@ -37,7 +37,7 @@ def test_a_failing_task_is_logged_and_the_others_still_run(db, caplog):
     request_started.send(sender=None)
     after_response(fail)
     after_response(lambda: ran.append("after"))
-    with caplog.at_level(logging.ERROR, logger="loyalty.after_response"):
+    with caplog.at_level(logging.ERROR, logger="core.after_response"):
         request_finished.send(sender=None)
     assert ran == ["after"]
     assert "boom" in caplog.text

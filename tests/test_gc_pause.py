@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from loyalty.gc_pause import collection_paused
+from core.gc_pause import collection_paused
 
 
 @pytest.fixture(autouse=True)

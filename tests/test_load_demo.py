@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from accounts.authentication import authenticate_importer
+from accounts.credentials import authenticate_importer
 from accounts.models import Account, ApiKey, Membership
 from campaigns.models import BuyxItem, Campaign
 from customers.management.commands.load_demo import NOT_IN_DEBUG

@@ -1,4 +1,4 @@
-"""loyalty.rawsql: rows read with plain SQL come out as the ORM gives them."""
+"""core.rawsql: rows read with plain SQL come out as the ORM gives them."""
 
 import datetime
 import threading
@@ -6,8 +6,8 @@ import threading
 from django.db import connection
 
 from campaigns.models import Campaign
+from core import rawsql
 from customers.models import Customer
-from loyalty import rawsql
 
 
 def test_selected_instances_equal_the_orms(account, campaigns):

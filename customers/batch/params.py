@@ -1,12 +1,12 @@
 """customers_batch parameters (names already lowercased) -> a checked BatchRequest.
 
-Every check here is request-level: a failure raises ApiError and nothing is imported.
+Every check here is request-level: a failure raises InvalidRequest and nothing is imported.
 """
 
 import difflib
 import re
 
-from loyalty.api.errors import ApiError
+from core.errors import InvalidRequest
 
 from . import messages as m
 from .types import BatchRequest, OverwriteMode
@@ -43,7 +43,7 @@ PRINTABLE_TOKEN = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 
 def parse_batch_request(params: dict[str, str], *, custom_field_count: int = 0) -> BatchRequest:
-    """The BatchRequest that `params` (lowercased form fields) describe, or ApiError."""
+    """The BatchRequest that `params` (lowercased form fields) describe, or InvalidRequest."""
     api_version = _api_version(params)
     return BatchRequest(
         api_version=api_version,
@@ -66,13 +66,13 @@ def _api_version(params: dict[str, str]) -> str:
         return "1.0"
     if value == "1.5":
         return "1.5"
-    raise ApiError(m.UNKNOWN_API_VERSION.format(value=m.shown(value)))
+    raise InvalidRequest(m.UNKNOWN_API_VERSION.format(value=m.shown(value)))
 
 
 def _required(params: dict[str, str], key: str, name: str) -> str:
     value = params.get(key)
     if value is None or not value.strip():
-        raise ApiError(m.MISSING_PARAMETER.format(name=name))
+        raise InvalidRequest(m.MISSING_PARAMETER.format(name=name))
     return value
 
 
@@ -82,7 +82,7 @@ def _yes(params: dict[str, str], name: str) -> bool:
         return False
     if value == "yes":
         return True
-    raise ApiError(m.BAD_YES_FLAG.format(name=name, value=m.shown(value)))
+    raise InvalidRequest(m.BAD_YES_FLAG.format(name=name, value=m.shown(value)))
 
 
 def _delimiter(params: dict[str, str]) -> str:
@@ -90,9 +90,9 @@ def _delimiter(params: dict[str, str]) -> str:
     # A literal TAB is a valid delimiter: strip only spaces around a word.
     key = raw if raw == "\t" else raw.strip(" ").lower()
     if not key:
-        raise ApiError(m.MISSING_PARAMETER.format(name="delimiter"))
+        raise InvalidRequest(m.MISSING_PARAMETER.format(name="delimiter"))
     if key not in DELIMITERS:
-        raise ApiError(m.BAD_DELIMITER.format(value=m.shown(raw)))
+        raise InvalidRequest(m.BAD_DELIMITER.format(value=m.shown(raw)))
     return DELIMITERS[key]
 
 
@@ -103,7 +103,7 @@ def _overwrite_mode(params: dict[str, str]) -> OverwriteMode:
     try:
         return OverwriteMode(value)
     except ValueError:
-        raise ApiError(m.BAD_OVERWRITE.format(value=m.shown(value))) from None
+        raise InvalidRequest(m.BAD_OVERWRITE.format(value=m.shown(value))) from None
 
 
 def _record_undo(params: dict[str, str], api_version: str) -> bool:
@@ -118,7 +118,7 @@ def _card_number_digits(params: dict[str, str]) -> int | None:
     if not value:
         return None
     if not value.isascii() or not value.isdigit() or not 4 <= int(value) <= 32:
-        raise ApiError(m.BAD_CARD_NUMBER_DIGITS.format(value=m.shown(value)))
+        raise InvalidRequest(m.BAD_CARD_NUMBER_DIGITS.format(value=m.shown(value)))
     return int(value)
 
 
@@ -127,7 +127,7 @@ def _campaign_ids(params: dict[str, str], api_version: str) -> tuple[str, ...]:
     ids = [part.strip() for part in raw.split(CAMPAIGN_SEPARATORS[api_version])]
     ids = [campaign_id for campaign_id in ids if campaign_id]
     if not ids:
-        raise ApiError(m.MISSING_PARAMETER.format(name="campaigns_to_include"))
+        raise InvalidRequest(m.MISSING_PARAMETER.format(name="campaigns_to_include"))
     return tuple(dict.fromkeys(ids))
 
 
@@ -136,7 +136,7 @@ def _request_id(params: dict[str, str]) -> str | None:
     if not value:
         return None
     if not PRINTABLE_TOKEN.match(value):
-        raise ApiError(m.BAD_REQUEST_ID)
+        raise InvalidRequest(m.BAD_REQUEST_ID)
     return value
 
 
@@ -146,7 +146,7 @@ def _headers(
     """headers[k] names the field of the (k+1)-th value; None leaves the column unread."""
     numbered = _numbered_headers(params)
     if not numbered:
-        raise ApiError(m.NO_HEADERS)
+        raise InvalidRequest(m.NO_HEADERS)
     _check_gaps(numbered)
     valid = _valid_fields(api_version, custom_field_count)
     headers: list[str | None] = [None] * max(numbered)
@@ -155,7 +155,7 @@ def _headers(
         name = f"profiles_header_{number}"
         field = _header_field(name, numbered[number], valid)
         if field in named_by:
-            raise ApiError(
+            raise InvalidRequest(
                 m.FIELD_TWICE.format(name=name, value=numbered[number], other=named_by[field])
             )
         named_by[field] = name
@@ -171,11 +171,11 @@ def _numbered_headers(params: dict[str, str]) -> dict[int, str]:
             continue
         number = int(match.group(1))
         if not 1 <= number <= MAX_HEADER_NUMBER:
-            raise ApiError(
+            raise InvalidRequest(
                 m.HEADER_NUMBER_TOO_HIGH.format(name=m.shown(key), limit=MAX_HEADER_NUMBER)
             )
         if number in numbered:
-            raise ApiError(m.HEADER_NUMBER_TWICE.format(number=number))
+            raise InvalidRequest(m.HEADER_NUMBER_TWICE.format(number=number))
         numbered[number] = value.strip()
     return numbered
 
@@ -183,7 +183,7 @@ def _numbered_headers(params: dict[str, str]) -> dict[int, str]:
 def _check_gaps(numbered: dict[int, str]) -> None:
     for number in range(1, max(numbered)):
         if number not in numbered and number + 1 not in numbered:
-            raise ApiError(m.HEADER_GAP.format(first=number, second=number + 1))
+            raise InvalidRequest(m.HEADER_GAP.format(first=number, second=number + 1))
 
 
 def _valid_fields(api_version: str, custom_field_count: int) -> dict[str, str]:
@@ -203,7 +203,7 @@ def _header_field(name: str, value: str, valid: dict[str, str]) -> str:
     suggestions = difflib.get_close_matches(value.lower(), list(valid), n=1, cutoff=0.6)
     if suggestions:
         suggestion = FIELD_LABELS.get(valid[suggestions[0]], suggestions[0])
-        raise ApiError(
+        raise InvalidRequest(
             m.UNKNOWN_FIELD_SUGGESTION.format(name=name, value=shown, suggestion=suggestion)
         )
-    raise ApiError(m.UNKNOWN_FIELD.format(name=name, value=shown))
+    raise InvalidRequest(m.UNKNOWN_FIELD.format(name=name, value=shown))

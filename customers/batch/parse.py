@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 
-from loyalty.api.errors import ApiError
+from core.errors import InvalidRequest
 
 from . import messages as m
 from .types import LineError
@@ -55,7 +55,7 @@ def read_lines(
             continue
         read += 1
         if limit is not None and read > limit:
-            raise ApiError(m.TOO_MANY_LINES.format(limit=limit))
+            raise InvalidRequest(m.TOO_MANY_LINES.format(limit=limit))
         yield line, [value.strip() for value in values]
 
 

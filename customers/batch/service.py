@@ -10,12 +10,12 @@ from django.utils import timezone
 from accounts.models import Account
 from campaigns.models import Campaign
 from campaigns.selectors import campaigns_by_id
+from core.errors import InvalidRequest
+from core.gc_pause import collection_paused
 from customers.models import UndoState
 from customers.rollback import prune_undo_states
 from customers.statistics import refresh_after_import
 from customers.undo import finish_undo_state, record_chunk, start_undo_state
-from loyalty.api.errors import ApiError
-from loyalty.gc_pause import collection_paused
 
 from . import messages as m
 from . import write
@@ -51,12 +51,12 @@ def import_customers(
 
 
 def active_campaigns(account: Account, campaign_ids: tuple[str, ...]) -> list[Campaign]:
-    """The account's active campaigns of these ids, in their order, or ApiError naming the
+    """The account's active campaigns of these ids, in their order, or InvalidRequest naming the
     unknown or inactive ones."""
     found = campaigns_by_id(account=account, campaign_ids=list(campaign_ids))
     missing = [cid for cid in campaign_ids if cid not in found or not found[cid].is_active]
     if missing:
-        raise ApiError(m.UNKNOWN_CAMPAIGNS.format(ids=", ".join(m.shown(c) for c in missing)))
+        raise InvalidRequest(m.UNKNOWN_CAMPAIGNS.format(ids=", ".join(m.shown(c) for c in missing)))
     return [found[campaign_id] for campaign_id in campaign_ids]
 
 

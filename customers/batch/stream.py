@@ -20,11 +20,11 @@ from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import Account
+from core.errors import InvalidRequest
 from customers.models import UndoState
 from customers.rollback import prune_undo_states
 from customers.statistics import refresh_after_import
 from customers.undo import finish_undo_state, start_undo_state
-from loyalty.api.errors import ApiError
 
 from .generate import IdentityGenerator
 from .match import ChunkMatcher, ChunkPlan
@@ -90,9 +90,11 @@ def read_header_line(lines: Iterable[str], delimiter: str) -> tuple[list[str], i
     counted = _CountedLines(lines)
     for item in read_lines(counted, delimiter):
         if isinstance(item, LineError):
-            raise ApiError(UNREADABLE_HEADER_LINE.format(line=item.line, message=item.message))
+            raise InvalidRequest(
+                UNREADABLE_HEADER_LINE.format(line=item.line, message=item.message)
+            )
         return item[1], counted.count
-    raise ApiError(NO_HEADER_LINE)
+    raise InvalidRequest(NO_HEADER_LINE)
 
 
 def import_customers_in_chunks(

@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from accounts.admin import KEYS_REVOKED, NEW_KEY_SHOWN_ONCE
-from accounts.authentication import INVALID_CREDENTIALS, authenticate_importer
+from accounts.credentials import INVALID_CREDENTIALS, authenticate_importer
 from accounts.models import Account, ApiKey, Membership, hash_api_key
-from loyalty.api.errors import ApiError
+from core.errors import NotAuthenticated
 from tests.admin import messages_of, result_ids
 
 KEY_PERMISSIONS = ("view_apikey", "add_apikey", "change_apikey")
@@ -81,7 +81,7 @@ def test_revoking_a_key_stops_it_authenticating(key_client, key_owner, account):
     assert messages_of(response) == [KEYS_REVOKED.format(count=1)]
     key.refresh_from_db()
     assert key.revoked_at is not None
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(NotAuthenticated) as refused:
         authenticate_importer(
             user_id=key_owner.username,
             password=None,

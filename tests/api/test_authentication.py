@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from lxml import etree
 
-from accounts.authentication import INVALID_CREDENTIALS, THROTTLED
+from accounts.credentials import INVALID_CREDENTIALS, THROTTLED
 from accounts.models import ApiKey, Membership
 from campaigns.models import Enrollment, Transaction
 from customers.models import Customer, ImportRequest, UndoState

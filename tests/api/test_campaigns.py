@@ -9,12 +9,12 @@ from django.utils import timezone
 from lxml import etree
 
 from accounts.models import Membership
+from api.renderers import REJECTED_SUMMARY
 from campaigns.credits import MONEY, NOT_AN_ITEM, WHOLE_NUMBER
 from campaigns.models import BuyxItem, Campaign, Enrollment, Transaction
 from campaigns.selectors import balances_for
 from customers.batch import messages as m
 from customers.models import Customer, ImportRequest, UndoState
-from loyalty.api.renderers import REJECTED_SUMMARY
 from tests.conftest import BUYX, EARNED, EVENTS, GIFTCARD, PASSWORD, POINTS
 
 

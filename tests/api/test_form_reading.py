@@ -7,9 +7,9 @@ from urllib.parse import quote_plus, unquote_plus, urlencode
 import pytest
 from django.test import RequestFactory
 
-from loyalty.api import params as params_module
-from loyalty.api.errors import ApiError
-from loyalty.api.params import GIVEN_TWICE, form_pairs, form_params
+from api import params as params_module
+from api.exceptions import ApiError
+from api.params import GIVEN_TWICE, form_pairs, form_params
 
 
 def urlencoded_request(body: bytes):

@@ -10,7 +10,9 @@ import pytest
 from django.utils import timezone
 from lxml import etree
 
-from accounts.authentication import INVALID_CREDENTIALS
+from accounts.credentials import INVALID_CREDENTIALS
+from api.renderers import BAD_CALLBACK, REJECTED_SUMMARY
+from api.views import TOO_BIG
 from customers.batch.messages import (
     BAD_DATE_FORMAT,
     MISSING_PARAMETER,
@@ -18,8 +20,6 @@ from customers.batch.messages import (
     UNKNOWN_FIELD_SUGGESTION,
 )
 from customers.models import Customer, UndoState
-from loyalty.api.renderers import BAD_CALLBACK, REJECTED_SUMMARY
-from loyalty.api.views import TOO_BIG
 from tests.conftest import batch_params
 
 XML_TYPE = "application/xml; charset=utf-8"

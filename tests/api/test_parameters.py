@@ -7,13 +7,13 @@ from urllib.parse import urlencode
 import pytest
 from lxml import etree
 
-from accounts.authentication import INVALID_CREDENTIALS
+from accounts.credentials import INVALID_CREDENTIALS
+from api.params import GIVEN_TWICE
+from api.renderers import BAD_CALLBACK, BAD_OUTPUT
+from api.views import CREDENTIALS_IN_URL, MISSING_TYPE, TOO_BIG, UNKNOWN_TYPE
 from campaigns.models import Campaign, Enrollment
 from customers.batch import messages as m
 from customers.models import Customer, UndoState
-from loyalty.api.params import GIVEN_TWICE
-from loyalty.api.renderers import BAD_CALLBACK, BAD_OUTPUT
-from loyalty.api.views import CREDENTIALS_IN_URL, MISSING_TYPE, TOO_BIG, UNKNOWN_TYPE
 from tests.conftest import API_KEY, EVENTS, GIFTCARD, POINTS, batch_params
 
 METHOD_NOT_ALLOWED = "Only POST is accepted; send the parameters as form data."

@@ -8,9 +8,8 @@ from django.test import RequestFactory
 from lxml import etree
 from rest_framework.request import Request
 
-from customers.batch.types import BatchStatus, GeneratedIdentity, ImportResult, LineError
-from loyalty.api.errors import ApiError
-from loyalty.api.renderers import (
+from api.exceptions import ApiError
+from api.renderers import (
     BAD_CALLBACK,
     BAD_OUTPUT,
     REJECTED_SUMMARY,
@@ -21,6 +20,7 @@ from loyalty.api.renderers import (
     error_response,
     output_format,
 )
+from customers.batch.types import BatchStatus, GeneratedIdentity, ImportResult, LineError
 
 JSON = OutputFormat("json")
 CONDENSED = OutputFormat("json", condensed=True)

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from accounts.authentication import INVALID_CREDENTIALS
+from accounts.credentials import INVALID_CREDENTIALS
 from accounts.models import Membership
 from campaigns.models import Campaign, Enrollment, Transaction
 from customers.batch.messages import UNKNOWN_CAMPAIGNS

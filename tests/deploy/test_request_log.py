@@ -8,7 +8,7 @@ import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from loyalty.request_log import RequestLogMiddleware, note_request
+from core.request_log import RequestLogMiddleware, note_request
 from tests.conftest import API_KEY, PASSWORD, batch_params
 
 ROW_VALUE = "Rowena-Privatedata"

@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from accounts.models import AuthFailure
+from api.views import UNREADABLE_FORM
 from campaigns.models import Enrollment, Transaction
 from customers.batch.params import HEADER_FIELDS
 from customers.models import Customer, ImportRequest, UndoState
-from loyalty.api.views import UNREADABLE_FORM
 from tests.conftest import API_KEY, BUYX, EARNED, PASSWORD, POINTS, USER_ID, batch_params
 
 LONG = os.environ.get("LOYALTY_LONG_TESTS") == "1"

@@ -15,12 +15,12 @@ import psutil
 import pytest
 from django.test import Client
 
+from api.exceptions import INTERNAL_ERROR
 from campaigns.credits import Credit
 from campaigns.models import Enrollment, Transaction
 from customers.batch import write
 from customers.models import Customer, ImportRequest, UndoState
 from customers.rollback import roll_back
-from loyalty.api.errors import INTERNAL_ERROR
 from tests.conftest import batch_params
 
 from .conftest import form, run_together

@@ -11,10 +11,10 @@ import pytest
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from lxml import etree
 
+from api.views import TOO_BIG
 from campaigns.models import Transaction
 from customers.batch import messages as m
 from customers.models import Customer, UndoState
-from loyalty.api.views import TOO_BIG
 from tests.conftest import batch_params
 
 LIMIT_BYTES = 20_000

@@ -13,12 +13,12 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher, identify_hasher
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from accounts.authentication import INVALID_CREDENTIALS
+from accounts.credentials import INVALID_CREDENTIALS
 from accounts.models import ApiKey, Membership, hash_api_key
+from api.exceptions import INTERNAL_ERROR
 from campaigns.models import BuyxItem, Campaign, Transaction
 from customers.batch import write
 from customers.models import Customer, UndoChunk
-from loyalty.api.errors import INTERNAL_ERROR
 from tests.conftest import API_KEY, BUYX, PASSWORD, USER_ID, batch_params
 
 CUSTOMER_PASSWORD = "Cust-Pass-7f3a91"

@@ -12,9 +12,9 @@ from django.core.cache import cache
 from django.db.models import F
 
 from accounts import throttle
-from accounts.authentication import INVALID_CREDENTIALS, THROTTLED, authenticate_importer
+from accounts.credentials import INVALID_CREDENTIALS, THROTTLED, authenticate_importer
 from accounts.models import AuthFailure
-from loyalty.api.errors import ApiError
+from core.errors import NotAuthenticated, Throttled
 from tests.conftest import PASSWORD, USER_ID
 
 from .conftest import form, run_together
@@ -56,9 +56,12 @@ def login(password: str = PASSWORD, *, address: str = ADDRESS) -> int:
             account_identifier="greatwidgets",
             client_address=address,
         )
-    except ApiError as error:
-        assert error.message == {401: INVALID_CREDENTIALS, 429: THROTTLED}[error.status]
-        return error.status
+    except NotAuthenticated as error:
+        assert error.message == INVALID_CREDENTIALS
+        return 401
+    except Throttled as error:
+        assert error.message == THROTTLED
+        return 429
     return 200
 
 
@@ -105,7 +108,7 @@ def test_retry_after_says_what_is_left_of_the_window(user, limit):
         login("wrong")
     AuthFailure.objects.update(window_started=F("window_started") - datetime.timedelta(seconds=100))
 
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(Throttled) as caught:
         authenticate_importer(
             user_id=USER_ID,
             password=PASSWORD,
@@ -114,8 +117,7 @@ def test_retry_after_says_what_is_left_of_the_window(user, limit):
             client_address=ADDRESS,
         )
 
-    assert caught.value.status == 429
-    assert caught.value.headers == {"Retry-After": str(WINDOW - 100)}
+    assert caught.value.retry_after == WINDOW - 100
 
 
 def test_a_new_window_starts_from_zero_and_old_counters_are_removed(user, limit):
@@ -189,7 +191,7 @@ def test_checks_left_running_by_a_killed_worker_hold_up_only_until_the_window_en
     AuthFailure.objects.update(checking=LIMIT)
     monkeypatch.setattr(throttle, "WAIT_DEADLINE_SECONDS", 0.2)
 
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(Throttled) as caught:
         authenticate_importer(
             user_id=USER_ID,
             password=PASSWORD,
@@ -197,7 +199,7 @@ def test_checks_left_running_by_a_killed_worker_hold_up_only_until_the_window_en
             account_identifier="greatwidgets",
             client_address=ADDRESS,
         )
-    assert (caught.value.status, caught.value.headers) == (429, {"Retry-After": "1"})
+    assert caught.value.retry_after == 1
     AuthFailure.objects.update(
         window_started=F("window_started") - datetime.timedelta(seconds=WINDOW)
     )

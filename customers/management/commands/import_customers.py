@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.urls import reverse
 
 from accounts.selectors import account_by_identifier
+from core.errors import DomainError
 from customers.batch.params import DELIMITERS
 from customers.batch.stream import (
     ImportProgress,
@@ -33,7 +34,6 @@ from customers.batch.types import (
     OverwriteMode,
 )
 from customers.models import UndoState
-from loyalty.api.errors import ApiError
 
 UNKNOWN_ACCOUNT = "No account with the slug or owner id {account}."
 CANNOT_OPEN = "Cannot open {file}: {reason}"
@@ -156,7 +156,7 @@ class Command(BaseCommand):
                 should_stop=ctrl_c.pressed,
                 first_line=first_line,
             )
-        except ApiError as error:  # refused before anything was written
+        except DomainError as error:  # refused before anything was written
             raise CommandError(error.message) from None
         except KeyboardInterrupt:
             progress.finish()
@@ -256,7 +256,7 @@ def _request(text: TextIO, path: str, account, options: dict):
         for number, name in enumerate(names, start=1):
             params[f"profiles_header_{number}"] = name.strip()
         return stream_request(params, account=account), first_line
-    except ApiError as error:
+    except DomainError as error:
         raise CommandError(error.message) from None
     except UnicodeDecodeError as error:
         raise CommandError(NOT_UTF8.format(file=path, reason=error)) from None

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest
 
-from .errors import ApiError
+from .exceptions import ApiError
 
 GIVEN_TWICE = "Parameter {name} is given more than once."
 DATA_PARAMETER = "profiles_data"

@@ -3,30 +3,43 @@
 A superuser sees everything. Any other staff user sees and changes only the accounts they
 are an active member of: in lists, change pages, actions, list filters, autocomplete and
 raw-id lookups (all of which read `get_queryset` or `get_search_results`), and in the
-choices of every foreign key to an account, a campaign or a customer.
+choices of every foreign key to an account or to a model that has an `account`.
+
+The base knows no app: the account model is the one settings.ACCOUNT_MODEL names (as
+contrib.auth finds the user model by AUTH_USER_MODEL), and its default manager says which
+accounts a user may see (`visible_to(user)`).
 """
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
-
-from accounts.models import Account
 
 admin.site.site_header = "Loyalty admin"
 admin.site.site_title = "Loyalty admin"
 
-# Foreign keys whose choices are limited to the user's accounts, by model label, and the
-# path from each model to its account.
-SCOPED_CHOICES = {
-    "accounts.Account": "pk",
-    "campaigns.Campaign": "account",
-    "customers.Customer": "account",
-}
+
+def get_account_model() -> type[Model]:
+    """The model settings.ACCOUNT_MODEL names ("app_label.Model")."""
+    return apps.get_model(settings.ACCOUNT_MODEL, require_ready=False)
 
 
-def accounts_of(user) -> QuerySet[Account]:
-    """The accounts a user may see in the admin: those of their active memberships."""
-    return Account.objects.filter(memberships__user=user, memberships__is_active=True)
+def accounts_of(user) -> QuerySet:
+    """The accounts a user may see in the admin."""
+    return get_account_model()._default_manager.visible_to(user)
+
+
+def account_path_of(model: type[Model]) -> str | None:
+    """The lookup from `model` to its account: "pk" for the account model, "account" for a
+    model with a foreign key of that name to it, None for anything else."""
+    account_model = get_account_model()
+    if model is account_model:
+        return "pk"
+    field = next((f for f in model._meta.get_fields() if f.name == "account"), None)
+    if field is not None and field.is_relation and field.related_model is account_model:
+        return "account"
+    return None
 
 
 def is_unscoped(request: HttpRequest) -> bool:
@@ -66,7 +79,7 @@ class AccountScopedAdminMixin:
         return queryset, may_have_duplicates
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        path = SCOPED_CHOICES.get(db_field.related_model._meta.label)
+        path = account_path_of(db_field.related_model)
         if path is not None and "queryset" not in kwargs:
             base = db_field.related_model._default_manager.using(kwargs.get("using"))
             kwargs["queryset"] = scoped(base.all(), path, request)

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of POST /api and /api.php, built from the code's own
 parameter definitions (header fields, delimiters, limits, patterns) so the two cannot drift.
 
-Served as JSON at /api/schema/ and as a page at /api/docs/ (loyalty/api/docs.py).
+Served as JSON at /api/schema/ and as a page at /api/docs/ (api/docs.py).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from loyalty.api.errors import ApiError
+from core.errors import NotAuthenticated, Throttled
 
 from . import throttle
 from .models import Account, hash_api_key
@@ -31,7 +31,7 @@ INVALID_CREDENTIALS = (
 THROTTLED = "Too many failed authentication attempts; try again later."
 
 _VERIFIED_KEY = "loyalty:auth:verified:{digest}"
-_VERIFIED_SALT = "accounts.authentication.verified-password"
+_VERIFIED_SALT = "accounts.credentials.verified-password"
 
 
 def authenticate_importer(
@@ -42,8 +42,8 @@ def authenticate_importer(
     account_identifier: str,
     client_address: str,
 ) -> tuple[User, Account]:
-    """The active user and the account they may import into, or ApiError (401, or 429 when
-    this user id or client address has failed too often recently).
+    """The active user and the account they may import into; NotAuthenticated, or Throttled
+    when this user id or client address has failed too often recently.
 
     With `api_key` (API 1.5) the key identifies the user; otherwise `password` (1.0) does.
     A success does not reset either failure counter: they expire with their window.
@@ -76,9 +76,9 @@ def authenticate_importer(
                     if account is None:
                         check.failed()
     except throttle.Throttled as throttled:
-        raise ApiError(THROTTLED, 429, {"Retry-After": str(throttled.retry_after)}) from None
+        raise Throttled(THROTTLED, retry_after=throttled.retry_after) from None
     if account is None:
-        raise ApiError(INVALID_CREDENTIALS, 401)
+        raise NotAuthenticated(INVALID_CREDENTIALS)
     return user, account
 
 

@@ -1,5 +1,5 @@
 """The API's one error type and the DRF exception handler that renders every error in the
-envelope of the requested format (see loyalty/api/renderers.py)."""
+envelope of the requested format (see api/renderers.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 
 from rest_framework import exceptions
 from rest_framework.response import Response
+
+from core.errors import DomainError, NotAuthenticated, Throttled
 
 logger = logging.getLogger("loyalty.api")
 
@@ -30,6 +32,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     request = context.get("request")
     if isinstance(exc, ApiError):
         return error_response(request, exc.message, exc.status, exc.headers)
+    if isinstance(exc, Throttled):
+        return error_response(request, exc.message, 429, {"Retry-After": str(exc.retry_after)})
+    if isinstance(exc, NotAuthenticated):
+        return error_response(request, exc.message, 401)
+    if isinstance(exc, DomainError):
+        return error_response(request, exc.message, 400)
     if isinstance(exc, exceptions.MethodNotAllowed):
         return error_response(
             request,

@@ -2,13 +2,12 @@
 
 from django.http import HttpRequest, HttpResponse
 
-from accounts.authentication import authenticate_importer
-from loyalty.api.renderers import batch_response
-from loyalty.request_log import note_request
-
-from .batch.params import parse_batch_request
-from .batch.service import import_customers
-from .models import UndoState
+from accounts.credentials import authenticate_importer
+from api.renderers import batch_response
+from core.request_log import note_request
+from customers.batch.params import parse_batch_request
+from customers.batch.service import import_customers
+from customers.models import UndoState
 
 API_KEY_HEADER = "HTTP_API_ACCESS_KEY"
 

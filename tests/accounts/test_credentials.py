@@ -9,9 +9,9 @@ from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.authentication import INVALID_CREDENTIALS, THROTTLED, authenticate_importer
+from accounts.credentials import INVALID_CREDENTIALS, THROTTLED, authenticate_importer
 from accounts.models import Account, ApiKey, AuthFailure, Membership, hash_api_key
-from loyalty.api.errors import ApiError
+from core.errors import NotAuthenticated, Throttled
 
 USER_ID = "john1970"
 PASSWORD = "1959caadac9b13dcb3"
@@ -83,16 +83,15 @@ def authenticate(**overrides):
 
 
 def assert_refused(**overrides):
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(NotAuthenticated) as caught:
         authenticate(**overrides)
-    assert (caught.value.message, caught.value.status) == (INVALID_CREDENTIALS, 401)
+    assert caught.value.message == INVALID_CREDENTIALS
 
 
 def assert_throttled(**overrides):
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(Throttled) as caught:
         authenticate(**overrides)
-    assert (caught.value.message, caught.value.status) == (THROTTLED, 429)
-    assert caught.value.headers == {"Retry-After": "300"}
+    assert (caught.value.message, caught.value.retry_after) == (THROTTLED, 300)
 
 
 def test_password_authenticates_an_importer(importer, shop):

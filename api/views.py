@@ -7,9 +7,8 @@ from django.http.multipartparser import MultiPartParserError
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from customers.views import customers_batch
-
-from .errors import ApiError
+from .calls import customers_batch
+from .exceptions import ApiError
 from .params import form_pairs, form_params
 from .renderers import best_effort_format, output_format
 

@@ -16,7 +16,7 @@ from lxml import etree
 
 from customers.batch.types import BatchStatus, GeneratedIdentity, ImportResult, LineError
 
-from .errors import ApiError
+from .exceptions import ApiError
 
 BAD_OUTPUT = "output must be XML or JSON, got {value}."
 BAD_CALLBACK = (

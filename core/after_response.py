@@ -13,7 +13,7 @@ from collections.abc import Callable
 from django.core.signals import request_finished, request_started
 from django.dispatch import receiver
 
-logger = logging.getLogger("loyalty.after_response")
+logger = logging.getLogger("core.after_response")
 
 # The tasks of the request this thread is serving; None while it serves none.
 _serving = threading.local()
@@ -27,13 +27,13 @@ def after_response(task: Callable[[], None]) -> None:
         tasks.append(task)
 
 
-@receiver(request_started, dispatch_uid="loyalty.after_response.started")
+@receiver(request_started, dispatch_uid="core.after_response.started")
 def _request_started(**kwargs) -> None:
     _run(getattr(_serving, "tasks", None))  # left by a response that was never closed
     _serving.tasks = []
 
 
-@receiver(request_finished, dispatch_uid="loyalty.after_response.finished")
+@receiver(request_finished, dispatch_uid="core.after_response.finished")
 def _request_finished(**kwargs) -> None:
     tasks = getattr(_serving, "tasks", None)
     _serving.tasks = None
