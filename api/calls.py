@@ -1,32 +1,28 @@
-"""The customers_batch call: authenticate, parse, import, render. Nothing more."""
+"""The calls of the API, each turning its checked parameters into the service's input,
+calling the service and answering with its result. Authentication, throttling and the
+answer's format are the view's (api/views.py)."""
 
-from django.http import HttpRequest, HttpResponse
+from __future__ import annotations
 
-from accounts.credentials import authenticate_importer
-from api.renderers import batch_response
+from rest_framework.request import Request
+from rest_framework.response import Response
+
 from core.request_log import note_request
 from customers.batch.params import parse_batch_request
 from customers.batch.service import import_customers
+from customers.batch.types import BatchStatus
 from customers.models import UndoState
 
-API_KEY_HEADER = "HTTP_API_ACCESS_KEY"
+from .serializers import batch_data
 
 
-def customers_batch(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
-    api_key = None
-    if params.get("api", "").strip() == "1.5":
-        api_key = request.META.get(API_KEY_HEADER) or params.get("user_api_key", "")
-    user, account = authenticate_importer(
-        user_id=params.get("user_id", ""),
-        password=None if api_key is not None else params.get("user_password", ""),
-        api_key=api_key,
-        account_identifier=params.get("account_id", ""),
-        client_address=request.META.get("REMOTE_ADDR", ""),
-    )
+def customers_batch(request: Request, params: dict[str, str]) -> Response:
+    """Import the batch into the account the credentials unlocked."""
+    account = request.auth
     note_request(request, account=account.slug)
     batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
     result = import_customers(
-        account=account, user=user, request=batch, source=UndoState.Source.API
+        account=account, user=request.user, request=batch, source=UndoState.Source.API
     )
     note_request(
         request,
@@ -37,4 +33,5 @@ def customers_batch(request: HttpRequest, params: dict[str, str]) -> HttpRespons
         failed=result.failed,
         undo_state=result.undo_state_id,
     )
-    return batch_response(request.output_format, result)
+    status = 400 if result.status is BatchStatus.REJECTED else 200
+    return Response(batch_data(result), status=status)

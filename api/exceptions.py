@@ -1,53 +1,59 @@
-"""The API's one error type and the DRF exception handler that renders every error in the
-envelope of the requested format (see api/renderers.py)."""
+"""The API's one exception handler (settings.REST_FRAMEWORK["EXCEPTION_HANDLER"]): every
+error, whatever raised it, becomes the error envelope with its HTTP status, rendered by the
+renderer the request's parameters chose."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from core.errors import DomainError, NotAuthenticated, Throttled
+from accounts.credentials import INVALID_CREDENTIALS
+from core.errors import DomainError, InvalidRequest, NotAuthenticated, Refused, Throttled
+
+from .serializers import error_data
 
 logger = logging.getLogger("loyalty.api")
 
 INTERNAL_ERROR = "The server failed to process the request; nothing was changed. Try again."
+METHOD_NOT_ALLOWED = "Only POST is accepted; send the parameters as form data."
+NOT_FORM_DATA = (
+    "Send the parameters as form data (application/x-www-form-urlencoded or "
+    "multipart/form-data); nothing was done."
+)
+# The HTTP status of each kind of domain error; a kind not listed answers 400.
+DOMAIN_STATUSES: dict[type[DomainError], int] = {
+    InvalidRequest: 400,
+    NotAuthenticated: 401,
+    Refused: 409,
+    Throttled: 429,
+}
 
 
-class ApiError(Exception):
-    """A request-level failure: nothing was done. `status` is the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = 400, headers: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.headers = headers or {}
-
-
-def api_exception_handler(exc: Exception, context: dict) -> Response | None:
-    """Turn ApiError and DRF's own exceptions (405, 413 from parsing, ...) into the envelope."""
-    from .renderers import error_response
-
-    request = context.get("request")
-    if isinstance(exc, ApiError):
-        return error_response(request, exc.message, exc.status, exc.headers)
-    if isinstance(exc, Throttled):
-        return error_response(request, exc.message, 429, {"Retry-After": str(exc.retry_after)})
-    if isinstance(exc, NotAuthenticated):
-        return error_response(request, exc.message, 401)
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """The error envelope and status for `exc`; an unexpected error is logged by its type
+    only (its text may quote row data) and answered 500."""
     if isinstance(exc, DomainError):
-        return error_response(request, exc.message, 400)
+        return _domain_error(exc)
     if isinstance(exc, exceptions.MethodNotAllowed):
-        return error_response(
-            request,
-            "Only POST is accepted; send the parameters as form data.",
-            405,
-            {"Allow": "POST"},
-        )
+        return Response(error_data(METHOD_NOT_ALLOWED), 405, headers={"Allow": "POST"})
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        # 400 as every other unreadable request: the statuses the API answers stay the few
+        # that docs/api.md lists.
+        return Response(error_data(NOT_FORM_DATA), 400)
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.PermissionDenied):
+        # Whatever was refused, the answer does not reveal which users or accounts exist.
+        return Response(error_data(INVALID_CREDENTIALS), 401)
     if isinstance(exc, exceptions.APIException):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        return error_response(request, detail, exc.status_code)
-    # Only the exception's type: its text may quote row data (a database error's detail).
+        return Response(error_data(detail), exc.status_code)
     logger.error("unhandled %s in an API call", type(exc).__name__)
-    return error_response(request, INTERNAL_ERROR, 500)
+    return Response(error_data(INTERNAL_ERROR), 500)
+
+
+def _domain_error(exc: DomainError) -> Response:
+    status = next((code for kind, code in DOMAIN_STATUSES.items() if isinstance(exc, kind)), 400)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
+    return Response(error_data(exc.message), status, headers=headers)

@@ -1,38 +1,12 @@
 """Form parameters as every API call reads them: names matched case-insensitively."""
 
-from collections.abc import Iterable
-from urllib.parse import unquote_to_bytes
+from collections.abc import Iterable, Mapping
 
-from django.conf import settings
-from django.core.exceptions import TooManyFieldsSent
-from django.http import HttpRequest
-
-from .exceptions import ApiError
+from core.errors import InvalidRequest
 
 GIVEN_TWICE = "Parameter {name} is given more than once."
 DATA_PARAMETER = "profiles_data"
 NUL_CHARACTER = "Parameter {name} contains a NUL character."
-URLENCODED = "application/x-www-form-urlencoded"
-# urllib's unquote splits its whole input at every '%': on a 5 MB Profiles_Data that is a
-# list of a million small objects, hundreds of megabytes for a moment. Unquoting in
-# segments keeps that bounded.
-UNQUOTE_SEGMENT_BYTES = 64 * 1024
-
-
-def form_pairs(request: HttpRequest) -> list[tuple[str, str]]:
-    """Every (name, value) of the form, in order. Django's size limit applies
-    (RequestDataTooBig); urlencoded bodies are decoded here in bounded memory."""
-    if request.content_type != URLENCODED:
-        return [(name, value) for name, values in request.POST.lists() for value in values]
-    body = request.body
-    fields = [field for field in body.split(b"&") if field]
-    if len(fields) > settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:
-        raise TooManyFieldsSent("Too many form fields.")
-    pairs = []
-    for field in fields:
-        name, _, value = field.partition(b"=")
-        pairs.append((_unquote_plus(name), _unquote_plus(value)))
-    return pairs
 
 
 def form_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -41,29 +15,22 @@ def form_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     for name, value in pairs:
         key = name.lower()
         if key in params:
-            raise ApiError(GIVEN_TWICE.format(name=key[:60]))
+            raise InvalidRequest(GIVEN_TWICE.format(name=key[:60]))
         if "\x00" in key or ("\x00" in value and key != DATA_PARAMETER):
             # No text column can hold it (PostgreSQL refuses it outright); in the data it is
             # a line error that names the line and field instead.
-            raise ApiError(NUL_CHARACTER.format(name=key[:60].replace("\x00", "\ufffd")))
+            raise InvalidRequest(NUL_CHARACTER.format(name=key[:60].replace("\x00", "\ufffd")))
         params[key] = value
     return params
 
 
-def _unquote_plus(raw: bytes) -> str:
-    """application/x-www-form-urlencoded decoding, invalid UTF-8 replaced as Django does."""
-    raw = raw.replace(b"+", b" ")
-    if b"%" not in raw:
-        return raw.decode("utf-8", "replace")
-    parts = []
-    start = 0
-    while start < len(raw):
-        end = start + UNQUOTE_SEGMENT_BYTES
-        if end < len(raw):
-            # Never cut a %XX escape in two.
-            escape = raw.rfind(b"%", end - 2, end)
-            if escape > start:
-                end = escape
-        parts.append(unquote_to_bytes(raw[start:end]))
-        start = end
-    return b"".join(parts).decode("utf-8", "replace")
+def loose_params(data: Mapping) -> dict[str, str]:
+    """{lowercased name: last value}, never raising: for choosing how to answer before the
+    parameters are checked (a name given twice is refused later, in that format)."""
+    lists = data.lists() if hasattr(data, "lists") else ((k, [v]) for k, v in data.items())
+    return {name.lower(): values[-1] for name, values in lists if values}
+
+
+def form_pairs(data: Mapping) -> list[tuple[str, str]]:
+    """Every (name, value) of a parsed form (a QueryDict), in order."""
+    return [(name, value) for name, values in data.lists() for value in values]

@@ -17,7 +17,9 @@ from customers.batch.rows import MAX_LENGTHS
 from customers.batch.types import GeneratedIdentity, ImportResult, LineError, OverwriteMode
 from customers.models import CUSTOM_FIELD_MAX_LENGTH
 
-from .renderers import CALLBACK, CALLBACK_MAX_LENGTH, OutputFormat, batch_response
+from .negotiation import CALLBACK, CALLBACK_MAX_LENGTH
+from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
+from .serializers import batch_data
 
 YES_NO = {"type": "string", "enum": ["yes", "no"]}
 ACCOUNT_ID_PATTERN = r"^[-a-zA-Z0-9_]{1,64}$"
@@ -432,8 +434,16 @@ EXAMPLE_RESULT = ImportResult(
 )
 
 
-def _example(fmt: OutputFormat) -> str:
-    return batch_response(fmt, EXAMPLE_RESULT).content.decode()
+class _ExampleRequest:
+    """Stands for a request with these parameters when rendering the examples."""
+
+    def __init__(self, **params: str) -> None:
+        self.POST = params
+
+
+def _example(renderer: XMLRenderer | JSONRenderer, **params: str) -> str:
+    context = {"request": _ExampleRequest(**params)}
+    return renderer.render(batch_data(EXAMPLE_RESULT), renderer_context=context).decode()
 
 
 def _responses() -> dict[str, Any]:
@@ -444,15 +454,15 @@ def _responses() -> dict[str, Any]:
             "content": {
                 "application/xml": {
                     "schema": _ref("XmlResponse"),
-                    "example": _example(OutputFormat("xml")),
+                    "example": _example(XMLRenderer()),
                 },
                 "application/json": {
                     "schema": _ref("SuccessResponse"),
-                    "example": json.loads(_example(OutputFormat("json"))),
+                    "example": json.loads(_example(JSONRenderer(), output="json")),
                 },
                 "application/javascript": {
                     "schema": {"type": "string"},
-                    "example": _example(OutputFormat("json", callback="handle", condensed=True)),
+                    "example": _example(JSONPRenderer(), callback="handle", condensed="yes"),
                 },
             },
         },

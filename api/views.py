@@ -1,70 +1,94 @@
-"""POST /api and /api.php: read the form, pick the output format, dispatch on `type`."""
+"""POST /api and /api.php: one DRF view, its calls dispatched by the `type` parameter.
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.http import HttpRequest, HttpResponse
-from django.http.multipartparser import MultiPartParserError
+DRF's pieces do their usual jobs (parsers.py, negotiation.py, throttling.py,
+authentication.py, permissions.py, renderers.py, exceptions.py); `initial` runs them in the
+order this API needs: the answer's format first, so that every later error is reported in
+it; the parameters and the call checked before anyone is authenticated, as the original
+did; the failed-login throttle before the credential check, so a guesser's guess is not
+even tried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .calls import customers_batch
-from .exceptions import ApiError
-from .params import form_pairs, form_params
-from .renderers import best_effort_format, output_format
+from accounts.credentials import THROTTLED
+from core.errors import InvalidRequest, Throttled
 
-CALLS = {"customers_batch": customers_batch}
+from . import calls
+from .authentication import ApiKeyAuthentication, PasswordAuthentication, refuse_credentials_in_url
+from .negotiation import OutputParameterNegotiation, check_output_parameters
+from .params import form_pairs, form_params
+from .parsers import FormParser, MultiPartParser
+from .permissions import MayImportIntoAccount
+from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
+from .throttling import FailedLoginThrottle
+
+Call = Callable[[Request, dict[str, str]], Response]
+# Each call of the API by its `type`; a new call is one more entry.
+CALLS: dict[str, Call] = {"customers_batch": calls.customers_batch}
 
 UNKNOWN_TYPE = "type must be one of: {types}; got {value}."
 MISSING_TYPE = "type is required; one of: {types}."
-TOO_BIG = "The request body is larger than the {limit} bytes this server accepts."
-UNREADABLE_FORM = "The request body cannot be read as form data; nothing was done."
-TOO_MANY_FIELDS = "The request has more form fields than this server accepts."
-CREDENTIALS_IN_URL = (
-    "Send credentials in the POST body, never in the URL: URLs end up in logs. Nothing was done."
-)
-SECRET_PARAMETERS = {"user_password", "user_api_key", "api_access_key"}
 
 
 class ApiView(APIView):
-    # Django's own form parsing, so its body size limit applies (DRF's parsers skip it).
     http_method_names = ["post"]
-    parser_classes: list = []
-    authentication_classes: list = []
-    permission_classes: list = []
+    parser_classes = [FormParser, MultiPartParser]
+    content_negotiation_class = OutputParameterNegotiation
+    renderer_classes = [XMLRenderer, JSONRenderer, JSONPRenderer]
+    throttle_classes = [FailedLoginThrottle]
+    authentication_classes = [ApiKeyAuthentication, PasswordAuthentication]
+    permission_classes = [MayImportIntoAccount]
 
-    def post(self, request: Request) -> HttpResponse:
-        http_request = request._request
-        pairs = _read_form(http_request)
-        # Errors found while reading the form are answered in the format asked for, as far
-        # as the form can tell before it is checked.
-        http_request.output_format = best_effort_format({k.lower(): v for k, v in pairs})
-        _refuse_credentials_in_url(http_request)
-        params = form_params(pairs)
-        http_request.output_format = output_format(params)
-        call = params.get("type", "").strip().lower()
-        if call not in CALLS:
-            types = ", ".join(sorted(CALLS))
-            if not call:
-                raise ApiError(MISSING_TYPE.format(types=types))
-            raise ApiError(UNKNOWN_TYPE.format(types=types, value=call[:40]))
-        return CALLS[call](http_request, params)
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self.format_kwarg = None
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
+            request
+        )
+        if request.method is None or request.method.lower() not in self.http_method_names:
+            return  # dispatch answers 405
+        refuse_credentials_in_url(request)
+        self.params = form_params(form_pairs(request.POST))
+        check_output_parameters(self.params)
+        self.call = _call_named(self.params.get("type", ""))
+        self.check_throttles(request)
+        self.perform_authentication(request)
+        self.check_permissions(request)
+
+    def post(self, request: Request) -> Response:
+        return self.call(request, self.params)
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        raise Throttled(THROTTLED, retry_after=max(1, int(wait or 1)))
+
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        # No "Vary: Accept": the answer's format does not depend on any header.
+        return {"Allow": "POST"}
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(getattr(request, "accepted_renderer", None), JSONPRenderer):
+            # A browser does not run the script of an error response.
+            response.status_code = 200
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "no-store"
+        return response
 
 
-def _refuse_credentials_in_url(request: HttpRequest) -> None:
-    if any(key.lower() in SECRET_PARAMETERS for key in request.GET):
-        raise ApiError(CREDENTIALS_IN_URL, 400)
-
-
-def _read_form(request: HttpRequest) -> list[tuple[str, str]]:
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    # Django's limit skips file parts of a multipart body: the declared length decides first.
-    if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
-        raise ApiError(TOO_BIG.format(limit=limit), 413)
-    try:
-        return form_pairs(request)
-    except RequestDataTooBig:
-        raise ApiError(TOO_BIG.format(limit=limit), 413) from None
-    except TooManyFieldsSent:
-        raise ApiError(TOO_MANY_FIELDS, 400) from None
-    except MultiPartParserError:
-        raise ApiError(UNREADABLE_FORM, 400) from None
+def _call_named(name: str) -> Call:
+    call = name.strip().lower()
+    if call in CALLS:
+        return CALLS[call]
+    types = ", ".join(sorted(CALLS))
+    if not call:
+        raise InvalidRequest(MISSING_TYPE.format(types=types))
+    raise InvalidRequest(UNKNOWN_TYPE.format(types=types, value=call[:40]))

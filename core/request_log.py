@@ -29,13 +29,16 @@ PLAIN_TYPE = re.compile(r"[a-z_]{1,40}")
 SECRET_FIELDS = frozenset(
     {"user_password", "user_api_key", "api_access_key", "password", "profiles_data"}
 )
-_NOTES = "_loyalty_request_log_notes"
+# Kept in the request's WSGI environ (META), an extension key as PEP 3333 allows: a DRF
+# Request shares its HttpRequest's META, so a view can note on either.
+_NOTES = "loyalty.request_log.notes"
 
 
-def note_request(request: HttpRequest, **fields: Any) -> None:
-    """Add `fields` to the log line of `request` (e.g. account="greatwidgets", new=3).
-    Values must be JSON-serialisable; secrets and row data must never be passed."""
-    request.__dict__.setdefault(_NOTES, {}).update(fields)
+def note_request(request: Any, **fields: Any) -> None:
+    """Add `fields` to the log line of `request` (an HttpRequest or a DRF Request, e.g.
+    account="greatwidgets", new=3). Values must be JSON-serialisable; secrets and row data
+    must never be passed."""
+    request.META.setdefault(_NOTES, {}).update(fields)
 
 
 class RequestLogMiddleware:
@@ -72,7 +75,7 @@ def request_log_line(request: HttpRequest, status: int, duration_ms: float) -> d
     account = getattr(request, "loyalty_account", None)
     if account is not None:
         line["account"] = getattr(account, "slug", str(account))
-    notes = request.__dict__.get(_NOTES, {})
+    notes = request.META.get(_NOTES, {})
     for name, value in notes.items():
         if name.lower() not in SECRET_FIELDS and name not in line:
             line[name] = value

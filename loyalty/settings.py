@@ -189,8 +189,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("LOYALTY_MAX_REQUEST_BYTES", 64
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    # The API view names its own parsers, authentication, permission, throttle, negotiation
+    # and renderers (api/views.py); nothing else is a DRF view.
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
 }

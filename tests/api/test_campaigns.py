@@ -9,7 +9,7 @@ from django.utils import timezone
 from lxml import etree
 
 from accounts.models import Membership
-from api.renderers import REJECTED_SUMMARY
+from api.serializers import REJECTED_SUMMARY
 from campaigns.credits import MONEY, NOT_AN_ITEM, WHOLE_NUMBER
 from campaigns.models import BuyxItem, Campaign, Enrollment, Transaction
 from campaigns.selectors import balances_for

@@ -1,21 +1,27 @@
 """Reading the form: names case-insensitive, a name given twice refused, urlencoded bodies
 decoded exactly like Django does but in bounded memory."""
 
+import io
 import random
 from urllib.parse import quote_plus, unquote_plus, urlencode
 
 import pytest
 from django.test import RequestFactory
 
-from api import params as params_module
-from api.exceptions import ApiError
+from api import parsers as parsers_module
+from api.exceptions import NOT_FORM_DATA
 from api.params import GIVEN_TWICE, form_pairs, form_params
+from api.parsers import FormParser
+from core.errors import InvalidRequest
 
 
-def urlencoded_request(body: bytes):
-    return RequestFactory().post(
+def parsed(body: bytes, charset: str = "utf-8") -> list[tuple[str, str]]:
+    """The (name, value) pairs the API's urlencoded parser reads from `body`."""
+    request = RequestFactory().post(
         "/api", data=body, content_type="application/x-www-form-urlencoded"
     )
+    context = {"request": request, "encoding": charset}
+    return form_pairs(FormParser().parse(io.BytesIO(body), parser_context=context))
 
 
 def test_form_params_lowercases_parameter_names():
@@ -27,17 +33,16 @@ def test_form_params_lowercases_parameter_names():
 
 @pytest.mark.parametrize("names", [("output", "OUTPUT"), ("output", "output")])
 def test_form_params_refuses_a_name_given_twice_in_any_case(names):
-    with pytest.raises(ApiError) as raised:
+    with pytest.raises(InvalidRequest) as raised:
         form_params([(names[0], "xml"), (names[1], "json")])
 
     assert raised.value.message == GIVEN_TWICE.format(name="output")
-    assert raised.value.status == 400
 
 
 def test_urlencoded_fields_are_decoded_in_order():
     body = urlencode([("a", "x y"), ("Profiles_Data", "1|a\n2|b&c"), ("e", "")]).encode()
 
-    assert form_pairs(urlencoded_request(body)) == [
+    assert parsed(body) == [
         ("a", "x y"),
         ("Profiles_Data", "1|a\n2|b&c"),
         ("e", ""),
@@ -45,20 +50,20 @@ def test_urlencoded_fields_are_decoded_in_order():
 
 
 def test_invalid_utf8_is_replaced_as_django_does():
-    pairs = form_pairs(urlencoded_request(b"first_name=%FF%FEbad"))
+    pairs = parsed(b"first_name=%FF%FEbad")
 
     assert pairs == [("first_name", "\ufffd\ufffdbad")]
 
 
 def test_decoding_in_segments_never_cuts_an_escape(monkeypatch):
-    monkeypatch.setattr(params_module, "UNQUOTE_SEGMENT_BYTES", 7)
+    monkeypatch.setattr(parsers_module, "UNQUOTE_SEGMENT_BYTES", 7)
     generator = random.Random(5)
     alphabet = 'ab|, \n"%+é€😀&='
     for _ in range(300):
         value = "".join(generator.choice(alphabet) for _ in range(generator.randrange(40)))
         body = ("v=" + quote_plus(value)).encode()
 
-        assert form_pairs(urlencoded_request(body)) == [("v", unquote_plus(quote_plus(value)))]
+        assert parsed(body) == [("v", unquote_plus(quote_plus(value)))]
 
 
 def test_a_malformed_multipart_body_is_a_clear_400(client):
@@ -66,3 +71,21 @@ def test_a_malformed_multipart_body_is_a_clear_400(client):
 
     assert response.status_code == 400
     assert b"cannot be read as form data" in response.content
+
+
+def test_a_charset_named_by_the_content_type_decodes_the_form():
+    assert parsed(b"first_name=Jos%E9", charset="iso-8859-1") == [("first_name", "José")]
+
+
+def test_a_body_that_is_not_form_data_is_refused_saying_how_to_send_it(client):
+    response = client.post(
+        "/api", data=b'{"type": "customers_batch"}', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.content.decode() == (
+        "<?xml version='1.0' encoding='UTF-8'?>\n"
+        '<response status="error">\n'
+        f"  <error>{NOT_FORM_DATA}</error>\n"
+        "</response>\n"
+    )

@@ -11,8 +11,9 @@ from django.utils import timezone
 from lxml import etree
 
 from accounts.credentials import INVALID_CREDENTIALS
-from api.renderers import BAD_CALLBACK, REJECTED_SUMMARY
-from api.views import TOO_BIG
+from api.negotiation import BAD_CALLBACK
+from api.parsers import TOO_BIG
+from api.serializers import REJECTED_SUMMARY
 from customers.batch.messages import (
     BAD_DATE_FORMAT,
     MISSING_PARAMETER,

@@ -8,9 +8,11 @@ import pytest
 from lxml import etree
 
 from accounts.credentials import INVALID_CREDENTIALS
+from api.authentication import CREDENTIALS_IN_URL
+from api.negotiation import BAD_CALLBACK, BAD_OUTPUT
 from api.params import GIVEN_TWICE
-from api.renderers import BAD_CALLBACK, BAD_OUTPUT
-from api.views import CREDENTIALS_IN_URL, MISSING_TYPE, TOO_BIG, UNKNOWN_TYPE
+from api.parsers import TOO_BIG
+from api.views import MISSING_TYPE, UNKNOWN_TYPE
 from campaigns.models import Campaign, Enrollment
 from customers.batch import messages as m
 from customers.models import Customer, UndoState

@@ -1,30 +1,33 @@
 """Output formats, the error envelope and the customers_batch response, as the contract's
-Responses section shows them; and form parameter names."""
+Responses section shows them: the negotiation's choice from the parameters, the renderers,
+and the view's finishing of every answer (JSONP's 200, the headers)."""
 
 import json
 
 import pytest
 from django.test import RequestFactory
 from lxml import etree
-from rest_framework.request import Request
+from rest_framework.response import Response
 
-from api.exceptions import ApiError
-from api.renderers import (
+from api.negotiation import (
     BAD_CALLBACK,
     BAD_OUTPUT,
-    REJECTED_SUMMARY,
     XML,
     OutputFormat,
-    batch_response,
-    best_effort_format,
-    error_response,
-    output_format,
+    check_output_parameters,
+    requested_format,
 )
+from api.renderers import XMLRenderer
+from api.serializers import REJECTED_SUMMARY, batch_data, error_data
+from api.views import ApiView
+from core.errors import InvalidRequest
 from customers.batch.types import BatchStatus, GeneratedIdentity, ImportResult, LineError
 
-JSON = OutputFormat("json")
-CONDENSED = OutputFormat("json", condensed=True)
-JSONP = OutputFormat("json", callback="app.done")
+# Requests asking for each format, by their parameters.
+XML_ASKED: dict[str, str] = {}
+JSON = {"output": "json"}
+CONDENSED = {"output": "json", "condensed": "yes"}
+JSONP = {"callback": "app.done"}
 DATE_ERROR = "custom_date must be YYYY-MM-DD, got 04-03-2010"
 HOSTILE = "a<b & c]]> \"q\" 'q' \x00\x08\x0b\x0c\x1f\ufffe\uffff\ud800\udfff \u2028\u2029 é"
 HOSTILE_FOR_XML = (
@@ -51,18 +54,40 @@ def contract_result(**changes) -> ImportResult:
     return ImportResult(**{**values, **changes})
 
 
-def http_request(fmt: OutputFormat | None = None):
-    request = RequestFactory().post("/api")
-    if fmt is not None:
-        request.output_format = fmt
-    return request
+def output_format(params: dict[str, str]) -> OutputFormat:
+    """The format of a request whose output parameters were accepted."""
+    check_output_parameters(params)
+    return requested_format(params)
+
+
+def answered(params: dict[str, str], data: dict, status: int = 200, headers=None):
+    """`data` answered as ApiView answers a request with these parameters: negotiated,
+    rendered and finished by the view itself."""
+    view = ApiView()
+    view.args, view.kwargs, view.format_kwarg = (), {}, None
+    request = view.initialize_request(RequestFactory().post("/api", params))
+    view.request, view.headers = request, view.default_response_headers
+    request.accepted_renderer, request.accepted_media_type = view.perform_content_negotiation(
+        request
+    )
+    response = view.finalize_response(request, Response(data, status, headers=headers))
+    return response.render()
+
+
+def error_response(params: dict[str, str], message: str, status: int, headers=None):
+    return answered(params, error_data(message), status, headers)
+
+
+def batch_response(params: dict[str, str], result: ImportResult):
+    status = 400 if result.status is BatchStatus.REJECTED else 200
+    return answered(params, batch_data(result), status)
 
 
 def parsed_xml(response) -> etree._Element:
     return etree.fromstring(response.content)
 
 
-# output_format and best_effort_format
+# the format the parameters ask for
 
 
 def test_output_is_xml_by_default():
@@ -71,7 +96,7 @@ def test_output_is_xml_by_default():
 
 @pytest.mark.parametrize("value", ["json", "JSON", "Json"])
 def test_output_json_is_case_insensitive(value):
-    assert output_format({"output": value}) == JSON
+    assert output_format({"output": value}) == OutputFormat("json")
 
 
 @pytest.mark.parametrize("value", ["xml", "XML", ""])
@@ -80,20 +105,19 @@ def test_output_xml_is_case_insensitive(value):
 
 
 def test_unknown_output_is_refused_naming_the_accepted_values():
-    with pytest.raises(ApiError) as raised:
+    with pytest.raises(InvalidRequest) as raised:
         output_format({"output": "csv"})
     assert raised.value.message == BAD_OUTPUT.format(value="csv")
     assert raised.value.message == "output must be XML or JSON, got csv."
-    assert raised.value.status == 400
 
 
 @pytest.mark.parametrize("callback", ["cb", "a.b_c$1", "$", "_x.$y.z9", "a" * 128])
 def test_javascript_identifier_paths_are_accepted_as_callbacks(callback):
-    assert output_format({"callback": callback}) == OutputFormat("json", callback)
+    assert output_format({"callback": callback}) == OutputFormat("jsonp", callback)
 
 
-def test_callback_implies_json_even_when_xml_is_asked_for():
-    assert output_format({"output": "xml", "callback": "cb"}).kind == "json"
+def test_callback_implies_jsonp_even_when_xml_is_asked_for():
+    assert output_format({"output": "xml", "callback": "cb"}).kind == "jsonp"
 
 
 @pytest.mark.parametrize(
@@ -101,15 +125,14 @@ def test_callback_implies_json_even_when_xml_is_asked_for():
     ["alert(1)", "a..b", "1abc", "a b", "a.", ".a", "a-b", "a;b", "a\nb", "a-" * 20],
 )
 def test_callbacks_that_are_not_identifier_paths_are_refused(callback):
-    with pytest.raises(ApiError) as raised:
+    with pytest.raises(InvalidRequest) as raised:
         output_format({"callback": callback})
     assert raised.value.message == BAD_CALLBACK.format(value=callback)
-    assert raised.value.status == 400
 
 
 @pytest.mark.parametrize("callback", ["a" * 129, "a" * 500, "x(" + "y" * 498])
 def test_a_long_refused_callback_is_quoted_back_only_40_characters_long(callback):
-    with pytest.raises(ApiError) as raised:
+    with pytest.raises(InvalidRequest) as raised:
         output_format({"callback": callback})
     assert raised.value.message == (
         "callback must be a JavaScript identifier such as myFunction or app.handle_1, "
@@ -119,22 +142,22 @@ def test_a_long_refused_callback_is_quoted_back_only_40_characters_long(callback
 
 @pytest.mark.parametrize("value", ["yes", "YES", "Yes"])
 def test_condensed_yes_is_case_insensitive(value):
-    assert output_format({"output": "json", "condensed": value}) == CONDENSED
+    assert output_format({"output": "json", "condensed": value}) == OutputFormat("json", None, True)
 
 
 def test_condensed_other_than_yes_is_not_condensed():
-    assert output_format({"output": "json", "condensed": "no"}) == JSON
+    assert output_format({"output": "json", "condensed": "no"}) == OutputFormat("json")
 
 
-def test_best_effort_format_reports_a_bad_callback_in_plain_json():
+def test_a_bad_callback_is_reported_in_plain_json():
     params = {"callback": "alert(1)", "condensed": "yes"}
-    with pytest.raises(ApiError):
+    with pytest.raises(InvalidRequest):
         output_format(params)
-    assert best_effort_format(params) == CONDENSED
+    assert requested_format(params) == OutputFormat("json", None, True)
 
 
-def test_best_effort_format_keeps_a_valid_callback_when_output_is_bad():
-    assert best_effort_format({"output": "csv", "callback": "cb"}) == OutputFormat("json", "cb")
+def test_a_valid_callback_is_kept_when_output_is_bad():
+    assert requested_format({"output": "csv", "callback": "cb"}) == OutputFormat("jsonp", "cb")
 
 
 @pytest.mark.parametrize(
@@ -142,19 +165,19 @@ def test_best_effort_format_keeps_a_valid_callback_when_output_is_bad():
     [
         ({}, XML),
         ({"output": "csv"}, XML),
-        ({"output": "JSON"}, JSON),
-        ({"output": "csv", "callback": "a b"}, JSON),
+        ({"output": "JSON"}, OutputFormat("json")),
+        ({"output": "csv", "callback": "a b"}, OutputFormat("json")),
     ],
 )
-def test_best_effort_format_never_raises(params, expected):
-    assert best_effort_format(params) == expected
+def test_the_requested_format_never_raises(params, expected):
+    assert requested_format(params) == expected
 
 
-# error_response
+# the error envelope
 
 
 def test_error_envelope_in_xml_by_default():
-    response = error_response(http_request(), "Human readable message", 401)
+    response = error_response(XML_ASKED, "Human readable message", 401)
     assert response.status_code == 401
     assert response["Content-Type"] == "application/xml; charset=utf-8"
     assert response.content.decode() == (
@@ -166,13 +189,12 @@ def test_error_envelope_in_xml_by_default():
 
 
 def test_error_envelope_in_xml_when_there_is_no_request():
-    response = error_response(None, "Human readable message", 500)
-    assert response.status_code == 500
-    assert parsed_xml(response).findtext("error") == "Human readable message"
+    content = XMLRenderer().render(error_data("Human readable message"))
+    assert etree.fromstring(content).findtext("error") == "Human readable message"
 
 
 def test_error_envelope_in_json():
-    response = error_response(http_request(JSON), "Human readable message", 403)
+    response = error_response(JSON, "Human readable message", 403)
     assert response.status_code == 403
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert response.content.decode() == (
@@ -181,12 +203,12 @@ def test_error_envelope_in_json():
 
 
 def test_condensed_error_envelope_has_no_white_space_outside_strings():
-    response = error_response(http_request(CONDENSED), "Bad thing", 400)
+    response = error_response(CONDENSED, "Bad thing", 400)
     assert response.content == b'{"status":"error","error":"Bad thing"}'
 
 
 def test_jsonp_error_is_200_so_the_callback_runs():
-    response = error_response(http_request(JSONP), "Too many attempts", 429)
+    response = error_response(JSONP, "Too many attempts", 429)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/javascript; charset=utf-8"
     assert response.content.decode() == (
@@ -195,40 +217,26 @@ def test_jsonp_error_is_200_so_the_callback_runs():
 
 
 def test_error_envelope_carries_the_extra_headers():
-    response = error_response(http_request(JSON), "Slow down", 429, {"Retry-After": "60"})
+    response = error_response(JSON, "Slow down", 429, {"Retry-After": "60"})
     assert response["Retry-After"] == "60"
     assert response.status_code == 429
 
 
-def test_error_envelope_reads_the_format_stored_under_a_drf_request():
-    request = Request(http_request(JSON))
-    assert json.loads(error_response(request, "m", 400).content) == {
-        "status": "error",
-        "error": "m",
-    }
-
-
-def test_error_envelope_reads_the_format_stored_on_a_drf_request():
-    request = Request(http_request())
-    request.output_format = JSON
-    assert json.loads(error_response(request, "m", 400).content)["error"] == "m"
-
-
-@pytest.mark.parametrize("fmt", [XML, JSON, JSONP])
+@pytest.mark.parametrize("fmt", [XML_ASKED, JSON, JSONP])
 def test_every_response_is_nosniff_and_not_stored(fmt):
     for response in (
-        error_response(http_request(fmt), "m", 400),
+        error_response(fmt, "m", 400),
         batch_response(fmt, contract_result()),
     ):
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Cache-Control"] == "no-store"
 
 
-# batch_response
+# the customers_batch answer
 
 
 def test_success_in_xml_is_the_contract_example():
-    response = batch_response(XML, contract_result())
+    response = batch_response(XML_ASKED, contract_result())
     assert response.status_code == 200
     assert response["Content-Type"] == "application/xml; charset=utf-8"
     assert response.content.decode() == (
@@ -278,19 +286,19 @@ def test_pretty_json_has_the_same_content_indented_by_two():
 
 def test_validate_only_reports_a_validated_batch():
     result = contract_result(status=BatchStatus.VALIDATED, undo_state_id=None)
-    assert parsed_xml(batch_response(XML, result)).find("batch").get("status") == "validated"
+    assert parsed_xml(batch_response(XML_ASKED, result)).find("batch").get("status") == "validated"
     assert json.loads(batch_response(JSON, result).content)["batch"]["status"] == "validated"
 
 
 def test_undo_state_is_left_out_when_none_was_recorded():
     result = contract_result(undo_state_id=None)
-    assert parsed_xml(batch_response(XML, result)).find("batch/undo_state") is None
+    assert parsed_xml(batch_response(XML_ASKED, result)).find("batch/undo_state") is None
     assert "undo_state" not in json.loads(batch_response(JSON, result).content)["batch"]
 
 
 def test_generated_and_errors_are_always_present_even_when_empty():
     result = contract_result(generated=[], errors=[], failed=0)
-    batch = parsed_xml(batch_response(XML, result)).find("batch")
+    batch = parsed_xml(batch_response(XML_ASKED, result)).find("batch")
     assert [child.tag for child in batch] == ["customers", "undo_state", "generated", "errors"]
     assert len(batch.find("generated")) == 0 and len(batch.find("errors")) == 0
     body = json.loads(batch_response(JSON, result).content)["batch"]
@@ -301,7 +309,7 @@ def test_generated_identities_list_only_the_values_the_service_made_up():
     result = contract_result(
         generated=[GeneratedIdentity(3, "4417093316641128", None), GeneratedIdentity(4, None, "77")]
     )
-    customers = parsed_xml(batch_response(XML, result)).findall("batch/generated/customer")
+    customers = parsed_xml(batch_response(XML_ASKED, result)).findall("batch/generated/customer")
     assert [[child.tag for child in customer] for customer in customers] == [
         ["code"],
         ["card_number"],
@@ -314,7 +322,7 @@ def test_generated_identities_list_only_the_values_the_service_made_up():
 
 def test_a_line_error_without_a_field_has_no_field_attribute_or_key():
     result = contract_result(errors=[LineError(7, None, "line 7 has 3 values, expected 4")])
-    error = parsed_xml(batch_response(XML, result)).find("batch/errors/error")
+    error = parsed_xml(batch_response(XML_ASKED, result)).find("batch/errors/error")
     assert dict(error.attrib) == {"line": "7"}
     assert json.loads(batch_response(JSON, result).content)["batch"]["errors"] == [
         {"line": 7, "message": "line 7 has 3 values, expected 4"}
@@ -323,7 +331,7 @@ def test_a_line_error_without_a_field_has_no_field_attribute_or_key():
 
 def test_rejected_batch_in_xml_is_an_error_holding_the_batch():
     result = contract_result(status=BatchStatus.REJECTED, new=0, updated=0, undo_state_id=None)
-    response = batch_response(XML, result)
+    response = batch_response(XML_ASKED, result)
     assert response.status_code == 400
     assert response.content.decode() == (
         "<?xml version='1.0' encoding='UTF-8'?>\n"
@@ -393,7 +401,7 @@ def hostile_result() -> ImportResult:
 
 
 def test_hostile_values_give_well_formed_xml_with_unrepresentable_characters_replaced():
-    root = parsed_xml(batch_response(XML, hostile_result()))
+    root = parsed_xml(batch_response(XML_ASKED, hostile_result()))
     assert root.findtext("batch/generated/customer/code") == HOSTILE_FOR_XML
     assert root.findtext("batch/generated/customer/card_number") == HOSTILE_FOR_XML
     error = root.find("batch/errors/error")
@@ -402,7 +410,7 @@ def test_hostile_values_give_well_formed_xml_with_unrepresentable_characters_rep
 
 
 def test_hostile_error_message_gives_well_formed_xml():
-    response = error_response(http_request(), HOSTILE, 400)
+    response = error_response(XML_ASKED, HOSTILE, 400)
     assert parsed_xml(response).findtext("error") == HOSTILE_FOR_XML
 
 
@@ -415,19 +423,19 @@ def test_hostile_values_give_valid_json(fmt):
         "field": HOSTILE_FOR_JSON,
         "message": HOSTILE_FOR_JSON,
     }
-    assert json.loads(error_response(http_request(fmt), HOSTILE, 400).content) == {
+    assert json.loads(error_response(fmt, HOSTILE, 400).content) == {
         "status": "error",
         "error": HOSTILE_FOR_JSON,
     }
 
 
 def test_json_escapes_markup_characters_so_it_is_safe_inside_a_script():
-    content = error_response(http_request(CONDENSED), "</script><b>&", 400).content
+    content = error_response(CONDENSED, "</script><b>&", 400).content
     assert content == b'{"status":"error","error":"\\u003c/script\\u003e\\u003cb\\u003e\\u0026"}'
 
 
 def test_jsonp_escapes_line_and_paragraph_separators_so_the_script_parses():
-    content = error_response(http_request(JSONP), "a\u2028b\u2029c", 400).content.decode()
+    content = error_response(JSONP, "a\u2028b\u2029c", 400).content.decode()
     assert "\u2028" not in content and "\u2029" not in content
     assert content.endswith('"a\\u2028b\\u2029c"\n});')
     assert json.loads(content.removeprefix("app.done(").removesuffix(");"))["error"] == (

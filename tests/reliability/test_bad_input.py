@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from accounts.models import AuthFailure
-from api.views import UNREADABLE_FORM
+from api.parsers import UNREADABLE_FORM
 from campaigns.models import Enrollment, Transaction
 from customers.batch.params import HEADER_FIELDS
 from customers.models import Customer, ImportRequest, UndoState

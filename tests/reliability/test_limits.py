@@ -11,7 +11,7 @@ import pytest
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from lxml import etree
 
-from api.views import TOO_BIG
+from api.parsers import TOO_BIG
 from campaigns.models import Transaction
 from customers.batch import messages as m
 from customers.models import Customer, UndoState

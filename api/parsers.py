@@ -1,0 +1,104 @@
+"""The request body parsers of /api: form data only, as the original API reads it.
+
+Both parsers refuse a body whose declared length is over DATA_UPLOAD_MAX_MEMORY_SIZE before
+reading it (Django's own check skips the file parts of a multipart body). The urlencoded
+parser decodes in bounded memory: DRF's FormParser (3.18) and Django's QueryDict read the
+whole body into one string and split it with urllib, which on a 10 MB Profiles_Data full of
+%XX escapes held about 200 MB at once; this one holds about 30 MB.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import QueryDict
+from rest_framework import parsers
+from rest_framework.exceptions import APIException, ParseError
+
+TOO_BIG = "The request body is larger than the {limit} bytes this server accepts."
+UNREADABLE_FORM = "The request body cannot be read as form data; nothing was done."
+TOO_MANY_FIELDS = "The request has more form fields than this server accepts."
+# urllib's unquote splits its whole input at every '%': on a 5 MB Profiles_Data that is a
+# list of a million small objects, hundreds of megabytes for a moment. Unquoting in
+# segments keeps that bounded.
+UNQUOTE_SEGMENT_BYTES = 64 * 1024
+
+
+class RequestTooLarge(APIException):
+    status_code = 413
+    default_code = "request_too_large"
+
+
+def refuse_declared_oversize(parser_context: dict[str, Any]) -> None:
+    """RequestTooLarge when the request says its body is over the limit."""
+    meta = parser_context["request"].META
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        declared = int(meta.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if limit is not None and declared > limit:
+        raise RequestTooLarge(TOO_BIG.format(limit=limit))
+
+
+class FormParser(parsers.BaseParser):
+    """application/x-www-form-urlencoded -> a QueryDict, decoded segment by segment."""
+
+    media_type = "application/x-www-form-urlencoded"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> QueryDict:
+        parser_context = parser_context or {}
+        refuse_declared_oversize(parser_context)
+        encoding = parsers.get_encoding(parser_context)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = stream.read() if limit is None else stream.read(limit + 1)
+        if limit is not None and len(body) > limit:
+            raise RequestTooLarge(TOO_BIG.format(limit=limit))
+        fields = [field for field in body.split(b"&") if field]
+        if len(fields) > settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:
+            raise ParseError(TOO_MANY_FIELDS)
+        form = QueryDict(mutable=True, encoding=encoding)
+        for field in fields:
+            name, _, value = field.partition(b"=")
+            form.appendlist(_unquote_plus(name, encoding), _unquote_plus(value, encoding))
+        form._mutable = False
+        return form
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """multipart/form-data through Django's parser, with its errors in the API's words."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        refuse_declared_oversize(parser_context)
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            raise RequestTooLarge(TOO_BIG.format(limit=limit)) from None
+        except TooManyFieldsSent:
+            raise ParseError(TOO_MANY_FIELDS) from None
+        except ParseError:  # DRF's wrapping of Django's MultiPartParserError
+            raise ParseError(UNREADABLE_FORM) from None
+
+
+def _unquote_plus(raw: bytes, encoding: str) -> str:
+    """application/x-www-form-urlencoded decoding, invalid sequences replaced as Django does."""
+    raw = raw.replace(b"+", b" ")
+    if b"%" not in raw:
+        return raw.decode(encoding, "replace")
+    parts = []
+    start = 0
+    while start < len(raw):
+        end = start + UNQUOTE_SEGMENT_BYTES
+        if end < len(raw):
+            # Never cut a %XX escape in two.
+            escape = raw.rfind(b"%", end - 2, end)
+            if escape > start:
+                end = escape
+        parts.append(unquote_to_bytes(raw[start:end]))
+        start = end
+    return b"".join(parts).decode(encoding, "replace")

@@ -1,0 +1,64 @@
+"""The answers of the API as plain data in the JSON shape, which every renderer writes.
+
+Plain functions rather than DRF serializers: a batch answer can list 100,000 generated
+identities or line errors, and a Serializer per item costs more than the import of a line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from customers.batch.types import BatchStatus, GeneratedIdentity, ImportResult, LineError
+
+REJECTED_SUMMARY = "Nothing was imported: {n} line(s) failed and all_or_nothing is set."
+
+
+def error_data(message: str) -> dict[str, Any]:
+    """The error envelope: the request did nothing."""
+    return {"status": "error", "error": message}
+
+
+def batch_data(result: ImportResult) -> dict[str, Any]:
+    """The customers_batch answer; a rejected batch (all_or_nothing) is an error that holds
+    the batch and its line errors."""
+    if result.status is BatchStatus.REJECTED:
+        body: dict[str, Any] = {
+            "status": "error",
+            "error": REJECTED_SUMMARY.format(n=result.failed),
+        }
+    else:
+        body = {"status": "success"}
+    body["batch"] = _batch(result)
+    return body
+
+
+def _batch(result: ImportResult) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "status": result.status.value,
+        "customers": {
+            "new": result.new,
+            "updated": result.updated,
+            "ignored": result.ignored,
+            "failed": result.failed,
+        },
+    }
+    if result.undo_state_id is not None:
+        body["undo_state"] = result.undo_state_id
+    body["generated"] = [_identity(identity) for identity in result.generated]
+    body["errors"] = [_line_error(error) for error in result.errors]
+    return body
+
+
+def _identity(identity: GeneratedIdentity) -> dict[str, Any]:
+    item: dict[str, Any] = {"line": identity.line}
+    if identity.code is not None:
+        item["code"] = identity.code
+    if identity.card_number is not None:
+        item["card_number"] = identity.card_number
+    return item
+
+
+def _line_error(error: LineError) -> dict[str, Any]:
+    if error.field is None:
+        return {"line": error.line, "message": error.message}
+    return {"line": error.line, "field": error.field, "message": error.message}
