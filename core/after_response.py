@@ -13,7 +13,7 @@ from collections.abc import Callable
 from django.core.signals import request_finished, request_started
 from django.dispatch import receiver
 
-logger = logging.getLogger("core.after_response")
+logger = logging.getLogger("loyalty.after_response")
 
 # The tasks of the request this thread is serving; None while it serves none.
 _serving = threading.local()

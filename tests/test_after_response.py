@@ -37,7 +37,7 @@ def test_a_failing_task_is_logged_and_the_others_still_run(db, caplog):
     request_started.send(sender=None)
     after_response(fail)
     after_response(lambda: ran.append("after"))
-    with caplog.at_level(logging.ERROR, logger="core.after_response"):
+    with caplog.at_level(logging.ERROR, logger="loyalty.after_response"):
         request_finished.send(sender=None)
     assert ran == ["after"]
     assert "boom" in caplog.text
@@ -45,13 +45,14 @@ def test_a_failing_task_is_logged_and_the_others_still_run(db, caplog):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL statistics only")
 def test_a_large_api_import_refreshes_statistics_after_its_response(post_batch, monkeypatch):
-    from customers import statistics, views
+    from api import calls
+    from customers import statistics
 
     events = []
-    respond, analyze = views.batch_response, statistics.analyze_import_tables
+    respond, analyze = calls.batch_data, statistics.analyze_import_tables
     monkeypatch.setattr(statistics, "ANALYZE_AFTER_ROWS", 3)
     monkeypatch.setattr(
-        views, "batch_response", lambda *args: events.append("response") or respond(*args)
+        calls, "batch_data", lambda *args: events.append("response") or respond(*args)
     )
     monkeypatch.setattr(
         statistics, "analyze_import_tables", lambda: events.append("analyze") or analyze()
