@@ -23,7 +23,7 @@ from .models import Account, hash_api_key
 from .selectors import api_key_holder, user_named
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
+    from django.contrib.auth.base_user import AbstractBaseUser as User
 
 INVALID_CREDENTIALS = (
     "Authentication failed: check user_id, your password or API key, and account_id."

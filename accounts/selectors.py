@@ -1,10 +1,14 @@
 """Reads of accounts that other apps use."""
 
+from typing import cast
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
 from django.db.models import Model, Q
 
-from core.rawsql import row_converter
+from core.rawsql import column as column_of
+from core.rawsql import concrete_field, row_converter
 
 from .models import Account, ApiKey, Membership
 
@@ -22,7 +26,7 @@ Scalar = tuple[str, list]
 
 def api_key_holder(
     *, key_hash: str, identifier: str, also: Scalar
-) -> tuple[Model | None, Membership | None, object]:
+) -> tuple[AbstractBaseUser | None, Membership | None, object]:
     """The user holding the unrevoked API key with this hash, their membership of the
     account `identifier` names (account loaded), or None for either, and the value of the
     scalar subquery `also` (whether or not there is such a user).
@@ -44,12 +48,12 @@ def api_key_holder(
 
 def user_named(
     *, username: str, identifier: str, also: Scalar
-) -> tuple[Model | None, Membership | None, object]:
+) -> tuple[AbstractBaseUser | None, Membership | None, object]:
     """The user with this username, their membership of the account `identifier` names
     (account loaded), or None for either, and the value of `also`; one statement, as
     api_key_holder."""
     user_model = get_user_model()
-    column = user_model._meta.get_field(user_model.USERNAME_FIELD).column
+    column = column_of(concrete_field(user_model, user_model.USERNAME_FIELD))
     quote = connection.ops.quote_name
     return _user_and_membership(
         f"FROM {_user_table()} u", f"u.{quote(column)} = %s", username, identifier, also
@@ -62,14 +66,14 @@ def _user_table() -> str:
 
 def _user_pk() -> str:
     """The user table's primary key column (AUTH_USER_MODEL may name it otherwise)."""
-    return connection.ops.quote_name(get_user_model()._meta.pk.column)
+    return connection.ops.quote_name(column_of(get_user_model()._meta.pk))
 
 
 def _user_and_membership(
     source: str, condition: str, value: str, identifier: str, also: Scalar
-) -> tuple:
-    tables = [get_user_model(), Membership, Account]
-    columns = [[field.column for field in model._meta.concrete_fields] for model in tables]
+) -> tuple[AbstractBaseUser | None, Membership | None, object]:
+    tables: list[type[Model]] = [get_user_model(), Membership, Account]
+    columns = [[column_of(field) for field in model._meta.concrete_fields] for model in tables]
     quote = connection.ops.quote_name
     # Numbered names: the three tables' columns repeat (id), and a derived table's may not.
     qualified = [
@@ -101,9 +105,10 @@ def _user_and_membership(
         values = row[start : start + len(names)]
         start += len(names)
         instances.append(_from_row(model, values))
-    user, membership, account = instances
+    user = cast(AbstractBaseUser | None, instances[0])
+    membership = cast(Membership | None, instances[1])
     if membership is not None:
-        membership.account = account
+        membership.account = cast(Account, instances[2])
     return user, membership, also_value
 
 

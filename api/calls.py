@@ -13,12 +13,13 @@ from customers.batch.service import import_customers
 from customers.batch.types import BatchStatus
 from customers.models import UndoState
 
+from .permissions import importing_account
 from .serializers import batch_data
 
 
 def customers_batch(request: Request, params: dict[str, str]) -> Response:
     """Import the batch into the account the credentials unlocked."""
-    account = request.auth
+    account = importing_account(request)
     note_request(request, account=account.slug)
     batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
     result = import_customers(

@@ -9,6 +9,7 @@ of those with 406; this never refuses and never raises.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
@@ -84,8 +85,9 @@ class OutputParameterNegotiation(BaseContentNegotiation):
         return DefaultContentNegotiation().select_parser(request, parsers)
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
+        renderers = list(renderers)
         kind = format_of(request).kind
         renderer = next((r for r in renderers if r.format == kind), renderers[0])
         return renderer, renderer.media_type

@@ -1,6 +1,8 @@
 """Form parameters as every API call reads them: names matched case-insensitively."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+
+from django.http import QueryDict
 
 from core.errors import InvalidRequest
 
@@ -24,13 +26,12 @@ def form_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return params
 
 
-def loose_params(data: Mapping) -> dict[str, str]:
+def loose_params(data: QueryDict) -> dict[str, str]:
     """{lowercased name: last value}, never raising: for choosing how to answer before the
     parameters are checked (a name given twice is refused later, in that format)."""
-    lists = data.lists() if hasattr(data, "lists") else ((k, [v]) for k, v in data.items())
-    return {name.lower(): values[-1] for name, values in lists if values}
+    return {name.lower(): values[-1] for name, values in data.lists() if values}
 
 
-def form_pairs(data: Mapping) -> list[tuple[str, str]]:
+def form_pairs(data: QueryDict) -> list[tuple[str, str]]:
     """Every (name, value) of a parsed form (a QueryDict), in order."""
     return [(name, value) for name, values in data.lists() for value in values]

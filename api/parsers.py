@@ -52,7 +52,8 @@ class FormParser(parsers.BaseParser):
     def parse(self, stream, media_type=None, parser_context=None) -> QueryDict:
         parser_context = parser_context or {}
         refuse_declared_oversize(parser_context)
-        encoding = parsers.get_encoding(parser_context)
+        # get_encoding is new in DRF 3.18, after djangorestframework-stubs 3.18.1.
+        encoding = parsers.get_encoding(parser_context)  # type: ignore[attr-defined]
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         body = stream.read() if limit is None else stream.read(limit + 1)
         if limit is not None and len(body) > limit:

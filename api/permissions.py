@@ -18,3 +18,10 @@ class MayImportIntoAccount(BasePermission):
 
     def has_permission(self, request: Request, view: object) -> bool:
         return request.user is not None and isinstance(request.auth, Account)
+
+
+def importing_account(request: Request) -> Account:
+    """The account a permitted request imports into."""
+    if not isinstance(request.auth, Account):
+        raise TypeError("importing_account needs a request MayImportIntoAccount admitted")
+    return request.auth

@@ -11,6 +11,8 @@ import json
 from functools import cache
 from typing import Any
 
+from django.http import QueryDict
+
 from customers.batch.messages import BAD_DATE_FORMAT
 from customers.batch.params import DELIMITERS, HEADER_FIELDS, MAX_HEADER_NUMBER
 from customers.batch.rows import MAX_LENGTHS
@@ -438,7 +440,8 @@ class _ExampleRequest:
     """Stands for a request with these parameters when rendering the examples."""
 
     def __init__(self, **params: str) -> None:
-        self.POST = params
+        self.POST = QueryDict(mutable=True)
+        self.POST.update(params)
 
 
 def _example(renderer: XMLRenderer | JSONRenderer, **params: str) -> str:

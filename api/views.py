@@ -11,7 +11,7 @@ even tried.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -64,7 +64,7 @@ class ApiView(APIView):
     def post(self, request: Request) -> Response:
         return self.call(request, self.params)
 
-    def throttled(self, request: Request, wait: float | None) -> None:
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
         raise Throttled(THROTTLED, retry_after=max(1, int(wait or 1)))
 
     @property

@@ -10,6 +10,8 @@ contrib.auth finds the user model by AUTH_USER_MODEL), and its default manager s
 accounts a user may see (`visible_to(user)`).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
@@ -25,9 +27,10 @@ def get_account_model() -> type[Model]:
     return apps.get_model(settings.ACCOUNT_MODEL, require_ready=False)
 
 
-def accounts_of(user) -> QuerySet:
+def accounts_of(user: Any) -> QuerySet:
     """The accounts a user may see in the admin."""
-    return get_account_model()._default_manager.visible_to(user)
+    manager: Any = get_account_model()._default_manager
+    return manager.visible_to(user)
 
 
 def account_path_of(model: type[Model]) -> str | None:
@@ -53,7 +56,13 @@ def scoped(queryset: QuerySet, account_path: str, request: HttpRequest) -> Query
     return queryset.filter(**{f"{account_path}__in": accounts_of(request.user)})
 
 
-class AccountScopedAdminMixin:
+if TYPE_CHECKING:
+    _AdminBase = admin.ModelAdmin
+else:
+    _AdminBase = object
+
+
+class AccountScopedAdminMixin(_AdminBase):
     """Limits a ModelAdmin or InlineModelAdmin to the user's accounts.
 
     `account_path` leads from the model to its account: "account", "campaign__account",

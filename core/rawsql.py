@@ -8,9 +8,12 @@ prepared by the model's fields, as save() prepares them.
 
 import functools
 from collections.abc import Sequence
+from typing import TypeVar
 
 from django.db import connection
 from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
 
 
 class RowConverter:
@@ -58,8 +61,8 @@ def insert(instance: Model) -> None:
     ]
     quote = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(meta.pk.column)}"
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(column(f)) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(column(meta.pk))}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
@@ -71,29 +74,44 @@ def insert(instance: Model) -> None:
 def update(instance: Model, names: Sequence[str]) -> None:
     """UPDATE the named fields of a saved instance with one plain statement (as insert)."""
     meta = instance._meta
-    fields = [meta.get_field(name) for name in names]
+    fields = [concrete_field(instance, name) for name in names]
     values = [
         field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields
     ]
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    assignments = ", ".join(f"{quote(column(field))} = %s" for field in fields)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s",
+            f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(column(meta.pk))} = %s",
             [*values, instance.pk],
         )
 
 
-def select(model: type[Model], condition: str, params: Sequence) -> list[Model]:
+def select(model: type[M], condition: str, params: Sequence) -> list[M]:
     """The instances of `model` whose rows meet the SQL `condition` (as select() would
     build them from a queryset, with every concrete field loaded)."""
     meta = model._meta
     fields = meta.concrete_fields
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quote(column(field)) for field in fields)
     convert = row_converter(model, fields)
     names = [field.attname for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {condition}", params)
         rows = cursor.fetchall()
     return [model.from_db(connection.alias, names, convert(row)) for row in rows]
+
+
+def column(field: Field | None) -> str:
+    """The database column of a concrete field."""
+    if field is None or field.column is None:
+        raise TypeError(f"{field!r} has no column")
+    return field.column
+
+
+def concrete_field(instance: Model | type[Model], name: str) -> Field:
+    """The model's concrete field called `name` (not a reverse relation)."""
+    field = instance._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{name} is not a concrete field of {instance._meta.label}")
+    return field

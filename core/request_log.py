@@ -90,7 +90,7 @@ def _parsed_form(request: HttpRequest) -> dict[str, str]:
     if request.method != "POST" or not hasattr(request, "_post"):
         return {}
     return {
-        name.lower(): value
+        name.lower(): str(value)
         for name, value in request.POST.items()
         if name.lower() in ("type", "account_id")
     }
