@@ -43,8 +43,14 @@ class AccountAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     account_path = "pk"
     list_display = ["slug", "name", "owner_id", "custom_field_count", "created_at"]
     search_fields = ["slug", "name", "owner_id"]
-    readonly_fields = ["created_at"]
     inlines = [MembershipInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Integrations name the account by its slug or owner id: only the platform (a
+        # superuser) changes them, never the account's own staff.
+        if is_unscoped(request):
+            return ["created_at"]
+        return ["slug", "owner_id", "created_at"]
 
     # Accounts are opened and closed by the platform, not by their own staff.
     def has_add_permission(self, request):

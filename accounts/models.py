@@ -15,14 +15,28 @@ class AccountQuerySet(models.QuerySet):
         return self.filter(memberships__user=user, memberships__is_active=True)
 
 
+# An account is named in the API by its slug or its owner id (`account_id`). The two never
+# look alike: an owner id is exactly 16 digits and a slug never is, both enforced by the
+# database, so one value can name only one account, whichever column holds it.
+OWNER_ID_PATTERN = r"^[0-9]{16}$"
+OWNER_ID_FORM = "The owner id is 16 digits."
+SLUG_LIKE_OWNER_ID = (
+    "A slug cannot be 16 digits: account_id would read it as an owner id. Add a letter."
+)
+
+
 class Account(models.Model):
     """A shop: the tenant every customer, campaign and undo state belongs to."""
 
-    slug = models.SlugField(max_length=64, unique=True)
+    slug = models.SlugField(
+        max_length=64,
+        unique=True,
+        validators=[RegexValidator(OWNER_ID_PATTERN, SLUG_LIKE_OWNER_ID, inverse_match=True)],
+    )
     owner_id = models.CharField(
         max_length=16,
         unique=True,
-        validators=[RegexValidator(r"^\d{16}$", "The owner id is 16 digits.")],
+        validators=[RegexValidator(OWNER_ID_PATTERN, OWNER_ID_FORM)],
     )
     name = models.CharField(max_length=200, blank=True)
     # API 1.5 lets headers name custom_field_1..N; N is per account.
@@ -35,9 +49,14 @@ class Account(models.Model):
         ordering = ["slug"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(owner_id__regex=r"^[0-9]{16}$"),
+                condition=models.Q(owner_id__regex=OWNER_ID_PATTERN),
                 name="account_owner_id_16_digits",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(slug__regex=OWNER_ID_PATTERN),
+                name="account_slug_not_an_owner_id",
+                violation_error_message=SLUG_LIKE_OWNER_ID,
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,23 +1,32 @@
 """Reads of accounts that other apps use."""
 
+import re
 from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
-from django.db.models import Model, Q
+from django.db.models import Model
 
 from core.rawsql import column as column_of
 from core.rawsql import concrete_field, row_converter
 
-from .models import Account, ApiKey, Membership
+from .models import OWNER_ID_PATTERN, Account, ApiKey, Membership
+
+OWNER_ID = re.compile(OWNER_ID_PATTERN)
+
+
+def identifier_column(identifier: str) -> str:
+    """The column an `account_id` names an account by: 16 digits are an owner id, anything
+    else a slug (a slug is never 16 digits), so an identifier has one candidate at most."""
+    return "owner_id" if OWNER_ID.fullmatch(identifier) else "slug"
 
 
 def account_by_identifier(identifier: str) -> Account | None:
     """The account named by its slug or its 16-digit owner id, or None."""
     if not identifier:
         return None
-    return Account.objects.filter(Q(slug=identifier) | Q(owner_id=identifier)).first()
+    return Account.objects.filter(**{identifier_column(identifier): identifier}).first()
 
 
 # A scalar subquery read in the same statement, and its parameters (see api_key_holder).
@@ -87,7 +96,7 @@ def _user_and_membership(
         f"LEFT JOIN {quote(Membership._meta.db_table)} m ON m.user_id = u.{_user_pk()} "
         "AND m.account_id = "
         f"(SELECT id FROM {quote(Account._meta.db_table)} "
-        "WHERE slug = %s OR owner_id = %s ORDER BY slug LIMIT 1) "
+        f"WHERE {quote(identifier_column(identifier))} = %s) "
         f"LEFT JOIN {quote(Account._meta.db_table)} a ON a.id = m.account_id "
         f"WHERE {condition}"
     )
@@ -95,7 +104,7 @@ def _user_and_membership(
     # One row whether or not the user is found, so `also` is always read.
     sql = f"SELECT {also_sql}, found.* FROM (SELECT 1) one LEFT JOIN ({found}) found ON 1 = 1"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*also_params, identifier, identifier, value])
+        cursor.execute(sql, [*also_params, identifier, value])
         also_value, *row = cursor.fetchone()
     if row[0] is None:
         return None, None, also_value
