@@ -30,10 +30,23 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 2_000))
 preload_app = True
 
 # The contract's API 1.5 key travels in an `api_access_key` header. Gunicorn drops header
-# names with underscores by default (they map to the same environ name as dashes), which
-# would turn every such request into a 401. The app trusts no proxy-set header other than
-# the optional DJANGO_SECURE_PROXY_SSL_HEADER, whose first value Django reads.
+# names with underscores by default, because they map to the same environ name as dashes:
+# `X_Forwarded_Proto` could shadow the proxy's `X-Forwarded-Proto`. So gunicorn keeps them
+# all ("dangerous") and pre_request drops every one but the contract's before the request
+# reaches the app.
 header_map = os.environ.get("GUNICORN_HEADER_MAP", "dangerous")
+UNDERSCORE_HEADERS_KEPT = frozenset({"API_ACCESS_KEY"})
+
+
+def pre_request(worker, req):
+    """Drop every header whose name has an underscore, except the contract's api_access_key
+    (gunicorn has upper-cased the names)."""
+    req.headers = [
+        (name, value)
+        for name, value in req.headers
+        if "_" not in name or name in UNDERSCORE_HEADERS_KEPT
+    ]
+
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"

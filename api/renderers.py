@@ -29,6 +29,7 @@ JSON_ESCAPES = str.maketrans(
 # of a list's items.
 ATTRIBUTES = frozenset({"status", "line", "field"})
 ITEM_TEXT = "message"
+JSONP_GUARD = "/**/"
 LIST_ITEMS = {"generated": "customer", "errors": "error"}
 
 
@@ -62,8 +63,10 @@ class JSONRenderer(BaseRenderer):
 
 
 class JSONPRenderer(JSONRenderer):
-    """JSON wrapped in a call of the `callback` parameter. The view answers it with 200
-    whatever happened: a browser does not run the script of an error response."""
+    """JSON wrapped in a call of the `callback` parameter, after an empty comment (`/**/`, the
+    usual guard against a response sniffed as another content type, as in Rosetta Flash).
+    The view answers it with 200 whatever happened: a browser does not run the script of an
+    error response."""
 
     media_type = "application/javascript"
     format = "jsonp"
@@ -71,7 +74,7 @@ class JSONPRenderer(JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         request = (renderer_context or {}).get("request")
         callback = format_of(request).callback
-        return f"{callback}({self.text(data, renderer_context)});".encode()
+        return f"{JSONP_GUARD}{callback}({self.text(data, renderer_context)});".encode()
 
 
 def xml_safe(text: str) -> str:

@@ -41,7 +41,7 @@ def body_of(response, kind):
         root = etree.fromstring(response.content)
         return root.get("status"), root.findtext("batch/customers/new") or root.findtext("error")
     if kind == "jsonp":
-        content = content.removeprefix("handle(").removesuffix(");")
+        content = content.removeprefix("/**/handle(").removesuffix(");")
     body = json.loads(content)
     return body["status"], str(body["batch"]["customers"]["new"]) if "batch" in body else body[
         "error"

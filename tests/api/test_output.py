@@ -55,7 +55,7 @@ def canonical(root: etree._Element) -> bytes:
 
 def jsonp_body(response, callback: str) -> dict:
     text = response.content.decode()
-    assert text.startswith(f"{callback}(") and text.endswith(");")
+    assert text.startswith(f"/**/{callback}(") and text.endswith(");")
     return json.loads(text[len(callback) + 1 : -2])
 
 

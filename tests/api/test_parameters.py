@@ -332,8 +332,8 @@ def test_unknown_output_is_refused_in_xml(post_batch):
 
 def jsonp(response, callback: str) -> dict:
     text = response.content.decode()
-    assert text.startswith(f"{callback}(") and text.endswith(");")
-    return json.loads(text[len(callback) + 1 : -2])
+    assert text.startswith(f"/**/{callback}(") and text.endswith(");")
+    return json.loads(text[len(f"/**/{callback}(") : -2])
 
 
 @pytest.mark.parametrize("callback", ["cb", "a.b_c$1", "App.handlers.onImport"])

@@ -133,7 +133,7 @@ def test_the_json_example_matches_its_schema(schema):
 
     jsonschema.Draft202012Validator(document).validate(example)
     assert example["batch"]["errors"][0]["field"] == "custom_date"
-    assert content["application/javascript"]["example"].startswith('handle({"status":"success"')
+    assert content["application/javascript"]["example"].startswith('/**/handle({"status":"success"')
 
 
 @pytest.mark.django_db

@@ -33,6 +33,35 @@ def test_the_api_access_key_header_reaches_the_app(monkeypatch):
     assert load(monkeypatch)["header_map"] == "dangerous"
 
 
+class Parsed:
+    """A request as gunicorn's parser leaves it: header names upper-cased."""
+
+    def __init__(self, headers):
+        self.headers = headers
+
+
+def test_only_the_api_access_key_keeps_its_underscore_header(monkeypatch):
+    req = Parsed(
+        [
+            ("HOST", "api.example"),
+            ("API_ACCESS_KEY", "k"),
+            ("X_FORWARDED_PROTO", "https"),
+            ("X-FORWARDED-PROTO", "http"),
+            ("API-ACCESS-KEY", "d"),
+            ("REMOTE_USER", "admin"),
+        ]
+    )
+
+    load(monkeypatch)["pre_request"](None, req)
+
+    assert req.headers == [
+        ("HOST", "api.example"),
+        ("API_ACCESS_KEY", "k"),
+        ("X-FORWARDED-PROTO", "http"),
+        ("API-ACCESS-KEY", "d"),
+    ]
+
+
 def test_the_environment_sets_address_workers_and_timeout(monkeypatch):
     conf = load(
         monkeypatch,

@@ -143,14 +143,22 @@ class Gunicorn(bench_server.Gunicorn):
     settle_seconds = 0
 
     def post(
-        self, params: dict | list[tuple[str, str]], *, timeout: float = 120, path: str = "/api"
+        self,
+        params: dict | list[tuple[str, str]],
+        *,
+        timeout: float = 120,
+        path: str = "/api",
+        headers: dict[str, str] | None = None,
     ) -> Answer:
-        """POST `params` form-encoded, as integrators do."""
+        """POST `params` form-encoded, as integrators do, with `headers` added."""
         body = urllib.parse.urlencode(params).encode()
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             connection.request(
-                "POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"}
+                "POST",
+                path,
+                body,
+                {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
             )
             response = connection.getresponse()
             return Answer(response.status, dict(response.getheaders()), response.read())

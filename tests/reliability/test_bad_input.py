@@ -38,7 +38,7 @@ TYPES = {
     "application/json; charset=utf-8": "json",
     "application/javascript; charset=utf-8": "jsonp",
 }
-JSONP = re.compile(rb"^([A-Za-z_$][A-Za-z0-9_$.]*)\((.*)\);$", re.DOTALL)
+JSONP = re.compile(rb"^/\*\*/([A-Za-z_$][A-Za-z0-9_$.]*)\((.*)\);$", re.DOTALL)
 BOUNDARY = "BoUnDaRy-reliability"
 
 examples = settings(

@@ -21,6 +21,8 @@ from customers.batch import write
 from customers.models import Customer, UndoChunk
 from tests.conftest import API_KEY, BUYX, PASSWORD, USER_ID, batch_params
 
+from .conftest import form
+
 CUSTOMER_PASSWORD = "Cust-Pass-7f3a91"
 CUSTOMER_PIN = "9317-Pin-8842"
 # Values of data rows that must never reach a log.
@@ -242,3 +244,12 @@ def test_jsonp_errors_are_200_only_for_jsonp(client, user, campaigns):
         200,
         "application/javascript; charset=utf-8",
     )
+
+
+def test_the_api_access_key_header_reaches_the_app_through_gunicorn(server):
+    params = form("C1|Ann", api="1.5", user_password=None)
+
+    answer = server.post(params, headers={"api_access_key": API_KEY})
+
+    assert answer.status == 200, answer.body
+    assert json.loads(answer.body)["batch"]["customers"]["new"] == 1
