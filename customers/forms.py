@@ -2,10 +2,49 @@
 
 from django import forms
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 
 from .models import PROFILE_FIELD_MAX_LENGTHS, Customer
+from .values import has_control_character, trimmed
 
 OVERWRITE_LABEL = "Overwrite later changes to these customers"
+CONTROL_CHARACTER = "Contains a control character: only tabs and line breaks are allowed."
+TEXT_FIELDS = (
+    "code",
+    "card_number",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street1",
+    "street2",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "custom_field",
+)
+
+
+def refuse_control_characters(value: str) -> None:
+    if has_control_character(value):
+        raise ValidationError(CONTROL_CHARACTER, code="control_character")
+
+
+class ProfileTextField(forms.CharField):
+    """A profile value trimmed and checked as an import trims and checks it: a control
+    character is refused, at either end too, rather than stored or trimmed away unseen."""
+
+    default_validators = [refuse_control_characters]
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**kwargs, "strip": False})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if isinstance(value, str):
+            value = trimmed(value)
+        return self.empty_value if value in self.empty_values else value
 
 
 class CustomerAdminForm(forms.ModelForm):
@@ -17,40 +56,42 @@ class CustomerAdminForm(forms.ModelForm):
         required=False,
         strip=False,
         max_length=PROFILE_FIELD_MAX_LENGTHS["customer_password"],
+        validators=[refuse_control_characters],
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Stored hashed. Leave blank to keep the current password.",
     )
 
     class Meta:
         model = Customer
-        fields = [
-            "account",
-            "code",
-            "card_number",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "custom_date",
-            "street1",
-            "street2",
-            "city",
-            "state",
-            "postal_code",
-            "country",
-            "custom_field",
-            "custom_fields",
-        ]
+        fields = ["account", *TEXT_FIELDS, "custom_date", "custom_fields"]
+        field_classes = dict.fromkeys(TEXT_FIELDS, ProfileTextField)
 
     def clean_card_number(self) -> str | None:
         # NULL, never '': the unique constraint ignores NULLs, and the database refuses ''.
         return self.cleaned_data["card_number"] or None
+
+    def clean_custom_fields(self) -> dict:
+        custom_fields = self.cleaned_data["custom_fields"]
+        if any(has_control_character(text) for text in _texts(custom_fields)):
+            raise ValidationError(CONTROL_CHARACTER, code="control_character")
+        return custom_fields
 
     def save(self, commit: bool = True) -> Customer:
         password = self.cleaned_data.get("new_password")
         if password:
             self.instance.customer_password = make_password(password)
         return super().save(commit)
+
+
+def _texts(value) -> list[str]:
+    """Every string in a JSON value, its keys included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in [key, *_texts(item)]]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return []
 
 
 class RollbackForm(forms.Form):

@@ -5,6 +5,7 @@ import json
 
 from django.db import connection
 from django.db.models import CharField, Lookup
+from django.db.models.functions import Length
 
 from accounts.models import Account
 
@@ -104,6 +105,17 @@ def existing_values(*, account: Account, field: str, values: set[str]) -> set[st
         return set()
     return set(
         Customer.objects.filter(account=account, **{f"{field}__among": values})
+        .order_by()
+        .values_list(field, flat=True)
+    )
+
+
+def values_of_length(*, account: Account, field: str, length: int) -> list[str]:
+    """Every value of `field` of the account's customers that is `length` characters long."""
+    return list(
+        Customer.objects.filter(account=account)
+        .annotate(value_length=Length(field))
+        .filter(value_length=length)
         .order_by()
         .values_list(field, flat=True)
     )

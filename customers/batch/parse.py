@@ -2,7 +2,8 @@
 
 CSV with double-quote quoting for every delimiter, so a quoted value may hold the
 delimiter, a quote ("") or a line break. Lines end in LF, CRLF or CR; blank lines are
-skipped but counted, so line numbers match what the integrator sent.
+skipped but counted, so line numbers match what the integrator sent. Values are trimmed of
+white space but not of control characters, which rows.py refuses (customers/values.py).
 """
 
 import csv
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from django.conf import settings
 
 from core.errors import InvalidRequest
+from customers.values import TRIMMED
 
 from . import messages as m
 from .types import LineError
@@ -56,7 +58,8 @@ def read_lines(
         read += 1
         if limit is not None and read > limit:
             raise InvalidRequest(m.TOO_MANY_LINES.format(limit=limit))
-        yield line, [value.strip() for value in values]
+        # strip(TRIMMED) is trimmed() inlined: it runs for every value of every line.
+        yield line, [value.strip(TRIMMED) for value in values]
 
 
 def _lines_of(text: str) -> Iterator[str]:
@@ -67,4 +70,4 @@ def _lines_of(text: str) -> Iterator[str]:
 
 
 def _is_blank(values: list[str]) -> bool:
-    return not values or (len(values) == 1 and not values[0].strip())
+    return not values or (len(values) == 1 and not values[0].strip(TRIMMED))

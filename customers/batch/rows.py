@@ -8,6 +8,7 @@ from campaigns.credits import CreditError, parse_credit
 from campaigns.models import Campaign
 from customers.hashers import interim_hash
 from customers.models import CUSTOM_FIELD_MAX_LENGTH, PROFILE_FIELD_MAX_LENGTHS
+from customers.values import has_control_character
 
 from . import messages as m
 from .params import FIELD_LABELS
@@ -15,8 +16,6 @@ from .types import BatchRequest, CustomerRow, LineError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-# Line breaks and tabs may come inside quoted values; other control characters are refused.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_LENGTHS = {**PROFILE_FIELD_MAX_LENGTHS, "auto_add": 100}
 
 
@@ -48,7 +47,7 @@ class RowCleaner:
         try:
             # One search of the whole line; only a line that has a control character
             # somewhere is searched field by field, to name the field.
-            if CONTROL_CHARACTERS.search("".join(values)):
+            if has_control_character("".join(values)):
                 for index, field, _, _ in self.columns:
                     _refuse_control_characters(field, values[index])
             for index, field, limit, cleaner in self.columns:
@@ -98,7 +97,7 @@ def _label(field: str) -> str:
 
 
 def _refuse_control_characters(field: str, value: str) -> None:
-    if CONTROL_CHARACTERS.search(value):
+    if has_control_character(value):
         raise LineRejected(_label(field), m.CONTROL_CHARACTER.format(field=_label(field)))
 
 

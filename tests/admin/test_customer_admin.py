@@ -2,6 +2,7 @@
 are only ever set or shown as set, and the version every save raises."""
 
 import datetime
+import json
 
 import pytest
 from django.contrib.auth.hashers import check_password
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Transaction
+from customers.forms import CONTROL_CHARACTER
 from customers.hashers import interim_hash
 from customers.models import Customer
 from tests.admin import customer_form, result_ids
@@ -163,6 +165,66 @@ def test_a_card_number_held_by_another_customer_is_a_form_error(staff_client, ac
         "Customer with this Account and Card number already exists."
     ]
     assert Customer.objects.get(pk=bob.pk).card_number is None
+
+
+# C0 but TAB, LF and CR; DEL; C1 (U+0080 to U+009F, NEL U+0085 among them). NUL has
+# Django's own message as well, and is covered by the import's tests.
+CONTROL_CHARACTERS = ["\x01", "\x0b", "\x1b", "\x1f", "\x7f", "\x80", "\x85", "\x9f"]
+
+
+@pytest.mark.parametrize("character", CONTROL_CHARACTERS)
+@pytest.mark.parametrize("field", ["code", "card_number", "first_name", "city", "custom_field"])
+def test_a_control_character_in_a_field_is_a_form_error(staff_client, ann, field, character):
+    response = staff_client.post(change_url(ann), customer_form(ann, **{field: f"A{character}B"}))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {field: [CONTROL_CHARACTER]}
+    assert Customer.objects.get(pk=ann.pk).version == 1
+
+
+@pytest.mark.parametrize("character", ["\x0b", "\x1c", "\x85", "\x9f"])
+def test_a_control_character_at_the_end_of_a_field_is_a_form_error_not_trimmed(
+    staff_client, ann, character
+):
+    response = staff_client.post(
+        change_url(ann), customer_form(ann, city=f"Springfield{character}")
+    )
+
+    assert response.context["adminform"].form.errors == {"city": [CONTROL_CHARACTER]}
+    assert Customer.objects.get(pk=ann.pk).version == 1
+
+
+@pytest.mark.parametrize("character", ["\x85", "\x1f"])
+def test_a_control_character_in_a_custom_field_or_the_new_password_is_a_form_error(
+    staff_client, ann, character
+):
+    data = customer_form(
+        ann,
+        custom_fields=json.dumps({"custom_field_1": f"gold{character}"}),
+        new_password=f"secret{character}",
+    )
+
+    response = staff_client.post(change_url(ann), data)
+
+    errors = response.context["adminform"].form.errors
+    assert errors == {"custom_fields": [CONTROL_CHARACTER], "new_password": [CONTROL_CHARACTER]}
+    assert Customer.objects.get(pk=ann.pk).version == 1
+
+
+@pytest.mark.parametrize("character", ["\t", "~", "\xa0", "\xa1"])
+def test_characters_beside_the_control_ranges_are_saved(staff_client, ann, character):
+    response = staff_client.post(
+        change_url(ann), customer_form(ann, city=f"Spring{character}field")
+    )
+
+    assert response.status_code == 302
+    assert Customer.objects.get(pk=ann.pk).city == f"Spring{character}field"
+
+
+def test_white_space_around_a_field_is_trimmed(staff_client, ann):
+    staff_client.post(change_url(ann), customer_form(ann, city="\t\xa0Springfield \u3000"))
+
+    assert Customer.objects.get(pk=ann.pk).city == "Springfield"
 
 
 def test_the_account_of_a_customer_cannot_be_changed(admin_client, ann, other_account):

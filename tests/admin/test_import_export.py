@@ -108,6 +108,21 @@ def test_header_errors_are_the_apis(admin_user_client, account):
     assert not Customer.objects.exists()
 
 
+@pytest.mark.parametrize("character", ["\x1f", "\x7f", "\x80", "\x85", "\x9f"])
+def test_a_control_character_in_a_file_is_the_apis_line_error(
+    admin_user_client, account, character
+):
+    content = f"code,first_name\nC1,Ann{character}\nC2,Bo\xa0b\n"
+
+    result = preview(admin_user_client, account, content).context["preview"]
+
+    message = m.CONTROL_CHARACTER.format(field="first_name")
+    assert [(error.line, error.field, error.message) for error in result.errors] == [
+        (1, "first_name", message)
+    ]
+    assert (result.new, result.failed) == (1, 1)
+
+
 def test_a_staff_user_cannot_import_into_another_account(
     client, staff_user, account, other_account, campaigns
 ):

@@ -264,7 +264,25 @@ def test_api_1_5_custom_field_longer_than_the_maximum_is_a_line_error(
 # Control characters
 
 
-@pytest.mark.parametrize("character", ["\x00", "\x07", "\x0b", "\x1b", "\x7f"])
+# C0 but TAB, LF and CR; DEL; C1 (U+0080 to U+009F, NEL U+0085 among them).
+CONTROL_CHARACTERS = [
+    "\x00",
+    "\x01",
+    "\x07",
+    "\x08",
+    "\x0b",
+    "\x0c",
+    "\x0e",
+    "\x1b",
+    "\x1f",
+    "\x7f",
+    "\x80",
+    "\x85",
+    "\x9f",
+]
+
+
+@pytest.mark.parametrize("character", CONTROL_CHARACTERS)
 def test_control_character_in_a_value_is_a_line_error(post, character):
     response = post(("code", "first_name"), f"C1|Ja{character}ne\nC2|Jim")
 
@@ -276,6 +294,38 @@ def test_control_character_in_a_value_is_a_line_error(post, character):
         }
     ]
     assert list(Customer.objects.values_list("code", flat=True)) == ["C2"]
+
+
+@pytest.mark.parametrize("character", ["\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\x9f"])
+@pytest.mark.parametrize("value", ["{}Jane", "Jane{}"])
+def test_control_character_at_either_end_of_a_value_is_a_line_error_not_trimmed(
+    post, character, value
+):
+    # Python counts these as white space; trimming must not make them disappear unseen.
+    response = post(("code", "first_name"), f"C1|{value.format(character)}\nC2|Jim")
+
+    assert errors(response) == [
+        {
+            "line": 1,
+            "field": "first_name",
+            "message": m.CONTROL_CHARACTER.format(field="first_name"),
+        }
+    ]
+    assert list(Customer.objects.values_list("code", flat=True)) == ["C2"]
+
+
+@pytest.mark.parametrize("character", ["~", "\xa0", "\xa1", "\u2007"])
+def test_characters_beside_the_control_ranges_are_stored(post, character):
+    response = post(("code", "first_name"), f"C1|Ja{character}ne")
+
+    assert errors(response) == []
+    assert one_customer().first_name == f"Ja{character}ne"
+
+
+def test_white_space_other_than_control_characters_is_trimmed(post):
+    post(("code", "first_name"), 'C1|"\t\xa0\u3000Jane \r\n"')
+
+    assert one_customer().first_name == "Jane"
 
 
 def test_tab_inside_a_value_is_kept(post):

@@ -4,10 +4,13 @@ the same number of queries at 10 rows as at 2,000."""
 
 import json
 import random
+import threading
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from customers.batch import generate, write
 from customers.batch import messages as m
 from customers.models import Customer
 from tests.conftest import EVENTS, POINTS
@@ -334,6 +337,149 @@ def test_generation_never_hands_out_a_card_number_an_existing_customer_holds(pos
     assert len(set(handed_out)) == 500
     assert all(is_card_number(card, 4) for card in handed_out)
     assert not set(handed_out) & held
+
+
+def hold_card_numbers(account, card_numbers) -> None:
+    """Customers of `account` holding exactly `card_numbers`."""
+    now = timezone.now()
+    Customer.objects.bulk_create(
+        (
+            Customer(
+                account=account, code=f"OLD{card}", card_number=card, created_at=now, updated_at=now
+            )
+            for card in card_numbers
+        ),
+        batch_size=2000,
+    )
+
+
+ALL_4_DIGIT_CARD_NUMBERS = [f"{n:04d}" for n in range(10_000)]
+
+
+def test_card_number_generate_4_gives_each_of_5000_new_customers_a_card_number(
+    post, django_assert_max_num_queries
+):
+    data = "\n".join(f"|Name{i}" for i in range(5000))
+
+    with django_assert_max_num_queries(BATCH_QUERIES):
+        response = post(("code", "first_name"), data, card_number_generate="4")
+
+    assert counts(response) == {"new": 5000, "updated": 0, "ignored": 0, "failed": 0}
+    handed_out = [entry["card_number"] for entry in batch(response)["generated"]]
+    assert len(set(handed_out)) == 5000
+    assert all(is_card_number(card, 4) for card in handed_out)
+    assert set(Customer.objects.values_list("card_number", flat=True)) == set(handed_out)
+
+
+def test_the_last_free_card_numbers_are_handed_out(post, account):
+    # Leading zeros count: "0042" is one of the 10,000 4-digit card numbers.
+    free = {"0042", random.choice(ALL_4_DIGIT_CARD_NUMBERS[43:])}
+    hold_card_numbers(account, sorted(set(ALL_4_DIGIT_CARD_NUMBERS) - free))
+
+    response = post(("code", "first_name"), "N1|Ann\nN2|Bob", card_number_generate="4")
+
+    assert counts(response) == {"new": 2, "updated": 0, "ignored": 0, "failed": 0}
+    assert {entry["card_number"] for entry in batch(response)["generated"]} == free
+    assert (
+        set(Customer.objects.filter(code__in=["N1", "N2"]).values_list("card_number", flat=True))
+        == free
+    )
+
+
+def test_only_the_lines_beyond_a_used_up_card_number_space_fail(post, account):
+    hold_card_numbers(account, [card for card in ALL_4_DIGIT_CARD_NUMBERS if card != "7315"])
+
+    response = post(("code", "first_name"), "N1|Ann\nOLD0001|Bob\nN3|Cy", card_number_generate="4")
+
+    assert counts(response) == {"new": 1, "updated": 0, "ignored": 1, "failed": 1}
+    message = m.NO_FREE_CARD_NUMBER.format(digits=4)
+    assert batch(response)["errors"] == [{"line": 3, "field": "card_number", "message": message}]
+    assert Customer.objects.get(code="N1").card_number == "7315"
+    assert not Customer.objects.filter(code="N3").exists()
+    assert Customer.objects.count() == 10_000
+
+
+def test_a_nearly_full_card_number_space_is_used_up_across_chunks(post, account, settings):
+    # Numbers a chunk drew but did not hand out are free again for the next chunk.
+    settings.LOYALTY = {**settings.LOYALTY, "IMPORT_CHUNK_ROWS": 2}
+    free = set(random.sample(ALL_4_DIGIT_CARD_NUMBERS, 5))
+    held = sorted(set(ALL_4_DIGIT_CARD_NUMBERS) - free)
+    hold_card_numbers(account, held)
+    # Every chunk has a line matching a customer that keeps its card number.
+    data = "\n".join(f"N{i}|Ann\nOLD{held[i]}|Old" for i in range(5))
+
+    response = post(
+        ("code", "first_name"), data, overwrite_duplicates="update", card_number_generate="4"
+    )
+
+    assert counts(response) == {"new": 5, "updated": 5, "ignored": 0, "failed": 0}
+    assert {entry["card_number"] for entry in batch(response)["generated"]} == free
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_free_card_number_a_concurrent_import_takes_first_is_not_handed_out_twice(
+    post, account, monkeypatch
+):
+    free = {"0042", "4200"}
+    hold_card_numbers(account, sorted(set(ALL_4_DIGIT_CARD_NUMBERS) - free))
+    original = write.insert_customers
+    taken_concurrently = []
+
+    def insert_customers(**arguments):
+        # Between our draw and our write, another import commits the number we drew.
+        if not taken_concurrently and arguments["states"]:
+            [state] = arguments["states"]
+            taken_concurrently.append(state["card_number"])
+            _commit_elsewhere(account, code="OTHER", card_number=state["card_number"])
+        return original(**arguments)
+
+    monkeypatch.setattr(write, "insert_customers", insert_customers)
+
+    response = post(("code", "first_name"), "N1|Ann", card_number_generate="4")
+
+    assert counts(response) == {"new": 1, "updated": 0, "ignored": 0, "failed": 0}
+    [other] = taken_concurrently
+    assert Customer.objects.get(code="OTHER").card_number == other
+    assert Customer.objects.get(code="N1").card_number == (free - {other}).pop()
+
+
+def _commit_elsewhere(account, **fields) -> None:
+    """Create a customer from another thread's connection, committed at once."""
+
+    def other() -> None:
+        try:
+            now = timezone.now()
+            Customer.objects.create(account=account, created_at=now, updated_at=now, **fields)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(10)
+
+
+@pytest.mark.parametrize("digits", [4, 5, 7, 16, 32])
+def test_counting_the_free_card_numbers_hands_out_only_free_ones(
+    account, monkeypatch, django_assert_max_num_queries, digits
+):
+    # The fallback of a dense space, taken at once (no random rounds), for every length.
+    monkeypatch.setattr(generate, "DRAW_ROUNDS", 0)
+    held = {f"{n:0{digits}d}" for n in range(0, 400, 2)} | {f"{10**digits - 1}"}
+    hold_card_numbers(account, sorted(held))
+    taken_in_chunk = {f"{n:0{digits}d}" for n in range(1, 400, 4)}
+    generator = generate.IdentityGenerator(account=account, digits=digits)
+
+    with django_assert_max_num_queries(1):
+        generator.prepare(
+            codes=0, card_numbers=300, taken_codes=(), taken_card_numbers=taken_in_chunk
+        )
+
+    handed_out = [generator.card_number() for _ in range(300)]
+    assert generator.card_number() is None
+    assert len(set(handed_out)) == 300
+    assert all(is_card_number(card, digits) for card in handed_out)
+    assert not set(handed_out) & (held | taken_in_chunk)
 
 
 # Query count

@@ -1,0 +1,28 @@
+"""The rules of a customer's text value wherever it comes from: the API and the command
+line (customers/batch/parse.py and rows.py), the admin's import (the same engine) and the
+admin's customer form (customers/forms.py) all use these definitions."""
+
+import re
+
+# C0 controls but TAB, LF and CR (line breaks may come inside quoted values), DEL, and the
+# C1 controls U+0080 to U+009F (NEL U+0085 among them): NUL cannot be stored in
+# PostgreSQL, C0 cannot be shown in XML 1.0, and none of them is ever intended.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+# What trimming takes off both ends of a value: white space (str.isspace, up to U+3000,
+# the last such character), but no control character. str.strip() alone would silently
+# drop U+000B, U+000C, U+001C to U+001F and NEL there, which must be refused instead.
+TRIMMED = "".join(
+    character
+    for character in map(chr, range(0x3001))
+    if character.isspace() and not CONTROL_CHARACTERS.match(character)
+)
+
+
+def has_control_character(value: str) -> bool:
+    return CONTROL_CHARACTERS.search(value) is not None
+
+
+def trimmed(value: str) -> str:
+    """`value` without white space at either end; a control character stays, to be refused."""
+    return value.strip(TRIMMED)
