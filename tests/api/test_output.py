@@ -56,7 +56,7 @@ def canonical(root: etree._Element) -> bytes:
 def jsonp_body(response, callback: str) -> dict:
     text = response.content.decode()
     assert text.startswith(f"/**/{callback}(") and text.endswith(");")
-    return json.loads(text[len(callback) + 1 : -2])
+    return json.loads(text[len(f"/**/{callback}(") : -2])
 
 
 def existing_customer(account, code="E1", card_number="5001"):
