@@ -4,11 +4,10 @@ customers_batch request the way integrators do (form data through Django's HTTP 
 import os
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from accounts.models import Account, ApiKey, Membership, hash_api_key
-from campaigns.models import BuyxItem, Campaign
+from accounts.models import Membership
+from tests.factories import make_account, make_campaign, make_item, make_member
 
 os.environ.setdefault("LOYALTY_TESTING", "1")
 
@@ -47,33 +46,34 @@ def _fresh_cache():
 
 @pytest.fixture
 def account(db):
-    return Account.objects.create(slug="greatwidgets", owner_id="1000000000000001", name="GW")
+    return make_account(slug="greatwidgets", owner_id="1000000000000001", name="GW")
 
 
 @pytest.fixture
 def other_account(db):
-    return Account.objects.create(slug="otherwidgets", owner_id="2000000000000002", name="OW")
+    return make_account(slug="otherwidgets", owner_id="2000000000000002", name="OW")
 
 
 @pytest.fixture
 def user(account):
-    user = get_user_model().objects.create_user(USER_ID, password=PASSWORD)
-    Membership.objects.create(account=account, user=user, role=Membership.Role.IMPORTER)
-    ApiKey.objects.create(user=user, prefix=API_KEY[:8], key_hash=hash_api_key(API_KEY))
-    return user
+    return make_member(account=account, username=USER_ID, password=PASSWORD, api_key=API_KEY)
 
 
 @pytest.fixture
 def campaigns(account):
-    made = {
-        POINTS: Campaign.objects.create(account=account, campaign_id=POINTS, type="points"),
-        EVENTS: Campaign.objects.create(account=account, campaign_id=EVENTS, type="events"),
-        GIFTCARD: Campaign.objects.create(account=account, campaign_id=GIFTCARD, type="giftcard"),
-        BUYX: Campaign.objects.create(account=account, campaign_id=BUYX, type="buyx"),
-        EARNED: Campaign.objects.create(account=account, campaign_id=EARNED, type="earned"),
+    types = {
+        POINTS: "points",
+        EVENTS: "events",
+        GIFTCARD: "giftcard",
+        BUYX: "buyx",
+        EARNED: "earned",
     }
-    BuyxItem.objects.create(campaign=made[BUYX], name="Latte")
-    BuyxItem.objects.create(campaign=made[BUYX], name="Muffin")
+    made = {
+        campaign_id: make_campaign(account=account, campaign_id=campaign_id, type=kind)
+        for campaign_id, kind in types.items()
+    }
+    make_item(campaign=made[BUYX], name="Latte")
+    make_item(campaign=made[BUYX], name="Muffin")
     return made
 
 
@@ -112,8 +112,13 @@ def staff_user(account):
     from django.contrib.auth.models import Permission
 
     def make(*codenames, username="staffer"):
-        staff = get_user_model().objects.create_user(username, password=PASSWORD, is_staff=True)
-        Membership.objects.create(account=account, user=staff, role=Membership.Role.STAFF)
+        staff = make_member(
+            account=account,
+            username=username,
+            password=PASSWORD,
+            role=Membership.Role.STAFF,
+            is_staff=True,
+        )
         staff.user_permissions.set(Permission.objects.filter(codename__in=codenames))
         assert staff.user_permissions.count() == len(codenames)
         return staff

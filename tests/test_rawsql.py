@@ -8,6 +8,7 @@ from django.db import connection
 from campaigns.models import Campaign
 from core import rawsql
 from customers.models import Customer
+from tests.factories import make_customer
 
 
 def test_selected_instances_equal_the_orms(account, campaigns):
@@ -45,14 +46,11 @@ def test_another_threads_connection_gets_its_own_converter(account):
 
 
 def test_converted_rows_have_python_values(account):
-    now = datetime.datetime.now(datetime.UTC)
-    customer = Customer.objects.create(
+    customer = make_customer(
         account=account,
         code="C1",
         custom_date=datetime.date(1970, 1, 2),
         custom_fields={"custom_field_1": "blue"},
-        created_at=now,
-        updated_at=now,
     )
     fields = Customer._meta.concrete_fields
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)

@@ -10,8 +10,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.credentials import INVALID_CREDENTIALS, THROTTLED, authenticate_importer
-from accounts.models import Account, ApiKey, AuthFailure, Membership, hash_api_key
+from accounts.models import ApiKey, AuthFailure, Membership
 from core.errors import NotAuthenticated, Throttled
+from tests.factories import make_account, make_member, make_user
 
 USER_ID = "john1970"
 PASSWORD = "1959caadac9b13dcb3"
@@ -35,20 +36,17 @@ def _fast_password_hasher(settings):
 
 @pytest.fixture
 def shop(db):
-    return Account.objects.create(slug="greatwidgets", owner_id="1000000000000001")
+    return make_account(slug="greatwidgets", owner_id="1000000000000001")
 
 
 @pytest.fixture
 def other_shop(db):
-    return Account.objects.create(slug="otherwidgets", owner_id="2000000000000002")
+    return make_account(slug="otherwidgets", owner_id="2000000000000002")
 
 
 @pytest.fixture
 def importer(shop):
-    user = User.objects.create_user(USER_ID, password=PASSWORD)
-    Membership.objects.create(account=shop, user=user, role=Membership.Role.IMPORTER)
-    ApiKey.objects.create(user=user, prefix=API_KEY[:8], key_hash=hash_api_key(API_KEY))
-    return user
+    return make_member(account=shop, username=USER_ID, password=PASSWORD, api_key=API_KEY)
 
 
 @pytest.fixture
@@ -136,7 +134,7 @@ def test_every_failure_gives_the_same_message(importer, overrides):
 
 
 def test_api_key_of_another_user_fails(importer):
-    User.objects.create_user("other", password="other-password-123")
+    make_user(username="other", password="other-password-123")
     assert_refused(user_id="other", password=None, api_key=API_KEY)
 
 
@@ -262,8 +260,7 @@ def test_changing_the_password_forgets_the_verification(importer, shop, check_pa
 
 
 def test_a_verification_is_remembered_per_user(importer, shop, check_password_calls):
-    other = User.objects.create_user("jane1980")
-    Membership.objects.create(account=shop, user=other, role=Membership.Role.IMPORTER)
+    other = make_member(account=shop, username="jane1980")
     authenticate()
     # Same password and same stored hash: only the user id tells the two apart.
     User.objects.filter(pk=other.pk).update(password=importer.password)

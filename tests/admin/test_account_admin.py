@@ -4,7 +4,6 @@ its hash is stored; revoking a key stops it authenticating."""
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from accounts.admin import KEYS_REVOKED, NEW_KEY_SHOWN_ONCE
@@ -12,6 +11,7 @@ from accounts.credentials import INVALID_CREDENTIALS, authenticate_importer
 from accounts.models import Account, ApiKey, Membership, hash_api_key
 from core.errors import NotAuthenticated
 from tests.admin import messages_of, result_ids
+from tests.factories import make_member
 
 KEY_PERMISSIONS = ("view_apikey", "add_apikey", "change_apikey")
 SECRET = re.compile(re.escape(NEW_KEY_SHOWN_ONCE).replace(r"\{secret\}", "([0-9a-f]{40})"))
@@ -127,8 +127,7 @@ def test_a_staff_user_may_add_members_only_from_their_own_accounts(
     client, staff_user, account, other_account
 ):
     staff = staff_user("view_membership", "add_membership", "view_account")
-    outsider = get_user_model().objects.create_user("outsider")
-    Membership.objects.create(account=other_account, user=outsider)
+    outsider = make_member(account=other_account, username="outsider", role=Membership.Role.STAFF)
     client.force_login(staff)
 
     response = client.post(

@@ -9,12 +9,12 @@ from django.contrib.auth.hashers import check_password
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Transaction
 from customers.forms import CONTROL_CHARACTER
 from customers.hashers import interim_hash
 from customers.models import Customer
 from tests.admin import customer_form, result_ids
 from tests.conftest import EARNED, EVENTS, POINTS
+from tests.factories import make_customer, make_transaction
 
 CHANGE_PERMISSIONS = ("view_customer", "change_customer", "add_customer", "view_account")
 
@@ -27,8 +27,7 @@ def staff_client(client, staff_user):
 
 @pytest.fixture
 def ann(account):
-    now = timezone.now() - datetime.timedelta(days=1)
-    return Customer.objects.create(
+    return make_customer(
         account=account,
         code="C1",
         card_number="5001",
@@ -39,8 +38,7 @@ def ann(account):
         customer_username="ann",
         customer_password=interim_hash("old-secret"),
         customer_pin=interim_hash("1234"),
-        created_at=now,
-        updated_at=now,
+        created_at=timezone.now() - datetime.timedelta(days=1),
     )
 
 
@@ -155,8 +153,7 @@ def test_adding_a_customer_stamps_its_times_and_stores_missing_identities_as_nul
 
 
 def test_a_card_number_held_by_another_customer_is_a_form_error(staff_client, account, ann):
-    now = timezone.now()
-    bob = Customer.objects.create(account=account, code="C2", created_at=now, updated_at=now)
+    bob = make_customer(account=account, code="C2")
 
     response = staff_client.post(change_url(bob), customer_form(bob, card_number="5001"))
 
@@ -242,10 +239,7 @@ def test_change_page_shows_the_balance_of_every_enrolled_campaign(
         campaigns_to_include=f"{EARNED}|,|{POINTS}|,|{EVENTS}",
     )
     customer = Customer.objects.get(code="C1")
-    now = timezone.now()
-    Transaction.objects.create(
-        campaign=campaigns[POINTS], customer=customer, kind="credit", amount=7, created_at=now
-    )
+    make_transaction(campaign=campaigns[POINTS], customer=customer, amount=7)
 
     html = staff_client.get(change_url(customer)).content.decode()
 
@@ -259,8 +253,7 @@ def test_change_page_shows_the_balance_of_every_enrolled_campaign(
     "term", ["C1", "5001", "Ann", "Lee", "ann@example.com", "555-1"], ids=lambda term: term
 )
 def test_search_finds_a_customer_by_each_searched_field(staff_client, account, ann, term):
-    now = timezone.now()
-    Customer.objects.create(account=account, code="Z9", created_at=now, updated_at=now)
+    make_customer(account=account, code="Z9")
 
     response = staff_client.get(reverse("admin:customers_customer_changelist"), {"q": term})
 

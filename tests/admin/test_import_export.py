@@ -9,11 +9,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Membership
-from campaigns.models import Campaign, Enrollment
+from campaigns.models import Enrollment
 from customers.admin_import import PENDING_GONE
 from customers.batch import messages as m
 from customers.models import Customer, UndoState
 from tests.conftest import POINTS
+from tests.factories import make_campaign
 
 IMPORT_URL = "/admin/customers/customer/import-file/"
 EXPORT_URL = "/admin/customers/customer/export/"
@@ -128,7 +129,7 @@ def test_a_staff_user_cannot_import_into_another_account(
 ):
     staff = staff_user("add_customer", "change_customer", "view_customer")
     Membership.objects.filter(user=staff).update(role=Membership.Role.IMPORTER)
-    Campaign.objects.create(account=other_account, campaign_id=POINTS, type="points")
+    make_campaign(account=other_account, campaign_id=POINTS)
     client.force_login(staff)
 
     response = preview(client, other_account)
@@ -203,7 +204,7 @@ def test_export_holds_only_the_users_accounts(
     client, staff_user, account, other_account, run_import
 ):
     run_import(("code", "first_name"), "MINE|Ann")
-    Campaign.objects.create(account=other_account, campaign_id=POINTS, type="points")
+    make_campaign(account=other_account, campaign_id=POINTS)
     run_import(("code", "first_name"), "THEIRS|Bob", into=other_account)
     client.force_login(staff_user("view_customer"))
 

@@ -5,17 +5,23 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Account, Membership
-from campaigns.models import Campaign, Enrollment
+from campaigns.models import Campaign
 from customers.admin import SELECT_ONE
 from customers.models import Customer, UndoState
 from tests.admin import customer_form, messages_of, result_ids
 from tests.conftest import EVENTS, POINTS
+from tests.factories import (
+    make_account,
+    make_campaign,
+    make_customer,
+    make_enrollment,
+    make_membership,
+    make_user,
+)
 
 EVERY_PERMISSION = (
     "view_account",
@@ -36,12 +42,11 @@ EVERY_PERMISSION = (
 @pytest.fixture
 def tenants(account, other_account, run_import):
     """Account A (`account`) and account B, each with an import of customers and a member."""
-    Campaign.objects.create(account=other_account, campaign_id=POINTS, type="points")
+    make_campaign(account=other_account, campaign_id=POINTS)
     state_a = UndoState.objects.get(pk=run_import(data="ALPHA-1|Ann\nALPHA-2|Bob").undo_state_id)
     state_b = UndoState.objects.get(
         pk=run_import(data="BRAVO-1|Bert", into=other_account).undo_state_id
     )
-    member_b = get_user_model().objects.create_user("bravo-member")
     return SimpleNamespace(
         a=account,
         b=other_account,
@@ -49,7 +54,11 @@ def tenants(account, other_account, run_import):
         state_b=state_b,
         customer_b=Customer.objects.get(code="BRAVO-1"),
         campaign_b=Campaign.objects.get(account=other_account),
-        membership_b=Membership.objects.create(account=other_account, user=member_b),
+        membership_b=make_membership(
+            account=other_account,
+            user=make_user(username="bravo-member"),
+            role=Membership.Role.STAFF,
+        ),
     )
 
 
@@ -93,12 +102,11 @@ def test_staff_user_lists_only_their_accounts_memberships_and_accounts(staff_cli
 
 def test_list_filters_offer_only_the_users_accounts_and_campaigns(staff_client, tenants, campaigns):
     # A filter with one choice is not shown: give the staff user two of everything.
-    third = Account.objects.create(slug="thirdwidgets", owner_id="3000000000000003")
-    Membership.objects.create(account=third, user=staff_client.staff)
-    now = timezone.now()
-    Customer.objects.create(account=third, code="CHARLIE-1", created_at=now, updated_at=now)
+    third = make_account(slug="thirdwidgets", owner_id="3000000000000003")
+    make_membership(account=third, user=staff_client.staff, role=Membership.Role.STAFF)
+    make_customer(account=third, code="CHARLIE-1")
     ann = Customer.objects.get(code="ALPHA-1")
-    Enrollment.objects.create(campaign=campaigns[EVENTS], customer=ann, created_at=now)
+    make_enrollment(campaign=campaigns[EVENTS], customer=ann)
 
     response = staff_client.get(reverse("admin:customers_customer_changelist"))
 

@@ -14,6 +14,7 @@ from accounts.models import ApiKey, Membership
 from campaigns.models import Enrollment, Transaction
 from customers.models import Customer, ImportRequest, UndoState
 from tests.conftest import API_KEY, PASSWORD, POINTS, batch_params
+from tests.factories import make_customer, make_member
 
 LIMIT = 3
 WRONG_SECRET = "wrong-secret-7a1c9e"
@@ -51,10 +52,7 @@ def database() -> dict:
 @pytest.fixture
 def existing(account):
     """A customer that the refused requests below would update."""
-    now = timezone.now()
-    return Customer.objects.create(
-        account=account, code="C1", first_name="Old", created_at=now, updated_at=now
-    )
+    return make_customer(account=account, code="C1", first_name="Old")
 
 
 @pytest.fixture
@@ -147,8 +145,9 @@ def test_every_credential_failure_gives_the_same_message_and_writes_nothing(
 
 
 def test_a_member_of_another_account_is_refused(client, user, campaigns, existing, other_account):
-    stranger = get_user_model().objects.create_user("jane1980", password=PASSWORD)
-    Membership.objects.create(account=other_account, user=stranger, role=Membership.Role.OWNER)
+    make_member(
+        account=other_account, username="jane1980", password=PASSWORD, role=Membership.Role.OWNER
+    )
     before = database()
 
     response = refused_request(client, user_id="jane1980")

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from customers.batch import write
 from customers.batch.match import BLANK_PROFILE
 from tests.conftest import EVENTS, POINTS
+from tests.factories import make_enrollment
 
 NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
@@ -44,7 +45,7 @@ def test_enrollments_of_several_campaigns_keep_existing_ones(account, campaigns,
     ids = list(write.insert_customers(account_id=account.pk, states=states, now=NOW).values())
     points, events = campaigns[POINTS], campaigns[EVENTS]
     earlier = NOW - datetime.timedelta(days=1)
-    Enrollment.objects.create(campaign=points, customer_id=ids[0], created_at=earlier)
+    make_enrollment(campaign=points, customer=ids[0], created_at=earlier)
 
     pairs = [(campaign.pk, pk) for pk in ids for campaign in (points, events)]
     write.insert_enrollments(pairs=pairs, now=NOW, undo_state_id=None)

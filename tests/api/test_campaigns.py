@@ -5,17 +5,16 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 from lxml import etree
 
-from accounts.models import Membership
 from api.serializers import REJECTED_SUMMARY
 from campaigns.credits import MONEY, NOT_AN_ITEM, WHOLE_NUMBER
-from campaigns.models import BuyxItem, Campaign, Enrollment, Transaction
+from campaigns.models import BuyxItem, Enrollment, Transaction
 from campaigns.selectors import balances_for
 from customers.batch import messages as m
 from customers.models import Customer, ImportRequest, UndoState
 from tests.conftest import BUYX, EARNED, EVENTS, GIFTCARD, PASSWORD, POINTS
+from tests.factories import make_campaign, make_customer, make_membership, make_transaction
 
 
 def body(response) -> dict:
@@ -29,13 +28,6 @@ def batch(response) -> dict:
 
 def counts(response) -> dict:
     return batch(response)["customers"]
-
-
-def make_customer(account, code, first_name="Jane") -> Customer:
-    now = timezone.now()
-    return Customer.objects.create(
-        account=account, code=code, first_name=first_name, created_at=now, updated_at=now
-    )
 
 
 def enrolled() -> set[tuple[str, str]]:
@@ -92,7 +84,7 @@ def post(post_batch):
 
 
 def test_created_and_written_customers_are_enrolled_in_each_listed_campaign(post, account):
-    make_customer(account, "C1")
+    make_customer(account=account, code="C1", first_name="Jane")
 
     response = post(
         ("code", "first_name"),
@@ -126,7 +118,7 @@ def test_a_customer_enrolled_twice_in_one_batch_is_enrolled_once(post):
 
 
 def test_ignored_and_failed_lines_are_not_enrolled(post, account):
-    make_customer(account, "C1")
+    make_customer(account=account, code="C1", first_name="Jane")
 
     response = post(("code", "custom_date"), "C1|\nC2|2010-13-01\nC3|2010-12-01")
 
@@ -149,7 +141,7 @@ def test_auto_add_credits_the_first_listed_campaign_only(post, account):
 
 
 def test_auto_add_credits_created_and_written_lines(post, account):
-    make_customer(account, "C1")
+    make_customer(account=account, code="C1", first_name="Jane")
 
     response = post(("code", "auto_add"), "C1|5\nC2|7", overwrite_duplicates="update")
 
@@ -161,7 +153,7 @@ def test_auto_add_credits_created_and_written_lines(post, account):
 
 
 def test_auto_add_does_not_credit_ignored_or_failed_lines(post, account):
-    make_customer(account, "C1")
+    make_customer(account=account, code="C1", first_name="Jane")
 
     response = post(("code", "custom_date", "auto_add"), "C1||5\nC2|2010-13-01|5\nC3||5")
 
@@ -256,7 +248,7 @@ def test_a_later_ignored_line_does_not_credit(post, account):
 
 
 def test_a_credit_on_a_failing_line_writes_nothing(post, account):
-    make_customer(account, "C1")
+    make_customer(account=account, code="C1", first_name="Jane")
     before = customers_and_ledger()
 
     response = post(
@@ -270,14 +262,8 @@ def test_a_credit_on_a_failing_line_writes_nothing(post, account):
 
 
 def test_auto_add_leaves_earlier_ledger_entries_in_the_balance(post, account, campaigns):
-    customer = make_customer(account, "C1")
-    Transaction.objects.create(
-        campaign=campaigns[POINTS],
-        customer=customer,
-        kind="credit",
-        amount=100,
-        created_at=timezone.now(),
-    )
+    customer = make_customer(account=account, code="C1", first_name="Jane")
+    make_transaction(campaign=campaigns[POINTS], customer=customer, amount=100)
 
     post(("code", "auto_add"), "C1|5", overwrite_duplicates="update")
 
@@ -331,8 +317,8 @@ def test_a_rejected_batch_does_not_use_up_its_request_id(post, account):
 
 
 def test_another_account_may_use_the_same_request_id(post, account, other_account, user):
-    Membership.objects.create(account=other_account, user=user, role=Membership.Role.IMPORTER)
-    Campaign.objects.create(account=other_account, campaign_id=POINTS, type="points")
+    make_membership(account=other_account, user=user)
+    make_campaign(account=other_account, campaign_id=POINTS)
 
     post(("code", "auto_add"), "C1|5", request_id="retry-1")
     response = post(("code", "auto_add"), "C1|5", request_id="retry-1", account_id="otherwidgets")
@@ -347,7 +333,7 @@ def test_another_account_may_use_the_same_request_id(post, account, other_accoun
 
 
 def test_validate_only_writes_nothing_and_reports_what_would_happen(post, account):
-    make_customer(account, "C1")
+    make_customer(account=account, code="C1", first_name="Jane")
     before = database()
 
     response = post(
@@ -380,7 +366,7 @@ def test_validate_only_does_not_use_up_the_request_id(post, account):
 def test_all_or_nothing_with_a_failing_line_imports_nothing_and_lists_every_failure(
     post_batch, account
 ):
-    make_customer(account, "C1")
+    make_customer(account=account, code="C1", first_name="Jane")
     before = database()
 
     response = post_batch(
@@ -432,7 +418,7 @@ def test_all_or_nothing_without_failing_lines_imports_normally(post, account):
 
 
 def test_an_import_records_an_undo_state(post, account, user):
-    make_customer(account, "C1")
+    make_customer(account=account, code="C1", first_name="Jane")
 
     response = post(
         ("code", "first_name"),

@@ -14,6 +14,7 @@ from customers.batch import generate, write
 from customers.batch import messages as m
 from customers.models import Customer
 from tests.conftest import EVENTS, POINTS
+from tests.factories import make_customer
 
 # Queries of one API import, whatever its size: authentication, campaigns, the undo state,
 # per chunk the matching reads, the draws of generated values and the writes. Measured at
@@ -29,19 +30,6 @@ def batch(response) -> dict:
 
 def counts(response) -> dict:
     return batch(response)["customers"]
-
-
-def make_customer(account, code, card_number=None, username=None, first_name="Jane"):
-    now = timezone.now()
-    return Customer.objects.create(
-        account=account,
-        code=code,
-        card_number=card_number,
-        customer_username=username,
-        first_name=first_name,
-        created_at=now,
-        updated_at=now,
-    )
 
 
 def customers(account=None) -> list[dict]:
@@ -73,7 +61,7 @@ def post(post_batch):
 
 
 def test_a_line_with_a_code_matches_the_customer_with_that_code(post, account):
-    customer = make_customer(account, "C1", card_number="1001")
+    customer = make_customer(account=account, code="C1", card_number="1001", first_name="Jane")
 
     response = post(("code", "first_name"), "C1|Ann", overwrite_duplicates="update")
 
@@ -83,7 +71,7 @@ def test_a_line_with_a_code_matches_the_customer_with_that_code(post, account):
 
 
 def test_a_matched_code_with_an_unheld_card_number_gets_that_card_number(post, account):
-    make_customer(account, "C1", card_number="1001")
+    make_customer(account=account, code="C1", card_number="1001", first_name="Jane")
 
     data = "C1|2002|Ann"
     response = post(("code", "card_number", "first_name"), data, overwrite_duplicates="update")
@@ -93,7 +81,7 @@ def test_a_matched_code_with_an_unheld_card_number_gets_that_card_number(post, a
 
 
 def test_a_line_without_a_code_matches_by_card_number(post, account):
-    make_customer(account, "C1", card_number="1001")
+    make_customer(account=account, code="C1", card_number="1001", first_name="Jane")
 
     data = "|1001|Ann"
     response = post(("code", "card_number", "first_name"), data, overwrite_duplicates="update")
@@ -105,7 +93,7 @@ def test_a_line_without_a_code_matches_by_card_number(post, account):
 
 
 def test_a_card_number_header_alone_matches_by_card_number(post, account):
-    make_customer(account, "C1", card_number="1001")
+    make_customer(account=account, code="C1", card_number="1001", first_name="Jane")
 
     response = post(("card_number", "first_name"), "1001|Ann", overwrite_duplicates="update")
 
@@ -115,8 +103,8 @@ def test_a_card_number_header_alone_matches_by_card_number(post, account):
 
 @pytest.mark.parametrize("mode", ["ignore", "update", "yes"])
 def test_code_and_card_number_of_two_different_customers_is_a_line_error(post, account, mode):
-    make_customer(account, "C1", card_number="1001")
-    make_customer(account, "C2", card_number="2002")
+    make_customer(account=account, code="C1", card_number="1001", first_name="Jane")
+    make_customer(account=account, code="C2", card_number="2002", first_name="Jane")
     before = customers()
 
     data = "C1|2002|Ann"
@@ -134,7 +122,7 @@ def test_code_and_card_number_of_two_different_customers_is_a_line_error(post, a
 
 
 def test_a_card_number_held_by_another_customer_is_a_line_error(post, account):
-    make_customer(account, "C1", card_number="1001")
+    make_customer(account=account, code="C1", card_number="1001", first_name="Jane")
     before = customers()
 
     response = post(("code", "card_number", "first_name"), "C3|1001|Ann")
@@ -168,7 +156,7 @@ def test_a_card_number_an_earlier_line_gave_out_is_a_line_error(post):
 
 
 def test_a_new_customer_may_not_take_a_username_in_use(post, account):
-    make_customer(account, "C1", username="jane")
+    make_customer(account=account, code="C1", customer_username="jane", first_name="Jane")
     before = customers()
 
     response = post(("code", "customer_username"), "C3|jane")
@@ -185,8 +173,8 @@ def test_a_new_customer_may_not_take_a_username_in_use(post, account):
 
 
 def test_a_written_customer_may_not_take_another_customers_username(post, account):
-    make_customer(account, "C1", username="jane")
-    make_customer(account, "C2", username="bob")
+    make_customer(account=account, code="C1", customer_username="jane", first_name="Jane")
+    make_customer(account=account, code="C2", customer_username="bob", first_name="Jane")
     before = customers()
 
     response = post(("code", "customer_username"), "C2|jane", overwrite_duplicates="update")
@@ -197,7 +185,7 @@ def test_a_written_customer_may_not_take_another_customers_username(post, accoun
 
 
 def test_a_customer_may_be_sent_its_own_username(post, account):
-    make_customer(account, "C1", username="jane")
+    make_customer(account=account, code="C1", customer_username="jane", first_name="Jane")
 
     data = "C1|jane|Ann"
     response = post(("code", "customer_username", "first_name"), data, overwrite_duplicates="yes")
@@ -207,7 +195,13 @@ def test_a_customer_may_be_sent_its_own_username(post, account):
 
 
 def test_the_same_code_card_and_username_in_another_account_are_fine(post, account, other_account):
-    make_customer(other_account, "C1", card_number="1001", username="jane")
+    make_customer(
+        account=other_account,
+        code="C1",
+        card_number="1001",
+        customer_username="jane",
+        first_name="Jane",
+    )
     theirs = customers(other_account)
 
     data = "C1|1001|jane|Ann"
@@ -221,7 +215,7 @@ def test_the_same_code_card_and_username_in_another_account_are_fine(post, accou
 
 
 def test_a_card_number_in_another_account_does_not_match(post, account, other_account):
-    make_customer(other_account, "C1", card_number="1001")
+    make_customer(account=other_account, code="C1", card_number="1001", first_name="Jane")
     theirs = customers(other_account)
 
     response = post(("card_number", "first_name"), "1001|Ann", overwrite_duplicates="update")
@@ -282,8 +276,8 @@ def test_card_number_generate_gives_new_customers_n_digit_card_numbers(post):
 
 
 def test_card_number_generate_gives_written_customers_without_a_card_one(post, account):
-    make_customer(account, "C1")
-    make_customer(account, "C2", card_number="2002")
+    make_customer(account=account, code="C1", first_name="Jane")
+    make_customer(account=account, code="C2", card_number="2002", first_name="Jane")
 
     response = post(
         ("code", "first_name"),
@@ -301,7 +295,7 @@ def test_card_number_generate_gives_written_customers_without_a_card_one(post, a
 
 
 def test_card_number_generate_leaves_ignored_customers_without_a_card(post, account):
-    make_customer(account, "C1")
+    make_customer(account=account, code="C1", first_name="Jane")
 
     response = post(("code", "first_name"), "C1|Ann", card_number_generate="8")
 

@@ -7,7 +7,6 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from django.utils import timezone
 from lxml import etree
 
 from accounts.credentials import INVALID_CREDENTIALS
@@ -22,6 +21,7 @@ from customers.batch.messages import (
 )
 from customers.models import Customer, UndoState
 from tests.conftest import batch_params
+from tests.factories import make_customer
 
 XML_TYPE = "application/xml; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -59,19 +59,12 @@ def jsonp_body(response, callback: str) -> dict:
     return json.loads(text[len(f"/**/{callback}(") : -2])
 
 
-def existing_customer(account, code="E1", card_number="5001"):
-    now = timezone.now()
-    return Customer.objects.create(
-        account=account, code=code, card_number=card_number, created_at=now, updated_at=now
-    )
-
-
 @pytest.fixture
 def example(post_batch, account):
     """post(**params) -> (response, generated customer, undo state) of the contract's example."""
 
     def post(**extra):
-        existing_customer(account)
+        make_customer(account=account, code="E1", card_number="5001")
         response = post_batch(EXAMPLE_HEADERS, EXAMPLE_DATA, **EXAMPLE_PARAMS, **extra)
         return response, Customer.objects.get(first_name="Cid"), UndoState.objects.get()
 
@@ -264,7 +257,7 @@ def test_condensed_applies_to_jsonp(post_batch):
 
 
 def test_rejected_batch_xml_is_an_error_holding_the_rejected_batch(post_batch, account):
-    existing_customer(account)
+    make_customer(account=account, code="E1", card_number="5001")
     before = list(Customer.objects.values())
 
     response = post_batch(

@@ -16,6 +16,7 @@ from campaigns.selectors import balances_for
 from customers.batch import messages as m
 from customers.models import Customer
 from tests.conftest import API_KEY, EVENTS, POINTS
+from tests.factories import make_customer, make_enrollment, make_transaction
 
 # Written by every write, whatever the headers.
 BOOKKEEPING = ("version", "updated_at")
@@ -30,10 +31,9 @@ def counts(response) -> dict:
     return batch(response)["customers"]
 
 
-def make_customer(account, code="C1", **fields) -> Customer:
-    """A customer with every profile field set (overridable)."""
-    now = timezone.now()
-    values = {
+def full_profile(**fields) -> dict:
+    """Every profile field of a customer set (overridable), for make_customer."""
+    return {
         "card_number": "1001",
         "first_name": "Jane",
         "last_name": "Doe",
@@ -53,9 +53,6 @@ def make_customer(account, code="C1", **fields) -> Customer:
         "custom_fields": {"custom_field_1": "blue"},
         **fields,
     }
-    return Customer.objects.create(
-        account=account, code=code, created_at=now, updated_at=now, **values
-    )
 
 
 def row_of(customer: Customer) -> dict:
@@ -81,7 +78,7 @@ def post(post_batch):
 
 @pytest.mark.parametrize("mode", [None, "ignore", "IGNORE"])
 def test_ignore_mode_leaves_a_matched_customer_untouched_and_counts_it_ignored(post, account, mode):
-    customer = make_customer(account)
+    customer = make_customer(account=account, **full_profile())
     before = row_of(customer)
 
     response = post(("code", "first_name", "custom_date"), "C1|Ann|", overwrite_duplicates=mode)
@@ -91,7 +88,7 @@ def test_ignore_mode_leaves_a_matched_customer_untouched_and_counts_it_ignored(p
 
 
 def test_ignore_mode_reports_the_ignored_customer_in_xml(post_batch, account):
-    make_customer(account)
+    make_customer(account=account, **full_profile())
 
     response = post_batch(headers=("code", "first_name"), data="C1|Ann\nC2|Bob")
 
@@ -110,7 +107,7 @@ def test_ignore_mode_reports_the_ignored_customer_in_xml(post_batch, account):
 
 
 def test_update_mode_writes_the_header_columns(post, account):
-    customer = make_customer(account)
+    customer = make_customer(account=account, **full_profile())
 
     response = post(
         ("code", "first_name", "email", "custom_date"),
@@ -126,7 +123,7 @@ def test_update_mode_writes_the_header_columns(post, account):
 
 
 def test_update_mode_keeps_fields_outside_the_headers(post, account):
-    customer = make_customer(account)
+    customer = make_customer(account=account, **full_profile())
     before = row_of(customer)
 
     post(("code", "first_name", "email"), "C1|Ann|ann@example.com", overwrite_duplicates="update")
@@ -136,7 +133,7 @@ def test_update_mode_keeps_fields_outside_the_headers(post, account):
 
 
 def test_update_mode_clears_a_field_given_an_empty_value(post, account):
-    customer = make_customer(account)
+    customer = make_customer(account=account, **full_profile())
     before = row_of(customer)
     headers = ("code", "first_name", "custom_date", "customer_username", "customer_password")
 
@@ -153,7 +150,7 @@ def test_update_mode_clears_a_field_given_an_empty_value(post, account):
 
 
 def test_update_mode_line_error_leaves_the_matched_customer_untouched(post, account):
-    customer = make_customer(account)
+    customer = make_customer(account=account, **full_profile())
     before = row_of(customer)
 
     response = post(
@@ -175,7 +172,7 @@ def test_update_mode_line_error_leaves_the_matched_customer_untouched(post, acco
 
 
 def test_yes_mode_blanks_every_profile_field_outside_the_headers(post, account):
-    customer = make_customer(account)
+    customer = make_customer(account=account, **full_profile())
     before = row_of(customer)
 
     response = post(("code", "first_name"), "C1|Ann", overwrite_duplicates="yes")
@@ -204,7 +201,7 @@ def test_yes_mode_blanks_every_profile_field_outside_the_headers(post, account):
 
 
 def test_yes_mode_keeps_code_and_card_number(post, account):
-    customer = make_customer(account)
+    customer = make_customer(account=account, **full_profile())
 
     post(("code", "first_name"), "C1|Ann", overwrite_duplicates="yes")
 
@@ -214,7 +211,7 @@ def test_yes_mode_keeps_code_and_card_number(post, account):
 
 @pytest.mark.parametrize("mode", ["update", "yes"])
 def test_an_empty_card_number_never_clears_it(post, account, mode):
-    customer = make_customer(account)
+    customer = make_customer(account=account, **full_profile())
 
     response = post(("code", "card_number", "first_name"), "C1||Ann", overwrite_duplicates=mode)
 
@@ -225,13 +222,11 @@ def test_an_empty_card_number_never_clears_it(post, account, mode):
 
 @pytest.mark.parametrize("mode", ["update", "yes"])
 def test_no_overwrite_mode_touches_balances_or_enrollments(post, account, campaigns, mode):
-    customer = make_customer(account)
+    customer = make_customer(account=account, **full_profile())
     now = timezone.now()
-    Enrollment.objects.create(campaign=campaigns[EVENTS], customer=customer, created_at=now)
-    Enrollment.objects.create(campaign=campaigns[POINTS], customer=customer, created_at=now)
-    Transaction.objects.create(
-        campaign=campaigns[POINTS], customer=customer, kind="credit", amount=50, created_at=now
-    )
+    make_enrollment(campaign=campaigns[EVENTS], customer=customer, created_at=now)
+    make_enrollment(campaign=campaigns[POINTS], customer=customer, created_at=now)
+    make_transaction(campaign=campaigns[POINTS], customer=customer, amount=50, created_at=now)
     enrollments = list(Enrollment.objects.values())
     transactions = list(Transaction.objects.values())
 
@@ -254,7 +249,8 @@ def test_api_1_5_custom_fields_follow_the_overwrite_mode(post, account, mode, cu
     account.custom_field_count = 2
     account.save()
     customer = make_customer(
-        account, custom_fields={"custom_field_1": "blue", "custom_field_2": "kept"}
+        account=account,
+        **full_profile(custom_fields={"custom_field_1": "blue", "custom_field_2": "kept"}),
     )
 
     response = post(
@@ -275,7 +271,8 @@ def test_api_1_5_update_mode_clears_a_custom_field_given_an_empty_value(post, ac
     account.custom_field_count = 2
     account.save()
     customer = make_customer(
-        account, custom_fields={"custom_field_1": "blue", "custom_field_2": "kept"}
+        account=account,
+        **full_profile(custom_fields={"custom_field_1": "blue", "custom_field_2": "kept"}),
     )
 
     post(
@@ -295,7 +292,7 @@ def test_api_1_5_update_mode_clears_a_custom_field_given_an_empty_value(post, ac
 
 
 def test_version_rises_by_one_on_each_write(post, account):
-    customer = make_customer(account)
+    customer = make_customer(account=account, **full_profile())
 
     post(("code", "first_name"), "C1|Ann", overwrite_duplicates="update")
     customer.refresh_from_db()
@@ -307,7 +304,7 @@ def test_version_rises_by_one_on_each_write(post, account):
 
 
 def test_version_does_not_rise_on_ignore(post, account):
-    customer = make_customer(account)
+    customer = make_customer(account=account, **full_profile())
 
     post(("code", "first_name"), "C1|Ann", overwrite_duplicates="ignore")
 
@@ -320,7 +317,7 @@ def test_version_does_not_rise_on_ignore(post, account):
 
 @pytest.mark.parametrize("mode", ["update", "yes"])
 def test_a_row_that_changes_nothing_counts_updated_but_is_not_written_again(post, account, mode):
-    customer = make_customer(account, first_name="Ann")
+    customer = make_customer(account=account, **full_profile(first_name="Ann"))
     headers = ("code", "card_number", "first_name", "last_name", "email", "phone")
     data = "C1|1001|Ann|Doe|jane@example.com|555-0100"
     if mode == "yes":  # every other profile field blank already, as `yes` leaves it
@@ -344,7 +341,7 @@ def test_a_row_that_changes_nothing_counts_updated_but_is_not_written_again(post
 
 
 def test_a_row_that_changes_nothing_is_still_enrolled_and_credited(post, account):
-    customer = make_customer(account, first_name="Ann")
+    customer = make_customer(account=account, **full_profile(first_name="Ann"))
     before = row_of(customer)
 
     response = post(
@@ -364,7 +361,7 @@ def test_a_row_that_changes_nothing_is_still_enrolled_and_credited(post, account
 
 
 def test_a_row_that_changes_nothing_then_one_that_does_write_the_customer_once(post, account):
-    customer = make_customer(account, first_name="Ann")
+    customer = make_customer(account=account, **full_profile(first_name="Ann"))
 
     post(("code", "first_name"), "C1|Ann\nC1|Annie", overwrite_duplicates="update")
 
@@ -373,7 +370,7 @@ def test_a_row_that_changes_nothing_then_one_that_does_write_the_customer_once(p
 
 
 def test_a_row_that_puts_back_what_an_earlier_row_changed_is_written(post, account):
-    customer = make_customer(account, first_name="Ann")
+    customer = make_customer(account=account, **full_profile(first_name="Ann"))
 
     post(("code", "first_name"), "C1|Annie\nC1|Ann", overwrite_duplicates="update")
 
@@ -385,7 +382,7 @@ def test_a_row_that_puts_back_what_an_earlier_row_changed_is_written(post, accou
 
 
 def test_later_lines_of_a_batch_win_and_update_combines_their_fields(post, account):
-    customer = make_customer(account)
+    customer = make_customer(account=account, **full_profile())
     before = row_of(customer)
     data = "C1|5555|Ann\nC1||Annie"
 
@@ -429,7 +426,7 @@ def test_a_later_line_matches_by_card_number_a_customer_an_earlier_line_created(
 
 
 def test_yes_mode_later_line_blanks_what_an_earlier_line_wrote(post, account):
-    make_customer(account)
+    make_customer(account=account, **full_profile())
     data = "C1|Ann|\nC1||Smith"
 
     response = post(("code", "first_name", "last_name"), data, overwrite_duplicates="yes")
@@ -458,7 +455,7 @@ def test_customer_password_and_pin_are_stored_hashed(post):
 
 
 def test_update_mode_replaces_the_stored_hashes(post, account):
-    customer = make_customer(account)
+    customer = make_customer(account=account, **full_profile())
 
     post(
         ("code", "customer_password", "customer_PIN"),

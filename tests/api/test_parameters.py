@@ -17,6 +17,7 @@ from campaigns.models import Campaign, Enrollment
 from customers.batch import messages as m
 from customers.models import Customer, UndoState
 from tests.conftest import API_KEY, EVENTS, GIFTCARD, POINTS, batch_params
+from tests.factories import make_campaign
 
 METHOD_NOT_ALLOWED = "Only POST is accepted; send the parameters as form data."
 XML_TYPE = "application/xml; charset=utf-8"
@@ -218,7 +219,7 @@ def test_unknown_inactive_and_foreign_campaigns_are_named_and_nothing_imported(
     post_batch, campaigns, other_account
 ):
     Campaign.objects.filter(campaign_id=EVENTS).update(is_active=False)
-    Campaign.objects.create(account=other_account, campaign_id="777", type="points")
+    make_campaign(account=other_account, campaign_id="777")
 
     response = post_batch(
         data="C1|Jane",

@@ -5,14 +5,13 @@ invisible to it."""
 import json
 
 import pytest
-from django.utils import timezone
 
 from accounts.credentials import INVALID_CREDENTIALS
-from accounts.models import Membership
-from campaigns.models import Campaign, Enrollment, Transaction
+from campaigns.models import Enrollment, Transaction
 from customers.batch.messages import UNKNOWN_CAMPAIGNS
 from customers.models import Customer, ImportRequest, UndoState
 from tests.conftest import POINTS
+from tests.factories import make_campaign, make_customer, make_membership
 
 B_ONLY = "777000777"
 
@@ -35,28 +34,16 @@ def database() -> dict:
     }
 
 
-def make_customer(account, code, card_number=None, first_name="B's"):
-    now = timezone.now()
-    return Customer.objects.create(
-        account=account,
-        code=code,
-        card_number=card_number,
-        first_name=first_name,
-        created_at=now,
-        updated_at=now,
-    )
-
-
 @pytest.fixture
 def b_points(other_account):
     """Account B has a campaign with the same id as A's points campaign, and one of its own."""
-    Campaign.objects.create(account=other_account, campaign_id=B_ONLY, type="points")
-    return Campaign.objects.create(account=other_account, campaign_id=POINTS, type="points")
+    make_campaign(account=other_account, campaign_id=B_ONLY)
+    return make_campaign(account=other_account, campaign_id=POINTS)
 
 
 @pytest.fixture
 def member_of_both(user, other_account, b_points):
-    Membership.objects.create(account=other_account, user=user, role=Membership.Role.IMPORTER)
+    make_membership(account=other_account, user=user)
     return user
 
 
@@ -91,7 +78,7 @@ def test_enrollment_goes_to_the_accounts_own_campaign_of_that_id(post_batch, cam
 
 
 def test_a_code_of_another_account_does_not_match(post_batch, account, other_account):
-    theirs = make_customer(other_account, "C1")
+    theirs = make_customer(account=other_account, code="C1", first_name="B's")
     before = customers_of(other_account)
 
     response = post_batch(data="C1|Ann", overwrite_duplicates="yes", output="JSON")
@@ -111,7 +98,7 @@ def test_a_code_of_another_account_does_not_match(post_batch, account, other_acc
 def test_a_card_number_of_another_account_does_not_match_nor_collide(
     post_batch, account, other_account
 ):
-    make_customer(other_account, "B1", card_number="5001")
+    make_customer(account=other_account, code="B1", card_number="5001", first_name="B's")
     before = customers_of(other_account)
 
     response = post_batch(
@@ -148,7 +135,7 @@ def test_a_request_id_of_account_a_does_not_replay_for_account_b(
 def test_undo_state_is_recorded_on_the_importing_account_only(
     post_batch, account, other_account, member_of_both, campaigns
 ):
-    make_customer(other_account, "C1")
+    make_customer(account=other_account, code="C1", first_name="B's")
 
     response = post_batch(data="C1|Ann", output="JSON")
 

@@ -9,13 +9,13 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
 
 from customers.export import FORMATS
 from customers.management.commands import export_customers as command
 from customers.models import Customer
 from customers.resources import EXPORT_FIELDS
 from tests.commands.conftest import snapshot
+from tests.factories import make_customer
 
 # Export format -> the import's delimiter name.
 DELIMITER_NAMES = {"csv": "comma", "psv": "pipe", "tsv": "tab"}
@@ -23,19 +23,12 @@ PASSWORD_HASH = "interim_sha256$salt$0123456789abcdef"
 PIN_HASH = "interim_sha256$salt$fedcba9876543210"
 
 
-def make_customer(account, code, **fields) -> Customer:
-    now = timezone.now()
-    return Customer.objects.create(
-        account=account, code=code, created_at=now, updated_at=now, **fields
-    )
-
-
 @pytest.fixture
 def customers(account, other_account):
     """Customers whose values hold every delimiter, quotes and line breaks."""
     make_customer(
-        account,
-        "C1",
+        account=account,
+        code="C1",
         card_number="0071937715",
         first_name='Ann "The Best", Jr',
         last_name="O|Brien",
@@ -53,9 +46,11 @@ def customers(account, other_account):
         customer_password=PASSWORD_HASH,
         customer_pin=PIN_HASH,
     )
-    make_customer(account, "C2")
-    make_customer(account, "0042", first_name="Leading zeros", card_number="0001")
-    make_customer(other_account, "X1", first_name="Not ours", customer_username="other")
+    make_customer(account=account, code="C2")
+    make_customer(account=account, code="0042", first_name="Leading zeros", card_number="0001")
+    make_customer(
+        account=other_account, code="X1", first_name="Not ours", customer_username="other"
+    )
     return Customer.objects.filter(account=account)
 
 

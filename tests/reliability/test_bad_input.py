@@ -27,6 +27,7 @@ from campaigns.models import Enrollment, Transaction
 from customers.batch.params import HEADER_FIELDS
 from customers.models import Customer, ImportRequest, UndoState
 from tests.conftest import API_KEY, BUYX, EARNED, PASSWORD, POINTS, USER_ID, batch_params
+from tests.factories import make_customer
 
 LONG = os.environ.get("LOYALTY_LONG_TESTS") == "1"
 EXAMPLES = 3000 if LONG else 300
@@ -331,9 +332,7 @@ def fresh_database(account) -> None:
         model.objects.all().delete()
     now = timezone.now()
     for code, card_number in (("C1", "K1"), ("C2", None)):
-        Customer.objects.create(
-            account=account, code=code, card_number=card_number, created_at=now, updated_at=now
-        )
+        make_customer(account=account, code=code, card_number=card_number, created_at=now)
 
 
 def read_answer(response, body: bytes) -> dict:

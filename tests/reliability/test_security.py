@@ -8,18 +8,17 @@ import statistics
 import time
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, identify_hasher
 from django.db import IntegrityError, connection
-from django.utils import timezone
 
 from accounts.credentials import INVALID_CREDENTIALS
 from accounts.models import ApiKey, Membership, hash_api_key
 from api.exceptions import INTERNAL_ERROR
-from campaigns.models import BuyxItem, Campaign, Transaction
+from campaigns.models import Transaction
 from customers.batch import write
 from customers.models import Customer, UndoChunk
 from tests.conftest import API_KEY, BUYX, PASSWORD, USER_ID, batch_params
+from tests.factories import make_campaign, make_customer, make_item, make_member
 
 from .conftest import form
 
@@ -39,10 +38,13 @@ def body(response) -> dict:
 @pytest.fixture
 def other_member(other_account):
     """A user of the other account only, with an API key of their own."""
-    stranger = get_user_model().objects.create_user("jane1980", password="jane-pass-5521")
-    Membership.objects.create(account=other_account, user=stranger, role=Membership.Role.OWNER)
-    ApiKey.objects.create(user=stranger, prefix="janekey1", key_hash=hash_api_key("janekey1" * 5))
-    return stranger
+    return make_member(
+        account=other_account,
+        username="jane1980",
+        password="jane-pass-5521",
+        api_key="janekey1" * 5,
+        role=Membership.Role.OWNER,
+    )
 
 
 def test_an_api_key_of_another_accounts_member_is_refused(client, user, campaigns, other_member):
@@ -62,14 +64,7 @@ def test_an_api_key_of_another_accounts_member_is_refused(client, user, campaign
 
 
 def test_a_username_held_in_another_account_does_not_collide(post_batch, account, other_account):
-    now = timezone.now()
-    Customer.objects.create(
-        account=other_account,
-        code="B1",
-        customer_username="ann",
-        created_at=now,
-        updated_at=now,
-    )
+    make_customer(account=other_account, code="B1", customer_username="ann")
 
     response = post_batch(("code", "customer_username"), "A1|ann", output="JSON")
 
@@ -80,8 +75,8 @@ def test_a_username_held_in_another_account_does_not_collide(post_batch, account
 def test_a_buyx_item_of_another_accounts_campaign_cannot_be_credited(
     post_batch, campaigns, other_account
 ):
-    theirs = Campaign.objects.create(account=other_account, campaign_id="B-BUYX", type="buyx")
-    their_item = BuyxItem.objects.create(campaign=theirs, name="Caviar")
+    theirs = make_campaign(account=other_account, campaign_id="B-BUYX", type="buyx")
+    their_item = make_item(campaign=theirs, name="Caviar")
 
     response = post_batch(
         ("code", "auto_add"),
@@ -144,8 +139,7 @@ def test_unknown_user_and_wrong_password_get_one_answer_in_similar_time(
 ):
     settings.PASSWORD_HASHERS = ["tests.reliability.test_security.TimingHasher"]
     settings.LOYALTY = {**settings.LOYALTY, "AUTH_FAILURE_LIMIT": 1000}
-    user = get_user_model().objects.create_user(USER_ID, password=PASSWORD)
-    Membership.objects.create(account=account, user=user, role=Membership.Role.IMPORTER)
+    make_member(account=account, username=USER_ID, password=PASSWORD)
     attempts = {"unknown user": {"user_id": "nobody1970"}, "wrong password": {}}
     times: dict[str, list[float]] = {name: [] for name in attempts}
     answers = set()

@@ -14,6 +14,7 @@ from customers.management.commands.prune_undo_states import (
 )
 from customers.models import UndoChunk, UndoState
 from customers.rollback import prune_undo_states, roll_back
+from tests.factories import make_undo_state
 
 UNDOABLE, PRUNED, ROLLED_BACK = (
     UndoState.Status.UNDOABLE,
@@ -94,8 +95,7 @@ def test_imports_at_the_same_moment_are_ordered_by_id(import_batch, account, kee
 
 def test_other_accounts_keep_their_undo_data(import_batch, account, other_account, keep_two):
     # Older than every import of `account`: it would be pruned first if accounts mixed.
-    theirs = UndoState.objects.create(account=other_account, source="api", created_at=LONG_AGO)
-    UndoChunk.objects.create(undo_state=theirs, seq=0, payload=UndoChunk.pack({}))
+    theirs = make_undo_state(account=other_account, created_at=LONG_AGO, chunks=[{}])
     ids = imports(import_batch, 3)
     keep_two()
 

@@ -30,6 +30,7 @@ from customers.rollback import (
     roll_back,
 )
 from tests.conftest import BUYX, EARNED, EVENTS, GIFTCARD, POINTS, USER_ID
+from tests.factories import make_transaction
 
 EVERY_FIELD = (
     "code",
@@ -284,12 +285,8 @@ def test_later_ledger_entries_are_a_conflict_and_kept_for_written_customers(
     c1, n1 = customer("C1"), customer("N1")
     later = timezone.now()
     for who in (c1, n1):
-        Transaction.objects.create(
-            campaign=campaigns[POINTS],
-            customer=who,
-            kind=Transaction.Kind.CREDIT,
-            amount=Decimal(7),
-            created_at=later,
+        make_transaction(
+            campaign=campaigns[POINTS], customer=who, amount=Decimal(7), created_at=later
         )
     conflicts = [
         Conflict(c1.pk, ConflictCode.LATER_ENTRIES, WRITTEN_ENTRIES_REASON.format(code="C1")),
