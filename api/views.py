@@ -10,7 +10,6 @@ even tried.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from rest_framework.request import Request
@@ -20,18 +19,14 @@ from rest_framework.views import APIView
 from accounts.credentials import THROTTLED
 from core.errors import InvalidRequest, Throttled
 
-from . import calls
 from .authentication import ApiKeyAuthentication, PasswordAuthentication, refuse_credentials_in_url
+from .calls import CALLS, Call
 from .negotiation import OutputParameterNegotiation, check_output_parameters
 from .params import form_pairs, form_params
 from .parsers import FormParser, MultiPartParser
 from .permissions import MayImportIntoAccount
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
 from .throttling import FailedLoginThrottle
-
-Call = Callable[[Request, dict[str, str]], Response]
-# Each call of the API by its `type`; a new call is one more entry.
-CALLS: dict[str, Call] = {"customers_batch": calls.customers_batch}
 
 UNKNOWN_TYPE = "type must be one of: {types}; got {value}."
 MISSING_TYPE = "type is required; one of: {types}."
