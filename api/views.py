@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +27,7 @@ from .params import form_pairs, form_params
 from .parsers import FormParser, MultiPartParser
 from .permissions import MayImportIntoAccount
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
+from .schema import CUSTOMERS_BATCH, ApiSchema
 from .throttling import FailedLoginThrottle
 
 UNKNOWN_TYPE = "type must be one of: {types}; got {value}."
@@ -40,6 +42,7 @@ class ApiView(APIView):
     throttle_classes = [FailedLoginThrottle]
     authentication_classes = [ApiKeyAuthentication, PasswordAuthentication]
     permission_classes = [MayImportIntoAccount]
+    schema = ApiSchema()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self.format_kwarg = None
@@ -56,6 +59,7 @@ class ApiView(APIView):
         self.perform_authentication(request)
         self.check_permissions(request)
 
+    @extend_schema(**CUSTOMERS_BATCH)
     def post(self, request: Request) -> Response:
         return self.call(request, self.params)
 
