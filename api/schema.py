@@ -1,32 +1,24 @@
-"""The OpenAPI description of POST /api and /api.php, as drf-spectacular annotations.
+"""The OpenAPI description of POST /api and /api.php: drf-spectacular's `extend_schema`
+arguments for ApiView (CUSTOMERS_BATCH, applied in views.py).
 
-drf-spectacular generates the document (/api/schema/, Swagger UI at /api/docs/: api/docs.py)
-from ApiView and CUSTOMERS_BATCH, the `extend_schema` arguments views.py puts on it. The
-form is described by documentation-only serializers: customers/batch/params.py checks the
-parameters, these never see a request. Every list and limit in them (calls, header fields,
-delimiters, overwrite modes, lengths, patterns) is read from the code that enforces it, and
-the examples are rendered by the API's own renderers, so the document cannot drift.
-
-Said by hand, each at spectacular's extension point for it, because no serializer can say
-it: the numbered `profiles_header_N` parameters (`patternProperties`, FormRequestExtension),
-OpenAPI 3.1's `const` (Const), the credentials in the form body, which no security scheme
-can carry (the authentication extensions), and the XML answer's attributes and item names
-(xml_responses, derived from the XML renderer's tables).
+spectacular generates the document (/api/schema/, Swagger UI at /api/docs/: api/docs.py)
+from the view and these. The form is described by documentation-only serializers:
+customers/batch/params.py checks the parameters, these never see a request. Every list and
+limit in them (calls, header fields, delimiters, overwrite modes, lengths, patterns) is read
+from the code that enforces it, and the examples are rendered by the API's own renderers, so
+the document cannot drift. Written here by hand: the prose, and `profiles_header_N`, a
+family of numbered parameters that only `patternProperties` can name (FormRequestExtension).
+What else spectacular is taught is in api/schema_extensions.py.
 """
 
 from __future__ import annotations
 
 import json
-import re
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.extensions import (
-    OpenApiAuthenticationExtension,
-    OpenApiSerializerExtension,
-    OpenApiSerializerFieldExtension,
-)
-from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -34,7 +26,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
-    extend_schema_field,
 )
 from rest_framework import serializers
 
@@ -59,22 +50,14 @@ from customers.batch.types import (
 )
 from customers.models import CUSTOM_FIELD_MAX_LENGTH
 
-from .authentication import API_KEY_HEADER, ApiKeyAuthentication, PasswordAuthentication
 from .calls import CALLS
 from .negotiation import CALLBACK, CALLBACK_MAX_LENGTH
 from .parsers import TOO_BIG
-from .renderers import (
-    ATTRIBUTES,
-    ITEM_TEXT,
-    LIST_ITEMS,
-    JSONPRenderer,
-    JSONRenderer,
-    XMLRenderer,
-)
+from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
+from .schema_extensions import API_KEY_HEADER_NAME, Const, Secret
 from .serializers import batch_data, error_data
 
 XML, JSON, JSONP = XMLRenderer.media_type, JSONRenderer.media_type, JSONPRenderer.media_type
-API_KEY_HEADER_NAME = API_KEY_HEADER.removeprefix("HTTP_").lower()
 HEADER_PARAMETER_PATTERN = r"^profiles_header_[1-9][0-9]*$"
 # customers/batch/params.py accepts 4..32 digits (tests/deploy/test_api_schema.py checks).
 CARD_NUMBER_DIGITS = (4, 32)
@@ -106,26 +89,6 @@ def header_field_rules() -> list[tuple[str, int | None, str]]:
         (name, MAX_LENGTHS.get(attribute), HEADER_FIELD_RULES.get(name, ""))
         for name, attribute in HEADER_FIELDS.items()
     ]
-
-
-class Const(serializers.Field):
-    """A field that always holds `value`: OpenAPI 3.1's `const` (documentation only)."""
-
-    def __init__(self, value: str, **kwargs: Any) -> None:
-        self.value = value
-        super().__init__(**kwargs)
-
-
-class ConstExtension(OpenApiSerializerFieldExtension):
-    target_class = Const
-
-    def map_serializer_field(self, auto_schema, direction):
-        return {"type": "string", "const": self.target.value}
-
-
-@extend_schema_field({"type": "string", "format": "password"})
-class Secret(serializers.CharField):
-    """A password or key: shown masked by the docs page."""
 
 
 # The form of customers_batch, one serializer per API version.
@@ -423,29 +386,26 @@ def _rendered(data: dict[str, Any], media_type: str) -> str | Any:
     return json.loads(text) if media_type == JSON else text
 
 
-def _examples(summary: str, data: dict[str, Any], status: int, media_type: str):
-    return [
-        OpenApiExample(
-            summary,
-            value=_rendered(data, media_type),
-            media_type=media_type,
-            status_codes=[status],
-            response_only=True,
-        )
-    ]
-
-
-def _answer(status, description, data, summary, *, media_types=(XML, JSON)):
-    """{(status, media type): OpenApiResponse} for each of `media_types`."""
+def _answer(status, description, examples, *, media_types=(XML, JSON)):
+    """{(status, media type): OpenApiResponse} for each of `media_types`, with `examples`
+    ({summary: answer data}) as each renders them."""
     answers = {}
     for media_type in media_types:
         if media_type == JSONP:
             body: Any = OpenApiTypes.STR
         else:
             body = SuccessResponseSerializer if status == 200 else ErrorResponseSerializer
-        answers[(status, media_type)] = OpenApiResponse(
-            body, description, _examples(summary, data, status, media_type)
-        )
+        rendered = [
+            OpenApiExample(
+                summary,
+                value=_rendered(data, media_type),
+                media_type=media_type,
+                status_codes=[status],
+                response_only=True,
+            )
+            for summary, data in examples.items()
+        ]
+        answers[(status, media_type)] = OpenApiResponse(body, description, rendered)
     return answers
 
 
@@ -497,127 +457,34 @@ CUSTOMERS_BATCH: dict[str, Any] = {
             200,
             "The batch was imported or validated. JSONP answers are always 200, errors "
             "included, so the callback runs.",
-            batch_data(EXAMPLE_RESULT),
-            "Imported",
+            {"Imported": batch_data(EXAMPLE_RESULT)},
             media_types=(XML, JSON, JSONP),
         ),
         **_answer(
             400,
             "A request error (nothing was done), or a batch rejected by all_or_nothing "
             "(the error holds the batch and its line errors; nothing was written).",
-            error_data(_UNKNOWN_FIELD),
-            "Unknown header field",
+            {
+                "Unknown header field": error_data(_UNKNOWN_FIELD),
+                "Rejected by all_or_nothing": batch_data(
+                    replace(EXAMPLE_RESULT, status=BatchStatus.REJECTED, undo_state_id=None)
+                ),
+            },
         ),
         **_answer(
             401,
             "Authentication failed; one message for every cause.",
-            error_data(INVALID_CREDENTIALS),
-            "Not authenticated",
+            {"Not authenticated": error_data(INVALID_CREDENTIALS)},
         ),
         **_answer(
             413,
             "The body is larger than the server accepts (LOYALTY_MAX_REQUEST_BYTES).",
-            error_data(TOO_BIG.format(limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)),
-            "Too large",
+            {"Too large": error_data(TOO_BIG.format(limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE))},
         ),
         **_answer(
             429,
             "Too many failed authentication attempts for this user id or client address.",
-            error_data(THROTTLED),
-            "Throttled",
+            {"Throttled": error_data(THROTTLED)},
         ),
     },
 }
-
-
-class ApiSchema(AutoSchema):
-    """ApiView's schema: one view at two paths, so an operation id of each path's own
-    (callApi, callApiPhp)."""
-
-    def get_operation_id(self) -> str:
-        return "call" + "".join(part.capitalize() for part in re.split(r"\W+", self.path) if part)
-
-
-# Who is calling.
-
-
-class ApiKeyScheme(OpenApiAuthenticationExtension):
-    """API 1.5's key in its header. Sent as `user_api_key` in the form instead, it is the
-    request body's to describe: a security scheme cannot name a form field."""
-
-    target_class = ApiKeyAuthentication
-    name = "apiAccessKey"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": API_KEY_HEADER_NAME,
-            "description": "API 1.5 (with `API=1.5` in the form): the user's API key. Or "
-            "`user_api_key` in the form.",
-        }
-
-
-class PasswordScheme(OpenApiAuthenticationExtension):
-    """API 1.0's `user_id` and `user_password` travel in the form, which no OpenAPI
-    security scheme can describe: the request body does (Request10). So this adds the empty
-    requirement, "nothing at the HTTP level", beside the 1.5 key's header."""
-
-    target_class = PasswordAuthentication
-    name: list[str] = []
-
-    def get_security_requirement(self, auto_schema):
-        return {}
-
-    def get_security_definition(self, auto_schema):
-        return []
-
-
-# The XML answer: the JSON shape under <response>, as the XML renderer writes it.
-
-
-def xml_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
-    """Postprocessing hook (SPECTACULAR_SETTINGS): each application/xml answer gets the XML
-    form of its JSON schema, with attributes and item names from the XML renderer's own
-    tables (api/renderers.py), so the two cannot drift."""
-    schemas = result.get("components", {}).get("schemas", {})
-    for path in result.get("paths", {}).values():
-        for operation in path.values():
-            for response in operation.get("responses", {}).values():
-                media = response.get("content", {}).get(XML)
-                if media and "$ref" in media.get("schema", {}):
-                    media["schema"] = _xml_ref(media["schema"]["$ref"], schemas, root=True)
-    return result
-
-
-def _xml_ref(ref: str, schemas: dict[str, Any], *, root: bool = False) -> dict[str, str]:
-    name = ref.rsplit("/", 1)[1]
-    if schemas[name].get("type") != "object":
-        return {"$ref": ref}
-    xml_name = f"Xml{name}"
-    if xml_name not in schemas:
-        schemas[xml_name] = _as_xml(schemas[name], schemas)
-        if root:
-            schemas[xml_name]["xml"] = {"name": "response"}
-    return {"$ref": f"#/components/schemas/{xml_name}"}
-
-
-def _as_xml(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
-    properties = {}
-    for key, prop in schema.get("properties", {}).items():
-        if key in ATTRIBUTES:
-            prop = {**prop, "xml": {"attribute": True}}
-        elif prop.get("type") == "array" and "$ref" in prop["items"]:
-            items = _xml_ref(prop["items"]["$ref"], schemas)
-            items["xml"] = {"name": LIST_ITEMS[key]}
-            prop = {**prop, "items": items, "xml": {"wrapped": True}}
-        elif "$ref" in prop:
-            prop = {**prop, **_xml_ref(prop["$ref"], schemas)}
-        properties[key] = prop
-    xml_schema = {**schema, "properties": properties}
-    if ITEM_TEXT in properties:
-        # An item's message is its element's text, which OpenAPI's xml object cannot name.
-        del properties[ITEM_TEXT]
-        xml_schema["required"] = [key for key in schema.get("required", []) if key != ITEM_TEXT]
-        xml_schema["description"] = f"The element's text is the {ITEM_TEXT}."
-    return xml_schema

@@ -27,7 +27,8 @@ from .params import form_pairs, form_params
 from .parsers import FormParser, MultiPartParser
 from .permissions import MayImportIntoAccount
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
-from .schema import CUSTOMERS_BATCH, ApiSchema
+from .schema import CUSTOMERS_BATCH
+from .schema_extensions import ApiSchema
 from .throttling import FailedLoginThrottle
 
 UNKNOWN_TYPE = "type must be one of: {types}; got {value}."

@@ -200,7 +200,8 @@ REST_FRAMEWORK = {
 }
 
 # The OpenAPI document at /api/schema/, generated from the API view's annotations
-# (api/schema.py); Swagger UI at /api/docs/ from our own static files, nothing from a CDN.
+# (api/schema.py, api/schema_extensions.py); Swagger UI at /api/docs/ from our own static
+# files, nothing from a CDN.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Loyalty API",
     "DESCRIPTION": (
@@ -227,7 +228,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "api.schema.xml_responses",
+        "api.schema_extensions.xml_responses",
     ],
 }
 

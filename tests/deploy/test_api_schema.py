@@ -233,9 +233,9 @@ def test_the_json_examples_match_their_schemas(schema):
     responses = operation(schema)["responses"]
     for response in responses.values():
         media = response["content"][JSON]
-        (example,) = media["examples"].values()
         document = {**schema, "$ref": media["schema"]["$ref"]}
-        jsonschema.Draft202012Validator(document).validate(example["value"])
+        for example in media["examples"].values():
+            jsonschema.Draft202012Validator(document).validate(example["value"])
 
     content = responses["200"]["content"]
     (imported,) = content[JSON]["examples"].values()
@@ -244,6 +244,8 @@ def test_the_json_examples_match_their_schemas(schema):
     assert jsonp["value"].startswith('handle({"status":"success"')
     (xml,) = content[XML]["examples"].values()
     assert '<error line="5" field="custom_date">' in xml["value"]
+    rejected = responses["400"]["content"][JSON]["examples"]["RejectedByAllOrNothing"]
+    assert rejected["value"]["batch"]["status"] == "rejected"
 
 
 def test_the_xml_schema_follows_the_xml_renderer(schema):
