@@ -88,7 +88,8 @@ ACCOUNT_MODEL = "accounts.Account"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own overrides (the admin's header links to the API documentation).
+        "DIRS": [BASE_DIR / "loyalty" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -314,6 +314,13 @@ def test_the_docs_page_loads_swagger_ui_from_this_server_only(client):
     assert '"validatorUrl": null' in page
 
 
+@pytest.mark.django_db
+def test_the_admin_links_the_api_documentation(admin_client):
+    page = admin_client.get("/admin/").content.decode()
+
+    assert '<a href="/api/docs/">API documentation</a>' in page
+
+
 # In a production process: collectstatic (into a temporary STATIC_ROOT), then the docs page
 # and each file it loads, by their hashed names, through WhiteNoise.
 PRODUCTION_DOCS = """
