@@ -52,7 +52,7 @@ from customers.models import CUSTOM_FIELD_MAX_LENGTH
 
 from .calls import CALLS
 from .negotiation import CALLBACK, CALLBACK_MAX_LENGTH
-from .parsers import TOO_BIG
+from .parsers import TOO_BIG, FormParser, MultiPartParser
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
 from .schema_extensions import API_KEY_HEADER_NAME, Const, Secret
 from .serializers import batch_data, error_data
@@ -449,8 +449,9 @@ CUSTOMERS_BATCH: dict[str, Any] = {
         OpenApiParameter("format", exclude=True),
     ],
     "examples": [
-        OpenApiExample("API 1.0", value=EXAMPLE_REQUEST_10, request_only=True),
-        OpenApiExample("API 1.5", value=EXAMPLE_REQUEST_15, request_only=True),
+        OpenApiExample(summary, value=value, media_type=parser.media_type, request_only=True)
+        for parser in (FormParser, MultiPartParser)
+        for summary, value in (("API 1.0", EXAMPLE_REQUEST_10), ("API 1.5", EXAMPLE_REQUEST_15))
     ],
     "responses": {
         **_answer(

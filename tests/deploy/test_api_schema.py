@@ -128,6 +128,15 @@ def test_both_paths_take_the_form_of_both_versions(schema):
     }
 
 
+def test_the_request_examples_are_valid_requests_of_their_version(schema):
+    for media in operation(schema)["requestBody"]["content"].values():
+        examples = media["examples"]
+        assert examples.keys() == {"API1.0", "API1.5"}
+        for name, version in (("API1.0", "Request10"), ("API1.5", "Request15")):
+            document = {**schema, "$ref": f"#/components/schemas/{version}"}
+            jsonschema.Draft202012Validator(document).validate(examples[name]["value"])
+
+
 def test_every_parameter_of_the_contract_is_described(schema):
     v10 = components(schema)["Request10"]
     v15 = components(schema)["Request15"]
