@@ -4,6 +4,8 @@ answer's format are the view's (api/views.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -36,3 +38,8 @@ def customers_batch(request: Request, params: dict[str, str]) -> Response:
     )
     status = 400 if result.status is BatchStatus.REJECTED else 200
     return Response(batch_data(result), status=status)
+
+
+Call = Callable[[Request, dict[str, str]], Response]
+# Each call of the API by its `type`; a new call is one more entry.
+CALLS: dict[str, Call] = {"customers_batch": customers_batch}

@@ -1,32 +1,68 @@
-"""The OpenAPI 3.1 description of POST /api and /api.php, built from the code's own
-parameter definitions (header fields, delimiters, limits, patterns) so the two cannot drift.
+"""The OpenAPI description of POST /api and /api.php: drf-spectacular's `extend_schema`
+arguments for ApiView (CUSTOMERS_BATCH, applied in views.py).
 
-Served as JSON at /api/schema/ and as a page at /api/docs/ (api/docs.py).
+spectacular generates the document (/api/schema/, Swagger UI at /api/docs/: api/docs.py)
+from the view and these. The form is described by documentation-only serializers:
+customers/batch/params.py checks the parameters, these never see a request. Every list and
+limit in them (calls, header fields, delimiters, overwrite modes, lengths, patterns) is read
+from the code that enforces it, and the examples are rendered by the API's own renderers, so
+the document cannot drift. Written here by hand: the prose, and `profiles_header_N`, a
+family of numbered parameters that only `patternProperties` can name (FormRequestExtension).
+What else spectacular is taught is in api/schema_extensions.py.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-from functools import cache
+from dataclasses import replace
 from typing import Any
 
+from django.conf import settings
 from django.http import QueryDict
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+)
+from rest_framework import serializers
 
-from customers.batch.messages import BAD_DATE_FORMAT
-from customers.batch.params import DELIMITERS, HEADER_FIELDS, MAX_HEADER_NUMBER
+from accounts.credentials import INVALID_CREDENTIALS, THROTTLED
+from accounts.models import Account
+from customers.batch import messages
+from customers.batch.params import (
+    CAMPAIGN_SEPARATORS,
+    CUSTOM_FIELD_HEADER,
+    DELIMITERS,
+    HEADER_FIELDS,
+    MAX_HEADER_NUMBER,
+    PRINTABLE_TOKEN,
+)
 from customers.batch.rows import MAX_LENGTHS
-from customers.batch.types import GeneratedIdentity, ImportResult, LineError, OverwriteMode
+from customers.batch.types import (
+    BatchStatus,
+    GeneratedIdentity,
+    ImportResult,
+    LineError,
+    OverwriteMode,
+)
 from customers.models import CUSTOM_FIELD_MAX_LENGTH
 
+from .calls import CALLS
 from .negotiation import CALLBACK, CALLBACK_MAX_LENGTH
+from .parsers import TOO_BIG, FormParser, MultiPartParser
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
-from .serializers import batch_data
+from .schema_extensions import API_KEY_HEADER_NAME, Const, Secret
+from .serializers import batch_data, error_data
 
-YES_NO = {"type": "string", "enum": ["yes", "no"]}
-ACCOUNT_ID_PATTERN = r"^[-a-zA-Z0-9_]{1,64}$"
-REQUEST_ID_PATTERN = r"^[!-~]{1,128}$"
+XML, JSON, JSONP = XMLRenderer.media_type, JSONRenderer.media_type, JSONPRenderer.media_type
 HEADER_PARAMETER_PATTERN = r"^profiles_header_[1-9][0-9]*$"
+# customers/batch/params.py accepts 4..32 digits (tests/deploy/test_api_schema.py checks).
+CARD_NUMBER_DIGITS = (4, 32)
+YES_NO = ["yes", "no"]
 
 HEADER_FIELD_RULES = {
     "code": "The shop's id for the customer. A line with a code matches the account's "
@@ -35,18 +71,8 @@ HEADER_FIELD_RULES = {
     "card_number": "A line without a code matches by card number. A card number held by "
     "another customer is a line error. card_number_generate fills it when missing. An "
     "empty value never clears it.",
-    "first_name": "",
-    "last_name": "",
     "email": "Must look like local@domain.tld.",
-    "phone": "",
     "custom_date": "Exactly YYYY-MM-DD and a real date; anything else is a line error.",
-    "street1": "",
-    "street2": "",
-    "city": "",
-    "state": "",
-    "postal_code": "",
-    "country": "",
-    "custom_field": "",
     "customer_username": "Unique in the account when set.",
     "customer_password": "Stored hashed.",
     "customer_PIN": "Stored hashed.",
@@ -54,264 +80,185 @@ HEADER_FIELD_RULES = {
     "and written customers: whole points or visits, money with at most 2 decimals, or a "
     "buyx item's id or name (one purchase).",
 }
-
-_COMMON_RULE = (
-    " Values are trimmed; a longer value or a control character is a line error, never cut."
-)
-
-
-@cache
-def _openapi_schema() -> dict[str, Any]:
-    operation = {
-        "summary": "Call the API; type=customers_batch imports customers in bulk.",
-        "description": (
-            "Form data, `application/x-www-form-urlencoded` or `multipart/form-data`. "
-            "Parameter names are matched case-insensitively; a name given twice (in any "
-            "case) is refused. Credentials in the query string are refused. Without `API` "
-            "the 1.0 rules apply; `API=1.5` selects the 1.5 spellings."
-        ),
-        "parameters": [
-            {
-                "name": "api_access_key",
-                "in": "header",
-                "required": False,
-                "description": "API 1.5: the API key; wins over `user_api_key` in the body.",
-                "schema": {"type": "string"},
-            }
-        ],
-        "requestBody": {
-            "required": True,
-            "content": {
-                media_type: {"schema": {"oneOf": [_ref("Request10"), _ref("Request15")]}}
-                for media_type in ("application/x-www-form-urlencoded", "multipart/form-data")
-            },
-        },
-        "responses": _responses(),
-    }
-    get_refused = {
-        "summary": "Refused: only POST is accepted.",
-        "responses": {"405": _error("Only POST is accepted.", allow=True)},
-    }
-    paths = {}
-    for path, suffix in (("/api", ""), ("/api.php", "Php")):
-        paths[path] = {
-            "post": {**operation, "operationId": f"callApi{suffix}"},
-            "get": {**get_refused, "operationId": f"refuseGet{suffix}"},
-        }
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Loyalty API",
-            "version": "1.5",
-            "description": (
-                "A drop-in replacement for the original public loyalty API: an integration "
-                "changes only the host name. The first call is `customers_batch`, the bulk "
-                "customer import."
-            ),
-        },
-        "servers": [{"url": "/"}],
-        "paths": paths,
-        "components": {"schemas": _component_schemas()},
-    }
-
-
-def openapi_schema() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the API, as a fresh dict the caller may change."""
-    return copy.deepcopy(_openapi_schema())
+COMMON_FIELD_RULE = "Values are trimmed; a longer value or a control character is a line error."
 
 
 def header_field_rules() -> list[tuple[str, int | None, str]]:
     """(name, maximum length, rule) of every header field, in the contract's order; no
     maximum for custom_date, whose rule fixes its form."""
     return [
-        (name, MAX_LENGTHS.get(attribute), HEADER_FIELD_RULES[name])
+        (name, MAX_LENGTHS.get(attribute), HEADER_FIELD_RULES.get(name, ""))
         for name, attribute in HEADER_FIELDS.items()
     ]
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+# The form of customers_batch, one serializer per API version.
 
 
-def _component_schemas() -> dict[str, Any]:
-    return {
-        "Request10": _request_schema("1.0"),
-        "Request15": _request_schema("1.5"),
-        "HeaderField10": _header_field_schema("1.0"),
-        "HeaderField15": _header_field_schema("1.5"),
-        "Counts": {
-            "type": "object",
-            "required": ["new", "updated", "ignored", "failed"],
-            "properties": {
-                name: {"type": "integer", "minimum": 0}
-                for name in ("new", "updated", "ignored", "failed")
-            },
-        },
-        "Batch": _batch_schema(),
-        "SuccessResponse": {
-            "type": "object",
-            "required": ["status", "batch"],
-            "properties": {"status": {"const": "success"}, "batch": _ref("Batch")},
-        },
-        "RejectedResponse": {
-            "type": "object",
-            "description": "all_or_nothing with failing lines: nothing was written.",
-            "required": ["status", "error", "batch"],
-            "properties": {
-                "status": {"const": "error"},
-                "error": {"type": "string"},
-                "batch": _ref("Batch"),
-            },
-        },
-        "ErrorResponse": {
-            "type": "object",
-            "required": ["status", "error"],
-            "properties": {"status": {"const": "error"}, "error": {"type": "string"}},
-        },
-        "XmlResponse": _xml_response_schema(),
-    }
+class FormRequest(serializers.Serializer):
+    """Form fields of a call; FormRequestExtension adds `profiles_header_N`."""
+
+    api_version = "1.0"
 
 
-def _request_schema(version: str) -> dict[str, Any]:
+def _request_fields(version: str) -> dict[str, serializers.Field]:
     v15 = version == "1.5"
     data_name = "profiles_data" if v15 else "Profiles_Data"
-    separator = "`,` (spaces trimmed)" if v15 else "`|,|`"
-    properties: dict[str, Any] = {
+    separator = CAMPAIGN_SEPARATORS[version]
+    fields: dict[str, serializers.Field] = {
         "API": (
-            {"const": "1.5", "description": "Selects the 1.5 rules."}
+            Const("1.5", help_text="Selects the 1.5 rules.")
             if v15
-            else {
-                "type": "string",
-                "enum": ["1", "1.0"],
-                "description": "Absent, `1` or `1.0`: the 1.0 rules.",
-            }
+            else serializers.ChoiceField(
+                ["1", "1.0"], required=False, help_text="Absent, `1` or `1.0`: the 1.0 rules."
+            )
         ),
-        "type": {
-            "type": "string",
-            "enum": ["customers_batch"],
-            "description": "The call. Missing or unknown: an error naming the accepted types.",
-        },
-        "user_id": {"type": "string", "description": "The user's login."},
+        "type": serializers.ChoiceField(
+            sorted(CALLS),
+            help_text="The call. Missing or unknown: an error naming the accepted types.",
+        ),
+        "user_id": serializers.CharField(help_text="The user's login."),
     }
     if v15:
-        properties["user_api_key"] = {
-            "type": "string",
-            "format": "password",
-            "description": "The user's API key; or send it in the `api_access_key` header.",
-        }
+        fields["user_api_key"] = Secret(
+            required=False,
+            help_text=f"The user's API key; or send it in the `{API_KEY_HEADER_NAME}` header, "
+            "which wins. One of the two is required.",
+        )
     else:
-        properties["user_password"] = {
-            "type": "string",
-            "format": "password",
-            "description": "The user's password.",
-        }
-    properties |= {
-        "account_id": {
-            "type": "string",
-            "pattern": ACCOUNT_ID_PATTERN,
-            "description": "The account's slug (e.g. greatwidgets) or its 16-digit owner id.",
-        },
-        "delimiter": {
-            "type": "string",
-            "enum": list(DELIMITERS),
-            "description": "Separates the values of a line: pipe, comma or tab, or the "
-            "character itself. Standard CSV double-quote quoting works with each.",
-        },
-        "overwrite_duplicates": {
-            "type": "string",
-            "enum": [mode.value for mode in OverwriteMode],
-            "default": OverwriteMode.IGNORE.value,
-            "description": "A line that matches a customer: `ignore` leaves it untouched; "
+        fields["user_password"] = Secret(help_text="The user's password.")
+    fields |= {
+        "account_id": serializers.SlugField(
+            max_length=Account._meta.get_field("slug").max_length,
+            help_text="The account's slug (e.g. greatwidgets) or its 16-digit owner id.",
+        ),
+        "delimiter": serializers.ChoiceField(
+            list(DELIMITERS),
+            help_text="Separates the values of a line: pipe, comma or tab, or the character "
+            "itself. Standard CSV double-quote quoting works with each.",
+        ),
+        "overwrite_duplicates": serializers.ChoiceField(
+            [mode.value for mode in OverwriteMode],
+            required=False,
+            default=OverwriteMode.IGNORE.value,
+            help_text="A line that matches a customer: `ignore` leaves it untouched; "
             "`update` writes the columns in the headers (an empty value clears that field); "
             "`yes` also blanks every profile field not in the headers.",
-        },
-        "allow_undo" if v15 else "no_undo": {
-            **YES_NO,
-            "description": "`yes`: record an undo state (1.5 records none unless asked)."
+        ),
+        ("allow_undo" if v15 else "no_undo"): serializers.ChoiceField(
+            YES_NO,
+            required=False,
+            help_text="`yes`: record an undo state (1.5 records none unless asked)."
             if v15
             else "`yes`: record no undo state (1.0 records one unless told not to).",
-        },
-        "card_number_generate": {
-            "type": "integer",
-            "minimum": 4,
-            "maximum": 32,
-            "description": "N: give every customer that would have no card number a random, "
+        ),
+        "card_number_generate": serializers.IntegerField(
+            min_value=CARD_NUMBER_DIGITS[0],
+            max_value=CARD_NUMBER_DIGITS[1],
+            required=False,
+            help_text="N: give every customer that would have no card number a random, "
             "all-digit, N-digit one, unique in the account (listed in `generated`).",
-        },
-        "campaigns_to_include": {
-            "type": "string",
-            "description": f"This account's active campaign ids, separated by {separator}. "
-            "An unknown or inactive id is an error naming it; nothing is imported.",
-        },
-        data_name: {
-            "type": "string",
-            "description": "The lines, one customer each; header k names the k-th value. "
-            "UTF-8; LF, CRLF or CR; blank lines skipped; line numbers count from 1 over the "
-            "raw data. Matched case-insensitively (Profiles_Data or profiles_data).",
-        },
-        "output": {
-            "type": "string",
-            "enum": ["XML", "JSON"],
-            "default": "XML",
-            "description": "The response format (case-insensitive).",
-        },
-        "callback": {
-            "type": "string",
-            "pattern": f"^{CALLBACK.pattern}$",
-            "maxLength": CALLBACK_MAX_LENGTH,
-            "description": "JSONP: the answer is `callback({...});` as "
-            "application/javascript, always with HTTP 200.",
-        },
-        "condensed": {**YES_NO, "description": "`yes`: JSON without white space."},
-        "request_id": {
-            "type": "string",
-            "pattern": REQUEST_ID_PATTERN,
-            "description": "A client token: the same token for the same account within 24 "
-            "hours returns the first response again and changes nothing.",
-        },
-        "validate_only": {
-            **YES_NO,
-            "description": "`yes`: do everything except write; report what would happen.",
-        },
-        "all_or_nothing": {
-            **YES_NO,
-            "description": "`yes`: if any line fails, import nothing and report every "
-            "failing line (HTTP 400, batch status `rejected`).",
-        },
+        ),
+        "campaigns_to_include": serializers.CharField(
+            help_text=f"This account's active campaign ids, separated by `{separator}`"
+            + (" (spaces trimmed)" if v15 else "")
+            + ". An unknown or inactive id is an error naming it; nothing is imported.",
+        ),
+        data_name: serializers.CharField(
+            help_text="The lines, one customer each; header k names the k-th value. UTF-8; "
+            "LF, CRLF or CR; blank lines skipped; line numbers count from 1 over the raw "
+            "data. Matched case-insensitively (Profiles_Data or profiles_data).",
+        ),
+        "output": serializers.ChoiceField(
+            ["XML", "JSON"],
+            required=False,
+            default="XML",
+            help_text="The response format (case-insensitive).",
+        ),
+        "callback": serializers.RegexField(
+            f"^{CALLBACK.pattern}$",
+            max_length=CALLBACK_MAX_LENGTH,
+            required=False,
+            help_text=f"JSONP: the answer is `callback({{...}});` as {JSONP}, always with "
+            "HTTP 200.",
+        ),
+        "condensed": serializers.ChoiceField(
+            YES_NO, required=False, help_text="`yes`: JSON without white space."
+        ),
+        "request_id": serializers.RegexField(
+            PRINTABLE_TOKEN.pattern,
+            required=False,
+            help_text="A client token: the same token for the same account within 24 hours "
+            "returns the first response again and changes nothing.",
+        ),
+        "validate_only": serializers.ChoiceField(
+            YES_NO,
+            required=False,
+            help_text="`yes`: do everything except write; report what would happen.",
+        ),
+        "all_or_nothing": serializers.ChoiceField(
+            YES_NO,
+            required=False,
+            help_text="`yes`: if any line fails, import nothing and report every failing "
+            "line (HTTP 400, batch status `rejected`).",
+        ),
     }
-    required = ["type", "user_id", "account_id", "delimiter", "campaigns_to_include", data_name]
-    if v15:
-        required.insert(0, "API")
-    else:
-        required.insert(2, "user_password")
-    return {
-        "title": f"customers_batch, API {version}",
-        "type": "object",
-        "required": required,
-        "properties": properties,
-        "patternProperties": {
+    return fields
+
+
+Request10Serializer = type(
+    "Request10Serializer",
+    (FormRequest,),
+    {"__doc__": "customers_batch, API 1.0", "api_version": "1.0", **_request_fields("1.0")},
+)
+Request15Serializer = type(
+    "Request15Serializer",
+    (FormRequest,),
+    {"__doc__": "customers_batch, API 1.5", "api_version": "1.5", **_request_fields("1.5")},
+)
+
+
+class FormRequestExtension(OpenApiSerializerExtension):
+    """The request's fields as spectacular maps them, plus `profiles_header_N`: a family of
+    numbered parameters, which only `patternProperties` can name."""
+
+    target_class = FormRequest
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        version = self.target.api_version
+        name = f"HeaderField{version.replace('.', '')}"
+        component = ResolvedComponent(
+            name=name,
+            type=ResolvedComponent.SCHEMA,
+            object=name,
+            schema=_header_field_schema(version),
+        )
+        auto_schema.registry.register_on_missing(component)
+        schema["patternProperties"] = {
             HEADER_PARAMETER_PATTERN: {
-                **_ref(f"HeaderField{version.replace('.', '')}"),
+                **component.ref,
                 "description": f"profiles_header_N (N = 1..{MAX_HEADER_NUMBER}) names the "
                 "field of the N-th value of every line. At least one; a missing or empty "
                 "number leaves that column unread, two missing in a row are an error; a field "
                 "named twice is an error.",
             }
-        },
-    }
+        }
+        return schema
 
 
 def _header_field_schema(version: str) -> dict[str, Any]:
     choices = [
-        {"const": name, "description": _field_description(rule, limit)}
+        {"const": name, "description": _field_rule(rule, limit)}
         for name, limit, rule in header_field_rules()
     ]
     if version == "1.5":
         choices.append(
             {
                 "type": "string",
-                "pattern": r"^custom_field_[1-9][0-9]*$",
-                "description": _field_description(
+                "pattern": CUSTOM_FIELD_HEADER.pattern,
+                "description": _field_rule(
                     "The account's custom field N (up to its custom field count).",
                     CUSTOM_FIELD_MAX_LENGTH,
                 ),
@@ -325,105 +272,64 @@ def _header_field_schema(version: str) -> dict[str, Any]:
     }
 
 
-def _field_description(rule: str, limit: int | None) -> str:
+def _field_rule(rule: str, limit: int | None) -> str:
     if limit is not None:
-        rule = f"{rule} At most {limit} characters.".strip()
-    return rule + _COMMON_RULE
+        rule = f"{rule} At most {limit} characters."
+    return f"{rule} {COMMON_FIELD_RULE}".strip()
 
 
-def _batch_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["status", "customers", "generated", "errors"],
-        "properties": {
-            "status": {"type": "string", "enum": ["imported", "validated", "rejected"]},
-            "customers": _ref("Counts"),
-            "undo_state": {
-                "type": "integer",
-                "description": "The undo state's id; absent when none was recorded.",
-            },
-            "generated": {
-                "type": "array",
-                "description": "Every customer whose code or card number the service made up.",
-                "items": {
-                    "type": "object",
-                    "required": ["line"],
-                    "properties": {
-                        "line": {"type": "integer"},
-                        "code": {"type": "string"},
-                        "card_number": {"type": "string"},
-                    },
-                },
-            },
-            "errors": {
-                "type": "array",
-                "description": "Line errors: one per failing line.",
-                "items": {
-                    "type": "object",
-                    "required": ["line", "message"],
-                    "properties": {
-                        "line": {"type": "integer"},
-                        "field": {"type": "string"},
-                        "message": {"type": "string"},
-                    },
-                },
-            },
-        },
-    }
+# The answers, in their JSON shape (api/serializers.py builds them).
 
 
-def _xml_response_schema() -> dict[str, Any]:
-    attribute = {"attribute": True}
-    return {
-        "type": "object",
-        "description": "The XML answer. An `<error>` of a line holds its message as text.",
-        "xml": {"name": "response"},
-        "required": ["status"],
-        "properties": {
-            "status": {"type": "string", "enum": ["success", "error"], "xml": attribute},
-            "error": {"type": "string", "description": "The message, when status is error."},
-            "batch": {
-                "type": "object",
-                "properties": {
-                    "status": {
-                        "type": "string",
-                        "enum": ["imported", "validated", "rejected"],
-                        "xml": attribute,
-                    },
-                    "customers": _ref("Counts"),
-                    "undo_state": {"type": "integer"},
-                    "generated": {
-                        "type": "array",
-                        "xml": {"wrapped": True},
-                        "items": {
-                            "type": "object",
-                            "xml": {"name": "customer"},
-                            "properties": {
-                                "line": {"type": "integer", "xml": attribute},
-                                "code": {"type": "string"},
-                                "card_number": {"type": "string"},
-                            },
-                        },
-                    },
-                    "errors": {
-                        "type": "array",
-                        "xml": {"wrapped": True},
-                        "items": {
-                            "type": "object",
-                            "xml": {"name": "error"},
-                            "properties": {
-                                "line": {"type": "integer", "xml": attribute},
-                                "field": {"type": "string", "xml": attribute},
-                            },
-                        },
-                    },
-                },
-            },
-        },
-    }
+class CountsSerializer(serializers.Serializer):
+    new = serializers.IntegerField(min_value=0)
+    updated = serializers.IntegerField(min_value=0)
+    ignored = serializers.IntegerField(min_value=0)
+    failed = serializers.IntegerField(min_value=0)
 
 
-# The answer to the contract's example, rendered by the real renderer so it cannot drift.
+class GeneratedIdentitySerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    code = serializers.CharField(required=False)
+    card_number = serializers.CharField(required=False)
+
+
+class LineErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    field = serializers.CharField(required=False)
+    message = serializers.CharField()
+
+
+class BatchSerializer(serializers.Serializer):
+    # Labelled by name, as ENUM_NAME_OVERRIDES' BatchStatusEnum reads the enumeration.
+    status = serializers.ChoiceField([(status.value, status.name) for status in BatchStatus])
+    customers = CountsSerializer()
+    undo_state = serializers.IntegerField(
+        required=False, help_text="The undo state's id; absent when none was recorded."
+    )
+    generated = GeneratedIdentitySerializer(
+        many=True, help_text="Every customer whose code or card number the service made up."
+    )
+    errors = LineErrorSerializer(many=True, help_text="Line errors: one per failing line.")
+
+
+class SuccessResponseSerializer(serializers.Serializer):
+    status = Const("success")
+    batch = BatchSerializer()
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    status = Const("error")
+    error = serializers.CharField(help_text="What went wrong, for people.")
+    batch = BatchSerializer(
+        required=False,
+        help_text="Only for a batch rejected by all_or_nothing: its line errors (nothing "
+        "was written).",
+    )
+
+
+# Examples, rendered by the real renderers so they cannot drift.
+
 EXAMPLE_RESULT = ImportResult(
     new=2,
     updated=1,
@@ -431,9 +337,39 @@ EXAMPLE_RESULT = ImportResult(
     undo_state_id=42,
     generated=[GeneratedIdentity(line=3, code="4417093316641128", card_number="0071937715")],
     errors=[
-        LineError(line=5, field="custom_date", message=BAD_DATE_FORMAT.format(value="04-03-2010"))
+        LineError(
+            line=5, field="custom_date", message=messages.BAD_DATE_FORMAT.format(value="04-03-2010")
+        )
     ],
 )
+EXAMPLE_REQUEST_10 = {
+    "user_id": "john1970",
+    "user_password": "1959caadac9b13dcb3",
+    "account_id": "greatwidgets",
+    "type": "customers_batch",
+    "delimiter": "pipe",
+    "overwrite_duplicates": "update",
+    "campaigns_to_include": "898989889|,|13234545",
+    "profiles_header_1": "code",
+    "profiles_header_2": "first_name",
+    "profiles_header_3": "custom_date",
+    "Profiles_Data": "\n11223344|jane|1970-07-14\n22334455|jim|1966-07-28\n",
+}
+EXAMPLE_REQUEST_15 = {
+    "API": "1.5",
+    "user_id": "john1970",
+    "user_api_key": "1959caadac9b13dcb3",
+    "account_id": "greatwidgets",
+    "type": "customers_batch",
+    "delimiter": "comma",
+    "allow_undo": "yes",
+    "campaigns_to_include": "898989889, 13234545",
+    "profiles_header_1": "code",
+    "profiles_header_2": "email",
+    "profiles_header_3": "custom_field_1",
+    "profiles_data": "11223344,jane@example.com,gold\n",
+    "output": "JSON",
+}
 
 
 class _ExampleRequest:
@@ -444,67 +380,114 @@ class _ExampleRequest:
         self.POST.update(params)
 
 
-def _example(renderer: XMLRenderer | JSONRenderer, **params: str) -> str:
-    context = {"request": _ExampleRequest(**params)}
-    return renderer.render(batch_data(EXAMPLE_RESULT), renderer_context=context).decode()
+def _rendered(data: dict[str, Any], media_type: str) -> str | Any:
+    renderer = {XML: XMLRenderer, JSON: JSONRenderer, JSONP: JSONPRenderer}[media_type]()
+    params = {JSON: {"output": "json"}, JSONP: {"callback": "handle", "condensed": "yes"}}
+    context = {"request": _ExampleRequest(**params.get(media_type, {}))}
+    text = renderer.render(data, renderer_context=context).decode()
+    return json.loads(text) if media_type == JSON else text
 
 
-def _responses() -> dict[str, Any]:
-    return {
-        "200": {
-            "description": "The batch was imported or validated. JSONP answers are always "
-            "200, errors included, so the callback runs.",
-            "content": {
-                "application/xml": {
-                    "schema": _ref("XmlResponse"),
-                    "example": _example(XMLRenderer()),
-                },
-                "application/json": {
-                    "schema": _ref("SuccessResponse"),
-                    "example": json.loads(_example(JSONRenderer(), output="json")),
-                },
-                "application/javascript": {
-                    "schema": {"type": "string"},
-                    "example": _example(JSONPRenderer(), callback="handle", condensed="yes"),
-                },
-            },
-        },
-        "400": _error(
+def _answer(status, description, examples, *, media_types=(XML, JSON)):
+    """{(status, media type): OpenApiResponse} for each of `media_types`, with `examples`
+    ({summary: answer data}) as each renders them."""
+    answers = {}
+    for media_type in media_types:
+        if media_type == JSONP:
+            body: Any = OpenApiTypes.STR
+        else:
+            body = SuccessResponseSerializer if status == 200 else ErrorResponseSerializer
+        rendered = [
+            OpenApiExample(
+                summary,
+                value=_rendered(data, media_type),
+                media_type=media_type,
+                status_codes=[status],
+                response_only=True,
+            )
+            for summary, data in examples.items()
+        ]
+        answers[(status, media_type)] = OpenApiResponse(body, description, rendered)
+    return answers
+
+
+_UNKNOWN_FIELD = messages.UNKNOWN_FIELD_SUGGESTION.format(
+    name="profiles_header_5", value="custome_date", suggestion="custom_date"
+)
+
+CUSTOMERS_BATCH: dict[str, Any] = {
+    "summary": "Call the API; type=customers_batch imports customers in bulk.",
+    "description": (
+        "Form data, `application/x-www-form-urlencoded` or `multipart/form-data`. Parameter "
+        "names are matched case-insensitively; a name given twice (in any case) is refused. "
+        "Credentials in the query string are refused. Without `API` the 1.0 rules apply; "
+        "`API=1.5` selects the 1.5 spellings. The answer's format is chosen by `output` "
+        "and `callback` alone, never by a request header. Only POST is accepted: any other "
+        "method is answered 405 with the error envelope and `Allow: POST`."
+    ),
+    "tags": ["customers_batch"],
+    # Both versions, in each of the parsers' media types (api/parsers.py).
+    "request": PolymorphicProxySerializer(
+        component_name="CustomersBatchRequest",
+        serializers=[Request10Serializer, Request15Serializer],
+        resource_type_field_name=None,
+    ),
+    "parameters": [
+        OpenApiParameter(
+            API_KEY_HEADER_NAME,
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            description="API 1.5: the API key; wins over `user_api_key` in the body. Spelled "
+            "`api-access-key` it passes every server and proxy (docs/deploy.md).",
+        ),
+        OpenApiParameter(
+            "Retry-After",
+            OpenApiTypes.INT,
+            OpenApiParameter.HEADER,
+            response=[429],
+            description="Seconds until failures expire (an upper bound).",
+        ),
+        # DRF's ?format= does not choose this API's answer: output and callback do.
+        OpenApiParameter("format", exclude=True),
+    ],
+    "examples": [
+        OpenApiExample(summary, value=value, media_type=parser.media_type, request_only=True)
+        for parser in (FormParser, MultiPartParser)
+        for summary, value in (("API 1.0", EXAMPLE_REQUEST_10), ("API 1.5", EXAMPLE_REQUEST_15))
+    ],
+    "responses": {
+        **_answer(
+            200,
+            "The batch was imported or validated. JSONP answers are always 200, errors "
+            "included, so the callback runs.",
+            {"Imported": batch_data(EXAMPLE_RESULT)},
+            media_types=(XML, JSON, JSONP),
+        ),
+        **_answer(
+            400,
             "A request error (nothing was done), or a batch rejected by all_or_nothing "
-            "(status error with the batch and its line errors; nothing was written).",
-            rejected=True,
+            "(the error holds the batch and its line errors; nothing was written).",
+            {
+                "Unknown header field": error_data(_UNKNOWN_FIELD),
+                "Rejected by all_or_nothing": batch_data(
+                    replace(EXAMPLE_RESULT, status=BatchStatus.REJECTED, undo_state_id=None)
+                ),
+            },
         ),
-        "401": _error("Authentication failed; one message for every cause."),
-        "405": _error("Only POST is accepted.", allow=True),
-        "413": _error("The body is larger than the server accepts (LOYALTY_MAX_REQUEST_BYTES)."),
-        "429": _error(
+        **_answer(
+            401,
+            "Authentication failed; one message for every cause.",
+            {"Not authenticated": error_data(INVALID_CREDENTIALS)},
+        ),
+        **_answer(
+            413,
+            "The body is larger than the server accepts (LOYALTY_MAX_REQUEST_BYTES).",
+            {"Too large": error_data(TOO_BIG.format(limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE))},
+        ),
+        **_answer(
+            429,
             "Too many failed authentication attempts for this user id or client address.",
-            retry_after=True,
+            {"Throttled": error_data(THROTTLED)},
         ),
-    }
-
-
-def _error(
-    description: str, *, rejected: bool = False, allow: bool = False, retry_after: bool = False
-) -> dict[str, Any]:
-    json_schema = _ref("ErrorResponse")
-    if rejected:
-        json_schema = {"oneOf": [_ref("ErrorResponse"), _ref("RejectedResponse")]}
-    response: dict[str, Any] = {
-        "description": description,
-        "content": {
-            "application/xml": {"schema": _ref("XmlResponse")},
-            "application/json": {"schema": json_schema},
-        },
-    }
-    headers = {}
-    if allow:
-        headers["Allow"] = {"schema": {"const": "POST"}}
-    if retry_after:
-        headers["Retry-After"] = {
-            "description": "Seconds until failures expire (an upper bound).",
-            "schema": {"type": "integer"},
-        }
-    if headers:
-        response["headers"] = headers
-    return response
+    },
+}

@@ -10,9 +10,9 @@ even tried.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, NoReturn
 
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,18 +20,16 @@ from rest_framework.views import APIView
 from accounts.credentials import THROTTLED
 from core.errors import InvalidRequest, Throttled
 
-from . import calls
 from .authentication import ApiKeyAuthentication, PasswordAuthentication, refuse_credentials_in_url
+from .calls import CALLS, Call
 from .negotiation import OutputParameterNegotiation, check_output_parameters
 from .params import form_pairs, form_params
 from .parsers import FormParser, MultiPartParser
 from .permissions import MayImportIntoAccount
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
+from .schema import CUSTOMERS_BATCH
+from .schema_extensions import ApiSchema
 from .throttling import FailedLoginThrottle
-
-Call = Callable[[Request, dict[str, str]], Response]
-# Each call of the API by its `type`; a new call is one more entry.
-CALLS: dict[str, Call] = {"customers_batch": calls.customers_batch}
 
 UNKNOWN_TYPE = "type must be one of: {types}; got {value}."
 MISSING_TYPE = "type is required; one of: {types}."
@@ -45,6 +43,7 @@ class ApiView(APIView):
     throttle_classes = [FailedLoginThrottle]
     authentication_classes = [ApiKeyAuthentication, PasswordAuthentication]
     permission_classes = [MayImportIntoAccount]
+    schema = ApiSchema()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self.format_kwarg = None
@@ -61,6 +60,7 @@ class ApiView(APIView):
         self.perform_authentication(request)
         self.check_permissions(request)
 
+    @extend_schema(**CUSTOMERS_BATCH)
     def post(self, request: Request) -> Response:
         return self.call(request, self.params)
 
