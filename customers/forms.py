@@ -3,7 +3,8 @@
 from django import forms
 from django.contrib.auth.hashers import make_password
 
-from .models import PROFILE_FIELD_MAX_LENGTHS, Customer
+from .columns import ADMIN_FORM_COLUMNS, MAX_LENGTHS
+from .models import Customer
 
 OVERWRITE_LABEL = "Overwrite later changes to these customers"
 
@@ -16,31 +17,14 @@ class CustomerAdminForm(forms.ModelForm):
         label="Set new password",
         required=False,
         strip=False,
-        max_length=PROFILE_FIELD_MAX_LENGTHS["customer_password"],
+        max_length=MAX_LENGTHS["customer_password"],
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Stored hashed. Leave blank to keep the current password.",
     )
 
     class Meta:
         model = Customer
-        fields = [
-            "account",
-            "code",
-            "card_number",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "custom_date",
-            "street1",
-            "street2",
-            "city",
-            "state",
-            "postal_code",
-            "country",
-            "custom_field",
-            "custom_fields",
-        ]
+        fields = ADMIN_FORM_COLUMNS
 
     def clean_card_number(self) -> str | None:
         # NULL, never '': the unique constraint ignores NULLs, and the database refuses ''.

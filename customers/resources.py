@@ -5,15 +5,10 @@ Columns are named like the API's headers, so an exported file imports back uncha
 
 from import_export import resources
 
+from .columns import EXPORT_COLUMNS
 from .models import Customer
-from .selectors import IMPORT_COLUMNS
 
-# Every profile column an import reads, but the secrets' hashes and the 1.5 custom fields.
-EXPORT_FIELDS = tuple(
-    column
-    for column in IMPORT_COLUMNS
-    if column not in ("id", "customer_password", "customer_pin", "custom_fields", "version")
-)
+EXPORT_FIELDS = EXPORT_COLUMNS
 
 
 class CustomerExportResource(resources.ModelResource):

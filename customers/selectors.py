@@ -8,31 +8,9 @@ from django.db.models import CharField, Lookup
 
 from accounts.models import Account
 
+from .columns import IMPORT_COLUMNS
 from .models import Customer
 
-# Every column an import reads, writes and records for undo (all but account and times).
-IMPORT_COLUMNS = (
-    "id",
-    "code",
-    "card_number",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "custom_date",
-    "street1",
-    "street2",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "custom_field",
-    "customer_username",
-    "customer_password",
-    "customer_pin",
-    "custom_fields",
-    "version",
-)
 # Up to this many codes, card numbers and usernames in all, a chunk's customers are read
 # with one query; more are read per field, each by its own index.
 ONE_QUERY_VALUES = 100

@@ -9,31 +9,13 @@ from dataclasses import dataclass, field
 
 from accounts.models import Account
 from campaigns.credits import Credit
+from customers.columns import BLANK_PROFILE
 from customers.selectors import customers_for_import
 
 from . import messages as m
 from .generate import IdentityGenerator
 from .types import CustomerRow, GeneratedIdentity, LineError, OverwriteMode
 
-# What `overwrite_duplicates=yes` leaves in every profile field outside the headers.
-BLANK_PROFILE = {
-    "first_name": "",
-    "last_name": "",
-    "email": "",
-    "phone": "",
-    "custom_date": None,
-    "street1": "",
-    "street2": "",
-    "city": "",
-    "state": "",
-    "postal_code": "",
-    "country": "",
-    "custom_field": "",
-    "customer_username": None,
-    "customer_password": "",
-    "customer_pin": "",
-    "custom_fields": {},
-}
 CUSTOM_FIELD_PREFIX = "custom_field_"
 
 

@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from campaigns.credits import CreditError, parse_credit
 from campaigns.models import Campaign
+from customers.columns import MAX_LENGTHS as COLUMN_MAX_LENGTHS
 from customers.hashers import interim_hash
-from customers.models import CUSTOM_FIELD_MAX_LENGTH, PROFILE_FIELD_MAX_LENGTHS
+from customers.models import CUSTOM_FIELD_MAX_LENGTH
 
 from . import messages as m
 from .params import FIELD_LABELS
@@ -17,7 +18,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # Line breaks and tabs may come inside quoted values; other control characters are refused.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-MAX_LENGTHS = {**PROFILE_FIELD_MAX_LENGTHS, "auto_add": 100}
+MAX_LENGTHS = {**COLUMN_MAX_LENGTHS, "auto_add": 100}
 
 
 class LineRejected(Exception):

@@ -17,11 +17,10 @@ from django.db import connection
 
 from campaigns.credits import Credit
 from campaigns.models import Enrollment, Transaction
+from customers.columns import PROFILE_COLUMNS
 from customers.models import Customer
-from customers.selectors import IMPORT_COLUMNS
 
 # Written customer columns, in statement order.
-PROFILE_COLUMNS = tuple(column for column in IMPORT_COLUMNS if column != "id")
 CUSTOMER_COLUMNS = ("account_id", *PROFILE_COLUMNS, "created_at", "updated_at")
 _profile_values = itemgetter(*PROFILE_COLUMNS)
 # Columns with a unique index besides the code: an update rarely changes them, and SQLite
