@@ -1,6 +1,7 @@
 """import_customers: the customers_batch operation, one database transaction per request."""
 
 import itertools
+import logging
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from campaigns.selectors import campaigns_by_id
 from core.errors import InvalidRequest
 from core.gc_pause import collection_paused
 from customers.models import UndoState
+from customers.retry import shut_out_customer_writers, with_retries
 from customers.rollback import prune_undo_states
 from customers.statistics import refresh_after_import
 from customers.undo import finish_undo_state, record_chunk, start_undo_state
@@ -23,9 +25,10 @@ from .generate import IdentityGenerator
 from .match import ChunkMatcher, ChunkPlan
 from .parse import read_lines
 from .replay import claim_request_id, remember_response
-from .retry import shut_out_customer_writers, with_retries
 from .rows import RowCleaner
 from .types import BatchRequest, BatchStatus, CustomerRow, ImportResult, LineError
+
+logger = logging.getLogger("loyalty.import")
 
 
 def import_customers(
@@ -41,7 +44,9 @@ def import_customers(
 
     # A concurrent import that drew the same new code, or a deadlock, fails the
     # transaction; the whole import is run again and then sees the other's customers.
-    result = with_retries(attempt, conflict=f"import into {account.slug} retried after a conflict")
+    result = with_retries(
+        attempt, conflict=f"import into {account.slug} retried after a conflict", logger=logger
+    )
     if result.undo_state_id is not None:
         # After the commit: pruning must not hold the import's locks any longer.
         prune_undo_states(account=account, batched=True)

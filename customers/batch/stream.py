@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from django.utils import timezone
 from accounts.models import Account
 from core.errors import InvalidRequest
 from customers.models import UndoState
+from customers.retry import shut_out_customer_writers, with_retries
 from customers.rollback import prune_undo_states
 from customers.statistics import refresh_after_import
 from customers.undo import finish_undo_state, start_undo_state
@@ -30,7 +32,6 @@ from .generate import IdentityGenerator
 from .match import ChunkMatcher, ChunkPlan
 from .params import parse_batch_request
 from .parse import read_lines
-from .retry import shut_out_customer_writers, with_retries
 from .rows import RowCleaner
 from .service import active_campaigns, cleaned_chunks, write_chunk
 from .types import (
@@ -42,6 +43,7 @@ from .types import (
     LineError,
 )
 
+logger = logging.getLogger("loyalty.import")
 # The result keeps the first this many line errors and generated identities (its counts are
 # complete): a file of millions of failing lines must not fill memory. on_chunk sees them all.
 KEPT_IN_RESULT = 1000
@@ -167,6 +169,7 @@ class _ChunkedImport:
         return with_retries(
             lambda alone: self._import_chunk_once(chunk, alone),
             conflict=f"chunk of an import into {self.account.slug} retried",
+            logger=logger,
         )
 
     def _import_chunk_once(self, chunk: list[CustomerRow | LineError], alone: bool) -> ChunkPlan:
