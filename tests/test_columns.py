@@ -3,6 +3,7 @@ header names follow them."""
 
 from customers import columns
 from customers.batch.params import HEADER_FIELDS
+from customers.batch.types import CustomerRecord
 from customers.models import Customer
 
 # The contract's field names (../shared/spec/customers-batch.md, "Headers"), in its order.
@@ -35,6 +36,10 @@ def test_the_import_columns_are_every_column_of_the_model_but_the_account_and_st
         name for name in model if name not in ("account", "created_at", "updated_at")
     ]
     assert columns.IMPORT_COLUMNS[:2] == ("id", "code")
+
+
+def test_a_customer_record_holds_the_import_columns():
+    assert list(CustomerRecord.__annotations__) == list(columns.IMPORT_COLUMNS)
 
 
 def test_the_header_names_are_the_contracts_in_its_order():

@@ -281,10 +281,12 @@ def write_chunk(account, plan: ChunkPlan, campaigns, undo_state, seq, now) -> No
     """Write one planned chunk (customers, enrollments, credits, undo data) in the
     caller's transaction, with a fixed number of statements."""
     undo_id = undo_state.pk if undo_state else None
-    ids = write.insert_customers(account_id=account.pk, states=list(plan.inserts.values()), now=now)
+    ids = write.insert_customers(
+        account_id=account.pk, records=list(plan.inserts.values()), now=now
+    )
     write.update_customers(
         account_id=account.pk,
-        states=list(plan.updates.values()),
+        records=list(plan.updates.values()),
         previous=plan.previous,
         now=now,
     )
