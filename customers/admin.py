@@ -22,11 +22,11 @@ from campaigns.selectors import balances_for
 from core.admin_scoping import AccountScopedAdminMixin
 
 from .admin_import import import_view
+from .columns import RESTORED_COLUMNS, SECRETS
 from .forms import CustomerAdminForm, RollbackForm
 from .models import Customer, UndoState
 from .resources import CustomerExportResource
 from .rollback import Conflict, RollbackRefused, find_conflicts, roll_back
-from .selectors import IMPORT_COLUMNS
 
 ROLLED_BACK = (
     "Import {pk} rolled back: {deleted} customer(s) deleted, {restored} customer(s) restored, "
@@ -40,10 +40,9 @@ SELECT_ONE = "Select exactly one import to roll back: each rollback is confirmed
 # Rows of each kind listed on an undo state's page; the counts are always complete.
 SHOWN_ROWS = 100
 MONEY_TYPES = (Campaign.Type.GIFTCARD, Campaign.Type.EARNED)
-# The customer columns an import writes, as the undo state's page compares them.
-COMPARED_FIELDS = tuple(column for column in IMPORT_COLUMNS if column not in ("id", "version"))
-# Hashes are never shown, only whether a secret is set.
-SECRETS = ("customer_password", "customer_pin")
+# The customer columns an import writes, as the undo state's page compares them; the
+# SECRETS' hashes are never shown, only whether a secret is set.
+COMPARED_FIELDS = RESTORED_COLUMNS
 
 
 def _set_or_not(value: str | None) -> str:

@@ -1,10 +1,13 @@
-"""export_customers: an account's customers as delimited text that imports back unchanged.
+"""What an export of customers holds and how its values are written: one definition for
+the admin's export (customers/resources.py, django-import-export) and the command line's
+(export_customers).
 
-A header line of the API's field names, then one line per customer, quoted as CSV does
-(with any of the import's delimiters), so the file goes back through the command line's
-import or the API's customers_batch as it is. Customers are read in chunks, so the
-export of a million customers holds one chunk in memory. Password and PIN hashes are
-never exported: an import with overwrite update keeps them.
+Columns are named like the API's headers and values written as the import reads them
+back (None is empty, a date is YYYY-MM-DD), so an exported file imports back unchanged.
+Password and PIN hashes are never exported: an import with overwrite update keeps them.
+The command writes delimited text quoted as CSV does (with any of the import's
+delimiters), reading customers in chunks, so the export of a million customers holds one
+chunk in memory.
 """
 
 import csv
@@ -14,25 +17,39 @@ from typing import TextIO
 
 from accounts.models import Account
 
+from .columns import CUSTOM_FIELDS, EXPORT_COLUMNS
 from .models import Customer
-from .resources import EXPORT_FIELDS
 
 # Export format -> delimiter; the import's --delimiter names them comma, pipe and tab.
 FORMATS = {"csv": ",", "psv": "|", "tsv": "\t"}
 CHUNK_ROWS = 2000
 
 
-def export_fields(*, account: Account) -> tuple[str, ...]:
-    """The exported columns: EXPORT_FIELDS, then the account's custom_field_1..N (API 1.5)."""
-    custom = tuple(f"custom_field_{n}" for n in range(1, account.custom_field_count + 1))
-    return (*EXPORT_FIELDS, *custom)
+def export_fields(*, custom_field_count: int) -> tuple[str, ...]:
+    """The exported columns: EXPORT_COLUMNS, then API 1.5's custom_field_1..N."""
+    custom = tuple(f"custom_field_{n}" for n in range(1, custom_field_count + 1))
+    return (*EXPORT_COLUMNS, *custom)
+
+
+def export_text(value) -> str:
+    """A value as the import reads it back: None is empty, a date is YYYY-MM-DD."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def custom_field_text(custom_fields: dict | None, name: str) -> str:
+    """An API 1.5 custom_field_N of a customer's custom_fields, as export_text writes it."""
+    return export_text((custom_fields or {}).get(name))
 
 
 def export_customers(*, account: Account, out: TextIO, file_format: str) -> int:
     """Write the account's customers to `out` (a header line, then a line each, "\\n"
     line ends) in `file_format` (csv, psv or tsv); returns how many customers were written."""
     writer = csv.writer(out, delimiter=FORMATS[file_format], quotechar='"', lineterminator="\n")
-    fields = export_fields(account=account)
+    fields = export_fields(custom_field_count=account.custom_field_count)
     writer.writerow(fields)
     count = 0
     for row in _customer_rows(account=account, fields=fields):
@@ -42,24 +59,15 @@ def export_customers(*, account: Account, out: TextIO, file_format: str) -> int:
 
 
 def _customer_rows(*, account: Account, fields: tuple[str, ...]) -> Iterator[list[str]]:
-    columns = [name for name in fields if name in EXPORT_FIELDS]
-    custom = [name for name in fields if name not in EXPORT_FIELDS]
+    columns = [name for name in fields if name in EXPORT_COLUMNS]
+    custom = [name for name in fields if name not in EXPORT_COLUMNS]
     customers = (
         Customer.objects.filter(account=account)
         .order_by("code")
-        .values_list(*columns, "custom_fields")
+        .values_list(*columns, CUSTOM_FIELDS)
         .iterator(chunk_size=CHUNK_ROWS)
     )
     for *values, custom_fields in customers:
-        yield [_text(value) for value in values] + [
-            _text((custom_fields or {}).get(name)) for name in custom
+        yield [export_text(value) for value in values] + [
+            custom_field_text(custom_fields, name) for name in custom
         ]
-
-
-def _text(value) -> str:
-    """A column as the import reads it back: None is empty, a date is YYYY-MM-DD."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value)

@@ -4,7 +4,8 @@ from django import forms
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 
-from .models import PROFILE_FIELD_MAX_LENGTHS, Customer
+from .columns import ADMIN_FORM_COLUMNS, MAX_LENGTHS
+from .models import Customer
 from .values import has_control_character, trimmed
 
 OVERWRITE_LABEL = "Overwrite later changes to these customers"
@@ -55,7 +56,7 @@ class CustomerAdminForm(forms.ModelForm):
         label="Set new password",
         required=False,
         strip=False,
-        max_length=PROFILE_FIELD_MAX_LENGTHS["customer_password"],
+        max_length=MAX_LENGTHS["customer_password"],
         validators=[refuse_control_characters],
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Stored hashed. Leave blank to keep the current password.",
@@ -63,7 +64,7 @@ class CustomerAdminForm(forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = ["account", *TEXT_FIELDS, "custom_date", "custom_fields"]
+        fields = ADMIN_FORM_COLUMNS
         field_classes = dict.fromkeys(TEXT_FIELDS, ProfileTextField)
 
     def clean_card_number(self) -> str | None:

@@ -8,26 +8,8 @@ from django.db import models
 
 from accounts.models import Account
 
-# The profile fields an import can write, in the contract's order, with their maximum
-# lengths. `custom_date` is a date; `customer_password` and `customer_pin` hold hashes.
-PROFILE_FIELD_MAX_LENGTHS = {
-    "code": 64,
-    "card_number": 32,
-    "first_name": 100,
-    "last_name": 100,
-    "email": 254,
-    "phone": 32,
-    "street1": 200,
-    "street2": 200,
-    "city": 100,
-    "state": 100,
-    "postal_code": 20,
-    "country": 100,
-    "custom_field": 255,
-    "customer_username": 150,
-    "customer_password": 128,
-    "customer_pin": 128,
-}
+# The longest value of an API 1.5 custom_field_N (kept in custom_fields, which has no
+# length of its own).
 CUSTOM_FIELD_MAX_LENGTH = 255
 
 

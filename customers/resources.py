@@ -1,19 +1,18 @@
 """django-import-export resources: the admin's customer export.
 
-Columns are named like the API's headers, so an exported file imports back unchanged
-(password and PIN hashes are never exported)."""
+What it holds and how its values are written are customers/export.py's, the command
+line's export's own definitions, so both give the same file contents.
+
+The admin's export has no custom_field_N columns: the list it exports may hold several
+accounts, whose custom fields differ, and the admin import reads API 1.0 headers, which
+do not name them (the command line's export and import, API 1.5, have them)."""
 
 from import_export import resources
 
+from .export import export_fields, export_text
 from .models import Customer
-from .selectors import IMPORT_COLUMNS
 
-# Every profile column an import reads, but the secrets' hashes and the 1.5 custom fields.
-EXPORT_FIELDS = tuple(
-    column
-    for column in IMPORT_COLUMNS
-    if column not in ("id", "customer_password", "customer_pin", "custom_fields", "version")
-)
+EXPORT_FIELDS = export_fields(custom_field_count=0)
 
 
 class CustomerExportResource(resources.ModelResource):
@@ -21,3 +20,7 @@ class CustomerExportResource(resources.ModelResource):
         model = Customer
         fields = EXPORT_FIELDS
         export_order = EXPORT_FIELDS
+
+    def export_field(self, field, instance, **kwargs) -> str:
+        """The value as export_text writes it, not as the field's widget would."""
+        return export_text(field.get_value(instance))

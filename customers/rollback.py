@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -26,6 +26,7 @@ from core.gc_pause import collection_paused
 
 from . import rollback_write as write
 from .models import Customer, UndoChunk, UndoState
+from .retry import shut_out_customer_writers, with_retries
 
 logger = logging.getLogger("loyalty.rollback")
 
@@ -60,8 +61,6 @@ IDENTITY_TAKEN_REASON = (
 
 # Columns that identify a customer: unique in the account, as the constraints say.
 IDENTITIES = {"code": "code", "card_number": "card number", "customer_username": "username"}
-# A deadlock with a concurrent import aborts the transaction; it is run again.
-ATTEMPTS = 3
 
 
 class ConflictCode(StrEnum):
@@ -117,20 +116,22 @@ class _UndoData:
 def roll_back(*, undo_state: UndoState, user, overwrite_conflicts: bool = False) -> RollbackResult:
     """Undo the import exactly, in one transaction, or raise RollbackRefused and change
     nothing."""
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with collection_paused():
-                state, result = _roll_back_once(undo_state.pk, user, overwrite_conflicts)
-        except OperationalError:
-            if attempt == ATTEMPTS:
-                raise
-            logger.warning("rollback of import %s retried after a conflict", undo_state.pk)
-            continue
-        undo_state.status = state.status
-        undo_state.rolled_back_at = state.rolled_back_at
-        undo_state.rolled_back_by = state.rolled_back_by
-        return result
-    raise AssertionError("unreachable")
+
+    def attempt(alone: bool) -> tuple[UndoState, RollbackResult]:
+        with collection_paused():
+            return _roll_back_once(undo_state.pk, user, overwrite_conflicts, alone)
+
+    # A deadlock with a concurrent import, or an identity it took meanwhile, fails the
+    # transaction: the rollback is run again and checks its conflicts anew.
+    state, result = with_retries(
+        attempt,
+        conflict=f"rollback of import {undo_state.pk} retried after a conflict",
+        logger=logger,
+    )
+    undo_state.status = state.status
+    undo_state.rolled_back_at = state.rolled_back_at
+    undo_state.rolled_back_by = state.rolled_back_by
+    return result
 
 
 def find_conflicts(*, undo_state: UndoState) -> list[Conflict]:
@@ -181,10 +182,12 @@ def _undoable_beyond(account: Account, newest: int) -> bool:
 
 
 def _roll_back_once(
-    undo_state_id: int, user, overwrite_conflicts: bool
+    undo_state_id: int, user, overwrite_conflicts: bool, alone: bool
 ) -> tuple[UndoState, RollbackResult]:
     now = timezone.now()
     with transaction.atomic(durable=True):
+        if alone:
+            shut_out_customer_writers()
         state = _locked_state(undo_state_id)
         data = _undo_data(state)
         current = _current(state.account_id, data, lock=True)

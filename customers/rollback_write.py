@@ -18,12 +18,11 @@ from django.db import connection
 
 from campaigns.models import Enrollment, Transaction
 from customers.batch.write import custom_fields_json
+from customers.columns import RESTORED_COLUMNS
 from customers.models import Customer
-from customers.selectors import IMPORT_COLUMNS
 
-# The columns a rollback puts back: all the import wrote except the id (the key) and the
-# version (raised instead, so later conflict checks see the rollback as a change).
-RESTORED_COLUMNS = tuple(column for column in IMPORT_COLUMNS if column not in ("id", "version"))
+# A rollback puts back RESTORED_COLUMNS: all the import wrote but the version, which it
+# raises instead, so later conflict checks see the rollback as a change.
 
 
 def ids_among(column: str, ids: Iterable[int]) -> tuple[str, list]:

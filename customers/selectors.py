@@ -9,31 +9,10 @@ from django.db.models.functions import Length
 
 from accounts.models import Account
 
+from .batch.types import CustomerRecord
+from .columns import IMPORT_COLUMNS
 from .models import Customer
 
-# Every column an import reads, writes and records for undo (all but account and times).
-IMPORT_COLUMNS = (
-    "id",
-    "code",
-    "card_number",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "custom_date",
-    "street1",
-    "street2",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "custom_field",
-    "customer_username",
-    "customer_password",
-    "customer_pin",
-    "custom_fields",
-    "version",
-)
 # Up to this many codes, card numbers and usernames in all, a chunk's customers are read
 # with one query; more are read per field, each by its own index.
 ONE_QUERY_VALUES = 100
@@ -41,15 +20,15 @@ ONE_QUERY_VALUES = 100
 
 def customers_for_import(
     *, account: Account, codes: set[str], card_numbers: set[str], usernames: set[str]
-) -> list[dict]:
+) -> list[CustomerRecord]:
     """The account's customers holding any of the codes, card numbers or usernames, as
-    dicts of IMPORT_COLUMNS; on PostgreSQL locked for the transaction in id order."""
+    records of IMPORT_COLUMNS; on PostgreSQL locked for the transaction in id order."""
     wanted = {"code": codes, "card_number": card_numbers, "customer_username": usernames}
     wanted = {field: values for field, values in wanted.items() if values}
     if sum(len(values) for values in wanted.values()) <= ONE_QUERY_VALUES:
         # A point-of-sale request: one query (an OR of index lookups) instead of three.
         return _locked_rows(account, wanted) if wanted else []
-    found: dict[int, dict] = {}
+    found: dict[int, CustomerRecord] = {}
     for field, values in wanted.items():
         # Usually the customers found by code already hold the card numbers: skip those.
         values = values - {row[field] for row in found.values()}
@@ -59,7 +38,7 @@ def customers_for_import(
     return list(found.values())
 
 
-def _locked_rows(account: Account, wanted: dict[str, set[str]]) -> list[dict]:
+def _locked_rows(account: Account, wanted: dict[str, set[str]]) -> list[CustomerRecord]:
     """IMPORT_COLUMNS of the account's customers with any of the `wanted` values, in id
     order. Plain SQL, converted as the ORM's values() would: every import asks it, and the
     ORM takes a millisecond to build the statement."""
@@ -83,7 +62,7 @@ _DATE = IMPORT_COLUMNS.index("custom_date")
 _JSON = IMPORT_COLUMNS.index("custom_fields")
 
 
-def _import_row(row: tuple) -> dict:
+def _import_row(row: tuple) -> CustomerRecord:
     """A row of IMPORT_COLUMNS with the values the ORM would give: only custom_date (text
     on SQLite) and custom_fields (JSON text) need converting. Written out rather than
     through the fields' converters, which took a third of a 100,000-row update's reading:

@@ -14,8 +14,8 @@ from accounts.models import Account
 from core import rawsql
 
 from .batch.types import BatchRequest, ImportResult
+from .columns import IMPORT_COLUMNS
 from .models import UndoChunk, UndoState
-from .selectors import IMPORT_COLUMNS
 
 
 def start_undo_state(

@@ -9,42 +9,25 @@ from dataclasses import dataclass, field
 
 from accounts.models import Account
 from campaigns.credits import Credit
+from customers.columns import BLANK_PROFILE
 from customers.selectors import customers_for_import
 
 from . import messages as m
 from .generate import IdentityGenerator
-from .types import CustomerRow, GeneratedIdentity, LineError, OverwriteMode
+from .types import CustomerRecord, CustomerRow, GeneratedIdentity, LineError, OverwriteMode
 
-# What `overwrite_duplicates=yes` leaves in every profile field outside the headers.
-BLANK_PROFILE = {
-    "first_name": "",
-    "last_name": "",
-    "email": "",
-    "phone": "",
-    "custom_date": None,
-    "street1": "",
-    "street2": "",
-    "city": "",
-    "state": "",
-    "postal_code": "",
-    "country": "",
-    "custom_field": "",
-    "customer_username": None,
-    "customer_password": "",
-    "customer_pin": "",
-    "custom_fields": {},
-}
 CUSTOM_FIELD_PREFIX = "custom_field_"
 
 
 @dataclass
 class ChunkPlan:
-    """What one chunk does. States are dicts of customer columns; written ones carry "id"."""
+    """What one chunk does: customer records by code, new ones and written ones (which
+    carry their "id")."""
 
-    inserts: dict[str, dict] = field(default_factory=dict)
-    updates: dict[str, dict] = field(default_factory=dict)
+    inserts: dict[str, CustomerRecord] = field(default_factory=dict)
+    updates: dict[str, CustomerRecord] = field(default_factory=dict)
     # Customer id -> every column as it was before this chunk first wrote it (for undo).
-    previous: dict[int, dict] = field(default_factory=dict)
+    previous: dict[int, CustomerRecord] = field(default_factory=dict)
     # Code -> id of matched customers whose rows change nothing: not written, still
     # counted as updated, enrolled and credited.
     unchanged: dict[str, int] = field(default_factory=dict)
@@ -77,7 +60,7 @@ class ChunkMatcher:
         self.generator.prepare(
             codes=sum(1 for row in rows if row.code is None),
             card_numbers=sum(1 for row in rows if row.card_number is None),
-            taken_codes={row.code for row in rows} | self.states.keys(),
+            taken_codes={row.code for row in rows} | self.customers.keys(),
             taken_card_numbers={row.card_number for row in rows} | self.card_holders.keys(),
         )
         for row in rows:
@@ -98,10 +81,11 @@ class ChunkMatcher:
                 if row.values.get("customer_username")
             },
         )
-        self.states = {state["code"]: state for state in existing}
-        self.card_holders = {s["card_number"]: s["code"] for s in existing if s["card_number"]}
+        # Code -> the customer's record as this chunk has left it so far.
+        self.customers: dict[str, CustomerRecord] = {c["code"]: c for c in existing}
+        self.card_holders = {c["card_number"]: c["code"] for c in existing if c["card_number"]}
         self.username_holders = {
-            s["customer_username"]: s["code"] for s in existing if s["customer_username"]
+            c["customer_username"]: c["code"] for c in existing if c["customer_username"]
         }
 
     def _take(self, row: CustomerRow) -> LineError | None:
@@ -122,7 +106,7 @@ class ChunkMatcher:
     def _target(self, row: CustomerRow) -> str | None:
         """The code of the customer the row matches, or None for a new customer."""
         if row.code is not None:
-            return row.code if row.code in self.states else None
+            return row.code if row.code in self.customers else None
         if row.card_number is not None:
             return self.card_holders.get(row.card_number)
         return None
@@ -150,31 +134,31 @@ class ChunkMatcher:
     def _create(self, row: CustomerRow) -> LineError | None:
         code = row.code or self.generator.code()
         start = {**BLANK_PROFILE, "code": code, "card_number": None, "version": 1}
-        state = _applied(start, row, self.custom_names)
-        error = self._give_card_number(row, state)
+        record = _applied(start, row, self.custom_names)
+        error = self._give_card_number(row, record)
         if error is not None:
             return error
-        self._register(state)
-        self.result.inserts[code] = state
+        self._register(record)
+        self.result.inserts[code] = record
         self.result.new += 1
-        if row.code is None or (row.card_number is None and state["card_number"]):
+        if row.code is None or (row.card_number is None and record["card_number"]):
             self.result.generated.append(
-                GeneratedIdentity(row.line, state["code"], state["card_number"])
+                GeneratedIdentity(row.line, record["code"], record["card_number"])
             )
         self._credit(row, code)
         return None
 
     def _write(self, row: CustomerRow, target: str) -> LineError | None:
-        before = self.states[target]
+        before = self.customers[target]
         start = (
             dict(before) if self.overwrite is OverwriteMode.UPDATE else {**before, **BLANK_PROFILE}
         )
-        state = _applied(start, row, self.custom_names)
-        had_card = state["card_number"] is not None
-        error = self._give_card_number(row, state)
+        record = _applied(start, row, self.custom_names)
+        had_card = record["card_number"] is not None
+        error = self._give_card_number(row, record)
         if error is not None:
             return error
-        if state == before:
+        if record == before:
             # Nothing to write: version, updated_at and the undo data stay as they are, so
             # a sync that sends every customer again rewrites only those that changed.
             if "id" in before and target not in self.result.updates:
@@ -182,54 +166,54 @@ class ChunkMatcher:
         elif "id" in before:
             self.result.unchanged.pop(target, None)
             self.result.previous.setdefault(before["id"], before)
-            state["version"] = before["version"] + 1
-            self.result.updates[target] = state
+            record["version"] = before["version"] + 1
+            self.result.updates[target] = record
         else:
-            self.result.inserts[target] = state
-        self._register(state)
+            self.result.inserts[target] = record
+        self._register(record)
         self.result.updated += 1
-        if not had_card and state["card_number"]:
-            self.result.generated.append(GeneratedIdentity(row.line, target, state["card_number"]))
+        if not had_card and record["card_number"]:
+            self.result.generated.append(GeneratedIdentity(row.line, target, record["card_number"]))
         self._credit(row, target)
         return None
 
-    def _give_card_number(self, row: CustomerRow, state: dict) -> LineError | None:
-        if state["card_number"] is not None or not self.generator.digits:
+    def _give_card_number(self, row: CustomerRow, record: CustomerRecord) -> LineError | None:
+        if record["card_number"] is not None or not self.generator.digits:
             return None
         card_number = self.generator.card_number()
         if card_number is None:
             message = m.NO_FREE_CARD_NUMBER.format(digits=self.generator.digits)
             return LineError(row.line, "card_number", message)
-        state["card_number"] = card_number
+        record["card_number"] = card_number
         return None
 
-    def _register(self, state: dict) -> None:
+    def _register(self, record: CustomerRecord) -> None:
         # Identities a customer gives up stay reserved until the chunk is written, so no
         # statement of the chunk can collide with a value another row still holds.
-        self.states[state["code"]] = state
-        if state["card_number"]:
-            self.card_holders[state["card_number"]] = state["code"]
-        if state["customer_username"]:
-            self.username_holders[state["customer_username"]] = state["code"]
+        self.customers[record["code"]] = record
+        if record["card_number"]:
+            self.card_holders[record["card_number"]] = record["code"]
+        if record["customer_username"]:
+            self.username_holders[record["customer_username"]] = record["code"]
 
     def _credit(self, row: CustomerRow, code: str) -> None:
         if row.credit is not None:
             self.result.credits.append((code, row.credit))
 
 
-def _applied(start: dict, row: CustomerRow, custom_names: list[str]) -> dict:
+def _applied(start: dict, row: CustomerRow, custom_names: list[str]) -> CustomerRecord:
     """`start` with the row's values written over it (a new dict); the row's custom_field_N
     values (`custom_names`) go into custom_fields, a blank one removing its key."""
-    state = {**start, **row.values}
+    record = {**start, **row.values}
     if custom_names:
-        custom = dict(state["custom_fields"])
+        custom = dict(record["custom_fields"])
         for name in custom_names:
-            value = state.pop(name)
+            value = record.pop(name)
             if value:
                 custom[name] = value
             else:
                 custom.pop(name, None)
-        state["custom_fields"] = custom
+        record["custom_fields"] = custom
     if row.card_number is not None:
-        state["card_number"] = row.card_number
-    return state
+        record["card_number"] = row.card_number
+    return record

@@ -7,29 +7,16 @@ import difflib
 import re
 
 from core.errors import InvalidRequest
+from customers.columns import LINE_COLUMNS
 
 from . import messages as m
 from .types import BatchRequest, OverwriteMode
 
-# Header field names as the contract spells them, mapped to the customer's attribute.
+# Header field names as the contract spells them, mapped to the customer's column (or to
+# auto_add, a credit rather than a column): every column a line may write, then auto_add.
+HEADER_SPELLINGS = {"customer_pin": "customer_PIN"}
 HEADER_FIELDS = {
-    "code": "code",
-    "card_number": "card_number",
-    "first_name": "first_name",
-    "last_name": "last_name",
-    "email": "email",
-    "phone": "phone",
-    "custom_date": "custom_date",
-    "street1": "street1",
-    "street2": "street2",
-    "city": "city",
-    "state": "state",
-    "postal_code": "postal_code",
-    "country": "country",
-    "custom_field": "custom_field",
-    "customer_username": "customer_username",
-    "customer_password": "customer_password",
-    "customer_PIN": "customer_pin",
+    **{HEADER_SPELLINGS.get(column, column): column for column in LINE_COLUMNS},
     "auto_add": "auto_add",
 }
 FIELD_LABELS = {attribute: name for name, attribute in HEADER_FIELDS.items()}

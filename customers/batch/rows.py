@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from campaigns.credits import CreditError, parse_credit
 from campaigns.models import Campaign
+from customers.columns import MAX_LENGTHS as COLUMN_MAX_LENGTHS
 from customers.hashers import interim_hash
-from customers.models import CUSTOM_FIELD_MAX_LENGTH, PROFILE_FIELD_MAX_LENGTHS
+from customers.models import CUSTOM_FIELD_MAX_LENGTH
 from customers.values import has_control_character
 
 from . import messages as m
@@ -16,7 +17,7 @@ from .types import BatchRequest, CustomerRow, LineError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-MAX_LENGTHS = {**PROFILE_FIELD_MAX_LENGTHS, "auto_add": 100}
+MAX_LENGTHS = {**COLUMN_MAX_LENGTHS, "auto_add": 100}
 
 
 class LineRejected(Exception):

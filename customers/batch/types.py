@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NotRequired, TypedDict
 
 
 class OverwriteMode(StrEnum):
@@ -65,6 +67,35 @@ class CustomerRow:
     code: str | None
     card_number: str | None
     credit: object = None
+
+
+class CustomerRecord(TypedDict):
+    """A customer as the import reads, plans and writes it: its IMPORT_COLUMNS
+    (customers/columns.py; a test keeps the two the same). A TypedDict, not a dataclass: a
+    record is built and read in the hot loops of every line, and a dict costs nothing
+    more there. `id` is there once the customer is stored."""
+
+    id: NotRequired[int]
+    code: str
+    card_number: str | None
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    custom_date: datetime.date | None
+    street1: str
+    street2: str
+    city: str
+    state: str
+    postal_code: str
+    country: str
+    custom_field: str
+    customer_username: str | None
+    customer_password: str
+    customer_pin: str
+    # API 1.5's custom_field_N, by name.
+    custom_fields: dict[str, str]
+    version: int
 
 
 @dataclass(frozen=True)

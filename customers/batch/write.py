@@ -17,11 +17,12 @@ from django.db import connection
 
 from campaigns.credits import Credit
 from campaigns.models import Enrollment, Transaction
+from customers.columns import PROFILE_COLUMNS
 from customers.models import Customer
-from customers.selectors import IMPORT_COLUMNS
+
+from .types import CustomerRecord
 
 # Written customer columns, in statement order.
-PROFILE_COLUMNS = tuple(column for column in IMPORT_COLUMNS if column != "id")
 CUSTOMER_COLUMNS = ("account_id", *PROFILE_COLUMNS, "created_at", "updated_at")
 _profile_values = itemgetter(*PROFILE_COLUMNS)
 # Columns with a unique index besides the code: an update rarely changes them, and SQLite
@@ -37,26 +38,29 @@ COPY_FROM_ROWS = 200
 
 
 def insert_customers(
-    *, account_id: int, states: list[dict], now: datetime.datetime
+    *, account_id: int, records: list[CustomerRecord], now: datetime.datetime
 ) -> dict[str, int]:
     """New customers; returns their ids by code (RETURNING, so no query to find them).
     A plain INSERT: a code drawn concurrently elsewhere fails loudly (and the import is
     retried) instead of overwriting someone else's customer."""
-    rows = list(_customer_rows(account_id, states, now))
+    rows = list(_customer_rows(account_id, records, now))
     return dict(_insert(Customer, CUSTOMER_COLUMNS, rows, returning="code, id"))
 
 
 def update_customers(
-    *, account_id: int, states: list[dict], previous: dict[int, dict], now: datetime.datetime
+    *,
+    account_id: int,
+    records: list[CustomerRecord],
+    previous: dict[int, CustomerRecord],
+    now: datetime.datetime,
 ) -> None:
     """Existing (locked) customers, as an upsert on (account, code): every profile column
-    but a unique one no row of `states` changes from its `previous` values (by customer
-    id). created_at is only there for the insert branch, which cannot happen for a locked
-    row."""
+    but a unique one no record changes from its `previous` values (by customer id).
+    created_at is only there for the insert branch, which cannot happen for a locked row."""
     kept = {
         column
         for column in UNIQUE_PROFILE_COLUMNS
-        if all(state[column] == previous[state["id"]][column] for state in states)
+        if all(record[column] == previous[record["id"]][column] for record in records)
     }
     assignments = ", ".join(
         f"{column} = excluded.{column}"
@@ -66,7 +70,7 @@ def update_customers(
     _insert(
         Customer,
         CUSTOMER_COLUMNS,
-        list(_customer_rows(account_id, states, now)),
+        list(_customer_rows(account_id, records, now)),
         f" ON CONFLICT (account_id, code) DO UPDATE SET {assignments}",
     )
 
@@ -159,11 +163,11 @@ def custom_fields_json(custom: dict) -> str:
     return json.dumps(custom) if custom else NO_CUSTOM_FIELDS
 
 
-def _customer_rows(account_id: int, states: Iterable[dict], now: datetime.datetime):
+def _customer_rows(account_id: int, records: Iterable[CustomerRecord], now: datetime.datetime):
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(now)
-    for state in states:
-        row = list(_profile_values(state))
+    for record in records:
+        row = list(_profile_values(record))
         row[DATE_INDEX] = ops.adapt_datefield_value(row[DATE_INDEX])
         row[JSON_INDEX] = custom_fields_json(row[JSON_INDEX])
         yield (account_id, *row, stamp, stamp)

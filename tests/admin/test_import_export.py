@@ -211,3 +211,28 @@ def test_export_holds_only_the_users_accounts(
     rows = list(csv.DictReader(io.StringIO(exported_csv(client))))
 
     assert [row["code"] for row in rows] == ["MINE"]
+
+
+def test_the_admin_and_the_command_export_the_same_columns_and_values(
+    admin_user_client, account, run_import
+):
+    from django.core.management import call_command
+
+    from customers.resources import EXPORT_FIELDS
+
+    run_import(
+        ("code", "card_number", "first_name", "email", "custom_date", "city", "customer_password"),
+        'C1|0071|Ann "A"|ann@example.com|1970-07-14|"Paris, France"|secret\nC2||Bob||||\n',
+    )
+    command_out = io.StringIO()
+    call_command(
+        "export_customers", f"--account={account.slug}", "--format=csv", stdout=command_out
+    )
+
+    by_admin = list(csv.reader(io.StringIO(exported_csv(admin_user_client))))
+    by_command = list(csv.reader(io.StringIO(command_out.getvalue(), newline="")))
+
+    assert by_admin[0] == list(EXPORT_FIELDS)
+    assert by_admin == by_command
+    assert by_admin[1][EXPORT_FIELDS.index("custom_date")] == "1970-07-14"
+    assert by_admin[2][EXPORT_FIELDS.index("card_number")] == ""

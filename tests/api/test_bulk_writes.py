@@ -14,22 +14,22 @@ from tests.factories import make_enrollment
 NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
 
-def state(code: str, card_number: str) -> dict:
+def record(code: str, card_number: str) -> dict:
     return {**BLANK_PROFILE, "code": code, "card_number": card_number, "version": 1}
 
 
 def test_a_code_taken_meanwhile_fails_with_djangos_integrity_error(account):
-    write.insert_customers(account_id=account.pk, states=[state("C1", "41")], now=NOW)
+    write.insert_customers(account_id=account.pk, records=[record("C1", "41")], now=NOW)
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        write.insert_customers(account_id=account.pk, states=[state("C1", "42")], now=NOW)
+        write.insert_customers(account_id=account.pk, records=[record("C1", "42")], now=NOW)
 
 
 def test_new_customers_ids_come_back_by_code(account):
     from customers.models import Customer
 
     ids = write.insert_customers(
-        account_id=account.pk, states=[state("C1", "41"), state("C2", "42")], now=NOW
+        account_id=account.pk, records=[record("C1", "41"), record("C2", "42")], now=NOW
     )
 
     assert ids == dict(Customer.objects.filter(account=account).values_list("code", "id"))
@@ -41,8 +41,8 @@ def test_enrollments_of_several_campaigns_keep_existing_ones(account, campaigns,
     COPY_FROM_ROWS pairs up): every pair enrolled once, an existing enrollment untouched."""
     from campaigns.models import Enrollment
 
-    states = [state(f"C{i}", f"4{i}") for i in range(count)]
-    ids = list(write.insert_customers(account_id=account.pk, states=states, now=NOW).values())
+    records = [record(f"C{i}", f"4{i}") for i in range(count)]
+    ids = list(write.insert_customers(account_id=account.pk, records=records, now=NOW).values())
     points, events = campaigns[POINTS], campaigns[EVENTS]
     earlier = NOW - datetime.timedelta(days=1)
     make_enrollment(campaign=points, customer=ids[0], created_at=earlier)
@@ -60,9 +60,9 @@ def test_enrollments_of_several_campaigns_keep_existing_ones(account, campaigns,
 def test_custom_fields_are_stored_as_json_objects(account, count):
     from customers.models import Customer
 
-    states = [state(f"C{i}", f"4{i}") for i in range(count)]
-    states[0]["custom_fields"] = {"custom_field_1": 'blue "navy"', "custom_field_2": "ü"}
-    write.insert_customers(account_id=account.pk, states=states, now=NOW)
+    records = [record(f"C{i}", f"4{i}") for i in range(count)]
+    records[0]["custom_fields"] = {"custom_field_1": 'blue "navy"', "custom_field_2": "ü"}
+    write.insert_customers(account_id=account.pk, records=records, now=NOW)
 
     stored = dict(Customer.objects.values_list("code", "custom_fields"))
     assert stored["C0"] == {"custom_field_1": 'blue "navy"', "custom_field_2": "ü"}
@@ -74,16 +74,16 @@ def test_custom_fields_are_stored_as_json_objects(account, count):
 def test_updates_write_a_unique_column_only_some_rows_change(account, count):
     from customers.models import Customer
 
-    states = [state(f"C{i}", f"4{i}") for i in range(count)]
-    ids = write.insert_customers(account_id=account.pk, states=states, now=NOW)
+    records = [record(f"C{i}", f"4{i}") for i in range(count)]
+    ids = write.insert_customers(account_id=account.pk, records=records, now=NOW)
     previous = {}
-    for written in states:
+    for written in records:
         written["id"] = ids[written["code"]]
         previous[written["id"]] = dict(written)
         written["first_name"] = "Renamed"
-    states[0]["card_number"] = "999"  # only the first row changes its card number
+    records[0]["card_number"] = "999"  # only the first row changes its card number
 
-    write.update_customers(account_id=account.pk, states=states, previous=previous, now=NOW)
+    write.update_customers(account_id=account.pk, records=records, previous=previous, now=NOW)
 
     stored = dict(Customer.objects.values_list("code", "card_number"))
     assert stored == {"C0": "999", **{f"C{i}": f"4{i}" for i in range(1, count)}}

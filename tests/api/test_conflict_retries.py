@@ -8,7 +8,8 @@ import threading
 import pytest
 from django.db import IntegrityError, OperationalError, connection
 
-from customers.batch import retry, write
+from customers import retry
+from customers.batch import write
 from customers.batch.stream import import_customers_in_chunks, stream_request
 from customers.models import Customer, UndoState
 from tests.conftest import POINTS

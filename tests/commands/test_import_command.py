@@ -11,8 +11,8 @@ from django.core.management.base import CommandError, OutputWrapper
 
 from campaigns.models import Enrollment, Transaction
 from customers.batch import messages as m
-from customers.batch import stream
-from customers.batch.stream import ImportProgress
+from customers.batch import pipeline
+from customers.batch.pipeline import ImportProgress
 from customers.management.commands import import_customers as command
 from customers.models import Customer, UndoChunk, UndoState
 from customers.rollback import roll_back
@@ -421,14 +421,14 @@ def test_a_second_ctrl_c_rolls_back_the_chunk_in_progress_and_reports_the_rest(
     import_file, settings, monkeypatch
 ):
     settings.LOYALTY = {**settings.LOYALTY, "IMPORT_CHUNK_ROWS": 2}
-    real_write_chunk = stream.write_chunk
+    real_write_chunk = pipeline.write_chunk
 
     def write_chunk(*arguments):
         real_write_chunk(*arguments)
         if arguments[4] == 2:  # the third chunk, written but not committed
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(stream, "write_chunk", write_chunk)
+    monkeypatch.setattr(pipeline, "write_chunk", write_chunk)
     lines = "".join(f"C{n},Name {n}\n" for n in range(1, 8))
 
     with pytest.raises(CommandError) as abandoned:

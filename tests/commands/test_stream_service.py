@@ -10,14 +10,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from customers.batch import stream
+from customers.batch import pipeline
 from customers.batch.parse import read_lines
-from customers.batch.stream import (
-    ImportProgress,
-    import_customers_in_chunks,
-    read_header_line,
-    stream_request,
-)
+from customers.batch.pipeline import ImportProgress
+from customers.batch.stream import import_customers_in_chunks, read_header_line, stream_request
 from customers.batch.types import BatchStatus, LineError
 from customers.models import Customer, UndoChunk, UndoState
 from customers.rollback import roll_back
@@ -190,7 +186,7 @@ def test_line_numbers_count_from_first_line(run):
 
 
 def test_the_result_keeps_the_first_errors_and_counts_them_all(run, monkeypatch):
-    monkeypatch.setattr(stream, "KEPT_IN_RESULT", 4)
+    monkeypatch.setattr(pipeline, "KEPT_IN_RESULT", 4)
     lines = [f"C{n},Ann,extra\n" for n in range(1, 11)]
 
     result = run(iter(lines))

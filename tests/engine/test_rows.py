@@ -13,8 +13,8 @@ from customers.batch import messages as m
 from customers.batch.parse import read_lines
 from customers.batch.rows import MAX_LENGTHS, RowCleaner
 from customers.batch.types import BatchRequest, CustomerRow, LineError, OverwriteMode
+from customers.columns import MAX_LENGTHS as PROFILE_FIELD_MAX_LENGTHS
 from customers.hashers import InterimSHA256Hasher
-from customers.models import PROFILE_FIELD_MAX_LENGTHS
 
 CAMPAIGN_ID = "898989889"
 # Line breaks and TAB may come inside quoted values; every other C0 character and DEL may not.

@@ -20,12 +20,8 @@ from django.urls import reverse
 from accounts.selectors import account_by_identifier
 from core.errors import DomainError
 from customers.batch.params import DELIMITERS
-from customers.batch.stream import (
-    ImportProgress,
-    import_customers_in_chunks,
-    read_header_line,
-    stream_request,
-)
+from customers.batch.pipeline import ImportProgress
+from customers.batch.stream import import_customers_in_chunks, read_header_line, stream_request
 from customers.batch.types import (
     BatchStatus,
     GeneratedIdentity,

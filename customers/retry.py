@@ -1,10 +1,12 @@
-"""Running an import's transaction again when a concurrent writer got in its way.
+"""Running a transaction that writes customers again when a concurrent writer got in its way.
 
 Imports write optimistically: two requests creating the same code at once both try, one
 fails on the unique index (or a deadlock aborts one) and runs again, and then sees the
-other's customers. Under heavy contention an import could lose that race every time, so
-its last attempt runs alone: it waits for every transaction writing customers to end and
-keeps new ones out until it commits.
+other's customers. A rollback and an import of the same customers can deadlock the same
+way. Under heavy contention a writer could lose that race every time, so its last attempt
+runs alone: it waits for every transaction writing customers to end and keeps new ones
+out until it commits. The import (customers/batch/pipeline.py, the whole request or each
+chunk of a stream) and the rollback (customers/rollback.py) both run through here.
 """
 
 import logging
@@ -15,17 +17,15 @@ from django.db import IntegrityError, OperationalError, connection
 
 from customers.models import Customer
 
-logger = logging.getLogger("loyalty.import")
-
 ATTEMPTS = 3
 
 T = TypeVar("T")
 
 
-def with_retries(attempt: Callable[[bool], T], *, conflict: str) -> T:
+def with_retries(attempt: Callable[[bool], T], *, conflict: str, logger: logging.Logger) -> T:
     """`attempt(alone)` until it does not conflict, ATTEMPTS times at most; `alone` is true
     for the last one, which must call shut_out_customer_writers first in its transaction.
-    `conflict` is logged at each retry."""
+    `conflict` is logged to `logger` (as a warning) at each retry."""
     for number in range(1, ATTEMPTS + 1):
         alone = number == ATTEMPTS
         try:

@@ -1,0 +1,59 @@
+"""The customer's columns, derived once from the model's _meta.
+
+Every list of customer columns (what an import reads, writes and records for undo, what a
+line may name, what `overwrite_duplicates=yes` blanks, what the admin edits, compares and
+exports, the maximum lengths) is taken from here; a column added to the model reaches
+them all. The names below are the exceptions, each said once with its reason.
+"""
+
+from django.db.models import CharField
+
+from .models import Customer
+
+_META = Customer._meta
+# Not the import's: the account comes with the request, the stamps with the write.
+BOOKKEEPING = ("account", "created_at", "updated_at")
+# Raised by every write (import, admin, rollback), never sent by a line.
+VERSION = "version"
+# API 1.5's custom_field_1..N, kept by name in one JSON column.
+CUSTOM_FIELDS = "custom_fields"
+# Identities: an empty value never clears them (the contract), so `yes` does not blank them.
+IDENTITIES = ("code", "card_number")
+# Stored as hashes: never shown, never exported.
+SECRETS = ("customer_password", "customer_pin")
+USERNAME = "customer_username"
+
+# Every column an import reads, writes and records for undo, in the model's order ("id"
+# first, "code" next: the bulk upsert keys on it).
+IMPORT_COLUMNS: tuple[str, ...] = tuple(
+    field.name for field in _META.concrete_fields if field.name not in BOOKKEEPING
+)
+# The columns an import writes: all it reads but the key.
+PROFILE_COLUMNS = tuple(column for column in IMPORT_COLUMNS if column != _META.pk.name)
+# The columns a line's values go into (a header names them), in the contract's order.
+LINE_COLUMNS = tuple(column for column in PROFILE_COLUMNS if column not in (VERSION, CUSTOM_FIELDS))
+# The profile as a written customer holds it: what a rollback restores and the undo
+# state's page compares.
+RESTORED_COLUMNS = tuple(column for column in PROFILE_COLUMNS if column != VERSION)
+# The maximum length of each text column of a line (before hashing, for the secrets).
+MAX_LENGTHS = {
+    column: _META.get_field(column).max_length
+    for column in LINE_COLUMNS
+    if isinstance(_META.get_field(column), CharField)
+}
+# What `overwrite_duplicates=yes` leaves in every profile column outside the headers: the
+# model's own empty value (NULL for nullable columns, '' for text, {} for custom fields).
+BLANK_PROFILE = {
+    column: _META.get_field(column).get_default()
+    for column in RESTORED_COLUMNS
+    if column not in IDENTITIES
+}
+# The columns the admin's customer form edits: the username and PIN are only shown, the
+# password only replaced.
+ADMIN_FORM_COLUMNS = (
+    "account",
+    *(column for column in RESTORED_COLUMNS if column not in (*SECRETS, USERNAME)),
+)
+# The columns exported (named as the API's headers, so a file imports back unchanged),
+# before the account's custom_field_N.
+EXPORT_COLUMNS = tuple(column for column in LINE_COLUMNS if column not in SECRETS)
