@@ -1,5 +1,6 @@
 """Admin of accounts, their members and API keys."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
@@ -8,6 +9,7 @@ from django.utils import timezone
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 
 from .models import Account, ApiKey, Membership, hash_api_key
+from .roles import ROLE_CHANGE_REFUSED, may_set_role
 
 NEW_KEY_SHOWN_ONCE = (
     "The new API key is {secret} — copy it now: it is shown only this once and stored only "
@@ -27,10 +29,51 @@ def _member_choices(request, kwargs: dict) -> dict:
     return kwargs
 
 
+class MembershipForm(forms.ModelForm):
+    """A membership as the admin edits it: a role is given only by whom accounts.roles
+    allows. `actor` is the user saving the form (set by the admin)."""
+
+    actor = None
+
+    class Meta:
+        model = Membership
+        fields = ["account", "user", "role", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        gives_role = "role" in self.changed_data or (
+            "user" in self.changed_data and cleaned.get("role") in Membership.IMPORT_ROLES
+        )
+        if gives_role:
+            account = cleaned.get("account") or getattr(self.instance, "account", None)
+            members = {self.instance.user_id, getattr(cleaned.get("user"), "pk", None)}
+            if not all(
+                may_set_role(
+                    actor=self.actor,
+                    account_id=getattr(account, "pk", None),
+                    member_id=member,
+                )
+                for member in members - {None}
+            ):
+                self.add_error("role", ROLE_CHANGE_REFUSED)
+        return cleaned
+
+
+def _form_for(form_class: type[MembershipForm], request) -> type[MembershipForm]:
+    """`form_class` that knows who saves it."""
+    return type(form_class.__name__, (form_class,), {"actor": request.user})
+
+
 class MembershipInline(AccountScopedAdminMixin, admin.TabularInline):
     model = Membership
+    form = MembershipForm
     extra = 0
     fields = ["user", "role", "is_active"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = _form_for(formset.form, request)
+        return formset
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
@@ -62,11 +105,15 @@ class AccountAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+    form = MembershipForm
     list_display = ["user", "account", "role", "is_active"]
     list_filter = [("account", admin.RelatedOnlyFieldListFilter), "role", "is_active"]
     list_select_related = ["user", "account"]
     search_fields = ["user__username", "account__slug", "account__name"]
     autocomplete_fields = ["account"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return _form_for(super().get_form(request, obj, change=change, **kwargs), request)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
