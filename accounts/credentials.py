@@ -1,9 +1,10 @@
 """Authenticating an API request: which user imports, into which account.
 
 Every failure gives the same message, so the API does not reveal which users or accounts
-exist. Repeated failures are throttled per user id and per client address, counted in the
-database by accounts/throttle.py; a success resets nothing, so failures simply expire with
-their window.
+exist. Repeated failures are throttled per (user id, client address) and per client address,
+counted in the database by accounts/throttle.py; a success resets nothing, so failures
+simply expire with their window. A valid API key is accepted whatever the counters say: a
+160-bit random key cannot be guessed, so guessed passwords must not lock its holder out.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def authenticate_importer(
     client_address: str,
 ) -> tuple[User, Account]:
     """The active user and the account they may import into; NotAuthenticated, or Throttled
-    when this user id or client address has failed too often recently.
+    when this user id from this client address, or this address, has failed too often
+    recently (never for a valid API key that may import into the account).
 
     With `api_key` (API 1.5) the key identifies the user; otherwise `password` (1.0) does.
     A success does not reset either failure counter: they expire with their window.
@@ -54,9 +56,13 @@ def authenticate_importer(
     # and write only when the check fails, so a busy integration pays no write per request.
     try:
         if api_key is not None:
-            user, membership = _holder_of_api_key(user_id, api_key, account_identifier, subjects)
+            user, membership, oldest_full = _holder_of_api_key(
+                user_id, api_key, account_identifier, subjects
+            )
             account = _importing_account(user, membership)
             if account is None:
+                # Only a refused key is throttled: an accepted one was not guessed.
+                throttle.refuse_if_full(oldest_full)
                 throttle.record_failure(**subjects)
         else:
             user, membership, oldest_full = user_named(
@@ -96,22 +102,22 @@ def _verification_remembered(user: User, password: str) -> bool:
 def _holder_of_api_key(
     user_id: str, api_key: str, account_identifier: str, subjects: dict
 ) -> tuple:
-    """(user, their membership of the account or None) for a valid key of `user_id`;
-    Throttled first when a counter of `subjects` is at the limit."""
+    """(user, their membership of the account or None) for a valid key of `user_id`, and
+    when the oldest full counter of `subjects` started (throttle.full_counters_query), read
+    in the same statement; Throttled at once for an empty key at the limit."""
     if not api_key:
         throttle.refuse_if_throttled(**subjects)
-        return None, None
+        return None, None, None
     user, membership, oldest_full = api_key_holder(
         key_hash=hash_api_key(api_key),
         identifier=account_identifier,
         also=throttle.full_counters_query(**subjects),
     )
-    throttle.refuse_if_full(oldest_full)
     if user is None or not user.is_active:
-        return None, None
+        return None, None, oldest_full
     if not constant_time_compare(user.get_username(), user_id):
-        return None, None
-    return user, membership
+        return None, None, oldest_full
+    return user, membership, oldest_full
 
 
 def _password_checked(user: User | None, password: str) -> User | None:

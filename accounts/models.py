@@ -120,11 +120,11 @@ class ApiKey(models.Model):
 
 
 class AuthFailure(models.Model):
-    """The failed credential checks of one user id or one client address in the current
-    window, and the checks running now. Counted by accounts/throttle.py with atomic
-    upserts, so the limit holds across threads, worker processes and servers."""
+    """The failed credential checks of one (user id, client address) or one client address
+    in the current window, and the checks running now. Counted by accounts/throttle.py with
+    atomic upserts, so the limit holds across threads, worker processes and servers."""
 
-    # "user:" or "address:" and an HMAC of the value: the table holds no user id or address.
+    # "pair:" or "address:" and an HMAC of the value: the table holds no user id or address.
     subject = models.CharField(max_length=80, unique=True)
     failures = models.PositiveIntegerField(default=0)
     checking = models.PositiveIntegerField(default=0)

@@ -1,5 +1,11 @@
-"""Throttling of failed credential checks, per user id and per client address, counted in
-the database so that the limit holds across threads, worker processes and servers.
+"""Throttling of failed credential checks, per (user id, client address) and per client
+address, counted in the database so that the limit holds across threads, worker processes
+and servers.
+
+The counters slow down the guesser, not the account's owner: failures of a user id sent from
+other addresses count against those addresses only, so nobody can lock an integration out
+by knowing its user id (django-axes' lockout parameters [["username", "ip_address"],
+"ip_address"] are the same model).
 
 Each counter (an AuthFailure row) holds the failures of its window and the checks running
 now. An attempt joins the counters of its request with one atomic upsert, which restarts a
@@ -14,6 +20,7 @@ and concurrent successes only wait a moment instead of being refused.
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import time
 from collections.abc import Iterator
@@ -63,7 +70,8 @@ class Attempt:
 @contextmanager
 def attempt(*, user_id: str, client_address: str) -> Iterator[Attempt]:
     """Run the block (the credential check) as a counted attempt; Throttled, before the
-    block runs, when the user id or the client address has failed too often this window."""
+    block runs, when the user id from this address, or this address, has failed too often
+    this window."""
     slots = _join(_subjects(user_id, client_address))
     check = Attempt()
     try:
@@ -76,8 +84,9 @@ def attempt(*, user_id: str, client_address: str) -> Iterator[Attempt]:
 
 
 def refuse_if_throttled(*, user_id: str, client_address: str) -> None:
-    """Throttled when a counter of the user id or address is at the limit. Only reads: for
-    checks that run nothing slow (a remembered verification, an API key lookup)."""
+    """Throttled when a counter of (user id, address) or of the address is at the limit.
+    Only reads: for checks that run nothing slow (a remembered verification, an API key
+    lookup)."""
     sql, params = full_counters_query(user_id=user_id, client_address=client_address)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {sql}", params)
@@ -86,8 +95,8 @@ def refuse_if_throttled(*, user_id: str, client_address: str) -> None:
 
 
 def full_counters_query(*, user_id: str, client_address: str) -> tuple[str, list]:
-    """A scalar subquery and its parameters: when the oldest counter of the user id or
-    address that is at the limit started its window, NULL when none is. Plain SQL, to read
+    """A scalar subquery and its parameters: when the oldest counter of (user id, address)
+    or of the address that is at the limit started its window, NULL when none is. Plain SQL, to read
     in the statement that finds the user (accounts.selectors): every API request asks it,
     and a statement of its own is one more round trip, parse and plan per request."""
     subjects = _subjects(user_id, client_address)
@@ -125,13 +134,18 @@ def record_failure(*, user_id: str, client_address: str) -> None:
 
 
 def _subjects(user_id: str, client_address: str) -> list[str]:
-    """The counters of an attempt, always in this order: PostgreSQL locks rows in it."""
-    subjects = []
-    for kind, value in (("address", client_address), ("user", user_id.casefold())):
-        if value:
-            digest = salted_hmac(_SUBJECT_SALT, value, algorithm="sha256").hexdigest()
-            subjects.append(f"{kind}:{digest}")
-    return subjects
+    """The counters of an attempt, always in this order: PostgreSQL locks rows in it. The
+    address's, then the pair's (user ids compared case-insensitively); never the user id's
+    alone, which anyone who knows it could fill."""
+    values = []
+    if client_address:
+        values.append(("address", client_address))
+    if user_id:
+        values.append(("pair", json.dumps([user_id.casefold(), client_address])))
+    return [
+        f"{kind}:{salted_hmac(_SUBJECT_SALT, value, algorithm='sha256').hexdigest()}"
+        for kind, value in values
+    ]
 
 
 def _join(subjects: list[str]) -> list[_Slot]:

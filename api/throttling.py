@@ -1,10 +1,13 @@
 """The failed-login throttle, where DRF looks for throttles.
 
-It refuses a user id or client address that has failed too often this window before any
-credential is looked at. The counters are accounts' (accounts/throttle.py: per user id and
-per client address, in the database so the limit holds across processes and servers); the
-credential check joins them again atomically, so concurrent guesses cannot slip past the
-limit between this check and theirs.
+It refuses an API 1.0 request whose user id from this client address, or whose address, has
+failed too often this window, before the password is looked at. The counters are accounts'
+(accounts/throttle.py: per (user id, address) and per address, in the database so the limit
+holds across processes and servers); the credential check joins them again atomically, so
+concurrent guesses cannot slip past the limit between this check and theirs.
+
+An API 1.5 request is not refused here: a valid key is accepted whatever the counters say
+(it cannot have been guessed), and the credential check throttles a refused key itself.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from rest_framework.throttling import BaseThrottle
 
 from accounts import throttle
 
+from .authentication import uses_api_key
 from .params import loose_params
 
 
@@ -23,6 +27,8 @@ class FailedLoginThrottle(BaseThrottle):
 
     def allow_request(self, request: Request, view: object) -> bool:
         params = loose_params(request.POST)
+        if uses_api_key(params):
+            return True
         try:
             throttle.refuse_if_throttled(
                 user_id=params.get("user_id", ""),

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    # The admin login's failure throttle (accounts/admin_login.py, AXES_* below).
+    "axes",
     "accounts",
     "campaigns",
     "customers",
@@ -78,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: turns a refused admin login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "loyalty.urls"
@@ -121,6 +125,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -247,6 +257,19 @@ LOYALTY = {
     # Newest undo states per account that keep their undo data.
     "UNDO_STATES_KEPT": int(os.environ.get("LOYALTY_UNDO_STATES_KEPT", 50)),
 }
+
+# The admin login: the API's policy (docs/decisions.md, "Security and secrets"), with
+# django-axes. LOYALTY's limit and window are read at every login, per (username, address)
+# and per address; a success resets nothing, and attempts refused while locked out do not
+# count. accounts.admin_login's handler shares the API's counters, so both doors count as one.
+AXES_FAILURE_LIMIT = "accounts.admin_login.failure_limit"
+AXES_COOLOFF_TIME = "accounts.admin_login.cool_off"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "accounts.admin_login.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.admin_login.locked_out"
+AXES_HANDLER = "accounts.admin_login.AdminLoginHandler"
 
 # Staff who may view customers may export (the list they see, scoped to their accounts).
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"

@@ -179,26 +179,61 @@ def test_unknown_user_still_runs_the_password_hasher(db, monkeypatch):
     assert hashed == ["guess"]
 
 
-def test_failures_per_user_id_are_throttled(importer, small_limit, check_password_calls):
-    for number in range(LIMIT):
-        assert_refused(password="wrong", client_address=f"192.0.2.{number}")
+def test_failures_per_user_id_and_address_are_throttled(
+    importer, small_limit, check_password_calls
+):
+    for _ in range(LIMIT):
+        assert_refused(password="wrong")
     check_password_calls.clear()
-    assert_throttled(client_address="198.51.100.1")
+    assert_throttled()
     assert check_password_calls == []
 
 
-def test_throttling_per_user_id_ignores_case(importer, small_limit):
-    for number in range(LIMIT):
-        assert_refused(user_id="JOHN1970", client_address=f"192.0.2.{number}")
-    assert_throttled(client_address="198.51.100.1")
+def test_failures_of_a_user_id_from_other_addresses_do_not_throttle_its_owner(
+    importer, shop, small_limit
+):
+    for number in range(LIMIT * 2):
+        assert_refused(password="wrong", client_address=f"192.0.2.{number}")
+    assert authenticate(client_address="198.51.100.1") == (importer, shop)
+    assert authenticate(client_address="198.51.100.1", password=None, api_key=API_KEY) == (
+        importer,
+        shop,
+    )
 
 
-def test_failures_per_client_address_are_throttled(importer, small_limit, check_password_calls):
+def test_a_user_id_and_address_share_one_counter_whatever_the_case(importer):
+    assert_refused(user_id="JOHN1970", password="wrong")
+    assert_refused(user_id="john1970", password="wrong")
+    counters = AuthFailure.objects.order_by("subject").values_list("subject", "failures")
+    assert [(subject.split(":")[0], failures) for subject, failures in counters] == [
+        ("address", 2),
+        ("pair", 2),
+    ]
+
+
+def test_failures_per_client_address_are_throttled(
+    importer, shop, small_limit, check_password_calls
+):
     for number in range(LIMIT):
         assert_refused(user_id=f"guess{number}")
-    assert_throttled(password=None, api_key=API_KEY)
+    check_password_calls.clear()
+    assert_throttled()
     assert check_password_calls == []
     assert authenticate(client_address="198.51.100.1")[0] == importer
+
+
+def test_a_valid_api_key_is_accepted_from_a_throttled_address(importer, shop, small_limit):
+    for _ in range(LIMIT):
+        assert_refused(password="wrong")
+    assert_throttled()
+    assert authenticate(password=None, api_key=API_KEY) == (importer, shop)
+
+
+def test_a_valid_api_key_that_may_not_import_is_throttled(importer, small_limit):
+    Membership.objects.filter(user=importer).update(role=Membership.Role.STAFF)
+    for _ in range(LIMIT):
+        assert_refused(password=None, api_key=API_KEY)
+    assert_throttled(password=None, api_key=API_KEY)
 
 
 @pytest.mark.parametrize("api_key", ["f" * 40, ""], ids=["unknown key", "empty key"])

@@ -65,8 +65,9 @@ def assert_refused(response) -> None:
     assert body(response) == {"status": "error", "error": INVALID_CREDENTIALS}
 
 
-def refused_request(client, **extra):
-    """A request that would update C1 and credit it, had it been authenticated."""
+def refused_request(client, *, address="127.0.0.1", **extra):
+    """A request from `address` that would update C1 and credit it, had it been
+    authenticated."""
     params = batch_params(
         ("code", "first_name", "auto_add"),
         "C1|New|10",
@@ -75,7 +76,7 @@ def refused_request(client, **extra):
         request_id="r-1",
         **extra,
     )
-    return client.post("/api", params)
+    return client.post("/api", params, REMOTE_ADDR=address)
 
 
 def test_version_1_0_user_password_authenticates(post_batch, account):
@@ -269,3 +270,97 @@ def test_a_success_never_echoes_the_secret(post_batch, output):
     assert (response.status_code, response_15.status_code) == (200, 200)
     assert PASSWORD.encode() not in response.content
     assert API_KEY.encode() not in response_15.content
+
+
+GUESSER = "203.0.113.66"
+OWNER = "198.51.100.20"
+
+
+def guess(client, address: str = GUESSER, **extra):
+    """A wrong password for the demo user id, sent from `address`."""
+    return refused_request(client, user_password=WRONG_SECRET, address=address, **extra)
+
+
+def test_wrong_passwords_from_other_addresses_do_not_lock_the_owner_out(
+    client, user, campaigns, existing, small_limit
+):
+    for number in range(LIMIT * 2):
+        assert_refused(guess(client, f"203.0.113.{number}"))
+
+    by_password = refused_request(client, address=OWNER)
+    params = batch_params(**v15(output="JSON", overwrite_duplicates="update"))
+    by_key = client.post("/api", params, REMOTE_ADDR=OWNER)
+
+    assert (by_password.status_code, by_key.status_code) == (200, 200)
+    assert body(by_password)["batch"]["customers"]["updated"] == 1
+    assert body(by_key)["batch"]["customers"]["updated"] == 1
+    assert Customer.objects.get().first_name == "Ann"
+
+
+def test_the_guessing_address_is_throttled_with_retry_after(client, user, campaigns, small_limit):
+    for _ in range(LIMIT):
+        assert_refused(guess(client))
+
+    response = guess(client)
+    another_user_id = guess(client, user_id="jane1980")
+
+    assert (response.status_code, another_user_id.status_code) == (429, 429)
+    assert body(response) == {"status": "error", "error": THROTTLED}
+    assert response["Retry-After"] == "300"
+    assert refused_request(client, address=OWNER).status_code == 200
+
+
+def test_a_valid_api_key_is_accepted_from_an_address_at_the_limit(
+    client, user, campaigns, existing, small_limit
+):
+    for _ in range(LIMIT):
+        assert_refused(guess(client, OWNER))
+    assert guess(client, OWNER).status_code == 429
+
+    response = refused_request(client, API="1.5", user_api_key=API_KEY, address=OWNER)
+
+    assert response.status_code == 200
+    assert Customer.objects.get().first_name == "New"
+
+
+def test_a_valid_api_key_header_is_accepted_from_an_address_at_the_limit(
+    client, user, campaigns, small_limit
+):
+    for _ in range(LIMIT):
+        assert_refused(guess(client, OWNER))
+    params = batch_params(**v15(user_api_key=None, output="JSON"))
+
+    response = client.post("/api", params, HTTP_API_ACCESS_KEY=API_KEY, REMOTE_ADDR=OWNER)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("wrong_key", [WRONG_SECRET, ""], ids=["wrong key", "empty key"])
+def test_a_wrong_api_key_counts_as_a_failure_and_is_throttled(
+    client, user, campaigns, existing, small_limit, wrong_key
+):
+    wrong = {"API": "1.5", "user_api_key": wrong_key, "address": GUESSER}
+    for _ in range(LIMIT):
+        assert_refused(refused_request(client, **wrong))
+    before = database()
+
+    by_key = refused_request(client, **wrong)
+    by_password = refused_request(client, address=GUESSER)
+
+    assert (by_key.status_code, by_password.status_code) == (429, 429)
+    assert by_key["Retry-After"] == "300"
+    assert body(by_key) == {"status": "error", "error": THROTTLED}
+    assert database() == before
+    assert refused_request(client, API="1.5", user_api_key=API_KEY).status_code == 200
+
+
+def test_a_valid_key_that_may_not_import_is_still_throttled(
+    client, user, campaigns, existing, small_limit
+):
+    Membership.objects.filter(user=user).update(role=Membership.Role.STAFF)
+    for _ in range(LIMIT):
+        assert_refused(refused_request(client, API="1.5", user_api_key=API_KEY))
+
+    response = refused_request(client, API="1.5", user_api_key=API_KEY)
+
+    assert response.status_code == 429
