@@ -51,8 +51,9 @@ def mypy_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def test_a_slug_passed_as_the_account_is_a_type_error(mypy_report: dict[str, str]) -> None:
-    assert 'Argument "account" to "import_customers" has incompatible type "str"' in (
-        mypy_report["slug.py"]
+    assert (
+        'Argument "account" to "import_customers" has incompatible type "str"'
+        in (mypy_report["slug.py"])
     )
     assert "[arg-type]" in mypy_report["slug.py"]
 
