@@ -422,10 +422,10 @@ def test_a_free_card_number_a_concurrent_import_takes_first_is_not_handed_out_tw
 
     def insert_customers(**arguments):
         # Between our draw and our write, another import commits the number we drew.
-        if not taken_concurrently and arguments["states"]:
-            [state] = arguments["states"]
-            taken_concurrently.append(state["card_number"])
-            _commit_elsewhere(account, code="OTHER", card_number=state["card_number"])
+        if not taken_concurrently and arguments["records"]:
+            [record] = arguments["records"]
+            taken_concurrently.append(record["card_number"])
+            _commit_elsewhere(account, code="OTHER", card_number=record["card_number"])
         return original(**arguments)
 
     monkeypatch.setattr(write, "insert_customers", insert_customers)
