@@ -58,6 +58,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(DEV) $(VENV)/bin/mypy
 
 # Known vulnerabilities in the installed, pinned dependencies (needs PyPI's JSON API).
 .PHONY: audit

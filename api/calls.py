@@ -9,6 +9,7 @@ from collections.abc import Callable
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.users import signed_in
 from core.request_log import note_request
 from customers.batch.params import parse_batch_request
 from customers.batch.service import import_customers
@@ -25,7 +26,7 @@ def customers_batch(request: Request, params: dict[str, str]) -> Response:
     note_request(request, account=account.slug)
     batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
     result = import_customers(
-        account=account, user=request.user, request=batch, source=UndoState.Source.API
+        account=account, user=signed_in(request.user), request=batch, source=UndoState.Source.API
     )
     note_request(
         request,

@@ -111,7 +111,7 @@ def xml_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict
     return result
 
 
-def _xml_ref(ref: str, schemas: dict[str, Any], *, root: bool = False) -> dict[str, str]:
+def _xml_ref(ref: str, schemas: dict[str, Any], *, root: bool = False) -> dict[str, Any]:
     name = ref.rsplit("/", 1)[1]
     if schemas[name].get("type") != "object":
         return {"$ref": ref}

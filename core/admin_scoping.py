@@ -12,10 +12,11 @@ accounts a user may see (`visible_to(user)`).
 
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import Model, QuerySet
+from django.db.models import ForeignKey, Model, QuerySet
 from django.http import HttpRequest
 
 admin.site.site_header = "Loyalty admin"
@@ -77,24 +78,30 @@ class AccountScopedAdminMixin(_AdminBase):
             raise NotImplementedError(f"{type(self).__name__} must override scope_queryset.")
         return scoped(queryset, self.account_path, request)
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
         return self.scope_queryset(request, super().get_queryset(request))
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
         # Autocomplete passes its own queryset here: scope it too, whatever its origin.
         queryset, may_have_duplicates = super().get_search_results(
             request, self.scope_queryset(request, queryset), search_term
         )
         return queryset, may_have_duplicates
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:
         path = account_path_of(db_field.related_model)
         if path is not None and "queryset" not in kwargs:
             base = db_field.related_model._default_manager.using(kwargs.get("using"))
             kwargs["queryset"] = scoped(base.all(), path, request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
+    def get_form(
+        self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is not None and "account" in form.base_fields:
             # An object never moves to another account. Disabled rather than read-only, so

@@ -28,13 +28,13 @@ def after_response(task: Callable[[], None]) -> None:
 
 
 @receiver(request_started, dispatch_uid="core.after_response.started")
-def _request_started(**kwargs) -> None:
+def _request_started(**kwargs: object) -> None:
     _run(getattr(_serving, "tasks", None))  # left by a response that was never closed
     _serving.tasks = []
 
 
 @receiver(request_finished, dispatch_uid="core.after_response.finished")
-def _request_finished(**kwargs) -> None:
+def _request_finished(**kwargs: object) -> None:
     tasks = getattr(_serving, "tasks", None)
     _serving.tasks = None
     _run(tasks)

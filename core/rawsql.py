@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from django.db import connection
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
@@ -45,7 +46,9 @@ def row_converter(model: type[Model], fields: Sequence[Field]) -> RowConverter:
 
 
 @functools.lru_cache(maxsize=128)
-def _cached_converter(model: type[Model], fields: tuple, ops) -> RowConverter:
+def _cached_converter(
+    model: type[Model], fields: tuple, ops: BaseDatabaseOperations
+) -> RowConverter:
     return RowConverter(model, fields)
 
 

@@ -17,12 +17,13 @@ from django.utils.html import format_html, format_html_join
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
+from accounts.users import signed_in
 from campaigns.models import Campaign, Enrollment, Transaction
 from campaigns.selectors import balances_for
 from core.admin_scoping import AccountScopedAdminMixin
 
 from .admin_import import import_view
-from .columns import RESTORED_COLUMNS, SECRETS
+from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
 from .forms import CustomerAdminForm, RollbackForm
 from .models import Customer, UndoState
 from .resources import CustomerExportResource
@@ -194,7 +195,7 @@ def _differences(before: dict, customer: Customer | None) -> list[tuple[str, str
         was = _shown(name, before.get(name))
         now = _shown(name, getattr(customer, name)) if customer else "—"
         if was != now:
-            rows.append((Customer._meta.get_field(name).verbose_name, was, now))
+            rows.append((str(CONCRETE_FIELDS[name].verbose_name), was, now))
     return rows
 
 
@@ -322,7 +323,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         try:
             result = roll_back(
                 undo_state=state,
-                user=request.user,
+                user=signed_in(request.user),
                 overwrite_conflicts=data["overwrite_conflicts"],
             )
         except RollbackRefused as refused:

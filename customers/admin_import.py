@@ -13,6 +13,7 @@ import io
 import json
 import re
 import uuid
+from typing import cast
 
 from django import forms
 from django.contrib import messages
@@ -24,6 +25,7 @@ from import_export.formats import base_formats
 from import_export.tmp_storages import TempFolderStorage
 
 from accounts.models import Account, Membership
+from accounts.users import signed_in
 from core.errors import DomainError, InvalidRequest
 
 from .batch.params import parse_batch_request
@@ -69,7 +71,8 @@ class CustomerImportForm(forms.Form):
 
     def __init__(self, *args, accounts, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = accounts
+        # The account field declared above: a ModelChoiceField, though fields maps to Field.
+        cast(forms.ModelChoiceField, self.fields["account"]).queryset = accounts
 
 
 def importable_accounts(request: HttpRequest):
@@ -78,7 +81,7 @@ def importable_accounts(request: HttpRequest):
     if request.user.is_superuser:
         return Account.objects.all()
     return Account.objects.filter(
-        memberships__user=request.user,
+        memberships__user=signed_in(request.user),
         memberships__is_active=True,
         memberships__role__in=Membership.IMPORT_ROLES,
     )
@@ -99,7 +102,7 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
             batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
             preview = import_customers(
                 account=account,
-                user=request.user,
+                user=signed_in(request.user),
                 request=dataclasses.replace(batch, validate_only=True),
                 source=UndoState.Source.ADMIN,
             )
@@ -135,7 +138,10 @@ def _confirm(model_admin, request: HttpRequest) -> HttpResponse:
             pending["params"], custom_field_count=account.custom_field_count
         )
         result = import_customers(
-            account=account, user=request.user, request=batch, source=UndoState.Source.ADMIN
+            account=account,
+            user=signed_in(request.user),
+            request=batch,
+            source=UndoState.Source.ADMIN,
         )
     except DomainError as error:
         messages.error(request, error.message)

@@ -6,11 +6,13 @@ exports, the maximum lengths) is taken from here; a column added to the model re
 them all. The names below are the exceptions, each said once with its reason.
 """
 
-from django.db.models import CharField
+from django.db.models import CharField, Field
 
 from .models import Customer
 
 _META = Customer._meta
+# Every stored column's field, by name: what the lists below are made of.
+CONCRETE_FIELDS: dict[str, Field] = {field.name: field for field in _META.concrete_fields}
 # Not the import's: the account comes with the request, the stamps with the write.
 BOOKKEEPING = ("account", "created_at", "updated_at")
 # Raised by every write (import, admin, rollback), never sent by a line.
@@ -36,15 +38,15 @@ LINE_COLUMNS = tuple(column for column in PROFILE_COLUMNS if column not in (VERS
 # state's page compares.
 RESTORED_COLUMNS = tuple(column for column in PROFILE_COLUMNS if column != VERSION)
 # The maximum length of each text column of a line (before hashing, for the secrets).
-MAX_LENGTHS = {
-    column: _META.get_field(column).max_length
+MAX_LENGTHS: dict[str, int] = {
+    column: field.max_length
     for column in LINE_COLUMNS
-    if isinstance(_META.get_field(column), CharField)
+    if isinstance(field := CONCRETE_FIELDS[column], CharField) and field.max_length is not None
 }
 # What `overwrite_duplicates=yes` leaves in every profile column outside the headers: the
 # model's own empty value (NULL for nullable columns, '' for text, {} for custom fields).
 BLANK_PROFILE = {
-    column: _META.get_field(column).get_default()
+    column: CONCRETE_FIELDS[column].get_default()
     for column in RESTORED_COLUMNS
     if column not in IDENTITIES
 }

@@ -13,7 +13,7 @@ chunk in memory.
 import csv
 import datetime
 from collections.abc import Iterator
-from typing import TextIO
+from typing import Protocol
 
 from accounts.models import Account
 
@@ -25,13 +25,19 @@ FORMATS = {"csv": ",", "psv": "|", "tsv": "\t"}
 CHUNK_ROWS = 2000
 
 
+class Writable(Protocol):
+    """What csv.writer writes to: a text file, or the command's stdout without line ends."""
+
+    def write(self, text: str, /) -> object: ...
+
+
 def export_fields(*, custom_field_count: int) -> tuple[str, ...]:
     """The exported columns: EXPORT_COLUMNS, then API 1.5's custom_field_1..N."""
     custom = tuple(f"custom_field_{n}" for n in range(1, custom_field_count + 1))
     return (*EXPORT_COLUMNS, *custom)
 
 
-def export_text(value) -> str:
+def export_text(value: object) -> str:
     """A value as the import reads it back: None is empty, a date is YYYY-MM-DD."""
     if value is None:
         return ""
@@ -45,7 +51,7 @@ def custom_field_text(custom_fields: dict | None, name: str) -> str:
     return export_text((custom_fields or {}).get(name))
 
 
-def export_customers(*, account: Account, out: TextIO, file_format: str) -> int:
+def export_customers(*, account: Account, out: Writable, file_format: str) -> int:
     """Write the account's customers to `out` (a header line, then a line each, "\\n"
     line ends) in `file_format` (csv, psv or tsv); returns how many customers were written."""
     writer = csv.writer(out, delimiter=FORMATS[file_format], quotechar='"', lineterminator="\n")

@@ -9,7 +9,7 @@ The bulk statements are in customers/rollback_write.py.
 
 import datetime
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -20,6 +20,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.users import User
 from campaigns.models import Transaction
 from core.errors import Refused
 from core.gc_pause import collection_paused
@@ -44,6 +45,7 @@ IDENTITY_TAKEN = (
     "another customer holds now; change those customers first. Nothing was rolled back."
 )
 UNKNOWN_USER = "an unknown user"
+UNKNOWN_TIME = "an unknown date"
 
 # Conflict reasons, by kind; {code} is the customer's code.
 CHANGED_REASON = "Customer {code} was changed after the import; its changes are overwritten."
@@ -113,7 +115,9 @@ class _UndoData:
     identities: dict[int, dict] = field(default_factory=dict)
 
 
-def roll_back(*, undo_state: UndoState, user, overwrite_conflicts: bool = False) -> RollbackResult:
+def roll_back(
+    *, undo_state: UndoState, user: User | None, overwrite_conflicts: bool = False
+) -> RollbackResult:
     """Undo the import exactly, in one transaction, or raise RollbackRefused and change
     nothing."""
 
@@ -182,7 +186,7 @@ def _undoable_beyond(account: Account, newest: int) -> bool:
 
 
 def _roll_back_once(
-    undo_state_id: int, user, overwrite_conflicts: bool, alone: bool
+    undo_state_id: int, user: User | None, overwrite_conflicts: bool, alone: bool
 ) -> tuple[UndoState, RollbackResult]:
     now = timezone.now()
     with transaction.atomic(durable=True):
@@ -213,7 +217,9 @@ def _locked_state(undo_state_id: int) -> UndoState:
     return state
 
 
-def _when(moment: datetime.datetime) -> str:
+def _when(moment: datetime.datetime | None) -> str:
+    if moment is None:
+        return UNKNOWN_TIME
     return f"{moment.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC"
 
 
@@ -308,7 +314,10 @@ def _identities_taken(
             yield Conflict(pk, ConflictCode.IDENTITY_TAKEN, reason)
 
 
-def _undo(state: UndoState, data: _UndoData, current: dict[int, dict], now) -> tuple:
+def _undo(
+    state: UndoState, data: _UndoData, current: dict[int, dict], now: datetime.datetime
+) -> tuple[int, int, int, int]:
+    """(deleted, restored, enrollments removed, credits removed), RollbackResult's order."""
     account_id = state.account_id
     enrollments, credits = write.delete_import_additions(undo_state_id=state.pk)
     deleted, more_enrollments, more_entries = write.delete_customers(
@@ -348,5 +357,5 @@ def _holders_to_release(data: _UndoData, current: dict[int, dict]) -> list[int]:
     )
 
 
-def _among(column: str, ids) -> RawSQL:
+def _among(column: str, ids: Iterable[int]) -> RawSQL:
     return RawSQL(*write.ids_among(column, sorted(ids)), output_field=BooleanField())

@@ -15,9 +15,10 @@ import json
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models import Model
 
 from campaigns.models import Enrollment, Transaction
-from customers.batch.write import custom_fields_json
+from customers.batch.write import Stamp, custom_fields_json
 from customers.columns import RESTORED_COLUMNS
 from customers.models import Customer
 
@@ -108,7 +109,7 @@ def restore_customers(
         return cursor.rowcount
 
 
-def _restore_by_upsert(account_id: int, rows: list[tuple], stamp) -> int:
+def _restore_by_upsert(account_id: int, rows: list[tuple], stamp: Stamp) -> int:
     """PostgreSQL: COPY into a staging table, then an upsert on the primary key. Every row
     is an existing customer, so only the update branch runs (the insert branch's account,
     version and created_at are there for the NOT NULL checks that come first). Unlike
@@ -156,5 +157,5 @@ def _restored_values(before: list, positions: list[int]) -> list:
     return values
 
 
-def _table(model) -> str:
+def _table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)

@@ -2,20 +2,26 @@
 
 import datetime
 import json
+from collections.abc import Iterable
+from typing import Literal, cast
 
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import CharField, Lookup
 from django.db.models.functions import Length
+from django.db.models.sql.compiler import SQLCompiler
 
 from accounts.models import Account
 
 from .batch.types import CustomerRecord
-from .columns import IMPORT_COLUMNS
+from .columns import CONCRETE_FIELDS, IMPORT_COLUMNS
 from .models import Customer
 
 # Up to this many codes, card numbers and usernames in all, a chunk's customers are read
 # with one query; more are read per field, each by its own index.
 ONE_QUERY_VALUES = 100
+# The fields an import finds customers by.
+Identity = Literal["code", "card_number", "customer_username"]
 
 
 def customers_for_import(
@@ -23,8 +29,12 @@ def customers_for_import(
 ) -> list[CustomerRecord]:
     """The account's customers holding any of the codes, card numbers or usernames, as
     records of IMPORT_COLUMNS; on PostgreSQL locked for the transaction in id order."""
-    wanted = {"code": codes, "card_number": card_numbers, "customer_username": usernames}
-    wanted = {field: values for field, values in wanted.items() if values}
+    given: dict[Identity, set[str]] = {
+        "code": codes,
+        "card_number": card_numbers,
+        "customer_username": usernames,
+    }
+    wanted = {field: values for field, values in given.items() if values}
     if sum(len(values) for values in wanted.values()) <= ONE_QUERY_VALUES:
         # A point-of-sale request: one query (an OR of index lookups) instead of three.
         return _locked_rows(account, wanted) if wanted else []
@@ -38,16 +48,17 @@ def customers_for_import(
     return list(found.values())
 
 
-def _locked_rows(account: Account, wanted: dict[str, set[str]]) -> list[CustomerRecord]:
+def _locked_rows(account: Account, wanted: dict[Identity, set[str]]) -> list[CustomerRecord]:
     """IMPORT_COLUMNS of the account's customers with any of the `wanted` values, in id
     order. Plain SQL, converted as the ORM's values() would: every import asks it, and the
     ORM takes a millisecond to build the statement."""
-    fields = [Customer._meta.get_field(name) for name in IMPORT_COLUMNS]
+    # A concrete field always has a column: django-stubs types Field.column for every kind.
+    columns = cast(list[str], [CONCRETE_FIELDS[name].column for name in IMPORT_COLUMNS])
     quote = connection.ops.quote_name
     vendor = connection.vendor
     either = " OR ".join(_among(quote(field), vendor) for field in wanted)
     sql = (
-        f"SELECT {', '.join(quote(field.column) for field in fields)} "
+        f"SELECT {', '.join(quote(column) for column in columns)} "
         f"FROM {quote(Customer._meta.db_table)} WHERE account_id = %s AND ({either}) ORDER BY id"
     )
     if connection.features.has_select_for_update:
@@ -75,7 +86,9 @@ def _import_row(row: tuple) -> CustomerRecord:
     custom = values[_JSON]
     if isinstance(custom, str):
         values[_JSON] = {} if custom == "{}" else json.loads(custom)
-    return dict(zip(IMPORT_COLUMNS, values, strict=True))
+    # The row's columns are IMPORT_COLUMNS, which a test keeps equal to CustomerRecord's
+    # keys: a fact about the table that mypy cannot see in a zip.
+    return cast(CustomerRecord, dict(zip(IMPORT_COLUMNS, values, strict=True)))
 
 
 def existing_values(*, account: Account, field: str, values: set[str]) -> set[str]:
@@ -109,7 +122,11 @@ class Among(Lookup):
     lookup_name = "among"
     prepare_rhs = False
 
-    def as_sql(self, compiler, connection):
+    # Django binds any value its driver adapts (here a list, as one array); the stubs'
+    # Lookup.as_sql allows only str and int parameters.
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
+    ) -> tuple[str, list[object]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         vendor = connection.vendor
         return _among(lhs, vendor), [*lhs_params, _among_param(self.rhs, vendor)]
@@ -122,6 +139,6 @@ def _among(column: str, vendor: str) -> str:
     return f"{column} IN (SELECT value FROM json_each(%s))"
 
 
-def _among_param(values, vendor: str) -> list | str:
-    values = list(values)
-    return values if vendor == "postgresql" else json.dumps(values)
+def _among_param(values: Iterable[str], vendor: str) -> list[str] | str:
+    listed = list(values)
+    return listed if vendor == "postgresql" else json.dumps(listed)

@@ -8,12 +8,11 @@ written with plain statements (core.rawsql): every API request writes them.
 import datetime
 from operator import itemgetter
 
-from django.db.models import Model
-
 from accounts.models import Account
+from accounts.users import User
 from core import rawsql
 
-from .batch.types import BatchRequest, ImportResult
+from .batch.types import BatchRequest, CustomerRecord, ImportResult
 from .columns import IMPORT_COLUMNS
 from .models import UndoChunk, UndoState
 
@@ -21,7 +20,7 @@ from .models import UndoChunk, UndoState
 def start_undo_state(
     *,
     account: Account,
-    user: Model | None,
+    user: User | None,
     source: UndoState.Source,
     request: BatchRequest,
     now: datetime.datetime,
@@ -38,7 +37,7 @@ def record_chunk(
     undo_state: UndoState,
     seq: int,
     created_ids: list[int],
-    written: list[tuple[int, int, dict]],
+    written: list[tuple[int, int, CustomerRecord]],
 ) -> None:
     """One chunk's undo data: created customer ids and, per written customer,
     (id, version the import left, every column as it was before)."""

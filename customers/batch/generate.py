@@ -84,8 +84,8 @@ class IdentityGenerator:
     def card_number(self) -> str | None:
         return self._card_numbers.pop() if self._card_numbers else None
 
-    def _draw(self, field: str, space: Space, count: int, taken: Iterable[str | None]) -> list[str]:
-        taken = {value for value in taken if value is not None}
+    def _draw(self, field: str, space: Space, count: int, given: Iterable[str | None]) -> list[str]:
+        taken = {value for value in given if value is not None}
         free: set[str] = set()
         checked = 0
         for _ in range(DRAW_ROUNDS):
@@ -95,12 +95,15 @@ class IdentityGenerator:
             # As many candidates as the share found free so far says are needed, an eighth
             # more and a few to spare, so a sparse space takes one round.
             share = len(free) / checked if checked else 1.0
-            wanted = math.ceil((missing + 8) / share * 1.125) if share else math.inf
+            if not share:
+                # Nothing free among all checked: guessing more would not find any.
+                break
+            wanted = math.ceil((missing + 8) / share * 1.125)
             if wanted > MAX_CANDIDATES or wanted > space.size // 2:
                 break
-            candidates = _distinct_numbers(space.size, wanted)
-            checked += len(candidates)
-            candidates = {space.value(number) for number in candidates} - taken - free
+            numbers = _distinct_numbers(space.size, wanted)
+            checked += len(numbers)
+            candidates = {space.value(number) for number in numbers} - taken - free
             free |= candidates - existing_values(
                 account=self.account, field=field, values=candidates
             )

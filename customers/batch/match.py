@@ -5,7 +5,9 @@ earlier line created or wrote sees that line's result. The chunk's existing cust
 read (and on PostgreSQL locked, in primary-key order) with a fixed number of queries.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from accounts.models import Account
 from campaigns.credits import Credit
@@ -125,7 +127,9 @@ class ChunkMatcher:
 
     def _username_conflict(self, row: CustomerRow, me: str | None) -> LineError | None:
         username = row.values.get("customer_username")
-        holder = self.username_holders.get(username) if username else None
+        if not username:
+            return None
+        holder = self.username_holders.get(username)
         if holder is None or holder == me:
             return None
         message = m.USERNAME_TAKEN.format(value=m.shown(username))
@@ -201,10 +205,10 @@ class ChunkMatcher:
             self.result.credits.append((code, row.credit))
 
 
-def _applied(start: dict, row: CustomerRow, custom_names: list[str]) -> CustomerRecord:
+def _applied(start: Mapping[str, Any], row: CustomerRow, custom_names: list[str]) -> CustomerRecord:
     """`start` with the row's values written over it (a new dict); the row's custom_field_N
     values (`custom_names`) go into custom_fields, a blank one removing its key."""
-    record = {**start, **row.values}
+    record: dict[str, Any] = {**start, **row.values}
     if custom_names:
         custom = dict(record["custom_fields"])
         for name in custom_names:
@@ -216,4 +220,7 @@ def _applied(start: dict, row: CustomerRow, custom_names: list[str]) -> Customer
         record["custom_fields"] = custom
     if row.card_number is not None:
         record["card_number"] = row.card_number
-    return record
+    # `start` holds every column (a record, or BLANK_PROFILE and the identities) and the
+    # row's values are columns or the custom_field_N moved out above: a CustomerRecord,
+    # which a merge of dicts cannot show mypy.
+    return cast(CustomerRecord, record)

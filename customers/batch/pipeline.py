@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -29,15 +30,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.users import User
 from campaigns.models import Campaign
 from campaigns.selectors import campaigns_by_id
 from core.errors import InvalidRequest
 from core.gc_pause import collection_paused
-from customers.models import UndoState
+from customers.models import ImportRequest, UndoState
 from customers.retry import shut_out_customer_writers, with_retries
 from customers.rollback import prune_undo_states
 from customers.statistics import refresh_after_import
@@ -101,7 +102,7 @@ class ImportRun:
         self,
         *,
         account: Account,
-        user: Model | None,
+        user: User | None,
         request: BatchRequest,
         source: UndoState.Source,
         on_chunk: Callable[[ImportProgress], None] | None = None,
@@ -220,7 +221,11 @@ class ImportRun:
         return plan
 
     def _write(
-        self, matcher: ChunkMatcher, chunk: list[CustomerRow | LineError], tally: _Tally, now
+        self,
+        matcher: ChunkMatcher,
+        chunk: list[CustomerRow | LineError],
+        tally: _Tally,
+        now: datetime.datetime,
     ) -> ChunkPlan:
         plan = matcher.plan(chunk)
         write_chunk(self.account, plan, self.campaigns, tally.undo_state, tally.chunks, now)
@@ -238,7 +243,7 @@ class ImportRun:
     def _records_undo(self) -> bool:
         return self.request.record_undo and not self.request.validate_only
 
-    def _start_undo_state(self, now=None) -> UndoState:
+    def _start_undo_state(self, now: datetime.datetime | None = None) -> UndoState:
         return start_undo_state(
             account=self.account,
             user=self.user,
@@ -277,7 +282,14 @@ def cleaned_chunks(lines: Lines, cleaner: RowCleaner) -> Iterator[list[CustomerR
         yield chunk
 
 
-def write_chunk(account, plan: ChunkPlan, campaigns, undo_state, seq, now) -> None:
+def write_chunk(
+    account: Account,
+    plan: ChunkPlan,
+    campaigns: list[Campaign],
+    undo_state: UndoState | None,
+    seq: int,
+    now: datetime.datetime,
+) -> None:
     """Write one planned chunk (customers, enrollments, credits, undo data) in the
     caller's transaction, with a fixed number of statements."""
     undo_id = undo_state.pk if undo_state else None
@@ -368,7 +380,7 @@ class _Tally:
         )
 
 
-def _conclude(request: BatchRequest, tally: _Tally, claim) -> None:
+def _conclude(request: BatchRequest, tally: _Tally, claim: ImportRequest | None) -> None:
     """Decide, inside the request's transaction, whether the import stands."""
     result, undo_state = tally.result, tally.undo_state
     if request.validate_only:
@@ -393,7 +405,7 @@ def _drop_if_empty(tally: _Tally) -> None:
         UndoState.objects.filter(pk=tally.undo_state.pk).delete()
 
 
-def _renumbered(items: Iterator, offset: int) -> Iterator:
+def _renumbered(items: Lines, offset: int) -> Iterator[tuple[int, list[str]] | LineError]:
     """read_lines' items with `offset` added to their line numbers."""
     if not offset:
         yield from items

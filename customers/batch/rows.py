@@ -4,7 +4,7 @@ import datetime
 import re
 from collections.abc import Callable
 
-from campaigns.credits import CreditError, parse_credit
+from campaigns.credits import Credit, CreditError, parse_credit
 from campaigns.models import Campaign
 from customers.columns import MAX_LENGTHS as COLUMN_MAX_LENGTHS
 from customers.hashers import interim_hash
@@ -82,7 +82,7 @@ class RowCleaner:
         }
         return special.get(field)
 
-    def _credit(self, field: str, value: str):
+    def _credit(self, field: str, value: str) -> Credit | None:
         if not value:
             return None
         try:

@@ -4,9 +4,8 @@ The steps are customers/batch/pipeline.py's ImportRun, committed once."""
 
 from collections.abc import Callable
 
-from django.db.models import Model
-
 from accounts.models import Account
+from accounts.users import User
 from customers.models import UndoState
 
 from .pipeline import ImportProgress, ImportRun
@@ -16,7 +15,7 @@ from .types import BatchRequest, ImportResult
 def import_customers(
     *,
     account: Account,
-    user: Model | None,
+    user: User | None,
     request: BatchRequest,
     source: UndoState.Source,
     on_chunk: Callable[[ImportProgress], None] | None = None,

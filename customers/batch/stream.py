@@ -11,9 +11,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable
 
-from django.db.models import Model
-
 from accounts.models import Account
+from accounts.users import User
 from core.errors import InvalidRequest
 from customers.models import UndoState
 
@@ -55,7 +54,7 @@ def read_header_line(lines: Iterable[str], delimiter: str) -> tuple[list[str], i
 def import_customers_in_chunks(
     *,
     account: Account,
-    user: Model | None,
+    user: User | None,
     request: BatchRequest,
     lines: Iterable[str],
     source: UndoState.Source,

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NotRequired, TypedDict
 
+from campaigns.credits import Credit
+
 
 class OverwriteMode(StrEnum):
     IGNORE = "ignore"
@@ -59,14 +61,14 @@ class CustomerRow:
 
     `values` maps field name to a str ('' clears the field), a date or None (custom_date
     cleared); `code`/`card_number` are None when absent or blank. `credit` is the checked
-    auto_add: an amount, or a BuyxItem id for buyx campaigns, or None.
+    auto_add (an amount, and the BuyxItem for buyx campaigns), or None.
     """
 
     line: int
     values: dict
     code: str | None
     card_number: str | None
-    credit: object = None
+    credit: Credit | None = None
 
 
 class CustomerRecord(TypedDict):

@@ -9,11 +9,13 @@ with the backend's own adapters, so the same SQL runs on SQLite and PostgreSQL.
 
 import datetime
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import chain
 from operator import itemgetter
+from typing import Literal
 
 from django.db import connection
+from django.db.models import Model
 
 from campaigns.credits import Credit
 from campaigns.models import Enrollment, Transaction
@@ -27,7 +29,10 @@ CUSTOMER_COLUMNS = ("account_id", *PROFILE_COLUMNS, "created_at", "updated_at")
 _profile_values = itemgetter(*PROFILE_COLUMNS)
 # Columns with a unique index besides the code: an update rarely changes them, and SQLite
 # rewrites an index entry for every row whose indexed column is assigned, changed or not.
-UNIQUE_PROFILE_COLUMNS = ("card_number", "customer_username")
+UNIQUE_PROFILE_COLUMNS: tuple[Literal["card_number", "customer_username"], ...] = (
+    "card_number",
+    "customer_username",
+)
 DATE_INDEX = PROFILE_COLUMNS.index("custom_date")
 JSON_INDEX = PROFILE_COLUMNS.index("custom_fields")
 # 500 rows of 22 columns stay under SQLite's 32,766 bound parameters.
@@ -35,6 +40,8 @@ ROWS_PER_STATEMENT = 500
 # Below this, PostgreSQL takes a plain INSERT: a staging table costs more than it saves
 # for the few rows of a point-of-sale request.
 COPY_FROM_ROWS = 200
+# A time as the backend's adapter gives it: text on SQLite, the datetime on PostgreSQL.
+Stamp = str | datetime.datetime | None
 
 
 def insert_customers(
@@ -91,7 +98,9 @@ def insert_enrollments(
     )
 
 
-def _insert_enrollments_per_campaign(pairs, stamp, undo_state_id) -> None:
+def _insert_enrollments_per_campaign(
+    pairs: list[tuple[int, int]], stamp: Stamp, undo_state_id: int | None
+) -> None:
     """One statement per campaign, the customer ids bound as one array (PostgreSQL) or one
     JSON list (SQLite): only the customer varies from row to row, so neither a staging
     table nor COPY (which formats every row in Python) nor a placeholder per value is
@@ -110,7 +119,12 @@ def _insert_enrollments_per_campaign(pairs, stamp, undo_state_id) -> None:
             if sqlite:
                 # "WHERE true": SQLite's upsert after a SELECT needs a WHERE to parse.
                 sql = "SELECT ?, value, ?, ? FROM json_each(?) WHERE true"
-                params = [campaign, stamp, undo_state_id, json.dumps(customers)]
+                params: list[Stamp | int | list[int]] = [
+                    campaign,
+                    stamp,
+                    undo_state_id,
+                    json.dumps(customers),
+                ]
             else:
                 sql = "SELECT %s, unnest(%s::bigint[]), %s, %s"
                 params = [campaign, customers, stamp, undo_state_id]
@@ -163,7 +177,9 @@ def custom_fields_json(custom: dict) -> str:
     return json.dumps(custom) if custom else NO_CUSTOM_FIELDS
 
 
-def _customer_rows(account_id: int, records: Iterable[CustomerRecord], now: datetime.datetime):
+def _customer_rows(
+    account_id: int, records: Iterable[CustomerRecord], now: datetime.datetime
+) -> Iterator[tuple]:
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(now)
     for record in records:
@@ -174,7 +190,11 @@ def _customer_rows(account_id: int, records: Iterable[CustomerRecord], now: date
 
 
 def _insert(
-    model, columns: tuple[str, ...], rows: list[tuple], tail: str = "", returning: str = ""
+    model: type[Model],
+    columns: tuple[str, ...],
+    rows: list[tuple],
+    tail: str = "",
+    returning: str = "",
 ) -> list[tuple]:
     """INSERT rows into the model's table; `tail` is an ON CONFLICT clause; the rows of
     `returning` columns come back (SQLite 3.35+ and PostgreSQL)."""

@@ -3,11 +3,11 @@ examples use, and an admin login. Running it again changes nothing."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Account, ApiKey, Membership, hash_api_key
+from accounts.users import User
 from campaigns.models import BuyxItem, Campaign
 
 NOT_IN_DEBUG = (
@@ -84,7 +84,7 @@ def _admin() -> None:
     _user(ADMIN_USERNAME, ADMIN_PASSWORD, is_staff=True, is_superuser=True)
 
 
-def _user(username: str, password: str, **flags: bool) -> AbstractUser:
+def _user(username: str, password: str, **flags: bool) -> User:
     """The active user with this known password; the hash is rewritten only if it differs."""
     user, _ = get_user_model().objects.update_or_create(
         username=username, defaults={"is_active": True, **flags}
