@@ -1,5 +1,7 @@
 """Admin of accounts, their members and API keys."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -39,8 +41,9 @@ class MembershipForm(forms.ModelForm):
         model = Membership
         fields = ["account", "user", "role", "is_active"]
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         gives_role = "role" in self.changed_data or (
             "user" in self.changed_data and cleaned.get("role") in Membership.IMPORT_ROLES
         )
@@ -59,8 +62,9 @@ class MembershipForm(forms.ModelForm):
         return cleaned
 
 
-def _form_for(form_class: type[MembershipForm], request) -> type[MembershipForm]:
-    """`form_class` that knows who saves it."""
+def _form_for(form_class: type[forms.ModelForm], request) -> type[forms.ModelForm]:
+    """`form_class` (the admin's MembershipForm, as the admin built it) that knows who saves
+    it."""
     return type(form_class.__name__, (form_class,), {"actor": request.user})
 
 
