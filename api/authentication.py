@@ -16,6 +16,7 @@ from rest_framework.request import Request
 
 from accounts.credentials import authenticate_importer
 from core.errors import InvalidRequest
+from customers.batch.params import api_version
 
 from .params import loose_params
 
@@ -28,8 +29,9 @@ CREDENTIALS_IN_URL = (
 
 
 def uses_api_key(params: dict[str, str]) -> bool:
-    """API 1.5 authenticates by API key, 1.0 by password."""
-    return params.get("api", "").strip() == "1.5"
+    """API 1.5 authenticates by API key, 1.0 by password; InvalidRequest for another
+    version, before any credential is looked at (it would have been tried as 1.0)."""
+    return api_version(params) == "1.5"
 
 
 def refuse_credentials_in_url(request: Request) -> None:

@@ -27,6 +27,12 @@ TOO_MANY_FIELDS = "The request has more form fields than this server accepts."
 UNQUOTE_SEGMENT_BYTES = 64 * 1024
 
 
+BODY_NOT_READ = (
+    "The request body was not read: send it with a Content-Length header of its size in "
+    "bytes ({reason}). Nothing was done."
+)
+
+
 class RequestTooLarge(APIException):
     status_code = 413
     default_code = "request_too_large"
@@ -42,6 +48,17 @@ def refuse_declared_oversize(parser_context: dict[str, Any]) -> None:
         declared = 0
     if limit is not None and declared > limit:
         raise RequestTooLarge(TOO_BIG.format(limit=limit))
+
+
+def refuse_unreadable_length(meta: dict[str, Any]) -> None:
+    """ParseError when the body cannot be read for want of a usable Content-Length: a
+    chunked body (WSGI gives the app no length for it), or a length that is not a number.
+    DRF would read such a body as empty, and the answer would blame a missing parameter."""
+    declared = str(meta.get("CONTENT_LENGTH") or "").strip()
+    if declared and not declared.isdigit():
+        raise ParseError(BODY_NOT_READ.format(reason=f"got Content-Length {declared[:20]}"))
+    if not declared and "chunked" in str(meta.get("HTTP_TRANSFER_ENCODING", "")).lower():
+        raise ParseError(BODY_NOT_READ.format(reason="chunked transfer encoding is not read"))
 
 
 class FormParser(parsers.BaseParser):

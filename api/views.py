@@ -24,7 +24,7 @@ from .authentication import ApiKeyAuthentication, PasswordAuthentication, refuse
 from .calls import CALLS, Call
 from .negotiation import OutputParameterNegotiation, check_output_parameters
 from .params import form_pairs, form_params
-from .parsers import FormParser, MultiPartParser
+from .parsers import FormParser, MultiPartParser, refuse_unreadable_length
 from .permissions import MayImportIntoAccount
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
 from .schema import CUSTOMERS_BATCH
@@ -47,6 +47,7 @@ class ApiView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self.format_kwarg = None
+        refuse_unreadable_length(request.META)
         request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
             request
         )

@@ -31,15 +31,15 @@ PRINTABLE_TOKEN = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 def parse_batch_request(params: dict[str, str], *, custom_field_count: int = 0) -> BatchRequest:
     """The BatchRequest that `params` (lowercased form fields) describe, or InvalidRequest."""
-    api_version = _api_version(params)
+    version = api_version(params)
     return BatchRequest(
-        api_version=api_version,
+        api_version=version,
         delimiter=_delimiter(params),
         overwrite=_overwrite_mode(params),
-        record_undo=_record_undo(params, api_version),
+        record_undo=_record_undo(params, version),
         card_number_digits=_card_number_digits(params),
-        campaign_ids=_campaign_ids(params, api_version),
-        headers=_headers(params, api_version, custom_field_count),
+        campaign_ids=_campaign_ids(params, version),
+        headers=_headers(params, version, custom_field_count),
         data=_required(params, "profiles_data", "Profiles_Data"),
         validate_only=_yes(params, "validate_only"),
         all_or_nothing=_yes(params, "all_or_nothing"),
@@ -47,7 +47,8 @@ def parse_batch_request(params: dict[str, str], *, custom_field_count: int = 0) 
     )
 
 
-def _api_version(params: dict[str, str]) -> str:
+def api_version(params: dict[str, str]) -> str:
+    """ "1.0" or "1.5", as `API` names it; InvalidRequest for any other value."""
     value = params.get("api", "").strip()
     if value in ("", "1", "1.0"):
         return "1.0"

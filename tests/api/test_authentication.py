@@ -10,8 +10,9 @@ from django.utils import timezone
 from lxml import etree
 
 from accounts.credentials import INVALID_CREDENTIALS, THROTTLED
-from accounts.models import ApiKey, Membership
+from accounts.models import ApiKey, AuthFailure, Membership
 from campaigns.models import Enrollment, Transaction
+from customers.batch import messages as m
 from customers.models import Customer, ImportRequest, UndoState
 from tests.conftest import API_KEY, PASSWORD, POINTS, batch_params
 from tests.factories import make_customer, make_member
@@ -364,3 +365,18 @@ def test_a_valid_key_that_may_not_import_is_still_throttled(
     response = refused_request(client, API="1.5", user_api_key=API_KEY)
 
     assert response.status_code == 429
+
+
+@pytest.mark.parametrize("secret", ["user_api_key", "user_password"])
+def test_an_unknown_api_version_is_a_parameter_error_before_any_credential_is_tried(
+    client, user, campaigns, secret
+):
+    params = batch_params(data="C1|Ann", API="2", output="JSON", user_password=None)
+    params[secret] = API_KEY if secret == "user_api_key" else PASSWORD
+
+    response = client.post("/api", params)
+
+    assert response.status_code == 400
+    assert body(response)["error"] == m.UNKNOWN_API_VERSION.format(value="2")
+    assert not AuthFailure.objects.exists()
+    assert not Customer.objects.exists()

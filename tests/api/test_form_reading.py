@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from api import parsers as parsers_module
 from api.exceptions import NOT_FORM_DATA
 from api.params import GIVEN_TWICE, form_pairs, form_params
-from api.parsers import FormParser
+from api.parsers import BODY_NOT_READ, FormParser
 from core.errors import InvalidRequest
 
 
@@ -89,3 +89,20 @@ def test_a_body_that_is_not_form_data_is_refused_saying_how_to_send_it(client):
         f"  <error>{NOT_FORM_DATA}</error>\n"
         "</response>\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("meta", "reason"),
+    [
+        ({"HTTP_TRANSFER_ENCODING": "chunked"}, "chunked transfer encoding is not read"),
+        ({"CONTENT_LENGTH": "ten"}, "got Content-Length ten"),
+        ({"CONTENT_LENGTH": "-5"}, "got Content-Length -5"),
+    ],
+)
+def test_a_body_without_a_usable_length_is_refused_saying_so(client, meta, reason):
+    response = client.generic(
+        "POST", "/api", b"", content_type="application/x-www-form-urlencoded", **meta
+    )
+
+    assert response.status_code == 400
+    assert BODY_NOT_READ.format(reason=reason) in response.content.decode()
