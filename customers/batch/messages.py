@@ -25,6 +25,14 @@ TOO_MANY_LINES = "Profiles_Data has more than {limit} lines; split the batch."
 
 # Line errors (the line is skipped; the others go on unless all_or_nothing is set).
 UNREADABLE_LINE = "the line cannot be read: {reason}"
+QUOTE_NOT_CLOSED = (
+    'a value opened with " on this line is never closed, so the rest of Profiles_Data was '
+    'read as part of it: close the quote, or double a quote inside a quoted value ("")'
+)
+TEXT_AFTER_QUOTE = (
+    "a quoted value is followed by more text before the next {delimiter}: put the whole "
+    'value in quotes and double the quotes inside it ("")'
+)
 WRONG_VALUE_COUNT = "the line has {got} values, the headers read {expected}"
 TOO_LONG = "{field} is longer than {limit} characters"
 CONTROL_CHARACTER = "{field} contains a control character"

@@ -42,7 +42,11 @@ def read_lines(
     first = next(lines, "")
     if first.startswith(BOM):
         first = first[len(BOM) :]
-    reader = csv.reader(itertools.chain((first,), lines), delimiter=delimiter, quotechar='"')
+    # strict: a quote left open, or text after a closing quote, is a line error; lenient
+    # reading would silently make the lines after an open quote part of its value.
+    reader = csv.reader(
+        itertools.chain((first,), lines), delimiter=delimiter, quotechar='"', strict=True
+    )
     read = 0
     while True:
         line = reader.line_num + 1
@@ -51,7 +55,7 @@ def read_lines(
         except StopIteration:
             return
         except csv.Error as exc:
-            yield LineError(line, None, m.UNREADABLE_LINE.format(reason=exc))
+            yield LineError(line, None, _unreadable(exc, delimiter))
             continue
         if _is_blank(values):
             continue
@@ -60,6 +64,19 @@ def read_lines(
             raise InvalidRequest(m.TOO_MANY_LINES.format(limit=limit))
         # strip(TRIMMED) is trimmed() inlined: it runs for every value of every line.
         yield line, [value.strip(TRIMMED) for value in values]
+
+
+def _unreadable(error: csv.Error, delimiter: str) -> str:
+    """The message of a line the csv reader refused, in the integrator's words."""
+    reason = str(error)
+    if reason == "unexpected end of data":
+        return m.QUOTE_NOT_CLOSED
+    if reason.endswith("expected after '\"'"):
+        return m.TEXT_AFTER_QUOTE.format(delimiter=DELIMITER_NAMES.get(delimiter, delimiter))
+    return m.UNREADABLE_LINE.format(reason=reason)
+
+
+DELIMITER_NAMES = {"|": "|", ",": ",", "\t": "a tab"}
 
 
 def _lines_of(text: str) -> Iterator[str]:

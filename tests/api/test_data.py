@@ -418,3 +418,11 @@ def test_line_errors_cost_no_query_per_line(post, django_assert_max_num_queries)
         response = post(("code", "first_name"), lines("C", 2000))
 
     assert counts(response) == {"new": 5, "updated": 0, "ignored": 0, "failed": 1995}
+
+
+def test_a_quote_left_open_is_a_line_error_not_customers_lost_in_a_value(post):
+    response = post(("code", "first_name"), 'uq0|Zoe\nuq1|"Ann\nuq2|Bob\nuq3|Cy')
+
+    assert counts(response) == {"new": 1, "updated": 0, "ignored": 0, "failed": 1}
+    assert errors(response) == [{"line": 2, "message": m.QUOTE_NOT_CLOSED}]
+    assert list(Customer.objects.values_list("code", "first_name")) == [("uq0", "Zoe")]

@@ -157,8 +157,18 @@ def test_a_value_at_the_csv_field_limit_is_read_whole():
     assert read(f'C1|"{value}"') == [(1, ["C1", value])]
 
 
-def test_an_unterminated_quote_runs_to_the_end_of_the_text():
-    assert read('C1|"Ann\nC2|Bob\n') == [(1, ["C1", "Ann\nC2|Bob"])]
+def test_a_quote_never_closed_is_a_line_error_on_the_line_that_opens_it():
+    assert read('C0|Zoe\nC1|"Ann\nC2|Bob\n') == [
+        (1, ["C0", "Zoe"]),
+        LineError(2, None, m.QUOTE_NOT_CLOSED),
+    ]
+
+
+def test_text_after_a_closing_quote_is_a_line_error_and_the_next_line_is_read():
+    assert read('C1|"Ann"ie\nC2|Bob') == [
+        LineError(1, None, m.TEXT_AFTER_QUOTE.format(delimiter="|")),
+        (2, ["C2", "Bob"]),
+    ]
 
 
 # MAX_BATCH_ROWS
