@@ -18,6 +18,8 @@ from django.http import QueryDict
 from rest_framework import parsers
 from rest_framework.exceptions import APIException, ParseError
 
+from .params import DATA_PARAMETER
+
 TOO_BIG = "The request body is larger than the {limit} bytes this server accepts."
 UNREADABLE_FORM = "The request body cannot be read as form data; nothing was done."
 TOO_MANY_FIELDS = "The request has more form fields than this server accepts."
@@ -25,6 +27,9 @@ TOO_MANY_FIELDS = "The request has more form fields than this server accepts."
 # list of a million small objects, hundreds of megabytes for a moment. Unquoting in
 # segments keeps that bounded.
 UNQUOTE_SEGMENT_BYTES = 64 * 1024
+# Undecodable bytes kept as lone surrogates (U+DC80 to U+DCFF), which customers.values
+# recognises.
+UNDECODED = "surrogateescape"
 
 
 BODY_NOT_READ = (
@@ -80,8 +85,12 @@ class FormParser(parsers.BaseParser):
             raise ParseError(TOO_MANY_FIELDS)
         form = QueryDict(mutable=True, encoding=encoding)
         for field in fields:
-            name, _, value = field.partition(b"=")
-            form.appendlist(_unquote_plus(name, encoding), _unquote_plus(value, encoding))
+            raw_name, _, raw_value = field.partition(b"=")
+            name = _unquote_plus(raw_name, encoding, "replace")
+            # Bytes that are not text: U+FFFD in a parameter, as Django's own form parsing
+            # makes them; kept in the data, whose rows refuse them naming line and field.
+            errors = UNDECODED if name.lower() == DATA_PARAMETER else "replace"
+            form.appendlist(name, _unquote_plus(raw_value, encoding, errors))
         form._mutable = False
         return form
 
@@ -103,11 +112,12 @@ class MultiPartParser(parsers.MultiPartParser):
             raise ParseError(UNREADABLE_FORM) from None
 
 
-def _unquote_plus(raw: bytes, encoding: str) -> str:
-    """application/x-www-form-urlencoded decoding, invalid sequences replaced as Django does."""
+def _unquote_plus(raw: bytes, encoding: str, errors: str) -> str:
+    """application/x-www-form-urlencoded decoding; bytes that are not text in `encoding`
+    are handled by `errors` ("replace", or UNDECODED to keep them as lone surrogates)."""
     raw = raw.replace(b"+", b" ")
     if b"%" not in raw:
-        return raw.decode(encoding, "replace")
+        return raw.decode(encoding, errors)
     parts = []
     start = 0
     while start < len(raw):
@@ -119,4 +129,4 @@ def _unquote_plus(raw: bytes, encoding: str) -> str:
                 end = escape
         parts.append(unquote_to_bytes(raw[start:end]))
         start = end
-    return b"".join(parts).decode(encoding, "replace")
+    return b"".join(parts).decode(encoding, errors)

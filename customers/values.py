@@ -19,8 +19,24 @@ TRIMMED = "".join(
 )
 
 
+# Bytes that were not text in the request's encoding, kept by the API's form parser as
+# lone surrogates (Python's "surrogateescape"), so that the data can say which line and
+# field hold them instead of storing U+FFFD in their place.
+UNDECODED_BYTES = re.compile(r"[\udc80-\udcff]")
+NOT_TEXT = re.compile(CONTROL_CHARACTERS.pattern[:-1] + r"\udc80-\udcff]")
+
+
 def has_control_character(value: str) -> bool:
     return CONTROL_CHARACTERS.search(value) is not None
+
+
+def has_undecoded_bytes(value: str) -> bool:
+    return UNDECODED_BYTES.search(value) is not None
+
+
+def is_plain_text(value: str) -> bool:
+    """No control character and no undecoded byte: one search for both."""
+    return NOT_TEXT.search(value) is None
 
 
 def trimmed(value: str) -> str:

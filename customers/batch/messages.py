@@ -36,6 +36,10 @@ TEXT_AFTER_QUOTE = (
 WRONG_VALUE_COUNT = "the line has {got} values, the headers read {expected}"
 TOO_LONG = "{field} is longer than {limit} characters"
 CONTROL_CHARACTER = "{field} contains a control character"
+NOT_UTF8 = (
+    "{field} holds bytes that are not text in the request's encoding (UTF-8 unless its "
+    "Content-Type names a charset): send the data as UTF-8"
+)
 BAD_DATE_FORMAT = "custom_date must be YYYY-MM-DD, got {value}"
 BAD_DATE = "custom_date is not a real date: {value}"
 BAD_EMAIL = "email does not look like an email address: {value}"

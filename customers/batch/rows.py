@@ -9,7 +9,7 @@ from campaigns.models import Campaign
 from customers.columns import MAX_LENGTHS as COLUMN_MAX_LENGTHS
 from customers.hashers import interim_hash
 from customers.models import CUSTOM_FIELD_MAX_LENGTH
-from customers.values import has_control_character
+from customers.values import has_control_character, has_undecoded_bytes, is_plain_text
 
 from . import messages as m
 from .params import FIELD_LABELS
@@ -46,9 +46,9 @@ class RowCleaner:
             return LineError(line, None, message)
         cleaned: dict = {}
         try:
-            # One search of the whole line; only a line that has a control character
-            # somewhere is searched field by field, to name the field.
-            if has_control_character("".join(values)):
+            # One search of the whole line; only a line that has a control character or
+            # an undecoded byte somewhere is searched field by field, to name the field.
+            if not is_plain_text("".join(values)):
                 for index, field, _, _ in self.columns:
                     _refuse_control_characters(field, values[index])
             for index, field, limit, cleaner in self.columns:
@@ -98,6 +98,8 @@ def _label(field: str) -> str:
 
 
 def _refuse_control_characters(field: str, value: str) -> None:
+    if has_undecoded_bytes(value):
+        raise LineRejected(_label(field), m.NOT_UTF8.format(field=_label(field)))
     if has_control_character(value):
         raise LineRejected(_label(field), m.CONTROL_CHARACTER.format(field=_label(field)))
 

@@ -2,6 +2,7 @@
 trimming, value counts, and the per-value checks (dates, email, lengths, control characters)."""
 
 import json
+from urllib.parse import quote_from_bytes, urlencode
 
 import pytest
 from django.db import connection
@@ -426,3 +427,33 @@ def test_a_quote_left_open_is_a_line_error_not_customers_lost_in_a_value(post):
     assert counts(response) == {"new": 1, "updated": 0, "ignored": 0, "failed": 1}
     assert errors(response) == [{"line": 2, "message": m.QUOTE_NOT_CLOSED}]
     assert list(Customer.objects.values_list("code", "first_name")) == [("uq0", "Zoe")]
+
+
+def urlencoded_batch(data: bytes, charset: str | None = None) -> tuple[bytes, str]:
+    """A JSON customers_batch form whose Profiles_Data is `data` percent-encoded as bytes."""
+    params = batch_params(data="", output="JSON")
+    params.pop("Profiles_Data")
+    body = urlencode(params).encode() + b"&Profiles_Data=" + quote_from_bytes(data).encode()
+    content_type = "application/x-www-form-urlencoded"
+    return body, content_type if charset is None else f"{content_type}; charset={charset}"
+
+
+def test_bytes_that_are_not_utf8_are_a_line_error_naming_the_field(client, user, campaigns):
+    body, content_type = urlencoded_batch("C1|Ann\nC2|Jérôme\n".encode("latin-1"))
+
+    response = client.post("/api", body, content_type=content_type)
+
+    assert counts(response) == {"new": 1, "updated": 0, "ignored": 0, "failed": 1}
+    assert errors(response) == [
+        {"line": 2, "field": "first_name", "message": m.NOT_UTF8.format(field="first_name")}
+    ]
+    assert list(Customer.objects.values_list("code", flat=True)) == ["C1"]
+
+
+def test_the_charset_of_the_content_type_decodes_the_data(client, user, campaigns):
+    body, content_type = urlencoded_batch("C2|Jérôme".encode("latin-1"), charset="ISO-8859-1")
+
+    response = client.post("/api", body, content_type=content_type)
+
+    assert counts(response)["new"] == 1
+    assert one_customer().first_name == "Jérôme"
