@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from accounts.users import signed_in
 from core.request_log import note_request
+from customers.batch.params import PARAMETERS as BATCH_PARAMETERS
 from customers.batch.params import parse_batch_request
 from customers.batch.service import import_customers
 from customers.batch.types import BatchStatus
@@ -44,3 +45,5 @@ def customers_batch(request: Request, params: dict[str, str]) -> Response:
 Call = Callable[[Request, dict[str, str]], Response]
 # Each call of the API by its `type`; a new call is one more entry.
 CALLS: dict[str, Call] = {"customers_batch": customers_batch}
+# The parameters each call reads besides the API's own (api.params.API_PARAMETERS).
+CALL_PARAMETERS: dict[str, frozenset[str]] = {"customers_batch": BATCH_PARAMETERS}

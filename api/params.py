@@ -1,5 +1,6 @@
 """Form parameters as every API call reads them: names matched case-insensitively."""
 
+import re
 from collections.abc import Iterable
 
 from django.http import QueryDict
@@ -7,6 +8,24 @@ from django.http import QueryDict
 from core.errors import InvalidRequest
 
 GIVEN_TWICE = "Parameter {name} is given more than once."
+# The parameters every call reads (the credentials, the account, the call, the format).
+API_PARAMETERS = frozenset(
+    {
+        "type",
+        "user_id",
+        "user_password",
+        "user_api_key",
+        "api_access_key",
+        "account_id",
+        "output",
+        "callback",
+        "condensed",
+    }
+)
+MISSPELLED = "{name} is not a parameter; did you mean {known}? Nothing was done."
+# A name that differs from a known one only in case, spaces, dashes or underscores.
+_SPELLING = re.compile(r"[\s_\-]")
+_HEADER = re.compile(r"^profilesheader(\d+)$")
 DATA_PARAMETER = "profiles_data"
 NUL_CHARACTER = "Parameter {name} contains a NUL character."
 
@@ -24,6 +43,23 @@ def form_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
             raise InvalidRequest(NUL_CHARACTER.format(name=key[:60].replace("\x00", "\ufffd")))
         params[key] = value
     return params
+
+
+def refuse_misspellings(params: dict[str, str], known: frozenset[str]) -> None:
+    """InvalidRequest for a parameter that is a known one spelled otherwise (validate-only,
+    validateonly, "validate_only "): ignoring it would do what the client did not ask,
+    such as import for real a batch meant to be validated. Other unknown names pass, as the
+    original let integrations send fields of their own."""
+    spellings = {_SPELLING.sub("", name): name for name in known}
+    for name in params:
+        if name in known or name.startswith("profiles_header_"):
+            continue
+        spelled = _SPELLING.sub("", name)
+        meant = spellings.get(spelled)
+        if meant is None and _HEADER.match(spelled):
+            meant = "profiles_header_" + _HEADER.match(spelled).group(1)
+        if meant is not None:
+            raise InvalidRequest(MISSPELLED.format(name=name[:60], known=meant))
 
 
 def loose_params(data: QueryDict) -> dict[str, str]:

@@ -21,9 +21,9 @@ from accounts.credentials import THROTTLED
 from core.errors import InvalidRequest, Throttled
 
 from .authentication import ApiKeyAuthentication, PasswordAuthentication, refuse_credentials_in_url
-from .calls import CALLS, Call
+from .calls import CALL_PARAMETERS, CALLS, Call
 from .negotiation import OutputParameterNegotiation, check_output_parameters
-from .params import form_pairs, form_params
+from .params import API_PARAMETERS, form_pairs, form_params, refuse_misspellings
 from .parsers import FormParser, MultiPartParser, refuse_unreadable_length
 from .permissions import MayImportIntoAccount
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
@@ -57,6 +57,9 @@ class ApiView(APIView):
         self.params = form_params(form_pairs(request.POST))
         check_output_parameters(self.params)
         self.call = _call_named(self.params.get("type", ""))
+        refuse_misspellings(
+            self.params, API_PARAMETERS | CALL_PARAMETERS[self.params["type"].strip().lower()]
+        )
         self.check_throttles(request)
         self.perform_authentication(request)
         self.check_permissions(request)
@@ -85,8 +88,7 @@ class ApiView(APIView):
         return response
 
 
-def _call_named(name: str) -> Call:
-    call = name.strip().lower()
+def _call_named(call: str) -> Call:
     if call in CALLS:
         return CALLS[call]
     types = ", ".join(sorted(CALLS))

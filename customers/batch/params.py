@@ -27,6 +27,23 @@ MAX_HEADER_NUMBER = 200
 HEADER_PARAMETER = re.compile(r"^profiles_header_(\d+)$")
 CUSTOM_FIELD_HEADER = re.compile(r"^custom_field_([1-9]\d*)$")
 PRINTABLE_TOKEN = re.compile(r"^[\x21-\x7e]{1,128}$")
+# Every parameter customers_batch reads (lowercased; profiles_header_N besides), so that a
+# misspelling of one is refused instead of silently ignored (api/params.py).
+PARAMETERS = frozenset(
+    {
+        "api",
+        "delimiter",
+        "overwrite_duplicates",
+        "no_undo",
+        "allow_undo",
+        "card_number_generate",
+        "campaigns_to_include",
+        "profiles_data",
+        "validate_only",
+        "all_or_nothing",
+        "request_id",
+    }
+)
 
 
 def parse_batch_request(params: dict[str, str], *, custom_field_count: int = 0) -> BatchRequest:

@@ -10,7 +10,7 @@ from lxml import etree
 from accounts.credentials import INVALID_CREDENTIALS
 from api.authentication import CREDENTIALS_IN_URL
 from api.negotiation import BAD_CALLBACK, BAD_OUTPUT
-from api.params import GIVEN_TWICE
+from api.params import GIVEN_TWICE, MISSPELLED
 from api.parsers import TOO_BIG
 from api.views import MISSING_TYPE, UNKNOWN_TYPE
 from campaigns.models import Campaign, Enrollment
@@ -580,3 +580,46 @@ def test_api_1_0_headers_cannot_name_custom_fields(post_batch, two_custom_fields
         name="profiles_header_2", value="custom_field_1", suggestion="custom_field"
     )
     assert_nothing_imported()
+
+
+# misspelled parameter names
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ("validate-only", "validate_only"),
+        ("validateonly", "validate_only"),
+        ("All-Or-Nothing", "all_or_nothing"),
+        ("user-password", "user_password"),
+        ("profiles-header-3", "profiles_header_3"),
+    ],
+)
+def test_a_misspelled_parameter_is_refused_naming_the_one_meant(api, name, meant):
+    response = api(batch_params(data="C1|Ann", output="JSON", **{name: "yes"}))
+
+    assert response.status_code == 400
+    assert json.loads(response.content)["error"] == MISSPELLED.format(
+        name=name.lower(), known=meant
+    )
+    assert not Customer.objects.exists()
+
+
+def test_a_parameter_of_the_integrators_own_is_still_ignored(api):
+    response = api(batch_params(data="C1|Ann", output="JSON", pos_terminal="7", dry_run="yes"))
+
+    assert response.status_code == 200
+    assert Customer.objects.filter(code="C1").exists()
+
+
+def test_a_parameter_name_with_a_trailing_space_is_refused_in_a_urlencoded_form(
+    client, user, campaigns
+):
+    body = urlencode({**batch_params(data="C1|Ann", output="JSON"), "validate_only ": "yes"})
+
+    response = client.post("/api", body, content_type="application/x-www-form-urlencoded")
+
+    assert json.loads(response.content)["error"] == MISSPELLED.format(
+        name="validate_only ", known="validate_only"
+    )
+    assert not Customer.objects.exists()
