@@ -15,6 +15,7 @@ from urllib.parse import unquote_to_bytes
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import QueryDict
+from django.utils.http import parse_header_parameters
 from rest_framework import parsers
 from rest_framework.exceptions import APIException, ParseError
 
@@ -22,6 +23,12 @@ from .params import DATA_PARAMETER
 
 TOO_BIG = "The request body is larger than the {limit} bytes this server accepts."
 UNREADABLE_FORM = "The request body cannot be read as form data; nothing was done."
+CUT_SHORT = (
+    "The request body is not a whole multipart form: it does not end with the closing "
+    "boundary its Content-Type names (cut short on its way?). Nothing was done."
+)
+# Enough for a closing boundary (at most 70 characters, RFC 2046) and its line break.
+TAIL_BYTES = 256
 TOO_MANY_FIELDS = "The request has more form fields than this server accepts."
 # urllib's unquote splits its whole input at every '%': on a 5 MB Profiles_Data that is a
 # list of a million small objects, hundreds of megabytes for a moment. Unquoting in
@@ -101,8 +108,9 @@ class MultiPartParser(parsers.MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parser_context = parser_context or {}
         refuse_declared_oversize(parser_context)
+        kept = _TailKeeping(stream)
         try:
-            return super().parse(stream, media_type, parser_context)
+            parsed = super().parse(kept, media_type, parser_context)
         except RequestDataTooBig:
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             raise RequestTooLarge(TOO_BIG.format(limit=limit)) from None
@@ -110,6 +118,26 @@ class MultiPartParser(parsers.MultiPartParser):
             raise ParseError(TOO_MANY_FIELDS) from None
         except ParseError:  # DRF's wrapping of Django's MultiPartParserError
             raise ParseError(UNREADABLE_FORM) from None
+        # Django's parser takes a body cut short for a whole one: the fields it read
+        # would be imported, the rest lost. A whole body ends with the closing boundary.
+        _, options = parse_header_parameters(media_type or "")
+        closing = b"--" + options.get("boundary", "").encode("latin-1") + b"--"
+        if closing not in kept.tail:
+            raise ParseError(CUT_SHORT)
+        return parsed
+
+
+class _TailKeeping:
+    """A stream that remembers the last bytes read from it."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.tail = b""
+
+    def read(self, *args: Any) -> bytes:
+        chunk = self.stream.read(*args)
+        self.tail = (self.tail + chunk)[-TAIL_BYTES:]
+        return chunk
 
 
 def _unquote_plus(raw: bytes, encoding: str, errors: str) -> str:

@@ -11,8 +11,10 @@ from django.test import RequestFactory
 from api import parsers as parsers_module
 from api.exceptions import NOT_FORM_DATA
 from api.params import GIVEN_TWICE, form_pairs, form_params
-from api.parsers import BODY_NOT_READ, FormParser
+from api.parsers import BODY_NOT_READ, CUT_SHORT, FormParser
 from core.errors import InvalidRequest
+from customers.models import Customer
+from tests.conftest import batch_params
 
 
 def parsed(body: bytes, charset: str = "utf-8") -> list[tuple[str, str]]:
@@ -106,3 +108,34 @@ def test_a_body_without_a_usable_length_is_refused_saying_so(client, meta, reaso
 
     assert response.status_code == 400
     assert BODY_NOT_READ.format(reason=reason) in response.content.decode()
+
+
+def multipart_batch(boundary: str = "XyZ") -> bytes:
+    params = batch_params(data=None, output="JSON")
+    # Profiles_Data last, as a cut-short body would end inside it.
+    params["Profiles_Data"] = "T1|A\nT2|B\nT3|C\nT4|D"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in params.items()
+    ]
+    return ("".join(parts) + f"--{boundary}--\r\n").encode()
+
+
+def test_a_whole_multipart_body_imports(client, user, campaigns):
+    response = client.generic(
+        "POST", "/api", multipart_batch(), content_type="multipart/form-data; boundary=XyZ"
+    )
+
+    assert response.status_code == 200, response.content
+    assert Customer.objects.count() == 4
+
+
+def test_a_multipart_body_cut_short_is_refused_and_nothing_is_imported(client, user, campaigns):
+    body = multipart_batch()
+    cut = body[: body.index(b"T3|C") + 2]
+
+    response = client.generic("POST", "/api", cut, content_type="multipart/form-data; boundary=XyZ")
+
+    assert response.status_code == 400
+    assert CUT_SHORT in response.content.decode().replace("&#x27;", "'")
+    assert not Customer.objects.exists()
