@@ -110,7 +110,11 @@ class ChunkMatcher:
         if row.code is not None:
             return row.code if row.code in self.customers else None
         if row.card_number is not None:
-            return self.card_holders.get(row.card_number)
+            holder = self.card_holders.get(row.card_number)
+            # A card number its holder gave up earlier in the chunk stays reserved (see
+            # _register) but names no one: such a line is refused as "already held".
+            if holder is not None and self.customers[holder]["card_number"] == row.card_number:
+                return holder
         return None
 
     def _identity_conflict(self, row: CustomerRow, target: str | None) -> LineError | None:

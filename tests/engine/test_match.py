@@ -262,12 +262,6 @@ def test_a_card_number_an_earlier_line_gave_up_stays_reserved_for_the_chunk(acco
     assert result.updates["C1"]["card_number"] == "5555"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (match.py _target): a code-less line whose card number an earlier line of "
-    "the chunk gave up matches that customer through the stale reservation and writes it "
-    "back, instead of the documented 'already held' line error",
-)
 def test_a_line_without_code_does_not_match_a_card_number_an_earlier_line_gave_up(account):
     make_customer(account=account, code="C1", card_number="1001", first_name="Jane")
 
