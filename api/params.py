@@ -56,8 +56,8 @@ def refuse_misspellings(params: dict[str, str], known: frozenset[str]) -> None:
             continue
         spelled = _SPELLING.sub("", name)
         meant = spellings.get(spelled)
-        if meant is None and _HEADER.match(spelled):
-            meant = "profiles_header_" + _HEADER.match(spelled).group(1)
+        if meant is None and (header := _HEADER.match(spelled)):
+            meant = "profiles_header_" + header.group(1)
         if meant is not None:
             raise InvalidRequest(MISSPELLED.format(name=name[:60], known=meant))
 

@@ -9,7 +9,7 @@ whole body into one string and split it with urllib, which on a 10 MB Profiles_D
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
@@ -110,7 +110,8 @@ class MultiPartParser(parsers.MultiPartParser):
         refuse_declared_oversize(parser_context)
         kept = _TailKeeping(stream)
         try:
-            parsed = super().parse(kept, media_type, parser_context)
+            # Django's parser only calls read() on its stream.
+            parsed = super().parse(cast(IO[Any], kept), media_type, parser_context)
         except RequestDataTooBig:
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             raise RequestTooLarge(TOO_BIG.format(limit=limit)) from None
