@@ -10,21 +10,8 @@ from .values import has_control_character, trimmed
 
 OVERWRITE_LABEL = "Overwrite later changes to these customers"
 CONTROL_CHARACTER = "Contains a control character: only tabs and line breaks are allowed."
-TEXT_FIELDS = (
-    "code",
-    "card_number",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "street1",
-    "street2",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "custom_field",
-)
+# The form's text fields, trimmed and checked as an import trims and checks them.
+TEXT_FIELDS = tuple(column for column in ADMIN_FORM_COLUMNS if column in MAX_LENGTHS)
 
 
 def refuse_control_characters(value: str) -> None:
