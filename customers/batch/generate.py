@@ -85,6 +85,14 @@ class IdentityGenerator:
         return self._card_numbers.pop() if self._card_numbers else None
 
     def _draw(self, field: str, space: Space, count: int, given: Iterable[str | None]) -> list[str]:
+        """`count` free values of `space` (fewer if fewer are free), in random order: the
+        values come out of sets of numbers, which iterate in nearly sorted order, and the
+        lines take them in turn, so line 1 would otherwise get a predictable one."""
+        values = self._draw_ordered(field, space, count, given)
+        _random.shuffle(values)
+        return values
+
+    def _draw_ordered(self, field: str, space: Space, count: int, given: Iterable[str | None]) -> list[str]:
         taken = {value for value in given if value is not None}
         free: set[str] = set()
         checked = 0
