@@ -59,7 +59,8 @@ class CustomerAdminForm(forms.ModelForm):
         return self.cleaned_data["card_number"] or None
 
     def clean_custom_fields(self) -> dict:
-        custom_fields = self.cleaned_data["custom_fields"]
+        # An emptied box means no custom fields: the column holds {}, never NULL.
+        custom_fields = self.cleaned_data["custom_fields"] or {}
         if any(has_control_character(text) for text in _texts(custom_fields)):
             raise ValidationError(CONTROL_CHARACTER, code="control_character")
         return custom_fields

@@ -46,6 +46,13 @@ def change_url(customer: Customer) -> str:
     return reverse("admin:customers_customer_change", args=[customer.pk])
 
 
+def test_an_emptied_custom_fields_box_saves_no_custom_fields(staff_client, ann):
+    response = staff_client.post(change_url(ann), customer_form(ann, custom_fields=""))
+
+    assert response.status_code == 302
+    assert Customer.objects.get(pk=ann.pk).custom_fields == {}
+
+
 def test_saving_raises_the_version_by_one_and_sets_updated_at(staff_client, ann):
     before = timezone.now()
 
