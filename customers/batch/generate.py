@@ -92,7 +92,9 @@ class IdentityGenerator:
         _random.shuffle(values)
         return values
 
-    def _draw_ordered(self, field: str, space: Space, count: int, given: Iterable[str | None]) -> list[str]:
+    def _draw_ordered(
+        self, field: str, space: Space, count: int, given: Iterable[str | None]
+    ) -> list[str]:
         taken = {value for value in given if value is not None}
         free: set[str] = set()
         checked = 0
