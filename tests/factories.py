@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
@@ -135,3 +136,27 @@ def make_undo_state(
     for seq, payload in enumerate(chunks):
         UndoChunk.objects.create(undo_state=state, seq=seq, payload=UndoChunk.pack(payload))
     return state
+
+
+def full_profile(**fields) -> dict:
+    """Every profile field of a customer set (overridable), for make_customer(**full_profile())."""
+    return {
+        "card_number": "1001",
+        "first_name": "Jane",
+        "last_name": "Doe",
+        "email": "jane@example.com",
+        "phone": "555-0100",
+        "custom_date": datetime.date(1970, 1, 2),
+        "street1": "1 Main St",
+        "street2": "Apt 2",
+        "city": "Springfield",
+        "state": "IL",
+        "postal_code": "62701",
+        "country": "US",
+        "custom_field": "gold",
+        "customer_username": "jane",
+        "customer_password": make_password("old-password"),
+        "customer_pin": make_password("0000"),
+        "custom_fields": {"custom_field_1": "blue"},
+        **fields,
+    }

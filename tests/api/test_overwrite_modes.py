@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import check_password
 from django.utils import timezone
 from lxml import etree
 
@@ -16,7 +16,7 @@ from campaigns.selectors import balances_for
 from customers.batch import messages as m
 from customers.models import Customer
 from tests.conftest import API_KEY, EVENTS, POINTS
-from tests.factories import make_customer, make_enrollment, make_transaction
+from tests.factories import full_profile, make_customer, make_enrollment, make_transaction
 
 # Written by every write, whatever the headers.
 BOOKKEEPING = ("version", "updated_at")
@@ -29,30 +29,6 @@ def batch(response) -> dict:
 
 def counts(response) -> dict:
     return batch(response)["customers"]
-
-
-def full_profile(**fields) -> dict:
-    """Every profile field of a customer set (overridable), for make_customer."""
-    return {
-        "card_number": "1001",
-        "first_name": "Jane",
-        "last_name": "Doe",
-        "email": "jane@example.com",
-        "phone": "555-0100",
-        "custom_date": datetime.date(1970, 1, 2),
-        "street1": "1 Main St",
-        "street2": "Apt 2",
-        "city": "Springfield",
-        "state": "IL",
-        "postal_code": "62701",
-        "country": "US",
-        "custom_field": "gold",
-        "customer_username": "jane",
-        "customer_password": make_password("old-password"),
-        "customer_pin": make_password("0000"),
-        "custom_fields": {"custom_field_1": "blue"},
-        **fields,
-    }
 
 
 def row_of(customer: Customer) -> dict:

@@ -4,11 +4,9 @@ overwrite mode decides what a matched line writes; identity and username conflic
 errors; lines are taken in order, as if sent one by one; codes and card numbers made up are
 listed in `generated`; credits are planned for created and written lines only."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from campaigns.credits import Credit
@@ -27,7 +25,7 @@ from customers.batch.types import (
 )
 from customers.columns import BLANK_PROFILE, IMPORT_COLUMNS
 from customers.models import Customer
-from tests.factories import make_customer
+from tests.factories import full_profile, make_customer
 
 IGNORE, UPDATE, YES = OverwriteMode.IGNORE, OverwriteMode.UPDATE, OverwriteMode.YES
 CAMPAIGN_ID = "898989889"
@@ -66,30 +64,6 @@ def stored(customer: Customer) -> CustomerRecord:
 
 def new_record(code: str, **values) -> dict:
     return {**BLANK_PROFILE, "code": code, "card_number": None, "version": 1, **values}
-
-
-def full_profile(**fields) -> dict:
-    """Every profile field set (overridable), for make_customer."""
-    return {
-        "card_number": "1001",
-        "first_name": "Jane",
-        "last_name": "Doe",
-        "email": "jane@example.com",
-        "phone": "555-0100",
-        "custom_date": datetime.date(1970, 1, 2),
-        "street1": "1 Main St",
-        "street2": "Apt 2",
-        "city": "Springfield",
-        "state": "IL",
-        "postal_code": "62701",
-        "country": "US",
-        "custom_field": "gold",
-        "customer_username": "jane",
-        "customer_password": make_password("old-password"),
-        "customer_pin": make_password("0000"),
-        "custom_fields": {"custom_field_1": "blue"},
-        **fields,
-    }
 
 
 def counts(result: ChunkPlan) -> tuple[int, int, int]:
