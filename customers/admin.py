@@ -17,14 +17,15 @@ from django.utils.html import format_html, format_html_join
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
+from accounts.models import Account
 from accounts.users import signed_in
 from campaigns.models import Campaign, Enrollment, Transaction
 from campaigns.selectors import balances_for
-from core.admin_scoping import AccountScopedAdminMixin
+from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 
 from .admin_import import import_view
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
-from .forms import CustomerAdminForm, RollbackForm
+from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
 from .models import Customer, UndoState
 from .resources import CustomerExportResource
 from .rollback import Conflict, RollbackRefused, find_conflicts, roll_back
@@ -50,6 +51,26 @@ def _set_or_not(value: str | None) -> str:
     return "set" if value else "not set"
 
 
+class CampaignFilter(admin.RelatedOnlyFieldListFilter):
+    """The customer list's campaign filter, each campaign by its name (its id if it has
+    none), with its account when the list holds several accounts' campaigns."""
+
+    def field_choices(self, field, request, model_admin):
+        ids = [pk for pk, _ in super().field_choices(field, request, model_admin)]
+        campaigns = list(Campaign.objects.filter(pk__in=ids).select_related("account"))
+        several = len({campaign.account_id for campaign in campaigns}) > 1
+        choices = [
+            (
+                campaign.pk,
+                f"{campaign.display_name} ({campaign.account})"
+                if several
+                else campaign.display_name,
+            )
+            for campaign in campaigns
+        ]
+        return sorted(choices, key=lambda choice: choice[1].lower())
+
+
 @admin.register(Customer)
 class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     form = CustomerAdminForm
@@ -61,7 +82,7 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     list_display = ["code", "card_number", "first_name", "last_name", "email", "phone", "account"]
     list_filter = [
         ("account", admin.RelatedOnlyFieldListFilter),
-        ("enrollments__campaign", admin.RelatedOnlyFieldListFilter),
+        ("enrollments__campaign", CampaignFilter),
     ]
     list_select_related = ["account"]
     search_fields = ["code", "card_number", "first_name", "last_name", "email", "phone"]
@@ -79,7 +100,7 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         (None, {"fields": ["account", "code", "card_number"]}),
         ("Profile", {"fields": ["first_name", "last_name", "email", "phone", "custom_date"]}),
         ("Address", {"fields": ["street1", "street2", "city", "state", "postal_code", "country"]}),
-        ("Custom fields", {"fields": ["custom_field", "custom_fields"]}),
+        ("Custom fields", {"fields": ["custom_field"]}),
         (
             "Sign-in",
             {"fields": ["customer_username", "password_status", "new_password", "pin_status"]},
@@ -87,6 +108,30 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         ("Balances", {"fields": ["balances"]}),
         ("History", {"fields": ["version", "created_at", "updated_at"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        """The fieldsets, with the account's custom_field_1..N among the custom fields."""
+        names = list(custom_fields_form(self._custom_field_count(request, obj)).custom_field_names)
+        return [
+            (title, {"fields": [*options["fields"], *names]})
+            if title == "Custom fields"
+            else (title, options)
+            for title, options in self.fieldsets
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs.setdefault("form", custom_fields_form(self._custom_field_count(request, obj)))
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def _custom_field_count(self, request, obj: Customer | None) -> int:
+        """How many custom_field_N the customer's account defines; on the add page, those
+        of the user's one account (a user who may choose among several accounts sets them
+        once the customer is saved: docs/decisions.md)."""
+        if obj is not None:
+            return obj.account.custom_field_count
+        visible = Account.objects.all() if is_unscoped(request) else accounts_of(request.user)
+        accounts = list(visible[:2])
+        return accounts[0].custom_field_count if len(accounts) == 1 else 0
 
     @admin.display(description="password")
     def password_status(self, customer: Customer) -> str:
