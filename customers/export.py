@@ -54,12 +54,18 @@ def custom_field_text(custom_fields: dict | None, name: str) -> str:
 def export_customers(*, account: Account, out: Writable, file_format: str) -> int:
     """Write the account's customers to `out` (a header line, then a line each, "\\n"
     line ends) in `file_format` (csv, psv or tsv); returns how many customers were written."""
-    writer = csv.writer(out, delimiter=FORMATS[file_format], quotechar='"', lineterminator="\n")
+    delimiter = FORMATS[file_format]
+    writer = csv.writer(out, delimiter=delimiter, quotechar='"', lineterminator="\n")
+    # csv quotes a value holding a line end of its own lineterminator ("\n") but not a
+    # lone CR, which the import reads as a line end: a row with one is quoted whole.
+    quoting_all = csv.writer(
+        out, delimiter=delimiter, quotechar='"', lineterminator="\n", quoting=csv.QUOTE_ALL
+    )
     fields = export_fields(custom_field_count=account.custom_field_count)
     writer.writerow(fields)
     count = 0
     for row in _customer_rows(account=account, fields=fields):
-        writer.writerow(row)
+        (quoting_all if any("\r" in value for value in row) else writer).writerow(row)
         count += 1
     return count
 
