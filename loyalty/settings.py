@@ -2,7 +2,10 @@
 
 Everything that differs between a developer's machine and production is read from the
 environment: DATABASE_URL, DJANGO_SECRET_KEY, DJANGO_DEBUG, DJANGO_ALLOWED_HOSTS, and the
-production settings that docs/deploy.md lists.
+production settings that docs/deploy.md lists. DEBUG off always means production: the
+secret key check, secure cookies, HSTS, the HTTPS redirect and ALLOWED_HOSTS hold, and no
+variable turns them off. The test suite runs with loyalty/settings_test.py, a module that
+imports these and that only pytest loads (pyproject.toml).
 """
 
 import os
@@ -13,11 +16,11 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# DJANGO_DEBUG=1 is the one, explicit development switch (make run sets it).
 DEBUG = os.environ.get("DJANGO_DEBUG", "") == "1"
-TESTING = bool(os.environ.get("LOYALTY_TESTING"))
-# Production: neither a developer's DEBUG nor the test suite. Only here do cookies require
-# HTTPS, plain HTTP is redirected and static files come from collectstatic's manifest.
-PRODUCTION = not DEBUG and not TESTING
+# Production is every run without DEBUG: cookies require HTTPS, plain HTTP is redirected and
+# static files come from collectstatic's manifest.
+PRODUCTION = not DEBUG
 
 
 def _env_flag(name: str, default: bool) -> bool:
@@ -44,8 +47,6 @@ ALLOWED_HOSTS = [
     for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
     if host.strip()
 ]
-if TESTING:
-    ALLOWED_HOSTS.append("testserver")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

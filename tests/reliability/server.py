@@ -43,7 +43,7 @@ SNAPSHOT_TABLES = (
     "customers_importrequest",
 )
 # Settings the server must not inherit from the shell that runs the tests.
-UNSET = ("DJANGO_DEBUG", "LOYALTY_TESTING", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+UNSET = ("DJANGO_DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
 
 
 class ServerError(Exception):
