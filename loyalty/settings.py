@@ -8,6 +8,8 @@ variable turns them off. The test suite runs with loyalty/settings_test.py, a mo
 imports these and that only pytest loads (pyproject.toml).
 """
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -142,8 +144,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-    # Customer secrets written by a bulk import start here and are raised to full strength
-    # later without the plaintext (see customers/hashers.py and docs/decisions.md).
+    # Customer secrets written by a bulk import start here (keyed with
+    # LOYALTY_CUSTOMER_SECRET_HASH_KEY) and are raised to full strength later without the
+    # plaintext (see customers/hashers.py and docs/decisions.md); the unkeyed two only verify.
+    "customers.hashers.WrappedKeyedInterimPBKDF2Hasher",
+    "customers.hashers.KeyedInterimHasher",
     "customers.hashers.WrappedInterimPBKDF2Hasher",
     "customers.hashers.InterimSHA256Hasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
@@ -243,6 +248,21 @@ SPECTACULAR_SETTINGS = {
         "api.schema_extensions.xml_responses",
     ],
 }
+
+
+def _customer_secret_hash_key() -> str:
+    """The key of the interim hash of customer passwords and PINs (customers/hashers.py):
+    LOYALTY_CUSTOMER_SECRET_HASH_KEY, else derived from SECRET_KEY. Never in the database;
+    every app server must have the same one, for as long as such hashes exist
+    (docs/deploy.md)."""
+    key = os.environ.get("LOYALTY_CUSTOMER_SECRET_HASH_KEY", "").strip()
+    if key:
+        return key
+    label = b"loyalty.customers.hashers.interim"
+    return hmac.new(SECRET_KEY.encode(), label, hashlib.sha256).hexdigest()
+
+
+LOYALTY_CUSTOMER_SECRET_HASH_KEY = _customer_secret_hash_key()
 
 LOYALTY = {
     # Rows per chunk of the import engine: each chunk costs a fixed number of queries.
