@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "csp",
     # The admin login's failure throttle (accounts/admin_login.py, AXES_* below).
     "axes",
     "accounts",
@@ -83,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The Content-Security-Policy header on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # Last, as axes asks: turns a refused admin login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -296,6 +300,31 @@ AXES_HANDLER = "accounts.admin_login.AdminLoginHandler"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Content-Security-Policy (django-csp), on every answer; it matters on the HTML pages, the
+# admin and the API docs (Swagger UI): scripts only from this server's own files, never
+# inline (the docs page loads its start-up script from /api/docs/?script, api/docs.py), no
+# plugins, no framing, forms posted only here. One inline event handler is allowed by its
+# hash alone ('unsafe-hashes' permits handlers whose text hashes to a listed value, nothing
+# else): django-import-export's export page toggles its field list with
+# onchange="onSelectToggleChange(event)". Inline styles stay allowed: the admin's
+# templates and Swagger UI's page carry style attributes and a <style> block. Swagger UI's
+# icons are data: images, and it fetches the document (/api/schema/) from here.
+EXPORT_PAGE_HANDLER = "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, UNSAFE_HASHES, EXPORT_PAGE_HANDLER],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Behind a TLS-terminating proxy: the header (and value) it sets on HTTPS requests, e.g.
 # "X-Forwarded-Proto" (value https) or "X-Forwarded-Ssl=on". Only set it when the proxy
