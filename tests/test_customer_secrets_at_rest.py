@@ -224,3 +224,26 @@ def test_the_migration_keys_the_unkeyed_interim_hashes_of_rows_and_undo_data(run
     assert check_password(PIN, customer.customer_pin)
     before = UndoChunk.objects.order_by("id").last().unpack()["written"][0][2]
     assert before["customer_pin"] == customer.customer_pin
+
+
+def test_rolling_back_a_pin_change_over_a_row_hardened_alone_hardens_the_old_pin(
+    post_batch, admin_client
+):
+    post_batch(("code", "customer_PIN"), "C1|1111")
+    post_batch(("code", "customer_PIN"), "C1|2222", overwrite_duplicates="update")
+    changed = UndoState.objects.order_by("id").last()
+    # The row raised, the undo data (holding the interim hash of 1111) not.
+    customer = Customer.objects.get(code="C1")
+    Customer.objects.filter(pk=customer.pk).update(
+        customer_pin=wrap_interim_hash(customer.customer_pin)
+    )
+
+    admin_client.post(
+        reverse("admin:customers_undostate_rollback", args=[changed.pk]),
+        {"seen_conflicts": ""},
+        follow=True,
+    )
+
+    restored = Customer.objects.get(code="C1")
+    assert restored.customer_pin.startswith("pbkdf2_")
+    assert check_password("1111", restored.customer_pin)
