@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import zlib
+from io import StringIO
 
 import pytest
 from django.apps import apps
@@ -24,6 +25,11 @@ from django.db import connection
 from django.urls import reverse
 
 from customers.hashers import is_interim, mac_key, wrap_interim_hash
+from customers.management.commands.harden_customer_secrets import (
+    ACCOUNT_HARDENED,
+    TOTAL_HARDENED,
+    UNDO_HARDENED,
+)
 from customers.models import Customer, UndoChunk, UndoState
 
 PIN = "4821"
@@ -138,8 +144,15 @@ def test_a_copy_of_the_database_and_logs_gives_no_cheap_check_of_a_pin(
 
 
 def test_hardening_raises_the_secrets_kept_in_undo_data_too(imported_twice):
-    call_command("harden_customer_secrets")
+    out = StringIO()
 
+    call_command("harden_customer_secrets", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        UNDO_HARDENED.format(slug="greatwidgets", values=2),
+        ACCOUNT_HARDENED.format(slug="greatwidgets", passwords=1, pins=1),
+        TOTAL_HARDENED.format(passwords=1, pins=1),
+    ]
     payload = UndoChunk.objects.get(undo_state=imported_twice).unpack()
     (_pk, _version, before) = payload["written"][0]
     customer = Customer.objects.get(code="C1")
