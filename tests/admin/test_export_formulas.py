@@ -16,9 +16,8 @@ from django.core.management import call_command
 from customers.models import Customer, UndoState
 from customers.resources import ADMIN_EXPORT_FIELDS, EXPORT_FIELDS
 from customers.spreadsheet import OTHER_ACCOUNT, neutralised, restored
-
-# import_file (with its data_file) runs import_customers; the command line tests' fixture.
-from tests.commands.conftest import data_file, import_file, snapshot  # noqa: F401
+from tests.commands import conftest as command_line
+from tests.commands.conftest import snapshot
 from tests.conftest import POINTS
 from tests.factories import make_campaign
 
@@ -38,6 +37,8 @@ ATTACK = {
     "custom_field": "O'Brien",
 }
 PLAIN = {"code": "F2", "first_name": "Ann", "phone": "555-5555"}
+# The command line tests' fixtures: import_file runs import_customers on a file data_file wrote.
+data_file, import_file = command_line.data_file, command_line.import_file
 FORMULA_START = tuple("=+-@\t\r")
 # Session, user and the list (its account joined): as many for 60 customers as for 1.
 QUERIES_OF_AN_EXPORT = 5
