@@ -41,16 +41,19 @@ serve: install
 test: install
 	$(MAKE) lint
 	scripts/ensure-chromium
+	scripts/ensure-nginx
 	LOYALTY_TESTING=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 	scripts/ensure-postgres
 	LOYALTY_TESTING=1 DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-sqlite: install
 	scripts/ensure-chromium
+	scripts/ensure-nginx
 	LOYALTY_TESTING=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-postgres: install
 	scripts/ensure-chromium
+	scripts/ensure-nginx
 	scripts/ensure-postgres
 	LOYALTY_TESTING=1 DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
