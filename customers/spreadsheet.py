@@ -15,8 +15,7 @@ API): a file for it is exported with --raw.
 """
 
 import re
-
-from tablib import Dataset  # type: ignore[import-untyped]
+from typing import Any
 
 from accounts.models import Account
 from core.errors import InvalidRequest
@@ -46,13 +45,14 @@ def restored(value: str) -> str:
     return value[1:] if _HAS_APOSTROPHE.match(value) else value
 
 
-def restored_dataset(dataset: Dataset, *, account: Account) -> Dataset:
-    """An admin import's file without the export's account column (every non-empty value
-    must name `account`, by slug or owner id) and with its text cells restored()."""
+def restored_dataset(dataset: Any, *, account: Account) -> Any:
+    """An admin import's file (a tablib Dataset, as django-import-export's formats read
+    it) without the export's account column (every non-empty value must name `account`,
+    by slug or owner id) and with its text cells restored()."""
     headers = [str(name or "").strip() for name in dataset.headers or []]
     account_at = headers.index(ACCOUNT_COLUMN) if ACCOUNT_COLUMN in headers else None
     names = {account.slug, account.owner_id}
-    result = Dataset()
+    result = type(dataset)()
     result.headers = [name for index, name in enumerate(headers) if index != account_at]
     for row_number, row in enumerate(dataset, start=2):
         if account_at is not None:

@@ -12,6 +12,8 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from hypothesis import given
+from hypothesis import strategies as st
 
 from customers.models import Customer, UndoState
 from customers.resources import ADMIN_EXPORT_FIELDS, EXPORT_FIELDS
@@ -181,6 +183,14 @@ def test_the_api_takes_the_raw_command_line_export_back_unchanged(attack, post_b
 
     assert json.loads(response.content)["batch"]["customers"]["updated"] == 2
     assert snapshot(attack) == before
+
+
+@given(st.text(alphabet=st.sampled_from("'=+-@\t\rab "), max_size=8) | st.text(max_size=8))
+def test_every_value_round_trips_and_no_neutralised_value_starts_a_formula(value):
+    assert restored(neutralised(value)) == value
+    assert neutral(neutralised(value))
+    if neutralised(value) == value:
+        assert restored(value) == value
 
 
 @pytest.mark.parametrize(
