@@ -140,13 +140,13 @@ class ImportRun:
         *,
         first_line: int = 1,
         should_stop: Callable[[], bool] | None = None,
-        value_read: Callable[[str], str] | None = None,
+        values_read: Callable[[list[str]], list[str]] | None = None,
     ) -> ImportResult:
         """Import the lines of `lines` (request.data is not read), one transaction per
         chunk, all chunks recorded in one undo state; `first_line` is the number of the
         stream's first line in the file. `should_stop` is asked after each chunk; when it
         says yes, the import ends there and the result counts what was committed.
-        `value_read`, if given, turns each value as read into the value imported.
+        `values_read`, if given, turns each line's values as read into those imported.
 
         validate_only rolls back each chunk, so a line is checked against the database as
         it was, without the earlier chunks' lines. all_or_nothing and request_id would need
@@ -160,8 +160,8 @@ class ImportRun:
                 undo_state = self._start_undo_state()
         tally = _Tally(self.request, undo_state, kept=KEPT_IN_RESULT)
         items = read_lines(lines, self.request.delimiter)
-        if value_read is not None:
-            items = _values_read(items, value_read)
+        if values_read is not None:
+            items = _values_read(items, values_read)
         items = _renumbered(items, first_line - 1)
         try:
             for chunk in cleaned_chunks(items, self.cleaner):
@@ -423,11 +423,11 @@ def _renumbered(items: Lines, offset: int) -> Iterator[tuple[int, list[str]] | L
 
 
 def _values_read(
-    items: Lines, value_read: Callable[[str], str]
+    items: Lines, values_read: Callable[[list[str]], list[str]]
 ) -> Iterator[tuple[int, list[str]] | LineError]:
-    """read_lines' items with `value_read` applied to every value."""
+    """read_lines' items with `values_read` applied to every line's values."""
     for item in items:
         if isinstance(item, LineError):
             yield item
         else:
-            yield item[0], [value_read(value) for value in item[1]]
+            yield item[0], values_read(item[1])
