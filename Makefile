@@ -46,16 +46,19 @@ serve: install
 test: install
 	$(MAKE) lint
 	scripts/ensure-chromium
+	scripts/ensure-nginx
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 	scripts/ensure-postgres
 	DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-sqlite: install
 	scripts/ensure-chromium
+	scripts/ensure-nginx
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-postgres: install
 	scripts/ensure-chromium
+	scripts/ensure-nginx
 	scripts/ensure-postgres
 	DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 

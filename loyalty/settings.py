@@ -75,7 +75,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so its duration covers the whole stack and it sees every answer of /api.
+    # Before all: behind nginx, the client's address instead of nginx's (core/client_address.py).
+    "core.client_address.ClientAddressMiddleware",
+    # Next, so its duration covers the whole stack and it sees every answer of /api.
     "core.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -282,6 +284,13 @@ LOYALTY = {
     # Newest undo states per account that keep their undo data.
     "UNDO_STATES_KEPT": int(os.environ.get("LOYALTY_UNDO_STATES_KEPT", 50)),
 }
+# Addresses of our own reverse proxies (nginx in front, docs/deploy.md): a request from one
+# of them is from the address in its X-Real-IP header (core/client_address.py). Empty: none.
+LOYALTY_TRUSTED_PROXIES = frozenset(
+    address.strip()
+    for address in os.environ.get("LOYALTY_TRUSTED_PROXIES", "").split(",")
+    if address.strip()
+)
 
 # The admin login: the API's policy (docs/decisions.md, "Security and secrets"), with
 # django-axes. LOYALTY's limit and window are read at every login, per (username, address)

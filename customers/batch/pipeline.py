@@ -140,11 +140,13 @@ class ImportRun:
         *,
         first_line: int = 1,
         should_stop: Callable[[], bool] | None = None,
+        values_read: Callable[[list[str]], list[str]] | None = None,
     ) -> ImportResult:
         """Import the lines of `lines` (request.data is not read), one transaction per
         chunk, all chunks recorded in one undo state; `first_line` is the number of the
         stream's first line in the file. `should_stop` is asked after each chunk; when it
         says yes, the import ends there and the result counts what was committed.
+        `values_read`, if given, turns each line's values as read into those imported.
 
         validate_only rolls back each chunk, so a line is checked against the database as
         it was, without the earlier chunks' lines. all_or_nothing and request_id would need
@@ -157,7 +159,10 @@ class ImportRun:
             with transaction.atomic(durable=True):
                 undo_state = self._start_undo_state()
         tally = _Tally(self.request, undo_state, kept=KEPT_IN_RESULT)
-        items = _renumbered(read_lines(lines, self.request.delimiter), first_line - 1)
+        items = read_lines(lines, self.request.delimiter)
+        if values_read is not None:
+            items = _values_read(items, values_read)
+        items = _renumbered(items, first_line - 1)
         try:
             for chunk in cleaned_chunks(items, self.cleaner):
                 plan = self._commit_chunk(chunk, tally)
@@ -415,3 +420,14 @@ def _renumbered(items: Lines, offset: int) -> Iterator[tuple[int, list[str]] | L
             yield dataclasses.replace(item, line=item.line + offset)
         else:
             yield item[0] + offset, item[1]
+
+
+def _values_read(
+    items: Lines, values_read: Callable[[list[str]], list[str]]
+) -> Iterator[tuple[int, list[str]] | LineError]:
+    """read_lines' items with `values_read` applied to every line's values."""
+    for item in items:
+        if isinstance(item, LineError):
+            yield item
+        else:
+            yield item[0], values_read(item[1])
