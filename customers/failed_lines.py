@@ -113,22 +113,34 @@ def failed_lines_filename(undo_state: UndoState) -> str:
     return f"import-{undo_state.pk}-failed-lines.csv"
 
 
-def prune_failed_lines(*, account: Account) -> int:
+# States just beyond the kept ones whose failed lines an import drops: each import pushes
+# one state out, so a few per import keep up, and its cost does not grow with the history.
+PRUNED_PER_IMPORT = 10
+# Undo states per DELETE statement (SQLite limits a statement's variables).
+DELETE_BATCH = 500
+
+
+def prune_failed_lines(*, account: Account, everything: bool = False) -> int:
     """Drop the failed lines of the account's imports beyond the newest UNDO_STATES_KEPT
-    (whatever their status); the states keep their counts. Returns the rows deleted."""
+    (whatever their status); the states keep their counts. After an import only the
+    PRUNED_PER_IMPORT states just beyond them are looked at; `everything` looks at all
+    (the prune_undo_states command). Returns the rows deleted."""
     kept = settings.LOYALTY["UNDO_STATES_KEPT"]
     table = connection.ops.quote_name(UndoState._meta.db_table)
+    limit = "" if everything else f" LIMIT {PRUNED_PER_IMPORT}"
+    if everything and connection.vendor == "sqlite":
+        limit = " LIMIT -1"  # SQLite's OFFSET needs a LIMIT
+    elif everything:
+        limit = " LIMIT ALL"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT created_at, id FROM {table} WHERE account_id = %s "
-            "ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET %s",
+            f"SELECT id FROM {table} WHERE account_id = %s "
+            f"ORDER BY created_at DESC, id DESC{limit} OFFSET %s",
             [account.pk, kept],
         )
-        row = cursor.fetchone()
-    if row is None:
-        return 0
-    newest_dropped = UndoState.objects.get(pk=row[1])
-    stale = UndoState.objects.filter(account=account, created_at__lte=newest_dropped.created_at)
-    stale = stale.exclude(created_at=newest_dropped.created_at, id__gt=newest_dropped.pk)
-    deleted, _ = FailedLineChunk.objects.filter(undo_state__in=stale).delete()
+        stale = [row[0] for row in cursor.fetchall()]
+    deleted = 0
+    for start in range(0, len(stale), DELETE_BATCH):
+        batch = stale[start : start + DELETE_BATCH]
+        deleted += FailedLineChunk.objects.filter(undo_state_id__in=batch).delete()[0]
     return deleted

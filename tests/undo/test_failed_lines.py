@@ -268,3 +268,15 @@ def test_failed_lines_of_imports_beyond_the_kept_ones_are_dropped(run_import, se
 
     assert kept == set(states[-2:])
     assert UndoState.objects.filter(pk__in=states[:2], failed=1).count() == 2
+
+
+def test_prune_undo_states_drops_the_failed_lines_of_every_import_beyond_the_kept_ones(
+    run_import, settings
+):
+    states = [run_import(("code", "email"), f"C{n}|bad").undo_state_id for n in range(5)]
+    settings.LOYALTY = {**settings.LOYALTY, "UNDO_STATES_KEPT": 1}
+
+    call_command("prune_undo_states", verbosity=0)
+
+    kept = set(FailedLineChunk.objects.values_list("undo_state_id", flat=True))
+    assert kept == {states[-1]}
