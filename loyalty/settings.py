@@ -274,8 +274,12 @@ LOYALTY = {
     # Rows per chunk of the import engine: each chunk costs a fixed number of queries.
     "IMPORT_CHUNK_ROWS": int(os.environ.get("LOYALTY_IMPORT_CHUNK_ROWS", 5000)),
     "MAX_BATCH_ROWS": int(os.environ.get("LOYALTY_MAX_BATCH_ROWS", 1_000_000)),
-    # How long a request_id is remembered per account.
-    "REQUEST_ID_TTL_SECONDS": 24 * 3600,
+    # How long a request_id's reply is kept per account; expired replies are deleted
+    # (after each request_id import and by prune_request_ids), a retry after that is new.
+    "REQUEST_ID_TTL_SECONDS": int(os.environ.get("LOYALTY_REQUEST_ID_TTL_SECONDS", 24 * 3600)),
+    # Line errors listed in one answer (and in a stored reply); the rest are counted, and
+    # kept with the undo state as its failed lines (customers/failed_lines.py).
+    "LINE_ERRORS_LISTED": int(os.environ.get("LOYALTY_LINE_ERRORS_LISTED", 1000)),
     # Failed credential checks allowed per user id and per client address per window.
     "AUTH_FAILURE_LIMIT": int(os.environ.get("LOYALTY_AUTH_FAILURE_LIMIT", 10)),
     "AUTH_FAILURE_WINDOW_SECONDS": 300,

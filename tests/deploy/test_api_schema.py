@@ -121,6 +121,7 @@ def test_both_paths_take_the_form_of_both_versions(schema):
             assert resolve(schema, media["schema"])["oneOf"] == [
                 {"$ref": "#/components/schemas/Request10"},
                 {"$ref": "#/components/schemas/Request15"},
+                {"$ref": "#/components/schemas/FailedLinesRequest"},
             ]
     assert {operation(schema, path)["operationId"] for path in schema["paths"]} == {
         "callApi",
@@ -229,13 +230,24 @@ def test_every_status_and_output_format_is_described(schema):
     responses = operation(schema)["responses"]
 
     assert set(responses) == STATUSES
-    assert set(responses["200"]["content"]) == {XML, JSON, JSONP}
+    # customers_batch_failed_lines answers its file as CSV.
+    assert set(responses["200"]["content"]) == {XML, JSON, JSONP, "text/csv"}
     for status in STATUSES - {"200"}:
         # A JSONP answer is always 200.
         assert set(responses[status]["content"]) == {XML, JSON}
     assert "Retry-After" in responses["429"]["headers"]
     assert "405" in operation(schema)["description"]
     assert schema["paths"]["/api"].keys() == {"post"}
+
+
+def test_the_failed_lines_call_and_the_cap_on_listed_errors_are_described(schema):
+    failed_lines = schema["components"]["schemas"]["FailedLinesRequest"]
+    batch = schema["components"]["schemas"]["Batch"]
+
+    assert "undo_state" in failed_lines["required"]
+    assert failed_lines["properties"]["type"]["const"] == "customers_batch_failed_lines"
+    assert "errors_not_listed" in batch["properties"]
+    assert "errors_not_listed" not in batch.get("required", [])
 
 
 def test_the_json_examples_match_their_schemas(schema):
