@@ -66,7 +66,9 @@ def customers_batch_failed_lines(request: Request, params: dict[str, str]) -> Ht
     if state is None:
         raise InvalidRequest(NO_SUCH_UNDO_STATE.format(value=value))
     note_request(request, undo_state=state.pk)
-    response = StreamingHttpResponse(failed_lines_csv(state), content_type=FAILED_LINES_TYPE)
+    response = StreamingHttpResponse(
+        failed_lines_csv(state, for_a_person=False), content_type=FAILED_LINES_TYPE
+    )
     response["Content-Disposition"] = f'attachment; filename="{failed_lines_filename(state)}"'
     return response
 

@@ -283,7 +283,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         if state is None or not self.has_view_permission(request, state):
             raise Http404("No such import.")
         response = StreamingHttpResponse(
-            failed_lines_csv(state), content_type="text/csv; charset=utf-8"
+            failed_lines_csv(state, for_a_person=True), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="{failed_lines_filename(state)}"'
         return response

@@ -23,6 +23,7 @@ from core import rawsql
 from .batch.params import FIELD_LABELS
 from .batch.types import LineError
 from .models import FailedLineChunk, UndoState
+from .spreadsheet import neutralised
 from .values import has_undecoded_bytes
 
 # The file's last column, after the import's own.
@@ -102,11 +103,14 @@ class _Echo:
         return text
 
 
-def failed_lines_csv(undo_state: UndoState) -> Iterator[str]:
-    """The file as CSV text, a row at a time (a StreamingHttpResponse's content)."""
+def failed_lines_csv(undo_state: UndoState, *, for_a_person: bool) -> Iterator[str]:
+    """The file as CSV text, a row at a time (a StreamingHttpResponse's content). A file
+    for a person (the admin's download, opened in a spreadsheet) has its formula-like
+    values neutralised as every such export does, and the admin import takes that off
+    again; the API's file is for a machine and keeps the values as sent."""
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     for row in failed_line_rows(undo_state):
-        yield writer.writerow(row)
+        yield writer.writerow([neutralised(value) for value in row] if for_a_person else row)
 
 
 def failed_lines_filename(undo_state: UndoState) -> str:

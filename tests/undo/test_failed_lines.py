@@ -280,3 +280,21 @@ def test_prune_undo_states_drops_the_failed_lines_of_every_import_beyond_the_kep
 
     kept = set(FailedLineChunk.objects.values_list("undo_state_id", flat=True))
     assert kept == {states[-1]}
+
+
+FORMULA_NAME = '=HYPERLINK("http://evil.example/","click")'
+
+
+def test_the_admins_failed_lines_file_neutralises_formulas_and_the_apis_keeps_values_as_sent(
+    client, superuser_client, post_batch
+):
+    response = post_batch(HEADERS, f"F1|{FORMULA_NAME}|not-an-email|pw\n", output="JSON")
+    state = UndoState.objects.get(pk=json.loads(response.content)["batch"]["undo_state"])
+
+    admin_rows = rows_of(
+        streamed(superuser_client.get(f"/admin/customers/undostate/{state.pk}/failed-lines/"))
+    )
+    api_rows = rows_of(streamed(failed_lines_call(client, state.pk)))
+
+    assert admin_rows[1][1] == "'" + FORMULA_NAME
+    assert api_rows[1][1] == FORMULA_NAME
