@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,6 +25,7 @@ from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 
 from .admin_import import import_view
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
+from .failed_lines import failed_lines_csv, failed_lines_filename, has_failed_lines
 from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
 from .models import Customer, UndoState
 from .resources import CustomerExportResource
@@ -56,7 +57,12 @@ class CampaignFilter(admin.RelatedOnlyFieldListFilter):
     none), with its account when the list holds several accounts' campaigns."""
 
     def field_choices(self, field, request, model_admin):
-        ids = [pk for pk, _ in super().field_choices(field, request, model_admin)]
+        # One query, as the filter it replaces: the listed customers' campaigns.
+        ids = (
+            model_admin.get_queryset(request)
+            .distinct()
+            .values_list(f"{self.field_path}__pk", flat=True)
+        )
         campaigns = list(Campaign.objects.filter(pk__in=ids).select_related("account"))
         several = len({campaign.account_id for campaign in campaigns}) > 1
         choices = [
@@ -314,12 +320,30 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             self.admin_site.admin_view(self.rollback_view),
             name="customers_undostate_rollback",
         )
-        return [rollback, *super().get_urls()]
+        failed_lines = path(
+            "<path:object_id>/failed-lines/",
+            self.admin_site.admin_view(self.failed_lines_view),
+            name="customers_undostate_failed_lines",
+        )
+        return [rollback, failed_lines, *super().get_urls()]
+
+    def failed_lines_view(self, request, object_id):
+        """The import's failed lines as CSV: its columns, then `error` (failed_lines.py)."""
+        state = self.get_object(request, unquote(object_id))
+        if state is None or not self.has_view_permission(request, state):
+            raise Http404("No such import.")
+        response = StreamingHttpResponse(
+            failed_lines_csv(state, for_a_person=True), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{failed_lines_filename(state)}"'
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         state = self.get_object(request, unquote(object_id))
         extra_context = extra_context or {}
         if state is not None:
+            if has_failed_lines(state):
+                extra_context["failed_lines_url"] = self._url("failed_lines", state.pk)
             extra_context["effects"] = import_effects(state)
             extra_context["can_roll_back"] = (
                 state.status == UndoState.Status.UNDOABLE

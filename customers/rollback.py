@@ -26,6 +26,8 @@ from core.errors import Refused
 from core.gc_pause import collection_paused
 
 from . import rollback_write as write
+from .columns import SECRETS
+from .hashers import not_weaker
 from .models import Customer, UndoChunk, UndoState
 from .retry import shut_out_customer_writers, with_retries
 
@@ -249,15 +251,16 @@ def _undo_data(state: UndoState) -> _UndoData:
 
 
 def _current(account_id: int, data: _UndoData, *, lock: bool) -> dict[int, dict]:
-    """The import's customers as they are now, by id; locked in id order when asked (and
-    the database can), the order a concurrent import locks them in too."""
+    """The import's customers as they are now (version, identities, secret hashes), by id;
+    locked in id order when asked (and the database can), the order a concurrent import
+    locks them in too."""
     ids = data.created | data.first_written.keys()
     if not ids:
         return {}
     customers = Customer.objects.filter(account_id=account_id).filter(_among("id", ids))
     if lock and connection.features.has_select_for_update:
         customers = customers.select_for_update()
-    rows = customers.order_by("id").values("id", "version", *IDENTITIES)
+    rows = customers.order_by("id").values("id", "version", *IDENTITIES, *SECRETS)
     return {row["id"]: row for row in rows}
 
 
@@ -327,8 +330,9 @@ def _undo(
     restored = 0
     for index, chunk in enumerate(data.chunks):
         payload = chunk.unpack_lists()
+        secrets = [(payload["columns"].index(name), name) for name in SECRETS]
         previous = [
-            (pk, before)
+            (pk, _secrets_not_weaker(before, current[pk], secrets))
             for pk, _version, before in payload["written"]
             if data.first_written.get(pk) == index and pk in current
         ]
@@ -336,6 +340,18 @@ def _undo(
             account_id=account_id, columns=payload["columns"], previous=previous, now=now
         )
     return deleted, restored, enrollments + more_enrollments, credits + more_entries
+
+
+def _secrets_not_weaker(before: list, current: dict, secrets: list[tuple[int, str]]) -> list:
+    """`before` with each secret hash no weaker than the customer's now: an interim hash the
+    customer row holds hardened since goes back hardened (customers.hashers.not_weaker)."""
+    restored = before
+    for at, name in secrets:
+        value = not_weaker(before[at], current[name])
+        if value != before[at]:
+            restored = restored if restored is not before else list(before)
+            restored[at] = value
+    return restored
 
 
 def _holders_to_release(data: _UndoData, current: dict[int, dict]) -> list[int]:

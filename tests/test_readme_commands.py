@@ -62,6 +62,7 @@ def test_the_readmes_management_commands_work_as_printed(project_folder):
         "export_customers",
         "import_customers",
         "prune_undo_states",
+        "prune_request_ids",
         "harden_customer_secrets",
     ]
 
