@@ -247,6 +247,12 @@ LOYALTY = {
     # Rows per chunk of the import engine: each chunk costs a fixed number of queries.
     "IMPORT_CHUNK_ROWS": int(os.environ.get("LOYALTY_IMPORT_CHUNK_ROWS", 5000)),
     "MAX_BATCH_ROWS": int(os.environ.get("LOYALTY_MAX_BATCH_ROWS", 1_000_000)),
+    # Cells an Excel file uploaded to the admin's import may hold (its sheet and shared
+    # strings, counted before the sheet is parsed): openpyxl takes about 25 s of CPU per
+    # million cells, so larger files go as CSV, which costs a fraction of that.
+    "MAX_IMPORT_CELLS": int(os.environ.get("LOYALTY_MAX_IMPORT_CELLS", 250_000)),
+    # How long an admin import's preview can be confirmed (customers/pending.py).
+    "IMPORT_PREVIEW_SECONDS": 3600,
     # How long a request_id is remembered per account.
     "REQUEST_ID_TTL_SECONDS": 24 * 3600,
     # Failed credential checks allowed per user id and per client address per window.

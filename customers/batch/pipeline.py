@@ -270,7 +270,9 @@ def active_campaigns(account: Account, campaign_ids: tuple[str, ...]) -> list[Ca
     found = campaigns_by_id(account=account, campaign_ids=list(campaign_ids))
     missing = [cid for cid in campaign_ids if cid not in found or not found[cid].is_active]
     if missing:
-        raise InvalidRequest(m.UNKNOWN_CAMPAIGNS.format(ids=", ".join(m.shown(c) for c in missing)))
+        raise InvalidRequest.worded(
+            m.UNKNOWN_CAMPAIGNS, ids=", ".join(m.shown(c) for c in missing), missing=missing
+        )
     return [found[campaign_id] for campaign_id in campaign_ids]
 
 
