@@ -139,6 +139,8 @@ class CustomerImportForm(forms.Form):
         if len(accounts) == 1:
             self.fields["account"].initial = accounts[0].pk
         choices = campaign_choices(accounts)
+        if len(accounts) == 1 and len(choices) == 1:
+            self.fields["campaign"].initial = choices[0][0]
         cast(forms.ChoiceField, self.fields["campaign"]).choices = [("", "---------"), *choices]
         cast(forms.ChoiceField, self.fields["other_campaigns"]).choices = choices
 
@@ -173,8 +175,8 @@ def campaign_choices(accounts: list[Account]) -> list:
 def campaign_label(campaign: Campaign) -> str:
     kind = campaign.get_type_display()
     if campaign.name:
-        return f"{campaign.name} ({kind}, id {campaign.campaign_id})"
-    return f"{campaign.campaign_id} ({kind})"
+        return f"{campaign.name} · {kind} · id {campaign.campaign_id}"
+    return f"{campaign.campaign_id} · {kind}"
 
 
 def importable_accounts(request: HttpRequest):

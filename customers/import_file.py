@@ -265,6 +265,8 @@ def _sheet_file(sheet) -> ImportFile:
             continue
         if not values:
             continue
+        # Empty cells at a row's end are not in the sheet's XML: the row has the header's width.
+        values += [""] * (len(headers) - len(values))
         if line < number - 1:
             out.write("\n" * (number - 1 - line))
             line = number - 1

@@ -11,13 +11,14 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from accounts.models import Membership
 from campaigns.models import Campaign, Enrollment, Transaction
 from customers import import_file as f
 from customers.admin_import import ADMIN_WORDS, FILE_TOO_LARGE, NO_DATA_ROWS
 from customers.batch import messages as m
-from customers.models import Customer, UndoState
+from customers.models import Customer, ImportPreview, UndoState
 from tests.conftest import EVENTS, POINTS
 from tests.factories import make_campaign
 
@@ -118,6 +119,17 @@ def test_a_csv_is_read_whatever_its_delimiter_and_encoding(boss, account, delimi
 
     customer = Customer.objects.get()
     assert (customer.code, customer.first_name, customer.last_name) == ("C1", "Zoë", "Müller")
+
+
+def test_an_xlsx_row_whose_last_cells_are_empty_is_imported(boss, account):
+    content = xlsx([["code", "first_name", "phone"], ["C1", "Ann", None], ["C2", None, None]])
+
+    confirm(boss, post_file(boss, account, content))
+
+    assert list(Customer.objects.order_by("code").values_list("code", "first_name")) == [
+        ("C1", "Ann"),
+        ("C2", ""),
+    ]
 
 
 def test_a_csv_named_xlsx_is_read_as_csv_and_an_xlsx_named_csv_as_xlsx(boss, account):
@@ -226,7 +238,7 @@ def test_the_form_offers_the_accounts_active_campaigns_by_name_and_preselects_it
     form = client.get(IMPORT_URL).context["form"]
 
     labels = [label for _, label in form.fields["campaign"].choices]
-    assert "Points club (Points, id 898989889)" in labels
+    assert "Points club · Points · id 898989889" in labels
     assert not [label for label in labels if EVENTS in label or "Theirs" in label]
     assert form["account"].value() == account.pk
 
@@ -357,3 +369,14 @@ def test_a_csv_with_more_rows_than_a_batch_is_refused_in_the_files_words(boss, a
     response = post_file(boss, account, "code\nC1\nC2\nC3\nC4\n")
 
     assert form_errors(response) == [ADMIN_WORDS[m.TOO_MANY_LINES].format(limit=3)]
+
+
+def test_the_import_form_still_needs_its_csrf_token(django_user_model, account, campaigns):
+    # The view checks the body's size before Django's CSRF check, then applies it itself.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
+
+    response = post_file(client, account, "code\nC1\n")
+
+    assert response.status_code == 403
+    assert not ImportPreview.objects.exists()
