@@ -95,9 +95,13 @@ def admin_message(error: DomainError) -> str:
     return words.format(**error.details) if words else error.message
 
 
-def admin_line_error(error: LineError) -> LineError:
-    words = LINE_WORDS.get(error.message)
-    return dataclasses.replace(error, message=words) if words else error
+def admin_line_error(error: LineError, upload: ImportFile) -> LineError:
+    """The line error as shop staff read it: the file's line or row, in the file's words."""
+    return dataclasses.replace(
+        error,
+        line=upload.file_line(error.line),
+        message=LINE_WORDS.get(error.message, error.message),
+    )
 
 
 class CustomerImportForm(forms.Form):
@@ -271,7 +275,8 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
                     "read_as": _read_as(upload),
                     "line_label": "Row" if upload.kind == "XLSX" else "Line",
                     "errors_shown": [
-                        admin_line_error(error) for error in preview.errors[:PREVIEW_ERRORS_SHOWN]
+                        admin_line_error(error, upload)
+                        for error in preview.errors[:PREVIEW_ERRORS_SHOWN]
                     ],
                 },
             )

@@ -29,7 +29,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import openpyxl
 from django.conf import settings
@@ -103,6 +103,13 @@ class ImportFile:
     delimiter: str  # of `data`: the file's for a CSV, "," for an XLSX
     headers: list[str]  # the names in the header row, one per column
     data: str  # the rows below the header row, the lines before them left blank
+    # Lines of `data` that are not their row's number -> that number: the rows of an XLSX
+    # after a cell holding a line break.
+    moved: dict[int, int] = field(default_factory=dict)
+
+    def file_line(self, line: int) -> int:
+        """The file's number (line or row) of `data`'s line `line`."""
+        return self.moved.get(line, line)
 
 
 def read_import_file(content: bytes) -> ImportFile:
@@ -253,6 +260,7 @@ def _sheet_file(sheet) -> ImportFile:
     writer = csv.writer(out, lineterminator="\n")
     headers: list[str] | None = None
     line = 0  # the line of `out` the next row starts on, less one
+    moved: dict[int, int] = {}
     for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
         if number > limit + 1:
             raise InvalidRequest(TOO_MANY_ROWS.format(limit=limit))
@@ -270,14 +278,21 @@ def _sheet_file(sheet) -> ImportFile:
         if line < number - 1:
             out.write("\n" * (number - 1 - line))
             line = number - 1
+        if line + 1 != number:
+            moved[line + 1] = number
         writer.writerow(values)
-        # A cell holding line breaks makes its row several lines: the rows after it then
-        # keep their order but are numbered later, as a CSV of the sheet would be.
+        # A cell holding line breaks makes its row several lines, so the rows after it
+        # start on later lines than their numbers: `moved` gives their numbers back.
         line += 1 + sum(len(LINE_BREAK.findall(value)) for value in values)
     if headers is None:
         raise InvalidRequest(NO_HEADER_ROW)
     return ImportFile(
-        kind="XLSX", encoding=None, delimiter=",", headers=headers, data=out.getvalue()
+        kind="XLSX",
+        encoding=None,
+        delimiter=",",
+        headers=headers,
+        data=out.getvalue(),
+        moved=moved,
     )
 
 

@@ -94,6 +94,17 @@ def test_a_csv_line_error_names_the_files_line_as_the_command_line_does(boss, ac
     assert f"line 4, field custom_date: {message}" in out.getvalue()
 
 
+def test_an_xlsx_row_after_a_cell_with_line_breaks_keeps_its_number(boss, account):
+    content = xlsx(
+        [["code", "street1", "custom_date"], ["C1", "Main St\nBuilding 2\r\nFloor 3", ""]]
+        + [["C3", "", "14-07-1970"]]
+    )
+
+    response = post_file(boss, account, content)
+
+    assert [(e.line, e.field) for e in response.context["errors_shown"]] == [(3, "custom_date")]
+
+
 def test_an_xlsx_line_error_names_the_sheets_row(boss, account):
     content = xlsx(
         [[None], ["code", "custom_date"], ["C1", "1970-07-14"], [None], ["C3", "14-07-1970"]]
