@@ -33,6 +33,7 @@ from core.errors import DomainError, InvalidRequest
 
 from .batch import messages as m
 from .batch.params import parse_batch_request
+from .batch.parse import CSV_FIELD_LIMIT
 from .batch.service import import_customers
 from .batch.types import BatchRequest, ImportResult, LineError, OverwriteMode
 from .import_file import DELIMITER_NAMES, ImportFile, read_import_file
@@ -77,12 +78,18 @@ ADMIN_WORDS = {
     ),
 }
 NO_DATA_ROWS = "The file has no rows below its header row."
-# Line errors whose words are the API's (Profiles_Data), as the file's reader reads them.
+# Line errors whose words are the API's (Profiles_Data) or Python's, as the file's reader
+# reads them. A quote left open far from the file's end makes a value longer than the
+# engine reads, which Python's csv module reports in its own words.
+QUOTE_NOT_CLOSED = (
+    'a value opened with " on this line is never closed, so the rest of the file was read '
+    'as part of it: close the quote, or double a quote inside a quoted value ("")'
+)
 LINE_WORDS = {
-    m.QUOTE_NOT_CLOSED: (
-        'a value opened with " on this line is never closed, so the rest of the file was read '
-        'as part of it: close the quote, or double a quote inside a quoted value ("")'
-    ),
+    m.QUOTE_NOT_CLOSED: QUOTE_NOT_CLOSED,
+    m.UNREADABLE_LINE.format(
+        reason=f"field larger than field limit ({CSV_FIELD_LIMIT})"
+    ): QUOTE_NOT_CLOSED,
 }
 
 

@@ -16,7 +16,7 @@ from django.test import Client
 from accounts.models import Membership
 from campaigns.models import Campaign, Enrollment, Transaction
 from customers import import_file as f
-from customers.admin_import import ADMIN_WORDS, FILE_TOO_LARGE, NO_DATA_ROWS
+from customers.admin_import import ADMIN_WORDS, FILE_TOO_LARGE, NO_DATA_ROWS, QUOTE_NOT_CLOSED
 from customers.batch import messages as m
 from customers.models import Customer, ImportPreview, UndoState
 from tests.conftest import EVENTS, POINTS
@@ -231,6 +231,15 @@ def test_an_unclosed_quote_is_explained_in_the_files_words(boss, account):
             'read as part of it: close the quote, or double a quote inside a quoted value ("")',
         )
     ]
+
+
+def test_a_quote_left_open_far_from_the_end_is_explained_in_the_files_words(boss, account):
+    rows = "".join(f"C{n},Ann\n" for n in range(150_000))  # over 1 MB after the quote
+    content = f'code,first_name\nC1,"Ann\n{rows}'
+
+    errors = post_file(boss, account, content).context["errors_shown"]
+
+    assert (errors[0].line, errors[0].message) == (2, QUOTE_NOT_CLOSED)
 
 
 # Campaigns are chosen by name from the account's active ones.
