@@ -209,12 +209,14 @@ def _read_xlsx(content: bytes) -> ImportFile:
 
 
 def _count_cells(archive: zipfile.ZipFile, names: set[str]) -> None:
-    """InvalidRequest if the sheets (or the shared strings, each used by a cell) hold more
+    """InvalidRequest if a sheet (or the shared strings, each used by a cell) holds more
     cells than LOYALTY_MAX_IMPORT_CELLS, or a row more than MAX_CELLS_PER_ROW: counted in
     the unpacked XML, before openpyxl, which holds a row and every shared string whole."""
     limit = settings.LOYALTY["MAX_IMPORT_CELLS"]
+    # Every XML member, not only xl/worksheets/: the workbook's relations may put a sheet
+    # anywhere. Other parts hold none of these tags.
     for name in sorted(names):
-        if not (name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml"):
+        if not name.endswith(".xml"):
             continue
         cells = row_cells = rows = 0
         for tag in _tags(archive, name):
