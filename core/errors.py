@@ -9,17 +9,36 @@ a stable name for it that callers can compare against without parsing the messag
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
 
 
 class DomainError(Exception):
-    """An operation was refused and nothing was done; `message` says why and what to do."""
+    """An operation was refused and nothing was done; `message` says why and what to do.
+
+    An error made with `worded` also keeps the message's `template` and the `details` it
+    was filled with, so a caller whose users read other words (the admin's shop staff
+    read their file's columns, not API parameters) can say the same thing its own way."""
 
     code: ClassVar[str] = "error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        template: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.template = template
+        self.details: Mapping[str, Any] = details or {}
+
+    @classmethod
+    def worded(cls, template: str, **details: Any) -> Self:
+        """The error whose message is `template` filled with `details` (a detail the
+        template does not name is kept for other wordings only)."""
+        return cls(template.format(**details), template=template, details=details)
 
 
 class InvalidRequest(DomainError):

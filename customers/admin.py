@@ -23,7 +23,7 @@ from campaigns.models import Campaign, Enrollment, Transaction
 from campaigns.selectors import balances_for
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 
-from .admin_import import import_view
+from .admin_import import import_view_for
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
 from .failed_lines import failed_lines_csv, failed_lines_filename, has_failed_lines
 from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
@@ -177,7 +177,7 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     def get_urls(self):
         import_file = path(
             "import-file/",
-            self.admin_site.admin_view(lambda request: import_view(self, request)),
+            self.admin_site.admin_view(import_view_for(self)),
             name="customers_customer_import_file",
         )
         return [import_file, *super().get_urls()]

@@ -1,57 +1,134 @@
 """Importing customers from a CSV or XLSX file in the admin, through the API's engine.
 
-The file is read with django-import-export's formats (tablib). Its first row names the
-fields exactly as the API's profiles_header_N do, so every rule of the contract applies
-unchanged: the file becomes a customers_batch request. A preview runs it with
-validate_only; confirming runs it for real, recorded as an undo state with source "admin".
+The file's format, encoding and delimiter are found from its content
+(customers/import_file.py); its first row names the fields as the API's profiles_header_N
+do, so every rule of the contract applies unchanged: the file becomes a customers_batch
+request. A preview runs it with validate_only and keeps the request, encrypted, in the
+database (customers/pending.py); confirming runs it for real, recorded as an undo state
+with source "admin". The engine's request errors name API parameters; shop staff read
+their file's columns, so they are worded again here (ADMIN_WORDS), from the structured
+details the engine gives with them.
 """
 
-import csv
+from __future__ import annotations
+
 import dataclasses
-import datetime
-import io
-import json
-import re
-import uuid
-from typing import cast
+from collections.abc import Callable
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from import_export.formats import base_formats
-from import_export.tmp_storages import TempFolderStorage
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts.models import Account, Membership
 from accounts.users import signed_in
+from campaigns.models import Campaign
 from core.errors import DomainError, InvalidRequest
 
+from .batch import messages as m
 from .batch.params import parse_batch_request
+from .batch.parse import CSV_FIELD_LIMIT
 from .batch.service import import_customers
-from .batch.types import ImportResult, OverwriteMode
+from .batch.types import BatchRequest, ImportResult, LineError, OverwriteMode, ValuesRead
+from .import_file import DELIMITER_NAMES, ImportFile, read_import_file
 from .models import UndoState
-from .spreadsheet import restored_dataset
+from .pending import save_preview, take_preview
+from .spreadsheet import columns_read
 
-FORMATS = {"csv": base_formats.CSV, "xlsx": base_formats.XLSX}
-PENDING_NAME = re.compile(r"^loyalty-import-[0-9a-f]{32}$")
 PREVIEW_ERRORS_SHOWN = 200
 
-UNREADABLE_FILE = "The file cannot be read as {format}: {reason}"
 EMPTY_FILE = "The file has no header row."
+FILE_TOO_LARGE = (
+    "The file is larger than {limit} MB, the most one import takes: split it into smaller files."
+)
 PENDING_GONE = "This import preview has expired or was already confirmed; upload the file again."
+NOT_THIS_ACCOUNTS_CAMPAIGN = "Choose campaigns of the account {account}."
 IMPORTED = (
     "Imported: {new} new, {updated} updated, {ignored} ignored, {failed} failed. "
     "It can be rolled back from its undo state."
 )
+# Every line failed (customers/undo.py: NOTHING_WRITTEN): there is nothing to roll back.
+NOTHING_IMPORTED = (
+    "Nothing was imported: all {failed} lines failed. Download them from this page, fix "
+    "them and import that file again."
+)
+
+# The engine's request errors that a file can cause, in the words of the file's reader:
+# columns by number and name, rows, the file; never a profiles_header_N or Profiles_Data.
+ADMIN_WORDS = {
+    m.UNKNOWN_FIELD: (
+        "Column {number}, {value}, is not a known field: name it as one (code, card_number, "
+        "first_name, ...), or leave its header empty to skip the column."
+    ),
+    m.UNKNOWN_FIELD_SUGGESTION: (
+        "Column {number}, {value}, is not a known field; did you mean {suggestion}?"
+    ),
+    m.FIELD_TWICE: "Column {number}, {value}, names the same field as column {other_number}.",
+    m.HEADER_GAP: (
+        "Columns {first} and {second} have no name in the header row: name them, or delete "
+        "them (a single column without a name is skipped)."
+    ),
+    m.HEADER_NUMBER_TOO_HIGH: (
+        "The file has more than {limit} columns; an import reads at most {limit}."
+    ),
+    m.TOO_MANY_LINES: "The file has more than {limit:,} rows; split it into smaller files.",
+    m.UNKNOWN_CAMPAIGNS: (
+        "A chosen campaign is no longer active in this account ({ids}); nothing was imported. "
+        "Choose the campaigns again."
+    ),
+}
+NO_DATA_ROWS = "The file has no rows below its header row."
+# Line errors whose words are the API's (Profiles_Data) or Python's, as the file's reader
+# reads them. A quote left open far from the file's end makes a value longer than the
+# engine reads, which Python's csv module reports in its own words.
+QUOTE_NOT_CLOSED = (
+    'a value opened with " on this line is never closed, so the rest of the file was read '
+    'as part of it: close the quote, or double a quote inside a quoted value ("")'
+)
+LINE_WORDS = {
+    m.QUOTE_NOT_CLOSED: QUOTE_NOT_CLOSED,
+    m.UNREADABLE_LINE.format(
+        reason=f"field larger than field limit ({CSV_FIELD_LIMIT})"
+    ): QUOTE_NOT_CLOSED,
+}
+
+
+def admin_message(error: DomainError) -> str:
+    """The error as shop staff read it: in their file's words where the engine's name API
+    parameters, else the engine's own message."""
+    if error.template == m.MISSING_PARAMETER and error.details.get("name") == "Profiles_Data":
+        return NO_DATA_ROWS
+    words = ADMIN_WORDS.get(error.template or "")
+    return words.format(**error.details) if words else error.message
+
+
+def admin_line_error(error: LineError, upload: ImportFile) -> LineError:
+    """The line error as shop staff read it: the file's line or row, in the file's words."""
+    return dataclasses.replace(
+        error,
+        line=upload.file_line(error.line),
+        message=LINE_WORDS.get(error.message, error.message),
+    )
 
 
 class CustomerImportForm(forms.Form):
     account = forms.ModelChoiceField(queryset=Account.objects.none())
-    campaigns = forms.CharField(
-        label="Campaign ids",
-        help_text="Separated by commas. auto_add credits go to the first one.",
+    campaign = forms.TypedChoiceField(
+        coerce=int,
+        help_text="Every imported customer is enrolled in it; auto_add credits go to it.",
+    )
+    other_campaigns = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        label="Also enroll in",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Customers are enrolled in these campaigns too; no credits go to them.",
     )
     overwrite_duplicates = forms.ChoiceField(
         choices=[(mode.value, mode.value) for mode in OverwriteMode],
@@ -65,87 +142,181 @@ class CustomerImportForm(forms.Form):
         max_value=32,
         help_text="Digits of generated card numbers for customers without one (optional).",
     )
-    file_format = forms.ChoiceField(choices=[(key, key.upper()) for key in FORMATS])
     import_file = forms.FileField(
-        help_text="First row: field names as in the API (code, card_number, first_name, ...)."
+        help_text="A CSV file (comma, semicolon, tab or pipe between values; UTF-8 or "
+        "Windows/Latin-1) or an Excel workbook (.xlsx, its first sheet). First row: the "
+        "field names (code, card_number, first_name, ...)."
     )
 
     def __init__(self, *args, accounts, **kwargs):
         super().__init__(*args, **kwargs)
         # The account field declared above: a ModelChoiceField, though fields maps to Field.
         cast(forms.ModelChoiceField, self.fields["account"]).queryset = accounts
+        accounts = list(accounts)
+        if len(accounts) == 1:
+            self.fields["account"].initial = accounts[0].pk
+        choices = campaign_choices(accounts)
+        if len(accounts) == 1 and len(choices) == 1:
+            self.fields["campaign"].initial = choices[0][0]
+        cast(forms.ChoiceField, self.fields["campaign"]).choices = [("", "---------"), *choices]
+        cast(forms.ChoiceField, self.fields["other_campaigns"]).choices = choices
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        account, first = data.get("account"), data.get("campaign")
+        if account is None or first is None:
+            return data
+        chosen = [first, *(pk for pk in data.get("other_campaigns", []) if pk != first)]
+        campaigns = Campaign.objects.filter(account=account, is_active=True).in_bulk(chosen)
+        if len(campaigns) != len(chosen):
+            raise forms.ValidationError(NOT_THIS_ACCOUNTS_CAMPAIGN.format(account=account.slug))
+        # The credit campaign first: campaigns_to_include's first id gets auto_add.
+        data["campaign_ids"] = [campaigns[pk].campaign_id for pk in chosen]
+        return data
+
+
+def campaign_choices(accounts: list[Account]) -> list:
+    """The active campaigns of `accounts` by name, grouped by account when there are several."""
+    by_account: dict[int, list[tuple[int, str]]] = {account.pk: [] for account in accounts}
+    campaigns = Campaign.objects.filter(account__in=accounts, is_active=True).order_by(
+        "name", "campaign_id"
+    )
+    for campaign in campaigns:
+        by_account[campaign.account_id].append((campaign.pk, campaign_label(campaign)))
+    if len(accounts) == 1:
+        return by_account[accounts[0].pk]
+    return [(account.slug, by_account[account.pk]) for account in accounts]
+
+
+def campaign_label(campaign: Campaign) -> str:
+    kind = campaign.get_type_display()
+    if campaign.name:
+        return f"{campaign.name} · {kind} · id {campaign.campaign_id}"
+    return f"{campaign.campaign_id} · {kind}"
 
 
 def importable_accounts(request: HttpRequest):
     """Accounts the user may import into: all for a superuser, else those where their
     membership has the import role (the same right the API asks for)."""
     if request.user.is_superuser:
-        return Account.objects.all()
+        return Account.objects.order_by("slug")
     return Account.objects.filter(
         memberships__user=signed_in(request.user),
         memberships__is_active=True,
         memberships__role__in=Membership.IMPORT_ROLES,
-    )
+    ).order_by("slug")
+
+
+class InMemoryUploadHandler(MemoryFileUploadHandler):
+    """Keeps the upload in memory whatever its size (the view has refused one larger than
+    the request limit): a preview's rows are never written to a temporary file."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        self.activated = True
+
+
+def import_view_for(model_admin) -> Callable[[HttpRequest], HttpResponse]:
+    """The import page's view. It checks the body's size before anything reads it (CSRF
+    protection reads the form, so it is applied after that check)."""
+
+    @csrf_exempt
+    def view(request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if request.method == "POST" and _content_length(request) > limit:
+            return _too_large(model_admin, request, limit)
+        request.upload_handlers = [InMemoryUploadHandler(request)]
+        return csrf_protect(lambda request: import_view(model_admin, request))(request)
+
+    return view
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _too_large(model_admin, request: HttpRequest, limit: int) -> HttpResponse:
+    _check_permission(model_admin, request)
+    form = CustomerImportForm(accounts=importable_accounts(request))
+    message = FILE_TOO_LARGE.format(limit=limit // (1024 * 1024) or 1)
+    response = _render(model_admin, request, "import.html", {"form": form, "error": message})
+    response.status_code = 413
+    return response
+
+
+def _check_permission(model_admin, request: HttpRequest) -> None:
+    if not (model_admin.has_add_permission(request) and model_admin.has_change_permission(request)):
+        raise PermissionDenied
 
 
 def import_view(model_admin, request: HttpRequest) -> HttpResponse:
     """Upload -> preview (validate_only) -> confirm -> import."""
-    if not (model_admin.has_add_permission(request) and model_admin.has_change_permission(request)):
-        raise PermissionDenied
+    _check_permission(model_admin, request)
     if request.method == "POST" and "pending" in request.POST:
         return _confirm(model_admin, request)
     accounts = importable_accounts(request)
     form = CustomerImportForm(request.POST or None, request.FILES or None, accounts=accounts)
     if request.method == "POST" and form.is_valid():
+        account = form.cleaned_data["account"]
         try:
-            params = _params_from_upload(form.cleaned_data)
-            account = form.cleaned_data["account"]
-            batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
+            upload = read_import_file(form.cleaned_data["import_file"].read())
+            pending = {
+                "params": _params(form.cleaned_data, upload),
+                "delimiter": upload.delimiter,
+                "headers": upload.headers,
+            }
             preview = import_customers(
                 account=account,
                 user=signed_in(request.user),
-                request=dataclasses.replace(batch, validate_only=True),
+                request=dataclasses.replace(_batch(account, pending), validate_only=True),
                 source=UndoState.Source.ADMIN,
+                values_read=_values_read(account, pending),
             )
         except DomainError as error:
-            form.add_error(None, error.message)
+            form.add_error(None, admin_message(error))
         else:
-            pending = _save_pending(request, account, params)
+            token = save_preview(user=signed_in(request.user), account=account, request=pending)
             return _render(
                 model_admin,
                 request,
                 "import_preview.html",
                 {
                     "preview": preview,
-                    "pending": pending,
+                    "pending": token,
                     "account": account,
-                    "errors_shown": preview.errors[:PREVIEW_ERRORS_SHOWN],
+                    "read_as": _read_as(upload),
+                    "line_label": "Row" if upload.kind == "XLSX" else "Line",
+                    "errors_shown": [
+                        admin_line_error(error, upload)
+                        for error in preview.errors[:PREVIEW_ERRORS_SHOWN]
+                    ],
                 },
             )
     return _render(model_admin, request, "import.html", {"form": form})
 
 
 def _confirm(model_admin, request: HttpRequest) -> HttpResponse:
-    pending = _load_pending(request, request.POST["pending"])
+    taken = take_preview(user=signed_in(request.user), token=request.POST["pending"])
     changelist = reverse("admin:customers_customer_changelist")
-    if pending is None:
+    if taken is None:
         messages.error(request, PENDING_GONE)
         return HttpResponseRedirect(changelist)
-    account = importable_accounts(request).filter(pk=pending["account"]).first()
-    if account is None:
+    account, pending = taken
+    if not importable_accounts(request).filter(pk=account.pk).exists():
         raise PermissionDenied
     try:
-        batch = parse_batch_request(
-            pending["params"], custom_field_count=account.custom_field_count
-        )
         result = import_customers(
             account=account,
             user=signed_in(request.user),
-            request=batch,
+            request=_batch(account, pending),
             source=UndoState.Source.ADMIN,
+            values_read=_values_read(account, pending),
         )
     except DomainError as error:
-        messages.error(request, error.message)
+        messages.error(request, admin_message(error))
         return HttpResponseRedirect(changelist)
     messages.success(request, _imported_message(result))
     if result.undo_state_id is not None:
@@ -155,89 +326,51 @@ def _confirm(model_admin, request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(changelist)
 
 
+def _batch(account: Account, pending: dict) -> BatchRequest:
+    """The request a preview kept, checked by the API's rules. Its delimiter is the file's:
+    the engine reads any one character, while the API's parameter names three, and
+    spreadsheets also write semicolons."""
+    batch = parse_batch_request(pending["params"], custom_field_count=account.custom_field_count)
+    return dataclasses.replace(batch, delimiter=pending["delimiter"])
+
+
+def _values_read(account: Account, pending: dict) -> ValuesRead:
+    """How the file's values are read: the export's account column checked and left
+    unread, formula apostrophes taken off (customers/spreadsheet.py)."""
+    return columns_read(pending["headers"], account=account)[1]
+
+
 def _imported_message(result: ImportResult) -> str:
+    if not result.new + result.updated + result.ignored:
+        return NOTHING_IMPORTED.format(failed=result.failed)
     return IMPORTED.format(
         new=result.new, updated=result.updated, ignored=result.ignored, failed=result.failed
     )
 
 
-def _params_from_upload(data: dict) -> dict[str, str]:
-    """The customers_batch parameters (lowercased) that the uploaded file amounts to."""
-    dataset = restored_dataset(
-        _read_dataset(data["import_file"], data["file_format"]), account=data["account"]
-    )
-    if not dataset.headers or not any(dataset.headers):
+def _params(data: dict, upload: ImportFile) -> dict[str, str]:
+    """The customers_batch parameters (lowercased) that the form and the file amount to; the
+    delimiter is set from the file after they are checked (_batch)."""
+    if not any(name.strip() for name in upload.headers):
         raise InvalidRequest(EMPTY_FILE)
     params = {
         "delimiter": "comma",
         "overwrite_duplicates": data["overwrite_duplicates"],
-        "campaigns_to_include": "|,|".join(
-            part.strip() for part in data["campaigns"].split(",") if part.strip()
-        ),
-        "profiles_data": _as_csv(dataset),
+        "campaigns_to_include": "|,|".join(data["campaign_ids"]),
+        "profiles_data": upload.data,
     }
     if data.get("card_number_generate"):
         params["card_number_generate"] = str(data["card_number_generate"])
-    for number, name in enumerate(dataset.headers, start=1):
+    headers, _ = columns_read(upload.headers, account=data["account"])
+    for number, name in enumerate(headers, start=1):
         params[f"profiles_header_{number}"] = str(name or "").strip()
     return params
 
 
-def _read_dataset(upload, format_key: str):
-    file_format = FORMATS[format_key]()
-    content = upload.read()
-    try:
-        if not file_format.is_binary():
-            content = content.decode("utf-8-sig")
-        return file_format.create_dataset(content)
-    except Exception as error:  # tablib and openpyxl raise many kinds; all mean "unreadable"
-        reason = type(error).__name__
-        raise InvalidRequest(
-            UNREADABLE_FILE.format(format=format_key.upper(), reason=reason)
-        ) from None
-
-
-def _as_csv(dataset) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for row in dataset:
-        writer.writerow([_cell(value) for value in row])
-    return out.getvalue()
-
-
-def _cell(value) -> str:
-    """A spreadsheet cell as the text the API would have been sent."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _save_pending(request: HttpRequest, account: Account, params: dict) -> str:
-    """Keep the previewed request until it is confirmed; tied to the user who made it."""
-    name = f"loyalty-import-{uuid.uuid4().hex}"
-    record = {"user": request.user.pk, "account": account.pk, "params": params}
-    TempFolderStorage(name=name, encoding="utf-8").save(json.dumps(record))
-    return name
-
-
-def _load_pending(request: HttpRequest, name: str) -> dict | None:
-    if not PENDING_NAME.match(name):
-        return None
-    storage = TempFolderStorage(name=name, encoding="utf-8")
-    try:
-        record = json.loads(storage.read())
-    except FileNotFoundError:
-        return None
-    if record["user"] != request.user.pk:
-        return None
-    storage.remove()
-    return record
+def _read_as(upload: ImportFile) -> str:
+    if upload.kind == "XLSX":
+        return "Excel workbook (.xlsx), first sheet"
+    return f"CSV, {upload.encoding}, {DELIMITER_NAMES[upload.delimiter]}-separated"
 
 
 def _render(model_admin, request, template: str, context: dict) -> TemplateResponse:

@@ -23,11 +23,9 @@ from core import rawsql
 from .batch.params import FIELD_LABELS
 from .batch.types import LineError
 from .models import FailedLineChunk, UndoState
-from .spreadsheet import neutralised
+from .spreadsheet import ERROR_COLUMN, neutralised
 from .values import has_undecoded_bytes
 
-# The file's last column, after the import's own.
-ERROR_COLUMN = "error"
 # Columns whose values are never kept: a failed line's password or PIN would be stored in
 # plain text (a stored customer only ever has their hash).
 SECRET_FIELDS = frozenset({"customer_password", "customer_pin"})

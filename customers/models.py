@@ -241,3 +241,18 @@ class ImportRequest(models.Model):
 
     def __str__(self) -> str:
         return f"request_id {self.request_id}"
+
+
+class ImportPreview(models.Model):
+    """An admin import that was previewed and not yet confirmed: its request, encrypted
+    with a key derived from the secret key, which is not in the database
+    (customers/pending.py). Removed when it is confirmed, and once expired."""
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField(db_index=True)
+    payload = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"import preview for {self.account_id} until {self.expires_at}"

@@ -15,16 +15,19 @@ API): a file for it is exported with --raw.
 """
 
 import re
-from typing import Any
 
 from accounts.models import Account
 from core.errors import InvalidRequest
+
+from .batch.types import ValuesRead
 
 # What a spreadsheet reads as the start of a formula.
 FORMULA_START = "=+-@\t\r"
 _NEEDS_APOSTROPHE = re.compile(rf"'*[{re.escape(FORMULA_START)}]")
 _HAS_APOSTROPHE = re.compile(rf"'+[{re.escape(FORMULA_START)}]")
 
+# The last column of a file of failed lines (customers/failed_lines.py).
+ERROR_COLUMN = "error"
 # The admin export's first column: the slug of each customer's account, since the list may
 # hold several accounts' customers.
 ACCOUNT_COLUMN = "account"
@@ -56,27 +59,36 @@ def restored_values(values: list[str]) -> list[str]:
     return [restored(value) for value in values]
 
 
-def restored_dataset(dataset: Any, *, account: Account) -> Any:
-    """An admin import's file (a tablib Dataset, as django-import-export's formats read
-    it) without the export's account column (every non-empty value must name `account`,
-    by slug or owner id) and with its text cells restored()."""
-    headers = [str(name or "").strip() for name in dataset.headers or []]
-    account_at = headers.index(ACCOUNT_COLUMN) if ACCOUNT_COLUMN in headers else None
-    names = {account.slug, account.owner_id}
-    result = type(dataset)()
-    result.headers = [name for index, name in enumerate(headers) if index != account_at]
-    for row_number, row in enumerate(dataset, start=2):
-        if account_at is not None:
-            value = str(row[account_at] or "").strip()
-            if value and value not in names:
+def restored_line(line: int, values: list[str]) -> list[str]:
+    """restored_values() as the import's values_read hook (customers/batch/pipeline.py)."""
+    return restored_values(values)
+
+
+def columns_read(headers: list[str], *, account: Account) -> tuple[list[str], ValuesRead]:
+    """An admin import's column names and the hook that reads its lines' values. Two
+    columns of our own files are not customer fields and are left unread: the export's
+    account column (each of its non-empty values must name `account`, by slug or owner
+    id, or InvalidRequest naming the row refuses the whole file) and the failed-lines
+    file's error column (staff fix that file's values and import it as it is). Every
+    value is restored()."""
+    names = [name.strip() for name in headers]
+    account_at = names.index(ACCOUNT_COLUMN) if ACCOUNT_COLUMN in names else None
+    # A last column the engine is not to read is cut off each line (a blank header
+    # there would leave the line a value longer than its headers).
+    width = len(names) - 1 if names and names[-1] == ERROR_COLUMN else None
+    allowed = {"", account.slug, account.owner_id}
+
+    def values_read(line: int, values: list[str]) -> list[str]:
+        if account_at is not None and account_at < len(values):
+            value = values[account_at].strip()
+            if value not in allowed:
                 raise InvalidRequest(
-                    OTHER_ACCOUNT.format(row=row_number, value=value, account=account.slug)
+                    OTHER_ACCOUNT.format(row=line, value=value, account=account.slug)
                 )
-        result.append(
-            [
-                restored(cell) if isinstance(cell, str) else cell
-                for index, cell in enumerate(row)
-                if index != account_at
-            ]
-        )
-    return result
+        return restored_values(values if width is None else values[:width])
+
+    read = [
+        "" if index == account_at or name == ERROR_COLUMN else header
+        for index, (name, header) in enumerate(zip(names, headers, strict=True))
+    ]
+    return read if width is None else read[:width], values_read

@@ -280,6 +280,12 @@ LOYALTY = {
     # Line errors listed in one answer (and in a stored reply); the rest are counted, and
     # kept with the undo state as its failed lines (customers/failed_lines.py).
     "LINE_ERRORS_LISTED": int(os.environ.get("LOYALTY_LINE_ERRORS_LISTED", 1000)),
+    # Cells an Excel file uploaded to the admin's import may hold (its sheet and shared
+    # strings, counted before the sheet is parsed): openpyxl takes about 25 s of CPU per
+    # million cells, so larger files go as CSV, which costs a fraction of that.
+    "MAX_IMPORT_CELLS": int(os.environ.get("LOYALTY_MAX_IMPORT_CELLS", 250_000)),
+    # How long an admin import's preview can be confirmed (customers/pending.py).
+    "IMPORT_PREVIEW_SECONDS": 3600,
     # Failed credential checks allowed per user id and per client address per window.
     "AUTH_FAILURE_LIMIT": int(os.environ.get("LOYALTY_AUTH_FAILURE_LIMIT", 10)),
     "AUTH_FAILURE_WINDOW_SECONDS": 300,

@@ -63,6 +63,7 @@ def test_the_readmes_management_commands_work_as_printed(project_folder):
         "import_customers",
         "prune_undo_states",
         "prune_request_ids",
+        "purge_import_previews",
         "harden_customer_secrets",
     ]
 

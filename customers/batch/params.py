@@ -80,7 +80,7 @@ def api_version(params: dict[str, str]) -> str:
 def _required(params: dict[str, str], key: str, name: str) -> str:
     value = params.get(key)
     if value is None or not value.strip():
-        raise InvalidRequest(m.MISSING_PARAMETER.format(name=name))
+        raise InvalidRequest.worded(m.MISSING_PARAMETER, name=name)
     return value
 
 
@@ -164,10 +164,16 @@ def _headers(
     named_by: dict[str, str] = {}
     for number in sorted(numbered):
         name = f"profiles_header_{number}"
-        field = _header_field(name, numbered[number], valid)
+        field = _header_field(name, number, numbered[number], valid)
         if field in named_by:
-            raise InvalidRequest(
-                m.FIELD_TWICE.format(name=name, value=numbered[number], other=named_by[field])
+            other = named_by[field]
+            raise InvalidRequest.worded(
+                m.FIELD_TWICE,
+                name=name,
+                value=numbered[number],
+                other=other,
+                number=number,
+                other_number=int(other.rsplit("_", 1)[1]),
             )
         named_by[field] = name
         headers[number - 1] = field
@@ -182,8 +188,8 @@ def _numbered_headers(params: dict[str, str]) -> dict[int, str]:
             continue
         number = int(match.group(1))
         if not 1 <= number <= MAX_HEADER_NUMBER:
-            raise InvalidRequest(
-                m.HEADER_NUMBER_TOO_HIGH.format(name=m.shown(key), limit=MAX_HEADER_NUMBER)
+            raise InvalidRequest.worded(
+                m.HEADER_NUMBER_TOO_HIGH, name=m.shown(key), limit=MAX_HEADER_NUMBER
             )
         if number in numbered:
             raise InvalidRequest(m.HEADER_NUMBER_TWICE.format(number=number))
@@ -194,7 +200,7 @@ def _numbered_headers(params: dict[str, str]) -> dict[int, str]:
 def _check_gaps(numbered: dict[int, str]) -> None:
     for number in range(1, max(numbered)):
         if number not in numbered and number + 1 not in numbered:
-            raise InvalidRequest(m.HEADER_GAP.format(first=number, second=number + 1))
+            raise InvalidRequest.worded(m.HEADER_GAP, first=number, second=number + 1)
 
 
 def _valid_fields(api_version: str, custom_field_count: int) -> dict[str, str]:
@@ -206,7 +212,7 @@ def _valid_fields(api_version: str, custom_field_count: int) -> dict[str, str]:
     return valid
 
 
-def _header_field(name: str, value: str, valid: dict[str, str]) -> str:
+def _header_field(name: str, number: int, value: str, valid: dict[str, str]) -> str:
     field = valid.get(value.lower())
     if field is not None:
         return field
@@ -214,7 +220,11 @@ def _header_field(name: str, value: str, valid: dict[str, str]) -> str:
     suggestions = difflib.get_close_matches(value.lower(), list(valid), n=1, cutoff=0.6)
     if suggestions:
         suggestion = FIELD_LABELS.get(valid[suggestions[0]], suggestions[0])
-        raise InvalidRequest(
-            m.UNKNOWN_FIELD_SUGGESTION.format(name=name, value=shown, suggestion=suggestion)
+        raise InvalidRequest.worded(
+            m.UNKNOWN_FIELD_SUGGESTION,
+            name=name,
+            value=shown,
+            suggestion=suggestion,
+            number=number,
         )
-    raise InvalidRequest(m.UNKNOWN_FIELD.format(name=name, value=shown))
+    raise InvalidRequest.worded(m.UNKNOWN_FIELD, name=name, value=shown, number=number)

@@ -61,7 +61,7 @@ def read_lines(
             continue
         read += 1
         if limit is not None and read > limit:
-            raise InvalidRequest(m.TOO_MANY_LINES.format(limit=limit))
+            raise InvalidRequest.worded(m.TOO_MANY_LINES, limit=limit)
         # strip(TRIMMED) is trimmed() inlined: it runs for every value of every line.
         yield line, [value.strip(TRIMMED) for value in values]
 

@@ -59,6 +59,7 @@ from .types import (
     GeneratedIdentity,
     ImportResult,
     LineError,
+    ValuesRead,
 )
 
 logger = logging.getLogger("loyalty.import")
@@ -110,12 +111,17 @@ class ImportRun:
         request: BatchRequest,
         source: UndoState.Source,
         on_chunk: Callable[[ImportProgress], None] | None = None,
+        values_read: ValuesRead | None = None,
     ):
+        """`values_read`, if given, turns each line's values as read (with the line's
+        number) into those imported: a file a person fed has its formula apostrophes taken
+        off (customers/spreadsheet.py); it may raise InvalidRequest to refuse the file."""
         self.account = account
         self.user = user
         self.request = request
         self.source = source
         self.on_chunk = on_chunk
+        self.values_read = values_read
         self.campaigns = active_campaigns(account, request.campaign_ids)
         self.cleaner = RowCleaner(request, credit_campaign=self.campaigns[0])
         self.secrets = secret_positions(request.headers)
@@ -145,13 +151,11 @@ class ImportRun:
         *,
         first_line: int = 1,
         should_stop: Callable[[], bool] | None = None,
-        values_read: Callable[[list[str]], list[str]] | None = None,
     ) -> ImportResult:
         """Import the lines of `lines` (request.data is not read), one transaction per
         chunk, all chunks recorded in one undo state; `first_line` is the number of the
         stream's first line in the file. `should_stop` is asked after each chunk; when it
         says yes, the import ends there and the result counts what was committed.
-        `values_read`, if given, turns each line's values as read into those imported.
 
         validate_only rolls back each chunk, so a line is checked against the database as
         it was, without the earlier chunks' lines. all_or_nothing and request_id would need
@@ -164,10 +168,7 @@ class ImportRun:
             with transaction.atomic(durable=True):
                 undo_state = self._start_undo_state()
         tally = _Tally(self.request, undo_state, generated_kept=KEPT_IN_RESULT)
-        items = read_lines(lines, self.request.delimiter)
-        if values_read is not None:
-            items = _values_read(items, values_read)
-        items = _renumbered(items, first_line - 1)
+        items = self._read(lines, first_line=first_line)
         try:
             for chunk, values in cleaned_chunks(items, self.cleaner):
                 plan = self._commit_chunk(chunk, values, tally)
@@ -185,6 +186,13 @@ class ImportRun:
         self._after_commit(tally.result)
         return tally.result
 
+    def _read(self, lines: Iterable[str] | str, *, first_line: int = 1) -> Lines:
+        """The lines' values, numbered from `first_line`, as values_read makes them."""
+        items = read_lines(lines, self.request.delimiter)
+        if first_line != 1:
+            items = _renumbered(items, first_line - 1)
+        return items if self.values_read is None else _values_read(items, self.values_read)
+
     def _once(self, alone: bool) -> ImportResult:
         request = self.request
         now = timezone.now()
@@ -201,8 +209,7 @@ class ImportRun:
             undo_state = self._start_undo_state(now) if self._records_undo() else None
             tally = _Tally(request, undo_state)
             matcher = self._matcher()
-            lines = read_lines(request.data, request.delimiter)
-            for chunk, values in cleaned_chunks(lines, self.cleaner):
+            for chunk, values in cleaned_chunks(self._read(request.data), self.cleaner):
                 plan = self._write(matcher, chunk, values, tally, now)
                 self._report(tally.add(plan, last_line=chunk[-1].line))
             _conclude(request, tally, claim)
@@ -295,7 +302,9 @@ def active_campaigns(account: Account, campaign_ids: tuple[str, ...]) -> list[Ca
     found = campaigns_by_id(account=account, campaign_ids=list(campaign_ids))
     missing = [cid for cid in campaign_ids if cid not in found or not found[cid].is_active]
     if missing:
-        raise InvalidRequest(m.UNKNOWN_CAMPAIGNS.format(ids=", ".join(m.shown(c) for c in missing)))
+        raise InvalidRequest.worded(
+            m.UNKNOWN_CAMPAIGNS, ids=", ".join(m.shown(c) for c in missing), missing=missing
+        )
     return [found[campaign_id] for campaign_id in campaign_ids]
 
 
@@ -457,12 +466,10 @@ def _renumbered(items: Lines, offset: int) -> Iterator[tuple[int, list[str]] | L
             yield item[0] + offset, item[1]
 
 
-def _values_read(
-    items: Lines, values_read: Callable[[list[str]], list[str]]
-) -> Iterator[tuple[int, list[str]] | LineError]:
+def _values_read(items: Lines, values_read: ValuesRead) -> Lines:
     """read_lines' items with `values_read` applied to every line's values."""
     for item in items:
         if isinstance(item, LineError):
             yield item
         else:
-            yield item[0], values_read(item[1])
+            yield item[0], values_read(item[0], item[1])

@@ -9,7 +9,7 @@ from accounts.users import User
 from customers.models import UndoState
 
 from .pipeline import ImportProgress, ImportRun
-from .types import BatchRequest, ImportResult
+from .types import BatchRequest, ImportResult, ValuesRead
 
 
 def import_customers(
@@ -19,9 +19,18 @@ def import_customers(
     request: BatchRequest,
     source: UndoState.Source,
     on_chunk: Callable[[ImportProgress], None] | None = None,
+    values_read: ValuesRead | None = None,
 ) -> ImportResult:
     """Import the batch into `account`: all of it that is valid, in one transaction (or
     nothing, for validate_only and for all_or_nothing with a failing line). `on_chunk`
-    hears the progress after each chunk, inside the transaction."""
-    run = ImportRun(account=account, user=user, request=request, source=source, on_chunk=on_chunk)
+    hears the progress after each chunk, inside the transaction; `values_read` turns each
+    line's values as read into those imported (ImportRun)."""
+    run = ImportRun(
+        account=account,
+        user=user,
+        request=request,
+        source=source,
+        on_chunk=on_chunk,
+        values_read=values_read,
+    )
     return run.commit_once()

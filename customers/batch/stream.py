@@ -19,7 +19,7 @@ from customers.models import UndoState
 from .params import parse_batch_request
 from .parse import read_lines
 from .pipeline import ImportProgress, ImportRun
-from .types import BatchRequest, ImportResult, LineError
+from .types import BatchRequest, ImportResult, LineError, ValuesRead
 
 # parse_batch_request wants Profiles_Data; a streamed request's lines come from the stream.
 STREAMED = "(streamed)"
@@ -61,7 +61,7 @@ def import_customers_in_chunks(
     on_chunk: Callable[[ImportProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     first_line: int = 1,
-    values_read: Callable[[list[str]], list[str]] | None = None,
+    values_read: ValuesRead | None = None,
 ) -> ImportResult:
     """Import the lines of `lines` (a text stream opened with newline="", or any iterable of
     lines; `request.data` is not read) into `account`, one transaction per chunk, all
@@ -69,10 +69,15 @@ def import_customers_in_chunks(
     progress after each chunk's commit; `first_line` is the number of the stream's first
     line in the file (2 after a header); `values_read` turns each line's values as read
     into those imported (import_customers: customers/spreadsheet.py's restored_values)."""
-    run = ImportRun(account=account, user=user, request=request, source=source, on_chunk=on_chunk)
-    return run.commit_per_chunk(
-        lines, first_line=first_line, should_stop=should_stop, values_read=values_read
+    run = ImportRun(
+        account=account,
+        user=user,
+        request=request,
+        source=source,
+        on_chunk=on_chunk,
+        values_read=values_read,
     )
+    return run.commit_per_chunk(lines, first_line=first_line, should_stop=should_stop)
 
 
 class _CountedLines:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NotRequired, TypedDict
@@ -148,3 +149,7 @@ class ImportResult:
             generated=[GeneratedIdentity(*g) for g in data["generated"]],
             errors=[LineError(*e) for e in data["errors"]],
         )
+
+
+# A line's number and values as read -> the values imported (ImportRun's values_read).
+ValuesRead = Callable[[int, list[str]], list[str]]

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from hypothesis import given
 from hypothesis import strategies as st
 
+from campaigns.models import Campaign
 from customers.models import Customer, UndoState
 from customers.resources import ADMIN_EXPORT_FIELDS, EXPORT_FIELDS
 from customers.spreadsheet import OTHER_ACCOUNT, neutralised, restored
@@ -93,9 +94,8 @@ def admin_import(client, account, content: bytes, file_format: str):
     """Preview, then confirm, the file in the admin; returns the preview's response."""
     form = {
         "account": account.pk,
-        "campaigns": POINTS,
+        "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
         "overwrite_duplicates": "update",
-        "file_format": file_format,
         "import_file": SimpleUploadedFile(f"customers.{file_format}", content),
     }
     previewed = client.post(IMPORT_URL, form)

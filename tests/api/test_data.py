@@ -61,6 +61,15 @@ def test_quoted_value_holds_the_delimiter_a_quote_and_a_line_break(post, delimit
     assert Customer.objects.get(code="C2").street1 == "plain"
 
 
+def test_a_leading_line_break_makes_the_first_customer_line_2_as_in_the_readme(post):
+    # The README's curl example starts Profiles_Data on the line after its opening quote.
+    data = "\nC1|1970-07-14\nC2|14-07-1970\n"
+
+    response = post(("code", "custom_date"), data)
+
+    assert [error["line"] for error in errors(response)] == [3]
+
+
 @pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
 def test_lines_may_end_in_lf_crlf_or_cr(post, eol):
     data = eol.join(["C1|Jane", "C2|Jim", "C3|Larry|extra", "C4|Ann"]) + eol

@@ -30,7 +30,7 @@ from customers.batch.types import (
     OverwriteMode,
 )
 from customers.models import UndoState
-from customers.spreadsheet import restored_values
+from customers.spreadsheet import restored_line
 
 UNKNOWN_ACCOUNT = "No account with the slug or owner id {account}."
 CANNOT_OPEN = "Cannot open {file}: {reason}"
@@ -177,7 +177,7 @@ class Command(BaseCommand):
                 on_chunk=progress.update,
                 should_stop=ctrl_c.pressed,
                 first_line=first_line,
-                values_read=None if raw else restored_values,
+                values_read=None if raw else restored_line,
             )
         except DomainError as error:  # refused before anything was written
             raise CommandError(error.message) from None

@@ -1,0 +1,311 @@
+"""An uploaded customer file (the admin's import) -> its column names and its data rows as
+the engine's delimited text, numbered as the file is.
+
+Nothing is taken from the file's name or from a chooser: the format is read from the
+content (an XLSX is a zip with xl/workbook.xml; anything else must be delimited text), the
+encoding too (UTF-8 with or without a BOM, UTF-16 with a BOM as Excel's "Unicode text"
+writes it, else Windows-1252, the superset of Latin-1 that Windows spreadsheets write), and
+the delimiter is the one of , ; TAB | that splits the first row into the most known field
+names. Where a file cannot be read, the message says how to save it so that it can.
+
+The data is given to the engine with its row numbers kept: the header line (and anything
+before it) becomes blank lines, which the engine skips but counts, so a line error names
+the line a person sees in the file (a spreadsheet's row number for an XLSX, the text line
+for a CSV, as the command line counts them).
+
+Limits are those of the API, applied before anything is parsed: the upload's size
+(LOYALTY_MAX_REQUEST_BYTES, checked while it is received, customers/admin_import.py), an
+XLSX's unpacked size (the same limit, from the zip's declared sizes, which the zip reader
+never exceeds), its cells (LOYALTY_MAX_IMPORT_CELLS) and cells per row, counted in the
+unpacked sheet before openpyxl reads it, and the rows (LOYALTY_MAX_BATCH_ROWS).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import openpyxl
+from django.conf import settings
+
+from core.errors import InvalidRequest
+
+from .batch.params import HEADER_FIELDS, MAX_HEADER_NUMBER
+from .batch.stream import read_header_line
+
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+KNOWN_NAMES = frozenset(name.lower() for name in HEADER_FIELDS)
+# The first row is looked for in the file's start only; no header row is longer.
+HEAD_CHARS = 1 << 20
+OLD_EXCEL = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP = b"PK\x03\x04"
+# A row of an XLSX with more cells than this is refused before openpyxl reads it: the
+# import reads MAX_HEADER_NUMBER columns, and a row is held whole while it is parsed.
+MAX_CELLS_PER_ROW = 1000
+# The elements the sheet's pre-count finds: a row, a cell, a shared string (any prefix).
+SHEET_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si)[\s/>]")
+SCAN_CHUNK = 1 << 20
+# Line breaks as the engine counts them (customers/batch/parse.py).
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+SAVE_AS = (
+    'Save it from your spreadsheet as "CSV UTF-8" or "Excel Workbook (.xlsx)" and upload it again.'
+)
+NOT_A_TABLE = "The file is neither a CSV nor an Excel (.xlsx) file. " + SAVE_AS
+OLD_EXCEL_FILE = "The file is an old Excel workbook (.xls), which cannot be read. " + SAVE_AS
+OTHER_SPREADSHEET = "The file is a spreadsheet, but not in Excel's .xlsx format. " + SAVE_AS
+BROKEN_XLSX = "The Excel file is damaged and cannot be read. " + SAVE_AS
+NOT_TEXT = (
+    "The file's characters cannot be read: it is neither UTF-8 nor Windows (Latin-1) text. "
+    'Save it from your spreadsheet as "CSV UTF-8" and upload it again.'
+)
+BAD_UTF8_AFTER_BOM = (
+    "The file says it is UTF-8 but holds characters that are not: "
+    'save it from your spreadsheet as "CSV UTF-8" again and upload it again.'
+)
+NO_HEADER_ROW = (
+    "The file has no header row: its first row must name the fields (code, card_number, "
+    "first_name, ...)."
+)
+UNREADABLE_HEADER_ROW = (
+    'The header row cannot be read: a " in it is never closed, or is followed by more text '
+    "before the next delimiter. Name the fields without quotes."
+)
+NO_SHEET = "The Excel file has no sheet."
+TOO_BIG_UNPACKED = (
+    "The Excel file unpacks to more than {limit} MB; an import reads at most that much. "
+    'Split it, or save it as "CSV UTF-8".'
+)
+TOO_MANY_CELLS = (
+    "The Excel sheet has more than {limit:,} cells; an import reads at most that many. "
+    'Split it, or save it as "CSV UTF-8".'
+)
+ROW_TOO_WIDE = (
+    "Row {row} of the Excel sheet has more than {limit:,} cells; an import reads at most "
+    "{columns} columns. Delete the columns after the last one you import."
+)
+TOO_MANY_ROWS = "The file has more than {limit:,} rows; split it into smaller files."
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    """What the file holds, as the engine is given it."""
+
+    kind: str  # "CSV" or "XLSX", as messages name it
+    encoding: str | None  # a CSV's, as found ("UTF-8", "Windows-1252", ...)
+    delimiter: str  # of `data`: the file's for a CSV, "," for an XLSX
+    headers: list[str]  # the names in the header row, one per column
+    data: str  # the rows below the header row, the lines before them left blank
+    # Lines of `data` that are not their row's number -> that number: the rows of an XLSX
+    # after a cell holding a line break.
+    moved: dict[int, int] = field(default_factory=dict)
+
+    def file_line(self, line: int) -> int:
+        """The file's number (line or row) of `data`'s line `line`."""
+        return self.moved.get(line, line)
+
+
+def read_import_file(content: bytes) -> ImportFile:
+    """The ImportFile of an upload's bytes, or InvalidRequest saying what to do."""
+    if content.startswith(ZIP):
+        return _read_xlsx(content)
+    if content.startswith(OLD_EXCEL):
+        raise InvalidRequest(OLD_EXCEL_FILE)
+    text, encoding = decode(content)
+    return _read_csv(text, encoding)
+
+
+def decode(content: bytes) -> tuple[str, str]:
+    """The file's text and the name of the encoding it was found in."""
+    if content.startswith(codecs.BOM_UTF8):
+        try:
+            return content[len(codecs.BOM_UTF8) :].decode("utf-8"), "UTF-8"
+        except UnicodeDecodeError:
+            raise InvalidRequest(BAD_UTF8_AFTER_BOM) from None
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return content.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            raise InvalidRequest(NOT_TEXT) from None
+    if b"\x00" in content[:4096]:
+        # Text never holds NUL: a binary file, or UTF-16 without its BOM.
+        raise InvalidRequest(NOT_A_TABLE)
+    try:
+        return content.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return content.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        raise InvalidRequest(NOT_TEXT) from None
+
+
+def detect_delimiter(first_line: str, rest: str = "") -> str:
+    """The delimiter of , ; TAB | that splits the header row into the most known field
+    names, then into the most columns. A header of one column has none: then the first of
+    them that the rows (`rest`) do not hold, so no value is split."""
+
+    def score(delimiter: str) -> tuple[int, int]:
+        names = [name.strip().strip('"').strip().lower() for name in first_line.split(delimiter)]
+        return sum(name in KNOWN_NAMES for name in names), len(names)
+
+    if not any(delimiter in first_line for delimiter in DELIMITERS):
+        return next((d for d in DELIMITERS if d not in rest), DELIMITERS[0])
+    return max(DELIMITERS, key=score)
+
+
+def _read_csv(text: str, encoding: str) -> ImportFile:
+    head = text[:HEAD_CHARS]
+    first = next((line for line in io.StringIO(head, newline="") if line.strip()), None)
+    if first is None:
+        raise InvalidRequest(NO_HEADER_ROW)
+    delimiter = detect_delimiter(first, head)
+    try:
+        names, taken = read_header_line(io.StringIO(head, newline=""), delimiter)
+    except InvalidRequest:
+        raise InvalidRequest(UNREADABLE_HEADER_ROW) from None
+    lines = io.StringIO(head, newline="")
+    start = sum(len(next(lines)) for _ in range(taken))
+    return ImportFile(
+        kind="CSV",
+        encoding=encoding,
+        delimiter=delimiter,
+        headers=names,
+        data="\n" * taken + text[start:],
+    )
+
+
+def _read_xlsx(content: bytes) -> ImportFile:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        names = set(archive.namelist())
+    except (zipfile.BadZipFile, ValueError):
+        raise InvalidRequest(NOT_A_TABLE) from None
+    if "xl/workbook.xml" not in names:
+        raise InvalidRequest(OTHER_SPREADSHEET if "mimetype" in names else NOT_A_TABLE)
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if sum(info.file_size for info in archive.infolist()) > limit:
+        raise InvalidRequest(TOO_BIG_UNPACKED.format(limit=limit // (1024 * 1024)))
+    try:
+        _count_cells(archive, names)
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except InvalidRequest:
+        raise
+    except Exception:  # openpyxl and its XML parser raise many kinds; all mean "damaged"
+        raise InvalidRequest(BROKEN_XLSX) from None
+    try:
+        if not book.worksheets:
+            raise InvalidRequest(NO_SHEET)
+        return _sheet_file(book.worksheets[0])
+    finally:
+        book.close()
+
+
+def _count_cells(archive: zipfile.ZipFile, names: set[str]) -> None:
+    """InvalidRequest if a sheet (or the shared strings, each used by a cell) holds more
+    cells than LOYALTY_MAX_IMPORT_CELLS, or a row more than MAX_CELLS_PER_ROW: counted in
+    the unpacked XML, before openpyxl, which holds a row and every shared string whole."""
+    limit = settings.LOYALTY["MAX_IMPORT_CELLS"]
+    # Every XML member, not only xl/worksheets/: the workbook's relations may put a sheet
+    # anywhere. Other parts hold none of these tags.
+    for name in sorted(names):
+        if not name.endswith(".xml"):
+            continue
+        cells = row_cells = rows = 0
+        for tag in _tags(archive, name):
+            if tag == b"row":
+                rows += 1
+                row_cells = 0
+                continue
+            cells += 1
+            row_cells += 1
+            if cells > limit:
+                raise InvalidRequest(TOO_MANY_CELLS.format(limit=limit))
+            if tag == b"c" and row_cells > MAX_CELLS_PER_ROW:
+                raise InvalidRequest(
+                    ROW_TOO_WIDE.format(
+                        row=rows, limit=MAX_CELLS_PER_ROW, columns=MAX_HEADER_NUMBER
+                    )
+                )
+
+
+def _tags(archive: zipfile.ZipFile, name: str) -> Iterator[bytes]:
+    """The row, cell and shared-string tags of a member, read a chunk at a time."""
+    with archive.open(name) as member:
+        tail = b""
+        while chunk := member.read(SCAN_CHUNK):
+            text = tail + chunk
+            # A tag cut at the chunk's end is found whole in the next round.
+            end = max(len(text) - 64, 0)
+            cut = text.rfind(b"<", end)
+            cut = len(text) if cut == -1 else cut
+            for match in SHEET_TAG.finditer(text, 0, cut):
+                yield match.group(1)
+            tail = text[cut:]
+        for match in SHEET_TAG.finditer(tail):
+            yield match.group(1)
+
+
+def _sheet_file(sheet) -> ImportFile:
+    """The sheet's first non-empty row as headers and the rows below as comma-separated
+    text, each row on the line of its row number (openpyxl's row number)."""
+    sheet.reset_dimensions()  # a sheet's declared dimension is not trusted to pad rows
+    limit = settings.LOYALTY["MAX_BATCH_ROWS"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    headers: list[str] | None = None
+    line = 0  # the line of `out` the next row starts on, less one
+    moved: dict[int, int] = {}
+    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if number > limit + 1:
+            raise InvalidRequest(TOO_MANY_ROWS.format(limit=limit))
+        values = [_cell(value) for value in row]
+        while values and not values[-1].strip():
+            values.pop()
+        if headers is None:
+            if values:
+                headers = values
+            continue
+        if not values:
+            continue
+        # Empty cells at a row's end are not in the sheet's XML: the row has the header's width.
+        values += [""] * (len(headers) - len(values))
+        if line < number - 1:
+            out.write("\n" * (number - 1 - line))
+            line = number - 1
+        if line + 1 != number:
+            moved[line + 1] = number
+        writer.writerow(values)
+        # A cell holding line breaks makes its row several lines, so the rows after it
+        # start on later lines than their numbers: `moved` gives their numbers back.
+        line += 1 + sum(len(LINE_BREAK.findall(value)) for value in values)
+    if headers is None:
+        raise InvalidRequest(NO_HEADER_ROW)
+    return ImportFile(
+        kind="XLSX",
+        encoding=None,
+        delimiter=",",
+        headers=headers,
+        data=out.getvalue(),
+        moved=moved,
+    )
+
+
+def _cell(value) -> str:
+    """A spreadsheet cell as the text the API would have been sent."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

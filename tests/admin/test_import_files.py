@@ -1,0 +1,402 @@
+"""The admin's import reads the files shops have: any of four delimiters, UTF-8 or Windows
+text, CSV or XLSX without being told which; it numbers lines as the file does, speaks of
+columns rather than API parameters, lets staff choose campaigns by name, and holds uploads
+to the API's limits."""
+
+import contextlib
+import io
+import zipfile
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from accounts.models import Membership
+from campaigns.models import Campaign, Enrollment, Transaction
+from customers import import_file as f
+from customers.admin_import import ADMIN_WORDS, FILE_TOO_LARGE, NO_DATA_ROWS, QUOTE_NOT_CLOSED
+from customers.batch import messages as m
+from customers.models import Customer, ImportPreview, UndoState
+from tests.conftest import EVENTS, POINTS
+from tests.factories import make_campaign
+
+IMPORT_URL = "/admin/customers/customer/import-file/"
+
+
+@pytest.fixture
+def boss(client, django_user_model, account, campaigns):
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
+    return client
+
+
+def campaign_pk(account, campaign_id=POINTS) -> int:
+    return Campaign.objects.get(account=account, campaign_id=campaign_id).pk
+
+
+def post_file(client, account, content: bytes | str, name="customers.csv", **fields):
+    if isinstance(content, str):
+        content = content.encode()
+    form = {
+        "account": account.pk,
+        "campaign": campaign_pk(account),
+        "overwrite_duplicates": "update",
+        "import_file": SimpleUploadedFile(name, content),
+        **fields,
+    }
+    return client.post(IMPORT_URL, form)
+
+
+def form_errors(response) -> list[str]:
+    return list(response.context["form"].non_field_errors())
+
+
+def confirm(client, response):
+    return client.post(IMPORT_URL, {"pending": response.context["pending"]})
+
+
+def xlsx(rows) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# Line numbers: the file's, as the command line counts them.
+
+BAD_FOURTH_LINE = "code,custom_date\nC1,1970-07-14\n\nC3,14-07-1970\nC4,1970-07-15\n"
+
+
+def test_a_csv_line_error_names_the_files_line_as_the_command_line_does(boss, account, tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text(BAD_FOURTH_LINE)
+    out = io.StringIO()
+    with contextlib.suppress(CommandError):  # the command may exit non-zero for failed lines
+        call_command(
+            "import_customers",
+            str(path),
+            f"--account={account.slug}",
+            f"--campaigns={POINTS}",
+            "--delimiter=comma",
+            "--overwrite=update",
+            "--first-line-headers",
+            "--validate-only",
+            stdout=out,
+        )
+
+    result = post_file(boss, account, BAD_FOURTH_LINE).context["preview"]
+
+    message = m.BAD_DATE_FORMAT.format(value="14-07-1970")
+    assert [(e.line, e.field, e.message) for e in result.errors] == [(4, "custom_date", message)]
+    assert f"line 4, field custom_date: {message}" in out.getvalue()
+
+
+def test_an_xlsx_row_after_a_cell_with_line_breaks_keeps_its_number(boss, account):
+    content = xlsx(
+        [["code", "street1", "custom_date"], ["C1", "Main St\nBuilding 2\r\nFloor 3", ""]]
+        + [["C3", "", "14-07-1970"]]
+    )
+
+    response = post_file(boss, account, content)
+
+    assert [(e.line, e.field) for e in response.context["errors_shown"]] == [(3, "custom_date")]
+
+
+def test_an_xlsx_line_error_names_the_sheets_row(boss, account):
+    content = xlsx(
+        [[None], ["code", "custom_date"], ["C1", "1970-07-14"], [None], ["C3", "14-07-1970"]]
+    )
+
+    response = post_file(boss, account, content, name="customers.xlsx")
+
+    assert [(e.line, e.field) for e in response.context["preview"].errors] == [(5, "custom_date")]
+    assert b"<th>Row</th>" in response.content
+
+
+# The file's format, encoding and delimiter are found, not chosen.
+
+FIELDS = ("code", "first_name", "last_name")
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
+def test_a_csv_is_read_whatever_its_delimiter_and_encoding(boss, account, delimiter, encoding):
+    text = "\r\n".join(delimiter.join(row) for row in [FIELDS, ("C1", "Zoë", "Müller")]) + "\r\n"
+
+    confirm(boss, post_file(boss, account, text.encode(encoding)))
+
+    customer = Customer.objects.get()
+    assert (customer.code, customer.first_name, customer.last_name) == ("C1", "Zoë", "Müller")
+
+
+def test_an_xlsx_row_whose_last_cells_are_empty_is_imported(boss, account):
+    content = xlsx([["code", "first_name", "phone"], ["C1", "Ann", None], ["C2", None, None]])
+
+    confirm(boss, post_file(boss, account, content))
+
+    assert list(Customer.objects.order_by("code").values_list("code", "first_name")) == [
+        ("C1", "Ann"),
+        ("C2", ""),
+    ]
+
+
+def test_a_csv_named_xlsx_is_read_as_csv_and_an_xlsx_named_csv_as_xlsx(boss, account):
+    as_csv = post_file(boss, account, "code,first_name\nC1,Ann\n", name="customers.xlsx")
+    as_xlsx = post_file(boss, account, xlsx([["code", "first_name"], ["C2", "Bob"]]))
+
+    assert as_csv.context["read_as"] == "CSV, UTF-8, comma-separated"
+    assert as_xlsx.context["read_as"] == "Excel workbook (.xlsx), first sheet"
+    assert as_csv.context["preview"].new == as_xlsx.context["preview"].new == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, f.OLD_EXCEL_FILE),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", f.NOT_A_TABLE),
+        (b"PK\x03\x04 not really a zip", f.NOT_A_TABLE),
+        # 0x81 is no character in Windows-1252 and starts no UTF-8 one.
+        (b"code,first_name\nC1,\x81\x81\n", f.NOT_TEXT),
+        (b"\n \r\n\n", f.NO_HEADER_ROW),
+        (b"code,first_name\n", NO_DATA_ROWS),
+    ],
+    ids=["xls", "png", "broken zip", "unknown encoding", "blank", "header only"],
+)
+def test_a_file_that_cannot_be_read_is_refused_saying_what_to_do(boss, account, content, message):
+    response = post_file(boss, account, content)
+
+    assert form_errors(response) == [message]
+    assert not Customer.objects.exists()
+
+
+def test_an_opendocument_spreadsheet_is_refused_saying_what_to_do(boss, account):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+
+    assert form_errors(post_file(boss, account, out.getvalue())) == [f.OTHER_SPREADSHEET]
+
+
+# Columns, in the file's words.
+
+
+def test_a_misspelled_column_is_named_by_its_number_and_name(boss, account):
+    response = post_file(boss, account, "code;frist_name\nC1;Ann\n")
+
+    assert form_errors(response) == [
+        "Column 2, frist_name, is not a known field; did you mean first_name?"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("code,nickname", ADMIN_WORDS[m.UNKNOWN_FIELD].format(number=2, value="nickname")),
+        (
+            "code,first_name,First_Name",
+            ADMIN_WORDS[m.FIELD_TWICE].format(number=3, value="First_Name", other_number=2),
+        ),
+        ("code,,,first_name", ADMIN_WORDS[m.HEADER_GAP].format(first=2, second=3)),
+    ],
+)
+def test_header_row_errors_speak_of_columns_not_api_parameters(boss, account, header, message):
+    response = post_file(boss, account, f"{header}\nC1,,,\n")
+
+    assert form_errors(response) == [message]
+    assert "profiles_header" not in message
+
+
+def test_the_api_keeps_its_own_words_for_the_same_header(post_batch):
+    response = post_batch(headers=("code", "frist_name"), data="C1|Ann", output="JSON")
+
+    assert (
+        m.UNKNOWN_FIELD_SUGGESTION.format(
+            name="profiles_header_2", value="frist_name", suggestion="first_name"
+        )
+        in response.content.decode()
+    )
+
+
+def test_an_unclosed_quote_is_explained_in_the_files_words(boss, account):
+    errors = post_file(boss, account, 'code,first_name\nC1,"Ann\nC2,Bob\n').context["errors_shown"]
+
+    assert [(e.line, e.message) for e in errors] == [
+        (
+            2,
+            'a value opened with " on this line is never closed, so the rest of the file was '
+            'read as part of it: close the quote, or double a quote inside a quoted value ("")',
+        )
+    ]
+
+
+def test_a_quote_left_open_far_from_the_end_is_explained_in_the_files_words(boss, account):
+    rows = "".join(f"C{n},Ann\n" for n in range(150_000))  # over 1 MB after the quote
+    content = f'code,first_name\nC1,"Ann\n{rows}'
+
+    errors = post_file(boss, account, content).context["errors_shown"]
+
+    assert (errors[0].line, errors[0].message) == (2, QUOTE_NOT_CLOSED)
+
+
+# Campaigns are chosen by name from the account's active ones.
+
+
+def test_the_form_offers_the_accounts_active_campaigns_by_name_and_preselects_its_account(
+    client, staff_user, account, other_account, campaigns
+):
+    Campaign.objects.filter(account=account, campaign_id=POINTS).update(name="Points club")
+    Campaign.objects.filter(account=account, campaign_id=EVENTS).update(is_active=False)
+    make_campaign(account=other_account, campaign_id="777", name="Theirs")
+    staff = staff_user("add_customer", "change_customer", "view_customer")
+    Membership.objects.filter(user=staff).update(role=Membership.Role.IMPORTER)
+    client.force_login(staff)
+
+    form = client.get(IMPORT_URL).context["form"]
+
+    labels = [label for _, label in form.fields["campaign"].choices]
+    assert "Points club · Points · id 898989889" in labels
+    assert not [label for label in labels if EVENTS in label or "Theirs" in label]
+    assert form["account"].value() == account.pk
+
+
+def test_credits_go_to_the_chosen_campaign_and_customers_join_the_others_too(boss, account):
+    response = post_file(
+        boss,
+        account,
+        "code,auto_add\nC1,5\n",
+        campaign=campaign_pk(account, POINTS),
+        other_campaigns=[campaign_pk(account, EVENTS)],
+    )
+    confirm(boss, response)
+
+    customer = Customer.objects.get()
+    enrolled = Enrollment.objects.filter(customer=customer).values_list(
+        "campaign__campaign_id", flat=True
+    )
+    assert sorted(enrolled) == sorted([POINTS, EVENTS])
+    assert list(Transaction.objects.values_list("campaign__campaign_id", "amount")) == [(POINTS, 5)]
+    assert UndoState.objects.get().parameters["campaigns_to_include"] == [POINTS, EVENTS]
+
+
+def test_a_campaign_of_another_account_cannot_be_chosen(boss, account, other_account):
+    theirs = make_campaign(account=other_account, campaign_id="777")
+
+    response = post_file(boss, account, "code\nC1\n", campaign=theirs.pk)
+
+    assert form_errors(response) == ["Choose campaigns of the account greatwidgets."]
+    assert not Customer.objects.exists()
+
+
+# The API's limits, before anything is parsed.
+
+
+def test_a_file_larger_than_the_request_limit_is_refused_unread(boss, account, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    content = "code\n" + "C1\n" * (400 * 1024)
+
+    response = post_file(boss, account, content)
+
+    assert response.status_code == 413
+    assert FILE_TOO_LARGE.format(limit=1) in response.content.decode()
+    assert not Customer.objects.exists()
+
+
+def million_cells_xlsx(rows: int = 50_001, columns: int = 20) -> bytes:
+    """A small XLSX (about 320 KB) whose sheet holds rows x columns cells (a million)."""
+    cells = "".join(
+        f'<c r="{chr(65 + c)}1" t="inlineStr"><is><t>x</t></is></c>' for c in range(columns)
+    )
+    sheet = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        + "".join(f'<row r="{r}">{cells}</row>' for r in range(1, rows + 1))
+        + "</sheetData></worksheet>"
+    )
+    source = zipfile.ZipFile(io.BytesIO(xlsx([["code"]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = sheet.encode()
+            archive.writestr(item, data, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def test_an_xlsx_of_a_million_cells_is_refused_before_it_is_parsed(boss, account, settings):
+    content = million_cells_xlsx()
+    assert len(content) < 500_000
+
+    response = post_file(boss, account, content)
+
+    limit = settings.LOYALTY["MAX_IMPORT_CELLS"]
+    assert form_errors(response) == [f.TOO_MANY_CELLS.format(limit=limit)]
+
+
+def test_an_xlsx_within_the_cell_limit_is_read(boss, account, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "MAX_IMPORT_CELLS": 42}
+    rows = [["code", "first_name"], *[[f"C{n}", "Ann"] for n in range(20)]]
+
+    assert post_file(boss, account, xlsx(rows)).context["preview"].new == 20
+
+
+def test_an_xlsx_row_of_too_many_cells_is_refused(boss, account):
+    response = post_file(boss, account, wide_row())
+
+    assert form_errors(response) == [
+        f.ROW_TOO_WIDE.format(row=1, limit=f.MAX_CELLS_PER_ROW, columns=200)
+    ]
+
+
+def wide_row() -> bytes:
+    book = openpyxl.Workbook()
+    book.active.append(["code"] * (f.MAX_CELLS_PER_ROW + 1))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_xlsx_that_unpacks_beyond_the_request_limit_is_refused(boss, account, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(xlsx([["code"], ["C1"]]))) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        for item in source.infolist():
+            archive.writestr(item, source.read(item), zipfile.ZIP_DEFLATED)
+        archive.writestr("xl/media/padding.bin", b"\x00" * (2 * 1024 * 1024))
+
+    response = post_file(boss, account, out.getvalue())
+
+    assert form_errors(response) == [f.TOO_BIG_UNPACKED.format(limit=1)]
+
+
+def test_an_xlsx_with_more_rows_than_a_batch_is_refused(boss, account, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "MAX_BATCH_ROWS": 3}
+
+    response = post_file(boss, account, xlsx([["code"], ["C1"], ["C2"], ["C3"], ["C4"]]))
+
+    assert form_errors(response) == [f.TOO_MANY_ROWS.format(limit=3)]
+
+
+def test_a_csv_with_more_rows_than_a_batch_is_refused_in_the_files_words(boss, account, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "MAX_BATCH_ROWS": 3}
+
+    response = post_file(boss, account, "code\nC1\nC2\nC3\nC4\n")
+
+    assert form_errors(response) == [ADMIN_WORDS[m.TOO_MANY_LINES].format(limit=3)]
+
+
+def test_the_import_form_still_needs_its_csrf_token(django_user_model, account, campaigns):
+    # The view checks the body's size before Django's CSRF check, then applies it itself.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
+
+    response = post_file(client, account, "code\nC1\n")
+
+    assert response.status_code == 403
+    assert not ImportPreview.objects.exists()
