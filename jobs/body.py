@@ -1,0 +1,71 @@
+"""A background import's request body on its way to the worker: its customers_batch
+parameters (never the credentials), saved through Django's storage API (the import_jobs
+storage: a private folder by default, S3 on several machines), encrypted with AES-GCM
+under settings.JOBS_KEY so that the copy reveals no customer password or PIN to whoever
+can read the folder or the bucket, and removed when the job ends."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import zlib
+
+import orjson
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
+
+NONCE_BYTES = 12
+# What the key is derived for, so the SECRET_KEY-derived key serves nothing else.
+KEY_PURPOSE = b"loyalty.jobs.body.v1"
+
+
+class BodyUnreadable(Exception):
+    """The saved body is gone or was not written with this key."""
+
+
+def storage() -> Storage:
+    return storages["import_jobs"]
+
+
+def save_body(job_id: str, params: dict[str, str]) -> str:
+    """Save `params` for job `job_id`; returns the name to load it by."""
+    plain = zlib.compress(orjson.dumps(params), 1)
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = nonce + AESGCM(_key()).encrypt(nonce, plain, job_id.encode())
+    return storage().save(f"{job_id}.body", ContentFile(sealed))
+
+
+def load_body(job_id: str, name: str) -> dict[str, str]:
+    """The parameters save_body saved for this job."""
+    try:
+        with storage().open(name, "rb") as saved:
+            sealed = saved.read()
+    except FileNotFoundError as missing:
+        raise BodyUnreadable(f"the saved request body {name} is missing") from missing
+    try:
+        plain = AESGCM(_key()).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], job_id.encode())
+    except InvalidTag as wrong:
+        raise BodyUnreadable(
+            f"the saved request body {name} was not written with this server's JOBS_KEY"
+        ) from wrong
+    params: dict[str, str] = orjson.loads(zlib.decompress(plain))
+    return params
+
+
+def delete_body(name: str) -> None:
+    if name:
+        storage().delete(name)
+
+
+def _key() -> bytes:
+    configured = settings.JOBS_KEY
+    if configured:
+        key = base64.urlsafe_b64decode(configured)
+        if len(key) != 32:
+            raise ValueError("LOYALTY_JOBS_KEY must be 32 bytes in urlsafe base64")
+        return key
+    return hashlib.sha256(KEY_PURPOSE + settings.SECRET_KEY.encode()).digest()
