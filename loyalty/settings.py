@@ -289,7 +289,7 @@ STORAGES["import_jobs"] = (
     else {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {
-            "location": JOBS_DIR / "bodies",
+            "location": str(JOBS_DIR / "bodies"),
             "file_permissions_mode": 0o600,
             "directory_permissions_mode": 0o700,
         },
@@ -307,7 +307,7 @@ CACHES["jobs"] = (
     if REDIS_URL
     else {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": JOBS_DIR / "progress",
+        "LOCATION": str(JOBS_DIR / "progress"),
     }
 )
 

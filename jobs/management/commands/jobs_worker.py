@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+from django_tasks_rq import RQBackend
 
 from jobs.recovery import recover_stalled_jobs_safely
 
@@ -34,19 +36,26 @@ class Command(BaseCommand):
         checker = threading.Thread(target=_check_until, args=(stop,), daemon=True)
         checker.start()
         try:
-            if settings.TASKS_BACKEND == "rq":
-                # SimpleWorker runs the job in this process: a fork would share the
-                # database connection, and the lease check is what finds a lost job.
-                extra = ["--burst"] if batch else []
-                call_command(
-                    "rqworker", "default", "--worker-class", "rq.worker.SimpleWorker", *extra
-                )
-            else:
-                extra = ["--batch"] if batch else []
-                call_command("db_worker", "--no-reload", "--interval", "0.5", *extra)
+            call_command(*backend_worker(batch=batch))
         finally:
             stop.set()
             checker.join()
+
+
+def backend_worker(*, batch: bool) -> list[str]:
+    """The configured task backend's worker command, as call_command's arguments."""
+    if isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], RQBackend):
+        # SimpleWorker runs the job in the worker's own process, as db_worker does: a job
+        # ends with its worker, and a forked work horse would inherit the database
+        # connection of the parent.
+        return [
+            "rqworker",
+            "default",
+            "--job-class=django_tasks_rq.Job",
+            "--worker-class=rq.worker.SimpleWorker",
+            *(["--burst"] if batch else []),
+        ]
+    return ["db_worker", "--no-reload", "--interval=0.5", *(["--batch"] if batch else [])]
 
 
 def _check_until(stop: threading.Event) -> None:
