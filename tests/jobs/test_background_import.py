@@ -183,3 +183,35 @@ def test_a_campaign_deactivated_before_the_job_runs_fails_it_with_the_synchronou
     assert "898989889" in answer["error"]
     assert not Customer.objects.exists()
     assert not ImportRequest.objects.exists()
+
+
+def test_an_attempt_whose_worker_died_after_the_commit_is_answered_without_importing_again(
+    submit, status_of, settings, user
+):
+    """The worst moment to lose a worker: its import committed, the job's answer not yet
+    recorded. The next attempt replays the committed answer (the import's request_id)."""
+    from customers.batch.params import parse_batch_request
+    from customers.batch.service import import_customers
+    from jobs.recovery import recover_stalled_jobs
+    from jobs.service import claim
+
+    _, queued = submit("C1|Jane\nC2|Jim")
+    job = claim(queued["job"]["id"])
+    assert job is not None
+    # What the lost attempt did before it died: the import, committed.
+    params = batch_params(data="C1|Jane\nC2|Jim", request_id=job.import_request_id)
+    request = parse_batch_request({k.lower(): v for k, v in params.items()})
+    committed = import_customers(
+        account=job.account, user=user, request=request, source=UndoState.Source.API
+    )
+    settings.LOYALTY = {**settings.LOYALTY, "JOB_LEASE_SECONDS": 0}
+    recover_stalled_jobs()
+    run_db_worker()
+    _, done = status_of(queued["job"]["id"])
+
+    assert done["job"]["status"] == "done"
+    assert done["batch"]["customers"]["new"] == 2
+    assert done["batch"]["undo_state"] == committed.undo_state_id
+    assert Customer.objects.count() == 2
+    assert UndoState.objects.count() == 1
+    assert ImportJob.objects.get().attempts == 2
