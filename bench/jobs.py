@@ -1,0 +1,197 @@
+"""The background-import benchmark (`make bench` runs it after bench/run.py, or
+`.venv/bin/python bench/jobs.py`): one large customers_batch with run_in_background=yes on
+SQLite and on PostgreSQL, served by gunicorn (one worker) with one `manage.py jobs_worker`
+beside it, both fresh processes on a fresh database. It reports the time to the queued
+answer, the total time until the status call answers done, how often the progress moved
+(the status call polled every POLL_SECONDS), and the peak memory (RSS) of the web worker
+and of the job worker. Environment:
+
+  BENCH_JOB_ROWS       rows of the import (default 1,000,000; BENCH_SKIP_MILLION=1: 100,000)
+  BENCH_POSTGRES_URL   the PostgreSQL server's admin database (loyalty_bench_jobs is
+                       dropped and created there)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out" / "jobs.md"
+POLL_SECONDS = 0.5
+DATABASE = "loyalty_bench_jobs"
+
+
+def main() -> int:
+    sys.path[0] = str(ROOT)
+    import psutil
+
+    from bench import data
+    from bench.client import batch_params, post
+    from bench.databases import PostgreSQL, SQLite
+    from bench.server import PYTHON, Gunicorn
+
+    class OwnPostgreSQL(PostgreSQL):
+        """PostgreSQL on a database of this benchmark's own name."""
+
+        def close(self) -> None:
+            if self.created:
+                self._admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+                self.created = False
+
+        def _empty_database(self) -> str:
+            self._admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+            self._admin(f"CREATE DATABASE {DATABASE}")
+            self.created = True
+            base, _, _ = self.admin_url.rpartition("/")
+            return f"{base}/{DATABASE}"
+
+    default_rows = 100_000 if os.environ.get("BENCH_SKIP_MILLION") == "1" else 1_000_000
+    rows = int(os.environ.get("BENCH_JOB_ROWS") or default_rows)
+    results: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="bench-jobs-") as folder:
+        workdir = Path(folder)
+        backends = [SQLite(workdir)]
+        postgres, note = OwnPostgreSQL.reachable()
+        if postgres is not None:
+            backends.append(OwnPostgreSQL(postgres.admin_url))
+        else:
+            print(note)
+        print(f"building {rows:,} rows...", flush=True)
+        params, headers = batch_params(data.profiles_data(0, rows), overwrite="update")
+        body = urllib.parse.urlencode({**params, "run_in_background": "yes"}).encode()
+        for backend in backends:
+            try:
+                env = backend.fresh()
+                env["LOYALTY_JOBS_DIR"] = str(workdir / f"jobs-{backend.name}")
+                env.pop("REDIS_URL", None)
+                results.append(
+                    _measure(
+                        backend.name,
+                        env,
+                        body,
+                        headers,
+                        rows,
+                        workdir,
+                        psutil,
+                        PYTHON,
+                        Gunicorn,
+                        post,
+                    )
+                )
+            finally:
+                backend.close()
+    lines = _table(rows, results)
+    print("\n".join(lines))
+    OUT.parent.mkdir(exist_ok=True)
+    OUT.write_text("\n".join(lines) + "\n")
+    return 0 if all(result["ok"] for result in results) else 1
+
+
+def _measure(name, env, body, headers, rows, workdir, psutil, python, gunicorn_class, post) -> dict:
+    print(f"{name}: {rows:,}-row background import...", flush=True)
+    with gunicorn_class(env, workers=1, log_path=workdir / f"gunicorn-{name}.log") as web:
+        worker = subprocess.Popen(
+            [python, "manage.py", "jobs_worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=(workdir / f"worker-{name}.log").open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        peaks = {"web": 0, "worker": 0}
+        stop = threading.Event()
+
+        def sample() -> None:
+            watched = {
+                "web": psutil.Process(web.worker_pids()[0]),
+                "worker": psutil.Process(worker.pid),
+            }
+            while not stop.wait(0.1):
+                for key, process in watched.items():
+                    try:
+                        peaks[key] = max(peaks[key], process.memory_info().rss)
+                    except psutil.Error:
+                        pass
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            time.sleep(2)  # the worker's start-up (Django, the first poll of the queue)
+            started = time.perf_counter()
+            status, answer = post(web.port, body, headers)
+            queued_seconds = time.perf_counter() - started
+            job = json.loads(answer)["job"]
+            moves: list[tuple[float, int]] = []
+            done = None
+            while done is None:
+                time.sleep(POLL_SECONDS)
+                poll = {
+                    "user_id": "john1970",
+                    "user_password": "1959caadac9b13dcb3",
+                    "account_id": "greatwidgets",
+                    "type": "customers_batch_status",
+                    "job_id": job["id"],
+                    "output": "JSON",
+                }
+                _, text = post(web.port, urllib.parse.urlencode(poll).encode(), {})
+                state = json.loads(text)
+                if state["job"]["status"] in ("done", "failed"):
+                    done = state
+                elif not moves or moves[-1][1] != state["job"]["lines_done"]:
+                    moves.append((time.perf_counter() - started, state["job"]["lines_done"]))
+            total_seconds = time.perf_counter() - started
+        finally:
+            stop.set()
+            sampler.join()
+            worker.terminate()
+            worker.wait(60)
+    customers = done.get("batch", {}).get("customers", {})
+    running = [moment for moment, lines in moves if lines > 0]
+    return {
+        "name": name,
+        "ok": status == 200 and customers.get("new") == rows,
+        "queued_seconds": queued_seconds,
+        "total_seconds": total_seconds,
+        "progress_moves": len(running),
+        "first_progress_seconds": running[0] if running else None,
+        "peak_web_mb": peaks["web"] / 2**20,
+        "peak_worker_mb": peaks["worker"] / 2**20,
+        "answer": customers or done.get("error"),
+    }
+
+
+def _table(rows: int, results: list[dict]) -> list[str]:
+    names = [result["name"] for result in results]
+    lines = [
+        f"# Background import of {rows:,} rows"
+        " (run_in_background=yes, one web worker, one jobs_worker)",
+        "",
+        "| figure | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    figures = [
+        ("time to the queued answer (s)", "queued_seconds", "{:.2f}"),
+        ("total, submit to done (s)", "total_seconds", "{:.1f}"),
+        (f"progress moves seen (polled every {POLL_SECONDS} s)", "progress_moves", "{}"),
+        ("first progress after submit (s)", "first_progress_seconds", "{:.1f}"),
+        ("peak RSS, web worker (MB)", "peak_web_mb", "{:.0f}"),
+        ("peak RSS, job worker (MB)", "peak_worker_mb", "{:.0f}"),
+        ("answer", "answer", "{}"),
+    ]
+    for label, key, shape in figures:
+        cells = [
+            shape.format(result[key]) if result[key] is not None else "-" for result in results
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
