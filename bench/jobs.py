@@ -92,7 +92,7 @@ def main() -> int:
     print("\n".join(lines))
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n")
-    return 0 if all(result["ok"] for result in results) else 1
+    return 0 if all(result["ok"] and result["together_ok"] for result in results) else 1
 
 
 def _measure(name, env, body, headers, rows, workdir, psutil, python, gunicorn_class, post) -> dict:
@@ -147,6 +147,7 @@ def _measure(name, env, body, headers, rows, workdir, psutil, python, gunicorn_c
                 elif not moves or moves[-1][1] != state["job"]["lines_done"]:
                     moves.append((time.perf_counter() - started, state["job"]["lines_done"]))
             total_seconds = time.perf_counter() - started
+            together = _three_at_once(web, env, workdir, name, python, post)
         finally:
             stop.set()
             sampler.join()
@@ -164,6 +165,88 @@ def _measure(name, env, body, headers, rows, workdir, psutil, python, gunicorn_c
         "peak_web_mb": peaks["web"] / 2**20,
         "peak_worker_mb": peaks["worker"] / 2**20,
         "answer": customers or done.get("error"),
+        **together,
+    }
+
+
+SETUP_ACCOUNTS = """
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from accounts.models import Account, Membership
+from campaigns.models import Campaign
+user = get_user_model().objects.get(username="john1970")
+for n in (2, 3):
+    account = Account.objects.create(slug=f"bench{n}", owner_id=str(n) * 16, name=f"B{n}")
+    Membership.objects.create(account=account, user=user, role=Membership.Role.IMPORTER)
+    Campaign.objects.create(account=account, campaign_id="898989889", type="points", name="P")
+"""
+TOGETHER_ROWS = 100_000
+
+
+def _three_at_once(web, env, workdir, name, python, post) -> dict:
+    """Three accounts' 100,000-row jobs submitted at once, run by two workers (the one
+    running and a second): the wall time until all are done, and whether every line of
+    every job was imported."""
+    from bench import data
+    from bench.client import batch_params
+
+    print(f"{name}: three accounts' {TOGETHER_ROWS:,}-row jobs on two workers...", flush=True)
+    subprocess.run([python, "-c", SETUP_ACCOUNTS], cwd=ROOT, env=env, check=True)
+    second = subprocess.Popen(
+        [python, "manage.py", "jobs_worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=(workdir / f"worker2-{name}.log").open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        time.sleep(2)
+        profiles = data.profiles_data(2_000_000, TOGETHER_ROWS)
+        accounts = ("greatwidgets", "bench2", "bench3")
+        jobs: dict[str, str] = {}
+
+        def submit(account: str) -> None:
+            params, headers = batch_params(profiles, overwrite="update")
+            params.update(account_id=account, run_in_background="yes")
+            _, answer = post(web.port, urllib.parse.urlencode(params).encode(), headers)
+            jobs[account] = json.loads(answer)["job"]["id"]
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=submit, args=(account,)) for account in accounts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        answers: dict[str, dict] = {}
+        while len(answers) < len(accounts):
+            time.sleep(POLL_SECONDS)
+            for account, job_id in jobs.items():
+                if account in answers:
+                    continue
+                poll = {
+                    "user_id": "john1970",
+                    "user_password": "1959caadac9b13dcb3",
+                    "account_id": account,
+                    "type": "customers_batch_status",
+                    "job_id": job_id,
+                    "output": "JSON",
+                }
+                _, text = post(web.port, urllib.parse.urlencode(poll).encode(), {})
+                state = json.loads(text)
+                if state["job"]["status"] in ("done", "failed"):
+                    answers[account] = state
+        seconds = time.perf_counter() - started
+    finally:
+        second.terminate()
+        second.wait(60)
+    imported = [
+        answer.get("batch", {}).get("customers", {}).get("new") for answer in answers.values()
+    ]
+    return {
+        "together_seconds": seconds,
+        "together_ok": imported == [TOGETHER_ROWS] * 3,
+        "together_new": imported,
     }
 
 
@@ -184,6 +267,12 @@ def _table(rows: int, results: list[dict]) -> list[str]:
         ("peak RSS, web worker (MB)", "peak_web_mb", "{:.0f}"),
         ("peak RSS, job worker (MB)", "peak_worker_mb", "{:.0f}"),
         ("answer", "answer", "{}"),
+        (
+            f"3 accounts x {TOGETHER_ROWS:,} rows at once, 2 workers: all done (s)",
+            "together_seconds",
+            "{:.1f}",
+        ),
+        ("... every line of every job imported", "together_ok", "{}"),
     ]
     for label, key, shape in figures:
         cells = [
