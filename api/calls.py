@@ -34,12 +34,7 @@ def customers_batch(request: Request, params: dict[str, str]) -> Response:
     note_request(request, account=account.slug)
     batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
     if _in_background(params):
-        job = submit_import_job(
-            account=account,
-            user=signed_in(request.user),
-            request=batch,
-            params=_batch_params(params),
-        )
+        job = submit_import_job(account=account, user=signed_in(request.user), request=batch)
         note_request(request, job=str(job.pk))
         return _job_answer(job)
     result = import_customers(
@@ -92,15 +87,6 @@ def _in_background(params: dict[str, str]) -> bool:
     if value == "yes":
         return True
     raise InvalidRequest(BAD_BACKGROUND.format(value=batch_messages.shown(value)))
-
-
-def _batch_params(params: dict[str, str]) -> dict[str, str]:
-    """The parameters the job's import reads again: the batch's own, never the credentials."""
-    return {
-        name: value
-        for name, value in params.items()
-        if name in BATCH_PARAMETERS or name.startswith("profiles_header_")
-    }
 
 
 Call = Callable[[Request, dict[str, str]], Response]

@@ -1,12 +1,14 @@
-"""A background import's request body on its way to the worker: its customers_batch
-parameters (never the credentials), saved through Django's storage API (the import_jobs
-storage: a private folder by default, S3 on several machines), encrypted with AES-GCM
-under settings.JOBS_KEY so that the copy reveals no customer password or PIN to whoever
-can read the folder or the bucket, and removed when the job ends."""
+"""A background import's request on its way to the worker: the checked BatchRequest (its
+lines and options, never the caller's credentials) and the import's source, saved through
+Django's storage API (the import_jobs storage: a private folder by default, S3 on several
+machines), encrypted with AES-GCM under settings.JOBS_KEY so that the copy reveals no
+customer password or PIN to whoever can read the folder or the bucket, and removed when
+the job ends."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import os
 import zlib
@@ -17,6 +19,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
+
+from customers.batch.types import BatchRequest, OverwriteMode
 
 NONCE_BYTES = 12
 # What the key is derived for, so the SECRET_KEY-derived key serves nothing else.
@@ -31,16 +35,17 @@ def storage() -> Storage:
     return storages["import_jobs"]
 
 
-def save_body(job_id: str, params: dict[str, str]) -> str:
-    """Save `params` for job `job_id`; returns the name to load it by."""
-    plain = zlib.compress(orjson.dumps(params), 1)
+def save_body(job_id: str, request: BatchRequest, source: str) -> str:
+    """Save the import of job `job_id`; returns the name to load it by."""
+    fields = dataclasses.asdict(request)
+    plain = zlib.compress(orjson.dumps({"request": fields, "source": source}), 1)
     nonce = os.urandom(NONCE_BYTES)
     sealed = nonce + AESGCM(_key()).encrypt(nonce, plain, job_id.encode())
     return storage().save(f"{job_id}.body", ContentFile(sealed))
 
 
-def load_body(job_id: str, name: str) -> dict[str, str]:
-    """The parameters save_body saved for this job."""
+def load_body(job_id: str, name: str) -> tuple[BatchRequest, str]:
+    """The request and source save_body saved for this job."""
     try:
         with storage().open(name, "rb") as saved:
             sealed = saved.read()
@@ -52,8 +57,17 @@ def load_body(job_id: str, name: str) -> dict[str, str]:
         raise BodyUnreadable(
             f"the saved request body {name} was not written with this server's JOBS_KEY"
         ) from wrong
-    params: dict[str, str] = orjson.loads(zlib.decompress(plain))
-    return params
+    saved = orjson.loads(zlib.decompress(plain))
+    fields = saved["request"]
+    request = BatchRequest(
+        **{
+            **fields,
+            "overwrite": OverwriteMode(fields["overwrite"]),
+            "campaign_ids": tuple(fields["campaign_ids"]),
+            "headers": tuple(fields["headers"]),
+        }
+    )
+    return request, saved["source"]
 
 
 def delete_body(name: str) -> None:

@@ -19,6 +19,7 @@ from core.errors import InvalidRequest
 from customers.batch import messages as batch_messages
 from customers.batch.pipeline import active_campaigns
 from customers.batch.types import BatchRequest, ImportResult
+from customers.models import UndoState
 
 from . import messages as m
 from .body import delete_body, save_body
@@ -31,11 +32,16 @@ NON_BLANK_LINE = re.compile(r"^[ \t]*[^ \t\r\n]", re.MULTILINE)
 
 
 def submit_import_job(
-    *, account: Account, user: User | None, request: BatchRequest, params: dict[str, str]
+    *,
+    account: Account,
+    user: User | None,
+    request: BatchRequest,
+    source: UndoState.Source = UndoState.Source.API,
 ) -> ImportJob:
-    """Queue the import of `request` (already parsed from `params`, the call's batch
-    parameters) as a job, after the checks the synchronous import makes before it reads a
-    line. A request_id seen before for the account answers with that job."""
+    """Queue the import of `request` (checked: parse_batch_request made it, or the admin's
+    import form) as a job, after the checks the synchronous import makes before it reads a
+    line. A request_id seen before for the account answers with that job. For the API and
+    for the admin (`source`); the admin's progress page is jobs/admin.py's."""
     active_campaigns(account, request.campaign_ids)
     lines = count_lines(request.data)
     if request.request_id:
@@ -43,7 +49,7 @@ def submit_import_job(
         if known is not None:
             return known
     job_id = uuid.uuid4()
-    name = save_body(str(job_id), params)
+    name = save_body(str(job_id), request, source.value)
     try:
         with transaction.atomic(durable=True):
             job = ImportJob.objects.create(

@@ -1,6 +1,6 @@
 """The task that runs a background import: the synchronous import's own engine
-(ImportRun.commit_once, one transaction) on the saved body, with progress and a lease
-kept outside the transaction (jobs/progress.py)."""
+(ImportRun.commit_once, one transaction) on the request saved at submission, with
+progress and a lease kept outside the transaction (jobs/progress.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import logging
 from django_tasks import task
 
 from core.errors import DomainError
-from customers.batch.params import parse_batch_request
 from customers.batch.service import import_customers
 from customers.models import UndoState
 
@@ -32,14 +31,13 @@ def run_import_job(job_id: str) -> None:
         return
     with Heartbeat(job_id, job.attempts) as heartbeat:
         try:
-            params = load_body(job_id, job.body_name)
-            request = parse_batch_request(params, custom_field_count=job.account.custom_field_count)
+            request, source = load_body(job_id, job.body_name)
             request = dataclasses.replace(request, request_id=job.import_request_id)
             result = import_customers(
                 account=job.account,
                 user=job.user,
                 request=request,
-                source=UndoState.Source.API,
+                source=UndoState.Source(source),
                 on_chunk=heartbeat.on_chunk,
             )
         except BodyUnreadable as lost:
