@@ -8,9 +8,11 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account
@@ -178,3 +180,45 @@ def give_up_attempt(job_id: str, attempts: int) -> None:
 def _clean_up(job: ImportJob) -> None:
     delete_body(job.body_name)
     forget(str(job.pk))
+
+
+def job_progress(job: ImportJob) -> dict[str, Any]:
+    """The admin progress page's view of a job: lines done and in all, time left (from the
+    rate so far), then a summary of the answer or the error."""
+    done = lines_done(job)
+    total = max(job.lines_total, done)
+    seconds_left = None
+    if job.status == ImportJob.Status.RUNNING and done and job.started_at:
+        elapsed = (timezone.now() - job.started_at).total_seconds()
+        seconds_left = round((total - done) * elapsed / done)
+    progress: dict[str, Any] = {
+        "status": job.status,
+        "lines_done": done,
+        "lines_total": total,
+        "seconds_left": seconds_left,
+        "summary": "",
+        "failed": 0,
+        "undo_state": None,
+        "undo_state_url": None,
+    }
+    if job.status == ImportJob.Status.FAILED:
+        progress["summary"] = job.error
+    elif job.result is not None:
+        result = ImportResult.from_dict(job.result)
+        progress["summary"] = SUMMARY.format(
+            status=result.status.value,
+            new=result.new,
+            updated=result.updated,
+            ignored=result.ignored,
+            failed=result.failed,
+        )
+        progress["failed"] = result.failed
+        if result.undo_state_id is not None:
+            progress["undo_state"] = result.undo_state_id
+            progress["undo_state_url"] = reverse(
+                "admin:customers_undostate_change", args=[result.undo_state_id]
+            )
+    return progress
+
+
+SUMMARY = "Batch {status}: {new} new, {updated} updated, {ignored} ignored, {failed} failed."
