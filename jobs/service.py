@@ -70,6 +70,9 @@ def submit_import_job(
         if not request.request_id:
             raise
         return ImportJob.objects.get(account=account, request_id=request.request_id)
+    except BaseException:
+        delete_body(name)
+        raise
     return job
 
 

@@ -24,7 +24,7 @@ from tests.reliability.server import ROOT, Gunicorn, ServerDatabase, server_env
 from .conftest import PASSWORD, POINTS, USER_ID
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else "python3"
-LINES = 100_000
+LINES = 50_000
 # Short, so the next worker finds the lost job within seconds.
 LEASE_SECONDS = 3
 # The import engine's chunk: progress moves every this many lines.
