@@ -11,7 +11,6 @@ import base64
 import dataclasses
 import hashlib
 import os
-import zlib
 
 import orjson
 from cryptography.exceptions import InvalidTag
@@ -38,7 +37,7 @@ def storage() -> Storage:
 def save_body(job_id: str, request: BatchRequest, source: str) -> str:
     """Save the import of job `job_id`; returns the name to load it by."""
     fields = dataclasses.asdict(request)
-    plain = zlib.compress(orjson.dumps({"request": fields, "source": source}), 1)
+    plain = orjson.dumps({"request": fields, "source": source})
     nonce = os.urandom(NONCE_BYTES)
     sealed = nonce + AESGCM(_key()).encrypt(nonce, plain, job_id.encode())
     return storage().save(f"{job_id}.body", ContentFile(sealed))
@@ -57,7 +56,7 @@ def load_body(job_id: str, name: str) -> tuple[BatchRequest, str]:
         raise BodyUnreadable(
             f"the saved request body {name} was not written with this server's JOBS_KEY"
         ) from wrong
-    saved = orjson.loads(zlib.decompress(plain))
+    saved = orjson.loads(plain)
     fields = saved["request"]
     request = BatchRequest(
         **{

@@ -77,13 +77,18 @@ def submit_import_job(
 
 
 def count_lines(data: str) -> int:
-    """The data lines of `data`, as the import will count them: non-blank lines, exact
-    unless a quoted value holds a line break. More than MAX_BATCH_ROWS is refused now,
-    as the synchronous import refuses it, when the count is exact."""
-    lines = sum(1 for _ in NON_BLANK_LINE.finditer(data))
+    """About the data lines of `data`, as the import will count them (the done job's count is
+    exact): line breaks, less empty lines, in a few tens of milliseconds for 1,000,000 lines
+    (a regex over every line took 1.5 s of the submission). More than MAX_BATCH_ROWS is
+    refused now, as the synchronous import refuses it, when the exact count says so and no
+    quoted value can hold a line break."""
+    text = data.strip("\r\n")
+    lines = text.count("\n") + 1 - text.count("\n\n") if text else 0
     limit = settings.LOYALTY["MAX_BATCH_ROWS"]
     if lines > limit and '"' not in data:
-        raise InvalidRequest(batch_messages.TOO_MANY_LINES.format(limit=limit))
+        exact = sum(1 for _ in NON_BLANK_LINE.finditer(data))
+        if exact > limit:
+            raise InvalidRequest(batch_messages.TOO_MANY_LINES.format(limit=limit))
     return lines
 
 
