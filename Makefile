@@ -32,6 +32,7 @@ run: demo
 
 # Production: migrate, collect the admin's static files, then gunicorn (gunicorn.conf.py).
 # Needs DJANGO_SECRET_KEY; DATABASE_URL, DJANGO_ALLOWED_HOSTS and more: docs/deploy.md.
+# Background imports need at least one `make worker` beside it, here or on other machines.
 .PHONY: serve
 serve: install
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve needs DJANGO_SECRET_KEY: see docs/deploy.md" >&2; exit 1; }
