@@ -5,6 +5,7 @@ no other connection could record progress in the meantime (docs/decisions.md).""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 
 from customers.batch.pipeline import ImportProgress
+
+logger = logging.getLogger("loyalty.jobs")
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,12 @@ class Heartbeat:
             self._write()
 
     def _write(self) -> None:
+        """Write the beat; a cache that is down for a moment is logged, never raised: it
+        must neither fail the import (after a chunk) nor end the beat for good."""
         timeout = settings.LOYALTY["JOB_LEASE_SECONDS"] * 10
         with self._lock:
             value = {"attempt": self.attempt, "lines_done": self.lines_done, "at": time.time()}
-            board().set(_key(self.job_id), value, timeout=timeout)
+            try:
+                board().set(_key(self.job_id), value, timeout=timeout)
+            except Exception:
+                logger.warning("heartbeat of import job %s not written", self.job_id, exc_info=True)

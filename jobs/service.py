@@ -140,14 +140,19 @@ def claim(job_id: str) -> ImportJob | None:
 
 
 def finish(job: ImportJob, *, result: ImportResult | None = None, error: str = "") -> bool:
-    """Record the attempt's end: its answer, or why there is none. False when the attempt
-    was given up meanwhile (the job is queued again, or failed): its answer is then the
-    next attempt's, which replays it through the import's request_id."""
+    """Record the attempt's end: its answer, or why there is none. An answer always stands
+    (the import committed, even if the attempt was given up meanwhile: a later attempt
+    would only replay it); an error only while this attempt is still the job's running one.
+    False when nothing was recorded."""
     counted = result.new + result.updated + result.ignored + result.failed if result else 0
-    with transaction.atomic(durable=True):
-        ended = ImportJob.objects.filter(
+    if result is not None:
+        jobs = ImportJob.objects.filter(pk=job.pk).exclude(status=ImportJob.Status.DONE)
+    else:
+        jobs = ImportJob.objects.filter(
             pk=job.pk, status=ImportJob.Status.RUNNING, attempts=job.attempts
-        ).update(
+        )
+    with transaction.atomic(durable=True):
+        ended = jobs.update(
             status=ImportJob.Status.DONE if result is not None else ImportJob.Status.FAILED,
             result=result.to_dict() if result is not None else None,
             error=error,

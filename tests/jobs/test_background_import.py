@@ -10,9 +10,12 @@ import os
 
 import pytest
 
+from customers.batch.types import ImportResult
 from customers.models import Customer, ImportRequest, UndoState
 from jobs import messages as m
 from jobs.models import ImportJob
+from jobs.service import claim, finish, give_up_attempt
+from jobs.tasks import run_import_job
 from tests.conftest import PASSWORD, batch_params
 
 from .conftest import OTHER_USER, run_db_worker
@@ -193,7 +196,6 @@ def test_an_attempt_whose_worker_died_after_the_commit_is_answered_without_impor
     from customers.batch.params import parse_batch_request
     from customers.batch.service import import_customers
     from jobs.recovery import recover_stalled_jobs
-    from jobs.service import claim
 
     _, queued = submit("C1|Jane\nC2|Jim")
     job = claim(queued["job"]["id"])
@@ -215,3 +217,23 @@ def test_an_attempt_whose_worker_died_after_the_commit_is_answered_without_impor
     assert Customer.objects.count() == 2
     assert UndoState.objects.count() == 1
     assert ImportJob.objects.get().attempts == 2
+
+
+def test_an_answer_stands_even_when_its_attempt_was_given_up_meanwhile(submit, status_of, settings):
+    """A lease that ran out while its worker lived (a cache that was down): the next
+    attempt may fail on its way, but the first attempt's committed answer is the job's."""
+    _, queued = submit("C1|Jane")
+    job_id = queued["job"]["id"]
+    first = claim(job_id)
+    assert first is not None
+    give_up_attempt(job_id, first.attempts)
+    second = claim(job_id)
+    assert second is not None
+    run_import_job.call(job_id)  # the queued task: the job is running, it does nothing
+    recorded_first = finish(first, result=ImportResult(new=1))
+    recorded_second = finish(second, error="the second attempt failed")
+    _, answer = status_of(job_id)
+
+    assert (recorded_first, recorded_second) == (True, False)
+    assert answer["job"]["status"] == "done"
+    assert answer["batch"]["customers"]["new"] == 1
