@@ -4,9 +4,9 @@ a queued job, then, without a reload, the bar full and the result once a worker 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 from django.contrib.auth import get_user_model
 from django.db import connections
+from playwright.sync_api import expect
 
 from customers.models import UndoState
 from tests.conftest import batch_params
