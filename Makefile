@@ -29,11 +29,15 @@ migrate: install
 demo: migrate
 	$(DEV) $(PYTHON) manage.py load_demo
 
+# The web server and a background-import worker together, from the Procfile, with honcho.
+# PORT=8001 make run serves another port.
+PORT ?= 8000
 run: demo
-	$(DEV) $(PYTHON) manage.py runserver 127.0.0.1:8000
+	$(DEV) PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
 
 # Production: migrate, collect the admin's static files, then gunicorn (gunicorn.conf.py).
 # Needs DJANGO_SECRET_KEY; DATABASE_URL, DJANGO_ALLOWED_HOSTS and more: docs/deploy.md.
+# Background imports need at least one `make worker` beside it, here or on other machines.
 .PHONY: serve
 serve: install
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve needs DJANGO_SECRET_KEY: see docs/deploy.md" >&2; exit 1; }
@@ -41,12 +45,20 @@ serve: install
 	$(PYTHON) manage.py collectstatic --noinput
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py
 
+# A background-import worker on its own machine (same DATABASE_URL, DJANGO_SECRET_KEY or
+# LOYALTY_JOBS_KEY, and shared storage: docs/deploy.md, "Background jobs").
+.PHONY: worker
+worker: install
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make worker needs DJANGO_SECRET_KEY: see docs/deploy.md" >&2; exit 1; }
+	$(PYTHON) manage.py jobs_worker
+
 # Lint (the layer contracts included), then SQLite, then PostgreSQL; one recipe so the
 # order holds under make -j too.
 test: install
 	$(MAKE) lint
 	scripts/ensure-chromium
 	scripts/ensure-nginx
+	scripts/ensure-redis
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 	scripts/ensure-postgres
 	DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -54,11 +66,13 @@ test: install
 test-sqlite: install
 	scripts/ensure-chromium
 	scripts/ensure-nginx
+	scripts/ensure-redis
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-postgres: install
 	scripts/ensure-chromium
 	scripts/ensure-nginx
+	scripts/ensure-redis
 	scripts/ensure-postgres
 	DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
@@ -75,6 +89,8 @@ audit: install
 
 # The customers_batch benchmark (a script, not a test): SQLite, then PostgreSQL if it is up.
 # BENCH_SMALL_SECONDS=10 shortens the small-request runs, BENCH_SKIP_MILLION=1 skips 1M rows.
+# Then bench/jobs.py: a 1,000,000-row background import (100,000 with BENCH_SKIP_MILLION=1).
 .PHONY: bench
 bench: install
 	$(PYTHON) bench/run.py
+	$(PYTHON) bench/jobs.py

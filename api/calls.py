@@ -13,15 +13,21 @@ from rest_framework.response import Response
 from accounts.users import signed_in
 from core.errors import InvalidRequest
 from core.request_log import note_request
+from customers.batch import messages as batch_messages
 from customers.batch.params import PARAMETERS as BATCH_PARAMETERS
 from customers.batch.params import parse_batch_request
 from customers.batch.service import import_customers
-from customers.batch.types import BatchStatus
+from customers.batch.types import BatchStatus, ImportResult
 from customers.failed_lines import failed_lines_csv, failed_lines_filename
 from customers.models import UndoState
+from jobs.models import ImportJob
+from jobs.service import find_job, lines_done, submit_import_job
 
 from .permissions import importing_account
-from .serializers import batch_data
+from .serializers import batch_data, failed_job_data, job_data
+
+BACKGROUND = "run_in_background"
+BAD_BACKGROUND = "run_in_background must be yes or no; got {value}."
 
 
 def customers_batch(request: Request, params: dict[str, str]) -> Response:
@@ -29,6 +35,10 @@ def customers_batch(request: Request, params: dict[str, str]) -> Response:
     account = importing_account(request)
     note_request(request, account=account.slug)
     batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
+    if _in_background(params):
+        job = submit_import_job(account=account, user=signed_in(request.user), request=batch)
+        note_request(request, job=str(job.pk))
+        return _job_answer(job)
     result = import_customers(
         account=account, user=signed_in(request.user), request=batch, source=UndoState.Source.API
     )
@@ -73,14 +83,52 @@ def customers_batch_failed_lines(request: Request, params: dict[str, str]) -> Ht
     return response
 
 
+def customers_batch_status(request: Request, params: dict[str, str]) -> Response:
+    """Where a background import of the account stands, and its answer once done."""
+    account = importing_account(request)
+    note_request(request, account=account.slug)
+    job = find_job(account=account, job_id=params.get("job_id", ""))
+    note_request(request, job=str(job.pk), job_status=job.status)
+    return _job_answer(job)
+
+
+def _job_answer(job: ImportJob) -> Response:
+    """The job's state; once done, with the answer the synchronous call would have given
+    (HTTP 200 whatever it holds: the status call itself succeeded)."""
+    if job.status == ImportJob.Status.FAILED:
+        return Response(
+            failed_job_data(job_id=str(job.pk), lines_total=job.lines_total, error=job.error)
+        )
+    result = ImportResult.from_dict(job.result) if job.result is not None else None
+    data = job_data(
+        job_id=str(job.pk),
+        status=job.status,
+        lines_done=lines_done(job),
+        lines_total=job.lines_total,
+        result=result,
+    )
+    return Response(data)
+
+
+def _in_background(params: dict[str, str]) -> bool:
+    value = params.get(BACKGROUND, "").strip().lower()
+    if value in ("", "no"):
+        return False
+    if value == "yes":
+        return True
+    raise InvalidRequest(BAD_BACKGROUND.format(value=batch_messages.shown(value)))
+
+
 Call = Callable[[Request, dict[str, str]], HttpResponseBase]
 # Each call of the API by its `type`; a new call is one more entry.
 CALLS: dict[str, Call] = {
     "customers_batch": customers_batch,
     "customers_batch_failed_lines": customers_batch_failed_lines,
+    "customers_batch_status": customers_batch_status,
 }
 # The parameters each call reads besides the API's own (api.params.API_PARAMETERS).
 CALL_PARAMETERS: dict[str, frozenset[str]] = {
-    "customers_batch": BATCH_PARAMETERS,
+    "customers_batch": BATCH_PARAMETERS | {BACKGROUND},
     "customers_batch_failed_lines": frozenset({"api", UNDO_STATE_PARAMETER}),
+    "customers_batch_status": frozenset({"api", "job_id"}),
 }

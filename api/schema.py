@@ -206,6 +206,13 @@ def _request_fields(version: str) -> dict[str, serializers.Field]:
             help_text="`yes`: if any line fails, import nothing and report every failing "
             "line (HTTP 400, batch status `rejected`).",
         ),
+        "run_in_background": serializers.ChoiceField(
+            YES_NO,
+            required=False,
+            help_text="`yes`: answer at once with a job id and job status `queued`; a worker "
+            "imports the batch, and `type=customers_batch_status` with `job_id` (and these "
+            "credentials) answers its state, then this call's answer.",
+        ),
     }
     return fields
 

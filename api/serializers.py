@@ -67,3 +67,26 @@ def _line_error(error: LineError) -> dict[str, Any]:
     if error.field is None:
         return {"line": error.line, "message": error.message}
     return {"line": error.line, "field": error.field, "message": error.message}
+
+
+def job_data(
+    *, job_id: str, status: str, lines_done: int, lines_total: int, result: ImportResult | None
+) -> dict[str, Any]:
+    """A background import's answer (customers_batch with run_in_background=yes, and
+    customers_batch_status): the job, and once it is done the synchronous call's answer
+    around it (`status`, `error` for a rejected batch, `batch`)."""
+    job = {
+        "id": job_id,
+        "status": status,
+        "lines_done": lines_done,
+        "lines_total": max(lines_total, lines_done),
+    }
+    if result is None:
+        return {"status": "success", "job": job}
+    return {**batch_data(result), "job": job}
+
+
+def failed_job_data(*, job_id: str, lines_total: int, error: str) -> dict[str, Any]:
+    """A job that ended without an answer: nothing of it was written."""
+    job = {"id": job_id, "status": "failed", "lines_done": 0, "lines_total": lines_total}
+    return {**error_data(error), "job": job}

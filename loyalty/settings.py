@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
@@ -72,6 +73,11 @@ INSTALLED_APPS = [
     "accounts",
     "campaigns",
     "customers",
+    # Background imports on Django's tasks API (jobs/, docs/decisions.md "Background jobs").
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -168,7 +174,7 @@ PASSWORD_HASHERS = [
 # CREDENTIAL_CACHE_SECONDS; a shared Redis (DJANGO_CACHE_URL) makes that once per cluster.
 CACHE_URL = os.environ.get("DJANGO_CACHE_URL", "").strip()
 if not CACHE_URL:
-    CACHES = {
+    CACHES: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "loyalty",
@@ -196,7 +202,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Production serves the hashed, compressed files that `collectstatic` wrote (make serve runs
 # it); development and tests serve the apps' files as they are, without collectstatic.
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -270,6 +276,68 @@ def _customer_secret_hash_key() -> str:
 
 LOYALTY_CUSTOMER_SECRET_HASH_KEY = _customer_secret_hash_key()
 
+# Background imports (jobs/): the task backend, where bodies and progress are kept.
+# LOYALTY_TASKS_BACKEND=database (default): the tasks are rows of this database, the worker
+# is `manage.py jobs_worker` (django-tasks-db's db_worker and the stalled-job check). =rq:
+# RQ on Redis at REDIS_URL, the worker `manage.py jobs_worker` runs rqworker instead.
+TASKS_BACKEND = os.environ.get("LOYALTY_TASKS_BACKEND", "database").strip().lower()
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASKS_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured(
+            "LOYALTY_TASKS_BACKEND=rq needs REDIS_URL (redis://host:port/db)."
+        )
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+else:
+    raise ImproperlyConfigured(
+        f"LOYALTY_TASKS_BACKEND must be database or rq, got {TASKS_BACKEND[:40]!r}."
+    )
+# RQ's own job timeout: a job's lease (below) decides when a silent job is given up, so RQ's
+# 180-second default must not cut a long import.
+RQ_QUEUES = {
+    "default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 24 * 3600}
+}
+# Saved request bodies (encrypted) and, without Redis, the progress cache: one folder that
+# the web server and the workers share (several machines: S3 and Redis, docs/deploy.md).
+JOBS_DIR = Path(os.environ.get("LOYALTY_JOBS_DIR", BASE_DIR / "var" / "jobs"))
+JOBS_S3_BUCKET = os.environ.get("LOYALTY_JOBS_S3_BUCKET", "").strip()
+STORAGES["import_jobs"] = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": JOBS_S3_BUCKET,
+            "location": "import-jobs",
+            "default_acl": "private",
+        },
+    }
+    if JOBS_S3_BUCKET
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(JOBS_DIR / "bodies"),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+)
+# Progress and heartbeats of running jobs: written outside the import's transaction, which
+# on SQLite holds the only write lock (docs/decisions.md). Redis when REDIS_URL is set, else
+# files in JOBS_DIR, which every process of one machine shares.
+CACHES["jobs"] = (
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "loyalty-jobs",
+    }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(JOBS_DIR / "progress"),
+    }
+)
+
 LOYALTY = {
     # Rows per chunk of the import engine: each chunk costs a fixed number of queries.
     "IMPORT_CHUNK_ROWS": int(os.environ.get("LOYALTY_IMPORT_CHUNK_ROWS", 5000)),
@@ -293,6 +361,11 @@ LOYALTY = {
     "CREDENTIAL_CACHE_SECONDS": 300,
     # Newest undo states per account that keep their undo data.
     "UNDO_STATES_KEPT": int(os.environ.get("LOYALTY_UNDO_STATES_KEPT", 50)),
+    # A running job's worker renews its lease this often; a job whose lease is older than
+    # JOB_LEASE_SECONDS lost its worker and is run again, JOB_ATTEMPTS times in all.
+    "JOB_HEARTBEAT_SECONDS": int(os.environ.get("LOYALTY_JOB_HEARTBEAT_SECONDS", 5)),
+    "JOB_LEASE_SECONDS": int(os.environ.get("LOYALTY_JOB_LEASE_SECONDS", 60)),
+    "JOB_ATTEMPTS": int(os.environ.get("LOYALTY_JOB_ATTEMPTS", 3)),
 }
 # Addresses of our own reverse proxies (nginx in front, docs/deploy.md): a request from one
 # of them is from the address in its X-Real-IP header (core/client_address.py). Empty: none.
@@ -301,6 +374,9 @@ LOYALTY_TRUSTED_PROXIES = frozenset(
     for address in os.environ.get("LOYALTY_TRUSTED_PROXIES", "").split(",")
     if address.strip()
 )
+# The key that encrypts background imports' saved bodies (32 bytes, urlsafe base64);
+# derived from SECRET_KEY when unset. Every web server and worker needs the same one.
+JOBS_KEY = os.environ.get("LOYALTY_JOBS_KEY", "")
 
 # The admin login: the API's policy (docs/decisions.md, "Security and secrets"), with
 # django-axes. LOYALTY's limit and window are read at every login, per (username, address)

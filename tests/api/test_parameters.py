@@ -387,7 +387,7 @@ def test_condensed_applies_to_jsonp(post_batch):
 
 # type
 
-ACCEPTED_TYPES = "customers_batch, customers_batch_failed_lines"
+ACCEPTED_TYPES = "customers_batch, customers_batch_failed_lines, customers_batch_status"
 
 
 def test_missing_type_names_the_accepted_types(post_batch):

@@ -236,7 +236,6 @@ def runserver(tmp_path_factory):
         "DJANGO_DEBUG": "1",
         "DATABASE_URL": f"sqlite:///{database}",
     }
-    env.pop("LOYALTY_TESTING", None)
     python = sys.executable
     subprocess.run(
         [python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True

@@ -1,0 +1,122 @@
+"""Background imports in the admin: the account's jobs, listed, and each job's progress
+page (a live bar: lines done, lines in all, time left; then the result with the failed
+lines to download). The page polls `progress.json`, so it keeps going when the user
+leaves and comes back: the job lives in the database, not in the page.
+
+The admin's import can hand a large file off to a job with jobs.service.submit_import_job
+(source=UndoState.Source.ADMIN) and redirect to `progress_url(job)`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from core.admin_scoping import AccountScopedAdminMixin
+
+from .models import ImportJob
+from .service import job_progress
+
+
+def progress_url(job: ImportJob) -> str:
+    return reverse("admin:jobs_importjob_progress", args=[job.pk])
+
+
+# What a job's page shows, all read-only.
+JOB_FIELDS = (
+    "account",
+    "user",
+    "status",
+    "lines_done",
+    "lines_total",
+    "attempts",
+    "error",
+    "created_at",
+    "started_at",
+    "finished_at",
+)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+    """Jobs are history, like undo states: listed and shown, never added or edited here."""
+
+    list_display = ["id", "account", "user", "status", "lines_done", "lines_total", "created_at"]
+    list_filter = [("account", admin.RelatedOnlyFieldListFilter), "status"]
+    list_select_related = ["account", "user"]
+    fields = JOB_FIELDS
+    readonly_fields = JOB_FIELDS
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<uuid:job_id>/progress/", view(self.progress_view), name="jobs_importjob_progress"
+            ),
+            path(
+                "<uuid:job_id>/progress.json",
+                view(self.progress_data_view),
+                name="jobs_importjob_progress_data",
+            ),
+            path(
+                "<uuid:job_id>/failed-lines.csv",
+                view(self.failed_lines_view),
+                name="jobs_importjob_failed_lines",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        # The job's page is its progress page.
+        job = self._job(request, object_id)
+        return self.progress_view(request, job.pk)
+
+    def progress_view(self, request: HttpRequest, job_id: Any) -> HttpResponse:
+        job = self._job(request, job_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Import job {job.pk}",
+            "job": job,
+            "progress": job_progress(job),
+            "data_url": reverse("admin:jobs_importjob_progress_data", args=[job.pk]),
+            "failed_lines_url": reverse("admin:jobs_importjob_failed_lines", args=[job.pk]),
+        }
+        return TemplateResponse(request, "admin/jobs/importjob/progress.html", context)
+
+    def progress_data_view(self, request: HttpRequest, job_id: Any) -> JsonResponse:
+        return JsonResponse(job_progress(self._job(request, job_id)))
+
+    def failed_lines_view(self, request: HttpRequest, job_id: Any) -> HttpResponse:
+        """The job's line errors as CSV: line, field, message."""
+        job = self._job(request, job_id)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["line", "field", "message"])
+        for line, field, message in (job.result or {}).get("errors", []):
+            writer.writerow([line, field or "", message])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-failed-lines.csv"'
+        return response
+
+    def _job(self, request: HttpRequest, job_id: Any) -> ImportJob:
+        if not self.has_view_permission(request):
+            raise PermissionError
+        return get_object_or_404(self.get_queryset(request), pk=job_id)

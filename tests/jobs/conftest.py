@@ -1,0 +1,137 @@
+"""Fixtures of the background-import tests: the jobs folder (saved bodies, progress) of
+each test its own, the job's calls as an integrator makes them, a worker run in this
+process on the test database, and a real redis-server for the RQ backend."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests.conftest import PASSWORD, POINTS, USER_ID, batch_params
+from tests.factories import make_account, make_campaign, make_member
+
+OTHER_USER = "jane1980"
+
+
+@pytest.fixture(autouse=True)
+def jobs_dir(settings, tmp_path) -> Path:
+    """Bodies and progress of this test's jobs in a folder of its own."""
+    folder = tmp_path / "jobs"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "import_jobs": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": str(folder / "bodies"),
+                "file_permissions_mode": 0o600,
+                "directory_permissions_mode": 0o700,
+            },
+        },
+    }
+    settings.CACHES = {
+        **settings.CACHES,
+        "jobs": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(folder / "progress"),
+        },
+    }
+    return folder
+
+
+@pytest.fixture
+def api(client):
+    """api(**params) -> the JSON answer (and its HTTP status) of one POST to /api."""
+
+    def post(**params) -> tuple[int, dict]:
+        response = client.post("/api", {"output": "JSON", **params})
+        return response.status_code, json.loads(response.content)
+
+    return post
+
+
+@pytest.fixture
+def submit(api, user, campaigns):
+    """submit(data, **extra) -> the answer of customers_batch with run_in_background=yes."""
+
+    def post(data: str, headers=("code", "first_name"), **extra) -> tuple[int, dict]:
+        return api(**batch_params(headers, data, **{"run_in_background": "yes", **extra}))
+
+    return post
+
+
+@pytest.fixture
+def status_of(api, user):
+    """status_of(job_id, **extra) -> the answer of customers_batch_status."""
+
+    def post(job_id: str, **extra) -> tuple[int, dict]:
+        params = {
+            "user_id": USER_ID,
+            "user_password": PASSWORD,
+            "account_id": "greatwidgets",
+            "type": "customers_batch_status",
+            "job_id": job_id,
+            **extra,
+        }
+        return api(**params)
+
+    return post
+
+
+@pytest.fixture
+def second_account(transactional_db):
+    """Another account with its own importer and the same points campaign: the same data
+    imported there synchronously gives the answer to compare a job's with."""
+    account = make_account(slug="otherwidgets", owner_id="2000000000000002", name="OW")
+    make_member(account=account, username=OTHER_USER, password=PASSWORD)
+    make_campaign(account=account, campaign_id=POINTS)
+    return account
+
+
+def run_db_worker() -> None:
+    """django-tasks-db's worker, in this process on the test database, until no task waits."""
+    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """A redis-server of the tests' own on a free port, without persistence; its URL."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        + ["--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"redis-server did not start on port {port}")
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.kill()
+        process.wait()

@@ -1,0 +1,73 @@
+"""The admin's page of a background import: its progress while queued or running, then
+the result with the failed lines to download; scoped to the staff user's accounts."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+
+from accounts.models import Membership
+from customers.models import UndoState
+from jobs.models import ImportJob
+from tests.factories import make_member
+
+from .conftest import run_db_worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def staff_client(staff_user):
+    client = Client()
+    client.force_login(staff_user("view_importjob"))
+    return client
+
+
+def test_the_progress_page_shows_a_queued_job_then_its_result_and_failed_lines(
+    submit, staff_client
+):
+    _, queued = submit(
+        "C1|Jane|jane@example.com\nC2|Jim|bad", headers=("code", "first_name", "email")
+    )
+    job_id = queued["job"]["id"]
+    url = f"/admin/jobs/importjob/{job_id}/progress/"
+    waiting_page = staff_client.get(url)
+    waiting = staff_client.get(f"/admin/jobs/importjob/{job_id}/progress.json").json()
+    run_db_worker()
+    page = staff_client.get(url).content.decode()
+    done = staff_client.get(f"/admin/jobs/importjob/{job_id}/progress.json").json()
+    failed_lines = staff_client.get(f"/admin/jobs/importjob/{job_id}/failed-lines.csv")
+    undo_state = UndoState.objects.get()
+
+    assert waiting_page.status_code == 200
+    assert (waiting["status"], waiting["lines_done"], waiting["lines_total"]) == ("queued", 0, 2)
+    assert done["status"] == "done"
+    assert done["summary"] == "Batch imported: 1 new, 0 updated, 0 ignored, 1 failed."
+    assert done["undo_state"] == undo_state.pk
+    assert done["summary"] in page
+    assert f"/admin/customers/undostate/{undo_state.pk}/change/" in page
+    lines = failed_lines.content.decode().splitlines()
+    assert lines[0] == "line,field,message"
+    assert lines[1].startswith("2,email,")
+    assert len(lines) == 2
+
+
+def test_another_accounts_staff_cannot_see_the_job(submit, other_account):
+    _, queued = submit("C1|Jane")
+    outsider = make_member(
+        account=other_account,
+        username="outsider",
+        password="x",
+        role=Membership.Role.STAFF,
+        is_staff=True,
+    )
+    outsider.user_permissions.set(Permission.objects.filter(codename="view_importjob"))
+    client = Client()
+    client.force_login(outsider)
+    job_id = queued["job"]["id"]
+
+    assert client.get(f"/admin/jobs/importjob/{job_id}/progress/").status_code == 404
+    assert client.get(f"/admin/jobs/importjob/{job_id}/progress.json").status_code == 404
+    assert client.get("/admin/jobs/importjob/").content.decode().count(job_id) == 0
+    assert ImportJob.objects.count() == 1

@@ -1,0 +1,239 @@
+"""A background import's whole life through HTTP on the database backend: submitted with
+run_in_background=yes, answered at once in the asked format, run by django-tasks-db's
+worker, polled with customers_batch_status until it answers what the synchronous call
+answers for the same data."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from customers.batch.types import ImportResult
+from customers.models import Customer, ImportRequest, UndoState
+from jobs import messages as m
+from jobs.models import ImportJob
+from jobs.service import claim, finish, give_up_attempt
+from jobs.tasks import run_import_job
+from tests.conftest import PASSWORD, batch_params
+
+from .conftest import OTHER_USER, run_db_worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Two new customers, one of them updated by a later line, a line error, a blank line.
+DATA = "C1|Jane|jane@example.com\nC2|Jim|not-an-email\n\nC3|Larry|\nC1|Janet|\n"
+HEADERS = ("code", "first_name", "email")
+
+
+def sync_answer(api, data: str, **extra) -> tuple[int, dict]:
+    """The synchronous call's answer for `data`, in the second account."""
+    params = batch_params(HEADERS, data, account_id="otherwidgets", user_id=OTHER_USER, **extra)
+    return api(**params)
+
+
+def without_undo_state(answer: dict) -> dict:
+    batch = {key: value for key, value in answer["batch"].items() if key != "undo_state"}
+    return {**{k: v for k, v in answer.items() if k != "job"}, "batch": batch}
+
+
+def test_a_background_import_answers_queued_at_once_then_the_synchronous_answer(
+    api, submit, status_of, second_account
+):
+    status, queued = submit(DATA, headers=HEADERS, overwrite_duplicates="update")
+    job_id = queued["job"]["id"]
+    waiting = status_of(job_id)
+    nothing_yet = Customer.objects.count()
+    run_db_worker()
+    done_status, done = status_of(job_id)
+    sync_status, sync = sync_answer(api, DATA, overwrite_duplicates="update")
+
+    assert (status, queued["status"], queued["job"]["status"]) == (200, "success", "queued")
+    assert queued["job"]["lines_total"] == 4
+    assert waiting[1]["job"]["status"] == "queued"
+    assert nothing_yet == 0
+    assert (done_status, done["job"]["status"], done["job"]["lines_done"]) == (200, "done", 4)
+    assert without_undo_state(done) == without_undo_state(sync)
+    assert sync_status == 200
+    assert done["batch"]["customers"] == {"new": 2, "updated": 1, "ignored": 0, "failed": 1}
+    undo_state = UndoState.objects.get(pk=done["batch"]["undo_state"])
+    assert undo_state.account.slug == "greatwidgets"
+    assert UndoState.objects.filter(account__slug="greatwidgets").count() == 1
+
+
+def test_a_rejected_all_or_nothing_job_answers_the_synchronous_rejection(
+    api, submit, status_of, second_account
+):
+    _, queued = submit(DATA, headers=HEADERS, all_or_nothing="yes")
+    run_db_worker()
+    status, done = status_of(queued["job"]["id"])
+    sync_status, sync = sync_answer(api, DATA, all_or_nothing="yes")
+
+    assert sync_status == 400
+    assert status == 200
+    assert done["job"]["status"] == "done"
+    assert without_undo_state(done) == without_undo_state(sync)
+    assert done["status"] == "error"
+    assert not Customer.objects.exists()
+
+
+def test_the_queued_answer_comes_in_the_asked_format(client, user, campaigns):
+    params = batch_params(data="C1|Jane", run_in_background="yes")
+    xml = client.post("/api", params).content.decode()
+    jsonp = client.post("/api", {**params, "callback": "got"}).content.decode()
+
+    assert '<response status="success">' in xml
+    assert '<job status="queued">' in xml
+    assert jsonp.startswith("/**/got(")
+    assert json.loads(jsonp[len("/**/got(") : -2])["job"]["status"] == "queued"
+
+
+def test_a_retried_submission_with_the_same_request_id_gets_the_same_job(submit, status_of):
+    _, first = submit("C1|Jane", request_id="sync-2026-12-02")
+    _, again = submit("C1|Jane", request_id="sync-2026-12-02")
+    run_db_worker()
+    _, after_run = submit("C1|Jane", request_id="sync-2026-12-02")
+    _, done = status_of(first["job"]["id"])
+
+    assert again["job"]["id"] == first["job"]["id"]
+    assert after_run["job"]["id"] == first["job"]["id"]
+    assert after_run["job"]["status"] == "done"
+    assert ImportJob.objects.count() == 1
+    assert done["batch"]["customers"]["new"] == 1
+    assert Customer.objects.count() == 1
+
+
+def test_another_accounts_job_id_is_unknown_as_a_made_up_one(submit, api, second_account):
+    _, queued = submit("C1|Jane")
+    job_id = queued["job"]["id"]
+    theirs = {
+        "user_id": OTHER_USER,
+        "user_password": PASSWORD,
+        "account_id": "otherwidgets",
+        "type": "customers_batch_status",
+    }
+    status, answer = api(**theirs, job_id=job_id)
+    made_up_status, made_up = api(**theirs, job_id="0f0e0d0c-0b0a-4909-8807-060504030201")
+
+    assert status == 400
+    assert answer == {"status": "error", "error": m.UNKNOWN_JOB.format(value=job_id)}
+    assert made_up_status == 400
+    assert made_up["error"].endswith(m.UNKNOWN_JOB.split("{value}")[1])
+
+
+def test_the_status_call_needs_the_same_credentials_as_customers_batch(submit, status_of):
+    _, queued = submit("C1|Jane")
+    status, answer = status_of(queued["job"]["id"], user_password="wrong")
+
+    assert status == 401
+    assert answer["status"] == "error"
+    assert "job" not in answer
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ({"delimiter": None}, "delimiter is required"),
+        ({"campaigns_to_include": "424242"}, "424242"),
+        ({"run_in_background": "soon"}, "run_in_background must be yes or no"),
+        ({"user_password": "wrong"}, ""),
+    ],
+)
+def test_what_the_synchronous_call_refuses_before_importing_is_refused_at_submission(
+    submit, extra, error
+):
+    status, answer = submit("C1|Jane", **extra)
+
+    assert status in (400, 401)
+    assert answer["status"] == "error"
+    assert error in answer["error"]
+    assert not ImportJob.objects.exists()
+
+
+def test_the_saved_body_is_private_encrypted_and_removed_when_the_job_ends(submit, jobs_dir):
+    _, queued = submit(
+        "C1|Jane|s3cret-pw|4321",
+        headers=("code", "first_name", "customer_password", "customer_PIN"),
+    )
+    bodies = list((jobs_dir / "bodies").iterdir())
+    saved = bodies[0].read_bytes()
+    mode = os.stat(bodies[0]).st_mode & 0o777
+    run_db_worker()
+
+    assert len(bodies) == 1
+    assert mode == 0o600
+    assert b"s3cret-pw" not in saved
+    assert b"Jane" not in saved
+    assert b"1959caadac9b13dcb3" not in saved
+    assert list((jobs_dir / "bodies").iterdir()) == []
+    assert ImportJob.objects.get().status == ImportJob.Status.DONE
+
+
+def test_a_campaign_deactivated_before_the_job_runs_fails_it_with_the_synchronous_message(
+    submit, status_of, campaigns
+):
+    _, queued = submit("C1|Jane")
+    for campaign in campaigns.values():
+        campaign.is_active = False
+        campaign.save()
+    run_db_worker()
+    status, answer = status_of(queued["job"]["id"])
+
+    assert status == 200
+    assert answer["status"] == "error"
+    assert answer["job"]["status"] == "failed"
+    assert "898989889" in answer["error"]
+    assert not Customer.objects.exists()
+    assert not ImportRequest.objects.exists()
+
+
+def test_an_attempt_whose_worker_died_after_the_commit_is_answered_without_importing_again(
+    submit, status_of, settings, user
+):
+    """The worst moment to lose a worker: its import committed, the job's answer not yet
+    recorded. The next attempt replays the committed answer (the import's request_id)."""
+    from customers.batch.params import parse_batch_request
+    from customers.batch.service import import_customers
+    from jobs.recovery import recover_stalled_jobs
+
+    _, queued = submit("C1|Jane\nC2|Jim")
+    job = claim(queued["job"]["id"])
+    assert job is not None
+    # What the lost attempt did before it died: the import, committed.
+    params = batch_params(data="C1|Jane\nC2|Jim", request_id=job.import_request_id)
+    request = parse_batch_request({k.lower(): v for k, v in params.items()})
+    committed = import_customers(
+        account=job.account, user=user, request=request, source=UndoState.Source.API
+    )
+    settings.LOYALTY = {**settings.LOYALTY, "JOB_LEASE_SECONDS": 0}
+    recover_stalled_jobs()
+    run_db_worker()
+    _, done = status_of(queued["job"]["id"])
+
+    assert done["job"]["status"] == "done"
+    assert done["batch"]["customers"]["new"] == 2
+    assert done["batch"]["undo_state"] == committed.undo_state_id
+    assert Customer.objects.count() == 2
+    assert UndoState.objects.count() == 1
+    assert ImportJob.objects.get().attempts == 2
+
+
+def test_an_answer_stands_even_when_its_attempt_was_given_up_meanwhile(submit, status_of, settings):
+    """A lease that ran out while its worker lived (a cache that was down): the next
+    attempt may fail on its way, but the first attempt's committed answer is the job's."""
+    _, queued = submit("C1|Jane")
+    job_id = queued["job"]["id"]
+    first = claim(job_id)
+    assert first is not None
+    give_up_attempt(job_id, first.attempts)
+    second = claim(job_id)
+    assert second is not None
+    run_import_job.call(job_id)  # the queued task: the job is running, it does nothing
+    recorded_first = finish(first, result=ImportResult(new=1))
+    recorded_second = finish(second, error="the second attempt failed")
+    _, answer = status_of(job_id)
+
+    assert (recorded_first, recorded_second) == (True, False)
+    assert answer["job"]["status"] == "done"
+    assert answer["batch"]["customers"]["new"] == 1

@@ -1,0 +1,63 @@
+"""The same life on the RQ backend (django-tasks-rq), against a real redis-server started
+for the tests: submitted through HTTP, run by rqworker (as jobs_worker starts it),
+answered as the synchronous call answers."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from customers.models import Customer
+from jobs.management.commands.jobs_worker import backend_worker
+from jobs.models import ImportJob
+
+from .test_background_import import DATA, HEADERS, sync_answer, without_undo_state
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def rq_backend(settings, redis_url):
+    """The RQ backend on the tests' redis-server, its queue emptied first."""
+    import django_rq
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+    settings.RQ_QUEUES = {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": 600}}
+    django_rq.get_connection("default").flushdb()
+
+
+def run_rq_worker() -> None:
+    call_command(*backend_worker(batch=True))
+
+
+def test_a_background_import_on_rq_answers_the_synchronous_answer(
+    rq_backend, api, submit, status_of, second_account
+):
+    _, queued = submit(DATA, headers=HEADERS, overwrite_duplicates="update")
+    job_id = queued["job"]["id"]
+    waiting = status_of(job_id)[1]
+    task_id = ImportJob.objects.get().task_id
+    run_rq_worker()
+    status, done = status_of(job_id)
+    _, sync = sync_answer(api, DATA, overwrite_duplicates="update")
+
+    assert queued["job"]["status"] == "queued"
+    assert waiting["job"]["status"] == "queued"
+    assert task_id
+    assert (status, done["job"]["status"]) == (200, "done")
+    assert without_undo_state(done) == without_undo_state(sync)
+    assert Customer.objects.filter(account__slug="greatwidgets").count() == 2
+
+
+def test_an_rq_job_delivered_twice_imports_once(rq_backend, submit, status_of):
+    from jobs.tasks import run_import_job
+
+    _, queued = submit("C1|Jane\nC2|Jim")
+    job_id = queued["job"]["id"]
+    run_import_job.enqueue(job_id)
+    run_rq_worker()
+    _, done = status_of(job_id)
+
+    assert done["batch"]["customers"]["new"] == 2
+    assert Customer.objects.count() == 2
+    assert ImportJob.objects.get().attempts == 1
