@@ -107,6 +107,13 @@ class UndoState(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # What the rollback did: {"deleted", "restored", "enrollments_removed",
+    # "credits_removed"}; the undo state's page shows it once the undo data is gone.
+    rollback_result = models.JSONField(null=True, blank=True, editable=False)
+    # For each customer the rollback gave its values back: [id, the version the rollback
+    # left, the version whose values those are], compressed (pack_versions). An earlier
+    # import's rollback follows these to see that a customer is as that import left it.
+    restored_versions = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -124,6 +131,15 @@ class UndoState(models.Model):
 
     def __str__(self) -> str:
         return f"Import {self.pk} into {self.account} ({self.get_status_display()})"
+
+    @staticmethod
+    def pack_versions(triples: list[tuple[int, int, int]]) -> bytes:
+        return zlib.compress(orjson.dumps(triples), 1)
+
+    def unpack_versions(self) -> list[list[int]]:
+        if self.restored_versions is None:
+            return []
+        return orjson.loads(zlib.decompress(bytes(self.restored_versions)))
 
 
 class UndoChunk(models.Model):

@@ -4,7 +4,12 @@ A rollback deletes the customers the import created (with their enrollments and 
 entries), gives the customers it wrote every column back, and removes the enrollments and
 auto_add credits it added. Customers changed after the import are conflicts: they are all
 found before anything changes, and the rollback goes on only when the operator confirms.
-The bulk statements are in customers/rollback_write.py.
+The bulk statements are in customers/rollback_write.py, the words in
+customers/rollback_messages.py.
+
+A customer is unchanged since the import when its version is the one the import left, or
+when the rollbacks of later imports (restored_versions) gave it back exactly the values of
+that version: undoing imports newest-first finds no conflict.
 """
 
 import datetime
@@ -26,40 +31,29 @@ from core.errors import Refused
 from core.gc_pause import collection_paused
 
 from . import rollback_write as write
+from .columns import VERSION
 from .models import Customer, UndoChunk, UndoState
 from .retry import shut_out_customer_writers, with_retries
+from .rollback_messages import (
+    ALREADY_ROLLED_BACK,
+    CHANGED_CREATED_REASON,
+    CHANGED_REASON,
+    CONFLICTS,
+    CREATED_ENTRIES_REASON,
+    DELETED_REASON,
+    IDENTITY_TAKEN,
+    IDENTITY_TAKEN_REASON,
+    PRUNED,
+    UNKNOWN_TIME,
+    UNKNOWN_USER,
+    WRITTEN_ENTRIES_REASON,
+)
 
 logger = logging.getLogger("loyalty.rollback")
 
-ALREADY_ROLLED_BACK = "This import was already rolled back on {when} by {who}."
-PRUNED = (
-    "This import's undo data was pruned (only the newest {n} imports per account keep it); "
-    "it can no longer be rolled back."
-)
-CONFLICTS = (
-    "{count} customer(s) of this import were changed after it (by the admin, another import "
-    "or a transaction). Confirm the rollback to overwrite or remove those later changes."
-)
-IDENTITY_TAKEN = (
-    "{count} customer(s) of this import would get back a code, card number or username that "
-    "another customer holds now; change those customers first. Nothing was rolled back."
-)
-UNKNOWN_USER = "an unknown user"
-UNKNOWN_TIME = "an unknown date"
 
-# Conflict reasons, by kind; {code} is the customer's code.
-CHANGED_REASON = "Customer {code} was changed after the import; its changes are overwritten."
-DELETED_REASON = "Customer {code} was deleted after the import; it is not brought back."
-CREATED_ENTRIES_REASON = (
-    "Customer {code} has ledger entries made after the import; they are deleted with the customer."
-)
-WRITTEN_ENTRIES_REASON = (
-    "Customer {code} has ledger entries made after the import; they are kept, and this "
-    "import's credits are removed."
-)
-IDENTITY_TAKEN_REASON = (
-    "Customer {code} cannot get its {field} {value} back: customer {holder} holds it now."
-)
+# RollbackResult's counts, in its order, as the undo state keeps them.
+RESULT_KEYS = ("deleted", "restored", "enrollments_removed", "credits_removed")
 
 # Columns that identify a customer: unique in the account, as the constraints say.
 IDENTITIES = {"code": "code", "card_number": "card number", "customer_username": "username"}
@@ -113,6 +107,8 @@ class _UndoData:
     left: dict[int, int] = field(default_factory=dict)
     # Written customer id -> its identities before the import.
     identities: dict[int, dict] = field(default_factory=dict)
+    # Written customer id -> its version before the import (None in undo data without it).
+    before_version: dict[int, int | None] = field(default_factory=dict)
 
 
 def roll_back(
@@ -201,10 +197,30 @@ def _roll_back_once(
         state.status = UndoState.Status.ROLLED_BACK
         state.rolled_back_at = now
         state.rolled_back_by = user
-        state.save(update_fields=["status", "rolled_back_at", "rolled_back_by"])
+        state.rollback_result = dict(zip(RESULT_KEYS, result, strict=True))
+        state.restored_versions = UndoState.pack_versions(_versions_left(data, current))
+        state.save(
+            update_fields=[
+                "status",
+                "rolled_back_at",
+                "rolled_back_by",
+                "rollback_result",
+                "restored_versions",
+            ]
+        )
         # A rolled-back import cannot be rolled back again: its undo data is dead weight.
         UndoChunk.objects.filter(undo_state=state).delete()
     return state, RollbackResult(*result, conflicts=conflicts)
+
+
+def _versions_left(data: _UndoData, current: dict[int, dict]) -> list[tuple[int, int, int]]:
+    """(id, version the rollback leaves, version before the import) of each customer it
+    gives its values back: restore_customers raises the locked row's version by one."""
+    return [
+        (pk, current[pk]["version"] + 1, before)
+        for pk, before in data.before_version.items()
+        if pk in current and before is not None
+    ]
 
 
 def _locked_state(undo_state_id: int) -> UndoState:
@@ -239,12 +255,15 @@ def _undo_data(state: UndoState) -> _UndoData:
         for pk in payload["created"]:
             data.created.add(pk)
             data.left[pk] = 1
-        positions = {name: payload["columns"].index(name) for name in IDENTITIES}
+        columns = payload["columns"]
+        positions = {name: columns.index(name) for name in IDENTITIES}
+        at_version = columns.index(VERSION) if VERSION in columns else None
         for pk, version, before in payload["written"]:
             data.left[pk] = version
             if pk not in data.created and pk not in data.first_written:
                 data.first_written[pk] = index
                 data.identities[pk] = {name: before[at] for name, at in positions.items()}
+                data.before_version[pk] = None if at_version is None else before[at_version]
     return data
 
 
@@ -266,16 +285,53 @@ def _conflicts(state: UndoState, data: _UndoData, current: dict[int, dict]) -> l
     for pk in data.first_written.keys() - current.keys():
         code = data.identities[pk]["code"]
         conflicts.append(Conflict(pk, ConflictCode.DELETED, DELETED_REASON.format(code=code)))
-    for pk, row in current.items():
-        if row["version"] != data.left[pk]:
-            reason = CHANGED_REASON.format(code=row["code"])
-            conflicts.append(Conflict(pk, ConflictCode.CHANGED, reason))
+    for pk in _changed_since(state, data, current):
+        template = CHANGED_CREATED_REASON if pk in data.created else CHANGED_REASON
+        reason = template.format(code=current[pk]["code"])
+        conflicts.append(Conflict(pk, ConflictCode.CHANGED, reason))
     for pk in _with_later_entries(state, current):
         template = CREATED_ENTRIES_REASON if pk in data.created else WRITTEN_ENTRIES_REASON
         reason = template.format(code=current[pk]["code"])
         conflicts.append(Conflict(pk, ConflictCode.LATER_ENTRIES, reason))
     conflicts.extend(_identities_taken(state.account_id, data, current))
     return sorted(conflicts, key=lambda conflict: (conflict.customer_id, conflict.code))
+
+
+def _changed_since(state: UndoState, data: _UndoData, current: dict[int, dict]) -> list[int]:
+    """The customers whose values are not those the import left: a version other than the
+    one it left, unless later rollbacks gave them back exactly the values of that version."""
+    moved = {pk: row["version"] for pk, row in current.items() if row["version"] != data.left[pk]}
+    if not moved:
+        return []
+    same_as = _restored_versions(state, moved.keys())
+    changed = []
+    for pk, version in moved.items():
+        aliases = same_as.get(pk, {})
+        # Each rollback's version is newer than the one it gave back: the walk ends.
+        while version in aliases:
+            version = aliases[version]
+        if version != data.left[pk]:
+            changed.append(pk)
+    return changed
+
+
+def _restored_versions(state: UndoState, ids: Iterable[int]) -> dict[int, dict[int, int]]:
+    """Customer id -> {version a rollback left: version whose values it gave back}, from
+    the rollbacks done since this import (only they can have left a version newer than the
+    one it left)."""
+    wanted = set(ids)
+    rollbacks = UndoState.objects.filter(
+        account_id=state.account_id,
+        status=UndoState.Status.ROLLED_BACK,
+        rolled_back_at__gte=state.created_at,
+        restored_versions__isnull=False,
+    ).exclude(pk=state.pk)
+    same_as: dict[int, dict[int, int]] = {}
+    for rollback in rollbacks.only("restored_versions"):
+        for pk, left, values_of in rollback.unpack_versions():
+            if pk in wanted:
+                same_as.setdefault(pk, {})[left] = values_of
+    return same_as
 
 
 def _with_later_entries(state: UndoState, current: dict[int, dict]) -> set[int]:
