@@ -1,6 +1,9 @@
 """Admin of customers and of undo states: what each import did, and rolling it back."""
 
+import csv
+import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -8,12 +11,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
@@ -22,12 +26,13 @@ from campaigns.models import Campaign, Enrollment, Transaction
 from campaigns.selectors import balances_for
 from core.admin_scoping import AccountScopedAdminMixin
 
+from . import rollback_messages as words
 from .admin_import import import_view
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
 from .forms import CustomerAdminForm, RollbackForm
 from .models import Customer, UndoState
 from .resources import CustomerExportResource
-from .rollback import Conflict, RollbackRefused, find_conflicts, roll_back
+from .rollback import UNKNOWN_USER, Conflict, RollbackRefused, find_conflicts, roll_back
 
 ROLLED_BACK = (
     "Import {pk} rolled back: {deleted} customer(s) deleted, {restored} customer(s) restored, "
@@ -40,6 +45,28 @@ CONFLICTS_CHANGED = (
 SELECT_ONE = "Select exactly one import to roll back: each rollback is confirmed on its own."
 # Rows of each kind listed on an undo state's page; the counts are always complete.
 SHOWN_ROWS = 100
+# Conflicts listed on the confirmation page; all of them are in its CSV download.
+SHOWN_CONFLICTS = 20
+CONFLICTS_CSV_HEADER = ("customer code", "conflict", "what the rollback does")
+# An undo state's parameters, as its page lists them; others are shown by their name.
+PARAMETER_LABELS = {
+    "api_version": "API version",
+    "delimiter": "Delimiter",
+    "overwrite_duplicates": "Customers already there",
+    "card_number_generate": "Card numbers generated",
+    "campaigns_to_include": "Campaigns",
+    "headers": "Columns",
+    "validate_only": "Only checked, nothing written (validate_only)",
+    "all_or_nothing": "All or nothing",
+    "request_id": "Request id",
+}
+DELIMITERS = {"|": "pipe (|)", ",": "comma (,)", "\t": "tab", ";": "semicolon (;)"}
+OVERWRITE_MODES = {
+    "update": "updated with the file's values (update)",
+    "yes": "replaced: fields the file does not name are blanked (yes)",
+    "ignore": "left as they were (ignore)",
+}
+NOT_READ = "(not read)"
 MONEY_TYPES = (Campaign.Type.GIFTCARD, Campaign.Type.EARNED)
 # The customer columns an import writes, as the undo state's page compares them; the
 # SECRETS' hashes are never shown, only whether a secret is set.
@@ -153,19 +180,23 @@ def import_effects(state: UndoState) -> ImportEffects:
     created_ids: list[int] = []
     first_before: dict[int, dict] = {}
     seen_created: set[int] = set()
+    written: set[int] = set()
     for chunk in state.chunks.order_by("seq").iterator():
-        payload = chunk.unpack()
+        # Previous values as lists: a dict per customer is most of the time at 100,000.
+        payload = chunk.unpack_lists()
+        columns = payload["columns"]
         for pk in payload["created"]:
             seen_created.add(pk)
             if len(created_ids) < SHOWN_ROWS:
                 created_ids.append(pk)
         for pk, _version, before in payload["written"]:
             # The earliest record is the state before the import.
-            if pk in seen_created or pk in first_before:
+            if pk in seen_created or pk in written:
                 continue
-            effects.written_count += 1
+            written.add(pk)
             if len(first_before) < SHOWN_ROWS:
-                first_before[pk] = before
+                first_before[pk] = dict(zip(columns, before, strict=True))
+    effects.written_count = len(written)
     effects.created_count = len(seen_created)
     customers = Customer.objects.filter(
         account_id=state.account_id, pk__in=[*created_ids, *first_before]
@@ -209,8 +240,91 @@ def _shown(name: str, value) -> str:
     return "" if value is None else str(value)
 
 
-def _conflicts_signature(conflicts: list[Conflict] | tuple[Conflict, ...]) -> str:
-    return ",".join(f"{conflict.customer_id}:{conflict.code}" for conflict in conflicts)
+def conflicts_digest(conflicts: list[Conflict] | tuple[Conflict, ...]) -> str:
+    """A fixed-size digest of which customers conflict and how, "" for none: the page's
+    hidden field, checked again on confirming."""
+    if not conflicts:
+        return ""
+    signature = "\n".join(f"{conflict.customer_id}:{conflict.code}" for conflict in conflicts)
+    return hashlib.sha256(signature.encode()).hexdigest()
+
+
+def nothing_to_undo(effects: ImportEffects) -> bool:
+    return not (
+        effects.created_count
+        or effects.written_count
+        or effects.enrollments_count
+        or effects.credits_count
+    )
+
+
+def rollback_plan(effects: ImportEffects) -> list[str]:
+    """What a rollback will do, sentence by sentence."""
+    return [
+        words.WILL_DELETE.format(count=effects.created_count),
+        words.WILL_RESTORE.format(count=effects.written_count),
+        words.WILL_REMOVE.format(
+            enrollments=effects.enrollments_count, credits=effects.credits_count
+        ),
+    ]
+
+
+def rollback_done(state: UndoState) -> list[str]:
+    """What the rollback of `state` did, sentence by sentence."""
+    who = state.rolled_back_by.get_username() if state.rolled_back_by else UNKNOWN_USER
+    when = state.rolled_back_at
+    lines = [
+        words.ROLLED_BACK_ON.format(
+            when=f"{when:%Y-%m-%d %H:%M} UTC" if when else words.UNKNOWN_TIME, who=who
+        )
+    ]
+    result = state.rollback_result
+    if not result:
+        return [*lines, words.ROLLED_BACK_UNKNOWN]
+    return [
+        *lines,
+        words.DID_DELETE.format(count=result["deleted"]),
+        words.DID_RESTORE.format(count=result["restored"]),
+        words.DID_REMOVE.format(
+            enrollments=result["enrollments_removed"], credits=result["credits_removed"]
+        ),
+    ]
+
+
+def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
+    """(label, value) of each parameter of the import, in shop words."""
+    rows = []
+    campaigns = dict(
+        Campaign.objects.filter(
+            account_id=state.account_id,
+            campaign_id__in=state.parameters.get("campaigns_to_include") or [],
+        ).values_list("campaign_id", "name")
+    )
+    for name, value in state.parameters.items():
+        label = PARAMETER_LABELS.get(name, capfirst(name.replace("_", " ")))
+        rows.append((label, _parameter_value(name, value, campaigns)))
+    return rows
+
+
+def _parameter_value(name: str, value, campaigns: dict[str, str]) -> str:
+    if name == "delimiter":
+        return DELIMITERS.get(value, repr(value))
+    if name == "overwrite_duplicates":
+        return OVERWRITE_MODES.get(value, str(value))
+    if name == "card_number_generate":
+        return f"{value} digits" if value else "no"
+    if name == "campaigns_to_include":
+        shown = [f"{campaigns[id]} ({id})" if id in campaigns else str(id) for id in value]
+        return ", ".join(shown) or "none"
+    if name == "headers":
+        return ", ".join(NOT_READ if column is None else str(column) for column in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return str(value)
 
 
 @admin.register(UndoState)
@@ -218,12 +332,13 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     """Undo states are history: listed and shown, never added, edited or deleted here; the
     one thing done with them is a rollback, confirmed on its own page."""
 
+    # Narrow enough for 1280 px beside the navigation and the filters (the browser test
+    # checks): when, by whom and from where in one column, and the change list template's
+    # tighter cells.
     list_display = [
         "id",
         "account",
-        "created_at",
-        "user",
-        "source",
+        "created",
         "new",
         "updated",
         "ignored",
@@ -245,10 +360,12 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "updated",
         "ignored",
         "failed",
-        "parameters",
+        "parameters_shown",
     ]
+    readonly_fields = ["parameters_shown"]
     actions = ["roll_back_selected"]
     change_form_template = "admin/customers/undostate/change_form.html"
+    change_list_template = "admin/customers/undostate/change_list.html"
     rollback_template = "admin/customers/undostate/rollback_confirmation.html"
 
     def has_add_permission(self, request):
@@ -263,21 +380,55 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     def has_rollback_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("customers.rollback_undostate")
 
+    @admin.display(description="created", ordering="created_at")
+    def created(self, state: UndoState) -> str:
+        user = state.user.get_username() if state.user else UNKNOWN_USER
+        return format_html(
+            "{}<br>by {} ({})",
+            f"{timezone.localtime(state.created_at):%Y-%m-%d %H:%M}",
+            user,
+            state.get_source_display(),
+        )
+
+    @admin.display(description="parameters")
+    def parameters_shown(self, state: UndoState) -> str:
+        rows = parameter_rows(state)
+        if not rows:
+            return "—"
+        return format_html(
+            '<ul class="undo-parameters">{}</ul>',
+            format_html_join("", "<li>{}: {}</li>", rows),
+        )
+
     def get_urls(self):
         rollback = path(
             "<path:object_id>/rollback/",
             self.admin_site.admin_view(self.rollback_view),
             name="customers_undostate_rollback",
         )
-        return [rollback, *super().get_urls()]
+        conflicts_csv = path(
+            "<path:object_id>/rollback/conflicts.csv",
+            self.admin_site.admin_view(self.conflicts_csv_view),
+            name="customers_undostate_rollback_conflicts",
+        )
+        return [conflicts_csv, rollback, *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         state = self.get_object(request, unquote(object_id))
         extra_context = extra_context or {}
         if state is not None:
-            extra_context["effects"] = import_effects(state)
+            effects = import_effects(state)
+            extra_context["effects"] = effects
+            extra_context["unchanged_lines"] = _unchanged_lines(state, effects)
+            extra_context["nothing_to_undo"] = nothing_to_undo(effects)
+            extra_context["all_failed"] = _all_failed(state)
+            extra_context["nothing_to_roll_back"] = words.NOTHING_TO_ROLL_BACK
+            extra_context["pruned_effects"] = words.PRUNED_EFFECTS
+            if state.status == UndoState.Status.ROLLED_BACK:
+                extra_context["rollback_done"] = rollback_done(state)
             extra_context["can_roll_back"] = (
                 state.status == UndoState.Status.UNDOABLE
+                and not nothing_to_undo(effects)
                 and self.has_rollback_permission(request, state)
             )
         return super().change_view(request, object_id, form_url, extra_context)
@@ -301,23 +452,66 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             form = RollbackForm(request.POST)
             if form.is_valid() and self._roll_back(request, state, form.cleaned_data):
                 return redirect(self._url("change", state.pk))
+        effects = import_effects(state)
         conflicts = find_conflicts(undo_state=state)
+        kinds = Counter(conflict.code for conflict in conflicts)
+        count = len({conflict.customer_id for conflict in conflicts})
         context = {
             **self.admin_site.each_context(request),
             "title": f"Roll back import {state.pk}",
             "opts": self.opts,
             "object": state,
-            "effects": import_effects(state),
-            "conflicts": conflicts,
-            "form": RollbackForm(initial={"seen_conflicts": _conflicts_signature(conflicts)}),
+            "effects": effects,
+            "plan": rollback_plan(effects),
+            "nothing_to_undo": nothing_to_undo(effects),
+            "all_failed": _all_failed(state),
+            "nothing_to_roll_back": words.NOTHING_TO_ROLL_BACK,
+            "no_conflicts": words.NO_CONFLICTS,
+            # Only the first few: a page that grew with the import was unusable at 100,000.
+            "conflicts": conflicts[:SHOWN_CONFLICTS],
+            "conflict_count": count,
+            "conflict_kinds": [
+                (words.CONFLICT_KINDS[kind], n) for kind, n in sorted(kinds.items())
+            ],
+            "conflicts_cut": (
+                words.CONFLICTS_SHOWN.format(shown=SHOWN_CONFLICTS, count=len(conflicts))
+                if len(conflicts) > SHOWN_CONFLICTS
+                else ""
+            ),
+            "form": RollbackForm(initial={"seen_conflicts": conflicts_digest(conflicts)}),
         }
         return TemplateResponse(request, self.rollback_template, context)
+
+    def conflicts_csv_view(self, request, object_id):
+        """Every conflict the confirmation page counts, as a CSV file."""
+        state = self.get_object(request, unquote(object_id))
+        if state is None:
+            raise Http404("No such import.")
+        if not self.has_view_permission(request, state):
+            raise PermissionDenied
+        conflicts = find_conflicts(undo_state=state)
+
+        def rows():
+            out = _Line()
+            writer = csv.writer(out)
+            writer.writerow(CONFLICTS_CSV_HEADER)
+            yield out.take()
+            for conflict in conflicts:
+                writer.writerow(
+                    (conflict.customer_code, words.CONFLICT_KINDS[conflict.code], conflict.reason)
+                )
+                yield out.take()
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        name = f"import-{state.pk}-rollback-conflicts.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
     def _url(self, view: str, pk: int) -> str:
         return reverse(f"{self.admin_site.name}:customers_undostate_{view}", args=[pk])
 
     def _roll_back(self, request, state: UndoState, data: dict) -> bool:
-        if data["seen_conflicts"] != _conflicts_signature(find_conflicts(undo_state=state)):
+        if data["seen_conflicts"] != conflicts_digest(find_conflicts(undo_state=state)):
             self.message_user(request, CONFLICTS_CHANGED, messages.ERROR)
             return False
         try:
@@ -339,3 +533,32 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         self.log_change(request, state, message)
         self.message_user(request, message, messages.SUCCESS)
         return True
+
+
+class _Line:
+    """What csv.writer writes, taken line by line for a streamed download."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def take(self) -> str:
+        text, self.text = self.text, ""
+        return text
+
+
+def _unchanged_lines(state: UndoState, effects: ImportEffects) -> str:
+    """The note saying why fewer customers were changed than lines updated, if so."""
+    if state.status != UndoState.Status.UNDOABLE or state.updated <= effects.written_count:
+        return ""
+    return words.UNCHANGED_LINES.format(
+        count=state.updated - effects.written_count, updated=state.updated
+    )
+
+
+def _all_failed(state: UndoState) -> str:
+    if state.failed and not (state.new or state.updated or state.ignored):
+        return words.ALL_LINES_FAILED.format(failed=state.failed)
+    return ""

@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 
 from .columns import ADMIN_FORM_COLUMNS, MAX_LENGTHS
 from .models import Customer
+from .rollback_messages import OVERWRITE_LABEL
 from .values import has_control_character, trimmed
 
-OVERWRITE_LABEL = "Overwrite later changes to these customers"
 CONTROL_CHARACTER = "Contains a control character: only tabs and line breaks are allowed."
 # The form's text fields, trimmed and checked as an import trims and checks them.
 TEXT_FIELDS = tuple(column for column in ADMIN_FORM_COLUMNS if column in MAX_LENGTHS)
@@ -85,6 +85,7 @@ def _texts(value) -> list[str]:
 
 class RollbackForm(forms.Form):
     overwrite_conflicts = forms.BooleanField(label=OVERWRITE_LABEL, required=False)
-    # The conflicts the operator saw; if they differ by the time of the POST, the page is
-    # shown again rather than overwriting changes nobody confirmed.
-    seen_conflicts = forms.CharField(required=False, widget=forms.HiddenInput)
+    # A digest of the conflicts the operator saw (customers.admin.conflicts_digest, empty
+    # for none): if they differ by the time of the POST, the page is shown again rather
+    # than overwriting changes nobody confirmed. Fixed size, whatever the import's size.
+    seen_conflicts = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)

@@ -57,6 +57,7 @@ WILL_REMOVE = (
     "{enrollments} campaign enrollment(s) and {credits} credit(s) (auto_add) this import "
     "gave are removed."
 )
+OVERWRITE_LABEL = "Roll back anyway: overwrite or delete these later changes"
 NO_CONFLICTS = "No customer of this import was changed after it."
 CONFLICTS_SHOWN = "The first {shown} of {count} are listed; download them all as a CSV file."
 NOTHING_TO_ROLL_BACK = (

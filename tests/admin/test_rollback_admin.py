@@ -5,12 +5,14 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from campaigns.models import Enrollment, Transaction
 from customers.admin import CONFLICTS_CHANGED, ROLLED_BACK, SELECT_ONE
 from customers.forms import OVERWRITE_LABEL
 from customers.models import Customer, UndoState
 from customers.rollback import ALREADY_ROLLED_BACK, CHANGED_REASON, CONFLICTS
+from customers.rollback_messages import NO_CONFLICTS, WILL_DELETE, WILL_REMOVE, WILL_RESTORE
 from tests.admin import customer_form, messages_of
 from tests.conftest import POINTS
 
@@ -95,10 +97,14 @@ def test_confirmation_page_shows_what_is_undone_and_no_conflicts(staff_client, i
     response = staff_client.get(rollback_url(imports))
 
     html = response.content.decode()
-    assert "1 customer(s) it created are deleted" in html
-    assert "1 customer(s) it wrote get back every field" in html
-    assert "1 enrollment(s) and 2 credit(s) it added are removed" in html
-    assert "No customer of this import was changed after it." in html
+    assert response.context["plan"] == [
+        WILL_DELETE.format(count=1),
+        WILL_RESTORE.format(count=1),
+        WILL_REMOVE.format(enrollments=1, credits=2),
+    ]
+    for line in response.context["plan"]:
+        assert f"<li>{escape(line)}</li>" in html
+    assert NO_CONFLICTS in html
     assert 'name="overwrite_conflicts"' not in html
 
 
