@@ -1,6 +1,7 @@
 """Admin of customers and of undo states: what each import did, and rolling it back."""
 
 import csv
+import datetime
 import hashlib
 import json
 from collections import Counter
@@ -275,7 +276,10 @@ def rollback_done(state: UndoState) -> list[str]:
     when = state.rolled_back_at
     lines = [
         words.ROLLED_BACK_ON.format(
-            when=f"{when:%Y-%m-%d %H:%M} UTC" if when else words.UNKNOWN_TIME, who=who
+            when=f"{when.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+            if when
+            else words.UNKNOWN_TIME,
+            who=who,
         )
     ]
     result = state.rollback_result
