@@ -31,7 +31,7 @@ from . import rollback_messages as words
 from .admin_import import import_view
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
 from .forms import CustomerAdminForm, RollbackForm
-from .models import Customer, UndoState
+from .models import Customer, UndoChunk, UndoState
 from .resources import CustomerExportResource
 from .rollback import UNKNOWN_USER, Conflict, RollbackRefused, find_conflicts, roll_back
 
@@ -176,28 +176,39 @@ class ImportEffects:
     credits_count: int = 0
 
 
-def import_effects(state: UndoState) -> ImportEffects:
+def import_effects(state: UndoState, chunks: list[UndoChunk] | None = None) -> ImportEffects:
+    """`chunks`: the state's undo chunks in order, if read already (payloads deferred)."""
     effects = ImportEffects()
     created_ids: list[int] = []
-    first_before: dict[int, dict] = {}
     seen_created: set[int] = set()
     written: set[int] = set()
-    for chunk in state.chunks.order_by("seq").iterator():
-        # Previous values as lists: a dict per customer is most of the time at 100,000.
-        payload = chunk.unpack_lists()
-        columns = payload["columns"]
-        for pk in payload["created"]:
+    # The first SHOWN_ROWS written customers, by the chunk that holds their earliest record.
+    listed: dict[int, list[int]] = {}
+    if chunks is None:
+        chunks = _chunks_of(state)
+    for index, chunk in enumerate(chunks):
+        # The summary: the previous values are read only for the customers listed.
+        summary = chunk.unpack_summary()
+        for pk in summary["created"]:
             seen_created.add(pk)
             if len(created_ids) < SHOWN_ROWS:
                 created_ids.append(pk)
-        for pk, _version, before in payload["written"]:
+        for pk, *_rest in summary["written"]:
             # The earliest record is the state before the import.
             if pk in seen_created or pk in written:
                 continue
             written.add(pk)
-            if len(first_before) < SHOWN_ROWS:
-                first_before[pk] = dict(zip(columns, before, strict=True))
+            if len(written) <= SHOWN_ROWS:
+                listed.setdefault(index, []).append(pk)
     effects.written_count = len(written)
+    first_before: dict[int, dict] = {}
+    for index, ids in listed.items():
+        payload = chunks[index].unpack_lists()
+        wanted = set(ids)
+        for pk, _version, before in payload["written"]:
+            if pk in wanted and pk not in first_before:
+                first_before[pk] = dict(zip(payload["columns"], before, strict=True))
+    first_before = {pk: first_before[pk] for ids in listed.values() for pk in ids}
     effects.created_count = len(seen_created)
     customers = Customer.objects.filter(
         account_id=state.account_id, pk__in=[*created_ids, *first_before]
@@ -456,8 +467,10 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             form = RollbackForm(request.POST)
             if form.is_valid() and self._roll_back(request, state, form.cleaned_data):
                 return redirect(self._url("change", state.pk))
-        effects = import_effects(state)
-        conflicts = find_conflicts(undo_state=state)
+        # Read once for both: the summaries of a 100,000-row import take a while to unpack.
+        chunks = _chunks_of(state)
+        effects = import_effects(state, chunks)
+        conflicts = find_conflicts(undo_state=state, chunks=chunks)
         kinds = Counter(conflict.code for conflict in conflicts)
         count = len({conflict.customer_id for conflict in conflicts})
         context = {
@@ -566,3 +579,8 @@ def _all_failed(state: UndoState) -> str:
     if state.failed and not (state.new or state.updated or state.ignored):
         return words.ALL_LINES_FAILED.format(failed=state.failed)
     return ""
+
+
+def _chunks_of(state: UndoState) -> list[UndoChunk]:
+    """The state's undo chunks in order, without their previous values (read when needed)."""
+    return list(state.chunks.order_by("seq").defer("payload"))

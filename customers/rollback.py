@@ -114,9 +114,9 @@ class _UndoData:
     first_written: dict[int, int] = field(default_factory=dict)
     # Customer id -> the version the import left.
     left: dict[int, int] = field(default_factory=dict)
-    # Written customer id -> its identities before the import.
-    identities: dict[int, dict] = field(default_factory=dict)
-    # Written customer id -> its version before the import (None in undo data without it).
+    # Written customer id -> its identities before the import, in IDENTITIES' order.
+    identities: dict[int, tuple] = field(default_factory=dict)
+    # Written customer id -> its version before the import (None in old undo data without).
     before_version: dict[int, int | None] = field(default_factory=dict)
 
 
@@ -143,11 +143,15 @@ def roll_back(
     return result
 
 
-def find_conflicts(*, undo_state: UndoState) -> list[Conflict]:
-    """The customers of the import changed since, as a rollback would find them now."""
+def find_conflicts(
+    *, undo_state: UndoState, chunks: list[UndoChunk] | None = None
+) -> list[Conflict]:
+    """The customers of the import changed since, as a rollback would find them now.
+    `chunks`: its undo chunks, if the caller read them already (their payloads may be
+    deferred: only their summaries are read)."""
     if undo_state.status != UndoState.Status.UNDOABLE:
         return []
-    data = _undo_data(undo_state)
+    data = _undo_data(undo_state, payloads=False, chunks=chunks)
     current = _current(undo_state.account_id, data, lock=False)
     return _conflicts(undo_state, data, current)
 
@@ -257,22 +261,26 @@ def _refuse_conflicts(conflicts: tuple[Conflict, ...], overwrite_conflicts: bool
         raise RollbackRefused(CONFLICTS.format(count=count), conflicts)
 
 
-def _undo_data(state: UndoState) -> _UndoData:
-    data = _UndoData(chunks=list(state.chunks.order_by("seq")))
+def _undo_data(
+    state: UndoState, *, payloads: bool = True, chunks: list[UndoChunk] | None = None
+) -> _UndoData:
+    """What the chunks' summaries say; `payloads` loads the previous values too (a
+    rollback restores them; a conflict check does not need them)."""
+    if chunks is None:
+        query = state.chunks.order_by("seq")
+        chunks = list(query if payloads else query.defer("payload"))
+    data = _UndoData(chunks=chunks)
     for index, chunk in enumerate(data.chunks):
-        payload = chunk.unpack_lists()
-        for pk in payload["created"]:
+        summary = chunk.unpack_summary()
+        for pk in summary["created"]:
             data.created.add(pk)
             data.left[pk] = 1
-        columns = payload["columns"]
-        positions = {name: columns.index(name) for name in IDENTITIES}
-        at_version = columns.index(VERSION) if VERSION in columns else None
-        for pk, version, before in payload["written"]:
+        for pk, version, before_version, *identities in summary["written"]:
             data.left[pk] = version
             if pk not in data.created and pk not in data.first_written:
                 data.first_written[pk] = index
-                data.identities[pk] = {name: before[at] for name, at in positions.items()}
-                data.before_version[pk] = None if at_version is None else before[at_version]
+                data.identities[pk] = tuple(identities)
+                data.before_version[pk] = before_version
     return data
 
 
@@ -306,7 +314,7 @@ def _conflicts(state: UndoState, data: _UndoData, current: dict[int, tuple]) -> 
         code = current[pk][_CODE_AT]
         changed.append(Conflict(pk, ConflictCode.CHANGED, template.format(code=code), code))
     for pk in data.first_written.keys() - current.keys():
-        code = data.identities[pk]["code"]
+        code = data.identities[pk][0]
         deleted.append(Conflict(pk, ConflictCode.DELETED, DELETED_REASON.format(code=code), code))
     taken = list(_identities_taken(state.account_id, data, current))
     for pk in _with_later_entries(state, current):
@@ -375,8 +383,12 @@ def _identities_taken(
     holds now (one the import created is deleted first; one it wrote is released)."""
     wanted: dict[str, dict[str, int]] = {name: {} for name in IDENTITIES}
     for pk, before in data.identities.items():
-        for name, value in before.items():
-            if pk in current and value is not None and value != current[pk][_AT[name]]:
+        row = current.get(pk)
+        # Most customers keep their identities: one comparison of the three.
+        if row is None or before == row[_CODE_AT:]:
+            continue
+        for name, value in zip(IDENTITIES, before, strict=True):
+            if value is not None and value != row[_AT[name]]:
                 wanted[name][value] = pk
     for name, values in wanted.items():
         if not values:
@@ -421,7 +433,7 @@ def _holders_to_release(data: _UndoData, current: dict[int, tuple]) -> list[int]
     wanted = {
         (name, value): pk
         for pk, before in data.identities.items()
-        for name, value in before.items()
+        for name, value in zip(IDENTITIES, before, strict=True)
         if value is not None and pk in current
     }
     return sorted(

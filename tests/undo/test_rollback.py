@@ -493,15 +493,34 @@ def test_undo_data_recorded_as_dicts_by_an_earlier_version_still_rolls_back(
     payload = chunk.unpack()
     assert isinstance(payload["written"][0][2], dict)
     chunk.payload = UndoChunk.pack(payload)
+    # Nor had chunks a summary then.
+    chunk.summary = None
     chunk.save()
     assert "columns" not in json.loads(zlib.decompress(bytes(chunk.payload)))
 
+    assert find_conflicts(undo_state=state_of(result)) == []
     roll_back(undo_state=state_of(result), user=user)
 
     restored = row("C1")
     for values in (before, restored):
         del values["version"], values["updated_at"]
     assert restored == before
+
+
+def test_undo_data_recorded_without_a_summary_finds_conflicts_and_rolls_back(import_batch, user):
+    import_batch(data="C1|Ann\nC2|Bob")
+    result = import_batch(data="C1|Anna\nC2|Bobby\nC3|Cy", overwrite_duplicates="update")
+    UndoChunk.objects.filter(undo_state_id=result.undo_state_id).update(summary=None)
+    c2 = customer("C2")
+    Customer.objects.filter(pk=c2.pk).update(first_name="Bo", version=F("version") + 1)
+
+    assert [c.customer_id for c in find_conflicts(undo_state=state_of(result))] == [c2.pk]
+    roll_back(undo_state=state_of(result), user=user, overwrite_conflicts=True)
+
+    assert sorted(Customer.objects.values_list("code", "first_name")) == [
+        ("C1", "Ann"),
+        ("C2", "Bob"),
+    ]
 
 
 @pytest.mark.postgres
