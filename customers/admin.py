@@ -34,15 +34,8 @@ from .forms import CustomerAdminForm, RollbackForm
 from .models import Customer, UndoChunk, UndoState
 from .resources import CustomerExportResource
 from .rollback import UNKNOWN_USER, Conflict, RollbackRefused, find_conflicts, roll_back
+from .rollback_messages import CONFLICTS_CHANGED, ROLLED_BACK
 
-ROLLED_BACK = (
-    "Import {pk} rolled back: {deleted} customer(s) deleted, {restored} customer(s) restored, "
-    "{enrollments} enrollment(s) and {credits} ledger entry(ies) removed."
-)
-CONFLICTS_CHANGED = (
-    "The conflicts changed since the page was shown. Nothing was rolled back; review them "
-    "again below."
-)
 SELECT_ONE = "Select exactly one import to roll back: each rollback is confirmed on its own."
 # Rows of each kind listed on an undo state's page; the counts are always complete.
 SHOWN_ROWS = 100
@@ -309,12 +302,15 @@ def rollback_done(state: UndoState) -> list[str]:
 def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
     """(label, value) of each parameter of the import, in shop words."""
     rows = []
-    campaigns = dict(
-        Campaign.objects.filter(
+    campaigns = {
+        campaign.campaign_id: f"{campaign.name} ({campaign.campaign_id})"
+        if campaign.name
+        else str(campaign)
+        for campaign in Campaign.objects.filter(
             account_id=state.account_id,
             campaign_id__in=state.parameters.get("campaigns_to_include") or [],
-        ).values_list("campaign_id", "name")
-    )
+        )
+    }
     for name, value in state.parameters.items():
         label = PARAMETER_LABELS.get(name, capfirst(name.replace("_", " ")))
         rows.append((label, _parameter_value(name, value, campaigns)))
@@ -329,7 +325,7 @@ def _parameter_value(name: str, value, campaigns: dict[str, str]) -> str:
     if name == "card_number_generate":
         return f"{value} digits" if value else "no"
     if name == "campaigns_to_include":
-        shown = [f"{campaigns[id]} ({id})" if id in campaigns else str(id) for id in value]
+        shown = [campaigns.get(id, str(id)) for id in value]
         return ", ".join(shown) or "none"
     if name == "headers":
         return ", ".join(NOT_READ if column is None else str(column) for column in value)

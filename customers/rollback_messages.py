@@ -66,6 +66,17 @@ NOTHING_TO_ROLL_BACK = (
 )
 ALL_LINES_FAILED = "Every line of this import failed ({failed}), so it changed nothing."
 
+# The message after a rollback, and the refusal when its conflicts changed meanwhile.
+ROLLED_BACK = (
+    "Import {pk} rolled back: {deleted} customer(s) it added deleted, {restored} customer(s) "
+    "given back the details they had before it, {enrollments} enrollment(s) and {credits} "
+    "transaction(s) removed."
+)
+CONFLICTS_CHANGED = (
+    "The conflicts changed since the page was shown. Nothing was rolled back; review them "
+    "again below."
+)
+
 # The undo state's page once the import was rolled back: what the rollback did.
 ROLLED_BACK_ON = "This import was rolled back on {when} by {who}."
 DID_DELETE = "{count} customer(s) this import added were deleted."

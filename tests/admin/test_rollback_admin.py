@@ -317,6 +317,7 @@ def test_an_undo_states_parameters_are_a_readable_list(staff_client, imports):
         "Customers already there: updated with the file's values (update)",
         "Columns: code, first_name, customer_password, auto_add",
         "All or nothing: no",
+        f"Campaigns: {POINTS} (Points)",
     ):
         assert f"<li>{escape(line)}</li>" in html
     assert "overwrite_duplicates" not in html
