@@ -2,9 +2,7 @@
 
 import csv
 import datetime
-import hashlib
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -33,7 +31,13 @@ from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
 from .forms import CustomerAdminForm, RollbackForm
 from .models import Customer, UndoChunk, UndoState
 from .resources import CustomerExportResource
-from .rollback import UNKNOWN_USER, Conflict, RollbackRefused, find_conflicts, roll_back
+from .rollback import (
+    UNKNOWN_USER,
+    RollbackRefused,
+    conflict_overview,
+    find_conflicts,
+    roll_back,
+)
 from .rollback_messages import CONFLICTS_CHANGED, ROLLED_BACK
 
 SELECT_ONE = "Select exactly one import to roll back: each rollback is confirmed on its own."
@@ -243,15 +247,6 @@ def _shown(name: str, value) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return "" if value is None else str(value)
-
-
-def conflicts_digest(conflicts: list[Conflict] | tuple[Conflict, ...]) -> str:
-    """A fixed-size digest of which customers conflict and how, "" for none: the page's
-    hidden field, checked again on confirming."""
-    if not conflicts:
-        return ""
-    signature = "\n".join(f"{conflict.customer_id}:{conflict.code}" for conflict in conflicts)
-    return hashlib.sha256(signature.encode()).hexdigest()
 
 
 def nothing_to_undo(effects: ImportEffects) -> bool:
@@ -466,9 +461,8 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         # Read once for both: the summaries of a 100,000-row import take a while to unpack.
         chunks = _chunks_of(state)
         effects = import_effects(state, chunks)
-        conflicts = find_conflicts(undo_state=state, chunks=chunks)
-        kinds = Counter(conflict.code for conflict in conflicts)
-        count = len({conflict.customer_id for conflict in conflicts})
+        overview = conflict_overview(undo_state=state, shown=SHOWN_CONFLICTS, chunks=chunks)
+        total = sum(overview.kinds.values())
         context = {
             **self.admin_site.each_context(request),
             "title": f"Roll back import {state.pk}",
@@ -481,17 +475,15 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             "nothing_to_roll_back": words.NOTHING_TO_ROLL_BACK,
             "no_conflicts": words.NO_CONFLICTS,
             # Only the first few: a page that grew with the import was unusable at 100,000.
-            "conflicts": conflicts[:SHOWN_CONFLICTS],
-            "conflict_count": count,
-            "conflict_kinds": [
-                (words.CONFLICT_KINDS[kind], n) for kind, n in sorted(kinds.items())
-            ],
+            "conflicts": overview.first,
+            "conflict_count": overview.customers,
+            "conflict_kinds": [(words.CONFLICT_KINDS[k], n) for k, n in overview.kinds.items()],
             "conflicts_cut": (
-                words.CONFLICTS_SHOWN.format(shown=SHOWN_CONFLICTS, count=len(conflicts))
-                if len(conflicts) > SHOWN_CONFLICTS
+                words.CONFLICTS_SHOWN.format(shown=SHOWN_CONFLICTS, count=total)
+                if total > SHOWN_CONFLICTS
                 else ""
             ),
-            "form": RollbackForm(initial={"seen_conflicts": conflicts_digest(conflicts)}),
+            "form": RollbackForm(initial={"seen_conflicts": overview.digest}),
         }
         return TemplateResponse(request, self.rollback_template, context)
 
@@ -524,7 +516,8 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         return reverse(f"{self.admin_site.name}:customers_undostate_{view}", args=[pk])
 
     def _roll_back(self, request, state: UndoState, data: dict) -> bool:
-        if data["seen_conflicts"] != conflicts_digest(find_conflicts(undo_state=state)):
+        seen = conflict_overview(undo_state=state, shown=0).digest
+        if data["seen_conflicts"] != seen:
             self.message_user(request, CONFLICTS_CHANGED, messages.ERROR)
             return False
         try:

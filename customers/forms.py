@@ -85,7 +85,7 @@ def _texts(value) -> list[str]:
 
 class RollbackForm(forms.Form):
     overwrite_conflicts = forms.BooleanField(label=OVERWRITE_LABEL, required=False)
-    # A digest of the conflicts the operator saw (customers.admin.conflicts_digest, empty
+    # A digest of the conflicts the operator saw (customers.rollback.conflict_overview, empty
     # for none): if they differ by the time of the POST, the page is shown again rather
     # than overwriting changes nobody confirmed. Fixed size, whatever the import's size.
     seen_conflicts = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)

@@ -17,7 +17,8 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from operator import attrgetter
+from hashlib import sha256
+from operator import itemgetter
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -154,6 +155,50 @@ def find_conflicts(
     data = _undo_data(undo_state, payloads=False, chunks=chunks)
     current = _current(undo_state.account_id, data, lock=False)
     return _conflicts(undo_state, data, current)
+
+
+@dataclass(frozen=True)
+class ConflictOverview:
+    """What the confirmation page shows of the conflicts: how many customers, how many of
+    each kind, the first few, and a digest of them all ("" for none)."""
+
+    customers: int
+    kinds: dict[ConflictCode, int]
+    first: list[Conflict]
+    digest: str
+
+
+def conflict_overview(
+    *, undo_state: UndoState, shown: int, chunks: list[UndoChunk] | None = None
+) -> ConflictOverview:
+    """find_conflicts, counted and digested, with only the first `shown` conflicts made:
+    the page of a 100,000-row import need not make 100,000."""
+    if undo_state.status != UndoState.Status.UNDOABLE:
+        return ConflictOverview(0, {}, [], "")
+    data = _undo_data(undo_state, payloads=False, chunks=chunks)
+    current = _current(undo_state.account_id, data, lock=False)
+    keys = _conflict_keys(undo_state, data, current)
+    kinds: dict[ConflictCode, int] = {}
+    for _pk, kind, _conflict_made in keys:
+        kinds[kind] = kinds.get(kind, 0) + 1
+    first = [conflict or _conflict(kind, pk, data, current) for pk, kind, conflict in keys[:shown]]
+    return ConflictOverview(
+        customers=len({pk for pk, _kind, _conflict_made in keys}),
+        kinds=dict(sorted(kinds.items())),
+        first=first,
+        digest=_digest((pk, kind) for pk, kind, _conflict_made in keys),
+    )
+
+
+def conflicts_digest(conflicts: Iterable[Conflict]) -> str:
+    """The digest conflict_overview gives for these conflicts."""
+    return _digest((conflict.customer_id, conflict.code) for conflict in conflicts)
+
+
+def _digest(keys: Iterable[tuple[int, ConflictCode]]) -> str:
+    """SHA-256 of "id:kind" lines, "" for none: a fixed size whatever the import's size."""
+    signature = "\n".join(f"{pk}:{kind.value}" for pk, kind in keys)
+    return sha256(signature.encode()).hexdigest() if signature else ""
 
 
 def prune_undo_states(*, account: Account, batched: bool = False) -> int:
@@ -307,23 +352,43 @@ def _current(account_id: int, data: _UndoData, *, lock: bool) -> dict[int, tuple
 
 def _conflicts(state: UndoState, data: _UndoData, current: dict[int, tuple]) -> list[Conflict]:
     """Every conflict, by customer id and, for one customer, by kind (ConflictCode's
-    alphabetical order, the order the kinds are gathered in: the sort by id is stable)."""
-    changed, deleted, entries = [], [], []
-    for pk in _changed_since(state, data, current):
-        template = CHANGED_CREATED_REASON if pk in data.created else CHANGED_REASON
-        code = current[pk][_CODE_AT]
-        changed.append(Conflict(pk, ConflictCode.CHANGED, template.format(code=code), code))
-    for pk in data.first_written.keys() - current.keys():
+    alphabetical order)."""
+    return [
+        conflict or _conflict(kind, pk, data, current)
+        for pk, kind, conflict in _conflict_keys(state, data, current)
+    ]
+
+
+def _conflict_keys(
+    state: UndoState, data: _UndoData, current: dict[int, tuple]
+) -> list[tuple[int, ConflictCode, Conflict | None]]:
+    """(customer id, kind, the conflict if made already) of every conflict, in
+    _conflicts' order: the kinds are gathered alphabetically and the sort by id is stable.
+    Only identities taken are made here (they need the holder); the others are made by
+    _conflict when wanted, so the page of a large import makes only those it shows."""
+    keys: list[tuple[int, ConflictCode, Conflict | None]] = []
+    keys.extend((pk, ConflictCode.CHANGED, None) for pk in _changed_since(state, data, current))
+    deleted = data.first_written.keys() - current.keys()
+    keys.extend((pk, ConflictCode.DELETED, None) for pk in deleted)
+    taken = _identities_taken(state.account_id, data, current)
+    keys.extend((conflict.customer_id, conflict.code, conflict) for conflict in taken)
+    entries = _with_later_entries(state, current)
+    keys.extend((pk, ConflictCode.LATER_ENTRIES, None) for pk in entries)
+    keys.sort(key=itemgetter(0))
+    return keys
+
+
+def _conflict(kind: ConflictCode, pk: int, data: _UndoData, current: dict[int, tuple]) -> Conflict:
+    created = pk in data.created
+    if kind is ConflictCode.DELETED:
         code = data.identities[pk][0]
-        deleted.append(Conflict(pk, ConflictCode.DELETED, DELETED_REASON.format(code=code), code))
-    taken = list(_identities_taken(state.account_id, data, current))
-    for pk in _with_later_entries(state, current):
-        template = CREATED_ENTRIES_REASON if pk in data.created else WRITTEN_ENTRIES_REASON
-        code = current[pk][_CODE_AT]
-        entries.append(Conflict(pk, ConflictCode.LATER_ENTRIES, template.format(code=code), code))
-    conflicts = [*changed, *deleted, *taken, *entries]
-    conflicts.sort(key=attrgetter("customer_id"))
-    return conflicts
+        return Conflict(pk, kind, DELETED_REASON.format(code=code), code)
+    code = current[pk][_CODE_AT]
+    if kind is ConflictCode.CHANGED:
+        template = CHANGED_CREATED_REASON if created else CHANGED_REASON
+    else:
+        template = CREATED_ENTRIES_REASON if created else WRITTEN_ENTRIES_REASON
+    return Conflict(pk, kind, template.format(code=code), code)
 
 
 def _changed_since(state: UndoState, data: _UndoData, current: dict[int, tuple]) -> list[int]:

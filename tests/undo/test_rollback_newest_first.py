@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 from campaigns.models import Enrollment, Transaction
 from customers.columns import RESTORED_COLUMNS
 from customers.models import Customer, UndoState
-from customers.rollback import RollbackRefused, find_conflicts, roll_back
+from customers.rollback import (
+    RollbackRefused,
+    conflict_overview,
+    conflicts_digest,
+    find_conflicts,
+    roll_back,
+)
 from tests.admin import customer_form
 
 LONG = os.environ.get("LOYALTY_LONG_TESTS") == "1"
@@ -165,7 +171,15 @@ class Replay:
         now = customers_now()
         changed = {pk for pk, (_, left) in touched.items() if now.get(pk) != left}
 
-        assert {c.customer_id for c in find_conflicts(undo_state=state)} == changed
+        conflicts = find_conflicts(undo_state=state)
+        assert {c.customer_id for c in conflicts} == changed
+        # The confirmation page's overview says the same.
+        overview = conflict_overview(undo_state=state, shown=2)
+        assert overview.first == conflicts[:2]
+        assert overview.customers == len(changed)
+        assert sum(overview.kinds.values()) == len(conflicts)
+        assert overview.digest == conflicts_digest(conflicts)
+        assert (overview.digest == "") == (not conflicts)
 
         expected = dict(now)
         for pk, (before, _) in touched.items():
