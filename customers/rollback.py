@@ -223,7 +223,21 @@ def prune_undo_states(*, account: Account, batched: bool = False) -> int:
         pruned = list(locked.values_list("id", flat=True))
         UndoState.objects.filter(id__in=pruned).update(status=UndoState.Status.PRUNED)
         UndoChunk.objects.filter(undo_state_id__in=pruned).delete()
+    _drop_spent_restored_versions(account)
     return len(pruned)
+
+
+def _drop_spent_restored_versions(account: Account) -> None:
+    """Clear the restored versions of rollbacks done before every import still undoable:
+    a conflict check reads only those of rollbacks since its own import."""
+    undoable = UndoState.objects.filter(account=account, status=UndoState.Status.UNDOABLE)
+    oldest = undoable.order_by("created_at").values_list("created_at", flat=True).first()
+    spent = UndoState.objects.filter(
+        account=account, status=UndoState.Status.ROLLED_BACK, restored_versions__isnull=False
+    )
+    if oldest is not None:
+        spent = spent.filter(rolled_back_at__lt=oldest)
+    spent.update(restored_versions=None)
 
 
 def _undoable_beyond(account: Account, newest: int) -> bool:
