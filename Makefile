@@ -8,6 +8,10 @@ PYTEST_ARGS ?=
 # so the `loyalty` database does not need to exist.
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/loyalty
 DEV := DJANGO_DEBUG=1
+# The virtualenv's own installers, pinned: the ones python3 -m venv brings (pip 23.2.1,
+# setuptools 65.5.0 on Python 3.11) have known advisories (issue 13).
+PIP_VERSION := 26.3
+SETUPTOOLS_VERSION := 84.2.1
 
 .PHONY: install migrate demo run test test-sqlite test-postgres lint
 
@@ -15,6 +19,7 @@ install: $(VENV)/installed
 
 $(VENV)/installed: pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --disable-pip-version-check pip==$(PIP_VERSION) setuptools==$(SETUPTOOLS_VERSION)
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
@@ -41,18 +46,21 @@ serve: install
 test: install
 	$(MAKE) lint
 	scripts/ensure-chromium
-	LOYALTY_TESTING=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
+	scripts/ensure-nginx
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 	scripts/ensure-postgres
-	LOYALTY_TESTING=1 DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-sqlite: install
 	scripts/ensure-chromium
-	LOYALTY_TESTING=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
+	scripts/ensure-nginx
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-postgres: install
 	scripts/ensure-chromium
+	scripts/ensure-nginx
 	scripts/ensure-postgres
-	LOYALTY_TESTING=1 DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

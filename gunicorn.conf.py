@@ -9,12 +9,13 @@ import os
 
 wsgi_app = "loyalty.wsgi:application"
 
-# Loopback unless told otherwise: behind a load balancer set GUNICORN_HOST=0.0.0.0 (or the
-# address the load balancer reaches).
+# Loopback: nginx on the same host is in front (deploy/nginx.conf, docs/deploy.md), and it
+# alone reaches gunicorn, whose sync workers a slow client would otherwise hold.
 bind = f"{os.environ.get('GUNICORN_HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-# sync: one request per process, which suits imports that use a whole core. gthread with
-# GUNICORN_THREADS > 1 lets a worker answer small requests while another thread imports.
+# sync: one request per process, which suits imports that use a whole core; nginx in front
+# hands it only complete requests. gthread with GUNICORN_THREADS > 1 lets a worker answer
+# small requests while another thread imports.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", 1))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 300))

@@ -6,7 +6,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 
@@ -18,6 +20,9 @@ NEW_KEY_SHOWN_ONCE = (
     "as a hash."
 )
 KEYS_REVOKED = "{count} API key(s) revoked."
+# The new key's secret, kept on the request only (never in a message: Django's default
+# message storage is a cookie, and the session is a database table).
+_NEW_SECRET = "_loyalty_new_api_key_secret"
 
 
 def _member_choices(request, kwargs: dict) -> dict:
@@ -164,8 +169,26 @@ class ApiKeyAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             secret = ApiKey.new_secret()
             obj.prefix = secret[:8]
             obj.key_hash = hash_api_key(secret)
-            self.message_user(request, NEW_KEY_SHOWN_ONCE.format(secret=secret), messages.SUCCESS)
+            setattr(request, _NEW_SECRET, secret)
         super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The new key's secret on the answer to the add form itself, never in a cookie,
+        the session or a redirect: a page that is not cached and not shown again."""
+        secret = getattr(request, _NEW_SECRET, None)
+        if secret is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "API key created",
+            "opts": self.opts,
+            "key": obj,
+            "message": NEW_KEY_SHOWN_ONCE.format(secret=secret),
+            "secret": secret,
+        }
+        response = TemplateResponse(request, "accounts/api_key_created.html", context)
+        add_never_cache_headers(response)
+        return response
 
     @admin.action(description="Revoke selected API keys", permissions=["change"])
     def revoke(self, request, queryset):

@@ -1,7 +1,8 @@
 """GET /api/schema/ (the OpenAPI document) and GET /api/docs/ (Swagger UI), drf-spectacular's
 views: the document is generated from ApiView and its annotations (api/schema.py), and the
 page loads Swagger UI from our own static files (drf-spectacular-sidecar, served by
-WhiteNoise), so it works where browsers reach nothing but this server.
+WhiteNoise), so it works where browsers reach nothing but this server, and under a
+Content-Security-Policy without inline scripts.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from drf_spectacular.renderers import (
     OpenApiYamlRenderer,
     OpenApiYamlRenderer2,
 )
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.views import exception_handler
 
 
@@ -32,7 +33,10 @@ class SchemaView(SpectacularAPIView):
         return exception_handler
 
 
-class DocsView(SpectacularSwaggerView):
+class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI's page; its start-up script is a file of its own (`?script`), not inline,
+    so the Content-Security-Policy allows scripts from this server only (settings.py)."""
+
     url_name = "api-schema"
 
     def get_exception_handler(self):

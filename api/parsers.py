@@ -13,7 +13,7 @@ from typing import IO, Any, cast
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import QueryDict
 from django.utils.http import parse_header_parameters
 from rest_framework import parsers
@@ -30,6 +30,10 @@ CUT_SHORT = (
 # Enough for a closing boundary (at most 70 characters, RFC 2046) and its line break.
 TAIL_BYTES = 256
 TOO_MANY_FIELDS = "The request has more form fields than this server accepts."
+TOO_MANY_FILES = (
+    "The request has more file parts than the {limit} this server accepts; send the "
+    "parameters as form fields. Nothing was done."
+)
 # urllib's unquote splits its whole input at every '%': on a 5 MB Profiles_Data that is a
 # list of a million small objects, hundreds of megabytes for a moment. Unquoting in
 # segments keeps that bounded.
@@ -117,6 +121,9 @@ class MultiPartParser(parsers.MultiPartParser):
             raise RequestTooLarge(TOO_BIG.format(limit=limit)) from None
         except TooManyFieldsSent:
             raise ParseError(TOO_MANY_FIELDS) from None
+        except TooManyFilesSent:
+            limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+            raise ParseError(TOO_MANY_FILES.format(limit=limit)) from None
         except ParseError:  # DRF's wrapping of Django's MultiPartParserError
             raise ParseError(UNREADABLE_FORM) from None
         # Django's parser takes a body cut short for a whole one: the fields it read

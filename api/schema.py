@@ -38,6 +38,7 @@ from customers.batch.params import (
     CUSTOM_FIELD_HEADER,
     DELIMITERS,
     HEADER_FIELDS,
+    MAX_CAMPAIGNS,
     MAX_HEADER_NUMBER,
     PRINTABLE_TOKEN,
 )
@@ -51,7 +52,7 @@ from customers.batch.types import (
 )
 from customers.models import CUSTOM_FIELD_MAX_LENGTH
 
-from .calls import CALLS
+from .calls import CALLS, FAILED_LINES_TYPE
 from .negotiation import CALLBACK, CALLBACK_MAX_LENGTH
 from .parsers import TOO_BIG, FormParser, MultiPartParser
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
@@ -162,7 +163,8 @@ def _request_fields(version: str) -> dict[str, serializers.Field]:
         "campaigns_to_include": serializers.CharField(
             help_text=f"This account's active campaign ids, separated by `{separator}`"
             + (" (spaces trimmed)" if v15 else "")
-            + ". An unknown or inactive id is an error naming it; nothing is imported.",
+            + f". At most {MAX_CAMPAIGNS}. An unknown or inactive id is an error naming it; "
+            "nothing is imported.",
         ),
         data_name: serializers.CharField(
             help_text="The lines, one customer each; header k names the k-th value. UTF-8; "
@@ -188,8 +190,10 @@ def _request_fields(version: str) -> dict[str, serializers.Field]:
         "request_id": serializers.RegexField(
             PRINTABLE_TOKEN.pattern,
             required=False,
-            help_text="A client token: the same token for the same account within 24 hours "
-            "returns the first response again and changes nothing.",
+            help_text="A client token: the same token for the same account within "
+            f"{settings.LOYALTY['REQUEST_ID_TTL_SECONDS'] // 3600} hours (LOYALTY_REQUEST_ID_"
+            "TTL_SECONDS) returns the first response again and changes nothing; after that "
+            "the stored response is deleted and the token is new again.",
         ),
         "validate_only": serializers.ChoiceField(
             YES_NO,
@@ -216,6 +220,29 @@ Request15Serializer = type(
     (FormRequest,),
     {"__doc__": "customers_batch, API 1.5", "api_version": "1.5", **_request_fields("1.5")},
 )
+
+
+class FailedLinesRequestSerializer(serializers.Serializer):
+    """customers_batch_failed_lines: the failed lines of one import, as CSV."""
+
+    API = serializers.ChoiceField(
+        ["1", "1.0", "1.5"], required=False, help_text="As for customers_batch: the credentials."
+    )
+    type = Const("customers_batch_failed_lines")
+    user_id = serializers.CharField(help_text="The user's login.")
+    user_password = Secret(required=False, help_text="API 1.0: the user's password.")
+    user_api_key = Secret(
+        required=False, help_text=f"API 1.5: the API key (or the `{API_KEY_HEADER_NAME}` header)."
+    )
+    account_id = serializers.CharField(help_text="The account's slug or owner id.")
+    undo_state = serializers.IntegerField(
+        min_value=1,
+        help_text="The import's undo state, as its customers_batch answer gave it "
+        "(`undo_state`); one of this account's.",
+    )
+    output = serializers.ChoiceField(
+        ["XML", "JSON"], required=False, help_text="The format of an error answer."
+    )
 
 
 class FormRequestExtension(OpenApiSerializerExtension):
@@ -313,7 +340,16 @@ class BatchSerializer(serializers.Serializer):
     # A field, though Serializer.errors is a property: the serializer's metaclass moves
     # declared fields off the class (into _declared_fields), which the stubs cannot show.
     errors = LineErrorSerializer(  # type: ignore[assignment]
-        many=True, help_text="Line errors: one per failing line."
+        many=True,
+        help_text="Line errors: one per failing line, the first "
+        f"{settings.LOYALTY['LINE_ERRORS_LISTED']:,} of them (LOYALTY_LINE_ERRORS_LISTED); "
+        "`customers.failed` counts them all.",
+    )
+    errors_not_listed = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Only when `errors` was cut: the failing lines it does not list. With an "
+        "undo state, `type=customers_batch_failed_lines` gives every failed line.",
     )
 
 
@@ -421,7 +457,8 @@ _UNKNOWN_FIELD = messages.UNKNOWN_FIELD_SUGGESTION.format(
 )
 
 CUSTOMERS_BATCH: dict[str, Any] = {
-    "summary": "Call the API; type=customers_batch imports customers in bulk.",
+    "summary": "Call the API; type=customers_batch imports customers in bulk, "
+    "type=customers_batch_failed_lines gives an import's failed lines as CSV.",
     "description": (
         "Form data, `application/x-www-form-urlencoded` or `multipart/form-data`. Parameter "
         "names are matched case-insensitively; a name given twice (in any case) is refused. "
@@ -434,7 +471,7 @@ CUSTOMERS_BATCH: dict[str, Any] = {
     # Both versions, in each of the parsers' media types (api/parsers.py).
     "request": PolymorphicProxySerializer(
         component_name="CustomersBatchRequest",
-        serializers=[Request10Serializer, Request15Serializer],
+        serializers=[Request10Serializer, Request15Serializer, FailedLinesRequestSerializer],
         resource_type_field_name=None,
     ),
     "parameters": [
@@ -467,6 +504,15 @@ CUSTOMERS_BATCH: dict[str, Any] = {
             "included, so the callback runs.",
             {"Imported": batch_data(EXAMPLE_RESULT)},
             media_types=(XML, JSON, JSONP),
+        ),
+        (200, FAILED_LINES_TYPE.split(";")[0]): OpenApiResponse(
+            OpenApiTypes.STR,
+            "type=customers_batch_failed_lines: the import's failed lines as CSV (UTF-8, "
+            "CRLF), a file to fix and import again: a header row of the import's columns as "
+            "the contract names them, then `error`; a row per failed line, in line order, its "
+            "values as sent (customer_password and customer_PIN always blank: they are not "
+            "kept), then its error. An import without failed lines gives the header row "
+            "alone. Errors are the envelope in XML or JSON, as for customers_batch.",
         ),
         **_answer(
             400,

@@ -46,6 +46,11 @@ def _batch(result: ImportResult) -> dict[str, Any]:
         body["undo_state"] = result.undo_state_id
     body["generated"] = [_identity(identity) for identity in result.generated]
     body["errors"] = [_line_error(error) for error in result.errors]
+    # Only when the list was cut (LOYALTY["LINE_ERRORS_LISTED"]): the failed lines not in
+    # `errors`; with an undo state, customers_batch_failed_lines gives them all.
+    not_listed = result.failed - len(result.errors)
+    if not_listed > 0:
+        body["errors_not_listed"] = not_listed
     return body
 
 

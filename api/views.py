@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+from django.http import HttpResponseBase
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -65,7 +66,7 @@ class ApiView(APIView):
         self.check_permissions(request)
 
     @extend_schema(**CUSTOMERS_BATCH)
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponseBase:
         return self.call(request, self.params)
 
     def throttled(self, request: Request, wait: float | None) -> NoReturn:
@@ -79,6 +80,8 @@ class ApiView(APIView):
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
+        # `response` may also be a plain HttpResponseBase (the failed lines' CSV), which
+        # DRF passes through; the stubs only know Response.
         response = super().finalize_response(request, response, *args, **kwargs)
         if isinstance(getattr(request, "accepted_renderer", None), JSONPRenderer):
             # A browser does not run the script of an error response.

@@ -2,11 +2,13 @@
 server's time and memory are not shared with the process that builds and sends requests.
 
   batch PORT START COUNT [--overwrite MODE] [--api 1.5] [--secrets] [--revision N]
+        [--failing] [--request-id ID]
                                               one customers_batch of rows START.. (API 1.0
                                               password, or 1.5 api_access_key header; undo
                                               recorded; --secrets adds each customer's
                                               password and PIN), timed from sending the
-                                              body to reading the whole response
+                                              body to reading the whole response;
+                                              --failing: every line fails (one value)
   small PORT SECONDS API BASE [--no-undo]     3-row batches from CLIENTS processes for
                                               SECONDS; API 1.5 (api_access_key header) or
                                               1.0 (password); rows numbered from BASE;
@@ -95,20 +97,36 @@ def batch(
     api: str = "1.0",
     with_secrets: bool = False,
     revision: int = 0,
+    failing: bool = False,
+    request_id: str | None = None,
 ) -> dict:
-    profiles_data = data.profiles_data(start, count, with_secrets=with_secrets, revision=revision)
+    if failing:
+        profiles_data = data.failing_data(start, count)
+    else:
+        profiles_data = data.profiles_data(
+            start, count, with_secrets=with_secrets, revision=revision
+        )
     params, headers = batch_params(
         profiles_data, api=api, overwrite=overwrite, with_secrets=with_secrets
     )
+    if request_id:
+        params["request_id"] = request_id
     body = urlencode(params).encode()
     started = time.perf_counter()
     status, answer = post(port, body, headers)
     seconds = time.perf_counter() - started
-    result = {"seconds": seconds, "rows": count, "request_bytes": len(body), "status": status}
+    result = {
+        "seconds": seconds,
+        "rows": count,
+        "request_bytes": len(body),
+        "answer_bytes": len(answer),
+        "status": status,
+    }
     try:
         decoded = json.loads(answer)
         result.update(decoded["batch"]["customers"])
         result["undo_state"] = decoded["batch"].get("undo_state")
+        result["errors_listed"] = len(decoded["batch"].get("errors", []))
     except (ValueError, KeyError):
         result["error"] = answer[:500].decode(errors="replace")
     return result
@@ -190,6 +208,8 @@ def main(argv: list[str]) -> None:
     kind.add_argument("--api", choices=("1.0", "1.5"), default="1.0")
     kind.add_argument("--secrets", action="store_true")
     kind.add_argument("--revision", type=int, default=0)
+    kind.add_argument("--failing", action="store_true")
+    kind.add_argument("--request-id")
     kind = kinds.add_parser("small")
     kind.add_argument("port", type=int)
     kind.add_argument("seconds", type=float)
@@ -207,6 +227,8 @@ def main(argv: list[str]) -> None:
                 args.api,
                 args.secrets,
                 args.revision,
+                args.failing,
+                args.request_id,
             )
         )
     else:

@@ -59,3 +59,9 @@ def profiles_data(
     SECRET_HEADERS columns after HEADERS when asked), in the given revision."""
     lines = (delimiter.join(values) for values in rows(start, count, with_secrets, revision))
     return "\n".join(lines) + "\n"
+
+
+def failing_data(start: int, count: int) -> str:
+    """Profiles_Data of `count` lines that each fail (one value where the HEADERS read
+    seven): 1,000,000 of them make a body of about 4 MB, the issue's attack."""
+    return "\n".join(str(i) for i in range(start, start + count)) + "\n"

@@ -23,7 +23,7 @@ SECRET_KEY = f"bench-only-{secrets.token_hex(16)}"
 # A 1,000,000-row body is about 90 MB form-encoded; the default limit is 64 MiB.
 MAX_REQUEST_BYTES = "200000000"
 # Settings the benchmark must not inherit from the shell that runs it.
-UNSET = ("DJANGO_DEBUG", "LOYALTY_TESTING", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+UNSET = ("DJANGO_DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
 
 
 def django_env(database_url: str) -> dict[str, str]:

@@ -7,7 +7,9 @@
 2. Rolling those four imports back, newest first. 1 and 2 run BENCH_REPEATS times (3),
    each on a fresh database, and each figure is the median run.
 3. Scaling: ROWS / 10 and ROWS * 10 all new (the latter unless BENCH_SKIP_MILLION=1); and
-   ROWS all new with each customer's password and PIN (hashed on the way in).
+   ROWS all new with each customer's password and PIN (hashed on the way in); and ROWS * 10
+   failing lines with a request_id (unless BENCH_SKIP_MILLION=1): the peak worker RSS, the
+   answer's size and what the request left stored (its reply, its failed lines).
 4. Small requests: 3-row batches from 8 client processes, 4 sync workers (warmed by 5 s of
    the same requests, unrecorded): API 1.5 as a point-of-sale system sends it by default
    (no undo), API 1.5 with allow_undo, API 1.0.
@@ -129,6 +131,16 @@ class Measurements:
         rows = self.options.rows
         expected = {"new": rows, "updated": 0}
         self._attempt("secrets", self._fresh_batch, rows, expected, "--secrets")
+        if not self.options.skip_million:
+            self._attempt("failing", self._failing, rows * 10)
+
+    def _failing(self, rows: int) -> dict:
+        """`rows` failing lines with a request_id, on a fresh database and server: what one
+        such request makes the server hold (peak RSS) and answer and store."""
+        env = self.backend.fresh()
+        expected = {"new": 0, "failed": rows}
+        result = self._batch(env, 0, rows, None, expected, "--failing", "--request-id=failing")
+        return {**result, **run_json(["-m", "bench.tasks", "stored", "failing"], env)}
 
     def _small_requests(self) -> None:
         env = self.backend.fresh()

@@ -88,6 +88,9 @@ def build(results: dict[str, dict], rows: int, small_seconds: float) -> list[Lin
         lambda r: _seconds_vs(r, "secrets", 3),
         "≤ 3× all new",
     )
+    failing = f"{rows * 10:,} failing lines, request_id"
+    table.line(f"{failing}: peak worker RSS", lambda r: _memory(r.get("failing")), "≤ 250 MB")
+    table.line(f"{failing}: answer, stored reply, failed lines", _failing_sizes)
 
     table.section(f"Baselines: the same {big} rows, fresh database each")
     table.line("django-import-export, default options", lambda r: _baseline(r, "import_export"))
@@ -241,6 +244,16 @@ def _scale(result: dict | None) -> Cell:
         return Cell("-")
     rate = result["rows"] / result["seconds"]
     return Cell(f"{result['seconds']:.2f} s, {rate:,.0f}/s, {result['peak_rss'] / MB:.0f} MB")
+
+
+def _failing_sizes(r: _Results) -> Cell:
+    result = r.get("failing")
+    if result is None:
+        return r.failed("failing")
+    return Cell(
+        f"{result['answer_bytes'] / MB:.2f} MB ({result['errors_listed']:,} errors listed), "
+        f"{result['reply_bytes'] / MB:.2f} MB, {result['failed_line_bytes'] / MB:.1f} MB"
+    )
 
 
 def _memory_growth(r: _Results) -> Cell:

@@ -103,6 +103,25 @@ class Gunicorn:
 
     def start(self) -> None:
         self.port = free_port()
+        command, env = self.command()
+        with self.log_path.open("ab") as log:
+            # Its own session: a Ctrl-C in the terminal reaches us, and we stop the group.
+            self.process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            self.wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def command(self) -> tuple[list[str], dict]:
+        """The command line and environment that start gunicorn on self.port."""
         command = [
             PYTHON,
             "-m",
@@ -116,21 +135,7 @@ class Gunicorn:
             "--log-level=warning",
             *self.options,
         ]
-        with self.log_path.open("ab") as log:
-            # Its own session: a Ctrl-C in the terminal reaches us, and we stop the group.
-            self.process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            self.wait_until_ready()
-        except BaseException:
-            self.stop()
-            raise
+        return command, self.env
 
     @property
     def pid(self) -> int:

@@ -3,6 +3,8 @@ subprocess with the server's environment, printing one JSON object:
 
   migrate-and-setup        migrate, then create the account, importer, API key, campaign
   rollback UNDO_STATE_ID   roll the import back (confirming conflicts), timed in here
+  stored REQUEST_ID        the sizes of what a request left stored: its request_id reply
+                           and its undo state's failed lines
   profile ROWS SCENARIO    cProfile import_customers on the benchmark's rows (new, update,
                            changed or mix) without HTTP, and print the top functions to stderr
 """
@@ -70,6 +72,24 @@ def rollback(undo_state_id: int) -> dict:
     }
 
 
+def stored(request_id: str) -> dict:
+    """Bytes of the request_id reply (its JSON) and of the failed lines (compressed) that
+    the request with `request_id` left in the database."""
+    import json
+
+    from customers.models import FailedLineChunk, ImportRequest
+
+    reply = ImportRequest.objects.get(request_id=request_id).response
+    undo_state = reply["undo_state"]
+    chunks = FailedLineChunk.objects.filter(undo_state_id=undo_state)
+    return {
+        "reply_bytes": len(json.dumps(reply)),
+        "failed_line_bytes": sum(
+            len(bytes(payload)) for payload in chunks.values_list("payload", flat=True)
+        ),
+    }
+
+
 def profile(rows: int, scenario: str, top: int = 25) -> dict:
     """import_customers under cProfile, the way the API view calls it (1.0, undo recorded);
     `update` (the same rows), `changed` (every row's phone) and `mix` first import the rows
@@ -119,6 +139,8 @@ def main(argv: list[str]) -> None:
     steps.add_parser("migrate-and-setup")
     step = steps.add_parser("rollback")
     step.add_argument("undo_state_id", type=int)
+    step = steps.add_parser("stored")
+    step.add_argument("request_id")
     step = steps.add_parser("profile")
     step.add_argument("rows", type=int)
     step.add_argument("scenario", choices=("new", "update", "changed", "mix"))
@@ -129,6 +151,8 @@ def main(argv: list[str]) -> None:
         emit(migrate_and_setup())
     elif args.step == "rollback":
         emit(rollback(args.undo_state_id))
+    elif args.step == "stored":
+        emit(stored(args.request_id))
     else:
         emit(profile(args.rows, args.scenario, args.top))
 

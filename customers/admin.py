@@ -28,6 +28,7 @@ from core.admin_scoping import AccountScopedAdminMixin
 from . import rollback_messages as words
 from .admin_import import import_view
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
+from .failed_lines import failed_lines_csv, failed_lines_filename, has_failed_lines
 from .forms import CustomerAdminForm, RollbackForm
 from .models import Customer, UndoChunk, UndoState
 from .resources import CustomerExportResource
@@ -417,12 +418,30 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             self.admin_site.admin_view(self.conflicts_csv_view),
             name="customers_undostate_rollback_conflicts",
         )
-        return [conflicts_csv, rollback, *super().get_urls()]
+        failed_lines = path(
+            "<path:object_id>/failed-lines/",
+            self.admin_site.admin_view(self.failed_lines_view),
+            name="customers_undostate_failed_lines",
+        )
+        return [conflicts_csv, rollback, failed_lines, *super().get_urls()]
+
+    def failed_lines_view(self, request, object_id):
+        """The import's failed lines as CSV: its columns, then `error` (failed_lines.py)."""
+        state = self.get_object(request, unquote(object_id))
+        if state is None or not self.has_view_permission(request, state):
+            raise Http404("No such import.")
+        response = StreamingHttpResponse(
+            failed_lines_csv(state, for_a_person=True), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{failed_lines_filename(state)}"'
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         state = self.get_object(request, unquote(object_id))
         extra_context = extra_context or {}
         if state is not None:
+            if has_failed_lines(state):
+                extra_context["failed_lines_url"] = self._url("failed_lines", state.pk)
             effects = import_effects(state)
             extra_context["effects"] = effects
             extra_context["unchanged_lines"] = _unchanged_lines(state, effects)

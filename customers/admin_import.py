@@ -32,6 +32,7 @@ from .batch.params import parse_batch_request
 from .batch.service import import_customers
 from .batch.types import ImportResult, OverwriteMode
 from .models import UndoState
+from .spreadsheet import restored_dataset
 
 FORMATS = {"csv": base_formats.CSV, "xlsx": base_formats.XLSX}
 PENDING_NAME = re.compile(r"^loyalty-import-[0-9a-f]{32}$")
@@ -162,7 +163,9 @@ def _imported_message(result: ImportResult) -> str:
 
 def _params_from_upload(data: dict) -> dict[str, str]:
     """The customers_batch parameters (lowercased) that the uploaded file amounts to."""
-    dataset = _read_dataset(data["import_file"], data["file_format"])
+    dataset = restored_dataset(
+        _read_dataset(data["import_file"], data["file_format"]), account=data["account"]
+    )
     if not dataset.headers or not any(dataset.headers):
         raise InvalidRequest(EMPTY_FILE)
     params = {

@@ -3,7 +3,8 @@ the admin's export (customers/resources.py, django-import-export) and the comman
 (export_customers).
 
 Columns are named like the API's headers and values written as the import reads them
-back (None is empty, a date is YYYY-MM-DD), so an exported file imports back unchanged.
+back (None is empty, a date is YYYY-MM-DD), so an exported file imports back unchanged;
+values a spreadsheet would run as formulas are neutralised (customers/spreadsheet.py).
 Password and PIN hashes are never exported: an import with overwrite update keeps them.
 The command writes delimited text quoted as CSV does (with any of the import's
 delimiters), reading customers in chunks, so the export of a million customers holds one
@@ -19,6 +20,7 @@ from accounts.models import Account
 
 from .columns import CUSTOM_FIELDS, EXPORT_COLUMNS
 from .models import Customer
+from .spreadsheet import neutralised
 
 # Export format -> delimiter; the import's --delimiter names them comma, pipe and tab.
 FORMATS = {"csv": ",", "psv": "|", "tsv": "\t"}
@@ -51,15 +53,19 @@ def custom_field_text(custom_fields: dict | None, name: str) -> str:
     return export_text((custom_fields or {}).get(name))
 
 
-def export_customers(*, account: Account, out: Writable, file_format: str) -> int:
+def export_customers(
+    *, account: Account, out: Writable, file_format: str, raw: bool = False
+) -> int:
     """Write the account's customers to `out` (a header line, then a line each, "\\n"
-    line ends) in `file_format` (csv, psv or tsv); returns how many customers were written."""
+    line ends) in `file_format` (csv, psv or tsv); returns how many customers were written.
+    Values that a spreadsheet would run as a formula are neutralised (customers/
+    spreadsheet.py) unless `raw`: a raw export is for the API and import_customers --raw."""
     writer = csv.writer(out, delimiter=FORMATS[file_format], quotechar='"', lineterminator="\n")
     fields = export_fields(custom_field_count=account.custom_field_count)
     writer.writerow(fields)
     count = 0
     for row in _customer_rows(account=account, fields=fields):
-        writer.writerow(row)
+        writer.writerow(row if raw else [neutralised(value) for value in row])
         count += 1
     return count
 

@@ -82,6 +82,9 @@ class UndoState(models.Model):
         UNDOABLE = "undoable", "Undoable"
         ROLLED_BACK = "rolled_back", "Rolled back"
         PRUNED = "pruned", "Undo data pruned"
+        # Every line failed: nothing was written, so there is nothing to roll back; the
+        # state is kept for its counts and its failed lines.
+        NOTHING_WRITTEN = "nothing_written", "Nothing to roll back"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="undo_states")
     created_at = models.DateTimeField()
@@ -232,6 +235,41 @@ class UndoChunk(models.Model):
         return data
 
 
+class FailedLineChunk(models.Model):
+    """The failed lines of one chunk of an import, stored compressed (one row per chunk,
+    as UndoChunk): customers/failed_lines.py writes and reads them.
+
+    `payload` holds {"lines": [[line number, field label or None, message, [values as
+    sent]], ...]}; the values of customer_password and customer_PIN are never kept (they
+    are blank), so no secret is stored in plain text. The columns are the undo state's
+    parameters["headers"].
+    """
+
+    undo_state = models.ForeignKey(
+        UndoState, on_delete=models.CASCADE, related_name="failed_chunks", db_index=False
+    )
+    seq = models.PositiveIntegerField()
+    payload = models.BinaryField()
+
+    class Meta:
+        ordering = ["undo_state", "seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["undo_state", "seq"], name="failed_line_chunk_unique_seq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Failed lines {self.seq} of import {self.undo_state_id}"
+
+    @staticmethod
+    def pack(data: dict) -> bytes:
+        return zlib.compress(orjson.dumps(data), 1)
+
+    def unpack(self) -> dict:
+        return orjson.loads(zlib.decompress(bytes(self.payload)))
+
+
 class ImportRequest(models.Model):
     """A `request_id` seen for an account, with the response it got, so a retry is answered
     with the first response instead of importing (and crediting) twice."""
@@ -247,6 +285,8 @@ class ImportRequest(models.Model):
                 fields=["account", "request_id"], name="import_request_unique_id"
             )
         ]
+        # Expired replies are found by age (customers/batch/replay.py).
+        indexes = [models.Index(fields=["created_at"], name="import_request_created")]
 
     def __str__(self) -> str:
         return f"request_id {self.request_id}"

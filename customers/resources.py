@@ -1,26 +1,36 @@
 """django-import-export resources: the admin's customer export.
 
 What it holds and how its values are written are customers/export.py's, the command
-line's export's own definitions, so both give the same file contents.
+line's export's own definitions, so both give the same values; a person opens this file,
+so every value is neutralised against formulas (customers/spreadsheet.py), and the admin
+import takes the neutralising off again.
 
-The admin's export has no custom_field_N columns: the list it exports may hold several
-accounts, whose custom fields differ, and the admin import reads API 1.0 headers, which
-do not name them (the command line's export and import, API 1.5, have them)."""
+The admin's export starts with an account column (the account's slug): the list it
+exports may hold several accounts' customers. The admin import accepts the column when
+every value in it names the account imported into (customers/spreadsheet.py). It has no
+custom_field_N columns: those differ between accounts, and the admin import reads API 1.0
+headers, which do not name them (the command line's export and import, API 1.5, have
+them)."""
 
-from import_export import resources
+from import_export import fields, resources
 
 from .export import export_fields, export_text
 from .models import Customer
+from .spreadsheet import ACCOUNT_COLUMN, neutralised
 
 EXPORT_FIELDS = export_fields(custom_field_count=0)
+ADMIN_EXPORT_FIELDS = (ACCOUNT_COLUMN, *EXPORT_FIELDS)
 
 
 class CustomerExportResource(resources.ModelResource):
+    # The slug, not the account's id: what the admin import and account_id name it by.
+    account = fields.Field(attribute="account__slug", column_name=ACCOUNT_COLUMN)
+
     class Meta:
         model = Customer
-        fields = EXPORT_FIELDS
-        export_order = EXPORT_FIELDS
+        fields = ADMIN_EXPORT_FIELDS
+        export_order = ADMIN_EXPORT_FIELDS
 
     def export_field(self, field, instance, **kwargs) -> str:
-        """The value as export_text writes it, not as the field's widget would."""
-        return export_text(field.get_value(instance))
+        """The value as export_text writes it, neutralised, not as the field's widget would."""
+        return neutralised(export_text(field.get_value(instance)))

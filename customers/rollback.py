@@ -33,7 +33,8 @@ from core.errors import Refused
 from core.gc_pause import collection_paused
 
 from . import rollback_write as write
-from .columns import VERSION
+from .columns import SECRETS, VERSION
+from .hashers import not_weaker
 from .models import Customer, UndoChunk, UndoState
 from .retry import shut_out_customer_writers, with_retries
 from .rollback_messages import (
@@ -59,10 +60,11 @@ RESULT_KEYS = ("deleted", "restored", "enrollments_removed", "credits_removed")
 
 # Columns that identify a customer: unique in the account, as the constraints say.
 IDENTITIES = {"code": "code", "card_number": "card number", "customer_username": "username"}
-# Where _current's rows hold the version and each identity.
+# Where _current's rows hold the version, each identity and each secret.
 _VERSION_AT = 1
-_AT = {name: 2 + index for index, name in enumerate(IDENTITIES)}
+_AT = {name: 2 + index for index, name in enumerate((*IDENTITIES, *SECRETS))}
 _CODE_AT = _AT["code"]
+_IDENTITIES_END = _CODE_AT + len(IDENTITIES)
 
 
 class ConflictCode(StrEnum):
@@ -344,14 +346,15 @@ def _undo_data(
 
 
 def _current(account_id: int, data: _UndoData, *, lock: bool) -> dict[int, tuple]:
-    """The import's customers as they are now, by id, as (id, version, *IDENTITIES) rows;
-    locked in id order when asked (and the database can), the order a concurrent import
-    locks them in too. Plain SQL and tuples: the ORM's dicts cost a second per 100,000
-    customers, and the confirmation page reads them."""
+    """The import's customers as they are now, by id, as (id, version, *IDENTITIES,
+    *SECRETS) rows (the secret hashes for _secrets_not_weaker); locked in id order when
+    asked (and the database can), the order a concurrent import locks them in too. Plain
+    SQL and tuples: the ORM's dicts cost a second per 100,000 customers, and the
+    confirmation page reads them."""
     ids = data.created | data.first_written.keys()
     if not ids:
         return {}
-    names = ("id", VERSION, *IDENTITIES)
+    names = ("id", VERSION, *IDENTITIES, *SECRETS)
     among, params = write.ids_among("id", sorted(ids))
     sql = (
         f"SELECT {', '.join(names)} FROM {connection.ops.quote_name(Customer._meta.db_table)} "
@@ -464,7 +467,7 @@ def _identities_taken(
     for pk, before in data.identities.items():
         row = current.get(pk)
         # Most customers keep their identities: one comparison of the three.
-        if row is None or before == row[_CODE_AT:]:
+        if row is None or before == row[_CODE_AT:_IDENTITIES_END]:
             continue
         for name, value in zip(IDENTITIES, before, strict=True):
             if value is not None and value != row[_AT[name]]:
@@ -496,8 +499,9 @@ def _undo(
     restored = 0
     for index, chunk in enumerate(data.chunks):
         payload = chunk.unpack_lists()
+        secrets = [(payload["columns"].index(name), name) for name in SECRETS]
         previous = [
-            (pk, before)
+            (pk, _secrets_not_weaker(before, current[pk], secrets))
             for pk, _version, before in payload["written"]
             if data.first_written.get(pk) == index and pk in current
         ]
@@ -505,6 +509,18 @@ def _undo(
             account_id=account_id, columns=payload["columns"], previous=previous, now=now
         )
     return deleted, restored, enrollments + more_enrollments, credits + more_entries
+
+
+def _secrets_not_weaker(before: list, current: tuple, secrets: list[tuple[int, str]]) -> list:
+    """`before` with each secret hash no weaker than the customer's now: an interim hash the
+    customer row holds hardened since goes back hardened (customers.hashers.not_weaker)."""
+    restored = before
+    for at, name in secrets:
+        value = not_weaker(before[at], current[_AT[name]])
+        if value != before[at]:
+            restored = restored if restored is not before else list(before)
+            restored[at] = value
+    return restored
 
 
 def _holders_to_release(data: _UndoData, current: dict[int, tuple]) -> list[int]:

@@ -70,6 +70,22 @@ def finish_undo_state(*, undo_state: UndoState, result: ImportResult) -> None:
     undo_state.ignored = result.ignored
     undo_state.failed = result.failed
     rawsql.update(undo_state, ["new", "updated", "ignored", "failed"])
+    _mark_written_or_not(undo_state, written=bool(result.new + result.updated + result.ignored))
+
+
+# The statuses of an import that has not been rolled back or pruned.
+OPEN_STATUSES = (UndoState.Status.UNDOABLE, UndoState.Status.NOTHING_WRITTEN)
+
+
+def _mark_written_or_not(undo_state: UndoState, *, written: bool) -> None:
+    """An import in which every line failed has nothing to roll back: NOTHING_WRITTEN
+    until a chunk writes something (a stream's later chunk may). A state rolled back or
+    pruned meanwhile keeps its status."""
+    status = UndoState.Status.UNDOABLE if written else UndoState.Status.NOTHING_WRITTEN
+    if undo_state.status == status or undo_state.status not in OPEN_STATUSES:
+        return
+    UndoState.objects.filter(pk=undo_state.pk, status__in=OPEN_STATUSES).update(status=status)
+    undo_state.status = status
 
 
 # A customer's values in IMPORT_COLUMNS order, as a tuple (UndoChunk.pack writes the date).

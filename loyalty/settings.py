@@ -2,22 +2,28 @@
 
 Everything that differs between a developer's machine and production is read from the
 environment: DATABASE_URL, DJANGO_SECRET_KEY, DJANGO_DEBUG, DJANGO_ALLOWED_HOSTS, and the
-production settings that docs/deploy.md lists.
+production settings that docs/deploy.md lists. DEBUG off always means production: the
+secret key check, secure cookies, HSTS, the HTTPS redirect and ALLOWED_HOSTS hold, and no
+variable turns them off. The test suite runs with loyalty/settings_test.py, a module that
+imports these and that only pytest loads (pyproject.toml).
 """
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# DJANGO_DEBUG=1 is the one, explicit development switch (make run sets it).
 DEBUG = os.environ.get("DJANGO_DEBUG", "") == "1"
-TESTING = bool(os.environ.get("LOYALTY_TESTING"))
-# Production: neither a developer's DEBUG nor the test suite. Only here do cookies require
-# HTTPS, plain HTTP is redirected and static files come from collectstatic's manifest.
-PRODUCTION = not DEBUG and not TESTING
+# Production is every run without DEBUG: cookies require HTTPS, plain HTTP is redirected and
+# static files come from collectstatic's manifest.
+PRODUCTION = not DEBUG
 
 
 def _env_flag(name: str, default: bool) -> bool:
@@ -44,8 +50,6 @@ ALLOWED_HOSTS = [
     for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
     if host.strip()
 ]
-if TESTING:
-    ALLOWED_HOSTS.append("testserver")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -62,6 +66,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "csp",
     # The admin login's failure throttle (accounts/admin_login.py, AXES_* below).
     "axes",
     "accounts",
@@ -70,7 +75,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so its duration covers the whole stack and it sees every answer of /api.
+    # Before all: behind nginx, the client's address instead of nginx's (core/client_address.py).
+    "core.client_address.ClientAddressMiddleware",
+    # Next, so its duration covers the whole stack and it sees every answer of /api.
     "core.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -80,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The Content-Security-Policy header on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # Last, as axes asks: turns a refused admin login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -141,8 +150,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-    # Customer secrets written by a bulk import start here and are raised to full strength
-    # later without the plaintext (see customers/hashers.py and docs/decisions.md).
+    # Customer secrets written by a bulk import start here (keyed with
+    # LOYALTY_CUSTOMER_SECRET_HASH_KEY) and are raised to full strength later without the
+    # plaintext (see customers/hashers.py and docs/decisions.md); the unkeyed two only verify.
+    "customers.hashers.WrappedKeyedInterimPBKDF2Hasher",
+    "customers.hashers.KeyedInterimHasher",
     "customers.hashers.WrappedInterimPBKDF2Hasher",
     "customers.hashers.InterimSHA256Hasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
@@ -243,12 +255,31 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+
+def _customer_secret_hash_key() -> str:
+    """The key of the interim hash of customer passwords and PINs (customers/hashers.py):
+    LOYALTY_CUSTOMER_SECRET_HASH_KEY, else derived from SECRET_KEY. Never in the database;
+    every app server must have the same one, for as long as such hashes exist
+    (docs/deploy.md)."""
+    key = os.environ.get("LOYALTY_CUSTOMER_SECRET_HASH_KEY", "").strip()
+    if key:
+        return key
+    label = b"loyalty.customers.hashers.interim"
+    return hmac.new(SECRET_KEY.encode(), label, hashlib.sha256).hexdigest()
+
+
+LOYALTY_CUSTOMER_SECRET_HASH_KEY = _customer_secret_hash_key()
+
 LOYALTY = {
     # Rows per chunk of the import engine: each chunk costs a fixed number of queries.
     "IMPORT_CHUNK_ROWS": int(os.environ.get("LOYALTY_IMPORT_CHUNK_ROWS", 5000)),
     "MAX_BATCH_ROWS": int(os.environ.get("LOYALTY_MAX_BATCH_ROWS", 1_000_000)),
-    # How long a request_id is remembered per account.
-    "REQUEST_ID_TTL_SECONDS": 24 * 3600,
+    # How long a request_id's reply is kept per account; expired replies are deleted
+    # (after each request_id import and by prune_request_ids), a retry after that is new.
+    "REQUEST_ID_TTL_SECONDS": int(os.environ.get("LOYALTY_REQUEST_ID_TTL_SECONDS", 24 * 3600)),
+    # Line errors listed in one answer (and in a stored reply); the rest are counted, and
+    # kept with the undo state as its failed lines (customers/failed_lines.py).
+    "LINE_ERRORS_LISTED": int(os.environ.get("LOYALTY_LINE_ERRORS_LISTED", 1000)),
     # Failed credential checks allowed per user id and per client address per window.
     "AUTH_FAILURE_LIMIT": int(os.environ.get("LOYALTY_AUTH_FAILURE_LIMIT", 10)),
     "AUTH_FAILURE_WINDOW_SECONDS": 300,
@@ -257,6 +288,13 @@ LOYALTY = {
     # Newest undo states per account that keep their undo data.
     "UNDO_STATES_KEPT": int(os.environ.get("LOYALTY_UNDO_STATES_KEPT", 50)),
 }
+# Addresses of our own reverse proxies (nginx in front, docs/deploy.md): a request from one
+# of them is from the address in its X-Real-IP header (core/client_address.py). Empty: none.
+LOYALTY_TRUSTED_PROXIES = frozenset(
+    address.strip()
+    for address in os.environ.get("LOYALTY_TRUSTED_PROXIES", "").split(",")
+    if address.strip()
+)
 
 # The admin login: the API's policy (docs/decisions.md, "Security and secrets"), with
 # django-axes. LOYALTY's limit and window are read at every login, per (username, address)
@@ -275,6 +313,31 @@ AXES_HANDLER = "accounts.admin_login.AdminLoginHandler"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Content-Security-Policy (django-csp), on every answer; it matters on the HTML pages, the
+# admin and the API docs (Swagger UI): scripts only from this server's own files, never
+# inline (the docs page loads its start-up script from /api/docs/?script, api/docs.py), no
+# plugins, no framing, forms posted only here. One inline event handler is allowed by its
+# hash alone ('unsafe-hashes' permits handlers whose text hashes to a listed value, nothing
+# else): django-import-export's export page toggles its field list with
+# onchange="onSelectToggleChange(event)". Inline styles stay allowed: the admin's
+# templates and Swagger UI's page carry style attributes and a <style> block. Swagger UI's
+# icons are data: images, and it fetches the document (/api/schema/) from here.
+EXPORT_PAGE_HANDLER = "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, UNSAFE_HASHES, EXPORT_PAGE_HANDLER],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Behind a TLS-terminating proxy: the header (and value) it sets on HTTPS requests, e.g.
 # "X-Forwarded-Proto" (value https) or "X-Forwarded-Ssl=on". Only set it when the proxy

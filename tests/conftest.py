@@ -1,15 +1,11 @@
 """Shared fixtures: the demo account with its user and campaigns, and a helper that posts a
 customers_batch request the way integrators do (form data through Django's HTTP stack)."""
 
-import os
-
 import pytest
 from django.core.cache import cache
 
 from accounts.models import Membership
 from tests.factories import make_account, make_campaign, make_item, make_member
-
-os.environ.setdefault("LOYALTY_TESTING", "1")
 
 USER_ID = "john1970"
 PASSWORD = "1959caadac9b13dcb3"

@@ -15,7 +15,7 @@ from customers.management.commands.harden_customer_secrets import (
 from customers.models import Customer, UndoState
 from tests.conftest import batch_params
 
-WRAPPED = "pbkdf2_wrapped_interim_sha256$"
+WRAPPED = "pbkdf2_wrapped_interim_keyed_blake2b$"
 
 
 def test_an_imported_password_and_pin_still_verify_once_hardened(account, user, campaigns):
@@ -25,7 +25,7 @@ def test_an_imported_password_and_pin_still_verify_once_hardened(account, user, 
     request = parse_batch_request({key.lower(): value for key, value in params.items()})
     import_customers(account=account, user=user, request=request, source=UndoState.Source.API)
     imported = Customer.objects.get(code="C1")
-    assert imported.customer_password.startswith("interim_sha256$")
+    assert imported.customer_password.startswith("interim_keyed_blake2b$")
     out = StringIO()
 
     call_command("harden_customer_secrets", stdout=out)

@@ -20,6 +20,9 @@ HEADER_GAP = (
 UNKNOWN_FIELD = "{name}: unknown field {value}."
 UNKNOWN_FIELD_SUGGESTION = "{name}: unknown field {value}; did you mean {suggestion}?"
 FIELD_TWICE = "{name}: field {value} is already named by {other}."
+TOO_MANY_CAMPAIGNS = (
+    "campaigns_to_include names {count} campaigns; at most {limit} are accepted in one request."
+)
 UNKNOWN_CAMPAIGNS = "Unknown or inactive campaigns for this account: {ids}. Nothing was imported."
 TOO_MANY_LINES = "Profiles_Data has more than {limit} lines; split the batch."
 

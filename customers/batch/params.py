@@ -24,6 +24,9 @@ DELIMITERS = {"pipe": "|", "|": "|", "comma": ",", ",": ",", "tab": "\t", "\t": 
 CAMPAIGN_SEPARATORS = {"1.0": "|,|", "1.5": ","}
 # profiles_header_N beyond this is refused before anything is allocated for it.
 MAX_HEADER_NUMBER = 200
+# Campaigns one request may name: each customer is enrolled in every one, and they are
+# looked up in one statement, whose variables SQLite limits (250,000 ids were a 500).
+MAX_CAMPAIGNS = 100
 HEADER_PARAMETER = re.compile(r"^profiles_header_(\d+)$")
 CUSTOM_FIELD_HEADER = re.compile(r"^custom_field_([1-9]\d*)$")
 PRINTABLE_TOKEN = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -133,7 +136,10 @@ def _campaign_ids(params: dict[str, str], api_version: str) -> tuple[str, ...]:
     ids = [campaign_id for campaign_id in ids if campaign_id]
     if not ids:
         raise InvalidRequest(m.MISSING_PARAMETER.format(name="campaigns_to_include"))
-    return tuple(dict.fromkeys(ids))
+    unique = tuple(dict.fromkeys(ids))
+    if len(unique) > MAX_CAMPAIGNS:
+        raise InvalidRequest(m.TOO_MANY_CAMPAIGNS.format(count=len(unique), limit=MAX_CAMPAIGNS))
+    return unique
 
 
 def _request_id(params: dict[str, str]) -> str | None:

@@ -38,6 +38,7 @@ from campaigns.models import Campaign
 from campaigns.selectors import campaigns_by_id
 from core.errors import InvalidRequest
 from core.gc_pause import collection_paused
+from customers.failed_lines import prune_failed_lines, record_failed_lines, secret_positions
 from customers.models import ImportRequest, UndoState
 from customers.retry import shut_out_customer_writers, with_retries
 from customers.rollback import prune_undo_states
@@ -49,7 +50,7 @@ from . import write
 from .generate import IdentityGenerator
 from .match import ChunkMatcher, ChunkPlan
 from .parse import read_lines
-from .replay import claim_request_id, remember_response
+from .replay import claim_request_id, delete_expired_replies, remember_response
 from .rows import RowCleaner
 from .types import (
     BatchRequest,
@@ -62,12 +63,15 @@ from .types import (
 
 logger = logging.getLogger("loyalty.import")
 
-# A streamed import's result keeps the first this many line errors and generated
-# identities (its counts are complete): a file of millions of failing lines must not fill
-# memory. on_chunk sees them all. A request keeps them all (it is bounded by MAX_BATCH_ROWS).
+# A streamed import's result keeps the first this many generated identities (its counts
+# are complete): a file of millions of lines must not fill memory. on_chunk sees them all.
+# A request keeps them all (it is bounded by MAX_BATCH_ROWS). Line errors: every result
+# keeps the first LOYALTY["LINE_ERRORS_LISTED"], counts them all, and the undo state keeps
+# every failed line (customers/failed_lines.py).
 KEPT_IN_RESULT = 1000
 
 Lines = Iterable[tuple[int, list[str]] | LineError]
+Chunk = list[CustomerRow | LineError]
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,7 @@ class ImportRun:
         self.on_chunk = on_chunk
         self.campaigns = active_campaigns(account, request.campaign_ids)
         self.cleaner = RowCleaner(request, credit_campaign=self.campaigns[0])
+        self.secrets = secret_positions(request.headers)
 
     def commit_once(self) -> ImportResult:
         """Import request.data, all of it that is valid, in one transaction (or nothing,
@@ -140,11 +145,13 @@ class ImportRun:
         *,
         first_line: int = 1,
         should_stop: Callable[[], bool] | None = None,
+        values_read: Callable[[list[str]], list[str]] | None = None,
     ) -> ImportResult:
         """Import the lines of `lines` (request.data is not read), one transaction per
         chunk, all chunks recorded in one undo state; `first_line` is the number of the
         stream's first line in the file. `should_stop` is asked after each chunk; when it
         says yes, the import ends there and the result counts what was committed.
+        `values_read`, if given, turns each line's values as read into those imported.
 
         validate_only rolls back each chunk, so a line is checked against the database as
         it was, without the earlier chunks' lines. all_or_nothing and request_id would need
@@ -156,11 +163,14 @@ class ImportRun:
         if self._records_undo():
             with transaction.atomic(durable=True):
                 undo_state = self._start_undo_state()
-        tally = _Tally(self.request, undo_state, kept=KEPT_IN_RESULT)
-        items = _renumbered(read_lines(lines, self.request.delimiter), first_line - 1)
+        tally = _Tally(self.request, undo_state, generated_kept=KEPT_IN_RESULT)
+        items = read_lines(lines, self.request.delimiter)
+        if values_read is not None:
+            items = _values_read(items, values_read)
+        items = _renumbered(items, first_line - 1)
         try:
-            for chunk in cleaned_chunks(items, self.cleaner):
-                plan = self._commit_chunk(chunk, tally)
+            for chunk, values in cleaned_chunks(items, self.cleaner):
+                plan = self._commit_chunk(chunk, values, tally)
                 self._report(tally.add(plan, last_line=chunk[-1].line))
                 if should_stop is not None and should_stop():
                     break
@@ -191,21 +201,22 @@ class ImportRun:
             undo_state = self._start_undo_state(now) if self._records_undo() else None
             tally = _Tally(request, undo_state)
             matcher = self._matcher()
-            for chunk in cleaned_chunks(read_lines(request.data, request.delimiter), self.cleaner):
-                plan = self._write(matcher, chunk, tally, now)
+            lines = read_lines(request.data, request.delimiter)
+            for chunk, values in cleaned_chunks(lines, self.cleaner):
+                plan = self._write(matcher, chunk, values, tally, now)
                 self._report(tally.add(plan, last_line=chunk[-1].line))
             _conclude(request, tally, claim)
         return tally.result
 
-    def _commit_chunk(self, chunk: list[CustomerRow | LineError], tally: _Tally) -> ChunkPlan:
+    def _commit_chunk(self, chunk: Chunk, values: dict[int, list[str]], tally: _Tally) -> ChunkPlan:
         return with_retries(
-            lambda alone: self._chunk_once(chunk, tally, alone),
+            lambda alone: self._chunk_once(chunk, values, tally, alone),
             conflict=f"chunk of an import into {self.account.slug} retried",
             logger=logger,
         )
 
     def _chunk_once(
-        self, chunk: list[CustomerRow | LineError], tally: _Tally, alone: bool
+        self, chunk: Chunk, values: dict[int, list[str]], tally: _Tally, alone: bool
     ) -> ChunkPlan:
         # A matcher per chunk: what its generator issued is written (or, validating, rolled
         # back) when the chunk ends, so it keeps nothing across chunks and memory stays flat.
@@ -213,7 +224,7 @@ class ImportRun:
         with transaction.atomic(durable=True):
             if alone:
                 shut_out_customer_writers()
-            plan = self._write(matcher, chunk, tally, timezone.now())
+            plan = self._write(matcher, chunk, values, tally, timezone.now())
             if self.request.validate_only:
                 transaction.set_rollback(True)
             elif tally.undo_state is not None:
@@ -223,12 +234,23 @@ class ImportRun:
     def _write(
         self,
         matcher: ChunkMatcher,
-        chunk: list[CustomerRow | LineError],
+        chunk: Chunk,
+        values: dict[int, list[str]],
         tally: _Tally,
         now: datetime.datetime,
     ) -> ChunkPlan:
         plan = matcher.plan(chunk)
         write_chunk(self.account, plan, self.campaigns, tally.undo_state, tally.chunks, now)
+        if tally.undo_state is not None:
+            # In the chunk's transaction: the undo state keeps exactly the failed lines of
+            # what was committed.
+            record_failed_lines(
+                undo_state=tally.undo_state,
+                seq=tally.chunks,
+                errors=plan.errors,
+                values=values,
+                secrets=self.secrets,
+            )
         return plan
 
     def _matcher(self) -> ChunkMatcher:
@@ -260,6 +282,9 @@ class ImportRun:
         if result.undo_state_id is not None:
             # After the commit: pruning must not hold the import's locks any longer.
             prune_undo_states(account=self.account, batched=True)
+            prune_failed_lines(account=self.account)
+        if self.request.request_id:
+            delete_expired_replies(now=timezone.now())
         if result.status is BatchStatus.IMPORTED:
             refresh_after_import(written=result.new + result.updated)
 
@@ -274,12 +299,23 @@ def active_campaigns(account: Account, campaign_ids: tuple[str, ...]) -> list[Ca
     return [found[campaign_id] for campaign_id in campaign_ids]
 
 
-def cleaned_chunks(lines: Lines, cleaner: RowCleaner) -> Iterator[list[CustomerRow | LineError]]:
-    """read_lines' items, cleaned, in lists of IMPORT_CHUNK_ROWS (one chunk held at a time)."""
+def cleaned_chunks(
+    lines: Lines, cleaner: RowCleaner
+) -> Iterator[tuple[Chunk, dict[int, list[str]]]]:
+    """read_lines' items, cleaned, in lists of IMPORT_CHUNK_ROWS (one chunk held at a time),
+    each with the values its lines were sent with, by line number (a failed line is kept
+    with them)."""
     size = settings.LOYALTY["IMPORT_CHUNK_ROWS"]
-    rows = (item if isinstance(item, LineError) else cleaner.clean(*item) for item in lines)
-    while chunk := list(itertools.islice(rows, size)):
-        yield chunk
+    for items in _batched(lines, size):
+        values = {item[0]: item[1] for item in items if not isinstance(item, LineError)}
+        chunk = [item if isinstance(item, LineError) else cleaner.clean(*item) for item in items]
+        yield chunk, values
+
+
+def _batched(lines: Lines, size: int) -> Iterator[list[tuple[int, list[str]] | LineError]]:
+    iterator = iter(lines)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
 
 
 def write_chunk(
@@ -332,12 +368,16 @@ class _Tally:
     """One pass over the lines: its undo state, its running counts, as the result and as
     the progress after each chunk."""
 
-    def __init__(self, request: BatchRequest, undo_state: UndoState | None, kept: int = 0):
+    def __init__(
+        self, request: BatchRequest, undo_state: UndoState | None, generated_kept: int = 0
+    ):
         status = BatchStatus.VALIDATED if request.validate_only else BatchStatus.IMPORTED
         self.result = ImportResult(status=status)
         self.undo_state = undo_state
-        # Line errors and generated identities the result keeps; 0: all of them.
-        self.kept = kept
+        # Line errors the result lists (the rest are counted in `failed`).
+        self.errors_kept = settings.LOYALTY["LINE_ERRORS_LISTED"]
+        # Generated identities the result keeps; 0: all of them.
+        self.generated_kept = generated_kept
         self.chunks = 0
         self.generated = 0
 
@@ -359,11 +399,11 @@ class _Tally:
         result.updated += plan.updated
         result.ignored += plan.ignored
         result.failed += len(plan.errors)
-        if self.kept:
-            result.errors.extend(plan.errors[: self.kept - len(result.errors)])
-            result.generated.extend(plan.generated[: self.kept - len(result.generated)])
+        result.errors.extend(plan.errors[: max(0, self.errors_kept - len(result.errors))])
+        if self.generated_kept:
+            kept = max(0, self.generated_kept - len(result.generated))
+            result.generated.extend(plan.generated[:kept])
         else:
-            result.errors.extend(plan.errors)
             result.generated.extend(plan.generated)
         return ImportProgress(
             chunks=self.chunks,
@@ -385,7 +425,7 @@ def _conclude(request: BatchRequest, tally: _Tally, claim: ImportRequest | None)
     result, undo_state = tally.result, tally.undo_state
     if request.validate_only:
         transaction.set_rollback(True)
-    elif request.all_or_nothing and result.errors:
+    elif request.all_or_nothing and result.failed:
         result.status = BatchStatus.REJECTED
         transaction.set_rollback(True)
     else:
@@ -415,3 +455,14 @@ def _renumbered(items: Lines, offset: int) -> Iterator[tuple[int, list[str]] | L
             yield dataclasses.replace(item, line=item.line + offset)
         else:
             yield item[0] + offset, item[1]
+
+
+def _values_read(
+    items: Lines, values_read: Callable[[list[str]], list[str]]
+) -> Iterator[tuple[int, list[str]] | LineError]:
+    """read_lines' items with `values_read` applied to every line's values."""
+    for item in items:
+        if isinstance(item, LineError):
+            yield item
+        else:
+            yield item[0], values_read(item[1])

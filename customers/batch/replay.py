@@ -1,4 +1,10 @@
-"""request_id: a retried request gets the first response and changes nothing."""
+"""request_id: a retried request gets the first response and changes nothing.
+
+A reply is kept for LOYALTY["REQUEST_ID_TTL_SECONDS"] (24 hours) after the request that
+claimed its id. Then it has expired: a request with the same id is a new request, and the
+row is deleted, after any import with a request_id (outside its transaction) and by the
+prune_request_ids command. A reply lists at most LOYALTY["LINE_ERRORS_LISTED"] line errors,
+so its row stays small however many lines failed."""
 
 import datetime
 
@@ -8,6 +14,10 @@ from accounts.models import Account
 from customers.models import ImportRequest
 
 from .types import ImportResult
+
+
+def reply_lifetime() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.LOYALTY["REQUEST_ID_TTL_SECONDS"])
 
 
 def claim_request_id(
@@ -23,8 +33,7 @@ def claim_request_id(
         ignore_conflicts=True,
     )
     record = ImportRequest.objects.select_for_update().get(account=account, request_id=request_id)
-    ttl = datetime.timedelta(seconds=settings.LOYALTY["REQUEST_ID_TTL_SECONDS"])
-    if record.response is not None and record.created_at > now - ttl:
+    if record.response is not None and record.created_at > now - reply_lifetime():
         return record, ImportResult.from_dict(record.response)
     if record.response is not None:
         record.created_at = now
@@ -36,3 +45,9 @@ def claim_request_id(
 def remember_response(*, record: ImportRequest, result: ImportResult) -> None:
     record.response = result.to_dict()
     record.save(update_fields=["response"])
+
+
+def delete_expired_replies(*, now: datetime.datetime) -> int:
+    """Delete every account's replies older than their lifetime; returns how many."""
+    deleted, _ = ImportRequest.objects.filter(created_at__lte=now - reply_lifetime()).delete()
+    return deleted

@@ -61,14 +61,18 @@ def import_customers_in_chunks(
     on_chunk: Callable[[ImportProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     first_line: int = 1,
+    values_read: Callable[[list[str]], list[str]] | None = None,
 ) -> ImportResult:
     """Import the lines of `lines` (a text stream opened with newline="", or any iterable of
     lines; `request.data` is not read) into `account`, one transaction per chunk, all
     chunks recorded in one undo state: ImportRun.commit_per_chunk. `on_chunk` hears the
     progress after each chunk's commit; `first_line` is the number of the stream's first
-    line in the file (2 after a header)."""
+    line in the file (2 after a header); `values_read` turns each line's values as read
+    into those imported (import_customers: customers/spreadsheet.py's restored_values)."""
     run = ImportRun(account=account, user=user, request=request, source=source, on_chunk=on_chunk)
-    return run.commit_per_chunk(lines, first_line=first_line, should_stop=should_stop)
+    return run.commit_per_chunk(
+        lines, first_line=first_line, should_stop=should_stop, values_read=values_read
+    )
 
 
 class _CountedLines:

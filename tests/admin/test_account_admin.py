@@ -4,6 +4,9 @@ its hash is stored; revoking a key stops it authenticating."""
 import re
 
 import pytest
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.sessions.models import Session
+from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts.admin import KEYS_REVOKED, NEW_KEY_SHOWN_ONCE
@@ -29,13 +32,40 @@ def key_client(client, key_owner):
 
 
 def create_key(client, user, name="POS") -> tuple[str, object]:
-    response = client.post(
-        reverse("admin:accounts_apikey_add"), {"user": user.pk, "name": name}, follow=True
-    )
-    shown = [SECRET.fullmatch(message) for message in messages_of(response)]
-    secrets = [match.group(1) for match in shown if match]
+    response = client.post(reverse("admin:accounts_apikey_add"), {"user": user.pk, "name": name})
+    assert response.status_code == 200
+    secrets = SECRET.findall(response.content.decode())
     assert len(secrets) == 1
     return secrets[0], response
+
+
+def cookie_texts(response) -> list[str]:
+    """Each Set-Cookie of `response`, as sent and, for the message cookie, as decoded."""
+    texts = []
+    for morsel in response.cookies.values():
+        texts.append(morsel.OutputString())
+        decoded = CookieStorage(HttpRequest())._decode(morsel.value)
+        if decoded is not None:
+            texts.append(repr([str(message) for message in decoded]))
+    return texts
+
+
+def test_a_new_keys_secret_is_never_in_a_cookie_nor_the_session(key_client, key_owner):
+    response = key_client.post(
+        reverse("admin:accounts_apikey_add"), {"user": key_owner.pk, "name": "POS"}
+    )
+
+    key = ApiKey.objects.get(user=key_owner)
+    in_cookies = [text for text in cookie_texts(response) if key.prefix in text]
+    assert in_cookies == []
+    secret = SECRET.findall(response.content.decode())[0]
+    assert hash_api_key(secret) == key.key_hash
+    assert "no-store" in response["Cache-Control"]
+    sessions = [repr(session.get_decoded()) for session in Session.objects.all()]
+    assert sessions and not any(secret in session for session in sessions)
+    # Shown once: the next page does not show it again.
+    following = key_client.get(reverse("admin:accounts_apikey_changelist"))
+    assert secret not in following.content.decode()
 
 
 def test_a_new_key_is_shown_once_and_stored_only_as_its_hash(key_client, key_owner):

@@ -159,6 +159,7 @@ def exported_csv(client) -> str:
             **{
                 f"customerexportresource_{name}": "on"
                 for name in (
+                    "account",
                     "code",
                     "card_number",
                     "first_name",
@@ -213,12 +214,12 @@ def test_export_holds_only_the_users_accounts(
     assert [row["code"] for row in rows] == ["MINE"]
 
 
-def test_the_admin_and_the_command_export_the_same_columns_and_values(
+def test_the_admin_exports_the_account_then_the_commands_columns_and_values(
     admin_user_client, account, run_import
 ):
     from django.core.management import call_command
 
-    from customers.resources import EXPORT_FIELDS
+    from customers.resources import ADMIN_EXPORT_FIELDS, EXPORT_FIELDS
 
     run_import(
         ("code", "card_number", "first_name", "email", "custom_date", "city", "customer_password"),
@@ -232,7 +233,10 @@ def test_the_admin_and_the_command_export_the_same_columns_and_values(
     by_admin = list(csv.reader(io.StringIO(exported_csv(admin_user_client))))
     by_command = list(csv.reader(io.StringIO(command_out.getvalue(), newline="")))
 
-    assert by_admin[0] == list(EXPORT_FIELDS)
+    # The admin's file starts with the account column; the rest is the command's.
+    assert by_admin[0] == list(ADMIN_EXPORT_FIELDS)
+    assert [row[0] for row in by_admin[1:]] == [account.slug, account.slug]
+    by_admin = [row[1:] for row in by_admin]
     assert by_admin == by_command
     assert by_admin[1][EXPORT_FIELDS.index("custom_date")] == "1970-07-14"
     assert by_admin[2][EXPORT_FIELDS.index("card_number")] == ""

@@ -387,18 +387,20 @@ def test_condensed_applies_to_jsonp(post_batch):
 
 # type
 
+ACCEPTED_TYPES = "customers_batch, customers_batch_failed_lines"
+
 
 def test_missing_type_names_the_accepted_types(post_batch):
     response = post_batch(data="C1|Jane", type=None, output="JSON")
 
-    assert json_error(response) == MISSING_TYPE.format(types="customers_batch")
+    assert json_error(response) == MISSING_TYPE.format(types=ACCEPTED_TYPES)
     assert_nothing_imported()
 
 
 def test_unknown_type_names_the_accepted_types(post_batch):
     response = post_batch(data="C1|Jane", type="customers_delete", output="JSON")
 
-    expected = UNKNOWN_TYPE.format(types="customers_batch", value="customers_delete")
+    expected = UNKNOWN_TYPE.format(types=ACCEPTED_TYPES, value="customers_delete")
     assert json_error(response) == expected
     assert_nothing_imported()
 

@@ -26,10 +26,9 @@ def demo_database(tmp_path):
     database = tmp_path / "loyalty.sqlite3"
     env = {
         **os.environ,
-        "LOYALTY_TESTING": "1",
         "DATABASE_URL": f"sqlite:///{database}",
         "LOYALTY_IMPORT_CHUNK_ROWS": str(CHUNK),
-        "DJANGO_SETTINGS_MODULE": "loyalty.settings",
+        "DJANGO_SETTINGS_MODULE": "loyalty.settings_test",
     }
     manage(env, "migrate", "--noinput", "-v0")
     manage({**env, "DJANGO_DEBUG": "1"}, "load_demo")

@@ -10,7 +10,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from customers.batch import pipeline
 from customers.batch.parse import read_lines
 from customers.batch.pipeline import ImportProgress
 from customers.batch.stream import import_customers_in_chunks, read_header_line, stream_request
@@ -185,8 +184,8 @@ def test_line_numbers_count_from_first_line(run):
     assert result.errors == [LineError(7, None, "the line has 3 values, the headers read 2")]
 
 
-def test_the_result_keeps_the_first_errors_and_counts_them_all(run, monkeypatch):
-    monkeypatch.setattr(pipeline, "KEPT_IN_RESULT", 4)
+def test_the_result_keeps_the_first_errors_and_counts_them_all(run, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "LINE_ERRORS_LISTED": 4}
     lines = [f"C{n},Ann,extra\n" for n in range(1, 11)]
 
     result = run(iter(lines))

@@ -121,6 +121,7 @@ def test_both_paths_take_the_form_of_both_versions(schema):
             assert resolve(schema, media["schema"])["oneOf"] == [
                 {"$ref": "#/components/schemas/Request10"},
                 {"$ref": "#/components/schemas/Request15"},
+                {"$ref": "#/components/schemas/FailedLinesRequest"},
             ]
     assert {operation(schema, path)["operationId"] for path in schema["paths"]} == {
         "callApi",
@@ -229,13 +230,24 @@ def test_every_status_and_output_format_is_described(schema):
     responses = operation(schema)["responses"]
 
     assert set(responses) == STATUSES
-    assert set(responses["200"]["content"]) == {XML, JSON, JSONP}
+    # customers_batch_failed_lines answers its file as CSV.
+    assert set(responses["200"]["content"]) == {XML, JSON, JSONP, "text/csv"}
     for status in STATUSES - {"200"}:
         # A JSONP answer is always 200.
         assert set(responses[status]["content"]) == {XML, JSON}
     assert "Retry-After" in responses["429"]["headers"]
     assert "405" in operation(schema)["description"]
     assert schema["paths"]["/api"].keys() == {"post"}
+
+
+def test_the_failed_lines_call_and_the_cap_on_listed_errors_are_described(schema):
+    failed_lines = schema["components"]["schemas"]["FailedLinesRequest"]
+    batch = schema["components"]["schemas"]["Batch"]
+
+    assert "undo_state" in failed_lines["required"]
+    assert failed_lines["properties"]["type"]["const"] == "customers_batch_failed_lines"
+    assert "errors_not_listed" in batch["properties"]
+    assert "errors_not_listed" not in batch.get("required", [])
 
 
 def test_the_json_examples_match_their_schemas(schema):
@@ -312,15 +324,20 @@ def test_the_docs_page_loads_swagger_ui_from_this_server_only(client):
     assert "http://" not in page and "https://" not in page
     assets = _Assets()
     assets.feed(page)
-    assert len(assets.urls) == 4  # favicon, CSS, bundle, preset
-    for url in assets.urls:
+    # favicon, CSS, bundle, preset, then the start-up script (a file, not inline: the
+    # Content-Security-Policy allows no inline script).
+    *files, start_up = assets.urls
+    assert len(files) == 4
+    for url in files:
         assert url.startswith(static("drf_spectacular_sidecar/")), url
         asset = client.get(url)
         assert asset.status_code == 200, url
         assert b"".join(asset.streaming_content)
-    assert 'url: "/api/schema/"' in page
+    assert start_up == "/api/docs/?script="
+    script = client.get(start_up).content.decode()
+    assert 'url: "/api/schema/"' in script
     # Swagger UI would otherwise send the document to an outside validator.
-    assert '"validatorUrl": null' in page
+    assert '"validatorUrl": null' in script
 
 
 @pytest.mark.django_db
@@ -356,6 +373,7 @@ def test_the_docs_page_works_with_collected_static_files_in_production(tmp_path)
     shown = json.loads(result.stdout)
 
     assert shown["page"] == 200
+    assert shown["assets"].pop("/api/docs/?script=") == 200
     assert len(shown["assets"]) == 4
     for url, status in shown["assets"].items():
         # The manifest's hashed name, so browsers may cache it for ever.

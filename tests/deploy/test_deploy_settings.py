@@ -1,5 +1,5 @@
 """Production settings, checked in a fresh process with a production environment: no
-DJANGO_DEBUG, no LOYALTY_TESTING, a real secret key."""
+DJANGO_DEBUG, the settings manage.py loads (not the suite's), a real secret key."""
 
 import json
 import os
@@ -11,8 +11,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# Variables the test run sets that production does not have.
-NOT_IN_PRODUCTION = ("LOYALTY_TESTING", "DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DJANGO_CACHE_URL")
+# Variables the test run sets that production does not have (pytest-django sets
+# DJANGO_SETTINGS_MODULE to the suite's loyalty.settings_test).
+NOT_IN_PRODUCTION = (
+    "DJANGO_DEBUG",
+    "DJANGO_SECRET_KEY",
+    "DJANGO_CACHE_URL",
+    "DJANGO_SETTINGS_MODULE",
+)
 SECRET_KEY_REQUIRED = "DJANGO_SECRET_KEY must be set when DEBUG is off"
 
 SHOW_SETTINGS = """
@@ -23,7 +29,7 @@ print(json.dumps({
     for name in (
         "DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT",
         "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
-        "SECURE_PROXY_SSL_HEADER", "STORAGES", "CACHES",
+        "SECURE_PROXY_SSL_HEADER", "STORAGES", "CACHES", "ALLOWED_HOSTS",
     )
 }))
 """
@@ -118,6 +124,34 @@ def test_production_requires_https_cookies_hsts_and_collected_static_files(tmp_p
     assert shown["STORAGES"]["staticfiles"]["BACKEND"] == (
         "whitenoise.storage.CompressedManifestStaticFilesStorage"
     )
+
+
+# Names a switch that turns the protections off might have had; LOYALTY_TESTING was one.
+NOT_SWITCHES = {
+    "LOYALTY_TESTING": "1",
+    "TESTING": "1",
+    "LOYALTY_TEST": "yes",
+    "DJANGO_TESTING": "1",
+    "DJANGO_DEBUG": "0",
+    "DJANGO_DEBUG_": "1",
+}
+
+
+def test_no_environment_variable_but_django_debug_turns_the_protections_off(tmp_path):
+    env = production_env(tmp_path, **NOT_SWITCHES)
+    del env["DJANGO_SECRET_KEY"]
+
+    refused = manage(env, "check")
+
+    assert refused.returncode != 0
+    assert SECRET_KEY_REQUIRED in refused.stderr
+    shown = production_settings(production_env(tmp_path, **NOT_SWITCHES))
+    assert shown["DEBUG"] is False
+    assert shown["SESSION_COOKIE_SECURE"] is True
+    assert shown["CSRF_COOKIE_SECURE"] is True
+    assert shown["SECURE_SSL_REDIRECT"] is True
+    assert shown["SECURE_HSTS_SECONDS"] == 365 * 24 * 3600
+    assert shown["ALLOWED_HOSTS"] == ["127.0.0.1", "localhost"]
 
 
 def test_hsts_settings_come_from_the_environment(tmp_path):

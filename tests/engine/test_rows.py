@@ -14,7 +14,7 @@ from customers.batch.parse import read_lines
 from customers.batch.rows import MAX_LENGTHS, RowCleaner
 from customers.batch.types import BatchRequest, CustomerRow, LineError, OverwriteMode
 from customers.columns import MAX_LENGTHS as PROFILE_FIELD_MAX_LENGTHS
-from customers.hashers import InterimSHA256Hasher
+from customers.hashers import KeyedInterimHasher
 
 CAMPAIGN_ID = "898989889"
 # Line breaks and TAB may come inside quoted values; every other C0 character and DEL may not.
@@ -105,12 +105,12 @@ def test_a_blank_value_clears_its_field():
 
 
 @pytest.mark.parametrize("field", ["customer_password", "customer_pin"])
-def test_a_secret_is_kept_only_as_a_salted_interim_hash(field):
+def test_a_secret_is_kept_only_as_a_salted_keyed_interim_hash(field):
     first = clean(("code", field), ["C1", "s3cret-Pin"]).values[field]
     second = clean(("code", field), ["C1", "s3cret-Pin"]).values[field]
 
-    assert first.startswith("interim_sha256$") and "s3cret-Pin" not in first
-    assert InterimSHA256Hasher().verify("s3cret-Pin", first)
+    assert first.startswith("interim_keyed_blake2b$") and "s3cret-Pin" not in first
+    assert KeyedInterimHasher().verify("s3cret-Pin", first)
     assert second != first
 
 
@@ -135,7 +135,8 @@ def test_length_is_counted_in_characters_not_bytes():
 def test_a_secret_longer_than_its_limit_is_refused_before_hashing(field, label):
     limit = PROFILE_FIELD_MAX_LENGTHS[field]
 
-    assert clean(("code", field), ["C1", "p" * limit]).values[field].startswith("interim_sha256$")
+    hashed = clean(("code", field), ["C1", "p" * limit]).values[field]
+    assert hashed.startswith("interim_keyed_blake2b$")
     assert clean(("code", field), ["C1", "p" * (limit + 1)]) == error(
         label, m.TOO_LONG.format(field=label, limit=limit)
     )

@@ -28,6 +28,7 @@ DATA_TABLES = (
     "campaigns_transaction",
     "campaigns_enrollment",
     "customers_undochunk",
+    "customers_failedlinechunk",
     "customers_importrequest",
     "customers_undostate",
     "customers_customer",
@@ -40,10 +41,11 @@ SNAPSHOT_TABLES = (
     "campaigns_transaction",
     "customers_undostate",
     "customers_undochunk",
+    "customers_failedlinechunk",
     "customers_importrequest",
 )
 # Settings the server must not inherit from the shell that runs the tests.
-UNSET = ("DJANGO_DEBUG", "LOYALTY_TESTING", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+UNSET = ("DJANGO_DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
 
 
 class ServerError(Exception):

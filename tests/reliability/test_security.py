@@ -16,7 +16,7 @@ from accounts.models import ApiKey, Membership, hash_api_key
 from api.exceptions import INTERNAL_ERROR
 from campaigns.models import Transaction
 from customers.batch import write
-from customers.models import Customer, UndoChunk
+from customers.models import Customer, FailedLineChunk, UndoChunk
 from tests.conftest import API_KEY, BUYX, PASSWORD, USER_ID, batch_params
 from tests.factories import make_campaign, make_customer, make_item, make_member
 
@@ -104,6 +104,7 @@ def every_stored_text() -> str:
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
             texts.append(repr(cursor.fetchall()))
     texts += [json.dumps(chunk.unpack()) for chunk in UndoChunk.objects.all()]
+    texts += [json.dumps(chunk.unpack()) for chunk in FailedLineChunk.objects.all()]
     return "\n".join(texts)
 
 
@@ -112,6 +113,9 @@ def test_no_credential_is_stored_in_plaintext(client, post_batch):
     post_batch(headers, f"C1|Ann|{CUSTOMER_PASSWORD}|{CUSTOMER_PIN}", request_id="r-1")
     # A second import keeps the first hashes in its undo data.
     post_batch(headers, "C1|Ann|other-pass|other-pin", overwrite_duplicates="update")
+    # A failing line's secrets are not kept with its failed line either.
+    post_batch((*headers, "email"), f"C3|Cy|{CUSTOMER_PASSWORD}|{CUSTOMER_PIN}|not-an-email")
+    assert FailedLineChunk.objects.exists()
     client.post("/api", batch_params(data="C2|Bob", user_password="wrong-guess-1"))
     client.post("/api", batch_params(data="C2|Bob", API="1.5", user_api_key=API_KEY))
 

@@ -16,7 +16,10 @@ class Command(BaseCommand):
         "Export an account's customers: a header line of the API's field names, then a line "
         "per customer, quoted as CSV does. Imports back unchanged with import_customers "
         "--first-line-headers (--delimiter comma, pipe or tab for csv, psv or tsv) or the "
-        "API's customers_batch. Password and PIN hashes are never exported."
+        "API's customers_batch with --raw. Password and PIN hashes are never exported. A "
+        "value a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a "
+        "carriage return) is written with an apostrophe in front, which import_customers "
+        "takes off again; --raw writes every value as stored."
     )
 
     def add_arguments(self, parser) -> None:
@@ -27,21 +30,36 @@ class Command(BaseCommand):
         parser.add_argument(
             "--output", metavar="FILE", help="Write here (UTF-8) instead of standard output."
         )
+        parser.add_argument(
+            "--raw",
+            action="store_true",
+            help="No apostrophe in front of values that look like formulas: a file for the "
+            "API or import_customers --raw, never to be opened in a spreadsheet.",
+        )
 
     def handle(
-        self, *args, account: str, file_format: str, output: str | None, verbosity: int, **options
+        self,
+        *args,
+        account: str,
+        file_format: str,
+        output: str | None,
+        raw: bool,
+        verbosity: int,
+        **options,
     ) -> None:
         target = account_by_identifier(account)
         if target is None:
             raise CommandError(UNKNOWN_ACCOUNT.format(account=account))
         if output is None:
             count = export_customers(
-                account=target, out=_Unended(self.stdout), file_format=file_format
+                account=target, out=_Unended(self.stdout), file_format=file_format, raw=raw
             )
         else:
             try:
                 with open(output, "w", encoding="utf-8", newline="") as out:
-                    count = export_customers(account=target, out=out, file_format=file_format)
+                    count = export_customers(
+                        account=target, out=out, file_format=file_format, raw=raw
+                    )
             except OSError as error:
                 raise CommandError(
                     CANNOT_WRITE.format(file=output, reason=error.strerror)

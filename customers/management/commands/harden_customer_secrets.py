@@ -1,4 +1,5 @@
-"""Raise the interim hashes of customer passwords and PINs to full-strength PBKDF2."""
+"""Raise the interim hashes of customer passwords and PINs to full-strength PBKDF2, in the
+customer rows and in the undo data."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -8,12 +9,14 @@ from customers.hardening import BATCH_SIZE, harden_customer_secrets
 UNKNOWN_ACCOUNT = "No account with the slug {slug}."
 ACCOUNT_HARDENED = "{slug}: {passwords} password(s) and {pins} PIN(s) hardened."
 TOTAL_HARDENED = "{passwords} password(s) and {pins} PIN(s) hardened."
+UNDO_HARDENED = "{slug}: {values} password(s) and PIN(s) in undo data hardened."
 
 
 class Command(BaseCommand):
     help = (
         "Wrap every customer password and PIN still stored as an interim (bulk import) hash "
-        "in full-strength PBKDF2, without the plaintext. Safe to run again and while imports run."
+        "in full-strength PBKDF2, without the plaintext, in the customers and in the undo data "
+        "of their imports. Safe to run again and while imports run."
     )
 
     def add_arguments(self, parser) -> None:
@@ -33,11 +36,15 @@ class Command(BaseCommand):
         passwords = pins = 0
         for each in accounts:
             done = [0, 0]
+            undo_values = 0
             for batch in harden_customer_secrets(account=each, batch_size=batch_size):
                 done[0] += batch.passwords
                 done[1] += batch.pins
+                undo_values += batch.undo_values
                 if verbosity > 1:
                     self.stdout.write(f"{each.slug}: {done[0]} passwords, {done[1]} PINs so far")
+            if undo_values:
+                self.stdout.write(UNDO_HARDENED.format(slug=each.slug, values=undo_values))
             if any(done):
                 self.stdout.write(
                     ACCOUNT_HARDENED.format(slug=each.slug, passwords=done[0], pins=done[1])

@@ -30,6 +30,7 @@ from customers.batch.types import (
     OverwriteMode,
 )
 from customers.models import UndoState
+from customers.spreadsheet import restored_values
 
 UNKNOWN_ACCOUNT = "No account with the slug or owner id {account}."
 CANNOT_OPEN = "Cannot open {file}: {reason}"
@@ -121,8 +122,15 @@ class Command(BaseCommand):
             "database as it is, without the file's earlier chunks.",
         )
         parser.add_argument("--no-undo", action="store_true", help="Record no undo state.")
+        parser.add_argument(
+            "--raw",
+            action="store_true",
+            help="Import every value as it is in the file. Without it, the apostrophe that "
+            "export_customers puts in front of a value starting with =, +, -, @, a tab or a "
+            "carriage return (so that a spreadsheet shows it as text) is taken off again.",
+        )
 
-    def handle(self, *args, file: str, account: str, verbosity: int, **options) -> None:
+    def handle(self, *args, file: str, account: str, raw: bool, verbosity: int, **options) -> None:
         target = account_by_identifier(account)
         if target is None:
             raise CommandError(UNKNOWN_ACCOUNT.format(account=account))
@@ -132,14 +140,18 @@ class Command(BaseCommand):
                 self.stderr, size=source.size, position=source.position, enabled=verbosity > 0
             )
             with CtrlC() as ctrl_c:
-                result = self._import(target, request, source.text, first_line, progress, ctrl_c)
+                result = self._import(
+                    target, request, source.text, first_line, progress, ctrl_c, raw=raw
+                )
             progress.finish()
         self._report(target.slug, result, progress.last)
         if ctrl_c.pressed() and progress.last is not None:
             self.stdout.write(STOPPED.format(line=progress.last.last_line))
             raise CommandError(INTERRUPTED, returncode=INTERRUPTED_RETURN_CODE)
 
-    def _import(self, account, request, lines, first_line, progress, ctrl_c) -> ImportResult:
+    def _import(
+        self, account, request, lines, first_line, progress, ctrl_c, *, raw: bool
+    ) -> ImportResult:
         """The service's result; on an error, what was committed before it, then CommandError."""
         try:
             return import_customers_in_chunks(
@@ -151,6 +163,7 @@ class Command(BaseCommand):
                 on_chunk=progress.update,
                 should_stop=ctrl_c.pressed,
                 first_line=first_line,
+                values_read=None if raw else restored_values,
             )
         except DomainError as error:  # refused before anything was written
             raise CommandError(error.message) from None

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Account
+from customers.failed_lines import prune_failed_lines
 from customers.rollback import prune_undo_states
 
 UNKNOWN_ACCOUNT = "No account with the slug {slug}."
@@ -13,7 +14,8 @@ TOTAL_PRUNED = "{count} undo state(s) pruned."
 class Command(BaseCommand):
     help = (
         "Drop the undo data of every account's undoable imports beyond the newest "
-        "LOYALTY['UNDO_STATES_KEPT']; they stay listed as history."
+        "LOYALTY['UNDO_STATES_KEPT'], and the failed lines of every import beyond them; "
+        "they stay listed as history."
     )
 
     def add_arguments(self, parser) -> None:
@@ -28,6 +30,7 @@ class Command(BaseCommand):
         total = 0
         for each in accounts:
             count = prune_undo_states(account=each)
+            prune_failed_lines(account=each, everything=True)
             if count:
                 self.stdout.write(ACCOUNT_PRUNED.format(slug=each.slug, count=count))
             total += count

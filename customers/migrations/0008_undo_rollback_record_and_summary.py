@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0005_undo_chunk_drop_redundant_index'),
+        ('customers', '0007_failed_lines_and_request_expiry'),
     ]
 
     operations = [

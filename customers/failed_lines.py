@@ -1,0 +1,150 @@
+"""The failed lines of an import, kept with its undo state and offered as a file.
+
+The import's pipeline (customers/batch/pipeline.py) records each chunk's failed lines in
+the chunk's own transaction, one compressed FailedLineChunk row per chunk, whatever the
+import came from (the API, the admin, the command line): however many lines fail, the
+server holds one chunk of them at a time. The file they make, for the admin's undo state
+page and the API's customers_batch_failed_lines, is CSV: the import's columns as the
+contract names them, then `error`; a row per failed line, its values as sent (the
+password and PIN columns left blank: no secret is kept in plain text), ordered by line.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+
+from django.conf import settings
+from django.db import connection
+
+from accounts.models import Account
+from core import rawsql
+
+from .batch.params import FIELD_LABELS
+from .batch.types import LineError
+from .models import FailedLineChunk, UndoState
+from .spreadsheet import neutralised
+from .values import has_undecoded_bytes
+
+# The file's last column, after the import's own.
+ERROR_COLUMN = "error"
+# Columns whose values are never kept: a failed line's password or PIN would be stored in
+# plain text (a stored customer only ever has their hash).
+SECRET_FIELDS = frozenset({"customer_password", "customer_pin"})
+
+
+def secret_positions(headers: Iterable[str | None]) -> frozenset[int]:
+    """The positions of a line's values that are never kept."""
+    return frozenset(index for index, field in enumerate(headers) if field in SECRET_FIELDS)
+
+
+def record_failed_lines(
+    *,
+    undo_state: UndoState,
+    seq: int,
+    errors: list[LineError],
+    values: dict[int, list[str]],
+    secrets: frozenset[int],
+) -> None:
+    """One chunk's failed lines: each error with the values its line was sent with (none
+    for a line that could not be read), secrets blanked."""
+    if not errors:
+        return
+    lines = [
+        [
+            error.line,
+            error.field,
+            _storable(error.message),
+            [
+                "" if index in secrets else _storable(value)
+                for index, value in enumerate(values.get(error.line, ()))
+            ],
+        ]
+        for error in errors
+    ]
+    rawsql.insert(
+        FailedLineChunk(
+            undo_state=undo_state, seq=seq, payload=FailedLineChunk.pack({"lines": lines})
+        )
+    )
+
+
+def _storable(value: str) -> str:
+    """`value` as UTF-8 can hold it: bytes that were not text (kept as lone surrogates,
+    customers/values.py) become U+FFFD, as the import's answer shows them."""
+    if not has_undecoded_bytes(value):
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def has_failed_lines(undo_state: UndoState) -> bool:
+    return FailedLineChunk.objects.filter(undo_state=undo_state).exists()
+
+
+def failed_line_rows(undo_state: UndoState) -> Iterator[list[str]]:
+    """The file's rows: the header (the import's columns, then `error`), then a row per
+    failed line in line order; one chunk of them read at a time."""
+    headers = undo_state.parameters.get("headers") or []
+    yield [FIELD_LABELS.get(field, field) if field else "" for field in headers] + [ERROR_COLUMN]
+    width = len(headers)
+    chunks = FailedLineChunk.objects.filter(undo_state=undo_state).order_by("seq")
+    for pk in chunks.values_list("pk", flat=True).iterator():
+        chunk = FailedLineChunk.objects.get(pk=pk)
+        for _line, _field, message, values in chunk.unpack()["lines"]:
+            # A line with fewer values than headers (or none: unreadable) is padded, so the
+            # error stays in its column; one with more keeps them all before it.
+            yield [*values, *[""] * (width - len(values)), message]
+
+
+class _Echo:
+    """A file-like object whose write returns what was written (for streaming CSV)."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def failed_lines_csv(undo_state: UndoState, *, for_a_person: bool) -> Iterator[str]:
+    """The file as CSV text, a row at a time (a StreamingHttpResponse's content). A file
+    for a person (the admin's download, opened in a spreadsheet) has its formula-like
+    values neutralised as every such export does, and the admin import takes that off
+    again; the API's file is for a machine and keeps the values as sent."""
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    for row in failed_line_rows(undo_state):
+        yield writer.writerow([neutralised(value) for value in row] if for_a_person else row)
+
+
+def failed_lines_filename(undo_state: UndoState) -> str:
+    return f"import-{undo_state.pk}-failed-lines.csv"
+
+
+# States just beyond the kept ones whose failed lines an import drops: each import pushes
+# one state out, so a few per import keep up, and its cost does not grow with the history.
+PRUNED_PER_IMPORT = 10
+# Undo states per DELETE statement (SQLite limits a statement's variables).
+DELETE_BATCH = 500
+
+
+def prune_failed_lines(*, account: Account, everything: bool = False) -> int:
+    """Drop the failed lines of the account's imports beyond the newest UNDO_STATES_KEPT
+    (whatever their status); the states keep their counts. After an import only the
+    PRUNED_PER_IMPORT states just beyond them are looked at; `everything` looks at all
+    (the prune_undo_states command). Returns the rows deleted."""
+    kept = settings.LOYALTY["UNDO_STATES_KEPT"]
+    table = connection.ops.quote_name(UndoState._meta.db_table)
+    limit = "" if everything else f" LIMIT {PRUNED_PER_IMPORT}"
+    if everything and connection.vendor == "sqlite":
+        limit = " LIMIT -1"  # SQLite's OFFSET needs a LIMIT
+    elif everything:
+        limit = " LIMIT ALL"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE account_id = %s "
+            f"ORDER BY created_at DESC, id DESC{limit} OFFSET %s",
+            [account.pk, kept],
+        )
+        stale = [row[0] for row in cursor.fetchall()]
+    deleted = 0
+    for start in range(0, len(stale), DELETE_BATCH):
+        batch = stale[start : start + DELETE_BATCH]
+        deleted += FailedLineChunk.objects.filter(undo_state_id__in=batch).delete()[0]
+    return deleted

