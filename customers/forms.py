@@ -13,10 +13,10 @@ from django.core.exceptions import ValidationError
 
 from .columns import ADMIN_FORM_COLUMNS, CUSTOM_FIELDS, MAX_LENGTHS
 from .models import Customer
+from .rollback_messages import OVERWRITE_LABEL
 from .rules import VALUE_RULES, ValueRefused, max_length
 from .values import has_control_character, trimmed
 
-OVERWRITE_LABEL = "Overwrite later changes to these customers"
 CONTROL_CHARACTER = "Contains a control character: only tabs and line breaks are allowed."
 CUSTOM_FIELD_LABEL = "custom_field_{n}"
 CUSTOM_FIELD_HELP = "API 1.5 header custom_field_{n} of this account."
@@ -152,6 +152,7 @@ def custom_fields_form(custom_field_count: int) -> type[CustomerAdminForm]:
 
 class RollbackForm(forms.Form):
     overwrite_conflicts = forms.BooleanField(label=OVERWRITE_LABEL, required=False)
-    # The conflicts the operator saw; if they differ by the time of the POST, the page is
-    # shown again rather than overwriting changes nobody confirmed.
-    seen_conflicts = forms.CharField(required=False, widget=forms.HiddenInput)
+    # A digest of the conflicts the operator saw (customers.rollback.conflict_overview, empty
+    # for none): if they differ by the time of the POST, the page is shown again rather
+    # than overwriting changes nobody confirmed. Fixed size, whatever the import's size.
+    seen_conflicts = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
