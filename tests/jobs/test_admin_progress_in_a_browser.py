@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from customers.models import UndoState
 from tests.conftest import batch_params
-from tests.e2e.conftest import browser_page
-from tests.e2e.test_admin_rollback_in_a_browser import post_to_api, screenshot
+from tests.e2e.conftest import browser_page, screenshot
+from tests.e2e.test_admin_rollback_in_a_browser import post_to_api
 
 from .conftest import run_db_worker
 
