@@ -9,7 +9,8 @@ HMAC-SHA256, from `cryptography`); SECRET_KEY_FALLBACKS still open previews made
 key rotation. A preview belongs to the user who uploaded it, expires after
 LOYALTY["IMPORT_PREVIEW_SECONDS"] (an hour) and is taken, i.e. deleted, by its
 confirmation; expired previews are purged whenever a preview is made, and by
-`manage.py purge_import_previews`.
+`manage.py purge_import_previews`. Each stores its whole upload, so a user keeps at most
+PREVIEWS_PER_USER of them: a new preview removes that user's older ones beyond it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from accounts.users import User
 from .models import ImportPreview
 
 KEY_PURPOSE = b"loyalty admin import previews"
+# The previews one user may have waiting (a preview, a corrected file, a second tab): each
+# holds a whole upload (up to LOYALTY_MAX_REQUEST_BYTES) for an hour.
+PREVIEWS_PER_USER = 3
 
 
 def save_preview(*, user: User, account: Account, request: dict[str, Any]) -> str:
@@ -48,6 +52,9 @@ def save_preview(*, user: User, account: Account, request: dict[str, Any]) -> st
         expires_at=now + datetime.timedelta(seconds=_lifetime()),
         payload=payload,
     )
+    newest = ImportPreview.objects.filter(user=user).order_by("-expires_at", "-pk")
+    older = newest.values_list("pk", flat=True)[PREVIEWS_PER_USER:]
+    ImportPreview.objects.filter(pk__in=list(older)).delete()
     return token
 
 

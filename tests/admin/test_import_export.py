@@ -12,7 +12,7 @@ from accounts.models import Membership
 from campaigns.models import Campaign, Enrollment
 from customers.admin_import import PENDING_GONE
 from customers.batch import messages as m
-from customers.models import Customer, UndoState
+from customers.models import Customer, ImportPreview, UndoState
 from tests.conftest import POINTS
 from tests.factories import make_campaign
 
@@ -227,3 +227,18 @@ def test_the_admin_exports_the_account_then_the_commands_columns_and_values(
     assert by_admin == by_command
     assert by_admin[1][EXPORT_FIELDS.index("custom_date")] == "1970-07-14"
     assert by_admin[2][EXPORT_FIELDS.index("card_number")] == ""
+
+
+def test_a_user_keeps_only_the_newest_previews_and_the_older_ones_are_gone(
+    admin_user_client, account
+):
+    # Each preview stores its whole upload for an hour: re-uploading must not grow the
+    # database without end.
+    tokens = [preview(admin_user_client, account).context["pending"] for _ in range(5)]
+
+    assert ImportPreview.objects.count() == 3  # customers.pending.PREVIEWS_PER_USER
+    oldest = admin_user_client.post(IMPORT_URL, {"pending": tokens[0]}, follow=True)
+    assert PENDING_GONE in [str(message) for message in oldest.context["messages"]]
+    assert not Customer.objects.exists()
+    admin_user_client.post(IMPORT_URL, {"pending": tokens[-1]})
+    assert Customer.objects.count() == 1
