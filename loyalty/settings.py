@@ -387,7 +387,12 @@ AXES_COOLOFF_TIME = "accounts.admin_login.cool_off"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = False
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "accounts.admin_login.client_address"
+# Axes stores HMACs of the username and address, never what was typed nor the address.
+AXES_CLIENT_IP_CALLABLE = "accounts.admin_login.keyed_client_address"
+AXES_USERNAME_CALLABLE = "accounts.admin_login.keyed_username"
+# Axes's log of successful logins writes the user's username as it is: not kept (the
+# request log has each login's request).
+AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_CALLABLE = "accounts.admin_login.locked_out"
 AXES_HANDLER = "accounts.admin_login.AdminLoginHandler"
 
