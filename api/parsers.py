@@ -20,6 +20,8 @@ from django.utils.http import parse_header_parameters
 from rest_framework import parsers
 from rest_framework.exceptions import APIException, ParseError
 
+from core.numbers import bounded_number
+
 from .params import DATA_PARAMETER
 
 TOO_BIG = "The request body is larger than the {limit} bytes this server accepts."
@@ -89,21 +91,30 @@ def refuse_declared_oversize(parser_context: dict[str, Any]) -> None:
     """RequestTooLarge when the request says its body is over the limit."""
     meta = parser_context["request"].META
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    try:
-        declared = int(meta.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if limit is not None and declared > limit:
+    declared = str(meta.get("CONTENT_LENGTH") or "").strip()
+    if limit is None or not (declared.isascii() and declared.isdigit()):
+        return  # not a number: refuse_unreadable_length says so
+    if bounded_number(declared, low=0, high=limit) is None:
         raise RequestTooLarge(TOO_BIG.format(limit=limit))
+
+
+# No body this long is read, whatever the settings (and int() of its length is cheap).
+MAX_LENGTH = 10**18 - 1
 
 
 def refuse_unreadable_length(meta: dict[str, Any]) -> None:
     """ParseError when the body cannot be read for want of a usable Content-Length: a
-    chunked body (WSGI gives the app no length for it), or a length that is not a number.
+    chunked body (WSGI gives the app no length for it), or a length that is not a number;
+    RequestTooLarge for a length over the limit (DRF cannot read one of thousands of
+    digits).
     DRF would read such a body as empty, and the answer would blame a missing parameter."""
     declared = str(meta.get("CONTENT_LENGTH") or "").strip()
     if declared and not declared.isdigit():
         raise ParseError(BODY_NOT_READ.format(reason=f"got Content-Length {declared[:20]}"))
+    # DRF's int() of a length of thousands of digits fails, and it reads the body as empty.
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if declared and bounded_number(declared, low=0, high=limit or MAX_LENGTH) is None:
+        raise RequestTooLarge(TOO_BIG.format(limit=limit or MAX_LENGTH))
     if not declared and "chunked" in str(meta.get("HTTP_TRANSFER_ENCODING", "")).lower():
         raise ParseError(BODY_NOT_READ.format(reason="chunked transfer encoding is not read"))
 

@@ -90,3 +90,12 @@ def test_card_number_digits_of_thousands_of_digits_are_refused(client, user, cam
     response = post_form(client, data="C1|Ann", output="JSON", card_number_generate=value)
 
     assert api_error(response) == m.BAD_CARD_NUMBER_DIGITS.format(value=m.shown(value))
+
+
+def test_a_content_length_of_thousands_of_digits_is_too_large(client, user, campaigns):
+    body = urlencode(batch_params(data="C1|Ann", output="JSON")).encode()
+
+    response = client.post("/api", body, content_type=FORM, CONTENT_LENGTH="9" * 5000)
+
+    assert response.status_code == 413
+    assert not Customer.objects.exists()
