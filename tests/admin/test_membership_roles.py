@@ -283,3 +283,15 @@ def test_an_owner_cannot_delete_their_own_membership(client, staff_user):
 
     assert response.status_code == 403
     assert Membership.objects.filter(pk=own.pk).exists()
+
+
+def test_a_member_who_is_not_an_owner_cannot_delete_an_owners_user_and_so_her_membership(
+    client, staff_user, owner
+):
+    client.force_login(staff_user(*ALL_PERMISSIONS, "delete_user", "view_user"))
+    url = reverse("admin:auth_user_delete", args=[owner.user_id])
+
+    response = client.post(url, {"post": "yes"})
+
+    assert response.status_code == 403
+    assert Membership.objects.filter(pk=owner.pk).exists()
