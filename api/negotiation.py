@@ -40,6 +40,8 @@ class OutputFormat:
 
 
 XML = OutputFormat("xml")
+# The parameters that choose the answer's format.
+FORMAT_PARAMETERS = ("output", "callback", "condensed")
 
 
 def requested_format(params: dict[str, str]) -> OutputFormat:
@@ -72,10 +74,15 @@ def valid_callback(callback: str) -> bool:
 
 
 def format_of(request: Request | None) -> OutputFormat:
-    """The format a request's parameters ask for (XML without a request or a form)."""
+    """The format a request's parameters ask for (XML without a request or a form): those
+    of the form, or, when the form names none, those of the query string. So a body too
+    large to read (413) or unreadable is still answered as `/api?output=JSON` asks."""
     if request is None:
         return XML
-    return requested_format(loose_params(request.POST))
+    params = loose_params(request.POST)
+    if not any(name in params for name in FORMAT_PARAMETERS):
+        params = loose_params(request.query_params)
+    return requested_format(params)
 
 
 class OutputParameterNegotiation(BaseContentNegotiation):

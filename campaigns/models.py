@@ -34,6 +34,11 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return f"{self.campaign_id} ({self.get_type_display()})"
 
+    @property
+    def display_name(self) -> str:
+        """The campaign as shop staff know it: its name, or its id if it has none."""
+        return self.name or self.campaign_id
+
 
 class BuyxItem(models.Model):
     """A product or service of a buy-X campaign; `auto_add` may name it by id or name."""
@@ -85,7 +90,8 @@ class Enrollment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id} in {self.campaign_id}"
+        # As the admin's delete confirmation lists it under the customer.
+        return f"Enrolled in {self.campaign.display_name}"
 
 
 class Transaction(models.Model):
@@ -112,4 +118,5 @@ class Transaction(models.Model):
         indexes = [models.Index(fields=["customer", "campaign"])]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.amount} for {self.customer_id} in {self.campaign_id}"
+        # As the admin's delete confirmation lists it under the customer.
+        return f"{self.get_kind_display()} of {self.amount} in {self.campaign.display_name}"

@@ -21,6 +21,9 @@ from django.http import HttpRequest
 
 admin.site.site_header = "Loyalty admin"
 admin.site.site_title = "Loyalty admin"
+# No "View site": the project has no site beyond the API, whose documentation the header
+# links (loyalty/templates/admin/base_site.html).
+admin.site.site_url = None
 
 
 def get_account_model() -> type[Model]:
@@ -106,5 +109,10 @@ class AccountScopedAdminMixin(_AdminBase):
         if obj is not None and "account" in form.base_fields:
             # An object never moves to another account. Disabled rather than read-only, so
             # the (account, ...) unique constraints are still checked before saving.
-            form.base_fields["account"].disabled = True
+            account = form.base_fields["account"]
+            account.disabled = True
+            # Nor does it offer to add, change or delete an account from there.
+            for link in ("can_add_related", "can_change_related", "can_delete_related"):
+                if hasattr(account.widget, link):
+                    setattr(account.widget, link, False)
         return form

@@ -1,5 +1,7 @@
 """Admin of customers and of undo states: what each import did, and rolling it back."""
 
+import csv
+import datetime
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -14,33 +16,57 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
+from accounts.models import Account
 from accounts.users import signed_in
 from campaigns.models import Campaign, Enrollment, Transaction
 from campaigns.selectors import balances_for
-from core.admin_scoping import AccountScopedAdminMixin
+from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 
+from . import rollback_messages as words
 from .admin_import import import_view_for
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
 from .failed_lines import failed_lines_csv, failed_lines_filename, has_failed_lines
-from .forms import CustomerAdminForm, RollbackForm
-from .models import Customer, UndoState
+from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
+from .models import Customer, UndoChunk, UndoState
 from .resources import CustomerExportResource
-from .rollback import Conflict, RollbackRefused, find_conflicts, roll_back
+from .rollback import (
+    UNKNOWN_USER,
+    RollbackRefused,
+    conflict_overview,
+    find_conflicts,
+    roll_back,
+)
+from .rollback_messages import CONFLICTS_CHANGED, ROLLED_BACK
 
-ROLLED_BACK = (
-    "Import {pk} rolled back: {deleted} customer(s) deleted, {restored} customer(s) restored, "
-    "{enrollments} enrollment(s) and {credits} ledger entry(ies) removed."
-)
-CONFLICTS_CHANGED = (
-    "The conflicts changed since the page was shown. Nothing was rolled back; review them "
-    "again below."
-)
 SELECT_ONE = "Select exactly one import to roll back: each rollback is confirmed on its own."
 # Rows of each kind listed on an undo state's page; the counts are always complete.
 SHOWN_ROWS = 100
+# Conflicts listed on the confirmation page; all of them are in its CSV download.
+SHOWN_CONFLICTS = 20
+CONFLICTS_CSV_HEADER = ("customer code", "conflict", "what the rollback does")
+# An undo state's parameters, as its page lists them; others are shown by their name.
+PARAMETER_LABELS = {
+    "api_version": "API version",
+    "delimiter": "Delimiter",
+    "overwrite_duplicates": "Customers already there",
+    "card_number_generate": "Card numbers generated",
+    "campaigns_to_include": "Campaigns",
+    "headers": "Columns",
+    "validate_only": "Only checked, nothing written (validate_only)",
+    "all_or_nothing": "All or nothing",
+    "request_id": "Request id",
+}
+DELIMITERS = {"|": "pipe (|)", ",": "comma (,)", "\t": "tab", ";": "semicolon (;)"}
+OVERWRITE_MODES = {
+    "update": "updated with the file's values (update)",
+    "yes": "replaced: fields the file does not name are blanked (yes)",
+    "ignore": "left as they were (ignore)",
+}
+NOT_READ = "(not read)"
 MONEY_TYPES = (Campaign.Type.GIFTCARD, Campaign.Type.EARNED)
 # The customer columns an import writes, as the undo state's page compares them; the
 # SECRETS' hashes are never shown, only whether a secret is set.
@@ -49,6 +75,31 @@ COMPARED_FIELDS = RESTORED_COLUMNS
 
 def _set_or_not(value: str | None) -> str:
     return "set" if value else "not set"
+
+
+class CampaignFilter(admin.RelatedOnlyFieldListFilter):
+    """The customer list's campaign filter, each campaign by its name (its id if it has
+    none), with its account when the list holds several accounts' campaigns."""
+
+    def field_choices(self, field, request, model_admin):
+        # One query, as the filter it replaces: the listed customers' campaigns.
+        ids = (
+            model_admin.get_queryset(request)
+            .distinct()
+            .values_list(f"{self.field_path}__pk", flat=True)
+        )
+        campaigns = list(Campaign.objects.filter(pk__in=ids).select_related("account"))
+        several = len({campaign.account_id for campaign in campaigns}) > 1
+        choices = [
+            (
+                campaign.pk,
+                f"{campaign.display_name} ({campaign.account})"
+                if several
+                else campaign.display_name,
+            )
+            for campaign in campaigns
+        ]
+        return sorted(choices, key=lambda choice: choice[1].lower())
 
 
 @admin.register(Customer)
@@ -62,7 +113,7 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     list_display = ["code", "card_number", "first_name", "last_name", "email", "phone", "account"]
     list_filter = [
         ("account", admin.RelatedOnlyFieldListFilter),
-        ("enrollments__campaign", admin.RelatedOnlyFieldListFilter),
+        ("enrollments__campaign", CampaignFilter),
     ]
     list_select_related = ["account"]
     search_fields = ["code", "card_number", "first_name", "last_name", "email", "phone"]
@@ -80,7 +131,7 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         (None, {"fields": ["account", "code", "card_number"]}),
         ("Profile", {"fields": ["first_name", "last_name", "email", "phone", "custom_date"]}),
         ("Address", {"fields": ["street1", "street2", "city", "state", "postal_code", "country"]}),
-        ("Custom fields", {"fields": ["custom_field", "custom_fields"]}),
+        ("Custom fields", {"fields": ["custom_field"]}),
         (
             "Sign-in",
             {"fields": ["customer_username", "password_status", "new_password", "pin_status"]},
@@ -88,6 +139,30 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         ("Balances", {"fields": ["balances"]}),
         ("History", {"fields": ["version", "created_at", "updated_at"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        """The fieldsets, with the account's custom_field_1..N among the custom fields."""
+        names = list(custom_fields_form(self._custom_field_count(request, obj)).custom_field_names)
+        return [
+            (title, {"fields": [*options["fields"], *names]})
+            if title == "Custom fields"
+            else (title, options)
+            for title, options in self.fieldsets
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs.setdefault("form", custom_fields_form(self._custom_field_count(request, obj)))
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def _custom_field_count(self, request, obj: Customer | None) -> int:
+        """How many custom_field_N the customer's account defines; on the add page, those
+        of the user's one account (a user who may choose among several accounts sets them
+        once the customer is saved: docs/decisions.md)."""
+        if obj is not None:
+            return obj.account.custom_field_count
+        visible = Account.objects.all() if is_unscoped(request) else accounts_of(request.user)
+        accounts = list(visible[:2])
+        return accounts[0].custom_field_count if len(accounts) == 1 else 0
 
     @admin.display(description="password")
     def password_status(self, customer: Customer) -> str:
@@ -149,24 +224,39 @@ class ImportEffects:
     credits_count: int = 0
 
 
-def import_effects(state: UndoState) -> ImportEffects:
+def import_effects(state: UndoState, chunks: list[UndoChunk] | None = None) -> ImportEffects:
+    """`chunks`: the state's undo chunks in order, if read already (payloads deferred)."""
     effects = ImportEffects()
     created_ids: list[int] = []
-    first_before: dict[int, dict] = {}
     seen_created: set[int] = set()
-    for chunk in state.chunks.order_by("seq").iterator():
-        payload = chunk.unpack()
-        for pk in payload["created"]:
+    written: set[int] = set()
+    # The first SHOWN_ROWS written customers, by the chunk that holds their earliest record.
+    listed: dict[int, list[int]] = {}
+    if chunks is None:
+        chunks = _chunks_of(state)
+    for index, chunk in enumerate(chunks):
+        # The summary: the previous values are read only for the customers listed.
+        summary = chunk.unpack_summary()
+        for pk in summary["created"]:
             seen_created.add(pk)
             if len(created_ids) < SHOWN_ROWS:
                 created_ids.append(pk)
-        for pk, _version, before in payload["written"]:
+        for pk, *_rest in summary["written"]:
             # The earliest record is the state before the import.
-            if pk in seen_created or pk in first_before:
+            if pk in seen_created or pk in written:
                 continue
-            effects.written_count += 1
-            if len(first_before) < SHOWN_ROWS:
-                first_before[pk] = before
+            written.add(pk)
+            if len(written) <= SHOWN_ROWS:
+                listed.setdefault(index, []).append(pk)
+    effects.written_count = len(written)
+    first_before: dict[int, dict] = {}
+    for index, ids in listed.items():
+        payload = chunks[index].unpack_lists()
+        wanted = set(ids)
+        for pk, _version, before in payload["written"]:
+            if pk in wanted and pk not in first_before:
+                first_before[pk] = dict(zip(payload["columns"], before, strict=True))
+    first_before = {pk: first_before[pk] for ids in listed.values() for pk in ids}
     effects.created_count = len(seen_created)
     customers = Customer.objects.filter(
         account_id=state.account_id, pk__in=[*created_ids, *first_before]
@@ -210,8 +300,88 @@ def _shown(name: str, value) -> str:
     return "" if value is None else str(value)
 
 
-def _conflicts_signature(conflicts: list[Conflict] | tuple[Conflict, ...]) -> str:
-    return ",".join(f"{conflict.customer_id}:{conflict.code}" for conflict in conflicts)
+def nothing_to_undo(effects: ImportEffects) -> bool:
+    return not (
+        effects.created_count
+        or effects.written_count
+        or effects.enrollments_count
+        or effects.credits_count
+    )
+
+
+def rollback_plan(effects: ImportEffects) -> list[str]:
+    """What a rollback will do, sentence by sentence."""
+    return [
+        words.WILL_DELETE.format(count=effects.created_count),
+        words.WILL_RESTORE.format(count=effects.written_count),
+        words.WILL_REMOVE.format(
+            enrollments=effects.enrollments_count, credits=effects.credits_count
+        ),
+    ]
+
+
+def rollback_done(state: UndoState) -> list[str]:
+    """What the rollback of `state` did, sentence by sentence."""
+    who = state.rolled_back_by.get_username() if state.rolled_back_by else UNKNOWN_USER
+    when = state.rolled_back_at
+    lines = [
+        words.ROLLED_BACK_ON.format(
+            when=f"{when.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+            if when
+            else words.UNKNOWN_TIME,
+            who=who,
+        )
+    ]
+    result = state.rollback_result
+    if not result:
+        return [*lines, words.ROLLED_BACK_UNKNOWN]
+    return [
+        *lines,
+        words.DID_DELETE.format(count=result["deleted"]),
+        words.DID_RESTORE.format(count=result["restored"]),
+        words.DID_REMOVE.format(
+            enrollments=result["enrollments_removed"], credits=result["credits_removed"]
+        ),
+    ]
+
+
+def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
+    """(label, value) of each parameter of the import, in shop words."""
+    rows = []
+    campaigns = {
+        campaign.campaign_id: f"{campaign.name} ({campaign.campaign_id})"
+        if campaign.name
+        else str(campaign)
+        for campaign in Campaign.objects.filter(
+            account_id=state.account_id,
+            campaign_id__in=state.parameters.get("campaigns_to_include") or [],
+        )
+    }
+    for name, value in state.parameters.items():
+        label = PARAMETER_LABELS.get(name, capfirst(name.replace("_", " ")))
+        rows.append((label, _parameter_value(name, value, campaigns)))
+    return rows
+
+
+def _parameter_value(name: str, value, campaigns: dict[str, str]) -> str:
+    if name == "delimiter":
+        return DELIMITERS.get(value, repr(value))
+    if name == "overwrite_duplicates":
+        return OVERWRITE_MODES.get(value, str(value))
+    if name == "card_number_generate":
+        return f"{value} digits" if value else "no"
+    if name == "campaigns_to_include":
+        shown = [campaigns.get(id, str(id)) for id in value]
+        return ", ".join(shown) or "none"
+    if name == "headers":
+        return ", ".join(NOT_READ if column is None else str(column) for column in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return str(value)
 
 
 @admin.register(UndoState)
@@ -219,12 +389,13 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     """Undo states are history: listed and shown, never added, edited or deleted here; the
     one thing done with them is a rollback, confirmed on its own page."""
 
+    # Narrow enough for 1280 px beside the navigation and the filters (the browser test
+    # checks): when, by whom and from where in one column, and the change list template's
+    # tighter cells.
     list_display = [
         "id",
         "account",
-        "created_at",
-        "user",
-        "source",
+        "created",
         "new",
         "updated",
         "ignored",
@@ -246,10 +417,12 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "updated",
         "ignored",
         "failed",
-        "parameters",
+        "parameters_shown",
     ]
+    readonly_fields = ["parameters_shown"]
     actions = ["roll_back_selected"]
     change_form_template = "admin/customers/undostate/change_form.html"
+    change_list_template = "admin/customers/undostate/change_list.html"
     rollback_template = "admin/customers/undostate/rollback_confirmation.html"
 
     def has_add_permission(self, request):
@@ -264,18 +437,43 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     def has_rollback_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("customers.rollback_undostate")
 
+    @admin.display(description="created", ordering="created_at")
+    def created(self, state: UndoState) -> str:
+        user = state.user.get_username() if state.user else UNKNOWN_USER
+        return format_html(
+            "{}<br>by {} ({})",
+            f"{timezone.localtime(state.created_at):%Y-%m-%d %H:%M}",
+            user,
+            state.get_source_display(),
+        )
+
+    @admin.display(description="parameters")
+    def parameters_shown(self, state: UndoState) -> str:
+        rows = parameter_rows(state)
+        if not rows:
+            return "—"
+        return format_html(
+            '<ul class="undo-parameters">{}</ul>',
+            format_html_join("", "<li>{}: {}</li>", rows),
+        )
+
     def get_urls(self):
         rollback = path(
             "<path:object_id>/rollback/",
             self.admin_site.admin_view(self.rollback_view),
             name="customers_undostate_rollback",
         )
+        conflicts_csv = path(
+            "<path:object_id>/rollback/conflicts.csv",
+            self.admin_site.admin_view(self.conflicts_csv_view),
+            name="customers_undostate_rollback_conflicts",
+        )
         failed_lines = path(
             "<path:object_id>/failed-lines/",
             self.admin_site.admin_view(self.failed_lines_view),
             name="customers_undostate_failed_lines",
         )
-        return [rollback, failed_lines, *super().get_urls()]
+        return [conflicts_csv, rollback, failed_lines, *super().get_urls()]
 
     def failed_lines_view(self, request, object_id):
         """The import's failed lines as CSV: its columns, then `error` (failed_lines.py)."""
@@ -294,9 +492,18 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         if state is not None:
             if has_failed_lines(state):
                 extra_context["failed_lines_url"] = self._url("failed_lines", state.pk)
-            extra_context["effects"] = import_effects(state)
+            effects = import_effects(state)
+            extra_context["effects"] = effects
+            extra_context["unchanged_lines"] = _unchanged_lines(state, effects)
+            extra_context["nothing_to_undo"] = nothing_to_undo(effects)
+            extra_context["all_failed"] = _all_failed(state)
+            extra_context["nothing_to_roll_back"] = words.NOTHING_TO_ROLL_BACK
+            extra_context["pruned_effects"] = words.PRUNED_EFFECTS
+            if state.status == UndoState.Status.ROLLED_BACK:
+                extra_context["rollback_done"] = rollback_done(state)
             extra_context["can_roll_back"] = (
                 state.status == UndoState.Status.UNDOABLE
+                and not nothing_to_undo(effects)
                 and self.has_rollback_permission(request, state)
             )
         return super().change_view(request, object_id, form_url, extra_context)
@@ -320,23 +527,66 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             form = RollbackForm(request.POST)
             if form.is_valid() and self._roll_back(request, state, form.cleaned_data):
                 return redirect(self._url("change", state.pk))
-        conflicts = find_conflicts(undo_state=state)
+        # Read once for both: the summaries of a 100,000-row import take a while to unpack.
+        chunks = _chunks_of(state)
+        effects = import_effects(state, chunks)
+        overview = conflict_overview(undo_state=state, shown=SHOWN_CONFLICTS, chunks=chunks)
+        total = sum(overview.kinds.values())
         context = {
             **self.admin_site.each_context(request),
             "title": f"Roll back import {state.pk}",
             "opts": self.opts,
             "object": state,
-            "effects": import_effects(state),
-            "conflicts": conflicts,
-            "form": RollbackForm(initial={"seen_conflicts": _conflicts_signature(conflicts)}),
+            "effects": effects,
+            "plan": rollback_plan(effects),
+            "nothing_to_undo": nothing_to_undo(effects),
+            "all_failed": _all_failed(state),
+            "nothing_to_roll_back": words.NOTHING_TO_ROLL_BACK,
+            "no_conflicts": words.NO_CONFLICTS,
+            # Only the first few: a page that grew with the import was unusable at 100,000.
+            "conflicts": overview.first,
+            "conflict_count": overview.customers,
+            "conflict_kinds": [(words.CONFLICT_KINDS[k], n) for k, n in overview.kinds.items()],
+            "conflicts_cut": (
+                words.CONFLICTS_SHOWN.format(shown=SHOWN_CONFLICTS, count=total)
+                if total > SHOWN_CONFLICTS
+                else ""
+            ),
+            "form": RollbackForm(initial={"seen_conflicts": overview.digest}),
         }
         return TemplateResponse(request, self.rollback_template, context)
+
+    def conflicts_csv_view(self, request, object_id):
+        """Every conflict the confirmation page counts, as a CSV file."""
+        state = self.get_object(request, unquote(object_id))
+        if state is None:
+            raise Http404("No such import.")
+        if not self.has_view_permission(request, state):
+            raise PermissionDenied
+        conflicts = find_conflicts(undo_state=state)
+
+        def rows():
+            out = _Line()
+            writer = csv.writer(out)
+            writer.writerow(CONFLICTS_CSV_HEADER)
+            yield out.take()
+            for conflict in conflicts:
+                writer.writerow(
+                    (conflict.customer_code, words.CONFLICT_KINDS[conflict.code], conflict.reason)
+                )
+                yield out.take()
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        name = f"import-{state.pk}-rollback-conflicts.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
     def _url(self, view: str, pk: int) -> str:
         return reverse(f"{self.admin_site.name}:customers_undostate_{view}", args=[pk])
 
     def _roll_back(self, request, state: UndoState, data: dict) -> bool:
-        if data["seen_conflicts"] != _conflicts_signature(find_conflicts(undo_state=state)):
+        seen = conflict_overview(undo_state=state, shown=0).digest
+        if data["seen_conflicts"] != seen:
             self.message_user(request, CONFLICTS_CHANGED, messages.ERROR)
             return False
         try:
@@ -358,3 +608,37 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         self.log_change(request, state, message)
         self.message_user(request, message, messages.SUCCESS)
         return True
+
+
+class _Line:
+    """What csv.writer writes, taken line by line for a streamed download."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def take(self) -> str:
+        text, self.text = self.text, ""
+        return text
+
+
+def _unchanged_lines(state: UndoState, effects: ImportEffects) -> str:
+    """The note saying why fewer customers were changed than lines updated, if so."""
+    if state.status != UndoState.Status.UNDOABLE or state.updated <= effects.written_count:
+        return ""
+    return words.UNCHANGED_LINES.format(
+        count=state.updated - effects.written_count, updated=state.updated
+    )
+
+
+def _all_failed(state: UndoState) -> str:
+    if state.failed and not (state.new or state.updated or state.ignored):
+        return words.ALL_LINES_FAILED.format(failed=state.failed)
+    return ""
+
+
+def _chunks_of(state: UndoState) -> list[UndoChunk]:
+    """The state's undo chunks in order, without their previous values (read when needed)."""
+    return list(state.chunks.order_by("seq").defer("payload"))

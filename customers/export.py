@@ -60,12 +60,19 @@ def export_customers(
     line ends) in `file_format` (csv, psv or tsv); returns how many customers were written.
     Values that a spreadsheet would run as a formula are neutralised (customers/
     spreadsheet.py) unless `raw`: a raw export is for the API and import_customers --raw."""
-    writer = csv.writer(out, delimiter=FORMATS[file_format], quotechar='"', lineterminator="\n")
+    delimiter = FORMATS[file_format]
+    writer = csv.writer(out, delimiter=delimiter, quotechar='"', lineterminator="\n")
+    # csv quotes a value holding a line end of its own lineterminator ("\n") but not a
+    # lone CR, which the import reads as a line end: a row with one is quoted whole.
+    quoting_all = csv.writer(
+        out, delimiter=delimiter, quotechar='"', lineterminator="\n", quoting=csv.QUOTE_ALL
+    )
     fields = export_fields(custom_field_count=account.custom_field_count)
     writer.writerow(fields)
     count = 0
     for row in _customer_rows(account=account, fields=fields):
-        writer.writerow(row if raw else [neutralised(value) for value in row])
+        values = row if raw else [neutralised(value) for value in row]
+        (quoting_all if any("\r" in value for value in values) else writer).writerow(values)
         count += 1
     return count
 

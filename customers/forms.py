@@ -1,22 +1,46 @@
-"""Forms of the customers admin: editing a customer, and confirming a rollback."""
+"""Forms of the customers admin: editing a customer, and confirming a rollback.
+
+The customer form checks every value with the import's own rules (customers/rules.py,
+customers/values.py): what it saves, an export writes and an import takes back unchanged.
+"""
+
+from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 
-from .columns import ADMIN_FORM_COLUMNS, MAX_LENGTHS
+from .columns import ADMIN_FORM_COLUMNS, CUSTOM_FIELDS, MAX_LENGTHS
 from .models import Customer
+from .rollback_messages import OVERWRITE_LABEL
+from .rules import VALUE_RULES, ValueRefused, max_length
 from .values import has_control_character, trimmed
 
-OVERWRITE_LABEL = "Overwrite later changes to these customers"
 CONTROL_CHARACTER = "Contains a control character: only tabs and line breaks are allowed."
+CUSTOM_FIELD_LABEL = "custom_field_{n}"
+CUSTOM_FIELD_HELP = "API 1.5 header custom_field_{n} of this account."
+# The form's model fields: the account's custom_field_N are its own fields (custom_fields).
+FORM_COLUMNS = tuple(column for column in ADMIN_FORM_COLUMNS if column != CUSTOM_FIELDS)
 # The form's text fields, trimmed and checked as an import trims and checks them.
-TEXT_FIELDS = tuple(column for column in ADMIN_FORM_COLUMNS if column in MAX_LENGTHS)
+TEXT_FIELDS = tuple(column for column in FORM_COLUMNS if column in MAX_LENGTHS)
 
 
 def refuse_control_characters(value: str) -> None:
     if has_control_character(value):
         raise ValidationError(CONTROL_CHARACTER, code="control_character")
+
+
+def rule_validator(rule: Callable[[str], object]) -> Callable[[str], None]:
+    """A form validator that refuses what `rule` (customers/rules.py) refuses."""
+
+    def validate(value: str) -> None:
+        try:
+            rule(value)
+        except ValueRefused as refused:
+            raise ValidationError(refused.message, code="rule") from None
+
+    return validate
 
 
 class ProfileTextField(forms.CharField):
@@ -35,9 +59,25 @@ class ProfileTextField(forms.CharField):
         return self.empty_value if value in self.empty_values else value
 
 
+class ProfileDateField(forms.DateField):
+    """custom_date as the import reads it: exactly YYYY-MM-DD and a real date."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                return VALUE_RULES["custom_date"](trimmed(value))
+            except ValueRefused as refused:
+                raise ValidationError(refused.message, code="invalid") from None
+        return super().to_python(value)
+
+
 class CustomerAdminForm(forms.ModelForm):
     """Every profile field but the username and the PIN, which the admin only shows; the
-    password is never shown, only replaced through `new_password`."""
+    password is never shown, only replaced through `new_password`. The account's API 1.5
+    custom fields are fields of their own (custom_field_1..N, `custom_field_names`)."""
+
+    # custom_field_1..N of the customer's account; set by custom_fields_form.
+    custom_field_names: tuple[str, ...] = ()
 
     new_password = forms.CharField(
         label="Set new password",
@@ -51,19 +91,39 @@ class CustomerAdminForm(forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = ADMIN_FORM_COLUMNS
-        field_classes = dict.fromkeys(TEXT_FIELDS, ProfileTextField)
+        fields = FORM_COLUMNS
+        field_classes = {
+            **dict.fromkeys(TEXT_FIELDS, ProfileTextField),
+            "custom_date": ProfileDateField,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, rule in VALUE_RULES.items():
+            if name in TEXT_FIELDS and name in self.fields:
+                self.fields[name].validators.append(rule_validator(rule))
+        for name in self.custom_field_names:
+            if name in self.fields:
+                self.fields[name].initial = self.instance.custom_fields.get(name, "")
 
     def clean_card_number(self) -> str | None:
         # NULL, never '': the unique constraint ignores NULLs, and the database refuses ''.
         return self.cleaned_data["card_number"] or None
 
-    def clean_custom_fields(self) -> dict:
-        # An emptied box means no custom fields: the column holds {}, never NULL.
-        custom_fields = self.cleaned_data["custom_fields"] or {}
-        if any(has_control_character(text) for text in _texts(custom_fields)):
-            raise ValidationError(CONTROL_CHARACTER, code="control_character")
-        return custom_fields
+    def clean(self) -> dict[str, Any] | None:
+        cleaned_data = super().clean()
+        # custom_fields is not a field of the form: the instance takes its new value here.
+        custom = dict(self.instance.custom_fields or {})
+        for name in self.custom_field_names:
+            if name not in self.cleaned_data:
+                continue
+            # As an import writes custom_field_N: a blank value removes the key.
+            if value := self.cleaned_data[name]:
+                custom[name] = value
+            else:
+                custom.pop(name, None)
+        self.instance.custom_fields = custom
+        return cleaned_data
 
     def save(self, commit: bool = True) -> Customer:
         password = self.cleaned_data.get("new_password")
@@ -72,19 +132,27 @@ class CustomerAdminForm(forms.ModelForm):
         return super().save(commit)
 
 
-def _texts(value) -> list[str]:
-    """Every string in a JSON value, its keys included."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [text for key, item in value.items() for text in [key, *_texts(item)]]
-    if isinstance(value, list):
-        return [text for item in value for text in _texts(item)]
-    return []
+def custom_fields_form(custom_field_count: int) -> type[CustomerAdminForm]:
+    """CustomerAdminForm with a text field for each of an account's custom_field_1..N,
+    checked as an import checks a custom_field_N value."""
+    names = tuple(f"custom_field_{n}" for n in range(1, custom_field_count + 1))
+    attributes: dict[str, object] = {
+        name: ProfileTextField(
+            label=CUSTOM_FIELD_LABEL.format(n=n),
+            help_text=CUSTOM_FIELD_HELP.format(n=n),
+            required=False,
+            max_length=max_length(name),
+        )
+        for n, name in enumerate(names, start=1)
+    }
+    attributes["custom_field_names"] = names
+    attributes["__module__"] = __name__
+    return type("CustomerAdminForm", (CustomerAdminForm,), attributes)
 
 
 class RollbackForm(forms.Form):
     overwrite_conflicts = forms.BooleanField(label=OVERWRITE_LABEL, required=False)
-    # The conflicts the operator saw; if they differ by the time of the POST, the page is
-    # shown again rather than overwriting changes nobody confirmed.
-    seen_conflicts = forms.CharField(required=False, widget=forms.HiddenInput)
+    # A digest of the conflicts the operator saw (customers.rollback.conflict_overview, empty
+    # for none): if they differ by the time of the POST, the page is shown again rather
+    # than overwriting changes nobody confirmed. Fixed size, whatever the import's size.
+    seen_conflicts = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)

@@ -110,6 +110,13 @@ class UndoState(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # What the rollback did: {"deleted", "restored", "enrollments_removed",
+    # "credits_removed"}; the undo state's page shows it once the undo data is gone.
+    rollback_result = models.JSONField(null=True, blank=True, editable=False)
+    # For each customer the rollback gave its values back: [id, the version the rollback
+    # left, the version whose values those are], compressed (pack_versions). An earlier
+    # import's rollback follows these to see that a customer is as that import left it.
+    restored_versions = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -128,6 +135,19 @@ class UndoState(models.Model):
     def __str__(self) -> str:
         return f"Import {self.pk} into {self.account} ({self.get_status_display()})"
 
+    @staticmethod
+    def pack_versions(triples: list[tuple[int, int, int]]) -> bytes:
+        return zlib.compress(orjson.dumps(triples), 1)
+
+    def unpack_versions(self) -> list[list[int]]:
+        if self.restored_versions is None:
+            return []
+        return orjson.loads(zlib.decompress(bytes(self.restored_versions)))
+
+
+# The previous values an undo chunk's summary keeps of each written customer, in order.
+SUMMARY_COLUMNS = ("version", "code", "card_number", "customer_username")
+
 
 class UndoChunk(models.Model):
     """The undo data of one chunk of an import, stored compressed: one row per chunk keeps
@@ -137,6 +157,11 @@ class UndoChunk(models.Model):
     version_after, [previous values in columns' order]], ...]} (chunks written before
     "columns" existed hold a dict of previous values instead); enrollments and credits are
     found by their undo_state column.
+
+    `summary` holds what a conflict check and the undo state's counts need, without every
+    previous value: {"created": [ids], "written": [[id, version_after, version_before,
+    code, card_number, customer_username before], ...]}; chunks recorded before it existed
+    have none (unpack_summary derives it from the payload).
     """
 
     # Indexed by undo_chunk_unique_seq (undo_state, seq), which leads with it.
@@ -145,6 +170,7 @@ class UndoChunk(models.Model):
     )
     seq = models.PositiveIntegerField()
     payload = models.BinaryField()
+    summary = models.BinaryField(null=True)
 
     class Meta:
         ordering = ["undo_state", "seq"]
@@ -169,6 +195,29 @@ class UndoChunk(models.Model):
             for pk, version, values in data["written"]
         ]
         return data
+
+    def unpack_summary(self) -> dict:
+        """The summary (read once per instance: the rollback page reads it for the counts
+        and for the conflicts); from the payload for a chunk recorded without one."""
+        if self._unpacked_summary is None:
+            self._unpacked_summary = self._read_summary()
+        return self._unpacked_summary
+
+    _unpacked_summary: dict | None = None
+
+    def _read_summary(self) -> dict:
+        if self.summary is not None:
+            return orjson.loads(zlib.decompress(bytes(self.summary)))
+        data = self.unpack_lists()
+        columns = data["columns"]
+        at = [columns.index(name) if name in columns else None for name in SUMMARY_COLUMNS]
+        return {
+            "created": data["created"],
+            "written": [
+                [pk, version, *(None if i is None else before[i] for i in at)]
+                for pk, version, before in data["written"]
+            ],
+        }
 
     def unpack_lists(self) -> dict:
         """The payload with "columns", each written customer's previous values a list in

@@ -4,7 +4,12 @@ A rollback deletes the customers the import created (with their enrollments and 
 entries), gives the customers it wrote every column back, and removes the enrollments and
 auto_add credits it added. Customers changed after the import are conflicts: they are all
 found before anything changes, and the rollback goes on only when the operator confirms.
-The bulk statements are in customers/rollback_write.py.
+The bulk statements are in customers/rollback_write.py, the words in
+customers/rollback_messages.py.
+
+A customer is unchanged since the import when its version is the one the import left, or
+when the rollbacks of later imports (restored_versions) gave it back exactly the values of
+that version: undoing imports newest-first finds no conflict.
 """
 
 import datetime
@@ -12,6 +17,8 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from hashlib import sha256
+from operator import itemgetter
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -26,45 +33,38 @@ from core.errors import Refused
 from core.gc_pause import collection_paused
 
 from . import rollback_write as write
-from .columns import SECRETS
+from .columns import SECRETS, VERSION
 from .hashers import not_weaker
 from .models import Customer, UndoChunk, UndoState
 from .retry import shut_out_customer_writers, with_retries
+from .rollback_messages import (
+    ALREADY_ROLLED_BACK,
+    CHANGED_CREATED_REASON,
+    CHANGED_REASON,
+    CONFLICTS,
+    CREATED_ENTRIES_REASON,
+    DELETED_REASON,
+    IDENTITY_TAKEN,
+    IDENTITY_TAKEN_REASON,
+    PRUNED,
+    UNKNOWN_TIME,
+    UNKNOWN_USER,
+    WRITTEN_ENTRIES_REASON,
+)
 
 logger = logging.getLogger("loyalty.rollback")
 
-ALREADY_ROLLED_BACK = "This import was already rolled back on {when} by {who}."
-PRUNED = (
-    "This import's undo data was pruned (only the newest {n} imports per account keep it); "
-    "it can no longer be rolled back."
-)
-CONFLICTS = (
-    "{count} customer(s) of this import were changed after it (by the admin, another import "
-    "or a transaction). Confirm the rollback to overwrite or remove those later changes."
-)
-IDENTITY_TAKEN = (
-    "{count} customer(s) of this import would get back a code, card number or username that "
-    "another customer holds now; change those customers first. Nothing was rolled back."
-)
-UNKNOWN_USER = "an unknown user"
-UNKNOWN_TIME = "an unknown date"
 
-# Conflict reasons, by kind; {code} is the customer's code.
-CHANGED_REASON = "Customer {code} was changed after the import; its changes are overwritten."
-DELETED_REASON = "Customer {code} was deleted after the import; it is not brought back."
-CREATED_ENTRIES_REASON = (
-    "Customer {code} has ledger entries made after the import; they are deleted with the customer."
-)
-WRITTEN_ENTRIES_REASON = (
-    "Customer {code} has ledger entries made after the import; they are kept, and this "
-    "import's credits are removed."
-)
-IDENTITY_TAKEN_REASON = (
-    "Customer {code} cannot get its {field} {value} back: customer {holder} holds it now."
-)
+# RollbackResult's counts, in its order, as the undo state keeps them.
+RESULT_KEYS = ("deleted", "restored", "enrollments_removed", "credits_removed")
 
 # Columns that identify a customer: unique in the account, as the constraints say.
 IDENTITIES = {"code": "code", "card_number": "card number", "customer_username": "username"}
+# Where _current's rows hold the version, each identity and each secret.
+_VERSION_AT = 1
+_AT = {name: 2 + index for index, name in enumerate((*IDENTITIES, *SECRETS))}
+_CODE_AT = _AT["code"]
+_IDENTITIES_END = _CODE_AT + len(IDENTITIES)
 
 
 class ConflictCode(StrEnum):
@@ -75,11 +75,15 @@ class ConflictCode(StrEnum):
     IDENTITY_TAKEN = "identity_taken"
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass is three times slower to make, and the confirmation page
+# of a 100,000-row import may make 100,000.
+@dataclass(slots=True)
 class Conflict:
     customer_id: int
     code: ConflictCode
     reason: str
+    # The customer's code, for the list staff download (the reason names it too).
+    customer_code: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,10 @@ class _UndoData:
     first_written: dict[int, int] = field(default_factory=dict)
     # Customer id -> the version the import left.
     left: dict[int, int] = field(default_factory=dict)
-    # Written customer id -> its identities before the import.
-    identities: dict[int, dict] = field(default_factory=dict)
+    # Written customer id -> its identities before the import, in IDENTITIES' order.
+    identities: dict[int, tuple] = field(default_factory=dict)
+    # Written customer id -> its version before the import (None in old undo data without).
+    before_version: dict[int, int | None] = field(default_factory=dict)
 
 
 def roll_back(
@@ -140,13 +146,61 @@ def roll_back(
     return result
 
 
-def find_conflicts(*, undo_state: UndoState) -> list[Conflict]:
-    """The customers of the import changed since, as a rollback would find them now."""
+def find_conflicts(
+    *, undo_state: UndoState, chunks: list[UndoChunk] | None = None
+) -> list[Conflict]:
+    """The customers of the import changed since, as a rollback would find them now.
+    `chunks`: its undo chunks, if the caller read them already (their payloads may be
+    deferred: only their summaries are read)."""
     if undo_state.status != UndoState.Status.UNDOABLE:
         return []
-    data = _undo_data(undo_state)
+    data = _undo_data(undo_state, payloads=False, chunks=chunks)
     current = _current(undo_state.account_id, data, lock=False)
     return _conflicts(undo_state, data, current)
+
+
+@dataclass(frozen=True)
+class ConflictOverview:
+    """What the confirmation page shows of the conflicts: how many customers, how many of
+    each kind, the first few, and a digest of them all ("" for none)."""
+
+    customers: int
+    kinds: dict[ConflictCode, int]
+    first: list[Conflict]
+    digest: str
+
+
+def conflict_overview(
+    *, undo_state: UndoState, shown: int, chunks: list[UndoChunk] | None = None
+) -> ConflictOverview:
+    """find_conflicts, counted and digested, with only the first `shown` conflicts made:
+    the page of a 100,000-row import need not make 100,000."""
+    if undo_state.status != UndoState.Status.UNDOABLE:
+        return ConflictOverview(0, {}, [], "")
+    data = _undo_data(undo_state, payloads=False, chunks=chunks)
+    current = _current(undo_state.account_id, data, lock=False)
+    keys = _conflict_keys(undo_state, data, current)
+    kinds: dict[ConflictCode, int] = {}
+    for _pk, kind, _conflict_made in keys:
+        kinds[kind] = kinds.get(kind, 0) + 1
+    first = [conflict or _conflict(kind, pk, data, current) for pk, kind, conflict in keys[:shown]]
+    return ConflictOverview(
+        customers=len({pk for pk, _kind, _conflict_made in keys}),
+        kinds=dict(sorted(kinds.items())),
+        first=first,
+        digest=_digest((pk, kind) for pk, kind, _conflict_made in keys),
+    )
+
+
+def conflicts_digest(conflicts: Iterable[Conflict]) -> str:
+    """The digest conflict_overview gives for these conflicts."""
+    return _digest((conflict.customer_id, conflict.code) for conflict in conflicts)
+
+
+def _digest(keys: Iterable[tuple[int, ConflictCode]]) -> str:
+    """SHA-256 of "id:kind" lines, "" for none: a fixed size whatever the import's size."""
+    signature = "\n".join(f"{pk}:{kind.value}" for pk, kind in keys)
+    return sha256(signature.encode()).hexdigest() if signature else ""
 
 
 def prune_undo_states(*, account: Account, batched: bool = False) -> int:
@@ -171,7 +225,21 @@ def prune_undo_states(*, account: Account, batched: bool = False) -> int:
         pruned = list(locked.values_list("id", flat=True))
         UndoState.objects.filter(id__in=pruned).update(status=UndoState.Status.PRUNED)
         UndoChunk.objects.filter(undo_state_id__in=pruned).delete()
+    _drop_spent_restored_versions(account)
     return len(pruned)
+
+
+def _drop_spent_restored_versions(account: Account) -> None:
+    """Clear the restored versions of rollbacks done before every import still undoable:
+    a conflict check reads only those of rollbacks since its own import."""
+    undoable = UndoState.objects.filter(account=account, status=UndoState.Status.UNDOABLE)
+    oldest = undoable.order_by("created_at").values_list("created_at", flat=True).first()
+    spent = UndoState.objects.filter(
+        account=account, status=UndoState.Status.ROLLED_BACK, restored_versions__isnull=False
+    )
+    if oldest is not None:
+        spent = spent.filter(rolled_back_at__lt=oldest)
+    spent.update(restored_versions=None)
 
 
 def _undoable_beyond(account: Account, newest: int) -> bool:
@@ -203,10 +271,30 @@ def _roll_back_once(
         state.status = UndoState.Status.ROLLED_BACK
         state.rolled_back_at = now
         state.rolled_back_by = user
-        state.save(update_fields=["status", "rolled_back_at", "rolled_back_by"])
+        state.rollback_result = dict(zip(RESULT_KEYS, result, strict=True))
+        state.restored_versions = UndoState.pack_versions(_versions_left(data, current))
+        state.save(
+            update_fields=[
+                "status",
+                "rolled_back_at",
+                "rolled_back_by",
+                "rollback_result",
+                "restored_versions",
+            ]
+        )
         # A rolled-back import cannot be rolled back again: its undo data is dead weight.
         UndoChunk.objects.filter(undo_state=state).delete()
     return state, RollbackResult(*result, conflicts=conflicts)
+
+
+def _versions_left(data: _UndoData, current: dict[int, tuple]) -> list[tuple[int, int, int]]:
+    """(id, version the rollback leaves, version before the import) of each customer it
+    gives its values back: restore_customers raises the locked row's version by one."""
+    return [
+        (pk, current[pk][_VERSION_AT] + 1, before)
+        for pk, before in data.before_version.items()
+        if pk in current and before is not None
+    ]
 
 
 def _locked_state(undo_state_id: int) -> UndoState:
@@ -234,54 +322,131 @@ def _refuse_conflicts(conflicts: tuple[Conflict, ...], overwrite_conflicts: bool
         raise RollbackRefused(CONFLICTS.format(count=count), conflicts)
 
 
-def _undo_data(state: UndoState) -> _UndoData:
-    data = _UndoData(chunks=list(state.chunks.order_by("seq")))
+def _undo_data(
+    state: UndoState, *, payloads: bool = True, chunks: list[UndoChunk] | None = None
+) -> _UndoData:
+    """What the chunks' summaries say; `payloads` loads the previous values too (a
+    rollback restores them; a conflict check does not need them)."""
+    if chunks is None:
+        query = state.chunks.order_by("seq")
+        chunks = list(query if payloads else query.defer("payload"))
+    data = _UndoData(chunks=chunks)
     for index, chunk in enumerate(data.chunks):
-        payload = chunk.unpack_lists()
-        for pk in payload["created"]:
+        summary = chunk.unpack_summary()
+        for pk in summary["created"]:
             data.created.add(pk)
             data.left[pk] = 1
-        positions = {name: payload["columns"].index(name) for name in IDENTITIES}
-        for pk, version, before in payload["written"]:
+        for pk, version, before_version, *identities in summary["written"]:
             data.left[pk] = version
             if pk not in data.created and pk not in data.first_written:
                 data.first_written[pk] = index
-                data.identities[pk] = {name: before[at] for name, at in positions.items()}
+                data.identities[pk] = tuple(identities)
+                data.before_version[pk] = before_version
     return data
 
 
-def _current(account_id: int, data: _UndoData, *, lock: bool) -> dict[int, dict]:
-    """The import's customers as they are now (version, identities, secret hashes), by id;
-    locked in id order when asked (and the database can), the order a concurrent import
-    locks them in too."""
+def _current(account_id: int, data: _UndoData, *, lock: bool) -> dict[int, tuple]:
+    """The import's customers as they are now, by id, as (id, version, *IDENTITIES,
+    *SECRETS) rows (the secret hashes for _secrets_not_weaker); locked in id order when
+    asked (and the database can), the order a concurrent import locks them in too. Plain
+    SQL and tuples: the ORM's dicts cost a second per 100,000 customers, and the
+    confirmation page reads them."""
     ids = data.created | data.first_written.keys()
     if not ids:
         return {}
-    customers = Customer.objects.filter(account_id=account_id).filter(_among("id", ids))
+    names = ("id", VERSION, *IDENTITIES, *SECRETS)
+    among, params = write.ids_among("id", sorted(ids))
+    sql = (
+        f"SELECT {', '.join(names)} FROM {connection.ops.quote_name(Customer._meta.db_table)} "
+        f"WHERE account_id = %s AND {among} ORDER BY id"
+    )
     if lock and connection.features.has_select_for_update:
-        customers = customers.select_for_update()
-    rows = customers.order_by("id").values("id", "version", *IDENTITIES, *SECRETS)
-    return {row["id"]: row for row in rows}
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [account_id, *params])
+        return {row[0]: row for row in cursor.fetchall()}
 
 
-def _conflicts(state: UndoState, data: _UndoData, current: dict[int, dict]) -> list[Conflict]:
-    conflicts = []
-    for pk in data.first_written.keys() - current.keys():
-        code = data.identities[pk]["code"]
-        conflicts.append(Conflict(pk, ConflictCode.DELETED, DELETED_REASON.format(code=code)))
-    for pk, row in current.items():
-        if row["version"] != data.left[pk]:
-            reason = CHANGED_REASON.format(code=row["code"])
-            conflicts.append(Conflict(pk, ConflictCode.CHANGED, reason))
-    for pk in _with_later_entries(state, current):
-        template = CREATED_ENTRIES_REASON if pk in data.created else WRITTEN_ENTRIES_REASON
-        reason = template.format(code=current[pk]["code"])
-        conflicts.append(Conflict(pk, ConflictCode.LATER_ENTRIES, reason))
-    conflicts.extend(_identities_taken(state.account_id, data, current))
-    return sorted(conflicts, key=lambda conflict: (conflict.customer_id, conflict.code))
+def _conflicts(state: UndoState, data: _UndoData, current: dict[int, tuple]) -> list[Conflict]:
+    """Every conflict, by customer id and, for one customer, by kind (ConflictCode's
+    alphabetical order)."""
+    return [
+        conflict or _conflict(kind, pk, data, current)
+        for pk, kind, conflict in _conflict_keys(state, data, current)
+    ]
 
 
-def _with_later_entries(state: UndoState, current: dict[int, dict]) -> set[int]:
+def _conflict_keys(
+    state: UndoState, data: _UndoData, current: dict[int, tuple]
+) -> list[tuple[int, ConflictCode, Conflict | None]]:
+    """(customer id, kind, the conflict if made already) of every conflict, in
+    _conflicts' order: the kinds are gathered alphabetically and the sort by id is stable.
+    Only identities taken are made here (they need the holder); the others are made by
+    _conflict when wanted, so the page of a large import makes only those it shows."""
+    keys: list[tuple[int, ConflictCode, Conflict | None]] = []
+    keys.extend((pk, ConflictCode.CHANGED, None) for pk in _changed_since(state, data, current))
+    deleted = data.first_written.keys() - current.keys()
+    keys.extend((pk, ConflictCode.DELETED, None) for pk in deleted)
+    taken = _identities_taken(state.account_id, data, current)
+    keys.extend((conflict.customer_id, conflict.code, conflict) for conflict in taken)
+    entries = _with_later_entries(state, current)
+    keys.extend((pk, ConflictCode.LATER_ENTRIES, None) for pk in entries)
+    keys.sort(key=itemgetter(0))
+    return keys
+
+
+def _conflict(kind: ConflictCode, pk: int, data: _UndoData, current: dict[int, tuple]) -> Conflict:
+    created = pk in data.created
+    if kind is ConflictCode.DELETED:
+        code = data.identities[pk][0]
+        return Conflict(pk, kind, DELETED_REASON.format(code=code), code)
+    code = current[pk][_CODE_AT]
+    if kind is ConflictCode.CHANGED:
+        template = CHANGED_CREATED_REASON if created else CHANGED_REASON
+    else:
+        template = CREATED_ENTRIES_REASON if created else WRITTEN_ENTRIES_REASON
+    return Conflict(pk, kind, template.format(code=code), code)
+
+
+def _changed_since(state: UndoState, data: _UndoData, current: dict[int, tuple]) -> list[int]:
+    """The customers whose values are not those the import left: a version other than the
+    one it left, unless later rollbacks gave them back exactly the values of that version."""
+    left = data.left
+    moved = {pk: row[_VERSION_AT] for pk, row in current.items() if row[_VERSION_AT] != left[pk]}
+    if not moved:
+        return []
+    same_as = _restored_versions(state, moved.keys())
+    changed = []
+    for pk, version in moved.items():
+        aliases = same_as.get(pk, {})
+        # Each rollback's version is newer than the one it gave back: the walk ends.
+        while version in aliases:
+            version = aliases[version]
+        if version != data.left[pk]:
+            changed.append(pk)
+    return changed
+
+
+def _restored_versions(state: UndoState, ids: Iterable[int]) -> dict[int, dict[int, int]]:
+    """Customer id -> {version a rollback left: version whose values it gave back}, from
+    the rollbacks done since this import (only they can have left a version newer than the
+    one it left)."""
+    wanted = set(ids)
+    rollbacks = UndoState.objects.filter(
+        account_id=state.account_id,
+        status=UndoState.Status.ROLLED_BACK,
+        rolled_back_at__gte=state.created_at,
+        restored_versions__isnull=False,
+    ).exclude(pk=state.pk)
+    same_as: dict[int, dict[int, int]] = {}
+    for rollback in rollbacks.only("restored_versions"):
+        for pk, left, values_of in rollback.unpack_versions():
+            if pk in wanted:
+                same_as.setdefault(pk, {})[left] = values_of
+    return same_as
+
+
+def _with_later_entries(state: UndoState, current: dict[int, tuple]) -> set[int]:
     if not current:
         return set()
     entries = (
@@ -294,14 +459,18 @@ def _with_later_entries(state: UndoState, current: dict[int, dict]) -> set[int]:
 
 
 def _identities_taken(
-    account_id: int, data: _UndoData, current: dict[int, dict]
+    account_id: int, data: _UndoData, current: dict[int, tuple]
 ) -> Iterator[Conflict]:
     """Conflicts for restored customers whose old identity a customer outside the rollback
     holds now (one the import created is deleted first; one it wrote is released)."""
     wanted: dict[str, dict[str, int]] = {name: {} for name in IDENTITIES}
     for pk, before in data.identities.items():
-        for name, value in before.items():
-            if pk in current and value is not None and value != current[pk][name]:
+        row = current.get(pk)
+        # Most customers keep their identities: one comparison of the three.
+        if row is None or before == row[_CODE_AT:_IDENTITIES_END]:
+            continue
+        for name, value in zip(IDENTITIES, before, strict=True):
+            if value is not None and value != row[_AT[name]]:
                 wanted[name][value] = pk
     for name, values in wanted.items():
         if not values:
@@ -312,13 +481,13 @@ def _identities_taken(
                 continue
             pk = values[value]
             reason = IDENTITY_TAKEN_REASON.format(
-                code=current[pk]["code"], field=IDENTITIES[name], value=value, holder=holder
+                code=current[pk][_CODE_AT], field=IDENTITIES[name], value=value, holder=holder
             )
-            yield Conflict(pk, ConflictCode.IDENTITY_TAKEN, reason)
+            yield Conflict(pk, ConflictCode.IDENTITY_TAKEN, reason, current[pk][_CODE_AT])
 
 
 def _undo(
-    state: UndoState, data: _UndoData, current: dict[int, dict], now: datetime.datetime
+    state: UndoState, data: _UndoData, current: dict[int, tuple], now: datetime.datetime
 ) -> tuple[int, int, int, int]:
     """(deleted, restored, enrollments removed, credits removed), RollbackResult's order."""
     account_id = state.account_id
@@ -342,33 +511,33 @@ def _undo(
     return deleted, restored, enrollments + more_enrollments, credits + more_entries
 
 
-def _secrets_not_weaker(before: list, current: dict, secrets: list[tuple[int, str]]) -> list:
+def _secrets_not_weaker(before: list, current: tuple, secrets: list[tuple[int, str]]) -> list:
     """`before` with each secret hash no weaker than the customer's now: an interim hash the
     customer row holds hardened since goes back hardened (customers.hashers.not_weaker)."""
     restored = before
     for at, name in secrets:
-        value = not_weaker(before[at], current[name])
+        value = not_weaker(before[at], current[_AT[name]])
         if value != before[at]:
             restored = restored if restored is not before else list(before)
             restored[at] = value
     return restored
 
 
-def _holders_to_release(data: _UndoData, current: dict[int, dict]) -> list[int]:
+def _holders_to_release(data: _UndoData, current: dict[int, tuple]) -> list[int]:
     """Restored customers holding now an identity another restored customer gets back."""
     wanted = {
         (name, value): pk
         for pk, before in data.identities.items()
-        for name, value in before.items()
+        for name, value in zip(IDENTITIES, before, strict=True)
         if value is not None and pk in current
     }
     return sorted(
         pk
         for pk in data.identities.keys() & current.keys()
         if any(
-            wanted.get((name, current[pk][name]), pk) != pk
+            wanted.get((name, current[pk][_AT[name]]), pk) != pk
             for name in IDENTITIES
-            if current[pk][name] is not None
+            if current[pk][_AT[name]] is not None
         )
     )
 

@@ -14,7 +14,7 @@ from core import rawsql
 
 from .batch.types import BatchRequest, CustomerRecord, ImportResult
 from .columns import IMPORT_COLUMNS
-from .models import UndoChunk, UndoState
+from .models import SUMMARY_COLUMNS, UndoChunk, UndoState
 
 
 def start_undo_state(
@@ -50,7 +50,18 @@ def record_chunk(
         "columns": IMPORT_COLUMNS,
         "written": [[pk, version, _values(before)] for pk, version, before in written],
     }
-    rawsql.insert(UndoChunk(undo_state=undo_state, seq=seq, payload=UndoChunk.pack(payload)))
+    summary = {
+        "created": created_ids,
+        "written": [[pk, version, *_summary(before)] for pk, version, before in written],
+    }
+    rawsql.insert(
+        UndoChunk(
+            undo_state=undo_state,
+            seq=seq,
+            payload=UndoChunk.pack(payload),
+            summary=UndoChunk.pack(summary),
+        )
+    )
 
 
 def finish_undo_state(*, undo_state: UndoState, result: ImportResult) -> None:
@@ -79,3 +90,5 @@ def _mark_written_or_not(undo_state: UndoState, *, written: bool) -> None:
 
 # A customer's values in IMPORT_COLUMNS order, as a tuple (UndoChunk.pack writes the date).
 _values = itemgetter(*IMPORT_COLUMNS)
+# What the chunk's summary keeps of them.
+_summary = itemgetter(*SUMMARY_COLUMNS)

@@ -1,23 +1,23 @@
 """Lines of values -> validated CustomerRows, or one LineError per failing line."""
 
-import datetime
-import re
 from collections.abc import Callable
 
 from campaigns.credits import Credit, CreditError, parse_credit
 from campaigns.models import Campaign
 from customers.columns import MAX_LENGTHS as COLUMN_MAX_LENGTHS
 from customers.hashers import interim_hash
-from customers.models import CUSTOM_FIELD_MAX_LENGTH
+from customers.rules import VALUE_RULES, ValueRefused, max_length
 from customers.values import has_control_character, has_undecoded_bytes, is_plain_text
 
 from . import messages as m
 from .params import FIELD_LABELS
 from .types import BatchRequest, CustomerRow, LineError
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-MAX_LENGTHS = {**COLUMN_MAX_LENGTHS, "auto_add": 100}
+# The value rules are customers/rules.py's, shared with the admin's customer form; auto_add
+# is a credit, not a value of the customer.
+AUTO_ADD_MAX_LENGTH = 100
+# The longest value of each field a line may hold (custom_field_N: rules.max_length).
+MAX_LENGTHS = {**COLUMN_MAX_LENGTHS, "auto_add": AUTO_ADD_MAX_LENGTH}
 
 
 class LineRejected(Exception):
@@ -35,7 +35,7 @@ class RowCleaner:
         # (index, field, length limit, cleaner or None for plain text): the length check is
         # inlined, since it runs for every value of every line.
         self.columns = [
-            (index, field, MAX_LENGTHS.get(field, CUSTOM_FIELD_MAX_LENGTH), self._cleaner(field))
+            (index, field, _max_length(field), self._cleaner(field))
             for index, field in enumerate(request.headers)
             if field is not None
         ]
@@ -57,9 +57,12 @@ class RowCleaner:
                     raise LineRejected(
                         _label(field), m.TOO_LONG.format(field=_label(field), limit=limit)
                     )
-                cleaned[field] = value if cleaner is None else cleaner(field, value)
+                cleaned[field] = value if cleaner is None else cleaner(value)
         except LineRejected as rejected:
             return LineError(line, rejected.field, rejected.message)
+        except ValueRefused as refused:
+            # `field` is the loop's: the field whose rule refused the value.
+            return LineError(line, field, refused.message)
         return CustomerRow(
             line=line,
             values=cleaned,
@@ -68,13 +71,13 @@ class RowCleaner:
             credit=cleaned.pop("auto_add", None),
         )
 
-    def _cleaner(self, field: str) -> Callable[[str, str], object] | None:
-        """The cleaner of a value whose length is checked already; None: keep it as it is."""
+    def _cleaner(self, field: str) -> Callable[[str], object] | None:
+        """The cleaner of a value whose length is checked already (a rule of
+        customers/rules.py, or how the engine stores it); None: keep it as it is."""
         special = {
+            **VALUE_RULES,
             "code": _blank_is_none,
             "card_number": _blank_is_none,
-            "custom_date": _custom_date,
-            "email": _email,
             "customer_username": _blank_is_none,
             "customer_password": _secret,
             "customer_pin": _secret,
@@ -82,7 +85,7 @@ class RowCleaner:
         }
         return special.get(field)
 
-    def _credit(self, field: str, value: str) -> Credit | None:
+    def _credit(self, value: str) -> Credit | None:
         if not value:
             return None
         try:
@@ -90,7 +93,11 @@ class RowCleaner:
         except CreditError as exc:
             campaign_id = self.credit_campaign.campaign_id
             message = m.BAD_CREDIT.format(value=m.shown(value), campaign=campaign_id, reason=exc)
-            raise LineRejected(field, message) from None
+            raise LineRejected("auto_add", message) from None
+
+
+def _max_length(field: str) -> int:
+    return AUTO_ADD_MAX_LENGTH if field == "auto_add" else max_length(field)
 
 
 def _label(field: str) -> str:
@@ -104,28 +111,11 @@ def _refuse_control_characters(field: str, value: str) -> None:
         raise LineRejected(_label(field), m.CONTROL_CHARACTER.format(field=_label(field)))
 
 
-def _blank_is_none(field: str, value: str) -> str | None:
+def _blank_is_none(value: str) -> str | None:
     """code and card_number (blank means absent, never "clear") and customer_username
     (stored NULL when blank, so the unique constraint ignores it)."""
     return value or None
 
 
-def _secret(field: str, value: str) -> str:
+def _secret(value: str) -> str:
     return interim_hash(value) if value else ""
-
-
-def _email(field: str, value: str) -> str:
-    if value and not EMAIL.match(value):
-        raise LineRejected(field, m.BAD_EMAIL.format(value=m.shown(value)))
-    return value
-
-
-def _custom_date(field: str, value: str) -> datetime.date | None:
-    if not value:
-        return None
-    if not ISO_DATE.match(value):
-        raise LineRejected(field, m.BAD_DATE_FORMAT.format(value=m.shown(value)))
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise LineRejected(field, m.BAD_DATE.format(value=value)) from None

@@ -2,16 +2,16 @@
 are only ever set or shown as set, and the version every save raises."""
 
 import datetime
-import json
 
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.batch import messages as m
 from customers.forms import CONTROL_CHARACTER
 from customers.hashers import interim_hash
-from customers.models import Customer
+from customers.models import CUSTOM_FIELD_MAX_LENGTH, Customer
 from tests.admin import customer_form, result_ids
 from tests.conftest import EARNED, EVENTS, POINTS
 from tests.factories import make_customer, make_transaction
@@ -46,11 +46,53 @@ def change_url(customer: Customer) -> str:
     return reverse("admin:customers_customer_change", args=[customer.pk])
 
 
-def test_an_emptied_custom_fields_box_saves_no_custom_fields(staff_client, ann):
-    response = staff_client.post(change_url(ann), customer_form(ann, custom_fields=""))
+@pytest.fixture
+def two_custom_fields(account):
+    account.custom_field_count = 2
+    account.save()
+
+
+def test_the_accounts_custom_fields_are_edited_as_fields_of_their_own(
+    staff_client, ann, two_custom_fields
+):
+    html = staff_client.get(change_url(ann)).content.decode()
+
+    assert 'name="custom_field_1"' in html
+    assert 'name="custom_field_2"' in html
+    assert 'name="custom_field_3"' not in html
+    assert 'name="custom_fields"' not in html
+
+
+def test_a_blanked_custom_field_is_removed_as_an_import_removes_it(
+    staff_client, ann, two_custom_fields
+):
+    Customer.objects.filter(pk=ann.pk).update(
+        custom_fields={"custom_field_1": "gold", "custom_field_2": "blue"}
+    )
+    ann.refresh_from_db()
+
+    response = staff_client.post(change_url(ann), customer_form(ann, custom_field_1=" "))
 
     assert response.status_code == 302
-    assert Customer.objects.get(pk=ann.pk).custom_fields == {}
+    assert Customer.objects.get(pk=ann.pk).custom_fields == {"custom_field_2": "blue"}
+
+
+def test_custom_fields_the_account_no_longer_defines_are_kept(staff_client, ann):
+    Customer.objects.filter(pk=ann.pk).update(custom_fields={"custom_field_3": "old"})
+    ann.refresh_from_db()
+
+    response = staff_client.post(change_url(ann), customer_form(ann, city="Springfield"))
+
+    assert response.status_code == 302
+    assert Customer.objects.get(pk=ann.pk).custom_fields == {"custom_field_3": "old"}
+
+
+def test_the_add_page_shows_the_custom_fields_of_the_users_one_account(
+    staff_client, two_custom_fields
+):
+    html = staff_client.get(reverse("admin:customers_customer_add")).content.decode()
+
+    assert 'name="custom_field_2"' in html
 
 
 def test_saving_raises_the_version_by_one_and_sets_updated_at(staff_client, ann):
@@ -65,7 +107,7 @@ def test_saving_raises_the_version_by_one_and_sets_updated_at(staff_client, ann)
     assert saved.created_at == ann.created_at
 
 
-def test_every_profile_field_is_editable(staff_client, ann):
+def test_every_profile_field_is_editable(staff_client, ann, two_custom_fields):
     changes = {
         "code": "C9",
         "card_number": "9009",
@@ -81,17 +123,18 @@ def test_every_profile_field_is_editable(staff_client, ann):
         "postal_code": "62701",
         "country": "US",
         "custom_field": "vip",
-        "custom_fields": '{"custom_field_1": "gold"}',
     }
 
-    response = staff_client.post(change_url(ann), customer_form(ann, **changes))
+    response = staff_client.post(
+        change_url(ann), customer_form(ann, **changes, custom_field_2="gold")
+    )
 
     assert response.status_code == 302
-    saved = Customer.objects.filter(pk=ann.pk).values(*changes).get()
+    saved = Customer.objects.filter(pk=ann.pk).values(*changes, "custom_fields").get()
     assert saved == {
         **changes,
         "custom_date": datetime.date(1970, 4, 3),
-        "custom_fields": {"custom_field_1": "gold"},
+        "custom_fields": {"custom_field_2": "gold"},
     }
 
 
@@ -200,18 +243,14 @@ def test_a_control_character_at_the_end_of_a_field_is_a_form_error_not_trimmed(
 
 @pytest.mark.parametrize("character", ["\x85", "\x1f"])
 def test_a_control_character_in_a_custom_field_or_the_new_password_is_a_form_error(
-    staff_client, ann, character
+    staff_client, ann, two_custom_fields, character
 ):
-    data = customer_form(
-        ann,
-        custom_fields=json.dumps({"custom_field_1": f"gold{character}"}),
-        new_password=f"secret{character}",
-    )
+    data = customer_form(ann, custom_field_1=f"gold{character}", new_password=f"secret{character}")
 
     response = staff_client.post(change_url(ann), data)
 
     errors = response.context["adminform"].form.errors
-    assert errors == {"custom_fields": [CONTROL_CHARACTER], "new_password": [CONTROL_CHARACTER]}
+    assert errors == {"custom_field_1": [CONTROL_CHARACTER], "new_password": [CONTROL_CHARACTER]}
     assert Customer.objects.get(pk=ann.pk).version == 1
 
 
@@ -277,3 +316,81 @@ def test_customers_can_be_filtered_by_campaign(staff_client, run_import, campaig
     )
 
     assert result_ids(response) == {Customer.objects.get(code="E1").pk}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "not-an-email", m.BAD_EMAIL.format(value="not-an-email")),
+        ("email", "ann@example", m.BAD_EMAIL.format(value="ann@example")),
+        ("custom_date", "10/25/2006", m.BAD_DATE_FORMAT.format(value="10/25/2006")),
+        ("custom_date", "2010-02-30", m.BAD_DATE.format(value="2010-02-30")),
+    ],
+)
+def test_a_value_the_import_refuses_is_a_form_error_with_the_imports_message(
+    staff_client, ann, field, value, message
+):
+    response = staff_client.post(change_url(ann), customer_form(ann, **{field: value}))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {field: [message]}
+    assert Customer.objects.get(pk=ann.pk).version == 1
+
+
+def test_a_custom_field_longer_than_an_import_takes_is_a_form_error(
+    staff_client, ann, two_custom_fields
+):
+    response = staff_client.post(
+        change_url(ann), customer_form(ann, custom_field_1="x" * (CUSTOM_FIELD_MAX_LENGTH + 1))
+    )
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["custom_field_1"]
+
+
+def test_the_campaign_filter_shows_campaign_names(staff_client, run_import, campaigns):
+    campaigns[EVENTS].name = "Coffee visits"
+    campaigns[EVENTS].save()
+    run_import(data="P1|Pat", campaigns_to_include=f"{POINTS}|,|{EVENTS}")
+
+    response = staff_client.get(reverse("admin:customers_customer_changelist"))
+
+    campaign_filter = next(
+        spec for spec in response.context["cl"].filter_specs if spec.title == "campaign"
+    )
+    # A campaign without a name is shown by its id.
+    assert campaign_filter.lookup_choices == [
+        (campaigns[POINTS].pk, POINTS),
+        (campaigns[EVENTS].pk, "Coffee visits"),
+    ]
+
+
+def test_the_account_of_a_saved_customer_offers_no_links_to_add_change_or_delete(admin_client, ann):
+    html = admin_client.get(change_url(ann)).content.decode()
+
+    assert 'id="add_id_account"' not in html
+    assert 'id="change_id_account"' not in html
+    assert 'id="delete_id_account"' not in html
+
+
+def test_the_admin_has_no_view_site_link(admin_client):
+    html = admin_client.get(reverse("admin:index")).content.decode()
+
+    assert "View site" not in html
+    assert 'href="/api/docs/"' in html
+
+
+def test_the_delete_confirmation_lists_enrollments_and_credits_in_shop_words(
+    admin_client, run_import, campaigns
+):
+    campaigns[POINTS].name = "Coffee points"
+    campaigns[POINTS].save()
+    run_import(("code", "auto_add"), "C7|5", campaigns_to_include=POINTS)
+    customer = Customer.objects.get(code="C7")
+
+    html = admin_client.get(
+        reverse("admin:customers_customer_delete", args=[customer.pk])
+    ).content.decode()
+
+    assert "Enrollment: Enrolled in Coffee points" in html
+    assert "Transaction: Credit on import (auto_add) of 5.00 in Coffee points" in html

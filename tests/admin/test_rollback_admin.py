@@ -5,12 +5,27 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from campaigns.models import Enrollment, Transaction
 from customers.admin import CONFLICTS_CHANGED, ROLLED_BACK, SELECT_ONE
 from customers.forms import OVERWRITE_LABEL
 from customers.models import Customer, UndoState
 from customers.rollback import ALREADY_ROLLED_BACK, CHANGED_REASON, CONFLICTS
+from customers.rollback_messages import (
+    ALL_LINES_FAILED,
+    CHANGED_CREATED_REASON,
+    DID_DELETE,
+    DID_REMOVE,
+    DID_RESTORE,
+    NO_CONFLICTS,
+    NOTHING_TO_ROLL_BACK,
+    ROLLED_BACK_ON,
+    UNCHANGED_LINES,
+    WILL_DELETE,
+    WILL_REMOVE,
+    WILL_RESTORE,
+)
 from tests.admin import customer_form, messages_of
 from tests.conftest import POINTS
 
@@ -95,10 +110,14 @@ def test_confirmation_page_shows_what_is_undone_and_no_conflicts(staff_client, i
     response = staff_client.get(rollback_url(imports))
 
     html = response.content.decode()
-    assert "1 customer(s) it created are deleted" in html
-    assert "1 customer(s) it wrote get back every field" in html
-    assert "1 enrollment(s) and 2 credit(s) it added are removed" in html
-    assert "No customer of this import was changed after it." in html
+    assert response.context["plan"] == [
+        WILL_DELETE.format(count=1),
+        WILL_RESTORE.format(count=1),
+        WILL_REMOVE.format(enrollments=1, credits=2),
+    ]
+    for line in response.context["plan"]:
+        assert f"<li>{escape(line)}</li>" in html
+    assert NO_CONFLICTS in html
     assert 'name="overwrite_conflicts"' not in html
 
 
@@ -229,3 +248,76 @@ def test_the_action_takes_exactly_one_import(staff_client, imports):
 
 def test_a_superuser_may_roll_back_without_being_granted_the_permission(admin_client, imports):
     assert admin_client.get(rollback_url(imports)).status_code == 200
+
+
+def test_a_rolled_back_import_says_what_the_rollback_did(staff_client, imports):
+    staff_client.post(rollback_url(imports), {"seen_conflicts": ""})
+
+    response = staff_client.get(change_url(imports))
+
+    imports.refresh_from_db()
+    when = f"{imports.rolled_back_at.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+    assert response.context["rollback_done"] == [
+        ROLLED_BACK_ON.format(when=when, who="staffer"),
+        DID_DELETE.format(count=1),
+        DID_RESTORE.format(count=1),
+        DID_REMOVE.format(enrollments=1, credits=2),
+    ]
+    html = response.content.decode()
+    assert "What the rollback did" in html
+    # Not the undo data's counts, which the rollback deleted: they said 0 where New said 1.
+    assert "Customers it added:" not in html
+
+
+def test_a_customer_the_rollback_would_delete_is_said_to_be_deleted(staff_client, imports):
+    edit_in_admin(staff_client, "C2", first_name="Bobby")
+
+    response = staff_client.get(rollback_url(imports))
+
+    assert [c.reason for c in response.context["conflicts"]] == [
+        CHANGED_CREATED_REASON.format(code="C2")
+    ]
+    assert "overwritten" not in response.content.decode()
+
+
+def test_an_import_in_which_every_line_failed_offers_no_rollback(staff_client, run_import):
+    result = run_import(("code", "custom_date"), "F1|not a date\nF2|not a date")
+    state = UndoState.objects.get(pk=result.undo_state_id)
+
+    detail = staff_client.get(change_url(state)).content.decode()
+    confirmation = staff_client.get(rollback_url(state)).content.decode()
+
+    assert 'class="rollback-link"' not in detail
+    assert ALL_LINES_FAILED.format(failed=2) in detail
+    assert NOTHING_TO_ROLL_BACK in confirmation
+    assert 'type="submit"' not in confirmation.split('id="content-main"')[1]
+
+
+def test_the_page_tells_updated_lines_that_changed_nothing_from_changed_customers(
+    staff_client, run_import
+):
+    run_import(data="U1|Ann\nU2|Bob")
+    result = run_import(data="U1|Ann\nU2|Bobby", overwrite_duplicates="update")
+    state = UndoState.objects.get(pk=result.undo_state_id)
+
+    response = staff_client.get(change_url(state))
+
+    assert (state.updated, response.context["effects"].written_count) == (2, 1)
+    html = response.content.decode()
+    assert "Customers it changed: 1" in html
+    assert escape(UNCHANGED_LINES.format(count=1, updated=2)) in html
+
+
+def test_an_undo_states_parameters_are_a_readable_list(staff_client, imports):
+    html = staff_client.get(change_url(imports)).content.decode()
+
+    assert '<ul class="undo-parameters">' in html
+    for line in (
+        "Delimiter: pipe (|)",
+        "Customers already there: updated with the file's values (update)",
+        "Columns: code, first_name, customer_password, auto_add",
+        "All or nothing: no",
+        f"Campaigns: {POINTS} (Points)",
+    ):
+        assert f"<li>{escape(line)}</li>" in html
+    assert "overwrite_duplicates" not in html

@@ -327,6 +327,39 @@ def test_a_body_over_the_limit_is_refused_with_413(client, user, campaigns, sett
     assert not Customer.objects.exists()
 
 
+def test_a_body_over_the_limit_is_answered_as_the_query_string_asks(
+    client, user, campaigns, settings
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
+    form = urlencode(batch_params(data="C1|Ann\n" * 400, output="JSON"))
+
+    response = client.post(
+        "/api?output=JSON", form, content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == JSON_TYPE
+    assert json.loads(response.content) == {
+        "status": "error",
+        "error": TOO_BIG.format(limit=2000),
+    }
+
+
+def test_an_unreadable_body_is_answered_as_the_query_string_asks(client, user, campaigns):
+    response = client.post("/api?output=JSON", "%", content_type="multipart/form-data; boundary=x")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == JSON_TYPE
+    assert json.loads(response.content)["status"] == "error"
+
+
+def test_the_forms_output_wins_over_the_query_strings(client, user, campaigns):
+    response = client.post("/api?output=JSON", batch_params(data="C1|Ann", output="XML"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == XML_TYPE
+
+
 def _success(client):
     return client.post("/api", batch_params(data="C1|Ann"))
 

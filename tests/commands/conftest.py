@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
+from customers.management.commands.import_customers import LINES_FAILED_RETURN_CODE
 from customers.models import Customer
 from tests.conftest import POINTS
 
@@ -20,6 +22,8 @@ SNAPSHOT_COLUMNS = tuple(
 class Ran:
     stdout: str
     stderr: str
+    # The exit status the command line would end with.
+    returncode: int = 0
 
 
 @pytest.fixture
@@ -40,8 +44,9 @@ def data_file(tmp_path):
 def import_file(campaigns, data_file):
     """import_file(text, *arguments, account=..., campaigns=..., delimiter=..., overwrite=...)
     -> Ran: import_customers on a file holding `text`, with --first-line-headers unless
-    --headers is among the arguments. import_file.last is the latest Ran, also when the
-    command raised."""
+    --headers is among the arguments. An import whose lines failed returns its Ran with
+    returncode 2 (the exit status it ends with); import_file.last is the latest Ran, also
+    when the command raised."""
 
     def run(
         text: str | bytes,
@@ -54,6 +59,7 @@ def import_file(campaigns, data_file):
         if not any(argument.startswith("--headers") for argument in arguments):
             arguments = ("--first-line-headers", *arguments)
         out, err = io.StringIO(), io.StringIO()
+        returncode = 0
         try:
             call_command(
                 "import_customers",
@@ -66,8 +72,12 @@ def import_file(campaigns, data_file):
                 stdout=out,
                 stderr=err,
             )
+        except CommandError as error:
+            if error.returncode != LINES_FAILED_RETURN_CODE:
+                raise
+            returncode = error.returncode
         finally:
-            run.last = Ran(out.getvalue(), err.getvalue())
+            run.last = Ran(out.getvalue(), err.getvalue(), returncode)
         return run.last
 
     return run

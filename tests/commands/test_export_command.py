@@ -25,7 +25,8 @@ PIN_HASH = "interim_sha256$salt$fedcba9876543210"
 
 @pytest.fixture
 def customers(account, other_account):
-    """Customers whose values hold every delimiter, quotes and line breaks."""
+    """Customers whose values hold every delimiter, quotes and line breaks (a lone CR too,
+    which csv does not quote by itself)."""
     make_customer(
         account=account,
         code="C1",
@@ -36,7 +37,7 @@ def customers(account, other_account):
         phone="+1 555 0100",
         custom_date=datetime.date(1970, 7, 14),
         street1="1 Main St\nApt 2",
-        street2="Rear\tdoor",
+        street2="Rear\tdoor\rgate",
         city="Zürich",
         state="ZH",
         postal_code="8001",

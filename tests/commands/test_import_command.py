@@ -60,6 +60,44 @@ def test_a_file_is_imported_with_the_api_rules_as_a_command_line_undo_state(impo
     assert (credit.customer.code, credit.amount, credit.undo_state_id) == ("C1", 5, state.pk)
 
 
+def test_failed_lines_end_the_command_with_exit_status_2_after_the_summary(campaigns, data_file):
+    out, err = io.StringIO(), io.StringIO()
+
+    with pytest.raises(CommandError) as failed:
+        call_command(
+            "import_customers",
+            data_file(FILE),
+            "--account=greatwidgets",
+            f"--campaigns={POINTS}",
+            "--delimiter=comma",
+            "--overwrite=update",
+            "--first-line-headers",
+            stdout=out,
+            stderr=err,
+        )
+
+    assert (str(failed.value), failed.value.returncode) == (
+        command.LINES_FAILED.format(failed=1),
+        2,
+    )
+    assert out.getvalue().splitlines()[0] == summary(new=2, failed=1)
+    assert Customer.objects.count() == 2
+
+
+def test_failed_lines_of_a_validation_end_it_with_exit_status_2_too(import_file):
+    ran = import_file(FILE, "--validate-only")
+
+    assert ran.returncode == 2
+    assert not Customer.objects.exists()
+
+
+def test_an_import_without_failed_lines_ends_with_exit_status_0(import_file):
+    ran = import_file("code,first_name\nC1,Ann\n")
+
+    assert ran.returncode == 0
+    assert ran.stdout.splitlines()[0] == summary(new=1)
+
+
 def test_an_update_is_recorded_for_rollback_like_any_import(import_file, user):
     import_file(FILE)
     import_file("code,first_name\nC1,Annie\nC9,New\n")

@@ -11,7 +11,7 @@ from campaigns.credits import WHOLE_NUMBER, Credit
 from campaigns.models import Campaign
 from customers.batch import messages as m
 from customers.batch.parse import read_lines
-from customers.batch.rows import MAX_LENGTHS, RowCleaner
+from customers.batch.rows import AUTO_ADD_MAX_LENGTH, RowCleaner
 from customers.batch.types import BatchRequest, CustomerRow, LineError, OverwriteMode
 from customers.columns import MAX_LENGTHS as PROFILE_FIELD_MAX_LENGTHS
 from customers.hashers import KeyedInterimHasher
@@ -286,7 +286,7 @@ def test_a_wrong_number_of_values_is_reported_before_any_value_fault():
 
 
 def test_an_over_long_auto_add_is_reported_as_too_long_not_as_a_bad_credit():
-    limit = MAX_LENGTHS["auto_add"]
+    limit = AUTO_ADD_MAX_LENGTH
 
     assert clean(("code", "auto_add"), ["C1", "x" * (limit + 1)]) == error(
         "auto_add", m.TOO_LONG.format(field="auto_add", limit=limit)

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from accounts.models import Membership
 from api.calls import NO_SUCH_UNDO_STATE
@@ -235,17 +236,20 @@ def test_a_streamed_import_keeps_the_failed_lines_of_every_chunk(
     lines = ["code,email", "C1,bad1", "C2,bad2", "C3,c3@example.com", "C4,bad4", "C5,bad5"]
     path.write_text("\n".join(lines) + "\n")
 
-    call_command(
-        "import_customers",
-        str(path),
-        "--account=greatwidgets",
-        f"--campaigns={POINTS}",
-        "--delimiter=comma",
-        "--overwrite=update",
-        "--first-line-headers",
-        verbosity=0,
-    )
+    # Lines failed: the command ends with exit status 2 (docs/api.md, "Command line").
+    with pytest.raises(CommandError) as failed:
+        call_command(
+            "import_customers",
+            str(path),
+            "--account=greatwidgets",
+            f"--campaigns={POINTS}",
+            "--delimiter=comma",
+            "--overwrite=update",
+            "--first-line-headers",
+            verbosity=0,
+        )
 
+    assert failed.value.returncode == 2
     state = UndoState.objects.get()
     assert (state.new, state.failed, state.status) == (1, 4, UndoState.Status.UNDOABLE)
     assert FailedLineChunk.objects.filter(undo_state=state).count() == 3

@@ -13,7 +13,7 @@ from customers.management.commands.prune_undo_states import (
     UNKNOWN_ACCOUNT,
 )
 from customers.models import UndoChunk, UndoState
-from customers.rollback import prune_undo_states, roll_back
+from customers.rollback import find_conflicts, prune_undo_states, roll_back
 from tests.factories import make_undo_state
 
 UNDOABLE, PRUNED, ROLLED_BACK = (
@@ -156,3 +156,36 @@ def test_imports_prune_in_batches_of_a_tenth_and_the_command_prunes_to_the_limit
     ids.append(import_batch(data="C12|Ann").undo_state_id)
     call_command("prune_undo_states", stdout=StringIO())
     assert [status for status, _ in statuses(ids)] == [PRUNED] * 3 + [UNDOABLE] * 10
+
+
+def test_pruning_drops_the_restored_versions_no_undoable_import_can_need(
+    import_batch, account, user, keep_two
+):
+    early = import_batch(data="R1|first", overwrite_duplicates="update").undo_state_id
+    later = import_batch(data="R1|second", overwrite_duplicates="update").undo_state_id
+    roll_back(undo_state=UndoState.objects.get(pk=later), user=user)
+    kept_for_early = UndoState.objects.get(pk=later)
+    assert kept_for_early.restored_versions is not None
+    newer = imports(import_batch, 3)
+    keep_two()
+
+    prune_undo_states(account=account)
+
+    # The early import is pruned: no undoable import is older than that rollback.
+    assert UndoState.objects.get(pk=early).status == PRUNED
+    assert UndoState.objects.get(pk=later).restored_versions is None
+    assert statuses(newer)[-2:] == [(UNDOABLE, 1), (UNDOABLE, 1)]
+
+
+def test_pruning_keeps_the_restored_versions_an_undoable_import_needs(
+    import_batch, account, user, keep_two
+):
+    early = import_batch(data="R1|first").undo_state_id
+    later = import_batch(data="R1|second", overwrite_duplicates="update").undo_state_id
+    roll_back(undo_state=UndoState.objects.get(pk=later), user=user)
+    keep_two()
+
+    prune_undo_states(account=account)
+
+    assert UndoState.objects.get(pk=later).restored_versions is not None
+    assert find_conflicts(undo_state=UndoState.objects.get(pk=early)) == []

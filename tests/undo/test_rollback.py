@@ -14,6 +14,7 @@ from campaigns.selectors import balances_for
 from customers.models import Customer, UndoChunk, UndoState
 from customers.rollback import (
     ALREADY_ROLLED_BACK,
+    CHANGED_CREATED_REASON,
     CHANGED_REASON,
     CONFLICTS,
     CREATED_ENTRIES_REASON,
@@ -248,7 +249,9 @@ def test_a_customer_a_later_import_wrote_is_a_conflict(import_batch, user, snaps
     result = import_batch(data="N1|Nia")
     import_batch(data="N1|Nina", overwrite_duplicates="update")
     n1 = customer("N1")
-    conflicts = [Conflict(n1.pk, ConflictCode.CHANGED, CHANGED_REASON.format(code="N1"))]
+    # N1 is one the first import added: the rollback deletes it, later changes and all.
+    reason = CHANGED_CREATED_REASON.format(code="N1")
+    conflicts = [Conflict(n1.pk, ConflictCode.CHANGED, reason)]
     unchanged = snapshot()
 
     with pytest.raises(RollbackRefused) as refused:
@@ -490,15 +493,34 @@ def test_undo_data_recorded_as_dicts_by_an_earlier_version_still_rolls_back(
     payload = chunk.unpack()
     assert isinstance(payload["written"][0][2], dict)
     chunk.payload = UndoChunk.pack(payload)
+    # Nor had chunks a summary then.
+    chunk.summary = None
     chunk.save()
     assert "columns" not in json.loads(zlib.decompress(bytes(chunk.payload)))
 
+    assert find_conflicts(undo_state=state_of(result)) == []
     roll_back(undo_state=state_of(result), user=user)
 
     restored = row("C1")
     for values in (before, restored):
         del values["version"], values["updated_at"]
     assert restored == before
+
+
+def test_undo_data_recorded_without_a_summary_finds_conflicts_and_rolls_back(import_batch, user):
+    import_batch(data="C1|Ann\nC2|Bob")
+    result = import_batch(data="C1|Anna\nC2|Bobby\nC3|Cy", overwrite_duplicates="update")
+    UndoChunk.objects.filter(undo_state_id=result.undo_state_id).update(summary=None)
+    c2 = customer("C2")
+    Customer.objects.filter(pk=c2.pk).update(first_name="Bo", version=F("version") + 1)
+
+    assert [c.customer_id for c in find_conflicts(undo_state=state_of(result))] == [c2.pk]
+    roll_back(undo_state=state_of(result), user=user, overwrite_conflicts=True)
+
+    assert sorted(Customer.objects.values_list("code", "first_name")) == [
+        ("C1", "Ann"),
+        ("C2", "Bob"),
+    ]
 
 
 @pytest.mark.postgres

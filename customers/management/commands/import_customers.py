@@ -63,8 +63,15 @@ PARTIAL = (
     "Committed before it stopped, up to line {line}: {new} new, {updated} updated, "
     "{ignored} ignored, {failed} failed."
 )
+LINES_FAILED = (
+    "{failed} line(s) failed (listed above); the other lines were imported. Exit status 2."
+)
+LINES_WOULD_FAIL = "{failed} line(s) would fail (listed above). Exit status 2."
 # Line errors and generated identities listed in the summary; the counts are complete.
 SHOWN = 50
+# Exit statuses (docs/api.md, "Command line"): 0 every line imported (or validated), 1 the
+# import was refused or stopped by an error, 2 some lines failed, 130 stopped by Ctrl-C.
+LINES_FAILED_RETURN_CODE = 2
 INTERRUPTED_RETURN_CODE = 130
 
 
@@ -148,6 +155,13 @@ class Command(BaseCommand):
         if ctrl_c.pressed() and progress.last is not None:
             self.stdout.write(STOPPED.format(line=progress.last.last_line))
             raise CommandError(INTERRUPTED, returncode=INTERRUPTED_RETURN_CODE)
+        if result.failed:
+            # A script must notice: the summary alone would end with status 0.
+            validated = result.status == BatchStatus.VALIDATED
+            template = LINES_WOULD_FAIL if validated else LINES_FAILED
+            raise CommandError(
+                template.format(failed=result.failed), returncode=LINES_FAILED_RETURN_CODE
+            )
 
     def _import(
         self, account, request, lines, first_line, progress, ctrl_c, *, raw: bool

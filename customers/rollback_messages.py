@@ -1,0 +1,93 @@
+"""Every sentence a rollback shows shop staff, in one place: its refusals, its conflicts,
+the summary of what it will do and of what it did. Customers are named by their code; a
+customer an import "added" is one it created, one it "changed" one it wrote."""
+
+ALREADY_ROLLED_BACK = "This import was already rolled back on {when} by {who}."
+PRUNED = (
+    "This import's undo data was pruned (only the newest {n} imports per account keep it); "
+    "it can no longer be rolled back."
+)
+CONFLICTS = (
+    "{count} customer(s) of this import were changed after it (by the admin, another import "
+    "or a transaction). Confirm the rollback to overwrite or remove those later changes."
+)
+IDENTITY_TAKEN = (
+    "{count} customer(s) of this import would get back a code, card number or username that "
+    "another customer holds now; change those customers first. Nothing was rolled back."
+)
+UNKNOWN_USER = "an unknown user"
+UNKNOWN_TIME = "an unknown date"
+
+# Conflict reasons, by kind; {code} is the customer's code.
+CHANGED_REASON = (
+    "Customer {code} was changed after the import; rolling back gives it back the details "
+    "it had before the import, so those later changes are lost."
+)
+CHANGED_CREATED_REASON = (
+    "Customer {code} was added by this import and changed after it; rolling back deletes "
+    "the customer, with those later changes."
+)
+DELETED_REASON = "Customer {code} was deleted after the import; it is not brought back."
+CREATED_ENTRIES_REASON = (
+    "Customer {code} was added by this import and has transactions booked after it; rolling "
+    "back deletes the customer with those transactions."
+)
+WRITTEN_ENTRIES_REASON = (
+    "Customer {code} has transactions booked after the import; they are kept, and only this "
+    "import's credits are removed."
+)
+IDENTITY_TAKEN_REASON = (
+    "Customer {code} cannot get its {field} {value} back: customer {holder} holds it now."
+)
+# Conflict kinds as the confirmation page counts them and the download names them.
+CONFLICT_KINDS = {
+    "changed": "changed after the import",
+    "deleted": "deleted after the import",
+    "later_entries": "transactions booked after the import",
+    "identity_taken": "code, card number or username held by another customer",
+}
+
+# The confirmation page: what the rollback will do.
+WILL_DELETE = (
+    "{count} customer(s) this import added are deleted, with their campaign enrollments and "
+    "transactions."
+)
+WILL_RESTORE = "{count} customer(s) this import changed get back the details they had before it."
+WILL_REMOVE = (
+    "{enrollments} campaign enrollment(s) and {credits} credit(s) (auto_add) this import "
+    "gave are removed."
+)
+OVERWRITE_LABEL = "Roll back anyway: overwrite or delete these later changes"
+NO_CONFLICTS = "No customer of this import was changed after it."
+CONFLICTS_SHOWN = "The first {shown} of {count} are listed; download them all as a CSV file."
+NOTHING_TO_ROLL_BACK = (
+    "There is nothing to roll back: this import added no customer, changed none and gave no "
+    "enrollment or credit."
+)
+ALL_LINES_FAILED = "Every line of this import failed ({failed}), so it changed nothing."
+
+# The message after a rollback, and the refusal when its conflicts changed meanwhile.
+ROLLED_BACK = (
+    "Import {pk} rolled back: {deleted} customer(s) it added deleted, {restored} customer(s) "
+    "given back the details they had before it, {enrollments} enrollment(s) and {credits} "
+    "transaction(s) removed."
+)
+CONFLICTS_CHANGED = (
+    "The conflicts changed since the page was shown. Nothing was rolled back; review them "
+    "again below."
+)
+
+# The undo state's page once the import was rolled back: what the rollback did.
+ROLLED_BACK_ON = "This import was rolled back on {when} by {who}."
+DID_DELETE = "{count} customer(s) this import added were deleted."
+DID_RESTORE = "{count} customer(s) this import changed got back the details they had before it."
+DID_REMOVE = "{enrollments} enrollment(s) and {credits} transaction(s) were removed."
+ROLLED_BACK_UNKNOWN = "What the rollback did was not recorded (it was done by an earlier version)."
+PRUNED_EFFECTS = (
+    "This import's undo data was pruned: which customers it added and changed is no longer known."
+)
+# What the import did, beside the lines it counted.
+UNCHANGED_LINES = (
+    "{count} of the {updated} updated line(s) changed nothing (the customer already had those "
+    "details, or an earlier line of the file had written them)."
+)

@@ -1,0 +1,93 @@
+"""The README's management commands work exactly as printed: each line of its "Management
+commands" block runs in a shell from a project folder, one after another, and succeeds;
+an import with failed lines ends with exit status 2, as the README says."""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTION = "## Management commands"
+# What a developer's shell does not have: the test suite's own settings and database.
+NOT_IN_A_DEVELOPERS_SHELL = (
+    "LOYALTY_TESTING",
+    "DJANGO_DEBUG",
+    "DJANGO_SECRET_KEY",
+    "DJANGO_SETTINGS_MODULE",
+    "DATABASE_URL",
+)
+
+
+def readme_commands() -> list[str]:
+    """The lines of the first sh block under the README's "Management commands"."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index(SECTION) :]
+    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    return [line for line in block.group(1).splitlines() if line.strip()]
+
+
+@pytest.fixture
+def project_folder(tmp_path):
+    """A folder that holds the project's manage.py and .venv, as a checkout after `make
+    install` does, so files the commands write stay out of the real one."""
+    for name in ("manage.py", ".venv"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    return tmp_path
+
+
+def shell(command: str, folder: Path) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key not in NOT_IN_A_DEVELOPERS_SHELL}
+    # Only the database is another: the README's commands would use the folder's db.sqlite3.
+    env["DATABASE_URL"] = f"sqlite:///{folder / 'db.sqlite3'}"
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_readmes_management_commands_work_as_printed(project_folder):
+    commands = readme_commands()
+    assert [command.split()[3] for command in commands] == [
+        "migrate",
+        "load_demo",
+        "export_customers",
+        "import_customers",
+        "prune_undo_states",
+        "prune_request_ids",
+        "purge_import_previews",
+        "harden_customer_secrets",
+    ]
+
+    for command in commands:
+        ran = shell(command, project_folder)
+
+        assert ran.returncode == 0, (command, ran.stdout, ran.stderr)
+        if command.split()[3] == "import_customers":
+            assert ", 0 failed." in ran.stdout.splitlines()[0]
+    assert (project_folder / "customers.csv").read_text().startswith("code,card_number,")
+
+
+def test_an_import_with_failed_lines_ends_with_exit_status_2_on_the_command_line(
+    project_folder,
+):
+    commands = {command.split()[3]: command for command in readme_commands()}
+    for name in ("migrate", "load_demo"):
+        assert shell(commands[name], project_folder).returncode == 0
+    (project_folder / "customers.csv").write_text(
+        "code,email\nC1,ann@example.com\nC2,not-an-email\n"
+    )
+
+    ran = shell(commands["import_customers"], project_folder)
+
+    assert ran.returncode == 2, (ran.stdout, ran.stderr)
+    assert "line 3, field email" in ran.stdout
+    assert "CommandError: 1 line(s) failed" in ran.stderr
