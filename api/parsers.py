@@ -112,8 +112,10 @@ def refuse_unreadable_length(meta: dict[str, Any]) -> None:
     if declared and not declared.isdigit():
         raise ParseError(BODY_NOT_READ.format(reason=f"got Content-Length {declared[:20]}"))
     # DRF's int() of a length of thousands of digits fails, and it reads the body as empty.
+    # A length merely over the limit is the parser's to refuse (refuse_declared_oversize),
+    # after the answer's format is known, so its 413 is in the format the query string asks.
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if declared and bounded_number(declared, low=0, high=limit or MAX_LENGTH) is None:
+    if declared and bounded_number(declared, low=0, high=MAX_LENGTH) is None:
         raise RequestTooLarge(TOO_BIG.format(limit=limit or MAX_LENGTH))
     if not declared and "chunked" in str(meta.get("HTTP_TRANSFER_ENCODING", "")).lower():
         raise ParseError(BODY_NOT_READ.format(reason="chunked transfer encoding is not read"))
