@@ -41,6 +41,7 @@ from .rollback import (
     roll_back,
 )
 from .rollback_messages import CONFLICTS_CHANGED, ROLLED_BACK
+from .spreadsheet import neutralised
 
 SELECT_ONE = "Select exactly one import to roll back: each rollback is confirmed on its own."
 # Rows of each kind listed on an undo state's page; the counts are always complete.
@@ -571,8 +572,17 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             writer.writerow(CONFLICTS_CSV_HEADER)
             yield out.take()
             for conflict in conflicts:
+                # Staff open this file in a spreadsheet: a code like =HYPERLINK(...) must
+                # not run (customers/spreadsheet.py).
                 writer.writerow(
-                    (conflict.customer_code, words.CONFLICT_KINDS[conflict.code], conflict.reason)
+                    [
+                        neutralised(value)
+                        for value in (
+                            conflict.customer_code,
+                            words.CONFLICT_KINDS[conflict.code],
+                            conflict.reason,
+                        )
+                    ]
                 )
                 yield out.take()
 

