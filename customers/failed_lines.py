@@ -111,9 +111,10 @@ def failed_line_rows(undo_state: UndoState) -> Iterator[list[str]]:
     for pk in chunks.values_list("pk", flat=True).iterator():
         chunk = FailedLineChunk.objects.get(pk=pk)
         for _line, _field, message, values in chunk.unpack()["lines"]:
-            # A line with fewer values than headers (or none: unreadable) is padded, so the
-            # error stays in its column; one with more keeps them all before it.
-            yield [*values, *[""] * (width - len(values)), message]
+            # The error is always under its header: a line with fewer values than headers
+            # (or none: unreadable) is padded, one with more keeps its extra values after
+            # the error, where staff see them and fix the line.
+            yield [*values[:width], *[""] * (width - len(values)), message, *values[width:]]
 
 
 class _Echo:

@@ -371,9 +371,26 @@ def test_no_secret_of_a_line_with_more_or_fewer_values_is_kept_or_served(
         for _line, _field, _message, values in chunk.unpack()["lines"]
     ]
 
+    width = len(SECRET_HEADERS)
+    # The file's row: the values under their headers, the error, then any extra values.
+    in_file = [*expected[:width], *[""] * (width - len(expected)), *expected[width:]]
     assert stored == expected
-    assert api_rows[1][: len(expected)] == expected
-    assert admin_rows[1][: len(expected)] == expected
+    assert api_rows[1][:width] + api_rows[1][width + 1 :] == in_file
+    assert admin_rows[1][:width] + admin_rows[1][width + 1 :] == in_file
     for secret in ("my", "secret", "pass", "mysecretpass", "8642"):
         assert secret not in stored
         assert secret not in api_rows[1] and secret not in admin_rows[1]
+
+
+def test_the_error_of_a_line_with_more_values_than_headers_stays_under_the_error_header(
+    client, post_batch
+):
+    """Integrator: a line of 3 values under 2 headers put its error in a fourth, unnamed
+    column and its extra value under `error`."""
+    response = post_batch(("code", "first_name"), "X1|Ann|extra\n", output="JSON")
+    state = json.loads(response.content)["batch"]["undo_state"]
+
+    rows = rows_of(streamed(failed_lines_call(client, state)))
+
+    message = m.WRONG_VALUE_COUNT.format(got=3, expected=2)
+    assert rows == [["code", "first_name", ERROR_COLUMN], ["X1", "Ann", message, "extra"]]
