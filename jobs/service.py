@@ -20,7 +20,7 @@ from accounts.users import User
 from core.errors import InvalidRequest
 from customers.batch import messages as batch_messages
 from customers.batch.pipeline import active_campaigns
-from customers.batch.types import BatchRequest, ImportResult
+from customers.batch.types import BatchRequest, BatchStatus, ImportResult
 from customers.models import UndoState
 
 from . import messages as m
@@ -50,8 +50,13 @@ def submit_import_job(
     lines = count_lines(request.data)
     if request.request_id:
         known = ImportJob.objects.filter(account=account, request_id=request.request_id).first()
-        if known is not None:
+        if known is not None and not wrote_nothing(known):
             return known
+        if known is not None:
+            # As without a job, only an import that was written keeps its request_id
+            # (docs/decisions.md): a job that failed, validated or was rejected gives it up,
+            # and the fixed resubmission is a new job.
+            ImportJob.objects.filter(pk=known.pk).update(request_id="")
     job_id = uuid.uuid4()
     name = save_body(str(job_id), request, source.value, file_headers)
     try:
@@ -76,6 +81,16 @@ def submit_import_job(
         delete_body(name)
         raise
     return job
+
+
+def wrote_nothing(job: ImportJob) -> bool:
+    """The job ended and nothing of it was written: it failed, or its answer is a
+    validation or an all_or_nothing rejection."""
+    if job.status == ImportJob.Status.FAILED:
+        return True
+    if job.status != ImportJob.Status.DONE or job.result is None:
+        return False
+    return job.result.get("status") in (BatchStatus.VALIDATED, BatchStatus.REJECTED)
 
 
 def count_lines(data: str) -> int:

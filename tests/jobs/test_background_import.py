@@ -237,3 +237,22 @@ def test_an_answer_stands_even_when_its_attempt_was_given_up_meanwhile(submit, s
     assert (recorded_first, recorded_second) == (True, False)
     assert answer["job"]["status"] == "done"
     assert answer["batch"]["customers"]["new"] == 1
+
+
+def test_a_job_that_wrote_nothing_gives_up_its_request_id_as_the_synchronous_call_does(submit):
+    """Integrator: a rejected job kept its request_id, so the fixed resubmission got the old
+    rejection back and imported nothing, where the synchronous call imports it."""
+    submit("C1|Jane\nC2|Jim|extra", all_or_nothing="yes", request_id="fix-1")
+    run_db_worker()
+    rejected = ImportJob.objects.get()
+
+    submit("C1|Jane\nC2|Jim", all_or_nothing="yes", request_id="fix-1")
+    run_db_worker()
+    fixed = ImportJob.objects.exclude(pk=rejected.pk).get()
+    submit("C1|Jane\nC2|Jim", all_or_nothing="yes", request_id="fix-1")
+
+    assert rejected.result["status"] == "rejected"
+    assert fixed.pk != rejected.pk
+    assert Customer.objects.count() == 2
+    # The job that wrote keeps the id: a third submission gets it back, no third job.
+    assert ImportJob.objects.count() == 2
