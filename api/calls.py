@@ -25,7 +25,7 @@ from jobs.models import ImportJob
 from jobs.service import find_job, lines_done, submit_import_job
 
 from .permissions import importing_account
-from .serializers import batch_data, failed_job_data, job_data
+from .serializers import batch_data, job_data
 
 BACKGROUND = "run_in_background"
 BAD_BACKGROUND = "run_in_background must be yes or no; got {value}."
@@ -97,10 +97,6 @@ def customers_batch_status(request: Request, params: dict[str, str]) -> Response
 def _job_answer(job: ImportJob) -> Response:
     """The job's state; once done, with the answer the synchronous call would have given
     (HTTP 200 whatever it holds: the status call itself succeeded)."""
-    if job.status == ImportJob.Status.FAILED:
-        return Response(
-            failed_job_data(job_id=str(job.pk), lines_total=job.lines_total, error=job.error)
-        )
     result = ImportResult.from_dict(job.result) if job.result is not None else None
     data = job_data(
         job_id=str(job.pk),
@@ -108,6 +104,7 @@ def _job_answer(job: ImportJob) -> Response:
         lines_done=lines_done(job),
         lines_total=job.lines_total,
         result=result,
+        error=job.error,
     )
     return Response(data)
 

@@ -59,7 +59,7 @@ from .negotiation import CALLBACK, CALLBACK_MAX_LENGTH
 from .parsers import TOO_BIG, FormParser, MultiPartParser
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
 from .schema_extensions import API_KEY_HEADER_NAME, Const, Secret
-from .serializers import batch_data, error_data, failed_job_data, job_data
+from .serializers import batch_data, error_data, job_data
 
 XML, JSON, JSONP = XMLRenderer.media_type, JSONRenderer.media_type, JSONPRenderer.media_type
 HEADER_PARAMETER_PATTERN = r"^profiles_header_[1-9][0-9]*$"
@@ -214,7 +214,7 @@ def _request_fields(version: str) -> dict[str, serializers.Field]:
         "run_in_background": serializers.ChoiceField(
             YES_NO,
             required=False,
-            help_text="`yes`: answer at once with a job id and job status `queued`; a worker "
+            help_text="`yes`: answer at once with batch status `queued` and its `job_id`; a worker "
             "imports the batch, and `type=customers_batch_status` with `job_id` (and these "
             "credentials) answers its state, then this call's answer.",
         ),
@@ -272,7 +272,7 @@ class StatusRequestSerializer(serializers.Serializer):
     account_id = serializers.CharField(help_text="The account's slug or owner id.")
     job_id = serializers.UUIDField(
         help_text="The job's id, as customers_batch with `run_in_background=yes` answered it "
-        "(`job.id`); one of this account's (another account's is unknown, as a made-up one)."
+        "(`batch.job_id`); one of this account's (another account's is unknown, as a made-up one)."
     )
     output = serializers.ChoiceField(
         ["XML", "JSON"], required=False, help_text="As for customers_batch."
@@ -405,20 +405,44 @@ class ErrorResponseSerializer(serializers.Serializer):
     )
 
 
-class JobSerializer(serializers.Serializer):
-    """A background import: customers_batch with run_in_background=yes, customers_batch_status."""
+# A background import's batch: queued, running or failed (the job's progress), or once
+# done the synchronous call's batch; `job_id` in every state.
+JOB_BATCH_STATUSES = [
+    *(status for status in ImportJob.Status if status != ImportJob.Status.DONE),
+    *BatchStatus,
+]
 
-    id = serializers.UUIDField(help_text="The job id to ask customers_batch_status about.")
-    # Labelled by name, as ENUM_NAME_OVERRIDES' JobStatusEnum reads the enumeration.
+
+class JobBatchSerializer(serializers.Serializer):
+    """The batch of a background import (customers_batch with run_in_background=yes,
+    customers_batch_status)."""
+
+    # Labelled by name, as ENUM_NAME_OVERRIDES' JobBatchStatusEnum reads the enumeration.
     status = serializers.ChoiceField(
-        [(status.value, status.name) for status in ImportJob.Status],
-        help_text="queued; running (lines_done moves after each chunk); done (the synchronous "
-        "call's answer is around the job); failed (`error` says why; nothing was written).",
+        [(status.value, status.name) for status in JOB_BATCH_STATUSES],
+        help_text="queued; running (lines_done moves after each chunk); failed (`error` says "
+        "why; nothing was written); or, once done, the synchronous call's status (imported, "
+        "validated, rejected) with its batch.",
     )
-    lines_done = serializers.IntegerField(min_value=0, help_text="Lines imported so far.")
+    job_id = serializers.UUIDField(help_text="The job id to ask customers_batch_status about.")
+    lines_done = serializers.IntegerField(
+        required=False, min_value=0, help_text="Queued, running, failed: lines imported so far."
+    )
     lines_total = serializers.IntegerField(
+        required=False,
         min_value=0,
-        help_text="The data lines, counted at submission (exact once done).",
+        help_text="Queued, running, failed: the data lines, counted at submission.",
+    )
+    customers = CountsSerializer(required=False, help_text="Once done, as Batch.")
+    undo_state = serializers.IntegerField(required=False, help_text="Once done, as Batch.")
+    generated = GeneratedIdentitySerializer(
+        many=True, required=False, help_text="Once done, as Batch."
+    )
+    errors = LineErrorSerializer(  # type: ignore[assignment]
+        many=True, required=False, help_text="Once done, as Batch."
+    )
+    errors_not_listed = serializers.IntegerField(
+        required=False, min_value=1, help_text="Once done, as Batch."
     )
 
 
@@ -433,12 +457,7 @@ class JobResponseSerializer(serializers.Serializer):
     error = serializers.CharField(
         required=False, help_text="A failed job's reason, or the rejected batch's error."
     )
-    batch = BatchSerializer(
-        required=False,
-        help_text="Once done: the synchronous call's batch (counts, undo state, generated, "
-        "errors).",
-    )
-    job = JobSerializer()
+    batch = JobBatchSerializer()
 
 
 class AnswerSerializer(serializers.Serializer):
@@ -547,9 +566,9 @@ _UNKNOWN_FIELD = messages.UNKNOWN_FIELD_SUGGESTION.format(
 )
 
 ANSWER_200 = (
-    "The batch was imported or validated; or a background import's job: queued (the answer "
-    "of run_in_background=yes), then customers_batch_status's running, done (the "
-    "synchronous call's answer with the job) or failed. JSONP answers are always 200, errors "
+    "The batch was imported or validated; or a background import's batch (with `job_id`): "
+    "queued (the answer of run_in_background=yes), then customers_batch_status's running, "
+    "the synchronous call's answer once done, or failed. JSONP answers are always 200, errors "
     "included, so the callback runs."
 )
 EXAMPLE_JOB_ID = "5e0f3c1a-8d7b-4f7e-9a53-2f4d2f8a9c10"
@@ -563,8 +582,12 @@ JOB_EXAMPLES = {
     "Job done": job_data(
         job_id=EXAMPLE_JOB_ID, status="done", lines_done=4, lines_total=4, result=EXAMPLE_RESULT
     ),
-    "Job failed": failed_job_data(
-        job_id=EXAMPLE_JOB_ID, lines_total=100_000, error=WORKER_LOST.format(attempts=3)
+    "Job failed": job_data(
+        job_id=EXAMPLE_JOB_ID,
+        status="failed",
+        lines_done=0,
+        lines_total=100_000,
+        error=WORKER_LOST.format(attempts=3),
     ),
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from customers.batch.types import BatchStatus, GeneratedIdentity, ImportResult, LineError
+from jobs.models import ImportJob
 
 REJECTED_SUMMARY = "Nothing was imported: {n} line(s) failed and all_or_nothing is set."
 
@@ -70,23 +71,31 @@ def _line_error(error: LineError) -> dict[str, Any]:
 
 
 def job_data(
-    *, job_id: str, status: str, lines_done: int, lines_total: int, result: ImportResult | None
+    *,
+    job_id: str,
+    status: str,
+    lines_done: int,
+    lines_total: int,
+    result: ImportResult | None = None,
+    error: str = "",
 ) -> dict[str, Any]:
     """A background import's answer (customers_batch with run_in_background=yes, and
-    customers_batch_status): the job, and once it is done the synchronous call's answer
-    around it (`status`, `error` for a rejected batch, `batch`)."""
-    job = {
-        "id": job_id,
+    customers_batch_status), the one place that builds it. The id is always `batch.job_id`:
+    queued and running say how far it is (`<batch status="queued">`); a done job answers
+    exactly what the synchronous call would have (`batch_data`) with the id added; a failed
+    one is the error envelope with `<batch status="failed">` (nothing of it was written)."""
+    if status == ImportJob.Status.FAILED:
+        failed = {"status": status, "job_id": job_id, "lines_done": 0, "lines_total": lines_total}
+        return {**error_data(error), "batch": failed}
+    if result is not None:
+        answer = batch_data(result)
+        batch = dict(answer["batch"])
+        answer["batch"] = {"status": batch.pop("status"), "job_id": job_id, **batch}
+        return answer
+    progress = {
         "status": status,
+        "job_id": job_id,
         "lines_done": lines_done,
         "lines_total": max(lines_total, lines_done),
     }
-    if result is None:
-        return {"status": "success", "job": job}
-    return {**batch_data(result), "job": job}
-
-
-def failed_job_data(*, job_id: str, lines_total: int, error: str) -> dict[str, Any]:
-    """A job that ended without an answer: nothing of it was written."""
-    job = {"id": job_id, "status": "failed", "lines_done": 0, "lines_total": lines_total}
-    return {**error_data(error), "job": job}
+    return {"status": "success", "batch": progress}

@@ -127,7 +127,7 @@ def _measure(name, env, body, headers, rows, workdir, psutil, python, gunicorn_c
             started = time.perf_counter()
             status, answer = post(web.port, body, headers)
             queued_seconds = time.perf_counter() - started
-            job = json.loads(answer)["job"]
+            job = json.loads(answer)["batch"]
             moves: list[tuple[float, int]] = []
             done = None
             while done is None:
@@ -137,15 +137,15 @@ def _measure(name, env, body, headers, rows, workdir, psutil, python, gunicorn_c
                     "user_password": "1959caadac9b13dcb3",
                     "account_id": "greatwidgets",
                     "type": "customers_batch_status",
-                    "job_id": job["id"],
+                    "job_id": job["job_id"],
                     "output": "JSON",
                 }
                 _, text = post(web.port, urllib.parse.urlencode(poll).encode(), {})
                 state = json.loads(text)
-                if state["job"]["status"] in ("done", "failed"):
+                if state["batch"]["status"] not in ("queued", "running"):
                     done = state
-                elif not moves or moves[-1][1] != state["job"]["lines_done"]:
-                    moves.append((time.perf_counter() - started, state["job"]["lines_done"]))
+                elif not moves or moves[-1][1] != state["batch"]["lines_done"]:
+                    moves.append((time.perf_counter() - started, state["batch"]["lines_done"]))
             total_seconds = time.perf_counter() - started
             together = _three_at_once(web, env, workdir, name, python, post)
         finally:
@@ -210,7 +210,7 @@ def _three_at_once(web, env, workdir, name, python, post) -> dict:
             params, headers = batch_params(profiles, overwrite="update")
             params.update(account_id=account, run_in_background="yes")
             _, answer = post(web.port, urllib.parse.urlencode(params).encode(), headers)
-            jobs[account] = json.loads(answer)["job"]["id"]
+            jobs[account] = json.loads(answer)["batch"]["job_id"]
 
         started = time.perf_counter()
         threads = [threading.Thread(target=submit, args=(account,)) for account in accounts]
@@ -234,7 +234,7 @@ def _three_at_once(web, env, workdir, name, python, post) -> dict:
                 }
                 _, text = post(web.port, urllib.parse.urlencode(poll).encode(), {})
                 state = json.loads(text)
-                if state["job"]["status"] in ("done", "failed"):
+                if state["batch"]["status"] not in ("queued", "running"):
                     answers[account] = state
         seconds = time.perf_counter() - started
     finally:

@@ -252,6 +252,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "YesNoEnum": ["yes", "no"],
         "BatchStatusEnum": "customers.batch.types.BatchStatus",
+        "JobBatchStatusEnum": "api.schema.JOB_BATCH_STATUSES",
         "ApiVersionEnum": "api.schema.API_VERSIONS",
     },
     # Each choice's meaning is in its parameter's description.

@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 
 from api.calls import CALLS
 from api.renderers import ATTRIBUTES, LIST_ITEMS
-from api.schema import HEADER_FIELD_RULES
+from api.schema import EXAMPLE_JOB_ID, HEADER_FIELD_RULES
 from core.errors import InvalidRequest
 from customers.batch.params import (
     CUSTOM_FIELD_HEADER,
@@ -255,7 +255,7 @@ def test_the_status_call_is_described(schema):
     status_request = components(schema)["StatusRequest"]
     answers = resolve(schema, operation(schema)["responses"]["200"]["content"][JSON]["schema"])
     job_answer = resolve(schema, answers["anyOf"][1])
-    job = resolve(schema, job_answer["properties"]["job"])
+    job_batch = resolve(schema, job_answer["properties"]["batch"])
     examples = operation(schema)["responses"]["200"]["content"]
     xml = {name: example["value"] for name, example in examples[XML]["examples"].items()}
     json_examples = examples[JSON]["examples"]
@@ -264,24 +264,28 @@ def test_the_status_call_is_described(schema):
     assert status_request["properties"]["type"]["const"] == "customers_batch_status"
     assert {"job_id", "user_id", "account_id"} <= set(status_request["required"])
     assert status_request["properties"]["job_id"]["format"] == "uuid"
-    assert resolve(schema, job["properties"]["status"])["enum"] == [
+    assert resolve(schema, job_batch["properties"]["status"])["enum"] == [
         "queued",
         "running",
-        "done",
         "failed",
+        "imported",
+        "validated",
+        "rejected",
     ]
-    assert set(job["required"]) == {"id", "status", "lines_done", "lines_total"}
-    assert set(job_answer["required"]) == {"status", "job"}
+    assert set(job_batch["required"]) == {"status", "job_id"}
+    assert set(job_answer["required"]) == {"status", "batch"}
     assert xml_job["xml"] == {"name": "response"}
-    assert resolve(schema, xml_job["properties"]["job"])["properties"]["status"]["xml"] == {
+    assert resolve(schema, xml_job["properties"]["batch"])["properties"]["status"]["xml"] == {
         "attribute": True
     }
     # Every state, as the API's own renderers write it (validated against the schema by
-    # test_the_json_examples_match_their_schemas).
-    states = {"JobQueued": "queued", "JobRunning": "running", "JobDone": "done"}
+    # test_the_json_examples_match_their_schemas), the job id in the batch in each.
+    states = {"JobQueued": "queued", "JobRunning": "running", "JobDone": "imported"}
     for name, state in {**states, "JobFailed": "failed"}.items():
-        assert json_examples[name]["value"]["job"]["status"] == state
-        assert f'<job status="{state}">' in xml[name]
+        assert json_examples[name]["value"]["batch"]["status"] == state
+        assert json_examples[name]["value"]["batch"]["job_id"] == EXAMPLE_JOB_ID
+        assert f'<batch status="{state}">\n    <job_id>{EXAMPLE_JOB_ID}</job_id>' in xml[name]
+    assert "job" not in json_examples["JobDone"]["value"]
     assert json_examples["JobDone"]["value"]["batch"]["customers"]["new"] == 2
     assert json_examples["JobFailed"]["value"]["status"] == "error"
     unknown = operation(schema)["responses"]["400"]["content"][JSON]["examples"]

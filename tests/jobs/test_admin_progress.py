@@ -30,7 +30,7 @@ def test_the_progress_page_shows_a_queued_job_then_its_result_and_failed_lines(
     _, queued = submit(
         "C1|Jane|jane@example.com\nC2|Jim|bad", headers=("code", "first_name", "email")
     )
-    job_id = queued["job"]["id"]
+    job_id = queued["batch"]["job_id"]
     url = f"/admin/jobs/importjob/{job_id}/progress/"
     waiting_page = staff_client.get(url)
     waiting = staff_client.get(f"/admin/jobs/importjob/{job_id}/progress.json").json()
@@ -67,7 +67,7 @@ def test_another_accounts_staff_cannot_see_the_job(submit, other_account):
     outsider.user_permissions.set(Permission.objects.filter(codename="view_importjob"))
     client = Client()
     client.force_login(outsider)
-    job_id = queued["job"]["id"]
+    job_id = queued["batch"]["job_id"]
 
     assert client.get(f"/admin/jobs/importjob/{job_id}/progress/").status_code == 404
     assert client.get(f"/admin/jobs/importjob/{job_id}/progress.json").status_code == 404

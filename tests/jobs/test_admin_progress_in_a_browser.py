@@ -37,7 +37,7 @@ def test_the_job_page_follows_the_job_live_until_its_result(
     page.fill("#id_password", "admin")
     page.click("input[type=submit]")
     params = batch_params(data="C1|Jane\nC2|Jim", output="JSON", run_in_background="yes")
-    job_id = post_to_api(live_server.url, params)["job"]["id"]
+    job_id = post_to_api(live_server.url, params)["batch"]["job_id"]
 
     page.goto(f"{live_server.url}/admin/jobs/importjob/{job_id}/progress/")
     queued = page.text_content("#job-status")

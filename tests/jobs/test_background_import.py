@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -34,26 +35,33 @@ def sync_answer(api, data: str, **extra) -> tuple[int, dict]:
 
 
 def without_undo_state(answer: dict) -> dict:
-    batch = {key: value for key, value in answer["batch"].items() if key != "undo_state"}
-    return {**{k: v for k, v in answer.items() if k != "job"}, "batch": batch}
+    """The answer without what differs between two imports of the same data: the undo
+    state, and the job's id (which only a background import's answer holds)."""
+    skipped = ("undo_state", "job_id")
+    batch = {key: value for key, value in answer["batch"].items() if key not in skipped}
+    return {**answer, "batch": batch}
 
 
 def test_a_background_import_answers_queued_at_once_then_the_synchronous_answer(
     api, submit, status_of, second_account
 ):
     status, queued = submit(DATA, headers=HEADERS, overwrite_duplicates="update")
-    job_id = queued["job"]["id"]
+    job_id = queued["batch"]["job_id"]
     waiting = status_of(job_id)
     nothing_yet = Customer.objects.count()
     run_db_worker()
     done_status, done = status_of(job_id)
     sync_status, sync = sync_answer(api, DATA, overwrite_duplicates="update")
 
-    assert (status, queued["status"], queued["job"]["status"]) == (200, "success", "queued")
-    assert queued["job"]["lines_total"] == 4
-    assert waiting[1]["job"]["status"] == "queued"
+    assert (status, queued["status"], queued["batch"]["status"]) == (200, "success", "queued")
+    assert queued["batch"]["lines_total"] == 4
+    assert waiting[1]["batch"]["status"] == "queued"
     assert nothing_yet == 0
-    assert (done_status, done["job"]["status"], done["job"]["lines_done"]) == (200, "done", 4)
+    assert (done_status, done["batch"]["status"], done["batch"]["job_id"]) == (
+        200,
+        "imported",
+        job_id,
+    )
     assert without_undo_state(done) == without_undo_state(sync)
     assert sync_status == 200
     assert done["batch"]["customers"] == {"new": 2, "updated": 1, "ignored": 0, "failed": 1}
@@ -67,15 +75,30 @@ def test_a_rejected_all_or_nothing_job_answers_the_synchronous_rejection(
 ):
     _, queued = submit(DATA, headers=HEADERS, all_or_nothing="yes")
     run_db_worker()
-    status, done = status_of(queued["job"]["id"])
+    status, done = status_of(queued["batch"]["job_id"])
     sync_status, sync = sync_answer(api, DATA, all_or_nothing="yes")
 
     assert sync_status == 400
     assert status == 200
-    assert done["job"]["status"] == "done"
+    assert done["batch"]["status"] == "rejected"
     assert without_undo_state(done) == without_undo_state(sync)
     assert done["status"] == "error"
     assert not Customer.objects.exists()
+
+
+def test_the_queued_answer_holds_the_job_id_in_the_batch_as_the_contract_says(submit):
+    status, queued = submit("C1|Jane\nC2|Jim")
+
+    assert status == 200
+    assert queued == {
+        "status": "success",
+        "batch": {
+            "status": "queued",
+            "job_id": str(ImportJob.objects.get().pk),
+            "lines_done": 0,
+            "lines_total": 2,
+        },
+    }
 
 
 def test_the_queued_answer_comes_in_the_asked_format(client, user, campaigns):
@@ -84,9 +107,9 @@ def test_the_queued_answer_comes_in_the_asked_format(client, user, campaigns):
     jsonp = client.post("/api", {**params, "callback": "got"}).content.decode()
 
     assert '<response status="success">' in xml
-    assert '<job status="queued">' in xml
+    assert re.search(r'<batch status="queued">\s*<job_id>[0-9a-f-]{36}</job_id>', xml), xml
     assert jsonp.startswith("/**/got(")
-    assert json.loads(jsonp[len("/**/got(") : -2])["job"]["status"] == "queued"
+    assert json.loads(jsonp[len("/**/got(") : -2])["batch"]["status"] == "queued"
 
 
 def test_a_retried_submission_with_the_same_request_id_gets_the_same_job(submit, status_of):
@@ -94,11 +117,11 @@ def test_a_retried_submission_with_the_same_request_id_gets_the_same_job(submit,
     _, again = submit("C1|Jane", request_id="sync-2026-12-02")
     run_db_worker()
     _, after_run = submit("C1|Jane", request_id="sync-2026-12-02")
-    _, done = status_of(first["job"]["id"])
+    _, done = status_of(first["batch"]["job_id"])
 
-    assert again["job"]["id"] == first["job"]["id"]
-    assert after_run["job"]["id"] == first["job"]["id"]
-    assert after_run["job"]["status"] == "done"
+    assert again["batch"]["job_id"] == first["batch"]["job_id"]
+    assert after_run["batch"]["job_id"] == first["batch"]["job_id"]
+    assert after_run["batch"]["status"] == "imported"
     assert ImportJob.objects.count() == 1
     assert done["batch"]["customers"]["new"] == 1
     assert Customer.objects.count() == 1
@@ -106,7 +129,7 @@ def test_a_retried_submission_with_the_same_request_id_gets_the_same_job(submit,
 
 def test_another_accounts_job_id_is_unknown_as_a_made_up_one(submit, api, second_account):
     _, queued = submit("C1|Jane")
-    job_id = queued["job"]["id"]
+    job_id = queued["batch"]["job_id"]
     theirs = {
         "user_id": OTHER_USER,
         "user_password": PASSWORD,
@@ -124,11 +147,11 @@ def test_another_accounts_job_id_is_unknown_as_a_made_up_one(submit, api, second
 
 def test_the_status_call_needs_the_same_credentials_as_customers_batch(submit, status_of):
     _, queued = submit("C1|Jane")
-    status, answer = status_of(queued["job"]["id"], user_password="wrong")
+    status, answer = status_of(queued["batch"]["job_id"], user_password="wrong")
 
     assert status == 401
     assert answer["status"] == "error"
-    assert "job" not in answer
+    assert "batch" not in answer
 
 
 @pytest.mark.parametrize(
@@ -178,11 +201,19 @@ def test_a_campaign_deactivated_before_the_job_runs_fails_it_with_the_synchronou
         campaign.is_active = False
         campaign.save()
     run_db_worker()
-    status, answer = status_of(queued["job"]["id"])
+    status, answer = status_of(queued["batch"]["job_id"])
 
     assert status == 200
-    assert answer["status"] == "error"
-    assert answer["job"]["status"] == "failed"
+    assert answer == {
+        "status": "error",
+        "error": answer["error"],
+        "batch": {
+            "status": "failed",
+            "job_id": queued["batch"]["job_id"],
+            "lines_done": 0,
+            "lines_total": 1,
+        },
+    }
     assert "898989889" in answer["error"]
     assert not Customer.objects.exists()
     assert not ImportRequest.objects.exists()
@@ -198,7 +229,7 @@ def test_an_attempt_whose_worker_died_after_the_commit_is_answered_without_impor
     from jobs.recovery import recover_stalled_jobs
 
     _, queued = submit("C1|Jane\nC2|Jim")
-    job = claim(queued["job"]["id"])
+    job = claim(queued["batch"]["job_id"])
     assert job is not None
     # What the lost attempt did before it died: the import, committed.
     params = batch_params(data="C1|Jane\nC2|Jim", request_id=job.import_request_id)
@@ -209,9 +240,9 @@ def test_an_attempt_whose_worker_died_after_the_commit_is_answered_without_impor
     settings.LOYALTY = {**settings.LOYALTY, "JOB_LEASE_SECONDS": 0}
     recover_stalled_jobs()
     run_db_worker()
-    _, done = status_of(queued["job"]["id"])
+    _, done = status_of(queued["batch"]["job_id"])
 
-    assert done["job"]["status"] == "done"
+    assert done["batch"]["status"] == "imported"
     assert done["batch"]["customers"]["new"] == 2
     assert done["batch"]["undo_state"] == committed.undo_state_id
     assert Customer.objects.count() == 2
@@ -223,7 +254,7 @@ def test_an_answer_stands_even_when_its_attempt_was_given_up_meanwhile(submit, s
     """A lease that ran out while its worker lived (a cache that was down): the next
     attempt may fail on its way, but the first attempt's committed answer is the job's."""
     _, queued = submit("C1|Jane")
-    job_id = queued["job"]["id"]
+    job_id = queued["batch"]["job_id"]
     first = claim(job_id)
     assert first is not None
     give_up_attempt(job_id, first.attempts)
@@ -235,7 +266,7 @@ def test_an_answer_stands_even_when_its_attempt_was_given_up_meanwhile(submit, s
     _, answer = status_of(job_id)
 
     assert (recorded_first, recorded_second) == (True, False)
-    assert answer["job"]["status"] == "done"
+    assert answer["batch"]["status"] == "imported"
     assert answer["batch"]["customers"]["new"] == 1
 
 

@@ -101,8 +101,8 @@ def submit(site: Site) -> str:
         run_in_background="yes",
         Profiles_Data=rows,
     )
-    assert answer["job"]["status"] == "queued", answer
-    return answer["job"]["id"]
+    assert answer["batch"]["status"] == "queued", answer
+    return answer["batch"]["job_id"]
 
 
 def status(site: Site, job_id: str) -> dict:
@@ -130,7 +130,7 @@ def kill_while_running(site: Site, job_id: str) -> dict:
     progress seen last."""
     worker = site.worker()
     try:
-        seen = poll(site, job_id, lambda a: a["job"]["lines_done"] > 0, timeout=120)
+        seen = poll(site, job_id, lambda a: a["batch"]["lines_done"] > 0, timeout=120)
     finally:
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(30)
@@ -184,18 +184,18 @@ def test_a_killed_workers_job_leaves_the_database_unchanged_and_the_next_worker_
     still = status(site, job_id)
     worker = site.worker()
     try:
-        done = poll(site, job_id, lambda a: a["job"]["status"] in ("done", "failed"))
+        done = poll(site, job_id, lambda a: a["batch"]["status"] not in ("queued", "running"))
     finally:
         worker.terminate()
         worker.wait(30)
     killed_task_status = rq_task_status(site, killed_task)
 
-    assert seen["job"]["status"] == "running"
-    assert 0 < seen["job"]["lines_done"] < LINES
-    assert seen["job"]["lines_total"] == LINES
+    assert seen["batch"]["status"] == "running"
+    assert 0 < seen["batch"]["lines_done"] < LINES
+    assert seen["batch"]["lines_total"] == LINES
     assert after_kill == before
-    assert still["job"]["status"] == "running"
-    assert done["job"]["status"] == "done", done
+    assert still["batch"]["status"] == "running"
+    assert done["batch"]["status"] == "imported", done
     assert done["batch"]["customers"] == {"new": LINES, "updated": 0, "ignored": 0, "failed": 0}
     assert site.database.count("customers_customer") == LINES
     assert site.database.count("customers_undostate") == 1
@@ -219,13 +219,13 @@ def test_a_job_out_of_attempts_is_reported_failed_and_wrote_nothing(fresh):
     kill_while_running(site, job_id)
     worker = site.worker(LOYALTY_JOB_ATTEMPTS="1")
     try:
-        failed = poll(site, job_id, lambda a: a["job"]["status"] in ("done", "failed"))
+        failed = poll(site, job_id, lambda a: a["batch"]["status"] not in ("queued", "running"))
     finally:
         worker.terminate()
         worker.wait(30)
 
     assert failed["status"] == "error"
-    assert failed["job"]["status"] == "failed"
+    assert failed["batch"]["status"] == "failed"
     assert failed["error"] == m.WORKER_LOST.format(attempts=1)
     assert site.database.snapshot() == before
     assert not list((site.logs / "jobs" / "bodies").iterdir())
