@@ -88,8 +88,10 @@ class AccountScopedAdminMixin(_AdminBase):
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
         # Autocomplete passes its own queryset here: scope it too, whatever its origin.
+        # A NUL can be in no stored text (PostgreSQL refuses it in a query's parameters,
+        # a DataError): it is left out of the search, in every admin's list and autocomplete.
         queryset, may_have_duplicates = super().get_search_results(
-            request, self.scope_queryset(request, queryset), search_term
+            request, self.scope_queryset(request, queryset), search_term.replace("\x00", "")
         )
         return queryset, may_have_duplicates
 

@@ -10,7 +10,9 @@ password and PIN columns left blank: no secret is kept in plain text), ordered b
 A line with more or fewer values than headers was split or merged somewhere (an unquoted
 delimiter inside a password, a value left out, a stray quote), so its secrets may sit in
 any column near theirs: of such a line only the values that no shift of that size could
-have brought from a secret column are kept (kept_values).
+have brought from a secret column are kept (kept_values). A line with a value holding a
+line break took in the text lines after it (a quote opened and not closed on its line), and
+their secrets with them, into any of its values: of such a line no value is kept.
 """
 
 from __future__ import annotations
@@ -46,7 +48,11 @@ def kept_values(values: list[str], *, secrets: frozenset[int], width: int) -> li
     blanked. A line with `shift` values more or fewer has each value at most `shift`
     columns from the one it was meant for (values split by a delimiter move right, values
     left out or merged move left), so a value is kept only when no secret column is that
-    near on the side it could have come from."""
+    near on the side it could have come from. A value holding a line break means a quote
+    opened on one text line and closed on a later one: the lines between, secrets and all,
+    sit inside that value, whatever the line's width, so no value is kept."""
+    if secrets and any("\n" in v or "\r" in v for v in values):
+        return [""] * len(values)
     shift = len(values) - width
     if shift == 0 or not secrets:
         return ["" if index in secrets else _storable(v) for index, v in enumerate(values)]

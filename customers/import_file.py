@@ -57,6 +57,11 @@ SHEET_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si)(?=[\s/>])")
 ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 TAG_END = re.compile(rb"\s*/?>")
 SCAN_CHUNK = 1 << 20
+# What the XML parser reads a member's text as: a byte order mark (UTF-32 first, whose
+# little-endian mark starts with UTF-16's), else the encoding its declaration names.
+UTF8_BOM = b"\xef\xbb\xbf"
+OTHER_BOMS = (b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
+XML_DECLARATION = re.compile(rb"<\?xml\s[^>]*?encoding\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 # Line breaks as the engine counts them (customers/batch/parse.py).
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -67,6 +72,10 @@ NOT_A_TABLE = "The file is neither a CSV nor an Excel (.xlsx) file. " + SAVE_AS
 OLD_EXCEL_FILE = "The file is an old Excel workbook (.xls), which cannot be read. " + SAVE_AS
 OTHER_SPREADSHEET = "The file is a spreadsheet, but not in Excel's .xlsx format. " + SAVE_AS
 BROKEN_XLSX = "The Excel file is damaged and cannot be read. " + SAVE_AS
+NOT_UTF8_XLSX = (
+    "The Excel file was written in an unusual text encoding (not UTF-8, which Excel and "
+    "other spreadsheets use), so it cannot be read. " + SAVE_AS
+)
 NOT_TEXT = (
     "The file's characters cannot be read: it is neither UTF-8 nor Windows (Latin-1) text. "
     'Save it from your spreadsheet as "CSV UTF-8" and upload it again.'
@@ -300,7 +309,15 @@ def _tags(archive: zipfile.ZipFile, name: str) -> Iterator[tuple[bytes, str | No
     number, a cell's reference) if they have one, read a chunk at a time."""
     with archive.open(name) as member:
         tail = b""
+        first = True
         while chunk := member.read(SCAN_CHUNK):
+            if first:
+                _check_encoding(chunk)
+                first = False
+            if b"\x00" in chunk:
+                # XML holds no NUL character: the text is UTF-16 or UTF-32 without a byte
+                # order mark, in which none of the tags below is found.
+                raise InvalidRequest(NOT_UTF8_XLSX)
             text = tail + chunk
             # Every tag before the last "<" is whole (no attribute value holds a "<"); the
             # tag it starts is read in the next round.
@@ -311,6 +328,25 @@ def _tags(archive: zipfile.ZipFile, name: str) -> Iterator[tuple[bytes, str | No
             yield from _tags_in(text, cut)
             tail = text[cut:]
         yield from _tags_in(tail, len(tail))
+
+
+def _check_encoding(head: bytes) -> None:
+    """InvalidRequest unless the member (`head`, its first bytes) is UTF-8 to the XML
+    parser: the tags are looked for in its bytes, which in UTF-16 or UTF-32 (a byte order
+    mark, or a declaration naming them) or any other encoding hold none of them, while
+    openpyxl reads the sheet all the same. Excel and other spreadsheets write UTF-8."""
+    if head.startswith(OTHER_BOMS):
+        raise InvalidRequest(NOT_UTF8_XLSX)
+    head = head.removeprefix(UTF8_BOM)
+    if not head.startswith(b"<?xml"):
+        return  # no declaration: UTF-8, as XML reads it
+    declaration = XML_DECLARATION.match(head)
+    if declaration is None:
+        return  # a declaration naming no encoding: UTF-8
+    encoding = declaration.group(1)
+    encoding = declaration.group(2) if encoding is None else encoding
+    if encoding.lower() != b"utf-8":
+        raise InvalidRequest(NOT_UTF8_XLSX)
 
 
 def _tags_in(text: bytes, end: int) -> Iterator[tuple[bytes, str | None]]:

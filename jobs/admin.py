@@ -13,8 +13,7 @@ import io
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -158,4 +157,9 @@ class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     def _job(self, request: HttpRequest, job_id: Any) -> ImportJob:
         if not self.has_view_permission(request):
             raise PermissionError
-        return get_object_or_404(self.get_queryset(request), pk=job_id)
+        # get_object reads the id as the primary key's field does: one that is no UUID
+        # (typed into the change page's address) finds no job, as a missing one.
+        job = self.get_object(request, str(job_id))
+        if job is None:
+            raise Http404("No such import job.")
+        return job

@@ -73,3 +73,10 @@ def test_another_accounts_staff_cannot_see_the_job(submit, other_account):
     assert client.get(f"/admin/jobs/importjob/{job_id}/progress.json").status_code == 404
     assert client.get("/admin/jobs/importjob/").content.decode().count(job_id) == 0
     assert ImportJob.objects.count() == 1
+
+
+@pytest.mark.parametrize("job_id", ["abc", "1", "00000000-0000-0000-0000-000000000000"])
+def test_a_job_page_whose_address_is_no_job_id_is_not_found(staff_client, job_id):
+    response = staff_client.get(f"/admin/jobs/importjob/{job_id}/change/")
+
+    assert response.status_code == 404

@@ -394,3 +394,34 @@ def test_the_error_of_a_line_with_more_values_than_headers_stays_under_the_error
 
     message = m.WRONG_VALUE_COUNT.format(got=3, expected=2)
     assert rows == [["code", "first_name", ERROR_COLUMN], ["X1", "Ann", message, "extra"]]
+
+
+def test_no_secret_of_lines_a_stray_quote_merged_into_one_value_is_kept_or_served(
+    client, superuser_client, post_batch
+):
+    # The quote opened before Bob closes only on the next text line, before a delimiter:
+    # the value takes in Q3's password and all of Q4's line, and the merged line still
+    # has its four values.
+    data = 'Q3|"Bob|SECRETQ3|1970-01-01\nQ4|Al|SECRETQ4|1970-01-01"|pwq1|bad\n'
+    headers = ("code", "first_name", "customer_password", "custom_date")
+    response = post_batch(headers, data, output="JSON")
+    batch = json.loads(response.content)["batch"]
+    assert batch["customers"]["failed"] == 1
+    state = UndoState.objects.get(pk=batch["undo_state"])
+
+    api_rows = rows_of(streamed(failed_lines_call(client, state.pk)))
+    admin_rows = rows_of(
+        streamed(superuser_client.get(f"/admin/customers/undostate/{state.pk}/failed-lines/"))
+    )
+    (stored,) = [
+        values
+        for chunk in FailedLineChunk.objects.filter(undo_state=state)
+        for _line, _field, _message, values in chunk.unpack()["lines"]
+    ]
+
+    assert stored == ["", "", "", ""]
+    assert api_rows[1][:4] == admin_rows[1][:4] == ["", "", "", ""]
+    for rows in (api_rows, admin_rows):
+        assert "SECRET" not in "".join(rows[1]) and "pwq1" not in "".join(rows[1])
+    # Its error still says what was wrong.
+    assert api_rows[1][4]
