@@ -1,0 +1,65 @@
+"""What a new shop owner met in the admin with only the README: an import's Replace mode
+warns before it empties fields, a long failure list says it is cut off and keeps the
+confirm button in reach, exports open in Excel, and undo states say which file was which."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from campaigns.models import Campaign
+from customers.models import Customer
+from tests.conftest import POINTS
+
+IMPORT_URL = "/admin/customers/customer/import-file/"
+
+
+@pytest.fixture
+def boss(client, django_user_model, account, campaigns):
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
+    return client
+
+
+def post_file(client, account, content: str, mode="update", name="customers.csv"):
+    return client.post(
+        IMPORT_URL,
+        {
+            "account": account.pk,
+            "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
+            "overwrite_duplicates": mode,
+            "import_file": SimpleUploadedFile(name, content.encode()),
+        },
+    )
+
+
+def test_the_import_form_names_its_modes_in_shop_words(boss):
+    page = boss.get(IMPORT_URL).content.decode()
+
+    assert ">Replace: also empty every field the file does not have" in page
+    assert ">Update the columns in the file</option>" in page
+    assert ">Skip customers already here</option>" in page
+
+
+def test_a_replace_preview_names_the_fields_it_would_empty_before_the_confirm_button(
+    boss, account, run_import
+):
+    run_import(("code", "first_name", "last_name", "phone"), "W002|Wes|Hall|555")
+
+    page = post_file(boss, account, "code,email\nW002,w@example.com\n", mode="yes")
+    html = page.content.decode()
+
+    warning = html.index('id="import-replace-warning"')
+    assert warning < html.index('id="confirm-import"')
+    said = html[warning : html.index("</li>", warning)]
+    assert "1 customer(s)" in said
+    for field in ("first_name", "last_name", "phone", "city"):
+        assert field in said
+    for field in ("code", "email", "card_number"):
+        assert f" {field}," not in said and not said.endswith(f" {field}.")
+    assert Customer.objects.get(code="W002").first_name == "Wes"
+
+
+def test_an_update_preview_does_not_warn_of_emptied_fields(boss, account, run_import):
+    run_import(("code", "first_name"), "W002|Wes")
+
+    page = post_file(boss, account, "code,email\nW002,w@example.com\n", mode="update")
+
+    assert b"import-replace-warning" not in page.content
