@@ -6,6 +6,8 @@ exports, the maximum lengths) is taken from here; a column added to the model re
 them all. The names below are the exceptions, each said once with its reason.
 """
 
+from collections.abc import Iterable
+
 from django.db.models import CharField, Field
 
 from .models import Customer
@@ -61,7 +63,7 @@ ADMIN_FORM_COLUMNS = (
 EXPORT_COLUMNS = tuple(column for column in LINE_COLUMNS if column not in SECRETS)
 
 
-def emptied_by_replace(headers, custom_field_count: int) -> list[str]:
+def emptied_by_replace(headers: Iterable[str | None], custom_field_count: int) -> list[str]:
     """The fields `overwrite_duplicates=yes` empties in a customer it updates from a file
     with these headers: every BLANK_PROFILE column the file does not name (the account's
     custom_field_N one by one), by the name a file's header gives it."""
