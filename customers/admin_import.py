@@ -51,6 +51,10 @@ MODE_LABELS = {
     OverwriteMode.UPDATE: "Update the columns in the file",
     OverwriteMode.YES: "Replace: also empty every field the file does not have",
 }
+ERRORS_CUT_OFF = (
+    "The first {shown} of {failed} failed lines are listed; after you confirm, all of them "
+    "can be downloaded from the import's page."
+)
 REPLACE_WARNING = (
     "Replace is chosen: confirming empties these fields of the {updated} customer(s) "
     "updated, because the file has no column for them: {fields}."
@@ -302,6 +306,11 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
                     "account": account,
                     "read_as": _read_as(upload),
                     "line_label": "Row" if upload.kind == "XLSX" else "Line",
+                    "errors_cut_off": (
+                        ERRORS_CUT_OFF.format(shown=PREVIEW_ERRORS_SHOWN, failed=preview.failed)
+                        if preview.failed > PREVIEW_ERRORS_SHOWN
+                        else ""
+                    ),
                     "replace_warning": _replace_warning(account, pending, preview),
                     "errors_shown": [
                         admin_line_error(error, upload)

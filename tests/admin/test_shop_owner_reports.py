@@ -2,6 +2,8 @@
 warns before it empties fields, a long failure list says it is cut off and keeps the
 confirm button in reach, exports open in Excel, and undo states say which file was which."""
 
+from html import unescape
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -63,3 +65,18 @@ def test_an_update_preview_does_not_warn_of_emptied_fields(boss, account, run_im
     page = post_file(boss, account, "code,email\nW002,w@example.com\n", mode="update")
 
     assert b"import-replace-warning" not in page.content
+
+
+def test_a_preview_with_many_failures_says_it_lists_only_the_first_and_offers_confirm_first(
+    boss, account
+):
+    lines = "".join(f"C{n},not-a-date\n" for n in range(500))
+
+    html = unescape(post_file(boss, account, "code,custom_date\n" + lines).content.decode())
+
+    assert (
+        "The first 200 of 500 failed lines are listed; after you confirm, all of them can be "
+        "downloaded from the import's page." in html
+    )
+    assert html.count("<tr><td>") == 200
+    assert html.index('id="confirm-import"') < html.index('id="import-preview-errors"')
