@@ -80,3 +80,12 @@ def test_a_preview_with_many_failures_says_it_lists_only_the_first_and_offers_co
     )
     assert html.count("<tr><td>") == 200
     assert html.index('id="confirm-import"') < html.index('id="import-preview-errors"')
+
+
+def test_the_admin_home_shows_shop_sections_only_and_names_api_keys_so(boss):
+    page = boss.get("/admin/").content.decode()
+
+    assert "API keys" in page and "Api keys" not in page
+    for technical in ("Access attempts", "Access failures", "Access logs", "Django_Rq", "Tasks"):
+        assert technical not in page
+    assert boss.get("/admin/axes/accessattempt/").status_code == 404
