@@ -1,6 +1,7 @@
 """Admin of customers and of undo states: what each import did, and rolling it back."""
 
 import csv
+from collections.abc import Iterator
 import datetime
 import json
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ SHOWN_ROWS = 100
 # Conflicts listed on the confirmation page; all of them are in its CSV download.
 SHOWN_CONFLICTS = 20
 CONFLICTS_CSV_HEADER = ("customer code", "conflict", "what the rollback does")
+# The admin's CSV files are opened by people, in Excel, which reads UTF-8 as such only
+# after a byte order mark; the admin import (and import-export's) reads it back.
+EXCEL_BOM = "\ufeff"
 # An undo state's parameters, as its page lists them; others are shown by their name.
 PARAMETER_LABELS = {
     "api_version": "API version",
@@ -109,6 +113,8 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     # engine (customers/admin_import.py), so every rule of the contract applies.
     resource_classes = [CustomerExportResource]
     formats = [base_formats.CSV, base_formats.XLSX]
+    # The CSV export starts with a UTF-8 byte order mark (EXCEL_BOM), for Excel.
+    to_encoding = "utf-8-sig"
     import_export_change_list_template = "admin/customers/customer/change_list.html"
     list_display = ["code", "card_number", "first_name", "last_name", "email", "phone", "account"]
     list_filter = [
@@ -481,7 +487,8 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         if state is None or not self.has_view_permission(request, state):
             raise Http404("No such import.")
         response = StreamingHttpResponse(
-            failed_lines_csv(state, for_a_person=True), content_type="text/csv; charset=utf-8"
+            _with_bom(failed_lines_csv(state, for_a_person=True)),
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="{failed_lines_filename(state)}"'
         return response
@@ -576,7 +583,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
                 )
                 yield out.take()
 
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(_with_bom(rows()), content_type="text/csv; charset=utf-8")
         name = f"import-{state.pk}-rollback-conflicts.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
@@ -608,6 +615,11 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         self.log_change(request, state, message)
         self.message_user(request, message, messages.SUCCESS)
         return True
+
+
+def _with_bom(lines: Iterator[str]) -> Iterator[str]:
+    yield EXCEL_BOM
+    yield from lines
 
 
 class _Line:

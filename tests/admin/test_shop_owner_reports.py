@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from campaigns.models import Campaign
-from customers.models import Customer
+from customers.models import Customer, UndoState
 from tests.conftest import POINTS
 
 IMPORT_URL = "/admin/customers/customer/import-file/"
@@ -89,3 +89,49 @@ def test_the_admin_home_shows_shop_sections_only_and_names_api_keys_so(boss):
     for technical in ("Access attempts", "Access failures", "Access logs", "Django_Rq", "Tasks"):
         assert technical not in page
     assert boss.get("/admin/axes/accessattempt/").status_code == 404
+
+
+BOM = b"\xef\xbb\xbf"
+EXPORT_URL = "/admin/customers/customer/export/"
+EXPORTED = ("account", "code", "first_name", "last_name", "email", "city")
+
+
+def test_the_csv_export_starts_with_a_bom_for_excel_and_imports_back_unchanged(
+    boss, account, run_import
+):
+    run_import(("code", "first_name", "city"), "Z1|Zoë|Besançon")
+    before = list(Customer.objects.values())
+
+    form = {"format": "0", "resource": "0"}
+    form.update({f"customerexportresource_{name}": "on" for name in EXPORTED})
+    exported = boss.post(EXPORT_URL, form).content
+
+    assert exported.startswith(BOM)
+    assert "Zoë" in exported[len(BOM) :].decode("utf-8")
+    preview = boss.post(
+        IMPORT_URL,
+        {
+            "account": account.pk,
+            "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
+            "overwrite_duplicates": "update",
+            "import_file": SimpleUploadedFile("export.csv", exported),
+        },
+    )
+    assert preview.context["preview"].failed == 0
+    boss.post(IMPORT_URL, {"pending": preview.context["pending"]})
+    after = list(Customer.objects.values())
+    for row in before + after:
+        row.pop("updated_at"), row.pop("version")
+    assert after == before
+
+
+def test_the_failed_lines_download_starts_with_a_bom_for_excel(boss, account):
+    preview = post_file(boss, account, "code,first_name,custom_date\nZ1,Zoë,not-a-date\nZ2,A,\n")
+    boss.post(IMPORT_URL, {"pending": preview.context["pending"]})
+    state = UndoState.objects.get()
+
+    response = boss.get(f"/admin/customers/undostate/{state.pk}/failed-lines/")
+    content = b"".join(response.streaming_content)
+
+    assert content.startswith(BOM)
+    assert "Zoë" in content.decode("utf-8-sig")
