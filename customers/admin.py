@@ -1,9 +1,9 @@
 """Admin of customers and of undo states: what each import did, and rolling it back."""
 
 import csv
-from collections.abc import Iterator
 import datetime
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
