@@ -28,7 +28,7 @@ from campaigns.selectors import balances_for
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 
 from . import rollback_messages as words
-from .admin_import import import_view_for
+from .admin_import import MODE_LABELS, import_view_for
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
 from .failed_lines import failed_lines_csv, failed_lines_filename, has_failed_lines
 from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
@@ -54,22 +54,22 @@ CONFLICTS_CSV_HEADER = ("customer code", "conflict", "what the rollback does")
 EXCEL_BOM = "\ufeff"
 # An undo state's parameters, as its page lists them; others are shown by their name.
 PARAMETER_LABELS = {
+    "file_name": "File",
     "api_version": "API version",
     "delimiter": "Delimiter",
-    "overwrite_duplicates": "Customers already there",
+    "overwrite_duplicates": "Mode",
     "card_number_generate": "Card numbers generated",
     "campaigns_to_include": "Campaigns",
     "headers": "Columns",
-    "validate_only": "Only checked, nothing written (validate_only)",
+    "validate_only": "Only checked, nothing written",
     "all_or_nothing": "All or nothing",
     "request_id": "Request id",
 }
+# What an admin import never has (the API's own parameters): left off its page.
+NOT_AN_ADMIN_IMPORTS = ("api_version", "request_id", "validate_only", "all_or_nothing")
 DELIMITERS = {"|": "pipe (|)", ",": "comma (,)", "\t": "tab", ";": "semicolon (;)"}
-OVERWRITE_MODES = {
-    "update": "updated with the file's values (update)",
-    "yes": "replaced: fields the file does not name are blanked (yes)",
-    "ignore": "left as they were (ignore)",
-}
+# The mode in the import form's words, lowercased after "Mode: ".
+OVERWRITE_MODES = {mode.value: label[0].lower() + label[1:] for mode, label in MODE_LABELS.items()}
 NOT_READ = "(not read)"
 MONEY_TYPES = (Campaign.Type.GIFTCARD, Campaign.Type.EARNED)
 # The customer columns an import writes, as the undo state's page compares them; the
@@ -354,7 +354,19 @@ def rollback_done(state: UndoState) -> list[str]:
 def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
     """(label, value) of each parameter of the import, in shop words."""
     rows = []
-    campaigns = {
+    campaigns = campaign_names(state)
+    left_off = NOT_AN_ADMIN_IMPORTS if state.source == UndoState.Source.ADMIN else ()
+    for name, value in state.parameters.items():
+        if name in left_off:
+            continue
+        label = PARAMETER_LABELS.get(name, capfirst(name.replace("_", " ")))
+        rows.append((label, _parameter_value(name, value, campaigns)))
+    return rows
+
+
+def campaign_names(state: UndoState) -> dict[str, str]:
+    """The import's campaigns by campaign id: "name (id)", or the campaign as it reads."""
+    return {
         campaign.campaign_id: f"{campaign.name} ({campaign.campaign_id})"
         if campaign.name
         else str(campaign)
@@ -363,10 +375,15 @@ def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
             campaign_id__in=state.parameters.get("campaigns_to_include") or [],
         )
     }
-    for name, value in state.parameters.items():
-        label = PARAMETER_LABELS.get(name, capfirst(name.replace("_", " ")))
-        rows.append((label, _parameter_value(name, value, campaigns)))
-    return rows
+
+
+def import_origin(state: UndoState) -> str:
+    """Which import it was, for a list of them: its file (admin, command line) or "API",
+    then its campaigns by name."""
+    origin = state.parameters.get("file_name") or state.get_source_display()
+    names = campaign_names(state)
+    shown = [names.get(id, str(id)) for id in state.parameters.get("campaigns_to_include") or []]
+    return f"{origin} · {', '.join(shown)}" if shown else origin
 
 
 def _parameter_value(name: str, value, campaigns: dict[str, str]) -> str:
@@ -413,6 +430,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["=id", "account__slug", "user__username"]
     fields = [
         "account",
+        "imported",
         "created_at",
         "user",
         "source",
@@ -425,7 +443,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "failed",
         "parameters_shown",
     ]
-    readonly_fields = ["parameters_shown"]
+    readonly_fields = ["imported", "parameters_shown"]
     actions = ["roll_back_selected"]
     change_form_template = "admin/customers/undostate/change_form.html"
     change_list_template = "admin/customers/undostate/change_list.html"
@@ -447,11 +465,16 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     def created(self, state: UndoState) -> str:
         user = state.user.get_username() if state.user else UNKNOWN_USER
         return format_html(
-            "{}<br>by {} ({})",
+            "{}<br>by {} ({})<br>{}",
             f"{timezone.localtime(state.created_at):%Y-%m-%d %H:%M}",
             user,
             state.get_source_display(),
+            import_origin(state),
         )
+
+    @admin.display(description="file and campaigns")
+    def imported(self, state: UndoState) -> str:
+        return import_origin(state)
 
     @admin.display(description="parameters")
     def parameters_shown(self, state: UndoState) -> str:

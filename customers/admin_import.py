@@ -279,8 +279,10 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         account = form.cleaned_data["account"]
         try:
-            upload = read_import_file(form.cleaned_data["import_file"].read())
+            uploaded = form.cleaned_data["import_file"]
+            upload = read_import_file(uploaded.read())
             pending = {
+                "file_name": uploaded.name,
                 "params": _params(form.cleaned_data, upload),
                 "delimiter": upload.delimiter,
                 "headers": upload.headers,
@@ -365,7 +367,9 @@ def _batch(account: Account, pending: dict) -> BatchRequest:
     the engine reads any one character, while the API's parameter names three, and
     spreadsheets also write semicolons."""
     batch = parse_batch_request(pending["params"], custom_field_count=account.custom_field_count)
-    return dataclasses.replace(batch, delimiter=pending["delimiter"])
+    return dataclasses.replace(
+        batch, delimiter=pending["delimiter"], file_name=pending.get("file_name")
+    )
 
 
 def _values_read(account: Account, pending: dict) -> ValuesRead:

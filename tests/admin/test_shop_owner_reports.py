@@ -2,6 +2,7 @@
 warns before it empties fields, a long failure list says it is cut off and keeps the
 confirm button in reach, exports open in Excel, and undo states say which file was which."""
 
+import io
 from html import unescape
 
 import pytest
@@ -135,3 +136,56 @@ def test_the_failed_lines_download_starts_with_a_bom_for_excel(boss, account):
 
     assert content.startswith(BOM)
     assert "Zoë" in content.decode("utf-8-sig")
+
+
+def test_the_undo_state_list_and_page_name_the_imports_file_and_campaigns(boss, account):
+    Campaign.objects.filter(account=account, campaign_id=POINTS).update(name="Spring points")
+    preview = post_file(boss, account, "code,first_name\nF1,Fay\n", name="spring-promo.csv")
+    boss.post(IMPORT_URL, {"pending": preview.context["pending"]})
+    state = UndoState.objects.get()
+
+    listed = unescape(boss.get("/admin/customers/undostate/").content.decode())
+    page = unescape(boss.get(f"/admin/customers/undostate/{state.pk}/change/").content.decode())
+
+    for html in (listed, page):
+        assert "spring-promo.csv" in html
+        assert f"Spring points ({POINTS})" in html
+
+
+def test_an_api_import_is_listed_as_the_apis(boss, run_import):
+    run_import(("code", "first_name"), "A1|Al")
+
+    listed = unescape(boss.get("/admin/customers/undostate/").content.decode())
+
+    assert "by " in listed and "<br>API ·" in listed
+
+
+def test_the_command_line_import_records_its_files_path(account, campaigns, user, tmp_path):
+    from django.core.management import call_command
+
+    path = tmp_path / "nightly.csv"
+    path.write_text("code,first_name\nN1,Ned\n")
+    call_command(
+        "import_customers",
+        str(path),
+        f"--account={account.slug}",
+        f"--campaigns={POINTS}",
+        "--delimiter=comma",
+        "--overwrite=update",
+        "--first-line-headers",
+        stdout=io.StringIO(),
+    )
+
+    assert UndoState.objects.get().parameters["file_name"] == str(path)
+
+
+def test_an_admin_imports_parameters_read_in_shop_words(boss, account):
+    preview = post_file(boss, account, "code,first_name\nF1,Fay\n")
+    boss.post(IMPORT_URL, {"pending": preview.context["pending"]})
+    state = UndoState.objects.get()
+
+    page = unescape(boss.get(f"/admin/customers/undostate/{state.pk}/change/").content.decode())
+
+    assert "Mode: update the columns in the file" in page
+    for api_words in ("API version", "Request id", "validate_only", "Only checked"):
+        assert api_words not in page
