@@ -36,9 +36,12 @@ from .models import Customer, UndoChunk, UndoState
 from .resources import CustomerExportResource
 from .rollback import (
     UNKNOWN_USER,
+    Conflict,
+    ConflictOverview,
     RollbackRefused,
     conflict_overview,
     find_conflicts,
+    later_imports,
     roll_back,
 )
 from .rollback_messages import CONFLICTS_CHANGED, ROLLED_BACK
@@ -576,7 +579,8 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             # Only the first few: a page that grew with the import was unusable at 100,000.
             "conflicts": overview.first,
             "conflict_count": overview.customers,
-            "conflict_kinds": [(words.CONFLICT_KINDS[k], n) for k, n in overview.kinds.items()],
+            "conflict_count_said": _conflict_count_said(overview),
+            "later_imports": _later_imports_said(state, overview.first),
             "conflicts_cut": (
                 words.CONFLICTS_SHOWN.format(shown=SHOWN_CONFLICTS, count=total)
                 if total > SHOWN_CONFLICTS
@@ -672,6 +676,32 @@ def _all_failed(state: UndoState) -> str:
     if state.failed and not (state.new or state.updated or state.ignored):
         return words.ALL_LINES_FAILED.format(failed=state.failed)
     return ""
+
+
+def _conflict_count_said(overview: ConflictOverview) -> str:
+    said = words.CONFLICT_COUNT.format(count=overview.customers)
+    if len(overview.kinds) < 2:
+        return said
+    kinds = "; ".join(f"{n} {words.CONFLICT_KINDS[kind]}" for kind, n in overview.kinds.items())
+    return f"{said} {words.CONFLICT_KINDS_SAID.format(kinds=kinds)}"
+
+
+def _later_imports_said(state: UndoState, conflicts: list[Conflict]) -> list[str]:
+    """The later, still undoable imports that wrote customers of the listed conflicts,
+    each said with what to do: roll it back first."""
+    codes = {conflict.customer_id: conflict.customer_code for conflict in conflicts}
+    said = []
+    for later, ids in later_imports(undo_state=state, customer_ids=codes):
+        who = later.user.get_username() if later.user else UNKNOWN_USER
+        said.append(
+            words.LATER_IMPORT.format(
+                codes=", ".join(codes[pk] for pk in ids),
+                pk=later.pk,
+                who=who,
+                origin=import_origin(later),
+            )
+        )
+    return said
 
 
 def _chunks_of(state: UndoState) -> list[UndoChunk]:

@@ -189,3 +189,22 @@ def test_an_admin_imports_parameters_read_in_shop_words(boss, account):
     assert "Mode: update the columns in the file" in page
     for api_words in ("API version", "Request id", "validate_only", "Only checked"):
         assert api_words not in page
+
+
+def test_a_rollback_conflict_names_the_later_import_to_roll_back_first_and_says_it_once(
+    boss, account
+):
+    first = post_file(boss, account, "code,first_name\nW002,Wes\n", name="first.csv")
+    boss.post(IMPORT_URL, {"pending": first.context["pending"]})
+    later = post_file(boss, account, "code,first_name\nW002,Wendy\n", name="x.csv")
+    boss.post(IMPORT_URL, {"pending": later.context["pending"]})
+    earlier_state, later_state = UndoState.objects.order_by("pk")
+
+    page = boss.get(f"/admin/customers/undostate/{earlier_state.pk}/rollback/")
+    html = unescape(page.content.decode())
+
+    assert "1 customer(s) of this import were changed after it." in html
+    assert html.count("were changed after it") == 1
+    assert "1 changed after the import" not in html
+    assert f"Customer(s) W002 changed later by import {later_state.pk} (by boss, x.csv" in html
+    assert "roll that back first to undo in order." in html
