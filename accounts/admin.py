@@ -13,7 +13,7 @@ from django.utils.cache import add_never_cache_headers
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 
 from .models import Account, ApiKey, Membership, hash_api_key
-from .roles import ROLE_CHANGE_REFUSED, may_set_role
+from .roles import ROLE_CHANGE_REFUSED, may_change_membership
 
 NEW_KEY_SHOWN_ONCE = (
     "The new API key is {secret} — copy it now: it is shown only this once and stored only "
@@ -37,8 +37,9 @@ def _member_choices(request, kwargs: dict) -> dict:
 
 
 class MembershipForm(forms.ModelForm):
-    """A membership as the admin edits it: a role is given only by whom accounts.roles
-    allows. `actor` is the user saving the form (set by the admin)."""
+    """A membership as the admin edits it: it is added or changed (any field: account,
+    user, role, is_active) only by whom accounts.roles allows. `actor` is the user saving
+    the form (set by the admin)."""
 
     actor = None
 
@@ -49,22 +50,45 @@ class MembershipForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
-        gives_role = "role" in self.changed_data or (
-            "user" in self.changed_data and cleaned.get("role") in Membership.IMPORT_ROLES
-        )
-        if gives_role:
-            account = cleaned.get("account") or getattr(self.instance, "account", None)
-            members = {self.instance.user_id, getattr(cleaned.get("user"), "pk", None)}
-            if not all(
-                may_set_role(
-                    actor=self.actor,
-                    account_id=getattr(account, "pk", None),
-                    member_id=member,
-                )
-                for member in members - {None}
-            ):
-                self.add_error("role", ROLE_CHANGE_REFUSED)
+        adding = self.instance._state.adding
+        changed = [field for field in self.Meta.fields if field in self.changed_data]
+        if not (adding or changed):
+            return cleaned
+        instance = self.instance
+        account = cleaned.get("account") or getattr(instance, "account", None)
+        user = cleaned.get("user") or getattr(instance, "user", None)
+        sides = [(getattr(account, "pk", None), getattr(user, "pk", None))]
+        if not adding:
+            sides.append((instance.account_id, instance.user_id))
+        if not may_change_membership(actor=self.actor, sides=sides):
+            field = None if adding else ("role" if "role" in changed else changed[0])
+            self.add_error(field, ROLE_CHANGE_REFUSED)
         return cleaned
+
+
+class MembershipInlineFormSet(forms.BaseInlineFormSet):
+    """The memberships on an account's page: ticking "delete" on one is the same decision
+    as deleting it from its own page (Django skips the form's own checks on a deleted
+    form)."""
+
+    def clean(self) -> None:
+        super().clean()
+        for form in self.forms:
+            if not (form.instance.pk and form.cleaned_data.get("DELETE")):
+                continue
+            membership = Membership.objects.get(pk=form.instance.pk)
+            sides = [(membership.account_id, membership.user_id)]
+            if not may_change_membership(actor=getattr(form, "actor", None), sides=sides):
+                raise forms.ValidationError(ROLE_CHANGE_REFUSED)
+
+
+def _may_delete(request, obj: Membership | None) -> bool:
+    """Whether the admin's user may delete membership `obj` (any, when None: the
+    changelist then asks again per membership, before its bulk delete)."""
+    if obj is None:
+        return True
+    sides = [(obj.account_id, obj.user_id)]
+    return may_change_membership(actor=request.user, sides=sides)
 
 
 def _form_for(form_class: type[forms.ModelForm], request) -> type[forms.ModelForm]:
@@ -76,6 +100,7 @@ def _form_for(form_class: type[forms.ModelForm], request) -> type[forms.ModelFor
 class MembershipInline(AccountScopedAdminMixin, admin.TabularInline):
     model = Membership
     form = MembershipForm
+    formset = MembershipInlineFormSet
     extra = 0
     fields = ["user", "role", "is_active"]
 
@@ -123,6 +148,10 @@ class MembershipAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         return _form_for(super().get_form(request, obj, change=change, **kwargs), request)
+
+    def has_delete_permission(self, request, obj=None):
+        # The delete page and the bulk "delete selected" action both ask per membership.
+        return super().has_delete_permission(request, obj) and _may_delete(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":

@@ -6,14 +6,21 @@ LOYALTY["AUTH_FAILURE_LIMIT"] failed admin logins, for AUTH_FAILURE_WINDOW_SECON
 last one. Staff use the same password for the API, so the two doors count as one: an admin
 failure is also counted in the API's counters (accounts/throttle.py), and the admin refuses
 a login whose counters there are at the limit, so failures at the API lock the admin too.
+
+Axes's tables never hold what was typed into the username field (sometimes a password)
+nor the client's address: AXES_USERNAME_CALLABLE and AXES_CLIENT_IP_CALLABLE give axes an
+HMAC of each (throttle.keyed, the API counters' key), the address's as an IPv6 address so
+that it fits axes's IP address column. Equal values give equal HMACs, so the lockouts per
+(username, address) and per address work as before; the API's counters get the values
+themselves, which they key in their own way.
 """
 
 from __future__ import annotations
 
 import datetime
+import ipaddress
 
 from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_client_username
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -40,9 +47,30 @@ def cool_off(request: HttpRequest | None) -> datetime.timedelta:
 
 
 def client_address(request: HttpRequest) -> str:
-    """AXES_CLIENT_IP_CALLABLE: the connection's address, as the API counts it; no header a
-    client could set (docs/deploy.md, Client addresses)."""
+    """The connection's address, as the API counts it; no header a client could set
+    (docs/deploy.md, Client addresses)."""
     return request.META.get("REMOTE_ADDR", "")
+
+
+def keyed_client_address(request: HttpRequest) -> str:
+    """AXES_CLIENT_IP_CALLABLE: an HMAC of the client's address, written as an IPv6
+    address (128 of its bits)."""
+    digest = throttle.keyed(f"admin-address:{client_address(request)}")
+    return str(ipaddress.IPv6Address(bytes.fromhex(digest[:32])))
+
+
+def typed_username(request: HttpRequest, credentials: dict | None) -> str:
+    """What was typed into the login form's username field."""
+    if credentials:
+        return str(credentials.get("username") or "")
+    return str(request.POST.get("username", ""))
+
+
+def keyed_username(request: HttpRequest, credentials: dict | None) -> str:
+    """AXES_USERNAME_CALLABLE: an HMAC of the username typed (compared case-insensitively,
+    as the API's counters compare user ids); empty when none was."""
+    username = typed_username(request, credentials)
+    return throttle.keyed(f"admin-username:{username.casefold()}") if username else ""
 
 
 def locked_out(
@@ -69,8 +97,8 @@ class AdminLoginHandler(AxesDatabaseHandler):
             return True
         try:
             throttle.refuse_if_throttled(
-                user_id=get_client_username(request, credentials) or "",
-                client_address=request.axes_ip_address or "",
+                user_id=typed_username(request, credentials),
+                client_address=client_address(request),
             )
         except throttle.Throttled:
             return True
@@ -83,6 +111,6 @@ class AdminLoginHandler(AxesDatabaseHandler):
         super().user_login_failed(sender, credentials, request, **kwargs)
         if request is not None and not refused:
             throttle.record_failure(
-                user_id=get_client_username(request, credentials) or "",
-                client_address=request.axes_ip_address or "",
+                user_id=typed_username(request, credentials),
+                client_address=client_address(request),
             )

@@ -142,10 +142,13 @@ def _subjects(user_id: str, client_address: str) -> list[str]:
         values.append(("address", client_address))
     if user_id:
         values.append(("pair", json.dumps([user_id.casefold(), client_address])))
-    return [
-        f"{kind}:{salted_hmac(_SUBJECT_SALT, value, algorithm='sha256').hexdigest()}"
-        for kind, value in values
-    ]
+    return [f"{kind}:{keyed(value)}" for kind, value in values]
+
+
+def keyed(value: str) -> str:
+    """An HMAC of `value` (keyed with DJANGO_SECRET_KEY), as hex: what a counter stores
+    instead of a user id or an address, here and in the admin login's (admin_login.py)."""
+    return salted_hmac(_SUBJECT_SALT, value, algorithm="sha256").hexdigest()
 
 
 def _join(subjects: list[str]) -> list[_Slot]:

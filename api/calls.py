@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from accounts.users import signed_in
 from core.errors import InvalidRequest
+from core.numbers import bounded_number
 from core.request_log import note_request
 from customers.batch import messages as batch_messages
 from customers.batch.params import PARAMETERS as BATCH_PARAMETERS
@@ -70,9 +71,10 @@ def customers_batch_failed_lines(request: Request, params: dict[str, str]) -> Ht
     value = params.get(UNDO_STATE_PARAMETER, "").strip()
     if not value:
         raise InvalidRequest(f"{UNDO_STATE_PARAMETER} is required.")
-    if not (value.isascii() and value.isdigit() and len(value) <= 18):
+    number = bounded_number(value, low=0, high=10**18 - 1)
+    if number is None:
         raise InvalidRequest(BAD_UNDO_STATE.format(value=value[:40]))
-    state = UndoState.objects.filter(account=account, pk=int(value)).first()
+    state = UndoState.objects.filter(account=account, pk=number).first()
     if state is None:
         raise InvalidRequest(NO_SUCH_UNDO_STATE.format(value=value))
     note_request(request, undo_state=state.pk)

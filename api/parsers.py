@@ -9,6 +9,7 @@ whole body into one string and split it with urllib, which on a 10 MB Profiles_D
 
 from __future__ import annotations
 
+import codecs
 from typing import IO, Any, cast
 from urllib.parse import unquote_to_bytes
 
@@ -18,6 +19,8 @@ from django.http import QueryDict
 from django.utils.http import parse_header_parameters
 from rest_framework import parsers
 from rest_framework.exceptions import APIException, ParseError
+
+from core.numbers import bounded_number
 
 from .params import DATA_PARAMETER
 
@@ -43,6 +46,36 @@ UNQUOTE_SEGMENT_BYTES = 64 * 1024
 UNDECODED = "surrogateescape"
 
 
+UNREADABLE_CHARSET = (
+    'The request\'s Content-Type names the charset "{charset}", which is not a text '
+    "encoding this server reads the form with; send UTF-8 (or another character set such "
+    "as ISO-8859-1). Nothing was done."
+)
+NOT_IN_CHARSET = (
+    'The request body cannot be read in the charset "{charset}" its Content-Type names. '
+    "Nothing was done."
+)
+# Codecs that Python counts as text encodings but that write Unicode in an ASCII notation
+# (domain names, escapes) rather than being a character set: decoding form data with them
+# fails on ordinary input (idna: a label over 63 characters) or reads escapes as text.
+NOT_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7"})
+
+
+def form_charset(parser_context: dict[str, Any]) -> str:
+    """The charset the request's Content-Type names (settings.DEFAULT_CHARSET if none),
+    refused with a ParseError naming it unless it is a real character set: a text encoding
+    (DRF's check refuses bytes codecs such as base64, rot13, bz2) that is not one of
+    NOT_CHARSETS."""
+    charset = parser_context.get("encoding") or settings.DEFAULT_CHARSET
+    try:
+        codec = codecs.lookup(charset)
+    except LookupError:
+        codec = None
+    if codec is None or not codec._is_text_encoding or codec.name in NOT_CHARSETS:
+        raise ParseError(UNREADABLE_CHARSET.format(charset=str(charset)[:40]))
+    return charset
+
+
 BODY_NOT_READ = (
     "The request body was not read: send it with a Content-Length header of its size in "
     "bytes ({reason}). Nothing was done."
@@ -58,21 +91,32 @@ def refuse_declared_oversize(parser_context: dict[str, Any]) -> None:
     """RequestTooLarge when the request says its body is over the limit."""
     meta = parser_context["request"].META
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    try:
-        declared = int(meta.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if limit is not None and declared > limit:
+    declared = str(meta.get("CONTENT_LENGTH") or "").strip()
+    if limit is None or not (declared.isascii() and declared.isdigit()):
+        return  # not a number: refuse_unreadable_length says so
+    if bounded_number(declared, low=0, high=limit) is None:
         raise RequestTooLarge(TOO_BIG.format(limit=limit))
+
+
+# No body this long is read, whatever the settings (and int() of its length is cheap).
+MAX_LENGTH = 10**18 - 1
 
 
 def refuse_unreadable_length(meta: dict[str, Any]) -> None:
     """ParseError when the body cannot be read for want of a usable Content-Length: a
-    chunked body (WSGI gives the app no length for it), or a length that is not a number.
+    chunked body (WSGI gives the app no length for it), or a length that is not a number;
+    RequestTooLarge for a length over the limit (DRF cannot read one of thousands of
+    digits).
     DRF would read such a body as empty, and the answer would blame a missing parameter."""
     declared = str(meta.get("CONTENT_LENGTH") or "").strip()
     if declared and not declared.isdigit():
         raise ParseError(BODY_NOT_READ.format(reason=f"got Content-Length {declared[:20]}"))
+    # DRF's int() of a length of thousands of digits fails, and it reads the body as empty.
+    # A length merely over the limit is the parser's to refuse (refuse_declared_oversize),
+    # after the answer's format is known, so its 413 is in the format the query string asks.
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if declared and bounded_number(declared, low=0, high=MAX_LENGTH) is None:
+        raise RequestTooLarge(TOO_BIG.format(limit=limit or MAX_LENGTH))
     if not declared and "chunked" in str(meta.get("HTTP_TRANSFER_ENCODING", "")).lower():
         raise ParseError(BODY_NOT_READ.format(reason="chunked transfer encoding is not read"))
 
@@ -85,8 +129,7 @@ class FormParser(parsers.BaseParser):
     def parse(self, stream, media_type=None, parser_context=None) -> QueryDict:
         parser_context = parser_context or {}
         refuse_declared_oversize(parser_context)
-        # get_encoding is new in DRF 3.18, after djangorestframework-stubs 3.18.1.
-        encoding = parsers.get_encoding(parser_context)  # type: ignore[attr-defined]
+        encoding = form_charset(parser_context)
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         body = stream.read() if limit is None else stream.read(limit + 1)
         if limit is not None and len(body) > limit:
@@ -95,13 +138,17 @@ class FormParser(parsers.BaseParser):
         if len(fields) > settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:
             raise ParseError(TOO_MANY_FIELDS)
         form = QueryDict(mutable=True, encoding=encoding)
-        for field in fields:
-            raw_name, _, raw_value = field.partition(b"=")
-            name = _unquote_plus(raw_name, encoding, "replace")
-            # Bytes that are not text: U+FFFD in a parameter, as Django's own form parsing
-            # makes them; kept in the data, whose rows refuse them naming line and field.
-            errors = UNDECODED if name.lower() == DATA_PARAMETER else "replace"
-            form.appendlist(name, _unquote_plus(raw_value, encoding, errors))
+        try:
+            for field in fields:
+                raw_name, _, raw_value = field.partition(b"=")
+                name = _unquote_plus(raw_name, encoding, "replace")
+                # Bytes that are not text: U+FFFD in a parameter, as Django's own form
+                # parsing makes them; kept in the data, whose rows refuse them naming line
+                # and field.
+                errors = UNDECODED if name.lower() == DATA_PARAMETER else "replace"
+                form.appendlist(name, _unquote_plus(raw_value, encoding, errors))
+        except UnicodeError:  # a codec that fails despite errors="replace"
+            raise ParseError(NOT_IN_CHARSET.format(charset=encoding[:40])) from None
         form._mutable = False
         return form
 
@@ -112,6 +159,7 @@ class MultiPartParser(parsers.MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parser_context = parser_context or {}
         refuse_declared_oversize(parser_context)
+        encoding = form_charset(parser_context)
         kept = _TailKeeping(stream)
         try:
             # Django's parser only calls read() on its stream.
@@ -126,6 +174,8 @@ class MultiPartParser(parsers.MultiPartParser):
             raise ParseError(TOO_MANY_FILES.format(limit=limit)) from None
         except ParseError:  # DRF's wrapping of Django's MultiPartParserError
             raise ParseError(UNREADABLE_FORM) from None
+        except UnicodeError:  # a codec that fails despite errors="replace"
+            raise ParseError(NOT_IN_CHARSET.format(charset=encoding[:40])) from None
         # Django's parser takes a body cut short for a whole one: the fields it read
         # would be imported, the rest lost. A whole body ends with the closing boundary.
         _, options = parse_header_parameters(media_type or "")

@@ -51,19 +51,24 @@ from customers.batch.types import (
     OverwriteMode,
 )
 from customers.models import CUSTOM_FIELD_MAX_LENGTH
+from jobs.messages import UNKNOWN_JOB, WORKER_LOST
+from jobs.models import ImportJob
 
 from .calls import CALLS, FAILED_LINES_TYPE
 from .negotiation import CALLBACK, CALLBACK_MAX_LENGTH
 from .parsers import TOO_BIG, FormParser, MultiPartParser
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
 from .schema_extensions import API_KEY_HEADER_NAME, Const, Secret
-from .serializers import batch_data, error_data
+from .serializers import batch_data, error_data, failed_job_data, job_data
 
 XML, JSON, JSONP = XMLRenderer.media_type, JSONRenderer.media_type, JSONPRenderer.media_type
 HEADER_PARAMETER_PATTERN = r"^profiles_header_[1-9][0-9]*$"
 # customers/batch/params.py accepts 4..32 digits (tests/deploy/test_api_schema.py checks).
 CARD_NUMBER_DIGITS = (4, 32)
 YES_NO = ["yes", "no"]
+# The API versions a call other than customers_batch accepts (one enumeration for them all:
+# ENUM_NAME_OVERRIDES' ApiVersionEnum).
+API_VERSIONS = ["1", "1.0", "1.5"]
 
 HEADER_FIELD_RULES = {
     "code": "The shop's id for the customer. A line with a code matches the account's "
@@ -233,7 +238,7 @@ class FailedLinesRequestSerializer(serializers.Serializer):
     """customers_batch_failed_lines: the failed lines of one import, as CSV."""
 
     API = serializers.ChoiceField(
-        ["1", "1.0", "1.5"], required=False, help_text="As for customers_batch: the credentials."
+        API_VERSIONS, required=False, help_text="As for customers_batch: the credentials."
     )
     type = Const("customers_batch_failed_lines")
     user_id = serializers.CharField(help_text="The user's login.")
@@ -249,6 +254,31 @@ class FailedLinesRequestSerializer(serializers.Serializer):
     )
     output = serializers.ChoiceField(
         ["XML", "JSON"], required=False, help_text="The format of an error answer."
+    )
+
+
+class StatusRequestSerializer(serializers.Serializer):
+    """customers_batch_status: where a background import stands, and its answer once done."""
+
+    API = serializers.ChoiceField(
+        API_VERSIONS, required=False, help_text="As for customers_batch: the credentials."
+    )
+    type = Const("customers_batch_status")
+    user_id = serializers.CharField(help_text="The user's login.")
+    user_password = Secret(required=False, help_text="API 1.0: the user's password.")
+    user_api_key = Secret(
+        required=False, help_text=f"API 1.5: the API key (or the `{API_KEY_HEADER_NAME}` header)."
+    )
+    account_id = serializers.CharField(help_text="The account's slug or owner id.")
+    job_id = serializers.UUIDField(
+        help_text="The job's id, as customers_batch with `run_in_background=yes` answered it "
+        "(`job.id`); one of this account's (another account's is unknown, as a made-up one)."
+    )
+    output = serializers.ChoiceField(
+        ["XML", "JSON"], required=False, help_text="As for customers_batch."
+    )
+    callback = serializers.CharField(
+        required=False, help_text="As for customers_batch: JSONP, always HTTP 200."
     )
 
 
@@ -375,6 +405,59 @@ class ErrorResponseSerializer(serializers.Serializer):
     )
 
 
+class JobSerializer(serializers.Serializer):
+    """A background import: customers_batch with run_in_background=yes, customers_batch_status."""
+
+    id = serializers.UUIDField(help_text="The job id to ask customers_batch_status about.")
+    # Labelled by name, as ENUM_NAME_OVERRIDES' JobStatusEnum reads the enumeration.
+    status = serializers.ChoiceField(
+        [(status.value, status.name) for status in ImportJob.Status],
+        help_text="queued; running (lines_done moves after each chunk); done (the synchronous "
+        "call's answer is around the job); failed (`error` says why; nothing was written).",
+    )
+    lines_done = serializers.IntegerField(min_value=0, help_text="Lines imported so far.")
+    lines_total = serializers.IntegerField(
+        min_value=0,
+        help_text="The data lines, counted at submission (exact once done).",
+    )
+
+
+class JobResponseSerializer(serializers.Serializer):
+    """The answer of a background import (HTTP 200 in every state of a known job)."""
+
+    status = serializers.ChoiceField(
+        [("success", "SUCCESS"), ("error", "ERROR")],
+        help_text="`error` for a failed job and for a done job whose batch all_or_nothing "
+        "rejected, as the synchronous call's answer would say.",
+    )
+    error = serializers.CharField(
+        required=False, help_text="A failed job's reason, or the rejected batch's error."
+    )
+    batch = BatchSerializer(
+        required=False,
+        help_text="Once done: the synchronous call's batch (counts, undo state, generated, "
+        "errors).",
+    )
+    job = JobSerializer()
+
+
+class AnswerSerializer(serializers.Serializer):
+    """An HTTP 200 answer: a batch's (SuccessResponse) or a background import's
+    (JobResponse); AnswerExtension describes it as either."""
+
+
+class AnswerExtension(OpenApiSerializerExtension):
+    target_class = AnswerSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        return {
+            "anyOf": [
+                auto_schema.resolve_serializer(SuccessResponseSerializer, direction).ref,
+                auto_schema.resolve_serializer(JobResponseSerializer, direction).ref,
+            ]
+        }
+
+
 # Examples, rendered by the real renderers so they cannot drift.
 
 EXAMPLE_RESULT = ImportResult(
@@ -444,7 +527,7 @@ def _answer(status, description, examples, *, media_types=(XML, JSON)):
         if media_type == JSONP:
             body: Any = OpenApiTypes.STR
         else:
-            body = SuccessResponseSerializer if status == 200 else ErrorResponseSerializer
+            body = AnswerSerializer if status == 200 else ErrorResponseSerializer
         rendered = [
             OpenApiExample(
                 summary,
@@ -463,9 +546,33 @@ _UNKNOWN_FIELD = messages.UNKNOWN_FIELD_SUGGESTION.format(
     name="profiles_header_5", value="custome_date", suggestion="custom_date"
 )
 
+ANSWER_200 = (
+    "The batch was imported or validated; or a background import's job: queued (the answer "
+    "of run_in_background=yes), then customers_batch_status's running, done (the "
+    "synchronous call's answer with the job) or failed. JSONP answers are always 200, errors "
+    "included, so the callback runs."
+)
+EXAMPLE_JOB_ID = "5e0f3c1a-8d7b-4f7e-9a53-2f4d2f8a9c10"
+JOB_EXAMPLES = {
+    "Job queued": job_data(
+        job_id=EXAMPLE_JOB_ID, status="queued", lines_done=0, lines_total=100_000, result=None
+    ),
+    "Job running": job_data(
+        job_id=EXAMPLE_JOB_ID, status="running", lines_done=35_000, lines_total=100_000, result=None
+    ),
+    "Job done": job_data(
+        job_id=EXAMPLE_JOB_ID, status="done", lines_done=4, lines_total=4, result=EXAMPLE_RESULT
+    ),
+    "Job failed": failed_job_data(
+        job_id=EXAMPLE_JOB_ID, lines_total=100_000, error=WORKER_LOST.format(attempts=3)
+    ),
+}
+
 CUSTOMERS_BATCH: dict[str, Any] = {
-    "summary": "Call the API; type=customers_batch imports customers in bulk, "
-    "type=customers_batch_failed_lines gives an import's failed lines as CSV.",
+    "summary": "Call the API; type=customers_batch imports customers in bulk (at once, or "
+    "as a background job with run_in_background=yes), type=customers_batch_status says "
+    "where a job stands, type=customers_batch_failed_lines gives an import's failed lines "
+    "as CSV.",
     "description": (
         "Form data, `application/x-www-form-urlencoded` or `multipart/form-data`. Parameter "
         "names are matched case-insensitively; a name given twice (in any case) is refused. "
@@ -478,7 +585,12 @@ CUSTOMERS_BATCH: dict[str, Any] = {
     # Both versions, in each of the parsers' media types (api/parsers.py).
     "request": PolymorphicProxySerializer(
         component_name="CustomersBatchRequest",
-        serializers=[Request10Serializer, Request15Serializer, FailedLinesRequestSerializer],
+        serializers=[
+            Request10Serializer,
+            Request15Serializer,
+            FailedLinesRequestSerializer,
+            StatusRequestSerializer,
+        ],
         resource_type_field_name=None,
     ),
     "parameters": [
@@ -505,13 +617,8 @@ CUSTOMERS_BATCH: dict[str, Any] = {
         for summary, value in (("API 1.0", EXAMPLE_REQUEST_10), ("API 1.5", EXAMPLE_REQUEST_15))
     ],
     "responses": {
-        **_answer(
-            200,
-            "The batch was imported or validated. JSONP answers are always 200, errors "
-            "included, so the callback runs.",
-            {"Imported": batch_data(EXAMPLE_RESULT)},
-            media_types=(XML, JSON, JSONP),
-        ),
+        **_answer(200, ANSWER_200, {"Imported": batch_data(EXAMPLE_RESULT)}, media_types=(JSONP,)),
+        **_answer(200, ANSWER_200, {"Imported": batch_data(EXAMPLE_RESULT), **JOB_EXAMPLES}),
         (200, FAILED_LINES_TYPE.split(";")[0]): OpenApiResponse(
             OpenApiTypes.STR,
             "type=customers_batch_failed_lines: the import's failed lines as CSV (UTF-8, "
@@ -527,6 +634,9 @@ CUSTOMERS_BATCH: dict[str, Any] = {
             "(the error holds the batch and its line errors; nothing was written).",
             {
                 "Unknown header field": error_data(_UNKNOWN_FIELD),
+                "Unknown job (customers_batch_status)": error_data(
+                    UNKNOWN_JOB.format(value=EXAMPLE_JOB_ID)
+                ),
                 "Rejected by all_or_nothing": batch_data(
                     replace(EXAMPLE_RESULT, status=BatchStatus.REJECTED, undo_state_id=None)
                 ),

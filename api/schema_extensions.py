@@ -113,6 +113,16 @@ def xml_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict
 
 def _xml_ref(ref: str, schemas: dict[str, Any], *, root: bool = False) -> dict[str, Any]:
     name = ref.rsplit("/", 1)[1]
+    if "anyOf" in schemas[name]:
+        # One of several answers (api/schema.py, AnswerSerializer): each as XML.
+        xml_name = f"Xml{name}"
+        if xml_name not in schemas:
+            schemas[xml_name] = {
+                "anyOf": [
+                    _xml_ref(one["$ref"], schemas, root=root) for one in schemas[name]["anyOf"]
+                ]
+            }
+        return {"$ref": f"#/components/schemas/{xml_name}"}
     if schemas[name].get("type") != "object":
         return {"$ref": ref}
     xml_name = f"Xml{name}"

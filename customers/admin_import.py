@@ -5,16 +5,19 @@ The file's format, encoding and delimiter are found from its content
 do, so every rule of the contract applies unchanged: the file becomes a customers_batch
 request. A preview runs it with validate_only and keeps the request, encrypted, in the
 database (customers/pending.py); confirming runs it for real, recorded as an undo state
-with source "admin". The engine's request errors name API parameters; shop staff read
-their file's columns, so they are worded again here (ADMIN_WORDS), from the structured
-details the engine gives with them.
+with source "admin": in the request, or, for a file of more than
+LOYALTY["ADMIN_BACKGROUND_LINES"] lines, as a background job handed to the app registered
+with register_background_import (the jobs app, which the layers put above this one). The
+engine's request errors name API parameters; shop staff read their file's columns, so
+they are worded again here (ADMIN_WORDS), from the structured details the engine gives
+with them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from django import forms
 from django.conf import settings
@@ -27,7 +30,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts.models import Account, Membership
-from accounts.users import signed_in
+from accounts.users import User, signed_in
 from campaigns.models import Campaign
 from core.errors import DomainError, InvalidRequest
 
@@ -60,12 +63,51 @@ REPLACE_WARNING = (
     "updated, because the file has no column for them: {fields}."
 )
 
+
+class BackgroundImport(Protocol):
+    """Queues a confirmed admin import as a background job and returns the URL of the
+    page that follows it. `file_headers` are the file's own header row, from which the job
+    reads its values as this module does (customers/spreadsheet.py, columns_read)."""
+
+    def __call__(
+        self, *, account: Account, user: User, request: BatchRequest, file_headers: list[str]
+    ) -> str: ...
+
+
+# Set by the jobs app (jobs/apps.py); None: every confirmed import runs in the request.
+_background_import: BackgroundImport | None = None
+
+
+def register_background_import(handler: BackgroundImport | None) -> None:
+    """Hand confirmed imports above the threshold to `handler` (None: to no one)."""
+    global _background_import
+    _background_import = handler
+
+
+def runs_in_background(batch: BatchRequest) -> bool:
+    """Whether a confirmed import of `batch` goes to a background job: when one can take
+    it and the file has more lines than LOYALTY["ADMIN_BACKGROUND_LINES"] (counted from its
+    line breaks: a few milliseconds for the largest file)."""
+    limit = settings.LOYALTY["ADMIN_BACKGROUND_LINES"]
+    return _background_import is not None and data_lines(batch) > limit
+
+
+def data_lines(batch: BatchRequest) -> int:
+    """About the lines of the file below its header row (blank lines between them count)."""
+    text = batch.data.strip()
+    return text.count("\n") + 1 if text else 0
+
+
 EMPTY_FILE = "The file has no header row."
 FILE_TOO_LARGE = (
     "The file is larger than {limit} MB, the most one import takes: split it into smaller files."
 )
 PENDING_GONE = "This import preview has expired or was already confirmed; upload the file again."
 NOT_THIS_ACCOUNTS_CAMPAIGN = "Choose campaigns of the account {account}."
+QUEUED = (
+    "The import of {lines:,} lines runs in the background: this page follows it, and you "
+    "can leave it and come back: Import jobs lists it."
+)
 IMPORTED = (
     "Imported: {new} new, {updated} updated, {ignored} ignored, {failed} failed. "
     "It can be rolled back from its undo state."
@@ -333,10 +375,20 @@ def _confirm(model_admin, request: HttpRequest) -> HttpResponse:
     if not importable_accounts(request).filter(pk=account.pk).exists():
         raise PermissionDenied
     try:
+        batch = _batch(account, pending)
+        if _background_import is not None and runs_in_background(batch):
+            url = _background_import(
+                account=account,
+                user=signed_in(request.user),
+                request=batch,
+                file_headers=pending["headers"],
+            )
+            messages.info(request, QUEUED.format(lines=data_lines(batch)))
+            return HttpResponseRedirect(url)
         result = import_customers(
             account=account,
             user=signed_in(request.user),
-            request=_batch(account, pending),
+            request=batch,
             source=UndoState.Source.ADMIN,
             values_read=_values_read(account, pending),
         )

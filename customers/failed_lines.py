@@ -7,6 +7,10 @@ server holds one chunk of them at a time. The file they make, for the admin's un
 page and the API's customers_batch_failed_lines, is CSV: the import's columns as the
 contract names them, then `error`; a row per failed line, its values as sent (the
 password and PIN columns left blank: no secret is kept in plain text), ordered by line.
+A line with more or fewer values than headers was split or merged somewhere (an unquoted
+delimiter inside a password, a value left out, a stray quote), so its secrets may sit in
+any column near theirs: of such a line only the values that no shift of that size could
+have brought from a secret column are kept (kept_values).
 """
 
 from __future__ import annotations
@@ -36,6 +40,25 @@ def secret_positions(headers: Iterable[str | None]) -> frozenset[int]:
     return frozenset(index for index, field in enumerate(headers) if field in SECRET_FIELDS)
 
 
+def kept_values(values: list[str], *, secrets: frozenset[int], width: int) -> list[str]:
+    """The values of a failed line that may be kept, the others blank. A line of `width`
+    values (the headers' count) has each value in its column: only the secret columns are
+    blanked. A line with `shift` values more or fewer has each value at most `shift`
+    columns from the one it was meant for (values split by a delimiter move right, values
+    left out or merged move left), so a value is kept only when no secret column is that
+    near on the side it could have come from."""
+    shift = len(values) - width
+    if shift == 0 or not secrets:
+        return ["" if index in secrets else _storable(v) for index, v in enumerate(values)]
+    # More values: the value at `index` was meant for a column in index-shift..index;
+    # fewer: in index..index-shift.
+    low, high = (-shift, 0) if shift > 0 else (0, -shift)
+    return [
+        "" if any(index + offset in secrets for offset in range(low, high + 1)) else _storable(v)
+        for index, v in enumerate(values)
+    ]
+
+
 def record_failed_lines(
     *,
     undo_state: UndoState,
@@ -43,9 +66,11 @@ def record_failed_lines(
     errors: list[LineError],
     values: dict[int, list[str]],
     secrets: frozenset[int],
+    width: int,
 ) -> None:
     """One chunk's failed lines: each error with the values its line was sent with (none
-    for a line that could not be read), secrets blanked."""
+    for a line that could not be read), secrets blanked (kept_values); `width` is the
+    headers' count."""
     if not errors:
         return
     lines = [
@@ -53,10 +78,7 @@ def record_failed_lines(
             error.line,
             error.field,
             _storable(error.message),
-            [
-                "" if index in secrets else _storable(value)
-                for index, value in enumerate(values.get(error.line, ()))
-            ],
+            kept_values(list(values.get(error.line, ())), secrets=secrets, width=width),
         ]
         for error in errors
     ]

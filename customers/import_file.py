@@ -25,6 +25,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime
+import html
 import io
 import re
 import zipfile
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 
 import openpyxl
 from django.conf import settings
+from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
 
 from core.errors import InvalidRequest
 
@@ -49,8 +51,11 @@ ZIP = b"PK\x03\x04"
 # A row of an XLSX with more cells than this is refused before openpyxl reads it: the
 # import reads MAX_HEADER_NUMBER columns, and a row is held whole while it is parsed.
 MAX_CELLS_PER_ROW = 1000
-# The elements the sheet's pre-count finds: a row, a cell, a shared string (any prefix).
-SHEET_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si)[\s/>]")
+# The elements the sheet's pre-count finds: a row, a cell, a shared string (any prefix),
+# then each attribute of a row or cell (XML's grammar: a value holds no "<", but may ">").
+SHEET_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si)(?=[\s/>])")
+ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+TAG_END = re.compile(rb"\s*/?>")
 SCAN_CHUNK = 1 << 20
 # Line breaks as the engine counts them (customers/batch/parse.py).
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -86,6 +91,14 @@ TOO_BIG_UNPACKED = (
 TOO_MANY_CELLS = (
     "The Excel sheet has more than {limit:,} cells; an import reads at most that many. "
     'Split it, or save it as "CSV UTF-8".'
+)
+CELL_TOO_FAR_RIGHT = (
+    "Cell {cell} of the Excel sheet is beyond column {last} (the {columns}th), the last an "
+    "import reads. Delete the columns after {last} and upload it again."
+)
+CELL_TOO_FAR_DOWN = (
+    "Row {row:,} of the Excel sheet is beyond row {last:,}: an import reads at most {limit:,} "
+    "rows below the header row. Delete the rows after {last:,}, or split the file."
 )
 ROW_TOO_WIDE = (
     "Row {row} of the Excel sheet has more than {limit:,} cells; an import reads at most "
@@ -203,54 +216,120 @@ def _read_xlsx(content: bytes) -> ImportFile:
     try:
         if not book.worksheets:
             raise InvalidRequest(NO_SHEET)
-        return _sheet_file(book.worksheets[0])
+        sheet = book.worksheets[0]
+        # The sheet openpyxl reads, wherever the workbook's relations put it.
+        path = sheet._worksheet_path.lstrip("/")
+        if not path.endswith(".xml"):
+            _count_member(archive, path)
+        return _sheet_file(sheet)
     finally:
         book.close()
 
 
 def _count_cells(archive: zipfile.ZipFile, names: set[str]) -> None:
     """InvalidRequest if a sheet (or the shared strings, each used by a cell) holds more
-    cells than LOYALTY_MAX_IMPORT_CELLS, or a row more than MAX_CELLS_PER_ROW: counted in
-    the unpacked XML, before openpyxl, which holds a row and every shared string whole."""
-    limit = settings.LOYALTY["MAX_IMPORT_CELLS"]
+    cells than LOYALTY_MAX_IMPORT_CELLS, or a row more than MAX_CELLS_PER_ROW, or a cell
+    beyond the columns (MAX_HEADER_NUMBER) or rows (LOYALTY_MAX_BATCH_ROWS and the header)
+    an import reads: counted in the unpacked XML, before openpyxl, which holds a row and
+    every shared string whole, and pads each row with empty cells up to its last cell."""
     # Every XML member, not only xl/worksheets/: the workbook's relations may put a sheet
     # anywhere. Other parts hold none of these tags.
     for name in sorted(names):
-        if not name.endswith(".xml"):
-            continue
-        cells = row_cells = rows = 0
-        for tag in _tags(archive, name):
-            if tag == b"row":
-                rows += 1
-                row_cells = 0
-                continue
-            cells += 1
-            row_cells += 1
-            if cells > limit:
-                raise InvalidRequest(TOO_MANY_CELLS.format(limit=limit))
-            if tag == b"c" and row_cells > MAX_CELLS_PER_ROW:
+        if name.endswith(".xml"):
+            _count_member(archive, name)
+
+
+def _count_member(archive: zipfile.ZipFile, name: str) -> None:
+    limit = settings.LOYALTY["MAX_IMPORT_CELLS"]
+    last_row = settings.LOYALTY["MAX_BATCH_ROWS"] + 1  # the header row, then the rows
+    cells = row_cells = row = column = 0
+    for tag, place in _tags(archive, name):
+        if tag == b"row":
+            # As openpyxl numbers rows and columns (openpyxl/worksheet/_reader.py).
+            row = _row_number(place) if place is not None else row + 1
+            row_cells = column = 0
+            if row > last_row:
                 raise InvalidRequest(
-                    ROW_TOO_WIDE.format(
-                        row=rows, limit=MAX_CELLS_PER_ROW, columns=MAX_HEADER_NUMBER
-                    )
+                    CELL_TOO_FAR_DOWN.format(row=row, last=last_row, limit=last_row - 1)
                 )
+            continue
+        cells += 1
+        row_cells += 1
+        if cells > limit:
+            raise InvalidRequest(TOO_MANY_CELLS.format(limit=limit))
+        if tag != b"c":
+            continue
+        if row_cells > MAX_CELLS_PER_ROW:
+            raise InvalidRequest(
+                ROW_TOO_WIDE.format(row=row, limit=MAX_CELLS_PER_ROW, columns=MAX_HEADER_NUMBER)
+            )
+        column = _column_number(place) if place is not None else column + 1
+        if column > MAX_HEADER_NUMBER:
+            cell = place or f"{get_column_letter(min(column, 18278))}{row}"
+            raise InvalidRequest(
+                CELL_TOO_FAR_RIGHT.format(
+                    cell=cell,
+                    last=get_column_letter(MAX_HEADER_NUMBER),
+                    columns=MAX_HEADER_NUMBER,
+                )
+            )
 
 
-def _tags(archive: zipfile.ZipFile, name: str) -> Iterator[bytes]:
-    """The row, cell and shared-string tags of a member, read a chunk at a time."""
+def _row_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            raise InvalidRequest(BROKEN_XLSX) from None
+        if not number.is_integer():
+            raise InvalidRequest(BROKEN_XLSX) from None
+        return int(number)
+
+
+def _column_number(reference: str) -> int:
+    try:
+        return coordinate_to_tuple(reference)[1]
+    except (ValueError, IndexError):
+        raise InvalidRequest(BROKEN_XLSX) from None
+
+
+def _tags(archive: zipfile.ZipFile, name: str) -> Iterator[tuple[bytes, str | None]]:
+    """The row, cell and shared-string tags of a member with their `r` attribute (a row's
+    number, a cell's reference) if they have one, read a chunk at a time."""
     with archive.open(name) as member:
         tail = b""
         while chunk := member.read(SCAN_CHUNK):
             text = tail + chunk
-            # A tag cut at the chunk's end is found whole in the next round.
-            end = max(len(text) - 64, 0)
-            cut = text.rfind(b"<", end)
-            cut = len(text) if cut == -1 else cut
-            for match in SHEET_TAG.finditer(text, 0, cut):
-                yield match.group(1)
+            # Every tag before the last "<" is whole (no attribute value holds a "<"); the
+            # tag it starts is read in the next round.
+            cut = text.rfind(b"<", len(tail))
+            if cut == -1:
+                tail = text
+                continue
+            yield from _tags_in(text, cut)
             tail = text[cut:]
-        for match in SHEET_TAG.finditer(tail):
-            yield match.group(1)
+        yield from _tags_in(tail, len(tail))
+
+
+def _tags_in(text: bytes, end: int) -> Iterator[tuple[bytes, str | None]]:
+    for match in SHEET_TAG.finditer(text, 0, end):
+        tag = match.group(1)
+        if tag == b"si":
+            yield tag, None
+            continue
+        place = None
+        position = match.end()
+        while attribute := ATTRIBUTE.match(text, position):
+            if attribute.group(1) == b"r":
+                value = attribute.group(2)
+                value = attribute.group(3) if value is None else value
+                place = html.unescape(value.decode("utf-8", "replace"))
+            position = attribute.end()
+        if not TAG_END.match(text, position):
+            raise InvalidRequest(BROKEN_XLSX)  # not XML: openpyxl would not read it either
+        yield tag, place
 
 
 def _sheet_file(sheet) -> ImportFile:

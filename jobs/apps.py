@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class JobsConfig(AppConfig):
     name = "jobs"
     verbose_name = "Background jobs"
+
+    def ready(self) -> None:
+        # The admin's import hands large files to a job through a hook of its own: the
+        # customers app may not import this one (the layers, pyproject.toml).
+        from customers.admin_import import register_background_import
+
+        from .admin import import_in_background
+
+        register_background_import(import_in_background)

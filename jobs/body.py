@@ -11,6 +11,7 @@ import base64
 import dataclasses
 import hashlib
 import os
+from typing import NamedTuple
 
 import orjson
 from cryptography.exceptions import InvalidTag
@@ -34,17 +35,27 @@ def storage() -> Storage:
     return storages["import_jobs"]
 
 
-def save_body(job_id: str, request: BatchRequest, source: str) -> str:
+class SavedImport(NamedTuple):
+    request: BatchRequest
+    source: str
+    # An admin import's file header row (its values are read as the admin reads them,
+    # customers/spreadsheet.py), or None for the API's.
+    file_headers: list[str] | None
+
+
+def save_body(
+    job_id: str, request: BatchRequest, source: str, file_headers: list[str] | None = None
+) -> str:
     """Save the import of job `job_id`; returns the name to load it by."""
     fields = dataclasses.asdict(request)
-    plain = orjson.dumps({"request": fields, "source": source})
+    plain = orjson.dumps({"request": fields, "source": source, "file_headers": file_headers})
     nonce = os.urandom(NONCE_BYTES)
     sealed = nonce + AESGCM(_key()).encrypt(nonce, plain, job_id.encode())
     return storage().save(f"{job_id}.body", ContentFile(sealed))
 
 
-def load_body(job_id: str, name: str) -> tuple[BatchRequest, str]:
-    """The request and source save_body saved for this job."""
+def load_body(job_id: str, name: str) -> SavedImport:
+    """What save_body saved for this job."""
     try:
         with storage().open(name, "rb") as saved:
             sealed = saved.read()
@@ -66,7 +77,7 @@ def load_body(job_id: str, name: str) -> tuple[BatchRequest, str]:
             "headers": tuple(fields["headers"]),
         }
     )
-    return request, saved["source"]
+    return SavedImport(request, saved["source"], saved.get("file_headers"))
 
 
 def delete_body(name: str) -> None:

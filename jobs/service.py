@@ -39,11 +39,13 @@ def submit_import_job(
     user: User | None,
     request: BatchRequest,
     source: UndoState.Source = UndoState.Source.API,
+    file_headers: list[str] | None = None,
 ) -> ImportJob:
     """Queue the import of `request` (checked: parse_batch_request made it, or the admin's
     import form) as a job, after the checks the synchronous import makes before it reads a
     line. A request_id seen before for the account answers with that job. For the API and
-    for the admin (`source`); the admin's progress page is jobs/admin.py's."""
+    for the admin (`source`, and the file's own header row: `file_headers`); the admin's
+    progress page is jobs/admin.py's."""
     active_campaigns(account, request.campaign_ids)
     lines = count_lines(request.data)
     if request.request_id:
@@ -51,7 +53,7 @@ def submit_import_job(
         if known is not None:
             return known
     job_id = uuid.uuid4()
-    name = save_body(str(job_id), request, source.value)
+    name = save_body(str(job_id), request, source.value, file_headers)
     try:
         with transaction.atomic(durable=True):
             job = ImportJob.objects.create(
@@ -213,6 +215,7 @@ def job_progress(job: ImportJob) -> dict[str, Any]:
         "failed": 0,
         "undo_state": None,
         "undo_state_url": None,
+        "failed_lines_url": reverse("admin:jobs_importjob_failed_lines", args=[job.pk]),
     }
     if job.status == ImportJob.Status.FAILED:
         progress["summary"] = job.error
@@ -230,6 +233,11 @@ def job_progress(job: ImportJob) -> dict[str, Any]:
             progress["undo_state"] = result.undo_state_id
             progress["undo_state_url"] = reverse(
                 "admin:customers_undostate_change", args=[result.undo_state_id]
+            )
+            # Every failed line with its values, to fix and import again (the job's own
+            # file lists the errors its answer lists).
+            progress["failed_lines_url"] = reverse(
+                "admin:customers_undostate_failed_lines", args=[result.undo_state_id]
             )
     return progress
 

@@ -10,8 +10,10 @@ import logging
 from django_tasks import task
 
 from core.errors import DomainError
+from customers.admin_import import admin_message
 from customers.batch.service import import_customers
 from customers.models import UndoState
+from customers.spreadsheet import columns_read
 
 from . import messages as m
 from .body import BodyUnreadable, load_body
@@ -29,23 +31,33 @@ def run_import_job(job_id: str) -> None:
     job = claim(job_id)
     if job is None:
         return
+    admin = False
     with Heartbeat(job_id, job.attempts) as heartbeat:
         try:
-            request, source = load_body(job_id, job.body_name)
-            request = dataclasses.replace(request, request_id=job.import_request_id)
+            saved = load_body(job_id, job.body_name)
+            admin = saved.file_headers is not None
+            request = dataclasses.replace(saved.request, request_id=job.import_request_id)
+            # An admin file's values are read as the admin's immediate import reads them.
+            values_read = (
+                None
+                if saved.file_headers is None
+                else columns_read(saved.file_headers, account=job.account)[1]
+            )
             result = import_customers(
                 account=job.account,
                 user=job.user,
                 request=request,
-                source=UndoState.Source(source),
+                source=UndoState.Source(saved.source),
                 on_chunk=heartbeat.on_chunk,
+                values_read=values_read,
             )
         except BodyUnreadable as lost:
             finish(job, error=m.BODY_LOST.format(reason=lost))
         except DomainError as refused:
             # What the synchronous call would have refused with (a campaign deactivated
-            # since the submission, more lines than a request may hold).
-            finish(job, error=refused.message)
+            # since the submission, more lines than a request may hold), in the file's
+            # words for an admin import.
+            finish(job, error=admin_message(refused) if admin else refused.message)
         except Exception as crashed:
             logger.exception("import job %s failed", job_id)
             finish(job, error=m.CRASHED.format(kind=type(crashed).__name__))

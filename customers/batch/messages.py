@@ -37,6 +37,7 @@ TEXT_AFTER_QUOTE = (
     'value in quotes and double the quotes inside it ("")'
 )
 WRONG_VALUE_COUNT = "the line has {got} values, the headers read {expected}"
+TOO_MANY_VALUES = "the line has more than {limit} values; a request has at most {limit} headers"
 TOO_LONG = "{field} is longer than {limit} characters"
 CONTROL_CHARACTER = "{field} contains a control character"
 NOT_UTF8 = (

@@ -7,6 +7,7 @@ import difflib
 import re
 
 from core.errors import InvalidRequest
+from core.numbers import bounded_number
 from customers.columns import LINE_COLUMNS
 
 from . import messages as m
@@ -125,9 +126,10 @@ def _card_number_digits(params: dict[str, str]) -> int | None:
     value = params.get("card_number_generate", "").strip()
     if not value:
         return None
-    if not value.isascii() or not value.isdigit() or not 4 <= int(value) <= 32:
+    digits = bounded_number(value, low=4, high=32)
+    if digits is None:
         raise InvalidRequest(m.BAD_CARD_NUMBER_DIGITS.format(value=m.shown(value)))
-    return int(value)
+    return digits
 
 
 def _campaign_ids(params: dict[str, str], api_version: str) -> tuple[str, ...]:
@@ -162,6 +164,7 @@ def _headers(
     valid = _valid_fields(api_version, custom_field_count)
     headers: list[str | None] = [None] * max(numbered)
     named_by: dict[str, str] = {}
+    named_numbers: dict[str, int] = {}
     for number in sorted(numbered):
         name = f"profiles_header_{number}"
         field = _header_field(name, number, numbered[number], valid)
@@ -173,9 +176,10 @@ def _headers(
                 value=numbered[number],
                 other=other,
                 number=number,
-                other_number=int(other.rsplit("_", 1)[1]),
+                other_number=named_numbers[other],
             )
         named_by[field] = name
+        named_numbers[name] = number
         headers[number - 1] = field
     return tuple(headers)
 
@@ -186,8 +190,8 @@ def _numbered_headers(params: dict[str, str]) -> dict[int, str]:
         match = HEADER_PARAMETER.match(key)
         if not match or not value.strip():
             continue
-        number = int(match.group(1))
-        if not 1 <= number <= MAX_HEADER_NUMBER:
+        number = bounded_number(match.group(1), low=1, high=MAX_HEADER_NUMBER)
+        if number is None:
             raise InvalidRequest.worded(
                 m.HEADER_NUMBER_TOO_HIGH, name=m.shown(key), limit=MAX_HEADER_NUMBER
             )

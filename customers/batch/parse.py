@@ -17,6 +17,7 @@ from core.errors import InvalidRequest
 from customers.values import TRIMMED
 
 from . import messages as m
+from .params import MAX_HEADER_NUMBER
 from .types import LineError
 
 BOM = "\ufeff"
@@ -24,6 +25,10 @@ LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 # Longer than any field may be, so an over-long value reaches the length check, which says
 # which field it was; only a runaway quoted value (megabytes) stops the csv reader here.
 CSV_FIELD_LIMIT = 1_000_000
+# No line may have more values than a request has headers. The csv reader holds a line's
+# values whole (16 bytes a value, more than a byte sent: a 64 MB line of delimiters held
+# 1.2 GB), so a line with more is refused before the reader sees it (_Guard).
+MAX_VALUES = MAX_HEADER_NUMBER
 
 
 def read_lines(
@@ -44,18 +49,24 @@ def read_lines(
         first = first[len(BOM) :]
     # strict: a quote left open, or text after a closing quote, is a line error; lenient
     # reading would silently make the lines after an open quote part of its value.
-    reader = csv.reader(
-        itertools.chain((first,), lines), delimiter=delimiter, quotechar='"', strict=True
-    )
+    guard = _Guard(itertools.chain((first,), lines), delimiter)
+    reader = csv.reader(guard, delimiter=delimiter, quotechar='"', strict=True)
     read = 0
     while True:
         line = reader.line_num + 1
+        guard.new_line()
         try:
             values = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
+            if guard.too_wide.pop(line, False):
+                yield LineError(line, None, m.TOO_MANY_VALUES.format(limit=MAX_VALUES))
+                continue
             yield LineError(line, None, _unreadable(exc, delimiter))
+            continue
+        if guard.too_wide.pop(line, False):
+            yield LineError(line, None, m.TOO_MANY_VALUES.format(limit=MAX_VALUES))
             continue
         if _is_blank(values):
             continue
@@ -64,6 +75,90 @@ def read_lines(
             raise InvalidRequest.worded(m.TOO_MANY_LINES, limit=limit)
         # strip(TRIMMED) is trimmed() inlined: it runs for every value of every line.
         yield line, [value.strip(TRIMMED) for value in values]
+
+
+class _Guard:
+    """The lines for the csv reader, each line of more than MAX_VALUES values replaced by
+    one the reader reads cheaply, and its number kept in `too_wide`.
+
+    A line without a quote that starts a line of values is counted with str.count (the
+    fast path, nearly every line); any other is followed quote by quote as the reader
+    (strict) reads it, so a delimiter in a quoted value is never counted, and a line of
+    values that goes on over several text lines (a quoted line break) is counted whole."""
+
+    def __init__(self, lines: Iterator[str], delimiter: str) -> None:
+        self.lines = lines
+        self.delimiter = delimiter
+        self.too_wide: dict[int, bool] = {}
+        self.number = 0  # of the last text line given to the reader
+        self.inside = False  # the reader is in a quoted value
+        self.start = 0  # the text line the current line of values started on
+        self.values = 0  # its delimiters outside quotes so far
+        self.skipping = False  # the rest of a refused line of values is being passed over
+
+    def new_line(self) -> None:
+        """The reader starts a line of values anew, after one or after an error."""
+        if not self.skipping:
+            self.inside = False
+
+    def __iter__(self) -> "_Guard":
+        return self
+
+    def __next__(self) -> str:
+        text = next(self.lines)
+        self.number += 1
+        delimiter = self.delimiter
+        if not self.inside and not self.skipping:
+            self.start, self.values = self.number, 0
+            if '"' not in text:
+                if text.count(delimiter) < MAX_VALUES:
+                    return text  # the fast path
+                self.too_wide[self.number] = True
+                return "\n"
+        was_inside = self.inside
+        self.values, self.inside = _follow(text, delimiter, self.values, self.inside)
+        if self.skipping:
+            self.skipping = self.inside
+            return "\n"
+        if self.values < MAX_VALUES:
+            return text
+        self.too_wide[self.start] = True
+        self.skipping = self.inside
+        self.inside = False
+        # The reader, in a quoted value from an earlier text line, ends it and the line here.
+        return '"\n' if was_inside else "\n"
+
+
+def _follow(text: str, delimiter: str, values: int, inside: bool) -> tuple[int, bool]:
+    """The delimiters outside quotes after `text` (`values` before it), and whether it ends
+    in a quoted value (`inside`: it starts in one), as the strict csv reader reads it: a
+    quote opens a quoted value only at a value's start; "" in one is a quote."""
+    position = 0
+    end = len(text)
+    while position < end:
+        if inside:
+            close = text.find('"', position)
+            while close != -1 and text.startswith('"', close + 1):
+                close = text.find('"', close + 2)
+            if close == -1:
+                return values, True
+            inside = False
+            position = close + 1
+            if not text.startswith(delimiter, position):
+                return values, False  # the line ends here, or the reader refuses it
+            values += 1
+            position += 1
+        if text.startswith('"', position):
+            inside = True
+            position += 1
+            continue
+        opens = text.find(delimiter + '"', position)
+        if opens == -1:
+            return values + text.count(delimiter, position), False
+        values += text.count(delimiter, position, opens + 1)
+        inside = True
+        position = opens + 2
+    return values, inside
 
 
 def _unreadable(error: csv.Error, delimiter: str) -> str:

@@ -257,6 +257,7 @@ class ImportRun:
                 errors=plan.errors,
                 values=values,
                 secrets=self.secrets,
+                width=len(self.request.headers),
             )
         return plan
 

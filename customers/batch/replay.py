@@ -4,7 +4,8 @@ A reply is kept for LOYALTY["REQUEST_ID_TTL_SECONDS"] (24 hours) after the reque
 claimed its id. Then it has expired: a request with the same id is a new request, and the
 row is deleted, after any import with a request_id (outside its transaction) and by the
 prune_request_ids command. A reply lists at most LOYALTY["LINE_ERRORS_LISTED"] line errors,
-so its row stays small however many lines failed."""
+so its row stays small however many lines failed; it lists every generated code and card
+number (the retry must learn them too), compressed (ImportRequest.packed_response)."""
 
 import datetime
 
@@ -38,13 +39,13 @@ def claim_request_id(
     if record.response is not None:
         record.created_at = now
         record.response = None
-        record.save(update_fields=["created_at", "response"])
+        record.save(update_fields=["created_at", "packed_response"])
     return record, None
 
 
 def remember_response(*, record: ImportRequest, result: ImportResult) -> None:
     record.response = result.to_dict()
-    record.save(update_fields=["response"])
+    record.save(update_fields=["packed_response"])
 
 
 def delete_expired_replies(*, now: datetime.datetime) -> int:

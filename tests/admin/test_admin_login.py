@@ -184,3 +184,36 @@ def test_the_superuser_login_of_the_demo_is_throttled_too(client, limit):
 
     assert_locked_out(log_in(client, "admin", username="admin"), client)
     assert_logged_in(log_in(client, "admin", username="admin", address=OTHER), client, admin)
+
+
+def all_axes_rows_as_text() -> str:
+    from axes.models import AccessFailureLog, AccessLog
+
+    rows = [
+        *AccessAttempt.objects.values(),
+        *AccessLog.objects.values(),
+        *AccessFailureLog.objects.values(),
+    ]
+    return repr(rows)
+
+
+def test_no_axes_table_holds_the_typed_username_or_the_address(client, staff, limit, settings):
+    settings.AXES_ENABLE_ACCESS_FAILURE_LOG = True
+    typed = "MyPassword-In-The-Username-Field"
+    for _ in range(3):
+        log_in(client, WRONG, username=typed)
+        log_in(client, WRONG)
+    log_in(client, address=OTHER)  # a success, in axes's access log
+
+    stored = all_axes_rows_as_text()
+    assert AccessAttempt.objects.count() == 2
+    for value in (typed, typed.casefold(), STAFF, GUESSER, OTHER):
+        assert value not in stored
+
+
+def test_the_lockout_still_counts_per_username_and_address_and_per_address(client, staff, limit):
+    for _ in range(LIMIT):
+        log_in(client, WRONG)
+
+    assert_locked_out(log_in(client), client)  # the pair, and the address
+    assert_logged_in(log_in(client, address=OTHER), client, staff)  # another address

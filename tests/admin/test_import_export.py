@@ -3,6 +3,7 @@ export gives a file that imports back unchanged. Both stay inside the user's acc
 
 import csv
 import io
+import tracemalloc
 
 import openpyxl
 import pytest
@@ -12,7 +13,7 @@ from accounts.models import Membership
 from campaigns.models import Campaign, Enrollment
 from customers.admin_import import PENDING_GONE
 from customers.batch import messages as m
-from customers.models import Customer, UndoState
+from customers.models import Customer, ImportPreview, UndoState
 from tests.conftest import POINTS
 from tests.factories import make_campaign
 
@@ -227,3 +228,36 @@ def test_the_admin_exports_the_account_then_the_commands_columns_and_values(
     assert by_admin == by_command
     assert by_admin[1][EXPORT_FIELDS.index("custom_date")] == "1970-07-14"
     assert by_admin[2][EXPORT_FIELDS.index("card_number")] == ""
+
+
+def test_a_user_keeps_only_the_newest_previews_and_the_older_ones_are_gone(
+    admin_user_client, account
+):
+    # Each preview stores its whole upload for an hour: re-uploading must not grow the
+    # database without end.
+    tokens = [preview(admin_user_client, account).context["pending"] for _ in range(5)]
+
+    assert ImportPreview.objects.count() == 3  # customers.pending.PREVIEWS_PER_USER
+    oldest = admin_user_client.post(IMPORT_URL, {"pending": tokens[0]}, follow=True)
+    assert PENDING_GONE in [str(message) for message in oldest.context["messages"]]
+    assert not Customer.objects.exists()
+    admin_user_client.post(IMPORT_URL, {"pending": tokens[-1]})
+    assert Customer.objects.count() == 1
+
+
+@pytest.mark.parametrize("filler", [",", "x"], ids=["delimiters", "one-value"])
+def test_a_large_upload_costs_a_small_multiple_of_its_size(admin_user_client, account, filler):
+    # The preview's saved request was written with orjson, which reserves about 16 bytes a
+    # character of a long string: a 4 MB upload peaked at 21 times its size, 64 MB at 1.3 GB.
+    preview(admin_user_client, account)  # the first request's one-off costs
+    content = ("code,first_name\nC1," + filler * (4 * 1024 * 1024) + "\n").encode()
+    tracemalloc.start()
+    try:
+        response = preview(admin_user_client, account, content)
+        _, top = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert response.status_code == 200
+    assert response.context["preview"].failed == 1
+    assert top < 12 * len(content), top / len(content)

@@ -122,6 +122,7 @@ def test_both_paths_take_the_form_of_both_versions(schema):
                 {"$ref": "#/components/schemas/Request10"},
                 {"$ref": "#/components/schemas/Request15"},
                 {"$ref": "#/components/schemas/FailedLinesRequest"},
+                {"$ref": "#/components/schemas/StatusRequest"},
             ]
     assert {operation(schema, path)["operationId"] for path in schema["paths"]} == {
         "callApi",
@@ -250,6 +251,43 @@ def test_the_failed_lines_call_and_the_cap_on_listed_errors_are_described(schema
     assert "errors_not_listed" not in batch.get("required", [])
 
 
+def test_the_status_call_is_described(schema):
+    status_request = components(schema)["StatusRequest"]
+    answers = resolve(schema, operation(schema)["responses"]["200"]["content"][JSON]["schema"])
+    job_answer = resolve(schema, answers["anyOf"][1])
+    job = resolve(schema, job_answer["properties"]["job"])
+    examples = operation(schema)["responses"]["200"]["content"]
+    xml = {name: example["value"] for name, example in examples[XML]["examples"].items()}
+    json_examples = examples[JSON]["examples"]
+    xml_job = resolve(schema, resolve(schema, examples[XML]["schema"])["anyOf"][1])
+
+    assert status_request["properties"]["type"]["const"] == "customers_batch_status"
+    assert {"job_id", "user_id", "account_id"} <= set(status_request["required"])
+    assert status_request["properties"]["job_id"]["format"] == "uuid"
+    assert resolve(schema, job["properties"]["status"])["enum"] == [
+        "queued",
+        "running",
+        "done",
+        "failed",
+    ]
+    assert set(job["required"]) == {"id", "status", "lines_done", "lines_total"}
+    assert set(job_answer["required"]) == {"status", "job"}
+    assert xml_job["xml"] == {"name": "response"}
+    assert resolve(schema, xml_job["properties"]["job"])["properties"]["status"]["xml"] == {
+        "attribute": True
+    }
+    # Every state, as the API's own renderers write it (validated against the schema by
+    # test_the_json_examples_match_their_schemas).
+    states = {"JobQueued": "queued", "JobRunning": "running", "JobDone": "done"}
+    for name, state in {**states, "JobFailed": "failed"}.items():
+        assert json_examples[name]["value"]["job"]["status"] == state
+        assert f'<job status="{state}">' in xml[name]
+    assert json_examples["JobDone"]["value"]["batch"]["customers"]["new"] == 2
+    assert json_examples["JobFailed"]["value"]["status"] == "error"
+    unknown = operation(schema)["responses"]["400"]["content"][JSON]["examples"]
+    assert "job_id" in unknown["UnknownJob(customersBatchStatus)"]["value"]["error"]
+
+
 def test_the_json_examples_match_their_schemas(schema):
     responses = operation(schema)["responses"]
     for response in responses.values():
@@ -259,11 +297,11 @@ def test_the_json_examples_match_their_schemas(schema):
             jsonschema.Draft202012Validator(document).validate(example["value"])
 
     content = responses["200"]["content"]
-    (imported,) = content[JSON]["examples"].values()
+    imported = content[JSON]["examples"]["Imported"]
     assert imported["value"]["batch"]["errors"][0]["field"] == "custom_date"
     (jsonp,) = content[JSONP]["examples"].values()
     assert jsonp["value"].startswith('/**/handle({"status":"success"')
-    (xml,) = content[XML]["examples"].values()
+    xml = content[XML]["examples"]["Imported"]
     assert '<error line="5" field="custom_date">' in xml["value"]
     rejected = responses["400"]["content"][JSON]["examples"]["RejectedByAllOrNothing"]
     assert rejected["value"]["batch"]["status"] == "rejected"
@@ -271,7 +309,9 @@ def test_the_json_examples_match_their_schemas(schema):
 
 def test_the_xml_schema_follows_the_xml_renderer(schema):
     content = operation(schema)["responses"]["200"]["content"]
-    root = resolve(schema, content[XML]["schema"])
+    # A batch's answer, or a background import's (test_the_status_call_is_described).
+    batch_answer, _ = resolve(schema, content[XML]["schema"])["anyOf"]
+    root = resolve(schema, batch_answer)
     batch = resolve(schema, root["properties"]["batch"])
     errors = batch["properties"]["errors"]
 

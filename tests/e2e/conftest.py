@@ -1,5 +1,7 @@
-"""The browser of the end-to-end tests: Debian's Chromium driven by Playwright."""
+"""The browser of the end-to-end tests: Debian's Chromium driven by Playwright, and their
+screenshots."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,16 @@ def browser_page(monkeypatch):
             yield page
         finally:
             browser.close()
+
+
+@pytest.fixture
+def screenshot(tmp_path):
+    """screenshot(page, name): the whole page as name.png, in $LOYALTY_SCREENSHOT_DIR when
+    set (the README's images: LOYALTY_SCREENSHOT_DIR=docs/images), else in the test's
+    temporary folder."""
+    folder = Path(os.environ.get("LOYALTY_SCREENSHOT_DIR", tmp_path))
+
+    def take(page, name: str) -> None:
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    return take

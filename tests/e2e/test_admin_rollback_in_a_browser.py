@@ -1,32 +1,20 @@
 """End to end, in a real browser (Debian's Chromium driven by Playwright): log in to the
 admin, import through the API, open the undo state, confirm the rollback, see the customers
 gone; roll back two imports newest-first with no conflict shown; open the rollback page of
-a 100,000-row import. Screenshots go to $LOYALTY_SCREENSHOT_DIR when set (the README's come
-from here)."""
+a 100,000-row import. Screenshots go to $LOYALTY_SCREENSHOT_DIR when set (conftest.py; the
+README's come from here)."""
 
 import json
-import os
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import F
 
 from customers.models import Customer, UndoState
 from tests.conftest import batch_params
-
-
-@pytest.fixture
-def screenshot(tmp_path):
-    folder = Path(os.environ.get("LOYALTY_SCREENSHOT_DIR", tmp_path))
-
-    def take(page, name: str) -> None:
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-    return take
 
 
 def post_to_api(base_url: str, params: dict) -> dict:

@@ -1,10 +1,14 @@
 """read_lines (customers/batch/parse.py): Profiles_Data text -> (line number, trimmed values)
 per non-blank line, a LineError per unreadable line, and the request's line limit."""
 
+import csv
+import io
+
 import pytest
 
 from core.errors import InvalidRequest
 from customers.batch import messages as m
+from customers.batch.params import MAX_HEADER_NUMBER
 from customers.batch.parse import CSV_FIELD_LIMIT, read_lines
 from customers.batch.types import LineError
 
@@ -191,3 +195,45 @@ def test_blank_lines_do_not_count_towards_max_batch_rows(limit_of_two):
 
 def test_a_multi_line_value_counts_once_towards_max_batch_rows(limit_of_two):
     assert read('C1|"a\nb\nc"\nC2|Bob') == [(1, ["C1", "a\nb\nc"]), (4, ["C2", "Bob"])]
+
+
+# A line of more values than a request has headers is refused before the reader holds it.
+
+TOO_MANY = m.TOO_MANY_VALUES.format(limit=MAX_HEADER_NUMBER)
+
+
+@pytest.mark.parametrize(
+    "wide",
+    [
+        "|" * MAX_HEADER_NUMBER,
+        '"a"' + "|" * MAX_HEADER_NUMBER,
+        '"a|b"|"c' + "|" * MAX_HEADER_NUMBER + '"' + "|" * MAX_HEADER_NUMBER,
+        # Over several text lines: a quoted line break, then more values.
+        '"a\nb"' + "|x" * MAX_HEADER_NUMBER,
+        '"a\n' + "|" * MAX_HEADER_NUMBER + '\nb"' + "|" * MAX_HEADER_NUMBER + '|"c\nd"|e',
+    ],
+    ids=["plain", "quoted", "delimiters-in-quotes", "after-a-line-break", "several-lines"],
+)
+def test_a_line_of_more_values_than_headers_can_be_is_refused_and_the_next_is_read(wide):
+    lines = read(f"C0|x\n{wide}\nC9|y")
+
+    assert lines[0] == (1, ["C0", "x"])
+    assert lines[1] == LineError(2, None, TOO_MANY)
+    assert lines[2] == (2 + wide.count("\n") + 1, ["C9", "y"])
+    assert len(lines) == 3
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "|" * (MAX_HEADER_NUMBER - 1),
+        '"' + "|" * 10 * MAX_HEADER_NUMBER + '"|b',
+        '"a""|' + "|" * MAX_HEADER_NUMBER + '"|"b\n' + "|" * MAX_HEADER_NUMBER + '"',
+        'a"' + "|b" * (MAX_HEADER_NUMBER - 1),
+    ],
+    ids=["at-the-limit", "delimiters-in-quotes", "over-lines", "quote-inside-a-value"],
+)
+def test_a_line_whose_delimiters_are_in_quoted_values_is_read(line):
+    expected = next(csv.reader(io.StringIO(line, newline=""), delimiter="|", strict=True))
+
+    assert read(line) == [(1, [value.strip() for value in expected])]

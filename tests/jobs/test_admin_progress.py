@@ -45,6 +45,8 @@ def test_the_progress_page_shows_a_queued_job_then_its_result_and_failed_lines(
     assert done["status"] == "done"
     assert done["summary"] == "Batch imported: 1 new, 0 updated, 0 ignored, 1 failed."
     assert done["undo_state"] == undo_state.pk
+    # This user may not see undo states: the job's own list of line errors is the link.
+    assert done["failed_lines_url"] == f"/admin/jobs/importjob/{job_id}/failed-lines.csv"
     assert done["summary"] in page
     assert f"/admin/customers/undostate/{undo_state.pk}/change/" in page
     lines = failed_lines.content.decode().splitlines()

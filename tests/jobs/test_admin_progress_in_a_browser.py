@@ -1,23 +1,30 @@
 """The admin's job page in a real browser (Debian's Chromium through Playwright): it shows
-a queued job, then, without a reload, the bar full and the result once a worker ran it."""
+a queued job, then, without a reload, the bar full and the result once a worker ran it; an
+admin import of a file above the threshold leads there, and to its failed lines."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connections
 from playwright.sync_api import expect
 
+from campaigns.models import Campaign
 from customers.models import UndoState
-from tests.conftest import batch_params
-from tests.e2e.conftest import browser_page
-from tests.e2e.test_admin_rollback_in_a_browser import post_to_api, screenshot
+from jobs.models import ImportJob
+from tests.conftest import POINTS, batch_params
+from tests.e2e.conftest import browser_page, screenshot
+from tests.e2e.test_admin_rollback_in_a_browser import post_to_api
 
 from .conftest import run_db_worker
 
 __all__ = ["browser_page", "screenshot"]  # fixtures, used by name
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+CSV = "code,first_name,email\nC1,Jane,jane@example.com\nC2,Jim,not-an-email\nC3,Joe,\n"
 
 
 def test_the_job_page_follows_the_job_live_until_its_result(
@@ -52,4 +59,43 @@ def test_the_job_page_follows_the_job_live_until_its_result(
     assert failed_lines_hidden
     # The ORM calls above ran inside Playwright's context, on a connection of their own:
     # closed here, or the test database cannot be dropped at the end of the run.
+    connections.close_all()
+
+
+def test_an_admin_import_above_the_threshold_follows_its_job_to_the_failed_lines(
+    transactional_db, live_server, browser_page, screenshot, settings, account, campaigns
+):
+    settings.LOYALTY = {**settings.LOYALTY, "ADMIN_BACKGROUND_LINES": 2}
+    get_user_model().objects.create_superuser("admin", password="admin")
+    points = Campaign.objects.get(account=account, campaign_id=POINTS)
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "admin")
+    page.click("input[type=submit]")
+
+    page.goto(f"{live_server.url}/admin/customers/customer/import-file/")
+    page.select_option("#id_campaign", str(points.pk))
+    page.set_input_files(
+        "#id_import_file",
+        files=[{"name": "customers.csv", "mimeType": "text/csv", "buffer": CSV.encode()}],
+    )
+    page.click("input[value=Preview]")
+    page.click("#confirm-import")
+    expect(page.locator("#job-status")).to_have_text("queued", timeout=15_000)
+    progress_path = page.url.removeprefix(live_server.url)
+    screenshot(page, "admin-import-queued")
+    run_db_worker()
+    expect(page.locator("#job-status")).to_have_text("done", timeout=15_000)
+    expect(page.locator("#job-failed-lines")).to_be_visible()
+    screenshot(page, "admin-import-done")
+    summary = page.text_content("#job-summary")
+    with page.expect_download() as download:
+        page.click("#job-failed-lines a")
+    failed_lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+
+    assert progress_path == f"/admin/jobs/importjob/{ImportJob.objects.get().pk}/progress/"
+    assert summary == "Batch imported: 2 new, 0 updated, 0 ignored, 1 failed."
+    assert failed_lines[0] == "code,first_name,email,error"
+    assert failed_lines[1].startswith("C2,Jim,not-an-email,")
     connections.close_all()

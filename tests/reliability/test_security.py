@@ -16,7 +16,7 @@ from accounts.models import ApiKey, Membership, hash_api_key
 from api.exceptions import INTERNAL_ERROR
 from campaigns.models import Transaction
 from customers.batch import write
-from customers.models import Customer, FailedLineChunk, UndoChunk
+from customers.models import Customer, FailedLineChunk, ImportRequest, UndoChunk
 from tests.conftest import API_KEY, BUYX, PASSWORD, USER_ID, batch_params
 from tests.factories import make_campaign, make_customer, make_item, make_member
 
@@ -97,7 +97,8 @@ def test_a_buyx_item_of_another_accounts_campaign_cannot_be_credited(
 
 
 def every_stored_text() -> str:
-    """Every row of every table, as text; undo data decompressed."""
+    """Every row of every table, as text; undo data, failed lines and request_id replies
+    decompressed."""
     texts = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
@@ -105,6 +106,7 @@ def every_stored_text() -> str:
             texts.append(repr(cursor.fetchall()))
     texts += [json.dumps(chunk.unpack()) for chunk in UndoChunk.objects.all()]
     texts += [json.dumps(chunk.unpack()) for chunk in FailedLineChunk.objects.all()]
+    texts += [json.dumps(reply.response) for reply in ImportRequest.objects.all()]
     return "\n".join(texts)
 
 

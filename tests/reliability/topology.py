@@ -19,6 +19,7 @@ NGINX_SITE = ROOT / "deploy" / "nginx.conf"
 # What the test changes in deploy/nginx.conf: the addresses only.
 SITE_LISTEN = "listen 80;"
 SITE_UPSTREAM = "server 127.0.0.1:8000;"
+SITE_ACCESS_LOG = "access_log /var/log/nginx/loyalty-access.log "
 NGINX_MISSING = (
     "nginx is not installed: scripts/ensure-nginx installs Debian's (make test runs it), "
     "or apt-get install nginx"
@@ -56,7 +57,10 @@ class Nginx:
     foreground and without a master process, so it runs as the test's user and stops
     with its pid."""
 
-    def __init__(self, *, upstream_port: int, workdir: Path):
+    def __init__(self, *, upstream_port: int, workdir: Path, sndbuf: str = ""):
+        # `sndbuf` (say "64k"): the listening socket's send buffer, so that an answer a
+        # client does not read waits in nginx rather than in the kernel's buffer.
+        self.sndbuf = sndbuf
         self.upstream_port = upstream_port
         self.workdir = workdir
         self.port = 0
@@ -67,8 +71,11 @@ class Nginx:
         self.port = free_port()
         site = NGINX_SITE.read_text()
         assert site.count(SITE_LISTEN) == 1 and site.count(SITE_UPSTREAM) == 1
-        site = site.replace(SITE_LISTEN, f"listen 127.0.0.1:{self.port};")
+        assert site.count(SITE_ACCESS_LOG) == 1
+        sndbuf = f" sndbuf={self.sndbuf}" if self.sndbuf else ""
+        site = site.replace(SITE_LISTEN, f"listen 127.0.0.1:{self.port}{sndbuf};")
         site = site.replace(SITE_UPSTREAM, f"server 127.0.0.1:{self.upstream_port};")
+        site = site.replace(SITE_ACCESS_LOG, f"access_log {self.workdir / 'access.log'} ")
         (self.workdir / "site.conf").write_text(site)
         temp = {name: self.workdir / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
         for path in temp.values():
@@ -80,7 +87,9 @@ pid {self.workdir / "nginx.pid"};
 error_log {self.workdir / "error.log"} warn;
 events {{ worker_connections 1024; }}
 http {{
-    access_log off;
+    # As Debian's nginx.conf: every request in the combined format (the site's own
+    # access_log replaces it for the site's server).
+    access_log {self.workdir / "combined.log"};
     client_body_temp_path {temp["body"]};
     proxy_temp_path {temp["proxy"]};
     fastcgi_temp_path {temp["fastcgi"]};

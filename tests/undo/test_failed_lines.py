@@ -35,7 +35,9 @@ EXPECTED_ROWS = [
     ["code", "first_name", "email", "customer_password", ERROR_COLUMN],
     # The password is never kept in plain text: its column is blank.
     ["C2", "Bob", "not-an-email", "", m.BAD_EMAIL.format(value="not-an-email")],
-    ["C3", "Cy", "cy@example.com", "", m.WRONG_VALUE_COUNT.format(got=3, expected=4)],
+    # A value short: any value could be the password moved left, so the one next to its
+    # column is not kept either.
+    ["C3", "Cy", "", "", m.WRONG_VALUE_COUNT.format(got=3, expected=4)],
     ["C5", "Ed", "04-03", "", m.BAD_EMAIL.format(value="04-03")],
 ]
 IMPORT_URL = "/admin/customers/customer/import-file/"
@@ -320,3 +322,58 @@ def test_an_admin_import_in_which_every_line_failed_says_nothing_was_imported(
     shown = [str(message) for message in page.context["messages"]]
     assert shown == [NOTHING_IMPORTED.format(failed=2)]
     assert b"rollback-link" not in page.content
+
+
+# --- secrets of lines with more or fewer values than headers ----------------------------
+
+SECRET_HEADERS = ("code", "first_name", "customer_password", "customer_pin", "email")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # An unquoted comma inside the password: the PIN and the password's parts move right.
+        (
+            "5001,alice,my,secret,pass,8642,a@example.com",
+            # The email, two columns from the PIN's, can only have moved from there or right.
+            ["5001", "alice", "", "", "", "", "a@example.com"],
+        ),
+        ("5001,alice,my,pass,8642,a@example.com", ["5001", "alice", "", "", "", "a@example.com"]),
+        # The first name left out: the password moves into its column, the PIN into the
+        # password's, the email into the PIN's.
+        ("5001,mysecretpass,8642,a@example.com", ["5001", "", "", ""]),
+        ("5001,mysecretpass", ["", ""]),
+        # Quoted, the comma stays in the password: the line has its five values, and only
+        # the secret columns are blank.
+        ('5001,alice,"my,secret",8642,not-an-email', ["5001", "alice", "", "", "not-an-email"]),
+        # Quoted and with one value more still.
+        (
+            '5001,alice,"my,secret",pass,8642,a@example.com',
+            ["5001", "alice", "", "", "", "a@example.com"],
+        ),
+    ],
+)
+def test_no_secret_of_a_line_with_more_or_fewer_values_is_kept_or_served(
+    client, superuser_client, post_batch, line, expected
+):
+    response = post_batch(SECRET_HEADERS, line + "\n", delimiter="comma", output="JSON")
+    batch = json.loads(response.content)["batch"]
+    assert batch["customers"]["failed"] == 1
+    state = UndoState.objects.get(pk=batch["undo_state"])
+
+    api_rows = rows_of(streamed(failed_lines_call(client, state.pk)))
+    admin_rows = rows_of(
+        streamed(superuser_client.get(f"/admin/customers/undostate/{state.pk}/failed-lines/"))
+    )
+    (stored,) = [
+        values
+        for chunk in FailedLineChunk.objects.filter(undo_state=state)
+        for _line, _field, _message, values in chunk.unpack()["lines"]
+    ]
+
+    assert stored == expected
+    assert api_rows[1][: len(expected)] == expected
+    assert admin_rows[1][: len(expected)] == expected
+    for secret in ("my", "secret", "pass", "mysecretpass", "8642"):
+        assert secret not in stored
+        assert secret not in api_rows[1] and secret not in admin_rows[1]

@@ -13,7 +13,9 @@
     if (p.status === "done" || p.status === "failed") {
       document.getElementById("job-result").hidden = false;
       document.getElementById("job-summary").textContent = p.summary;
-      document.getElementById("job-failed-lines").hidden = !p.failed;
+      const failedLines = document.getElementById("job-failed-lines");
+      failedLines.hidden = !p.failed;
+      failedLines.querySelector("a").href = p.failed_lines_url;
       if (p.undo_state) {
         document.getElementById("job-undo").innerHTML = "";
         const link = document.createElement("a");

@@ -1,0 +1,106 @@
+"""The admin's import of a file above LOYALTY["ADMIN_BACKGROUND_LINES"] runs as a job: the
+confirmation leads to the job's progress page, a worker runs it with the admin's reading
+of the file (formula apostrophes off, the file's words for errors), and its result has an
+undo state with source "admin" and the failed lines to download. A smaller file is
+imported at once, as before."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+
+from accounts.models import Membership
+from campaigns.models import Campaign
+from customers.admin_import import ADMIN_WORDS, QUEUED
+from customers.batch import messages as m
+from customers.models import Customer, UndoState
+from jobs.models import ImportJob
+from tests.admin.test_import_files import confirm, post_file
+from tests.conftest import POINTS
+from tests.factories import make_member
+
+from .conftest import run_db_worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FILE = "code,first_name,email\nC1,'=Jane,jane@example.com\nC2,Jim,not-an-email\nC3,Joe,\n"
+
+
+@pytest.fixture
+def importer(account, campaigns) -> Client:
+    """A staff importer of the account with the import's permissions only (none on jobs)."""
+    staff = make_member(
+        account=account,
+        username="importer",
+        password="x",
+        role=Membership.Role.IMPORTER,
+        is_staff=True,
+    )
+    codenames = ["add_customer", "change_customer", "view_customer", "view_undostate"]
+    staff.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def threshold(settings):
+    settings.LOYALTY = {**settings.LOYALTY, "ADMIN_BACKGROUND_LINES": 2}
+
+
+def test_a_file_above_the_threshold_is_imported_by_a_job_with_its_failed_lines(
+    importer, account, threshold
+):
+    preview = post_file(importer, account, FILE)
+    confirmed = confirm(importer, preview)
+    job = ImportJob.objects.get()
+    page = importer.get(confirmed["Location"])
+    waiting = importer.get(f"/admin/jobs/importjob/{job.pk}/progress.json").json()
+    customers_before_the_worker = Customer.objects.count()
+    run_db_worker()
+    done = importer.get(f"/admin/jobs/importjob/{job.pk}/progress.json").json()
+    undo_state = UndoState.objects.get()
+    failed_lines = importer.get(done["failed_lines_url"])
+
+    assert preview.status_code == 200
+    assert confirmed.status_code == 302
+    assert confirmed["Location"] == f"/admin/jobs/importjob/{job.pk}/progress/"
+    assert page.status_code == 200
+    assert QUEUED.format(lines=3) in page.content.decode()
+    assert (waiting["status"], waiting["lines_done"], waiting["lines_total"]) == ("queued", 0, 3)
+    assert customers_before_the_worker == 0
+    assert done["status"] == "done"
+    assert done["summary"] == "Batch imported: 2 new, 0 updated, 0 ignored, 1 failed."
+    assert done["undo_state"] == undo_state.pk
+    assert undo_state.source == UndoState.Source.ADMIN
+    assert done["failed_lines_url"] == f"/admin/customers/undostate/{undo_state.pk}/failed-lines/"
+    # Read as the admin reads a file: the apostrophe that kept =Jane from running as a
+    # formula is taken off.
+    assert Customer.objects.get(code="C1").first_name == "=Jane"
+    rows = b"".join(failed_lines.streaming_content).decode("utf-8-sig").splitlines()
+    assert failed_lines.status_code == 200
+    assert rows[0] == "code,first_name,email,error"
+    assert rows[1].startswith("C2,Jim,not-an-email,")
+    assert len(rows) == 2
+
+
+def test_a_job_refused_when_it_runs_says_so_in_the_files_words(importer, account, threshold):
+    confirm(importer, post_file(importer, account, FILE))
+    Campaign.objects.filter(account=account, campaign_id=POINTS).update(is_active=False)
+    run_db_worker()
+    job = ImportJob.objects.get()
+
+    assert job.status == ImportJob.Status.FAILED
+    assert job.error == ADMIN_WORDS[m.UNKNOWN_CAMPAIGNS].format(ids=POINTS)
+    assert not Customer.objects.exists()
+
+
+def test_a_file_up_to_the_threshold_is_imported_at_once(importer, account, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "ADMIN_BACKGROUND_LINES": 3}
+    confirmed = confirm(importer, post_file(importer, account, FILE))
+    undo_state = UndoState.objects.get()
+
+    assert confirmed["Location"] == f"/admin/customers/undostate/{undo_state.pk}/change/"
+    assert not ImportJob.objects.exists()
+    assert Customer.objects.count() == 2

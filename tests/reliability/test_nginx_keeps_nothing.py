@@ -1,0 +1,128 @@
+"""nginx (deploy/nginx.conf) keeps nothing of a request or an answer on disk, and logs no
+query string (red team M3, L2): bodies up to the request limit stay in memory, large
+answers are passed on as the client reads them, and the access log has the path only."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import time
+import urllib.parse
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import PASSWORD, USER_ID
+
+from .conftest import form
+from .test_slow_clients import WORKERS, documented, request  # noqa: F401 (the fixture)
+from .topology import DocumentedGunicorn, Nginx
+
+LINES = 40_000
+SECRET = "pw-sekrit-"
+
+
+def secret_lines(count: int = LINES) -> str:
+    # A value more than the headers: every line fails, and the failed-lines file is large.
+    return "\n".join(f"C{number}|Ann|{SECRET}{number}|x" for number in range(count))
+
+
+def temp_files(nginx) -> list[str]:
+    return [str(path) for name in ("body", "proxy") for path in (nginx.workdir / name).rglob("*")]
+
+
+def gunicorn_answers(nginx) -> int:
+    """The API requests gunicorn has answered (its access log, next to nginx's files)."""
+    path = nginx.workdir / "gunicorn.log"
+    return path.read_text(errors="replace").count('"POST /api ') if path.exists() else 0
+
+
+def error_log(nginx) -> str:
+    path = nginx.workdir / "error.log"
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def test_a_large_body_with_passwords_is_never_written_to_nginxs_disk(documented):  # noqa: F811
+    params = form(secret_lines(), headers=("code", "first_name", "customer_password"))
+    assert len(urllib.parse.urlencode(params)) > 1_200_000
+
+    answer = request(documented.port, "POST", "/api", params)
+
+    assert answer.status == 200, answer.body
+    assert json.loads(answer.body)["batch"]["customers"]["failed"] == LINES
+    assert "buffered to a temporary file" not in error_log(documented)
+    assert temp_files(documented) == []
+
+
+@pytest.fixture
+def small_sndbuf(server, tmp_path) -> Iterator[Nginx]:
+    """As `documented`, nginx's client sockets with a 64 KiB send buffer."""
+    gunicorn = DocumentedGunicorn(
+        server.gunicorn.env, workers=WORKERS, log_path=tmp_path / "gunicorn.log"
+    )
+    gunicorn.start()
+    nginx = Nginx(upstream_port=gunicorn.port, workdir=tmp_path, sndbuf="64k")
+    try:
+        nginx.start()
+        yield nginx
+    finally:
+        nginx.stop()
+        gunicorn.stop()
+
+
+def test_a_large_answer_read_slowly_is_never_written_to_nginxs_disk(small_sndbuf):
+    # An answer of about 1.4 MB: more than nginx's default buffers, within the site's.
+    params = form(secret_lines(25_000), headers=("code", "first_name", "customer_password"))
+    undo_state = json.loads(request(small_sndbuf.port, "POST", "/api", params).body)["batch"][
+        "undo_state"
+    ]
+    body = urllib.parse.urlencode(
+        {
+            "user_id": USER_ID,
+            "user_password": PASSWORD,
+            "account_id": "greatwidgets",
+            "type": "customers_batch_failed_lines",
+            "undo_state": str(undo_state),
+        }
+    ).encode()
+    answered = gunicorn_answers(small_sndbuf)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: the window
+    sock.settimeout(60)
+    sock.connect(("127.0.0.1", small_sndbuf.port))
+    sock.sendall(
+        b"POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    # A slow reader: it reads nothing until gunicorn has given nginx the whole answer.
+    deadline = time.monotonic() + 120
+    while gunicorn_answers(small_sndbuf) < answered + 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    received = bytearray()
+    while chunk := sock.recv(65536):
+        received += chunk
+    sock.close()
+
+    head, _, content = bytes(received).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert len(content) > 1_000_000
+    assert "upstream response is buffered to a temporary file" not in error_log(small_sndbuf)
+    assert temp_files(small_sndbuf) == []
+
+
+def test_nginxs_access_log_holds_no_query_string(documented):  # noqa: F811
+    query = urllib.parse.urlencode({"user_id": USER_ID, "user_password": PASSWORD})
+    connection = http.client.HTTPConnection("127.0.0.1", documented.port, timeout=60)
+    connection.request("POST", f"/api?{query}", b"", {"Content-Type": "text/plain"})
+    status = connection.getresponse().status
+    connection.close()
+    documented.stop()  # flushes the log
+
+    assert status == 400
+    combined = documented.workdir / "combined.log"
+    assert not combined.exists() or PASSWORD not in combined.read_text()
+    logged = (documented.workdir / "access.log").read_text()
+    assert "POST /api " in logged
+    assert PASSWORD not in logged and "?" not in logged
