@@ -111,6 +111,10 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
+
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
 

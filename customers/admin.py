@@ -3,6 +3,7 @@
 import csv
 import datetime
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -27,7 +28,7 @@ from campaigns.selectors import balances_for
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 
 from . import rollback_messages as words
-from .admin_import import import_view_for
+from .admin_import import MODE_LABELS, import_view_for
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
 from .failed_lines import failed_lines_csv, failed_lines_filename, has_failed_lines
 from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
@@ -35,9 +36,12 @@ from .models import Customer, UndoChunk, UndoState
 from .resources import CustomerExportResource
 from .rollback import (
     UNKNOWN_USER,
+    Conflict,
+    ConflictOverview,
     RollbackRefused,
     conflict_overview,
     find_conflicts,
+    later_imports,
     roll_back,
 )
 from .rollback_messages import CONFLICTS_CHANGED, ROLLED_BACK
@@ -49,24 +53,27 @@ SHOWN_ROWS = 100
 # Conflicts listed on the confirmation page; all of them are in its CSV download.
 SHOWN_CONFLICTS = 20
 CONFLICTS_CSV_HEADER = ("customer code", "conflict", "what the rollback does")
+# The admin's CSV files are opened by people, in Excel, which reads UTF-8 as such only
+# after a byte order mark; the admin import (and import-export's) reads it back.
+EXCEL_BOM = "\ufeff"
 # An undo state's parameters, as its page lists them; others are shown by their name.
 PARAMETER_LABELS = {
+    "file_name": "File",
     "api_version": "API version",
     "delimiter": "Delimiter",
-    "overwrite_duplicates": "Customers already there",
+    "overwrite_duplicates": "Mode",
     "card_number_generate": "Card numbers generated",
     "campaigns_to_include": "Campaigns",
     "headers": "Columns",
-    "validate_only": "Only checked, nothing written (validate_only)",
+    "validate_only": "Only checked, nothing written",
     "all_or_nothing": "All or nothing",
     "request_id": "Request id",
 }
+# What an admin import never has (the API's own parameters): left off its page.
+NOT_AN_ADMIN_IMPORTS = ("api_version", "request_id", "validate_only", "all_or_nothing")
 DELIMITERS = {"|": "pipe (|)", ",": "comma (,)", "\t": "tab", ";": "semicolon (;)"}
-OVERWRITE_MODES = {
-    "update": "updated with the file's values (update)",
-    "yes": "replaced: fields the file does not name are blanked (yes)",
-    "ignore": "left as they were (ignore)",
-}
+# The mode in the import form's words, lowercased after "Mode: ".
+OVERWRITE_MODES = {mode.value: label[0].lower() + label[1:] for mode, label in MODE_LABELS.items()}
 NOT_READ = "(not read)"
 MONEY_TYPES = (Campaign.Type.GIFTCARD, Campaign.Type.EARNED)
 # The customer columns an import writes, as the undo state's page compares them; the
@@ -110,6 +117,8 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     # engine (customers/admin_import.py), so every rule of the contract applies.
     resource_classes = [CustomerExportResource]
     formats = [base_formats.CSV, base_formats.XLSX]
+    # The CSV export starts with a UTF-8 byte order mark (EXCEL_BOM), for Excel.
+    to_encoding = "utf-8-sig"
     import_export_change_list_template = "admin/customers/customer/change_list.html"
     list_display = ["code", "card_number", "first_name", "last_name", "email", "phone", "account"]
     list_filter = [
@@ -349,7 +358,19 @@ def rollback_done(state: UndoState) -> list[str]:
 def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
     """(label, value) of each parameter of the import, in shop words."""
     rows = []
-    campaigns = {
+    campaigns = campaign_names(state)
+    left_off = NOT_AN_ADMIN_IMPORTS if state.source == UndoState.Source.ADMIN else ()
+    for name, value in state.parameters.items():
+        if name in left_off:
+            continue
+        label = PARAMETER_LABELS.get(name, capfirst(name.replace("_", " ")))
+        rows.append((label, _parameter_value(name, value, campaigns)))
+    return rows
+
+
+def campaign_names(state: UndoState) -> dict[str, str]:
+    """The import's campaigns by campaign id: "name (id)", or the campaign as it reads."""
+    return {
         campaign.campaign_id: f"{campaign.name} ({campaign.campaign_id})"
         if campaign.name
         else str(campaign)
@@ -358,10 +379,15 @@ def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
             campaign_id__in=state.parameters.get("campaigns_to_include") or [],
         )
     }
-    for name, value in state.parameters.items():
-        label = PARAMETER_LABELS.get(name, capfirst(name.replace("_", " ")))
-        rows.append((label, _parameter_value(name, value, campaigns)))
-    return rows
+
+
+def import_origin(state: UndoState) -> str:
+    """Which import it was, for a list of them: its file (admin, command line) or "API",
+    then its campaigns by name."""
+    origin = state.parameters.get("file_name") or state.get_source_display()
+    names = campaign_names(state)
+    shown = [names.get(id, str(id)) for id in state.parameters.get("campaigns_to_include") or []]
+    return f"{origin} · {', '.join(shown)}" if shown else origin
 
 
 def _parameter_value(name: str, value, campaigns: dict[str, str]) -> str:
@@ -408,6 +434,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["=id", "account__slug", "user__username"]
     fields = [
         "account",
+        "imported",
         "created_at",
         "user",
         "source",
@@ -420,7 +447,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "failed",
         "parameters_shown",
     ]
-    readonly_fields = ["parameters_shown"]
+    readonly_fields = ["imported", "parameters_shown"]
     actions = ["roll_back_selected"]
     change_form_template = "admin/customers/undostate/change_form.html"
     change_list_template = "admin/customers/undostate/change_list.html"
@@ -442,11 +469,16 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     def created(self, state: UndoState) -> str:
         user = state.user.get_username() if state.user else UNKNOWN_USER
         return format_html(
-            "{}<br>by {} ({})",
+            "{}<br>by {} ({})<br>{}",
             f"{timezone.localtime(state.created_at):%Y-%m-%d %H:%M}",
             user,
             state.get_source_display(),
+            import_origin(state),
         )
+
+    @admin.display(description="file and campaigns")
+    def imported(self, state: UndoState) -> str:
+        return import_origin(state)
 
     @admin.display(description="parameters")
     def parameters_shown(self, state: UndoState) -> str:
@@ -482,7 +514,8 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         if state is None or not self.has_view_permission(request, state):
             raise Http404("No such import.")
         response = StreamingHttpResponse(
-            failed_lines_csv(state, for_a_person=True), content_type="text/csv; charset=utf-8"
+            _with_bom(failed_lines_csv(state, for_a_person=True)),
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="{failed_lines_filename(state)}"'
         return response
@@ -547,7 +580,8 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             # Only the first few: a page that grew with the import was unusable at 100,000.
             "conflicts": overview.first,
             "conflict_count": overview.customers,
-            "conflict_kinds": [(words.CONFLICT_KINDS[k], n) for k, n in overview.kinds.items()],
+            "conflict_count_said": _conflict_count_said(overview),
+            "later_imports": _later_imports_said(state, overview.first),
             "conflicts_cut": (
                 words.CONFLICTS_SHOWN.format(shown=SHOWN_CONFLICTS, count=total)
                 if total > SHOWN_CONFLICTS
@@ -586,7 +620,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
                 )
                 yield out.take()
 
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(_with_bom(rows()), content_type="text/csv; charset=utf-8")
         name = f"import-{state.pk}-rollback-conflicts.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
@@ -620,6 +654,11 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         return True
 
 
+def _with_bom(lines: Iterator[str]) -> Iterator[str]:
+    yield EXCEL_BOM
+    yield from lines
+
+
 class _Line:
     """What csv.writer writes, taken line by line for a streamed download."""
 
@@ -647,6 +686,32 @@ def _all_failed(state: UndoState) -> str:
     if state.failed and not (state.new or state.updated or state.ignored):
         return words.ALL_LINES_FAILED.format(failed=state.failed)
     return ""
+
+
+def _conflict_count_said(overview: ConflictOverview) -> str:
+    said = words.CONFLICT_COUNT.format(count=overview.customers)
+    if len(overview.kinds) < 2:
+        return said
+    kinds = "; ".join(f"{n} {words.CONFLICT_KINDS[kind]}" for kind, n in overview.kinds.items())
+    return f"{said} {words.CONFLICT_KINDS_SAID.format(kinds=kinds)}"
+
+
+def _later_imports_said(state: UndoState, conflicts: list[Conflict]) -> list[str]:
+    """The later, still undoable imports that wrote customers of the listed conflicts,
+    each said with what to do: roll it back first."""
+    codes = {conflict.customer_id: conflict.customer_code for conflict in conflicts}
+    said = []
+    for later, ids in later_imports(undo_state=state, customer_ids=codes):
+        who = later.user.get_username() if later.user else UNKNOWN_USER
+        said.append(
+            words.LATER_IMPORT.format(
+                codes=", ".join(codes[pk] for pk in ids),
+                pk=later.pk,
+                who=who,
+                origin=import_origin(later),
+            )
+        )
+    return said
 
 
 def _chunks_of(state: UndoState) -> list[UndoChunk]:

@@ -39,12 +39,29 @@ from .batch.params import parse_batch_request
 from .batch.parse import CSV_FIELD_LIMIT
 from .batch.service import import_customers
 from .batch.types import BatchRequest, ImportResult, LineError, OverwriteMode, ValuesRead
+from .columns import emptied_by_replace
 from .import_file import DELIMITER_NAMES, ImportFile, read_import_file
 from .models import UndoState
 from .pending import save_preview, take_preview
 from .spreadsheet import columns_read
 
 PREVIEW_ERRORS_SHOWN = 200
+
+# The overwrite_duplicates values (the API's) in shop words: the form's choices, the undo
+# state's parameters.
+MODE_LABELS = {
+    OverwriteMode.IGNORE: "Skip customers already here",
+    OverwriteMode.UPDATE: "Update the columns in the file",
+    OverwriteMode.YES: "Replace: also empty every field the file does not have",
+}
+ERRORS_CUT_OFF = (
+    "The first {shown} of {failed} failed lines are listed; after you confirm, all of them "
+    "can be downloaded from the import's page."
+)
+REPLACE_WARNING = (
+    "Replace is chosen: confirming empties these fields of the {updated} customer(s) "
+    "updated, because the file has no column for them: {fields}."
+)
 
 
 class BackgroundImport(Protocol):
@@ -173,10 +190,10 @@ class CustomerImportForm(forms.Form):
         help_text="Customers are enrolled in these campaigns too; no credits go to them.",
     )
     overwrite_duplicates = forms.ChoiceField(
-        choices=[(mode.value, mode.value) for mode in OverwriteMode],
+        label="Customers already here",
+        choices=[(mode.value, MODE_LABELS[mode]) for mode in OverwriteMode],
         initial=OverwriteMode.UPDATE.value,
-        help_text="ignore: skip existing customers; update: write the file's columns; "
-        "yes: also blank every field the file does not have.",
+        help_text="A customer is already here when the file's code or card number is.",
     )
     card_number_generate = forms.IntegerField(
         required=False,
@@ -304,8 +321,10 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         account = form.cleaned_data["account"]
         try:
-            upload = read_import_file(form.cleaned_data["import_file"].read())
+            uploaded = form.cleaned_data["import_file"]
+            upload = read_import_file(uploaded.read())
             pending = {
+                "file_name": uploaded.name,
                 "params": _params(form.cleaned_data, upload),
                 "delimiter": upload.delimiter,
                 "headers": upload.headers,
@@ -331,6 +350,12 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
                     "account": account,
                     "read_as": _read_as(upload),
                     "line_label": "Row" if upload.kind == "XLSX" else "Line",
+                    "errors_cut_off": (
+                        ERRORS_CUT_OFF.format(shown=PREVIEW_ERRORS_SHOWN, failed=preview.failed)
+                        if preview.failed > PREVIEW_ERRORS_SHOWN
+                        else ""
+                    ),
+                    "replace_warning": _replace_warning(account, pending, preview),
                     "errors_shown": [
                         admin_line_error(error, upload)
                         for error in preview.errors[:PREVIEW_ERRORS_SHOWN]
@@ -378,12 +403,25 @@ def _confirm(model_admin, request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(changelist)
 
 
+def _replace_warning(account: Account, pending: dict, preview: ImportResult) -> str:
+    """What a Replace import empties in the customers it updates, said before it does."""
+    batch = _batch(account, pending)
+    if batch.overwrite is not OverwriteMode.YES or not preview.updated:
+        return ""
+    fields = emptied_by_replace(batch.headers, account.custom_field_count)
+    if not fields:
+        return ""
+    return REPLACE_WARNING.format(updated=preview.updated, fields=", ".join(fields))
+
+
 def _batch(account: Account, pending: dict) -> BatchRequest:
     """The request a preview kept, checked by the API's rules. Its delimiter is the file's:
     the engine reads any one character, while the API's parameter names three, and
     spreadsheets also write semicolons."""
     batch = parse_batch_request(pending["params"], custom_field_count=account.custom_field_count)
-    return dataclasses.replace(batch, delimiter=pending["delimiter"])
+    return dataclasses.replace(
+        batch, delimiter=pending["delimiter"], file_name=pending.get("file_name")
+    )
 
 
 def _values_read(account: Account, pending: dict) -> ValuesRead:

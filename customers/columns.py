@@ -6,6 +6,8 @@ exports, the maximum lengths) is taken from here; a column added to the model re
 them all. The names below are the exceptions, each said once with its reason.
 """
 
+from collections.abc import Iterable
+
 from django.db.models import CharField, Field
 
 from .models import Customer
@@ -59,3 +61,18 @@ ADMIN_FORM_COLUMNS = (
 # The columns exported (named as the API's headers, so a file imports back unchanged),
 # before the account's custom_field_N.
 EXPORT_COLUMNS = tuple(column for column in LINE_COLUMNS if column not in SECRETS)
+
+
+def emptied_by_replace(headers: Iterable[str | None], custom_field_count: int) -> list[str]:
+    """The fields `overwrite_duplicates=yes` empties in a customer it updates from a file
+    with these headers: every BLANK_PROFILE column the file does not name (the account's
+    custom_field_N one by one), by the name a file's header gives it."""
+    named = {str(name).strip().lower() for name in headers if name}
+    emptied: list[str] = []
+    for column in BLANK_PROFILE:
+        if column == CUSTOM_FIELDS:
+            numbered = (f"custom_field_{n}" for n in range(1, custom_field_count + 1))
+            emptied.extend(name for name in numbered if name not in named)
+        elif column not in named:
+            emptied.append(column)
+    return emptied

@@ -544,3 +544,38 @@ def _holders_to_release(data: _UndoData, current: dict[int, tuple]) -> list[int]
 
 def _among(column: str, ids: Iterable[int]) -> RawSQL:
     return RawSQL(*write.ids_among(column, sorted(ids)), output_field=BooleanField())
+
+
+# Later imports looked at for the confirmation page's "changed later by import N": the
+# nearest ones after this import, and only for its first conflicts (the page lists those).
+LATER_IMPORTS_READ = 10
+
+
+def later_imports(
+    *, undo_state: UndoState, customer_ids: Iterable[int]
+) -> list[tuple[UndoState, list[int]]]:
+    """The still undoable imports of the same account after `undo_state` (the nearest
+    LATER_IMPORTS_READ) that wrote or created any of `customer_ids`, each with those of
+    the ids it holds, newest first: what to roll back before this one."""
+    wanted = set(customer_ids)
+    if not wanted:
+        return []
+    later = list(
+        UndoState.objects.filter(
+            account_id=undo_state.account_id,
+            pk__gt=undo_state.pk,
+            status=UndoState.Status.UNDOABLE,
+        )
+        .select_related("user")
+        .order_by("pk")[:LATER_IMPORTS_READ]
+    )
+    found = []
+    for state in reversed(later):
+        held: set[int] = set()
+        for chunk in UndoChunk.objects.filter(undo_state=state).defer("payload"):
+            summary = chunk.unpack_summary()
+            held.update(pk for pk in summary["created"] if pk in wanted)
+            held.update(row[0] for row in summary["written"] if row[0] in wanted)
+        if held:
+            found.append((state, sorted(held)))
+    return found

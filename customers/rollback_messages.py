@@ -39,6 +39,15 @@ WRITTEN_ENTRIES_REASON = (
 IDENTITY_TAKEN_REASON = (
     "Customer {code} cannot get its {field} {value} back: customer {holder} holds it now."
 )
+# The confirmation page's count of conflicts, before the count of each kind.
+# The kinds are listed after it only when there are several, so one kind is said once.
+CONFLICT_COUNT = "{count} customer(s) of this import were changed after it."
+CONFLICT_KINDS_SAID = "Of these: {kinds}."
+# A later import, still undoable, that wrote customers of this one.
+LATER_IMPORT = (
+    "Customer(s) {codes} changed later by import {pk} (by {who}, {origin}): roll that back "
+    "first to undo in order."
+)
 # Conflict kinds as the confirmation page counts them and the download names them.
 CONFLICT_KINDS = {
     "changed": "changed after the import",

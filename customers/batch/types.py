@@ -33,10 +33,15 @@ class BatchRequest:
     validate_only: bool = False
     all_or_nothing: bool = False
     request_id: str | None = None
+    # The imported file's name, as the admin's upload or the command line gave it (not
+    # secret): recorded with the undo state so staff tell imports apart.
+    file_name: str | None = None
 
     def summary(self) -> dict:
         """The parameters as recorded in the undo state (never secrets nor row data)."""
+        named = {"file_name": self.file_name} if self.file_name else {}
         return {
+            **named,
             "api_version": self.api_version,
             "delimiter": self.delimiter,
             "overwrite_duplicates": self.overwrite.value,

@@ -317,7 +317,7 @@ def test_an_undo_states_parameters_are_a_readable_list(staff_client, imports):
     assert '<ul class="undo-parameters">' in html
     for line in (
         "Delimiter: pipe (|)",
-        "Customers already there: updated with the file's values (update)",
+        "Mode: update the columns in the file",
         "Columns: code, first_name, customer_password, auto_add",
         "All or nothing: no",
         f"Campaigns: {POINTS} (Points)",

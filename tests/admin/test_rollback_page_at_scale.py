@@ -53,7 +53,9 @@ def test_every_conflict_of_a_100000_row_import_is_in_the_download(admin_client, 
     response = admin_client.get(url)
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"\xef\xbb\xbf")  # a BOM, for Excel
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert rows[0] == ["customer code", "conflict", "what the rollback does"]
     assert len(rows) == ROWS + 1
     assert {row[0] for row in rows[1:]} == {f"C{i}" for i in range(ROWS)}

@@ -78,7 +78,7 @@ def test_a_file_above_the_threshold_is_imported_by_a_job_with_its_failed_lines(
     # Read as the admin reads a file: the apostrophe that kept =Jane from running as a
     # formula is taken off.
     assert Customer.objects.get(code="C1").first_name == "=Jane"
-    rows = b"".join(failed_lines.streaming_content).decode().splitlines()
+    rows = b"".join(failed_lines.streaming_content).decode("utf-8-sig").splitlines()
     assert failed_lines.status_code == 200
     assert rows[0] == "code,first_name,email,error"
     assert rows[1].startswith("C2,Jim,not-an-email,")

@@ -92,7 +92,7 @@ def test_an_admin_import_above_the_threshold_follows_its_job_to_the_failed_lines
     summary = page.text_content("#job-summary")
     with page.expect_download() as download:
         page.click("#job-failed-lines a")
-    failed_lines = Path(download.value.path()).read_text().splitlines()
+    failed_lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
 
     assert progress_path == f"/admin/jobs/importjob/{ImportJob.objects.get().pk}/progress/"
     assert summary == "Batch imported: 2 new, 0 updated, 0 ignored, 1 failed."

@@ -44,7 +44,7 @@ IMPORT_URL = "/admin/customers/customer/import-file/"
 
 
 def rows_of(content: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(content.decode("utf-8"))))
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
 
 
 def failed_lines_call(client, undo_state, **extra):

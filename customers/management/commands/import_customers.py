@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import signal
@@ -278,7 +279,9 @@ def _request(text: TextIO, path: str, account, options: dict):
             names = options["headers"].split(",")
         for number, name in enumerate(names, start=1):
             params[f"profiles_header_{number}"] = name.strip()
-        return stream_request(params, account=account), first_line
+        request = stream_request(params, account=account)
+        file_name = None if path == "-" else path
+        return dataclasses.replace(request, file_name=file_name), first_line
     except DomainError as error:
         raise CommandError(error.message) from None
     except UnicodeDecodeError as error:
