@@ -234,19 +234,24 @@ Request15Serializer = type(
 )
 
 
-class FailedLinesRequestSerializer(serializers.Serializer):
-    """customers_batch_failed_lines: the failed lines of one import, as CSV."""
+class CallCredentials(serializers.Serializer):
+    """The credentials every call but customers_batch takes, as customers_batch takes them."""
 
     API = serializers.ChoiceField(
         API_VERSIONS, required=False, help_text="As for customers_batch: the credentials."
     )
-    type = Const("customers_batch_failed_lines")
     user_id = serializers.CharField(help_text="The user's login.")
     user_password = Secret(required=False, help_text="API 1.0: the user's password.")
     user_api_key = Secret(
         required=False, help_text=f"API 1.5: the API key (or the `{API_KEY_HEADER_NAME}` header)."
     )
     account_id = serializers.CharField(help_text="The account's slug or owner id.")
+
+
+class FailedLinesRequestSerializer(CallCredentials):
+    """customers_batch_failed_lines: the failed lines of one import, as CSV."""
+
+    type = Const("customers_batch_failed_lines")
     undo_state = serializers.IntegerField(
         min_value=1,
         help_text="The import's undo state, as its customers_batch answer gave it "
@@ -257,19 +262,10 @@ class FailedLinesRequestSerializer(serializers.Serializer):
     )
 
 
-class StatusRequestSerializer(serializers.Serializer):
+class StatusRequestSerializer(CallCredentials):
     """customers_batch_status: where a background import stands, and its answer once done."""
 
-    API = serializers.ChoiceField(
-        API_VERSIONS, required=False, help_text="As for customers_batch: the credentials."
-    )
     type = Const("customers_batch_status")
-    user_id = serializers.CharField(help_text="The user's login.")
-    user_password = Secret(required=False, help_text="API 1.0: the user's password.")
-    user_api_key = Secret(
-        required=False, help_text=f"API 1.5: the API key (or the `{API_KEY_HEADER_NAME}` header)."
-    )
-    account_id = serializers.CharField(help_text="The account's slug or owner id.")
     job_id = serializers.UUIDField(
         help_text="The job's id, as customers_batch with `run_in_background=yes` answered it "
         "(`batch.job_id`); one of this account's (another account's is unknown, as a made-up one)."

@@ -63,6 +63,20 @@ def streamed(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
+def the_one_failed_line_everywhere(client, superuser_client, state: UndoState):
+    """An import's one failed line as stored, and the API's and the admin's files of it."""
+    api_rows = rows_of(streamed(failed_lines_call(client, state.pk)))
+    admin_rows = rows_of(
+        streamed(superuser_client.get(f"/admin/customers/undostate/{state.pk}/failed-lines/"))
+    )
+    (stored,) = [
+        values
+        for chunk in FailedLineChunk.objects.filter(undo_state=state)
+        for _line, _field, _message, values in chunk.unpack()["lines"]
+    ]
+    return stored, api_rows, admin_rows
+
+
 @pytest.fixture
 def api_import(post_batch):
     response = post_batch(HEADERS, DATA, output="JSON")
@@ -361,15 +375,7 @@ def test_no_secret_of_a_line_with_more_or_fewer_values_is_kept_or_served(
     assert batch["customers"]["failed"] == 1
     state = UndoState.objects.get(pk=batch["undo_state"])
 
-    api_rows = rows_of(streamed(failed_lines_call(client, state.pk)))
-    admin_rows = rows_of(
-        streamed(superuser_client.get(f"/admin/customers/undostate/{state.pk}/failed-lines/"))
-    )
-    (stored,) = [
-        values
-        for chunk in FailedLineChunk.objects.filter(undo_state=state)
-        for _line, _field, _message, values in chunk.unpack()["lines"]
-    ]
+    stored, api_rows, admin_rows = the_one_failed_line_everywhere(client, superuser_client, state)
 
     width = len(SECRET_HEADERS)
     # The file's row: the values under their headers, the error, then any extra values.
@@ -409,15 +415,7 @@ def test_no_secret_of_lines_a_stray_quote_merged_into_one_value_is_kept_or_serve
     assert batch["customers"]["failed"] == 1
     state = UndoState.objects.get(pk=batch["undo_state"])
 
-    api_rows = rows_of(streamed(failed_lines_call(client, state.pk)))
-    admin_rows = rows_of(
-        streamed(superuser_client.get(f"/admin/customers/undostate/{state.pk}/failed-lines/"))
-    )
-    (stored,) = [
-        values
-        for chunk in FailedLineChunk.objects.filter(undo_state=state)
-        for _line, _field, _message, values in chunk.unpack()["lines"]
-    ]
+    stored, api_rows, admin_rows = the_one_failed_line_everywhere(client, superuser_client, state)
 
     assert stored == ["", "", "", ""]
     assert api_rows[1][:4] == admin_rows[1][:4] == ["", "", "", ""]
