@@ -144,7 +144,10 @@ def test_a_spreadsheets_file_with_bad_rows_is_imported_fixed_and_imported_again_
     with page.expect_download() as download:
         link.click()
     assert download.value.suggested_filename == f"import-{state.pk}-failed-lines.csv"
-    failed = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    downloaded = Path(download.value.path()).read_bytes()
+    # A UTF-8 BOM first, so that Excel reads the accents (shop owner's finding).
+    assert downloaded.startswith(b"\xef\xbb\xbf")
+    failed = list(csv.reader(io.StringIO(downloaded.decode("utf-8-sig"))))
     assert failed == [
         [*SPREADSHEET_ROWS[0], "error"],
         [*SPREADSHEET_ROWS[2], BAD_EMAIL],
