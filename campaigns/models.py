@@ -32,7 +32,8 @@ class Campaign(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.campaign_id} ({self.get_type_display()})"
+        # As staff know it (page titles, lists, balances): its name, else its id.
+        return f"{self.display_name} ({self.get_type_display()})"
 
     @property
     def display_name(self) -> str:
@@ -47,6 +48,9 @@ class BuyxItem(models.Model):
     name = models.CharField(max_length=100)
 
     class Meta:
+        # The inline's heading on a campaign's page, in shop words (not "Buyx items").
+        verbose_name = "item of a buy-X campaign"
+        verbose_name_plural = "items that count towards the free one"
         ordering = ["campaign", "name"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "name"], name="buyx_item_unique_name")

@@ -191,7 +191,7 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         rows = []
         for campaign in enrolled.order_by("campaign_id"):
             balance = balances.get(campaign.campaign_id, Decimal(0))
-            shown = f"{balance:.2f}" if campaign.type in MONEY_TYPES else f"{balance:.0f}"
+            shown = f"{balance:,.2f}" if campaign.type in MONEY_TYPES else f"{balance:,.0f}"
             rows.append((campaign, shown))
         if not rows:
             return "Not enrolled in any campaign."

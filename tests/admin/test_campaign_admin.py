@@ -1,0 +1,50 @@
+"""The campaign pages and the balances on a customer's page, in the words shop staff use:
+a campaign by its name, counts with thousands separators (a shop owner's report)."""
+
+import pytest
+from django.urls import reverse
+
+from campaigns.models import Campaign
+from tests.factories import make_campaign, make_customer, make_item, make_transaction
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def coffee_club(account):
+    campaign = make_campaign(
+        account=account, campaign_id="89898989989", type=Campaign.Type.BUYX, name="Coffee club"
+    )
+    make_item(campaign=campaign, name="Latte")
+    return campaign
+
+
+def test_a_named_campaigns_page_is_titled_by_its_name_not_its_id(admin_client, coffee_club):
+    html = admin_client.get(
+        reverse("admin:campaigns_campaign_change", args=[coffee_club.pk])
+    ).content.decode()
+
+    assert "<title>Coffee club (Buy X, get one free) | Change campaign" in html
+    assert "89898989989 (" not in html
+
+
+def test_a_buy_x_campaigns_items_are_headed_in_shop_words(admin_client, coffee_club):
+    html = admin_client.get(
+        reverse("admin:campaigns_campaign_change", args=[coffee_club.pk])
+    ).content.decode()
+
+    assert "Items that count towards the free one" in html
+    assert "buyx item" not in html.lower()
+
+
+def test_balances_name_the_campaign_and_separate_thousands(admin_client, account):
+    points = make_campaign(account=account, campaign_id="898989889", name="Points club")
+    customer = make_customer(account=account, code="C1")
+    customer.enrollments.create(campaign=points, created_at=customer.created_at)
+    make_transaction(campaign=points, customer=customer, amount=1234567)
+
+    html = admin_client.get(
+        reverse("admin:customers_customer_change", args=[customer.pk])
+    ).content.decode()
+
+    assert "<li>Points club (Points): 1,234,567</li>" in html
