@@ -87,7 +87,9 @@ def authenticate_importer(
                     # found them, and only a check that may run takes the user id's turn.
                     slowdown.take_turn(**subjects, known=known)
                     user = _password_checked(user, password or "")
-                    if user is not None and not known:
+                    if user is not None:
+                        # Also from a known address: its 30 days start again (this runs
+                        # once per remembered verification, not per request).
                         slowdown.remember_login(**subjects)
                     account = _importing_account(user, membership)
                     if account is None:
