@@ -41,7 +41,7 @@ LOCKED_OUT = (
 )
 SLOWED_DOWN = (
     "Too many logins for this username were tried recently from places it does not "
-    "usually log in from. Try again in {seconds} seconds."
+    "usually log in from. Try again in {seconds} s."
 )
 LOCKED_OUT_TEMPLATE = "accounts/admin_locked_out.html"
 
