@@ -5,6 +5,8 @@ exist. Repeated failures are throttled per (user id, client address) and per cli
 counted in the database by accounts/throttle.py; a success resets nothing, so failures
 simply expire with their window. A valid API key is accepted whatever the counters say: a
 160-bit random key cannot be guessed, so guessed passwords must not lock its holder out.
+A user id's password checks from addresses it has not logged in from are also slowed down
+across all addresses (accounts/slowdown.py); the API key path never is.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from core.errors import NotAuthenticated, Throttled
 
-from . import throttle
+from . import slowdown, throttle
 from .models import Account, hash_api_key
 from .selectors import api_key_holder, user_named
 
@@ -65,19 +67,30 @@ def authenticate_importer(
                 throttle.refuse_if_full(oldest_full)
                 throttle.record_failure(**subjects)
         else:
-            user, membership, oldest_full = user_named(
+            user, membership, (oldest_full, gate) = user_named(
                 username=user_id,
                 identifier=account_identifier,
-                also=throttle.full_counters_query(**subjects),
+                also=[throttle.full_counters_query(**subjects), slowdown.gate_query(**subjects)],
             )
+            known = slowdown.is_known(gate)
             if user is not None and _verification_remembered(user, password or ""):
                 throttle.refuse_if_full(oldest_full)
+                slowdown.refuse_if_waiting(gate)
                 account = _importing_account(user, membership)
                 if account is None:
                     throttle.record_failure(**subjects)
+                elif not known:
+                    slowdown.remember_login(**subjects)
             else:
                 with throttle.attempt(**subjects) as check:
+                    # Inside the attempt: a check refused here leaves the counters as it
+                    # found them, and only a check that may run takes the user id's turn.
+                    slowdown.take_turn(**subjects, known=known)
                     user = _password_checked(user, password or "")
+                    if user is not None:
+                        # Also from a known address: its 30 days start again (this runs
+                        # once per remembered verification, not per request).
+                        slowdown.remember_login(**subjects)
                     account = _importing_account(user, membership)
                     if account is None:
                         check.failed()
@@ -108,10 +121,10 @@ def _holder_of_api_key(
     if not api_key:
         throttle.refuse_if_throttled(**subjects)
         return None, None, None
-    user, membership, oldest_full = api_key_holder(
+    user, membership, (oldest_full,) = api_key_holder(
         key_hash=hash_api_key(api_key),
         identifier=account_identifier,
-        also=throttle.full_counters_query(**subjects),
+        also=[throttle.full_counters_query(**subjects)],
     )
     if user is None or not user.is_active:
         return None, None, oldest_full

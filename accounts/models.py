@@ -136,3 +136,33 @@ class AuthFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject[:16]}…: {self.failures} failed since {self.window_started}"
+
+
+class UserSlowdown(models.Model):
+    """The password checks of one user id, from every address it has not logged in from,
+    in the current window: past a limit each further check waits a growing delay
+    (accounts/slowdown.py). Times are epoch milliseconds, so the atomic upsert can add a
+    delay to them in plain SQL on SQLite and PostgreSQL alike."""
+
+    # "user:" and an HMAC of the user id: the table holds no user id.
+    subject = models.CharField(max_length=80, unique=True)
+    checks = models.PositiveIntegerField(default=0)
+    window_started_ms = models.BigIntegerField(db_index=True)
+    # No check before this time once `checks` is at the limit, and the delay after the next.
+    next_check_ms = models.BigIntegerField()
+    delay_ms = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.subject[:16]}…: {self.checks} checks"
+
+
+class KnownAddress(models.Model):
+    """An address block a user id logged in from with its password, recently: its checks
+    are never slowed down by other addresses' guesses (accounts/slowdown.py)."""
+
+    # "known:" and an HMAC of (user id, address block).
+    subject = models.CharField(max_length=80, unique=True)
+    last_login_ms = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.subject[:16]}… since {self.last_login_ms}"

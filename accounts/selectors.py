@@ -1,6 +1,7 @@
 """Reads of accounts that other apps use."""
 
 import re
+from collections.abc import Sequence
 from typing import cast
 
 from django.contrib.auth import get_user_model
@@ -31,14 +32,16 @@ def account_by_identifier(identifier: str) -> Account | None:
 
 # A scalar subquery read in the same statement, and its parameters (see api_key_holder).
 Scalar = tuple[str, list]
+# The values of the `also` subqueries, in their order.
+Values = tuple[object, ...]
 
 
 def api_key_holder(
-    *, key_hash: str, identifier: str, also: Scalar
-) -> tuple[AbstractBaseUser | None, Membership | None, object]:
+    *, key_hash: str, identifier: str, also: Sequence[Scalar]
+) -> tuple[AbstractBaseUser | None, Membership | None, Values]:
     """The user holding the unrevoked API key with this hash, their membership of the
-    account `identifier` names (account loaded), or None for either, and the value of the
-    scalar subquery `also` (whether or not there is such a user).
+    account `identifier` names (account loaded), or None for either, and the values of the
+    scalar subqueries `also` (whether or not there is such a user).
 
     One plain SQL statement: API 1.5 requests ask it every time, and three ORM queries
     (key and user, account, membership) took longer than the import of a 3-row batch;
@@ -56,10 +59,10 @@ def api_key_holder(
 
 
 def user_named(
-    *, username: str, identifier: str, also: Scalar
-) -> tuple[AbstractBaseUser | None, Membership | None, object]:
+    *, username: str, identifier: str, also: Sequence[Scalar]
+) -> tuple[AbstractBaseUser | None, Membership | None, Values]:
     """The user with this username, their membership of the account `identifier` names
-    (account loaded), or None for either, and the value of `also`; one statement, as
+    (account loaded), or None for either, and the values of `also`; one statement, as
     api_key_holder."""
     user_model = get_user_model()
     column = column_of(concrete_field(user_model, user_model.USERNAME_FIELD))
@@ -79,8 +82,8 @@ def _user_pk() -> str:
 
 
 def _user_and_membership(
-    source: str, condition: str, value: str, identifier: str, also: Scalar
-) -> tuple[AbstractBaseUser | None, Membership | None, object]:
+    source: str, condition: str, value: str, identifier: str, also: Sequence[Scalar]
+) -> tuple[AbstractBaseUser | None, Membership | None, Values]:
     tables: list[type[Model]] = [get_user_model(), Membership, Account]
     columns = [[column_of(field) for field in model._meta.concrete_fields] for model in tables]
     quote = connection.ops.quote_name
@@ -100,14 +103,16 @@ def _user_and_membership(
         f"LEFT JOIN {quote(Account._meta.db_table)} a ON a.id = m.account_id "
         f"WHERE {condition}"
     )
-    also_sql, also_params = also
+    also_sql = "".join(f"{sql}, " for sql, _ in also)
+    also_params = [param for _, params in also for param in params]
     # One row whether or not the user is found, so `also` is always read.
-    sql = f"SELECT {also_sql}, found.* FROM (SELECT 1) one LEFT JOIN ({found}) found ON 1 = 1"
+    sql = f"SELECT {also_sql}found.* FROM (SELECT 1) one LEFT JOIN ({found}) found ON 1 = 1"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*also_params, identifier, value])
-        also_value, *row = cursor.fetchone()
+        fetched = cursor.fetchone()
+    also_values, row = tuple(fetched[: len(also)]), fetched[len(also) :]
     if row[0] is None:
-        return None, None, also_value
+        return None, None, also_values
     instances = []
     start = 0
     for model, names in zip(tables, columns, strict=True):
@@ -118,7 +123,7 @@ def _user_and_membership(
     membership = cast(Membership | None, instances[1])
     if membership is not None:
         membership.account = cast(Account, instances[2])
-    return user, membership, also_value
+    return user, membership, also_values
 
 
 def _from_row(model: type[Model], values: tuple) -> Model | None:

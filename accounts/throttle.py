@@ -32,6 +32,8 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from core.client_address import counted_address
+
 from .models import AuthFailure
 
 _SUBJECT_SALT = "accounts.throttle.subject"
@@ -136,7 +138,10 @@ def record_failure(*, user_id: str, client_address: str) -> None:
 def _subjects(user_id: str, client_address: str) -> list[str]:
     """The counters of an attempt, always in this order: PostgreSQL locks rows in it. The
     address's, then the pair's (user ids compared case-insensitively); never the user id's
-    alone, which anyone who knows it could fill."""
+    alone, which anyone who knows it could fill (accounts/slowdown.py slows a user id down
+    across addresses instead, never refusing it outright). An address is counted by its
+    block (core.client_address.counted_address: an IPv6 /64)."""
+    client_address = counted_address(client_address)
     values = []
     if client_address:
         values.append(("address", client_address))

@@ -76,7 +76,8 @@ def customers_batch_failed_lines(request: Request, params: dict[str, str]) -> Ht
         raise InvalidRequest(BAD_UNDO_STATE.format(value=value[:40]))
     state = UndoState.objects.filter(account=account, pk=number).first()
     if state is None:
-        raise InvalidRequest(NO_SUCH_UNDO_STATE.format(value=value))
+        # The number as read, not as sent: leading zeros could make the echo any length.
+        raise InvalidRequest(NO_SUCH_UNDO_STATE.format(value=number))
     note_request(request, undo_state=state.pk)
     response = StreamingHttpResponse(
         failed_lines_csv(state, for_a_person=False), content_type=FAILED_LINES_TYPE

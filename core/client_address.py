@@ -7,6 +7,10 @@ connected from in X-Real-IP, overwriting whatever the client sent; a request tha
 from one of settings.LOYALTY_TRUSTED_PROXIES (from the environment's variable of that
 name) has REMOTE_ADDR replaced by it. From any other address the header is ignored: a
 client cannot choose its address.
+
+The throttles count an address by the block one client controls (`counted_address`): an
+IPv6 host is commonly given a whole /64, so counting per /128 address would give it more
+addresses than any limit.
 """
 
 import ipaddress
@@ -27,6 +31,28 @@ def client_address(meta: dict) -> str:
         return str(ipaddress.ip_address(meta.get(REAL_IP, "").strip()))
     except ValueError:
         return peer
+
+
+# The prefix length of the IPv6 block the throttles count as one client: the smallest a
+# provider gives one site or host (RFC 6177, RFC 7934).
+IPV6_COUNTED_PREFIX = 64
+
+
+def counted_address(address: str) -> str:
+    """The client block the login throttles count `address` in, at both doors (the API's
+    counters, the admin's axes): an IPv4 address itself; an IPv4-mapped IPv6 address as
+    its IPv4 address; any other IPv6 address as its /64 network. A value that is no address
+    (a test client's, a Unix socket's) is counted as it is."""
+    try:
+        parsed = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        block = ipaddress.IPv6Network((parsed.packed, IPV6_COUNTED_PREFIX), strict=False)
+        return str(block)
+    return str(parsed)
 
 
 class ClientAddressMiddleware:

@@ -359,6 +359,18 @@ LOYALTY = {
     # Failed credential checks allowed per user id and per client address per window.
     "AUTH_FAILURE_LIMIT": int(os.environ.get("LOYALTY_AUTH_FAILURE_LIMIT", 10)),
     "AUTH_FAILURE_WINDOW_SECONDS": 300,
+    # One user id's password checks from addresses it has not logged in from, across all of
+    # them (accounts/slowdown.py): the first USER_SLOWDOWN_AFTER of a window run at once,
+    # then each waits a delay after the one before, doubling from the first delay up to the
+    # longest; a check that comes early is answered 429 with Retry-After. At most 133
+    # checks per user id and hour-long window, whatever the number of addresses.
+    "USER_SLOWDOWN_AFTER": int(os.environ.get("LOYALTY_USER_SLOWDOWN_AFTER", 10)),
+    "USER_SLOWDOWN_WINDOW_SECONDS": 3600,
+    "USER_SLOWDOWN_FIRST_DELAY_SECONDS": 1,
+    "USER_SLOWDOWN_MAX_DELAY_SECONDS": 30,
+    # An address block a user id logged in from with its password is not slowed down by
+    # others' guesses for this long.
+    "KNOWN_ADDRESS_DAYS": 30,
     # How long a verified password is trusted without running the slow hash again.
     "CREDENTIAL_CACHE_SECONDS": 300,
     # Newest undo states per account that keep their undo data.

@@ -37,6 +37,9 @@ def limit(settings):
         **settings.LOYALTY,
         "AUTH_FAILURE_LIMIT": LIMIT,
         "AUTH_FAILURE_WINDOW_SECONDS": WINDOW,
+        # These tests pin the per-address limits; the slow-down across addresses has its
+        # own tests (tests/reliability/test_user_slowdown.py).
+        "USER_SLOWDOWN_AFTER": 1000,
     }
 
 

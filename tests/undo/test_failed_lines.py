@@ -122,6 +122,21 @@ def test_the_failed_lines_of_another_accounts_import_are_not_found(
     }
 
 
+def test_a_zero_padded_undo_state_not_found_is_echoed_as_its_number(
+    client, user, campaigns, other_account, run_import
+):
+    make_campaign(account=other_account, campaign_id=POINTS)
+    theirs = run_import(HEADERS, DATA, into=other_account)
+    padded = "0" * 5000 + str(theirs.undo_state_id)
+
+    response = failed_lines_call(client, padded, output="JSON")
+
+    assert response.status_code == 400
+    assert json.loads(response.content)["error"] == NO_SUCH_UNDO_STATE.format(
+        value=theirs.undo_state_id
+    )
+
+
 @pytest.mark.parametrize("value", [None, "", "abc", "-1", "1" * 40])
 def test_a_missing_or_malformed_undo_state_is_a_400_envelope(client, user, campaigns, value):
     response = failed_lines_call(client, value, output="JSON")
