@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import Http404, StreamingHttpResponse
@@ -369,16 +370,51 @@ def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
 
 
 def campaign_names(state: UndoState) -> dict[str, str]:
-    """The import's campaigns by campaign id: "name (id)", or the campaign as it reads."""
+    """The import's campaigns by campaign id: "name (id)", or the campaign as it reads.
+    The undo states' list has read them for its whole page already (UndoStateChangeList)."""
+    known = getattr(state, "campaigns_named", None)
+    if known is not None:
+        return known
     return {
-        campaign.campaign_id: f"{campaign.name} ({campaign.campaign_id})"
-        if campaign.name
-        else str(campaign)
+        campaign.campaign_id: campaign_name(campaign)
         for campaign in Campaign.objects.filter(
             account_id=state.account_id,
             campaign_id__in=state.parameters.get("campaigns_to_include") or [],
         )
     }
+
+
+def campaign_name(campaign: Campaign) -> str:
+    return f"{campaign.name} ({campaign.campaign_id})" if campaign.name else str(campaign)
+
+
+def name_campaigns_of(states: list[UndoState]) -> None:
+    """Read the campaigns of all `states` in one query, for campaign_names(): a list page
+    of 100 undo states asked 100 queries, one per row, before."""
+    wanted = {
+        (state.account_id, campaign_id)
+        for state in states
+        for campaign_id in state.parameters.get("campaigns_to_include") or []
+    }
+    found: dict[tuple[int, str], Campaign] = {}
+    if wanted:
+        for campaign in Campaign.objects.filter(
+            account_id__in={account_id for account_id, _ in wanted},
+            campaign_id__in={campaign_id for _, campaign_id in wanted},
+        ):
+            found[(campaign.account_id, campaign.campaign_id)] = campaign
+    for state in states:
+        state.campaigns_named = {  # type: ignore[attr-defined]
+            campaign_id: campaign_name(found[(state.account_id, campaign_id)])
+            for campaign_id in state.parameters.get("campaigns_to_include") or []
+            if (state.account_id, campaign_id) in found
+        }
+
+
+class UndoStateChangeList(ChangeList):
+    def get_results(self, request) -> None:
+        super().get_results(request)
+        name_campaigns_of(list(self.result_list))
 
 
 def import_origin(state: UndoState) -> str:
@@ -461,6 +497,9 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_changelist(self, request, **kwargs):
+        return UndoStateChangeList
 
     def has_rollback_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("customers.rollback_undostate")

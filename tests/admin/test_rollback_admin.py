@@ -6,6 +6,8 @@ import datetime
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -30,7 +32,7 @@ from customers.rollback_messages import (
 )
 from customers.spreadsheet import FORMULA_START
 from tests.admin import customer_form, messages_of
-from tests.conftest import POINTS
+from tests.conftest import EVENTS, POINTS
 
 ROLLBACK_PERMISSIONS = ("view_undostate", "rollback_undostate", "view_customer", "change_customer")
 
@@ -347,3 +349,18 @@ def test_the_conflicts_file_starts_no_cell_with_a_formula(staff_client, run_impo
     codes = {row[0] for row in rows[1:]}
     assert codes == {"'" + code for code in FORMULA_CODES}
     assert not any(cell.startswith(FORMULA_START) for row in rows for cell in row)
+
+
+def test_the_undo_states_list_names_campaigns_without_a_query_per_row(
+    staff_client, run_import, django_assert_max_num_queries
+):
+    changelist = reverse("admin:customers_undostate_changelist")
+    run_import(data="Q1|Ann")
+    with CaptureQueriesContext(connection) as one:
+        assert staff_client.get(changelist).status_code == 200
+    for number in range(2, 12):
+        run_import(data=f"Q{number}|Ann", campaigns_to_include=f"{POINTS}|,|{EVENTS}")
+
+    with django_assert_max_num_queries(len(one)):
+        html = staff_client.get(changelist).content.decode()
+    assert html.count(f"{POINTS} (Points)") == 11
