@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# The commands run on a SQLite file of their own whichever database the suite uses.
+pytestmark = pytest.mark.once
+
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## Management commands"
 # What a developer's shell does not have: the test suite's own settings and database.

@@ -15,6 +15,9 @@ import pytest
 
 from customers.management.commands import import_customers as command
 
+# The command runs on a SQLite file of its own whichever database the suite uses.
+pytestmark = pytest.mark.once
+
 MANAGE = str(Path(__file__).resolve().parents[2] / "manage.py")
 CHUNK = 1000
 LINES = 300_000

@@ -410,6 +410,8 @@ print(json.dumps({
 """
 
 
+# manage.py runs on a SQLite file of its own whichever database the suite uses.
+@pytest.mark.once
 def test_the_docs_page_works_with_collected_static_files_in_production(tmp_path):
     env = production_env(tmp_path, LOYALTY_TEST_STATIC_ROOT=str(tmp_path / "static"))
     result = manage(env, "shell", "--no-imports", "-c", PRODUCTION_DOCS)

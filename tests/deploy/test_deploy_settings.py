@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# Each check runs manage.py on a SQLite file of its own whichever database the suite uses.
+pytestmark = pytest.mark.once
+
 ROOT = Path(__file__).resolve().parents[2]
 # Variables the test run sets that production does not have (pytest-django sets
 # DJANGO_SETTINGS_MODULE to the suite's loyalty.settings_test).

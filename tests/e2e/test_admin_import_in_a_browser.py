@@ -9,6 +9,7 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
 from django.contrib.auth.models import Permission
 from django.db import connections
 from playwright.sync_api import expect
@@ -18,6 +19,9 @@ from customers.batch import messages as m
 from customers.models import Customer, UndoState
 from tests.conftest import EVENTS, PASSWORD, POINTS
 from tests.factories import make_member
+
+# The browser's view of the admin; the import itself is tested on both databases.
+pytestmark = pytest.mark.once
 
 IMPORT_PATH = "/admin/customers/customer/import-file/"
 # As a spreadsheet on Windows saves "CSV (semicolon delimited)": Windows-1252, CRLF. Lines

@@ -9,12 +9,16 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
 from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import F
 
 from customers.models import Customer, UndoState
 from tests.conftest import batch_params
+
+# The browser's view of the admin; rollbacks are tested on both databases.
+pytestmark = pytest.mark.once
 
 
 def post_to_api(base_url: str, params: dict) -> dict:

@@ -6,6 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connections
 
+# The policy is a header; the database does not change it.
+pytestmark = pytest.mark.once
+
 # Recorded before any page script runs (Playwright's init scripts are not subject to CSP).
 RECORD_VIOLATIONS = """
 window.__violations = [];

@@ -22,7 +22,8 @@ from .conftest import run_db_worker
 
 __all__ = ["browser_page", "screenshot"]  # fixtures, used by name
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The browser's view of the progress page; jobs are tested on both databases.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.once]
 
 CSV = "code,first_name,email\nC1,Jane,jane@example.com\nC2,Jim,not-an-email\nC3,Joe,\n"
 

@@ -293,6 +293,8 @@ def raw_post(port: int, content_length: bytes, body: bytes) -> bytes:
     return answer
 
 
+# The development server runs on a SQLite file of its own whichever database the suite uses.
+@pytest.mark.once
 @pytest.mark.parametrize("content_length", [b"abc", b"-5", b"1e3", b"12, 12", b"+7"])
 def test_a_content_length_that_is_not_a_number_is_a_400_under_the_development_server(
     runserver, content_length

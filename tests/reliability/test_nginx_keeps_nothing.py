@@ -19,6 +19,9 @@ from .conftest import form
 from .test_slow_clients import WORKERS, documented, request  # noqa: F401 (the fixture)
 from .topology import DocumentedGunicorn, Nginx
 
+# What nginx keeps does not depend on the database behind the app.
+pytestmark = pytest.mark.once
+
 LINES = 40_000
 SECRET = "pw-sekrit-"
 

@@ -20,6 +20,9 @@ from .conftest import form
 from .server import Answer
 from .topology import DocumentedGunicorn, Nginx
 
+# Slow clients are held by nginx, whatever the database behind the app.
+pytestmark = pytest.mark.once
+
 WORKERS = 2
 # More slow connections than workers: each sync worker serves one request at a time.
 TRICKLES = 2 * WORKERS + 1
