@@ -47,6 +47,7 @@ from .rollback import (
 )
 from .rollback_messages import CONFLICTS_CHANGED, ROLLED_BACK
 from .spreadsheet import neutralised
+from .workbook import TextCellsXLSX
 
 SELECT_ONE = "Select exactly one import to roll back: each rollback is confirmed on its own."
 # Rows of each kind listed on an undo state's page; the counts are always complete.
@@ -117,7 +118,8 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     # Export through django-import-export (of the scoped list); import through the API's
     # engine (customers/admin_import.py), so every rule of the contract applies.
     resource_classes = [CustomerExportResource]
-    formats = [base_formats.CSV, base_formats.XLSX]
+    # XLSX: every value a text cell, as stored (customers/workbook.py).
+    formats = [base_formats.CSV, TextCellsXLSX]
     # The CSV export starts with a UTF-8 byte order mark (EXCEL_BOM), for Excel.
     to_encoding = "utf-8-sig"
     import_export_change_list_template = "admin/customers/customer/change_list.html"
