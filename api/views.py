@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from django.http import HttpResponseBase
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponseBase
+from django.views import defaults
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,6 +35,12 @@ from .schema_extensions import ApiSchema
 from .throttling import FailedLoginThrottle
 
 UNKNOWN_TYPE = "type must be one of: {types}; got {value}."
+BAD_HOST = (
+    "The Host header names no host this server answers for (DJANGO_ALLOWED_HOSTS); "
+    "nothing was done."
+)
+UNREADABLE_REQUEST = "The request could not be read; nothing was done."
+API_PATHS = ("/api", "/api.php")
 MISSING_TYPE = "type is required; one of: {types}."
 
 
@@ -98,3 +106,25 @@ def _call_named(call: str) -> Call:
     if not call:
         raise InvalidRequest(MISSING_TYPE.format(types=types))
     raise InvalidRequest(UNKNOWN_TYPE.format(types=types, value=call[:40]))
+
+
+class RefusedRequestView(ApiView):
+    """A request to the API that Django refused before any view ran (its Host is not an
+    allowed host, say): answered like every API error, in the envelope and the format the
+    request's parameters ask for, not as Django's HTML page."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self.format_kwarg = None
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
+            request
+        )
+        raise InvalidRequest(kwargs["message"])
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponseBase:
+    """handler400 (loyalty/urls.py): the API's envelope on the API's paths, Django's own
+    page elsewhere."""
+    if request.path not in API_PATHS:
+        return defaults.bad_request(request, exception)
+    message = BAD_HOST if isinstance(exception, DisallowedHost) else UNREADABLE_REQUEST
+    return RefusedRequestView.as_view()(request, message=message)

@@ -14,6 +14,10 @@ for label in OPERATOR_APPS:
         if admin.site.is_registered(model):
             admin.site.unregister(model)
 
+# A request Django refuses before any view (a Host not allowed) gets the API's envelope on
+# the API's paths.
+handler400 = "api.views.bad_request"
+
 urlpatterns = [
     path("api", ApiView.as_view(), name="api"),
     path("api.php", ApiView.as_view(), name="api-php"),

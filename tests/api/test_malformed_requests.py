@@ -99,3 +99,25 @@ def test_a_content_length_of_thousands_of_digits_is_too_large(client, user, camp
 
     assert response.status_code == 413
     assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/api", "/api.php"])
+def test_a_host_not_allowed_is_a_400_in_the_envelope_and_format_asked_for(client, path):
+    # Django refuses the Host before any view runs; its own answer is an HTML page.
+    response = client.post(
+        path, {"type": "customers_batch", "output": "JSON"}, HTTP_HOST="evil.com"
+    )
+
+    assert response["Content-Type"].startswith("application/json")
+    assert "Host header" in api_error(response)
+
+
+def test_a_host_not_allowed_is_answered_in_xml_when_no_format_is_asked(client):
+    response = client.post("/api", {"type": "customers_batch"}, HTTP_HOST="evil.com")
+
+    assert response["Content-Type"].startswith("application/xml")
+    assert "Host header" in api_error(response)
+
+
+def test_a_host_not_allowed_elsewhere_gets_djangos_page(client):
+    assert client.get("/admin/", HTTP_HOST="evil.com").status_code == 400
