@@ -406,7 +406,7 @@ def _preview_context(
             else ""
         ),
         "replace_warning": _replace_warning(account, batch, preview),
-        "date_hint": date_hint(shown, order),
+        "date_hint": date_hint(preview.errors[:PREVIEW_ERRORS_SHOWN], order),
         "repeated_codes": repeated_code_warnings(
             account=account,
             codes=code_lines.codes,

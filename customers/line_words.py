@@ -122,17 +122,21 @@ def date_words(value: str, order: DateOrder, *, column: str) -> str:
 
 
 def date_hint(errors: list[LineError], order: DateOrder) -> str:
-    """One sentence for the preview's top when failing dates read as exactly one other
-    order: which to choose. '' otherwise."""
-    suggested: set[DateOrder] = set()
+    """One sentence for the preview's top when every failing date that reads in another
+    order reads in one same order (31/12/2024 and 1/2/2024: day/month/year): which to
+    choose. '' otherwise. `errors` are the engine's."""
+    fitting: set[DateOrder] | None = None
     pattern = _PATTERNS[m.BAD_DATE_FORMAT]
     for error in errors:
         match = pattern.match(error.message)
-        if match is not None:
-            suggested.update(o for o in looks_like(match["value"]) if o is not order)
-    if len(suggested) != 1:
+        if match is None:
+            continue
+        others = {o for o in looks_like(match["value"]) if o is not order}
+        if others:
+            fitting = others if fitting is None else fitting & others
+    if fitting is None or len(fitting) != 1:
         return ""
-    (other,) = suggested
+    (other,) = fitting
     return DATE_HINT.format(
         chosen=_short(order),
         orders=_short(other),
