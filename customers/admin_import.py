@@ -40,9 +40,19 @@ from .batch.parse import CSV_FIELD_LIMIT
 from .batch.service import import_customers
 from .batch.types import BatchRequest, ImportResult, LineError, OverwriteMode, ValuesRead
 from .columns import emptied_by_replace
+from .date_orders import DATE_ORDER_LABELS, DateOrder, with_dates_converted
+from .file_headers import (
+    ONE_UNKNOWN,
+    ONE_UNKNOWN_SUGGESTION,
+    SAME_FIELD,
+    FileHeaders,
+    file_headers,
+)
 from .import_file import DELIMITER_NAMES, ImportFile, read_import_file
+from .line_words import DATE_CHOICE, date_hint, in_shop_words
 from .models import UndoState
 from .pending import save_preview, take_preview
+from .repeated_codes import CodeLines, repeated_code_warnings
 from .spreadsheet import columns_read
 
 PREVIEW_ERRORS_SHOWN = 200
@@ -121,14 +131,11 @@ NOTHING_IMPORTED = (
 # The engine's request errors that a file can cause, in the words of the file's reader:
 # columns by number and name, rows, the file; never a profiles_header_N or Profiles_Data.
 ADMIN_WORDS = {
-    m.UNKNOWN_FIELD: (
-        "Column {number}, {value}, is not a known field: name it as one (code, card_number, "
-        "first_name, ...), or leave its header empty to skip the column."
-    ),
-    m.UNKNOWN_FIELD_SUGGESTION: (
-        "Column {number}, {value}, is not a known field; did you mean {suggestion}?"
-    ),
-    m.FIELD_TWICE: "Column {number}, {value}, names the same field as column {other_number}.",
+    # The header row is checked first (customers/file_headers.py), all its columns at once;
+    # these say the engine's own checks of it in the same words.
+    m.UNKNOWN_FIELD: ONE_UNKNOWN,
+    m.UNKNOWN_FIELD_SUGGESTION: ONE_UNKNOWN_SUGGESTION,
+    m.FIELD_TWICE: SAME_FIELD,
     m.HEADER_GAP: (
         "Columns {first} and {second} have no name in the header row: name them, or delete "
         "them (a single column without a name is skipped)."
@@ -195,6 +202,15 @@ class CustomerImportForm(forms.Form):
         initial=OverwriteMode.UPDATE.value,
         help_text="A customer is already here when the file's code or card number is.",
     )
+    date_order = forms.ChoiceField(
+        # Not required: left out, dates are the contract's year-month-day.
+        required=False,
+        label=DATE_CHOICE,
+        choices=[(order.value, DATE_ORDER_LABELS[order]) for order in DateOrder],
+        initial=DateOrder.YMD.value,
+        help_text="How the file writes custom_date. Excel cells formatted as dates are read "
+        "as dates whatever you choose, and so is a date written 2024-12-31.",
+    )
     card_number_generate = forms.IntegerField(
         required=False,
         min_value=4,
@@ -204,7 +220,8 @@ class CustomerImportForm(forms.Form):
     import_file = forms.FileField(
         help_text="A CSV file (comma, semicolon, tab or pipe between values; UTF-8 or "
         "Windows/Latin-1) or an Excel workbook (.xlsx, its first sheet). First row: the "
-        "field names (code, card_number, first_name, ...)."
+        "field names (code, card_number, first_name, ...), or the export's column names "
+        "(Code, Card Number, First Name, ...)."
     )
 
     def __init__(self, *args, accounts, **kwargs):
@@ -322,47 +339,102 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
         account = form.cleaned_data["account"]
         try:
             uploaded = form.cleaned_data["import_file"]
-            upload = read_import_file(uploaded.read())
+            order = DateOrder(form.cleaned_data["date_order"] or DateOrder.YMD)
+            read = read_import_file(uploaded.read())
+            headers = file_headers(read.headers)
+            upload = _with_dates(_named(read, headers), order)
             pending = {
                 "file_name": uploaded.name,
                 "params": _params(form.cleaned_data, upload),
                 "delimiter": upload.delimiter,
                 "headers": upload.headers,
             }
+            code_lines = CodeLines(_values_read(account, pending), _index(upload, "code"))
+            batch = _batch(account, pending)
             preview = import_customers(
                 account=account,
                 user=signed_in(request.user),
-                request=dataclasses.replace(_batch(account, pending), validate_only=True),
+                request=dataclasses.replace(batch, validate_only=True),
                 source=UndoState.Source.ADMIN,
-                values_read=_values_read(account, pending),
+                values_read=code_lines,
             )
         except DomainError as error:
             form.add_error(None, admin_message(error))
         else:
             token = save_preview(user=signed_in(request.user), account=account, request=pending)
+            context = _preview_context(account, batch, upload, headers, order, preview, code_lines)
             return _render(
                 model_admin,
                 request,
                 "import_preview.html",
-                {
-                    "preview": preview,
-                    "pending": token,
-                    "account": account,
-                    "read_as": _read_as(upload),
-                    "line_label": "Row" if upload.kind == "XLSX" else "Line",
-                    "errors_cut_off": (
-                        ERRORS_CUT_OFF.format(shown=PREVIEW_ERRORS_SHOWN, failed=preview.failed)
-                        if preview.failed > PREVIEW_ERRORS_SHOWN
-                        else ""
-                    ),
-                    "replace_warning": _replace_warning(account, pending, preview),
-                    "errors_shown": [
-                        admin_line_error(error, upload)
-                        for error in preview.errors[:PREVIEW_ERRORS_SHOWN]
-                    ],
-                },
+                {"pending": token, "account": account, **context},
             )
     return _render(model_admin, request, "import.html", {"form": form})
+
+
+def _preview_context(
+    account: Account,
+    batch: BatchRequest,
+    upload: ImportFile,
+    headers: FileHeaders,
+    order: DateOrder,
+    preview: ImportResult,
+    code_lines: CodeLines,
+) -> dict[str, Any]:
+    """What the preview page shows: what the import will run with, what it will do, and
+    the lines that will fail or share a code, numbered and named as the file's."""
+    shown = [
+        in_shop_words(admin_line_error(error, upload), headers, order)
+        for error in preview.errors[:PREVIEW_ERRORS_SHOWN]
+    ]
+    campaigns = {
+        campaign.campaign_id: campaign
+        for campaign in Campaign.objects.filter(account=account, campaign_id__in=batch.campaign_ids)
+    }
+    return {
+        "preview": preview,
+        # Rows matching a customer that they leave as it is are Unchanged, not Updated.
+        "updated": preview.updated - preview.unchanged,
+        "campaigns": [campaign_label(campaigns[cid]) for cid in batch.campaign_ids],
+        "mode": MODE_LABELS[batch.overwrite],
+        "date_order": DATE_ORDER_LABELS[order],
+        "read_as": _read_as(upload),
+        "line_label": "Row" if upload.kind == "XLSX" else "Line",
+        "errors_cut_off": (
+            ERRORS_CUT_OFF.format(shown=PREVIEW_ERRORS_SHOWN, failed=preview.failed)
+            if preview.failed > PREVIEW_ERRORS_SHOWN
+            else ""
+        ),
+        "replace_warning": _replace_warning(account, batch, preview),
+        "date_hint": date_hint(preview.errors[:PREVIEW_ERRORS_SHOWN], order),
+        "repeated_codes": repeated_code_warnings(
+            account=account,
+            codes=code_lines.codes,
+            errors=preview.errors,
+            mode=batch.overwrite,
+            file_line=upload.file_line,
+        ),
+        "errors_shown": shown,
+    }
+
+
+def _named(upload: ImportFile, headers: FileHeaders) -> ImportFile:
+    """The upload with its header row in the API's names (`First Name` -> first_name)."""
+    return dataclasses.replace(upload, headers=headers.names)
+
+
+def _index(upload: ImportFile, name: str) -> int | None:
+    """The column (from 0) of API header `name` in the upload, if it has one."""
+    return upload.headers.index(name) if name in upload.headers else None
+
+
+def _with_dates(upload: ImportFile, order: DateOrder) -> ImportFile:
+    """The upload with its custom_date column written YYYY-MM-DD (customers/date_orders.py)."""
+    column = _index(upload, "custom_date")
+    if column is None:
+        return upload
+    data = with_dates_converted(upload.data, upload.delimiter, column, order)
+    return dataclasses.replace(upload, data=data)
 
 
 def _confirm(model_admin, request: HttpRequest) -> HttpResponse:
@@ -403,15 +475,15 @@ def _confirm(model_admin, request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(changelist)
 
 
-def _replace_warning(account: Account, pending: dict, preview: ImportResult) -> str:
+def _replace_warning(account: Account, batch: BatchRequest, preview: ImportResult) -> str:
     """What a Replace import empties in the customers it updates, said before it does."""
-    batch = _batch(account, pending)
-    if batch.overwrite is not OverwriteMode.YES or not preview.updated:
+    updated = preview.updated - preview.unchanged
+    if batch.overwrite is not OverwriteMode.YES or not updated:
         return ""
     fields = emptied_by_replace(batch.headers, account.custom_field_count)
     if not fields:
         return ""
-    return REPLACE_WARNING.format(updated=preview.updated, fields=", ".join(fields))
+    return REPLACE_WARNING.format(updated=updated, fields=", ".join(fields))
 
 
 def _batch(account: Account, pending: dict) -> BatchRequest:

@@ -38,6 +38,9 @@ class ChunkPlan:
     errors: list[LineError] = field(default_factory=list)
     new: int = 0
     updated: int = 0
+    # Of `updated`: the rows that leave their customer as it was (the admin's preview
+    # counts them apart, as Unchanged).
+    unchanged_rows: int = 0
     ignored: int = 0
 
 
@@ -167,6 +170,7 @@ class ChunkMatcher:
         if error is not None:
             return error
         if record == before:
+            self.result.unchanged_rows += 1
             # Nothing to write: version, updated_at and the undo data stay as they are, so
             # a sync that sends every customer again rewrites only those that changed.
             if "id" in before and target not in self.result.updates:

@@ -407,6 +407,7 @@ class _Tally:
         self.generated += len(plan.generated)
         result.new += plan.new
         result.updated += plan.updated
+        result.unchanged += plan.unchanged_rows
         result.ignored += plan.ignored
         result.failed += len(plan.errors)
         result.errors.extend(plan.errors[: max(0, self.errors_kept - len(result.errors))])

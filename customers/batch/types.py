@@ -127,6 +127,9 @@ class ImportResult:
     ignored: int = 0
     failed: int = 0
     undo_state_id: int | None = None
+    # Of `updated`: the rows that changed nothing. The admin's preview shows them as
+    # Unchanged; the API's answer (to_dict, the contract) has no such count.
+    unchanged: int = 0
     generated: list[GeneratedIdentity] = field(default_factory=list)
     errors: list[LineError] = field(default_factory=list)
 

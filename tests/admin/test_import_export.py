@@ -13,6 +13,7 @@ from accounts.models import Membership
 from campaigns.models import Campaign, Enrollment
 from customers.admin_import import PENDING_GONE
 from customers.batch import messages as m
+from customers.file_headers import export_label
 from customers.models import Customer, ImportPreview, UndoState
 from tests.conftest import POINTS
 from tests.factories import make_campaign
@@ -171,16 +172,27 @@ def exported_csv(client) -> str:
     return response.content.decode("utf-8-sig")
 
 
-def test_an_exported_file_imports_back_unchanged(admin_user_client, account, run_import):
+# The header row as exported, and as staff retype it from the export dialog's labels.
+HEADER_STYLES = {
+    "as exported": lambda name: name,
+    "the export dialog's labels": export_label,
+    "upper case, spaced": lambda name: f" {export_label(name).upper()} ",
+}
+
+
+@pytest.mark.parametrize("style", HEADER_STYLES)
+def test_an_exported_file_imports_back_unchanged(admin_user_client, account, run_import, style):
     run_import(
         ("code", "card_number", "first_name", "email", "custom_date", "city"),
         'C1|K1|Ann|ann@example.com|1970-07-14|"Paris, France"\nC2||Bob|||\n',
     )
     before = list(Customer.objects.order_by("code").values())
 
-    exported = exported_csv(admin_user_client)
-    pending = preview(admin_user_client, account, exported).context["pending"]
-    admin_user_client.post(IMPORT_URL, {"pending": pending})
+    header, rest = exported_csv(admin_user_client).split("\r\n", 1)
+    exported = ",".join(map(HEADER_STYLES[style], header.split(","))) + "\r\n" + rest
+    response = preview(admin_user_client, account, exported)
+    assert (response.context["preview"].updated, response.context["preview"].unchanged) == (2, 2)
+    admin_user_client.post(IMPORT_URL, {"pending": response.context["pending"]})
 
     assert UndoState.objects.filter(source=UndoState.Source.ADMIN).get().updated == 2
     after = list(Customer.objects.order_by("code").values())

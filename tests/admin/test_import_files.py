@@ -102,7 +102,9 @@ def test_an_xlsx_row_after_a_cell_with_line_breaks_keeps_its_number(boss, accoun
 
     response = post_file(boss, account, content)
 
-    assert [(e.line, e.field) for e in response.context["errors_shown"]] == [(3, "custom_date")]
+    assert [(e.line, e.field) for e in response.context["errors_shown"]] == [
+        (3, "column 3, custom_date")
+    ]
 
 
 def test_an_xlsx_line_error_names_the_sheets_row(boss, account):

@@ -208,3 +208,211 @@ def test_a_rollback_conflict_names_the_later_import_to_roll_back_first_and_says_
     assert "1 changed after the import" not in html
     assert f"Customer(s) W002 changed later by import {later_state.pk} (by boss, x.csv" in html
     assert "roll that back first to undo in order." in html
+
+
+# The shop owner's second round (issue 14, medium findings).
+
+
+def post_form(client, account, content: str | bytes, **fields):
+    form = {
+        "account": account.pk,
+        "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
+        "overwrite_duplicates": "update",
+        "import_file": SimpleUploadedFile(
+            "customers.csv", content.encode() if isinstance(content, str) else content
+        ),
+    }
+    form.update(fields)
+    return client.post(IMPORT_URL, form)
+
+
+def messages_of(response) -> list[str]:
+    return list(response.context["form"].non_field_errors())
+
+
+REPEATED = "code,first_name\nR0,A\nR2,B\nR1,Ann\nR3,C\nR4,D\nR5,E\nR6,F\nR1,Anne\n"
+
+
+def test_a_code_on_two_lines_is_warned_of_by_the_files_line_numbers(boss, account):
+    response = post_form(boss, account, REPEATED)
+
+    assert response.context["repeated_codes"] == [
+        "Lines 4 and 9 both have code R1: the later line updates the customer the earlier "
+        "one creates."
+    ]
+    html = unescape(response.content.decode())
+    assert "Lines 4 and 9 both have code R1" in html
+    assert html.index('id="import-repeated-codes"') < html.index('id="confirm-import"')
+
+
+def test_a_repeated_code_of_a_customer_already_here_says_what_each_mode_does(
+    boss, account, run_import
+):
+    run_import(("code", "first_name"), "R1|Old")
+
+    update = post_form(boss, account, REPEATED).context["repeated_codes"]
+    ignore = post_form(boss, account, REPEATED, overwrite_duplicates="ignore")
+
+    assert update == [
+        "Lines 4 and 9 both have code R1: the customer is already here and each line updates "
+        "it in turn, so the last line's values are kept."
+    ]
+    assert ignore.context["repeated_codes"] == [
+        "Lines 4 and 9 both have code R1: the customer is already here, so every one of them "
+        "is skipped."
+    ]
+
+
+def test_a_failing_line_does_not_count_as_a_repeated_code(boss, account):
+    content = "code,email\nR1,a@example.com\nR1,not-an-email\n"
+
+    assert post_form(boss, account, content).context["repeated_codes"] == []
+
+
+def test_repeated_codes_of_a_large_file_are_listed_up_to_a_cap(boss, account):
+    lines = "".join(f"C{n},A\nC{n},B\n" for n in range(25)) + "X,A\n" * 9
+
+    warnings = post_form(boss, account, "code,first_name\n" + lines).context["repeated_codes"]
+
+    assert len(warnings) == 21
+    assert warnings[0].startswith("Lines 2 and 3 both have code C0:")
+    assert warnings[-1] == "… and 6 more code(s) on more than one line."
+
+
+def test_a_line_error_names_the_column_by_its_number_and_header_text(boss, account):
+    response = post_form(boss, account, "Code,Email\nC1,nope\n")
+
+    (error,) = response.context["errors_shown"]
+    assert (error.line, error.field) == (2, "column 2, Email")
+    assert error.message == "Column 2, Email: nope does not look like an email address."
+    assert "email does not look like" not in response.content.decode()
+
+
+DMY_FILE = "code,Custom Date\nD1,31/12/2024\nD2,1.2.2024\nD3,2024-03-04\n"
+
+
+def test_day_month_year_dates_import_when_that_order_is_chosen(boss, account):
+    response = post_form(boss, account, DMY_FILE, date_order="dmy")
+
+    assert response.context["preview"].failed == 0
+    assert "Day/month/year (31/12/2024)" in unescape(response.content.decode())
+    boss.post(IMPORT_URL, {"pending": response.context["pending"]})
+    dates = dict(Customer.objects.values_list("code", "custom_date"))
+    assert {code: str(date) for code, date in dates.items()} == {
+        "D1": "2024-12-31",
+        "D2": "2024-02-01",
+        "D3": "2024-03-04",
+    }
+
+
+def test_a_date_of_another_order_says_which_choice_to_pick(boss, account):
+    response = post_form(boss, account, DMY_FILE)
+
+    errors = response.context["errors_shown"]
+    assert [(e.line, e.field) for e in errors] == [
+        (2, "column 2, Custom Date"),
+        (3, "column 2, Custom Date"),
+    ]
+    assert errors[0].message == (
+        "Column 2, Custom Date: 31/12/2024 is not a date written year-month-day, the order "
+        'chosen for this import; it reads as day/month/year: choose "Day/month/year '
+        '(31/12/2024)" under "Dates in the file" and upload the file again.'
+    )
+    assert "month/day/year or" not in errors[1].message and "day/month/year or" in errors[1].message
+    assert response.context["date_hint"] == (
+        "Dates fail because the file writes them day/month/year, not year-month-day: choose "
+        '"Day/month/year (31/12/2024)" under "Dates in the file" and upload the file again.'
+    )
+
+
+def test_a_month_day_year_file_with_day_month_year_chosen_is_told_to_choose_month_first(
+    boss, account
+):
+    response = post_form(boss, account, "code,custom_date\nM1,12/31/2024\n", date_order="dmy")
+
+    (error,) = response.context["errors_shown"]
+    assert 'choose "Month/day/year (12/31/2024)"' in error.message
+
+
+def test_xlsx_date_cells_are_dates_whatever_order_is_chosen(boss, account):
+    import datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["code", "custom_date"])
+    book.active.append(["X1", datetime.date(2024, 3, 4)])
+    book.active.append(["X2", "4/3/2024"])
+    content = io.BytesIO()
+    book.save(content)
+
+    response = post_form(boss, account, content.getvalue(), date_order="mdy")
+    boss.post(IMPORT_URL, {"pending": response.context["pending"]})
+
+    dates = dict(Customer.objects.values_list("code", "custom_date"))
+    assert {code: str(date) for code, date in dates.items()} == {
+        "X1": "2024-03-04",
+        "X2": "2024-04-03",
+    }
+
+
+def test_every_unknown_column_is_reported_at_once(boss, account):
+    response = post_form(boss, account, "code,frist_name,nickname,Last Name,emial\nC1,,,,\n")
+
+    assert messages_of(response) == [
+        "3 columns of the header row are not known fields: column 2, frist_name (did you mean "
+        "first_name?); column 3, nickname; column 5, emial (did you mean email?). Name each as "
+        "a field (code, card_number, first_name, ... or as the export names them: Code, Card "
+        "Number, First Name, ...), or leave its header empty to skip the column."
+    ]
+
+
+def test_the_export_dialogs_labels_are_read_as_headers_in_any_case_and_spacing(boss, account):
+    content = "CODE, first  name ,Last_Name,Customer Pin,AUTO ADD\nL1,Lee,Low,1234,5\n"
+
+    response = post_form(boss, account, content)
+    boss.post(IMPORT_URL, {"pending": response.context["pending"]})
+
+    customer = Customer.objects.get()
+    assert (customer.code, customer.first_name, customer.last_name) == ("L1", "Lee", "Low")
+    assert customer.customer_pin
+
+
+def test_every_export_dialog_label_names_its_column():
+    from import_export.forms import SelectableFieldsExportForm
+
+    from customers.file_headers import HEADER_NAMES, export_label, header_key
+    from customers.resources import CustomerExportResource
+
+    form = SelectableFieldsExportForm(formats=[base_csv()], resources=[CustomerExportResource])
+    labels = [field.label for name, field in form.fields.items() if name.startswith("customer")]
+
+    assert labels == [export_label(name) for name in CustomerExportResource().get_export_order()]
+    assert all(header_key(label) in HEADER_NAMES for label in labels)
+
+
+def base_csv():
+    from import_export.formats.base_formats import CSV
+
+    return CSV
+
+
+def test_the_preview_repeats_the_campaigns_and_the_mode_it_runs_with(boss, account):
+    Campaign.objects.filter(account=account, campaign_id=POINTS).update(name="Spring points")
+
+    response = post_form(boss, account, "code\nP1\n", overwrite_duplicates="ignore")
+
+    html = unescape(response.content.decode())
+    assert "<tr><th>Campaigns</th><td>Spring points · " in html
+    assert f"id {POINTS}</td></tr>" in html
+    assert "<tr><th>Customers already here</th><td>Skip customers already here</td></tr>" in html
+
+
+def test_a_re_import_that_changes_nothing_previews_as_unchanged(boss, account):
+    content = "code,first_name\nU1,Una\nU2,Ugo\nU3,Ulf\n"
+    boss.post(IMPORT_URL, {"pending": post_form(boss, account, content).context["pending"]})
+
+    html = unescape(post_form(boss, account, content.replace("Ulf", "Ulla")).content.decode())
+
+    assert "<tr><th>Updated</th><td>1</td></tr>" in html
+    assert "<tr><th>Unchanged</th><td>2</td></tr>" in html

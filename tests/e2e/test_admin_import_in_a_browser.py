@@ -15,6 +15,7 @@ from django.db import connections
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign
+from customers.admin_import import campaign_label
 from customers.batch import messages as m
 from customers.models import Customer, UndoState
 from tests.conftest import EVENTS, PASSWORD, POINTS
@@ -36,6 +37,13 @@ SPREADSHEET_ROWS = [
 ]
 BAD_EMAIL = m.BAD_EMAIL.format(value="francois.example.com")
 BAD_DATE = m.BAD_DATE_FORMAT.format(value="31.12.1985")
+# The same errors as the preview says them, in the file's words.
+SHOP_BAD_EMAIL = "Column 4, email: francois.example.com does not look like an email address."
+SHOP_BAD_DATE = (
+    "Column 5, custom_date: 31.12.1985 is not a date written year-month-day, the order chosen "
+    'for this import; it reads as day/month/year: choose "Day/month/year (31/12/2024)" under '
+    '"Dates in the file" and upload the file again.'
+)
 
 
 def spreadsheet_file() -> bytes:
@@ -119,17 +127,21 @@ def test_a_spreadsheets_file_with_bad_rows_is_imported_fixed_and_imported_again_
     screenshot(page, "admin-import-preview")
     assert preview_counts(page) == {
         "Account": account.slug,
+        "Campaigns": campaign_label(Campaign.objects.get(account=account, campaign_id=POINTS)),
+        "Customers already here": "Update the columns in the file",
+        "Dates in the file": "Year-month-day (2024-12-31)",
         "File read as": "CSV, Windows-1252, semicolon-separated",
         "New": "3",
         "Updated": "0",
+        "Unchanged": "0",
         "Ignored": "0",
         "Failed": "2",
     }
     # Each bad line by the number the file shows it at, in the file's column names.
     assert table_rows(page, "#import-preview-errors") == [
-        ["Line", "Field", "Error"],
-        ["3", "email", BAD_EMAIL],
-        ["5", "custom_date", BAD_DATE],
+        ["Line", "Column", "Error"],
+        ["3", "column 4, email", SHOP_BAD_EMAIL],
+        ["5", "column 5, custom_date", SHOP_BAD_DATE],
     ]
     assert not Customer.objects.exists()
 

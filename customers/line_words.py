@@ -1,0 +1,156 @@
+"""The engine's line errors as shop staff read them in the admin's import preview.
+
+The engine names a line's field as the API's headers do (`custom_date must be
+YYYY-MM-DD, got 31/12/2024`), which is what integrators read. Staff read their file: a
+column by its number and its header text, and a date failing because the file writes
+dates in another order than the one chosen says which one to choose. Each message is
+recognised from the engine's own template (customers/batch/messages.py), so the engine's
+wording stays the contract's and this module only re-says it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from .batch import messages as m
+from .batch.types import LineError
+from .date_orders import DATE_ORDER_LABELS, DateOrder, is_shaped, looks_like
+from .file_headers import FileHeaders
+
+DATE_CHOICE = "Dates in the file"
+DATE_OTHER_ORDER = (
+    "{column}: {value} is not a date written {chosen}, the order chosen for this import; "
+    'it reads as {orders}: choose "{label}" under "{choice}" and upload the file again.'
+)
+DATE_OTHER_ORDERS = (
+    "{column}: {value} is not a date written {chosen}, the order chosen for this import; "
+    'it reads as {orders}: choose the one your file uses under "{choice}" and upload the '
+    "file again."
+)
+DATE_NOT_REAL = "{column}: {value} is not a real date."
+DATE_UNREADABLE = (
+    "{column}: {value} is not a date written {chosen} (the order chosen for this import), "
+    "nor in another order an import reads."
+)
+DATE_DASHES = "{column}: {value} must be written with dashes, like 2024-12-31."
+# Engine template -> the same in shop words, where {column} is "column 3, Birthday".
+WORDS = {
+    m.TOO_LONG: "{column}, is longer than {limit} characters.",
+    m.CONTROL_CHARACTER: (
+        "{column}, holds a control character (an invisible character, such as a tab or a "
+        "line break code, pasted from another program): delete it."
+    ),
+    m.BAD_EMAIL: "{column}: {value} does not look like an email address.",
+    m.CARD_NUMBER_TAKEN: "{column}: card number {card_number} is already another customer's.",
+    m.CODE_AND_CARD_DISAGREE: (
+        "{column}: card number {card_number} belongs to another customer than code {code}."
+    ),
+    m.USERNAME_TAKEN: "{column}: {value} is already another customer's username.",
+    m.BAD_CREDIT: "{column}: {value} does not fit campaign {campaign}: {reason}.",
+}
+# Errors of a line as a whole, said with the file's words.
+WHOLE_LINE_WORDS = {
+    m.WRONG_VALUE_COUNT: (
+        "The line has {got} values, but the header row has {expected} columns: a value "
+        "holding the separator needs quotes around it."
+    ),
+}
+_DATE_TEMPLATES = (m.BAD_DATE_FORMAT, m.BAD_DATE)
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """A regex that matches the messages `template` formats, its fields as named groups."""
+    escaped = re.escape(template)
+    return re.compile(r"^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.*?)", escaped) + r"$", re.S)
+
+
+_PATTERNS = {
+    template: _pattern(template) for template in (*WORDS, *WHOLE_LINE_WORDS, *_DATE_TEMPLATES)
+}
+
+
+def in_shop_words(error: LineError, headers: FileHeaders, order: DateOrder) -> LineError:
+    """`error` with its field as the file's column ("column 3, Birthday") and its message
+    in the file's words; an error of no column, or one not re-said here, is kept."""
+    column = headers.column_words(error.field)
+    for template, pattern in _PATTERNS.items():
+        match = pattern.match(error.message)
+        if match is None:
+            continue
+        details = match.groupdict()
+        if template in WHOLE_LINE_WORDS:
+            return dataclasses.replace(error, message=WHOLE_LINE_WORDS[template].format(**details))
+        if column is None:
+            break
+        if template in _DATE_TEMPLATES:
+            message = date_words(details["value"], order, column=column)
+        else:
+            message = WORDS[template].format(column=column, **details)
+        return dataclasses.replace(error, field=column, message=message[0].upper() + message[1:])
+    if column is None:
+        return error
+    return dataclasses.replace(error, field=column)
+
+
+def date_words(value: str, order: DateOrder, *, column: str) -> str:
+    """Why `value` is no date of `order`, and which order to choose if it is one of another."""
+    chosen = _short(order)
+    others = [other for other in looks_like(value) if other is not order]
+    if order in looks_like(value):
+        return DATE_DASHES.format(column=column, value=value)
+    if len(others) == 1:
+        return DATE_OTHER_ORDER.format(
+            column=column,
+            value=value,
+            chosen=chosen,
+            orders=_short(others[0]),
+            label=DATE_ORDER_LABELS[others[0]],
+            choice=DATE_CHOICE,
+        )
+    if others:
+        return DATE_OTHER_ORDERS.format(
+            column=column,
+            value=value,
+            chosen=chosen,
+            orders=" or ".join(_short(other) for other in others),
+            choice=DATE_CHOICE,
+        )
+    if any(is_shaped(value, other) for other in DateOrder):
+        return DATE_NOT_REAL.format(column=column, value=value)
+    return DATE_UNREADABLE.format(column=column, value=value, chosen=chosen)
+
+
+def date_hint(errors: list[LineError], order: DateOrder) -> str:
+    """One sentence for the preview's top when every failing date that reads in another
+    order reads in one same order (31/12/2024 and 1/2/2024: day/month/year): which to
+    choose. '' otherwise. `errors` are the engine's."""
+    fitting: set[DateOrder] | None = None
+    pattern = _PATTERNS[m.BAD_DATE_FORMAT]
+    for error in errors:
+        match = pattern.match(error.message)
+        if match is None:
+            continue
+        others = {o for o in looks_like(match["value"]) if o is not order}
+        if others:
+            fitting = others if fitting is None else fitting & others
+    if fitting is None or len(fitting) != 1:
+        return ""
+    (other,) = fitting
+    return DATE_HINT.format(
+        chosen=_short(order),
+        orders=_short(other),
+        label=DATE_ORDER_LABELS[other],
+        choice=DATE_CHOICE,
+    )
+
+
+DATE_HINT = (
+    'Dates fail because the file writes them {orders}, not {chosen}: choose "{label}" under '
+    '"{choice}" and upload the file again.'
+)
+
+
+def _short(order: DateOrder) -> str:
+    """ "day/month/year": the label without its example."""
+    return DATE_ORDER_LABELS[order].split(" (")[0].lower()
