@@ -58,6 +58,12 @@ SHEET_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si)(?=[\s/>])")
 ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 TAG_END = re.compile(rb"\s*/?>")
 SCAN_CHUNK = 1 << 20
+# Excel's own limit on a cell's text, in characters; its UTF-8 is at most 4 bytes each. A
+# longer text anywhere in the XML (a cell's, a shared string's) is refused before openpyxl
+# holds it: a 60 MB string in a 62 KB file cost 586 MB (third red team).
+MAX_CELL_CHARS = 32_767
+MAX_TEXT_BYTES = 4 * MAX_CELL_CHARS
+LONG_TEXT = re.compile(rb">[^<]{%d}" % (MAX_TEXT_BYTES + 1))
 # What the XML parser reads a member's text as: a byte order mark (UTF-32 first, whose
 # little-endian mark starts with UTF-16's), else the encoding its declaration names.
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -97,6 +103,15 @@ NO_SHEET = "The Excel file has no sheet."
 TOO_BIG_UNPACKED = (
     "The Excel file unpacks to more than {limit} MB; an import reads at most that much. "
     'Split it, or save it as "CSV UTF-8".'
+)
+CELL_TOO_LONG = (
+    "A cell of the Excel file holds more than {limit:,} characters, more than Excel itself "
+    "allows and far more than any customer field holds, so the file is not read. Check it, "
+    'or save it as "CSV UTF-8".'
+)
+TOO_MUCH_TEXT = (
+    "The Excel sheet's cells hold more than {limit} MB of text, more than an import reads "
+    "at once (as for a CSV file). Split it into smaller files and import each."
 )
 TOO_MANY_CELLS = (
     "The Excel sheet has more than {limit:,} cells; an import reads at most that many. "
@@ -232,6 +247,10 @@ def _read_xlsx(content: bytes) -> ImportFile:
         if not path.endswith(".xml"):
             _count_member(archive, path)
         return _sheet_file(sheet)
+    except InvalidRequest:
+        raise
+    except Exception:  # openpyxl reads the rows lazily: a damaged one fails in _sheet_file
+        raise InvalidRequest(BROKEN_XLSX) from None
     finally:
         book.close()
 
@@ -323,6 +342,8 @@ def _tags(archive: zipfile.ZipFile, name: str) -> Iterator[tuple[bytes, str | No
             # Every tag before the last "<" is whole (no attribute value holds a "<"); the
             # tag it starts is read in the next round.
             cut = text.rfind(b"<", len(tail))
+            if LONG_TEXT.search(text) or (cut == -1 and len(text) > MAX_TEXT_BYTES):
+                raise InvalidRequest(CELL_TOO_LONG.format(limit=MAX_CELL_CHARS))
             if cut == -1:
                 tail = text
                 continue
@@ -374,6 +395,11 @@ def _sheet_file(sheet) -> ImportFile:
     text, each row on the line of its row number (openpyxl's row number)."""
     sheet.reset_dimensions()  # a sheet's declared dimension is not trusted to pad rows
     limit = settings.LOYALTY["MAX_BATCH_ROWS"]
+    # What the rows may add up to: as much text as a CSV upload may hold. Cells that name
+    # one shared string each become a copy of it here (240 cells of one 900 KB string in a
+    # 3 KB file cost 641 MB before: third red team).
+    text_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    text_read = 0
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     headers: list[str] | None = None
@@ -383,6 +409,9 @@ def _sheet_file(sheet) -> ImportFile:
         if number > limit + 1:
             raise InvalidRequest(TOO_MANY_ROWS.format(limit=limit))
         values = [_cell(value) for value in row]
+        text_read += sum(len(value) for value in values)
+        if text_read > text_limit:
+            raise InvalidRequest(TOO_MUCH_TEXT.format(limit=text_limit // (1024 * 1024)))
         while values and not values[-1].strip():
             values.pop()
         if headers is None:

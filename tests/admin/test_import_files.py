@@ -319,23 +319,95 @@ def inline(reference: str, text: str) -> str:
     return f'<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>'
 
 
-def sheet_xlsx(sheet_data: str, encode=str.encode) -> bytes:
+SPREADSHEETML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+SHARED_STRINGS_TYPE = (
+    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
+
+
+def sheet_xlsx(
+    sheet_data: str, encode=str.encode, shared_strings: list[str] | None = None
+) -> bytes:
     """An XLSX whose first sheet's <sheetData> is `sheet_data`, as written by hand, the
-    sheet's text made bytes by `encode`."""
-    sheet = (
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-        + sheet_data
-        + "</sheetData></worksheet>"
-    )
+    sheet's text made bytes by `encode`; and, if given, these shared strings."""
+    parts = {
+        "xl/worksheets/sheet1.xml": encode(
+            f'<worksheet xmlns="{SPREADSHEETML}"><sheetData>{sheet_data}</sheetData></worksheet>'
+        )
+    }
+    if shared_strings is not None:
+        items = "".join(f"<si><t>{text}</t></si>" for text in shared_strings)
+        parts["xl/sharedStrings.xml"] = f'<sst xmlns="{SPREADSHEETML}">{items}</sst>'.encode()
     source = zipfile.ZipFile(io.BytesIO(xlsx([["code"]])))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for item in source.infolist():
-            data = source.read(item)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = encode(sheet)
+            data = parts.pop(item.filename, None) or source.read(item)
+            if item.filename == "[Content_Types].xml" and shared_strings is not None:
+                # openpyxl writes its strings inline: the part is declared here.
+                data = data.replace(b"</Types>", SHARED_STRINGS_TYPE + b"</Types>")
             archive.writestr(item, data, zipfile.ZIP_DEFLATED)
+        for name, data in parts.items():
+            archive.writestr(name, data, zipfile.ZIP_DEFLATED)
     return out.getvalue()
+
+
+def shared_string_rows(rows: int, cells: int) -> str:
+    """A header row (shared strings 0 and 1), then rows of cells that all name string 2."""
+    header = '<row r="1"><c t="s"><v>0</v></c><c t="s"><v>1</v></c></row>'
+    row = '<c t="s"><v>2</v></c>' * cells
+    return header + "".join(f'<row r="{n}">{row}</row>' for n in range(2, rows + 2))
+
+
+def test_cells_naming_one_long_shared_string_are_refused_beyond_a_csvs_text(
+    boss, account, settings
+):
+    # Each cell becomes a copy of the string: 240 cells of 900 KB in 3 KB cost 641 MB.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    content = sheet_xlsx(
+        shared_string_rows(rows=6, cells=40), shared_strings=["code", "first_name", "B" * 30_000]
+    )
+    assert len(content) < 5_000
+
+    response = post_file(boss, account, content, name="customers.xlsx")
+
+    assert form_errors(response) == [f.TOO_MUCH_TEXT.format(limit=1)]
+    assert not ImportPreview.objects.exists()
+
+
+def test_the_same_shared_string_cells_within_a_csvs_text_are_read(boss, account):
+    content = sheet_xlsx(
+        shared_string_rows(rows=3, cells=2), shared_strings=["code", "first_name", "Ann"]
+    )
+
+    preview = post_file(boss, account, content, name="customers.xlsx").context["preview"]
+    assert (preview.new, preview.updated) == (1, 2)  # three lines of code "Ann"
+
+
+def test_a_cell_naming_a_shared_string_that_is_not_there_is_a_damaged_file(boss, account):
+    # openpyxl raises IndexError while the rows are read: it was a 500.
+    content = sheet_xlsx(shared_string_rows(rows=1, cells=1), shared_strings=["code", "name"])
+
+    response = post_file(boss, account, content, name="customers.xlsx")
+
+    assert form_errors(response) == [f.BROKEN_XLSX]
+
+
+@pytest.mark.parametrize("where", ["shared string", "inline string"])
+def test_a_cell_longer_than_excel_allows_is_refused_before_it_is_parsed(boss, account, where):
+    text = "B" * (4 * f.MAX_CELL_CHARS + 1)
+    if where == "shared string":
+        content = sheet_xlsx(shared_string_rows(1, 1), shared_strings=["code", "name", text])
+    else:
+        content = sheet_xlsx(
+            f'<row r="1"><c t="inlineStr"><is><t>code</t></is></c></row>'
+            f'<row r="2"><c t="inlineStr"><is><t>{text}</t></is></c></row>'
+        )
+
+    response = post_file(boss, account, content, name="customers.xlsx")
+
+    assert form_errors(response) == [f.CELL_TOO_LONG.format(limit=f.MAX_CELL_CHARS)]
 
 
 def test_an_xlsx_of_a_million_cells_is_refused_before_it_is_parsed(boss, account, settings):
