@@ -1,7 +1,6 @@
 """Admin of customers and of undo states: what each import did, and rolling it back."""
 
 import csv
-import datetime
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from accounts.users import signed_in
 from campaigns.models import Campaign, Enrollment, Transaction
 from campaigns.selectors import balances_for
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
+from core.moments import shown_time
 
 from . import rollback_messages as words
 from .admin_import import MODE_LABELS, import_view_for
@@ -339,9 +339,7 @@ def rollback_done(state: UndoState) -> list[str]:
     when = state.rolled_back_at
     lines = [
         words.ROLLED_BACK_ON.format(
-            when=f"{when.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC"
-            if when
-            else words.UNKNOWN_TIME,
+            when=shown_time(when) if when else words.UNKNOWN_TIME,
             who=who,
         )
     ]
@@ -511,7 +509,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         user = state.user.get_username() if state.user else UNKNOWN_USER
         return format_html(
             "{}<br>by {} ({})<br>{}",
-            f"{timezone.localtime(state.created_at):%Y-%m-%d %H:%M}",
+            shown_time(state.created_at),
             user,
             state.get_source_display(),
             import_origin(state),

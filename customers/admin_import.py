@@ -212,6 +212,7 @@ class CustomerImportForm(forms.Form):
         "as dates whatever you choose, and so is a date written 2024-12-31.",
     )
     card_number_generate = forms.IntegerField(
+        label="Generate card numbers of this many digits",
         required=False,
         min_value=4,
         max_value=32,

@@ -31,6 +31,7 @@ from accounts.users import User
 from campaigns.models import Transaction
 from core.errors import Refused
 from core.gc_pause import collection_paused
+from core.moments import shown_time
 
 from . import rollback_write as write
 from .columns import SECRETS, VERSION
@@ -310,7 +311,7 @@ def _locked_state(undo_state_id: int) -> UndoState:
 def _when(moment: datetime.datetime | None) -> str:
     if moment is None:
         return UNKNOWN_TIME
-    return f"{moment.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+    return shown_time(moment)
 
 
 def _refuse_conflicts(conflicts: tuple[Conflict, ...], overwrite_conflicts: bool) -> None:

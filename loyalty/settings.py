@@ -194,6 +194,8 @@ else:
     )
 
 LANGUAGE_CODE = "en-us"
+# Dates as 2026-12-02 06:55 UTC everywhere in the admin (loyalty/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["loyalty.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
