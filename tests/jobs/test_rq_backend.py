@@ -50,11 +50,11 @@ def test_a_background_import_on_rq_answers_the_synchronous_answer(
 
 
 def test_an_rq_job_delivered_twice_imports_once(rq_backend, submit, status_of):
-    from jobs.tasks import run_import_job
+    from jobs.tasks import run_job
 
     _, queued = submit("C1|Jane\nC2|Jim")
     job_id = queued["batch"]["job_id"]
-    run_import_job.enqueue(job_id)
+    run_job.enqueue(job_id)
     run_rq_worker()
     _, done = status_of(job_id)
 
