@@ -32,8 +32,10 @@ from . import messages as m
 from .models import ImportJob
 from .service import job_progress, submit_import_job, submit_rollback_job
 
-# Who may import customers in the admin (customers/admin.py) sees the jobs it makes.
+# Who may import customers in the admin (customers/admin.py), or roll imports back, sees
+# the jobs it makes.
 IMPORT_PERMISSIONS = ("customers.add_customer", "customers.change_customer")
+ROLLBACK_PERMISSION = "customers.rollback_undostate"
 
 
 def progress_url(job: ImportJob) -> str:
@@ -108,7 +110,16 @@ JOB_FIELDS = (
 class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     """Jobs are history, like undo states: listed and shown, never added or edited here."""
 
-    list_display = ["id", "kind", "account", "user", "status", "lines_done", "lines_total", "created_at"]
+    list_display = [
+        "id",
+        "kind",
+        "account",
+        "user",
+        "status",
+        "lines_done",
+        "lines_total",
+        "created_at",
+    ]
     list_filter = [("account", admin.RelatedOnlyFieldListFilter), "kind", "status"]
     list_select_related = ["account", "user"]
     fields = JOB_FIELDS
@@ -124,9 +135,13 @@ class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Staff who may import follow the jobs their imports become (of their accounts).
-        return super().has_view_permission(request, obj) or request.user.has_perms(
-            IMPORT_PERMISSIONS
+        # Staff who may import or roll back follow the jobs their imports and rollbacks
+        # become (of their accounts).
+        user = request.user
+        return (
+            super().has_view_permission(request, obj)
+            or user.has_perms(IMPORT_PERMISSIONS)
+            or user.has_perm(ROLLBACK_PERMISSION)
         )
 
     def get_urls(self) -> list:

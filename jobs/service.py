@@ -14,14 +14,13 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from typing import Any
-
 from collections import Counter
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Max, Min, Sum
+from django.db.models import Count, Max, Min, Sum
 from django.urls import reverse
 from django.utils import timezone
 

@@ -88,10 +88,11 @@ def run_rollback(job: ImportJob) -> None:
     attempt run after an earlier one committed records that rollback's counts."""
     job_id = str(job.pk)
     state = job.undo_state
+    if state is None:  # the undo state's deletion deletes its jobs: never, but typed so
+        finish_rollback(job, error=m.ROLLBACK_CRASHED.format(kind="UndoStateGone"))
+        return
     with Heartbeat(job_id, job.attempts) as heartbeat:
         try:
-            if state is None:
-                raise RollbackRefused(m.ROLLBACK_CRASHED.format(kind="UndoStateGone"))
             done = roll_back(
                 undo_state=state,
                 user=job.user,
@@ -100,8 +101,9 @@ def run_rollback(job: ImportJob) -> None:
                 on_progress=heartbeat.on_progress,
             )
         except RollbackRefused as refused:
-            if _rolled_back_by_this_job(job):
-                _finish_replayed(job)
+            replayed = _rolled_back_since(job, state)
+            if replayed is not None:
+                finish_rollback(job, done=replayed, counted=job.lines_total)
             else:
                 finish_rollback(job, error=refused.message, conflicts=_customers(refused))
         except DomainError as refused:
@@ -110,7 +112,7 @@ def run_rollback(job: ImportJob) -> None:
             logger.exception("rollback job %s failed", job_id)
             finish_rollback(job, error=m.ROLLBACK_CRASHED.format(kind=type(crashed).__name__))
         else:
-            counts = dict(zip(RESULT_KEYS, (getattr(done, key) for key in RESULT_KEYS), strict=True))
+            counts = {key: getattr(done, key) for key in RESULT_KEYS}
             finish_rollback(job, done=counts, counted=heartbeat.lines_done)
 
 
@@ -118,21 +120,17 @@ def _customers(refused: RollbackRefused) -> int:
     return len({conflict.customer_id for conflict in refused.conflicts})
 
 
-def _rolled_back_by_this_job(job: ImportJob) -> bool:
-    """Whether the undo state was rolled back since the job was queued: by an earlier
-    attempt of it (no other rollback of it can run meanwhile: one job at a time, and an
-    import this large is never rolled back in the request)."""
-    state = UndoState.objects.filter(pk=job.undo_state_id).first()
-    return (
-        state is not None
-        and state.status == UndoState.Status.ROLLED_BACK
-        and state.rolled_back_at is not None
-        and state.rolled_back_at >= job.created_at
-        and state.rollback_result is not None
-    )
-
-
-def _finish_replayed(job: ImportJob) -> None:
-    state = UndoState.objects.get(pk=job.undo_state_id)
-    counts = {key: state.rollback_result.get(key, 0) for key in RESULT_KEYS}
-    finish_rollback(job, done=counts, counted=job.lines_total)
+def _rolled_back_since(job: ImportJob, state: UndoState) -> dict[str, int] | None:
+    """What the rollback of `state` did, if it was rolled back since the job was queued:
+    by an earlier attempt of the job (no other rollback of it runs meanwhile: one job at a
+    time, and an import this large is not rolled back in the request)."""
+    state.refresh_from_db()
+    result = state.rollback_result
+    if (
+        state.status != UndoState.Status.ROLLED_BACK
+        or state.rolled_back_at is None
+        or state.rolled_back_at < job.created_at
+        or result is None
+    ):
+        return None
+    return {key: result.get(key, 0) for key in RESULT_KEYS}

@@ -5,29 +5,14 @@ answered as the synchronous call answers."""
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 
 from customers.models import Customer
-from jobs.management.commands.jobs_worker import backend_worker
 from jobs.models import ImportJob
 
+from .conftest import run_rq_worker
 from .test_background_import import DATA, HEADERS, sync_answer, without_undo_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def rq_backend(settings, redis_url):
-    """The RQ backend on the tests' redis-server, its queue emptied first."""
-    import django_rq
-
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
-    settings.RQ_QUEUES = {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": 600}}
-    django_rq.get_connection("default").flushdb()
-
-
-def run_rq_worker() -> None:
-    call_command(*backend_worker(batch=True))
 
 
 def test_a_background_import_on_rq_answers_the_synchronous_answer(
