@@ -193,8 +193,9 @@ def count_lines(data: str) -> int:
 
 
 def find_job(*, account: Account, job_id: str) -> ImportJob:
-    """The account's job of this id, or InvalidRequest: another account's job is as unknown
-    as one that never was."""
+    """The account's import job of this id, or InvalidRequest: another account's job is as
+    unknown as one that never was, and so is a rollback job (the admin's; its answer is
+    no import's)."""
     value = job_id.strip()
     if not value:
         raise InvalidRequest(m.MISSING_JOB_ID)
@@ -202,7 +203,8 @@ def find_job(*, account: Account, job_id: str) -> ImportJob:
         key = uuid.UUID(value)
     except ValueError:
         key = None
-    job = ImportJob.objects.filter(account=account, pk=key).first() if key else None
+    imports = ImportJob.objects.filter(account=account, kind=ImportJob.Kind.IMPORT)
+    job = imports.filter(pk=key).first() if key else None
     if job is None:
         raise InvalidRequest(m.UNKNOWN_JOB.format(value=batch_messages.shown(value)))
     return job

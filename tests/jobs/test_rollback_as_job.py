@@ -19,6 +19,7 @@ from customers.rollback_messages import (
     ROLLBACK_QUEUED,
     ROLLED_BACK,
 )
+from jobs.messages import UNKNOWN_JOB
 from jobs.models import ImportJob
 from jobs.service import claim
 from tests.admin import messages_of
@@ -160,3 +161,15 @@ def test_a_rollback_whose_worker_died_after_the_commit_is_recorded_without_rolli
         pk=large_import.pk, deleted=3, restored=1, enrollments=3, credits=4
     )
     assert ImportJob.objects.get().attempts == 2
+
+
+def test_a_rollback_jobs_id_is_unknown_to_the_apis_status_call(
+    operator, large_import, status_of
+):
+    """The API follows imports; a rollback job is the admin's, and its answer no import's."""
+    operator.post(rollback_url(large_import), {"seen_conflicts": ""})
+    job_id = str(ImportJob.objects.get().pk)
+    status, answer = status_of(job_id)
+
+    assert status == 400
+    assert answer == {"status": "error", "error": UNKNOWN_JOB.format(value=job_id)}
