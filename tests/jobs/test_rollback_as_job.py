@@ -163,9 +163,7 @@ def test_a_rollback_whose_worker_died_after_the_commit_is_recorded_without_rolli
     assert ImportJob.objects.get().attempts == 2
 
 
-def test_a_rollback_jobs_id_is_unknown_to_the_apis_status_call(
-    operator, large_import, status_of
-):
+def test_a_rollback_jobs_id_is_unknown_to_the_apis_status_call(operator, large_import, status_of):
     """The API follows imports; a rollback job is the admin's, and its answer no import's."""
     operator.post(rollback_url(large_import), {"seen_conflicts": ""})
     job_id = str(ImportJob.objects.get().pk)
