@@ -329,7 +329,7 @@ def test_a_worker_killed_mid_rollback_leaves_the_database_unchanged_and_the_next
         successor.terminate()
         successor.wait(30)
     renamed = site.database.query(
-        "SELECT count(*) FROM customers_customer WHERE first_name LIKE 'Renamed%'"
+        "SELECT count(*) FROM customers_customer WHERE first_name LIKE %s", ("Renamed%",)
     )[0][0]
 
     assert beat is not None and 0 < beat["lines_done"] < ROLLBACK_LINES
