@@ -57,6 +57,17 @@ def test_over_the_accounts_job_cap_a_background_import_is_refused_with_429(submi
     assert len(saved_bodies(jobs_dir)) == 2
 
 
+def test_a_retried_submission_at_the_cap_gets_its_job_back(submit, caps):
+    """The cap refuses new work, never a retry of work already queued (request_id)."""
+    caps(jobs=1)
+    _, first = submit("C1|Jane", request_id="r-1")
+    status, again = submit("C1|Jane", request_id="r-1")
+
+    assert status == 200
+    assert again["batch"]["job_id"] == first["batch"]["job_id"]
+    assert ImportJob.objects.count() == 1
+
+
 def test_a_job_that_ended_frees_its_place_and_another_accounts_jobs_do_not_count(
     api, submit, caps, second_account
 ):
