@@ -143,9 +143,12 @@ def refuse_over_caps(account: Account, *, body_bytes: int, locked: bool = False)
     LOYALTY["JOB_BODY_BYTES_PER_ACCOUNT"] bytes of their saved bodies. `locked`: inside the
     transaction that creates the job, under the account row's lock, so that two
     submissions at once are counted one after the other (SQLite's transactions take its
-    write lock at BEGIN: they are one after the other already)."""
-    if locked and connection.features.has_select_for_update:
-        Account.objects.select_for_update().filter(pk=account.pk).first()
+    write lock at BEGIN: they are one after the other already). FOR NO KEY UPDATE, not FOR
+    UPDATE: a running import's inserts hold FOR KEY SHARE on the account row until they
+    commit, which FOR UPDATE would wait for; FOR NO KEY UPDATE waits only for another
+    submission."""
+    if locked and connection.features.has_select_for_no_key_update:
+        Account.objects.select_for_update(no_key=True).filter(pk=account.pk).first()
     held = ImportJob.objects.filter(
         account=account, status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
     ).aggregate(count=Count("pk"), bytes=Sum("body_bytes"))

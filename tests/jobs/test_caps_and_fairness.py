@@ -10,7 +10,11 @@ one-line job)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.conf import settings
+from django.db import connection, transaction
 from django.urls import reverse
 
 from customers.models import Customer, UndoState
@@ -178,3 +182,39 @@ def test_a_free_worker_takes_the_job_of_the_account_with_fewest_running(
     claim(a_jobs[0])  # a first worker runs A's oldest
 
     assert str(fairest_queued()) == b_job
+
+
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="PostgreSQL's row locks; SQLite's transactions are one after the other",
+)
+def test_a_submission_does_not_wait_for_an_import_running_in_the_same_account(submit, account):
+    """A running import's inserts hold FOR KEY SHARE on the account row until they commit;
+    the cap's lock on that row must not wait for them (a 1,000,000-row import takes a
+    minute)."""
+    held, release = threading.Event(), threading.Event()
+
+    def running_import() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # What an import's first customer insert takes on its account's row.
+            cursor.execute(
+                "SELECT id FROM accounts_account WHERE id = %s FOR KEY SHARE", [account.pk]
+            )
+            held.set()
+            release.wait(30)
+        connection.close()
+
+    other = threading.Thread(target=running_import)
+    other.start()
+    try:
+        assert held.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        status, _ = submit("C1|Jane")
+    finally:
+        release.set()
+        other.join()
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+
+    assert status == 200
