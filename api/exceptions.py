@@ -11,7 +11,14 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from accounts.credentials import INVALID_CREDENTIALS
-from core.errors import DomainError, InvalidRequest, NotAuthenticated, Refused, Throttled
+from core.errors import (
+    DomainError,
+    InvalidRequest,
+    NotAuthenticated,
+    OverLimit,
+    Refused,
+    Throttled,
+)
 
 from .serializers import error_data
 
@@ -23,12 +30,16 @@ NOT_FORM_DATA = (
     "Send the parameters as form data (application/x-www-form-urlencoded or "
     "multipart/form-data); nothing was done."
 )
-# The HTTP status of each kind of domain error; a kind not listed answers 400.
+# The HTTP status of each kind of domain error; a kind not listed answers 400. OverLimit
+# (an account's background jobs at their cap) is 429 as a throttle is: the request was
+# right and succeeds later, when a job ends, which is what clients back off and retry on;
+# without Retry-After, since when a job ends is not known (docs/decisions.md).
 DOMAIN_STATUSES: dict[type[DomainError], int] = {
     InvalidRequest: 400,
     NotAuthenticated: 401,
     Refused: 409,
     Throttled: 429,
+    OverLimit: 429,
 }
 
 

@@ -51,7 +51,7 @@ from customers.batch.types import (
     OverwriteMode,
 )
 from customers.models import CUSTOM_FIELD_MAX_LENGTH
-from jobs.messages import UNKNOWN_JOB, WORKER_LOST
+from jobs.messages import TOO_MANY_JOBS, UNKNOWN_JOB, WORKER_LOST
 from jobs.models import ImportJob
 
 from .calls import CALLS, FAILED_LINES_TYPE
@@ -625,7 +625,8 @@ CUSTOMERS_BATCH: dict[str, Any] = {
             OpenApiTypes.INT,
             OpenApiParameter.HEADER,
             response=[429],
-            description="Seconds until failures expire (an upper bound).",
+            description="Seconds until failures expire (an upper bound). Absent when the "
+            "account's background jobs are at their cap: when a job ends is not known.",
         ),
         # DRF's ?format= does not choose this API's answer: output and callback do.
         OpenApiParameter("format", exclude=True),
@@ -673,8 +674,16 @@ CUSTOMERS_BATCH: dict[str, Any] = {
         ),
         **_answer(
             429,
-            "Too many failed authentication attempts for this user id or client address.",
-            {"Throttled": error_data(THROTTLED)},
+            "Too many failed authentication attempts for this user id or client address; or, "
+            "with run_in_background=yes, the account has LOYALTY_JOBS_PER_ACCOUNT jobs queued "
+            "or running, or their saved bodies would pass LOYALTY_JOB_BODY_BYTES_PER_ACCOUNT "
+            "(nothing was queued: submit again once a job has ended).",
+            {
+                "Throttled": error_data(THROTTLED),
+                "Background jobs at the account's cap": error_data(
+                    TOO_MANY_JOBS.format(count=settings.LOYALTY["JOBS_PER_ACCOUNT"])
+                ),
+            },
         ),
     },
 }

@@ -7,6 +7,8 @@ answer, the total time until the status call answers done, how often the progres
 and of the job worker. Environment:
 
   BENCH_JOB_ROWS       rows of the import (default 1,000,000; BENCH_SKIP_MILLION=1: 100,000)
+  BENCH_JOB_TOGETHER_ROWS  rows of each of the three accounts' jobs at once (default
+                       100,000; a small size checks that the benchmark runs)
   BENCH_POSTGRES_URL   the PostgreSQL server's admin database (loyalty_bench_jobs is
                        dropped and created there)
 """
@@ -181,7 +183,7 @@ for n in (2, 3):
     Membership.objects.create(account=account, user=user, role=Membership.Role.IMPORTER)
     Campaign.objects.create(account=account, campaign_id="898989889", type="points", name="P")
 """
-TOGETHER_ROWS = 100_000
+TOGETHER_ROWS = int(os.environ.get("BENCH_JOB_TOGETHER_ROWS") or 100_000)
 
 
 def _three_at_once(web, env, workdir, name, python, post) -> dict:

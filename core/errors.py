@@ -65,6 +65,14 @@ class Throttled(DomainError):
         self.retry_after = retry_after
 
 
+class OverLimit(DomainError):
+    """The account holds as much of a shared resource as it may (background jobs queued or
+    running, their saved bodies): nothing was done, and the same request succeeds once
+    some of it is released (a job ends)."""
+
+    code = "over_limit"
+
+
 class Refused(DomainError):
     """The data is not in a state that allows the operation (a rollback whose customers
     were changed since, an undo state already rolled back)."""

@@ -26,6 +26,7 @@ from accounts.users import signed_in
 from campaigns.models import Campaign, Enrollment, Transaction
 from campaigns.selectors import balances_for
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
+from core.errors import DomainError
 from core.moments import shown_time
 
 from . import rollback_messages as words
@@ -45,7 +46,8 @@ from .rollback import (
     later_imports,
     roll_back,
 )
-from .rollback_messages import CONFLICTS_CHANGED, ROLLED_BACK
+from .rollback_background import background_rollback
+from .rollback_messages import CONFLICTS_CHANGED, ROLLBACK_QUEUED, ROLLED_BACK
 from .spreadsheet import neutralised
 from .workbook import TextCellsXLSX
 
@@ -598,7 +600,13 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         if request.method == "POST":
             form = RollbackForm(request.POST)
-            if form.is_valid() and self._roll_back(request, state, form.cleaned_data):
+            handler = background_rollback(state)
+            if form.is_valid() and handler is not None:
+                # A large import's rollback runs as a job; its page follows it.
+                url = self._queue_rollback(request, state, form.cleaned_data, handler)
+                if url:
+                    return redirect(url)
+            elif form.is_valid() and self._roll_back(request, state, form.cleaned_data):
                 return redirect(self._url("change", state.pk))
         # Read once for both: the summaries of a 100,000-row import take a while to unpack.
         chunks = _chunks_of(state)
@@ -666,6 +674,27 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
     def _url(self, view: str, pk: int) -> str:
         return reverse(f"{self.admin_site.name}:customers_undostate_{view}", args=[pk])
+
+    def _queue_rollback(self, request, state: UndoState, data: dict, handler) -> str:
+        """The rollback handed to `handler` as confirmed: the URL of its job's page, or ""
+        with the reason shown (the conflicts changed, one is queued already, the account's
+        jobs are at their cap)."""
+        seen = conflict_overview(undo_state=state, shown=0).digest
+        if data["seen_conflicts"] != seen:
+            self.message_user(request, CONFLICTS_CHANGED, messages.ERROR)
+            return ""
+        try:
+            url = handler(
+                state=state,
+                user=signed_in(request.user),
+                overwrite_conflicts=data["overwrite_conflicts"],
+                seen_conflicts=seen,
+            )
+        except DomainError as refused:
+            self.message_user(request, refused.message, messages.ERROR)
+            return ""
+        self.message_user(request, ROLLBACK_QUEUED.format(pk=state.pk), messages.INFO)
+        return url
 
     def _roll_back(self, request, state: UndoState, data: dict) -> bool:
         seen = conflict_overview(undo_state=state, shown=0).digest

@@ -14,7 +14,8 @@ that version: undoing imports newest-first finds no conflict.
 
 import datetime
 import logging
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from hashlib import sha256
@@ -43,6 +44,7 @@ from .rollback_messages import (
     CHANGED_CREATED_REASON,
     CHANGED_REASON,
     CONFLICTS,
+    CONFLICTS_CHANGED_SINCE,
     CREATED_ENTRIES_REASON,
     DELETED_REASON,
     IDENTITY_TAKEN,
@@ -124,15 +126,29 @@ class _UndoData:
     before_version: dict[int, int | None] = field(default_factory=dict)
 
 
+# on_progress(customers done, customers in all): called as a rollback goes, from inside
+# its transaction (a background rollback's progress bar, jobs/tasks.py).
+RollbackProgress = Callable[[int, int], None]
+
+
 def roll_back(
-    *, undo_state: UndoState, user: User | None, overwrite_conflicts: bool = False
+    *,
+    undo_state: UndoState,
+    user: User | None,
+    overwrite_conflicts: bool = False,
+    seen_conflicts: str | None = None,
+    on_progress: RollbackProgress | None = None,
 ) -> RollbackResult:
     """Undo the import exactly, in one transaction, or raise RollbackRefused and change
-    nothing."""
+    nothing. `seen_conflicts`: the digest of the conflicts the operator confirmed
+    (conflict_overview); the rollback is refused if those it finds under its locks differ,
+    which a rollback run later (a background job) needs, since they may change meanwhile."""
 
     def attempt(alone: bool) -> tuple[UndoState, RollbackResult]:
         with collection_paused():
-            return _roll_back_once(undo_state.pk, user, overwrite_conflicts, alone)
+            return _roll_back_once(
+                undo_state.pk, user, overwrite_conflicts, alone, seen_conflicts, on_progress
+            )
 
     # A deadlock with a concurrent import, or an identity it took meanwhile, fails the
     # transaction: the rollback is run again and checks its conflicts anew.
@@ -257,7 +273,12 @@ def _undoable_beyond(account: Account, newest: int) -> bool:
 
 
 def _roll_back_once(
-    undo_state_id: int, user: User | None, overwrite_conflicts: bool, alone: bool
+    undo_state_id: int,
+    user: User | None,
+    overwrite_conflicts: bool,
+    alone: bool,
+    seen_conflicts: str | None = None,
+    on_progress: RollbackProgress | None = None,
 ) -> tuple[UndoState, RollbackResult]:
     now = timezone.now()
     with transaction.atomic(durable=True):
@@ -267,8 +288,10 @@ def _roll_back_once(
         data = _undo_data(state)
         current = _current(state.account_id, data, lock=True)
         conflicts = tuple(_conflicts(state, data, current))
+        if seen_conflicts is not None and conflicts_digest(conflicts) != seen_conflicts:
+            raise RollbackRefused(CONFLICTS_CHANGED_SINCE, conflicts)
         _refuse_conflicts(conflicts, overwrite_conflicts)
-        result = _undo(state, data, current, now)
+        result = _undo(state, data, current, now, on_progress or _no_progress)
         state.status = UndoState.Status.ROLLED_BACK
         state.rolled_back_at = now
         state.rolled_back_by = user
@@ -487,16 +510,31 @@ def _identities_taken(
             yield Conflict(pk, ConflictCode.IDENTITY_TAKEN, reason, current[pk][_CODE_AT])
 
 
+def _no_progress(done: int, total: int) -> None:
+    pass
+
+
 def _undo(
-    state: UndoState, data: _UndoData, current: dict[int, tuple], now: datetime.datetime
+    state: UndoState,
+    data: _UndoData,
+    current: dict[int, tuple],
+    now: datetime.datetime,
+    on_progress: RollbackProgress = _no_progress,
 ) -> tuple[int, int, int, int]:
-    """(deleted, restored, enrollments removed, credits removed), RollbackResult's order."""
+    """(deleted, restored, enrollments removed, credits removed), RollbackResult's order.
+    Progress counts the import's customers: those it created at once (one statement deletes
+    them), then those it wrote, chunk by chunk."""
     account_id = state.account_id
+    total = len(data.created) + len(data.first_written)
+    on_progress(0, total)
     enrollments, credits = write.delete_import_additions(undo_state_id=state.pk)
     deleted, more_enrollments, more_entries = write.delete_customers(
         account_id=account_id, ids=sorted(data.created & current.keys())
     )
     write.release_identities(account_id=account_id, ids=_holders_to_release(data, current))
+    done = len(data.created)
+    on_progress(done, total)
+    firsts = Counter(data.first_written.values())
     restored = 0
     for index, chunk in enumerate(data.chunks):
         payload = chunk.unpack_lists()
@@ -509,6 +547,9 @@ def _undo(
         restored += write.restore_customers(
             account_id=account_id, columns=payload["columns"], previous=previous, now=now
         )
+        if firsts[index]:
+            done += firsts[index]
+            on_progress(done, total)
     return deleted, restored, enrollments + more_enrollments, credits + more_entries
 
 

@@ -85,6 +85,20 @@ CONFLICTS_CHANGED = (
     "The conflicts changed since the page was shown. Nothing was rolled back; review them "
     "again below."
 )
+# A large import's rollback handed to a background job (customers/rollback_background.py).
+ROLLBACK_QUEUED = (
+    "The rollback of import {pk} runs in the background: this page follows it, and you can "
+    "leave it and come back: Import jobs lists it."
+)
+ROLLBACK_ALREADY_QUEUED = (
+    "A rollback of import {pk} is already queued or running: it was not queued again. Follow "
+    "it under Import jobs."
+)
+# A rollback run in the background found other conflicts than those confirmed.
+CONFLICTS_CHANGED_SINCE = (
+    "The conflicts changed after the rollback was confirmed. Nothing was rolled back; review "
+    "them again on the import's rollback page."
+)
 
 # The undo state's page once the import was rolled back: what the rollback did.
 ROLLED_BACK_ON = "This import was rolled back on {when} by {who}."

@@ -4,7 +4,10 @@ lines to download). The page polls `progress.json`, so it keeps going when the u
 leaves and comes back: the job lives in the database, not in the page.
 
 The admin's import hands a large file off to a job through import_in_background, which
-jobs/apps.py registers with customers.admin_import, and redirects to the job's page."""
+jobs/apps.py registers with customers.admin_import, and redirects to the job's page; its
+rollback of a large import likewise through rollback_in_background
+(customers.rollback_background). A job refused by the account's caps is said in shop
+words."""
 
 from __future__ import annotations
 
@@ -20,15 +23,19 @@ from django.urls import path, reverse
 from accounts.models import Account
 from accounts.users import User
 from core.admin_scoping import AccountScopedAdminMixin
+from core.errors import OverLimit
 from customers.batch.types import BatchRequest
 from customers.models import UndoState
 from customers.spreadsheet import neutralised
 
+from . import messages as m
 from .models import ImportJob
-from .service import job_progress, submit_import_job
+from .service import job_progress, submit_import_job, submit_rollback_job
 
-# Who may import customers in the admin (customers/admin.py) sees the jobs it makes.
+# Who may import customers in the admin (customers/admin.py), or roll imports back, sees
+# the jobs it makes.
 IMPORT_PERMISSIONS = ("customers.add_customer", "customers.change_customer")
+ROLLBACK_PERMISSION = "customers.rollback_undostate"
 
 
 def progress_url(job: ImportJob) -> str:
@@ -40,18 +47,52 @@ def import_in_background(
 ) -> str:
     """customers.admin_import's hand-off of a large confirmed file: a job with source
     "admin", whose values are read as the admin reads them; the URL of its page."""
-    job = submit_import_job(
-        account=account,
-        user=user,
-        request=request,
-        source=UndoState.Source.ADMIN,
-        file_headers=file_headers,
-    )
+    try:
+        job = submit_import_job(
+            account=account,
+            user=user,
+            request=request,
+            source=UndoState.Source.ADMIN,
+            file_headers=file_headers,
+        )
+    except OverLimit as over:
+        raise in_shop_words(over, IMPORT_WORDS) from over
     return progress_url(job)
+
+
+def rollback_in_background(
+    *, state: UndoState, user: User, overwrite_conflicts: bool, seen_conflicts: str
+) -> str:
+    """customers.rollback_background's hand-off of a large import's confirmed rollback: a
+    rollback job; the URL of its page."""
+    try:
+        job = submit_rollback_job(
+            state=state,
+            user=user,
+            overwrite_conflicts=overwrite_conflicts,
+            seen_conflicts=seen_conflicts,
+        )
+    except OverLimit as over:
+        raise in_shop_words(over, ROLLBACK_WORDS) from over
+    return progress_url(job)
+
+
+# The caps' refusals (the API's words) as shop staff read them, for an import, a rollback.
+IMPORT_WORDS = {
+    m.TOO_MANY_JOBS: m.ADMIN_TOO_MANY_JOBS,
+    m.TOO_MANY_BODY_BYTES: m.ADMIN_TOO_MANY_BODY_BYTES,
+}
+ROLLBACK_WORDS = {m.TOO_MANY_JOBS: m.ROLLBACK_TOO_MANY_JOBS}
+
+
+def in_shop_words(over: OverLimit, words: dict[str, str]) -> OverLimit:
+    template = words.get(over.template or "")
+    return OverLimit.worded(template, **over.details) if template else over
 
 
 # What a job's page shows, all read-only.
 JOB_FIELDS = (
+    "kind",
     "account",
     "user",
     "status",
@@ -69,8 +110,17 @@ JOB_FIELDS = (
 class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     """Jobs are history, like undo states: listed and shown, never added or edited here."""
 
-    list_display = ["id", "account", "user", "status", "lines_done", "lines_total", "created_at"]
-    list_filter = [("account", admin.RelatedOnlyFieldListFilter), "status"]
+    list_display = [
+        "id",
+        "kind",
+        "account",
+        "user",
+        "status",
+        "lines_done",
+        "lines_total",
+        "created_at",
+    ]
+    list_filter = [("account", admin.RelatedOnlyFieldListFilter), "kind", "status"]
     list_select_related = ["account", "user"]
     fields = JOB_FIELDS
     readonly_fields = JOB_FIELDS
@@ -85,9 +135,13 @@ class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Staff who may import follow the jobs their imports become (of their accounts).
-        return super().has_view_permission(request, obj) or request.user.has_perms(
-            IMPORT_PERMISSIONS
+        # Staff who may import or roll back follow the jobs their imports and rollbacks
+        # become (of their accounts).
+        user = request.user
+        return (
+            super().has_view_permission(request, obj)
+            or user.has_perms(IMPORT_PERMISSIONS)
+            or user.has_perm(ROLLBACK_PERMISSION)
         )
 
     def get_urls(self) -> list:
@@ -121,7 +175,7 @@ class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": f"Import job {job.pk}",
+            "title": f"{job.get_kind_display()} job {job.pk}",
             "job": job,
             "progress": self._progress(request, job),
             "data_url": reverse("admin:jobs_importjob_progress_data", args=[job.pk]),

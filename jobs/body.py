@@ -45,13 +45,13 @@ class SavedImport(NamedTuple):
 
 def save_body(
     job_id: str, request: BatchRequest, source: str, file_headers: list[str] | None = None
-) -> str:
-    """Save the import of job `job_id`; returns the name to load it by."""
+) -> tuple[str, int]:
+    """Save the import of job `job_id`; returns the name to load it by and its bytes."""
     fields = dataclasses.asdict(request)
     plain = orjson.dumps({"request": fields, "source": source, "file_headers": file_headers})
     nonce = os.urandom(NONCE_BYTES)
     sealed = nonce + AESGCM(_key()).encrypt(nonce, plain, job_id.encode())
-    return storage().save(f"{job_id}.body", ContentFile(sealed))
+    return storage().save(f"{job_id}.body", ContentFile(sealed)), len(sealed)
 
 
 def load_body(job_id: str, name: str) -> SavedImport:

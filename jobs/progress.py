@@ -26,6 +26,9 @@ class Beat:
     attempt: int
     lines_done: int
     at: float
+    # A rollback's customers in all, counted once it read its undo data (None: an import,
+    # whose lines in all are counted at submission).
+    lines_total: int | None = None
 
 
 def board() -> BaseCache:
@@ -40,7 +43,12 @@ def last_beat(job_id: str) -> Beat | None:
     value = board().get(_key(job_id))
     if not isinstance(value, dict):
         return None
-    return Beat(attempt=value["attempt"], lines_done=value["lines_done"], at=value["at"])
+    return Beat(
+        attempt=value["attempt"],
+        lines_done=value["lines_done"],
+        at=value["at"],
+        lines_total=value.get("lines_total"),
+    )
 
 
 def forget(job_id: str) -> None:
@@ -49,13 +57,14 @@ def forget(job_id: str) -> None:
 
 class Heartbeat:
     """While its `with` block runs, renews the attempt's lease every JOB_HEARTBEAT_SECONDS
-    from a thread of its own (a chunk can take longer than that); `on_chunk` records the
-    lines done after each chunk as well."""
+    from a thread of its own (a chunk can take longer than that); `on_chunk` (an import's)
+    and `on_progress` (a rollback's) record the lines done after each chunk as well."""
 
     def __init__(self, job_id: str, attempt: int):
         self.job_id = job_id
         self.attempt = attempt
         self.lines_done = 0
+        self.lines_total: int | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._beat, name=f"job-{job_id}-beat", daemon=True)
@@ -79,6 +88,11 @@ class Heartbeat:
         self.lines_done = progress.lines
         self._write()
 
+    def on_progress(self, done: int, total: int) -> None:
+        # A rollback run again after a conflict starts over too.
+        self.lines_done, self.lines_total = done, total
+        self._write()
+
     def _beat(self) -> None:
         interval = settings.LOYALTY["JOB_HEARTBEAT_SECONDS"]
         while not self._stop.wait(interval):
@@ -89,7 +103,12 @@ class Heartbeat:
         must neither fail the import (after a chunk) nor end the beat for good."""
         timeout = settings.LOYALTY["JOB_LEASE_SECONDS"] * 10
         with self._lock:
-            value = {"attempt": self.attempt, "lines_done": self.lines_done, "at": time.time()}
+            value = {
+                "attempt": self.attempt,
+                "lines_done": self.lines_done,
+                "lines_total": self.lines_total,
+                "at": time.time(),
+            }
             try:
                 board().set(_key(self.job_id), value, timeout=timeout)
             except Exception:

@@ -387,6 +387,14 @@ LOYALTY = {
     # about 1 s on SQLite and 2 s on PostgreSQL at the benchmark's slow-day rates
     # (docs/decisions.md, "Background jobs").
     "ADMIN_BACKGROUND_LINES": int(os.environ.get("LOYALTY_ADMIN_BACKGROUND_LINES", 20_000)),
+    # What one account may have waiting in the background at once (jobs/service.py): jobs
+    # queued or running (imports and rollbacks), and bytes of their saved bodies (300 MB:
+    # four bodies of the largest request, 64 MiB, fit). Over either, a new job is refused
+    # (HTTP 429).
+    "JOBS_PER_ACCOUNT": int(os.environ.get("LOYALTY_JOBS_PER_ACCOUNT", 5)),
+    "JOB_BODY_BYTES_PER_ACCOUNT": int(
+        os.environ.get("LOYALTY_JOB_BODY_BYTES_PER_ACCOUNT", 300_000_000)
+    ),
 }
 # Addresses of our own reverse proxies (nginx in front, docs/deploy.md): a request from one
 # of them is from the address in its X-Real-IP header (core/client_address.py). Empty: none.

@@ -61,7 +61,12 @@ def test_every_conflict_of_a_100000_row_import_is_in_the_download(admin_client, 
     assert {row[0] for row in rows[1:]} == {f"C{i}" for i in range(ROWS)}
 
 
-def test_confirming_a_100000_row_rollback_with_the_digest_rolls_it_back(admin_client, large_import):
+def test_confirming_a_100000_row_rollback_with_the_digest_rolls_it_back(
+    admin_client, large_import, settings
+):
+    # In the request: above LOYALTY_ADMIN_BACKGROUND_LINES the rollback is a job, whose
+    # confirmation and run tests/jobs/test_rollback_as_job.py pins with small imports.
+    settings.LOYALTY = {**settings.LOYALTY, "ADMIN_BACKGROUND_LINES": ROWS}
     url = reverse("admin:customers_undostate_rollback", args=[large_import.pk])
     page = admin_client.get(url)
 

@@ -1,6 +1,7 @@
-"""Fixtures of the background-import tests: the jobs folder (saved bodies, progress) of
-each test its own, the job's calls as an integrator makes them, a worker run in this
-process on the test database, and a real redis-server for the RQ backend."""
+"""Fixtures of the background-job tests: the jobs folder (saved bodies, progress) of each
+test its own, the job's calls as an integrator makes them, the admin's importer and
+rollback operator, a worker run in this process on the test database, and a real
+redis-server for the RQ backend."""
 
 from __future__ import annotations
 
@@ -13,8 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
+from django.test import Client
 
+from accounts.models import Membership
+from customers.models import UndoState
+from jobs.management.commands.jobs_worker import backend_worker
 from tests.conftest import PASSWORD, POINTS, USER_ID, batch_params
 from tests.factories import make_account, make_campaign, make_member
 
@@ -98,6 +104,61 @@ def second_account(transactional_db):
 def run_db_worker() -> None:
     """django-tasks-db's worker, in this process on the test database, until no task waits."""
     call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0")
+
+
+@pytest.fixture
+def importer(account, campaigns) -> Client:
+    """A staff importer of the account with the import's permissions only (none on jobs)."""
+    staff = make_member(
+        account=account,
+        username="importer",
+        password="x",
+        role=Membership.Role.IMPORTER,
+        is_staff=True,
+    )
+    codenames = ["add_customer", "change_customer", "view_customer", "view_undostate"]
+    staff.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+ROLLBACK_PERMISSIONS = ("view_undostate", "rollback_undostate", "view_customer", "change_customer")
+
+
+@pytest.fixture
+def large_import(run_import, settings) -> UndoState:
+    """An import above the (lowered) threshold: it changes C1 and adds C2 to C4, credited."""
+    settings.LOYALTY = {**settings.LOYALTY, "ADMIN_BACKGROUND_LINES": 2}
+    run_import(data="C1|Ann")
+    result = run_import(
+        ("code", "first_name", "auto_add"),
+        "C1|Anna|5\nC2|Bob|3\nC3|Cy|1\nC4|Di|2",
+        overwrite_duplicates="update",
+    )
+    return UndoState.objects.get(pk=result.undo_state_id)
+
+
+@pytest.fixture
+def operator(staff_user) -> Client:
+    """Staff who may roll back (and no permission on jobs: they follow their rollbacks)."""
+    client = Client()
+    client.force_login(staff_user(*ROLLBACK_PERMISSIONS))
+    return client
+
+
+@pytest.fixture
+def rq_backend(settings, redis_url):
+    """The RQ backend on the tests' redis-server, its queue emptied first."""
+    import django_rq
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+    settings.RQ_QUEUES = {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": 600}}
+    django_rq.get_connection("default").flushdb()
+
+
+def run_rq_worker() -> None:
+    call_command(*backend_worker(batch=True))
 
 
 def free_port() -> int:

@@ -7,10 +7,7 @@ imported at once, as before."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.test import Client
 
-from accounts.models import Membership
 from campaigns.models import Campaign
 from customers.admin_import import ADMIN_WORDS, QUEUED
 from customers.batch import messages as m
@@ -18,30 +15,12 @@ from customers.models import Customer, UndoState
 from jobs.models import ImportJob
 from tests.admin.test_import_files import confirm, post_file
 from tests.conftest import POINTS
-from tests.factories import make_member
 
 from .conftest import run_db_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FILE = "code,first_name,email\nC1,'=Jane,jane@example.com\nC2,Jim,not-an-email\nC3,Joe,\n"
-
-
-@pytest.fixture
-def importer(account, campaigns) -> Client:
-    """A staff importer of the account with the import's permissions only (none on jobs)."""
-    staff = make_member(
-        account=account,
-        username="importer",
-        password="x",
-        role=Membership.Role.IMPORTER,
-        is_staff=True,
-    )
-    codenames = ["add_customer", "change_customer", "view_customer", "view_undostate"]
-    staff.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture

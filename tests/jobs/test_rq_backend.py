@@ -5,29 +5,14 @@ answered as the synchronous call answers."""
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 
 from customers.models import Customer
-from jobs.management.commands.jobs_worker import backend_worker
 from jobs.models import ImportJob
 
+from .conftest import run_rq_worker
 from .test_background_import import DATA, HEADERS, sync_answer, without_undo_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def rq_backend(settings, redis_url):
-    """The RQ backend on the tests' redis-server, its queue emptied first."""
-    import django_rq
-
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
-    settings.RQ_QUEUES = {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": 600}}
-    django_rq.get_connection("default").flushdb()
-
-
-def run_rq_worker() -> None:
-    call_command(*backend_worker(batch=True))
 
 
 def test_a_background_import_on_rq_answers_the_synchronous_answer(
@@ -50,11 +35,11 @@ def test_a_background_import_on_rq_answers_the_synchronous_answer(
 
 
 def test_an_rq_job_delivered_twice_imports_once(rq_backend, submit, status_of):
-    from jobs.tasks import run_import_job
+    from jobs.tasks import run_job
 
     _, queued = submit("C1|Jane\nC2|Jim")
     job_id = queued["batch"]["job_id"]
-    run_import_job.enqueue(job_id)
+    run_job.enqueue(job_id)
     run_rq_worker()
     _, done = status_of(job_id)
 

@@ -6,11 +6,13 @@ the worker killed with kill -9 while the status call shows its progress."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,3 +231,111 @@ def test_a_job_out_of_attempts_is_reported_failed_and_wrote_nothing(fresh):
     assert failed["error"] == m.WORKER_LOST.format(attempts=1)
     assert site.database.snapshot() == before
     assert not list((site.logs / "jobs" / "bodies").iterdir())
+
+
+# A rollback's customers: its undo data in ROLLBACK_LINES / CHUNK chunks, restored one by
+# one, so the worker is killed between two of them. Fewer than an import's LINES: the
+# rollback and the two imports that make it cost seconds of make test.
+ROLLBACK_LINES = 4_000
+
+
+def queue_rollback(site: Site) -> str:
+    """The rollback job of the newest import, its row as submit_rollback_job writes it
+    (tests/jobs/test_rollback_as_job.py submits it through the admin) for no conflicts
+    (digest ""), and its task left to the stalled-job check, which queues the task of a job
+    queued longer than the lease without one: submitting it from a second Python process
+    (manage.py shell) cost this test 3 to 8 s. Its id."""
+    job_id = uuid.uuid4()
+    account = site.database.query("SELECT id FROM accounts_account WHERE slug = 'greatwidgets'")
+    state = site.database.query("SELECT max(id) FROM customers_undostate")
+    created = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    sqlite = site.database.vendor == "sqlite"
+    site.database.query(
+        "INSERT INTO jobs_importjob (id, kind, status, request_id, import_request_id, "
+        "body_name, body_bytes, undo_state_id, overwrite_conflicts, seen_conflicts, "
+        "lines_total, lines_done, error, attempts, task_id, created_at, account_id) "
+        "VALUES (%s, 'rollback', 'queued', '', '', '', 0, %s, %s, '', %s, 0, '', 0, '', %s, %s)",
+        (
+            job_id.hex if sqlite else str(job_id),
+            state[0][0],
+            False,
+            ROLLBACK_LINES,
+            created.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else created,
+            account[0][0],
+        ),
+    )
+    return str(job_id)
+
+
+def import_now(site: Site, name: str, **extra: str) -> None:
+    rows = "\n".join(f"K{n:07d}|{name} {n}" for n in range(ROLLBACK_LINES))
+    answer = site.post(
+        user_id=USER_ID,
+        user_password=PASSWORD,
+        account_id="greatwidgets",
+        type="customers_batch",
+        delimiter="pipe",
+        campaigns_to_include=POINTS,
+        profiles_header_1="code",
+        profiles_header_2="first_name",
+        Profiles_Data=rows,
+        **extra,
+    )
+    assert answer["batch"]["status"] == "imported", answer
+
+
+def beat_of(site: Site, job_id: str) -> dict | None:
+    """The running rollback's last beat, as the worker wrote it to the jobs cache."""
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    return FileBasedCache(str(site.logs / "jobs" / "progress"), {}).get(f"job:{job_id}")
+
+
+# On the database backend only, as the test above: the rollback's attempts are the same
+# stalled-job check's, and another site would cost make test seconds.
+@pytest.mark.parametrize("site", ["database"], indirect=True)
+def test_a_worker_killed_mid_rollback_leaves_the_database_unchanged_and_the_next_runs_it(fresh):
+    site = fresh
+    import_now(site, "Name")
+    import_now(site, "Renamed", overwrite_duplicates="update")
+    job_id = queue_rollback(site)
+    before = site.database.snapshot()
+    worker = site.worker()
+    successor = None
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            beat = beat_of(site, job_id)
+            if beat and successor is None:
+                # The next worker starts while this one rolls back (it finds no task
+                # waiting): its start-up overlaps the lease the killed attempt leaves. Its
+                # lease is shorter than the site's, still twice the heartbeat.
+                successor = site.worker(LOYALTY_JOB_LEASE_SECONDS="2")
+            if beat and beat["lines_total"] and 0 < beat["lines_done"] < beat["lines_total"]:
+                break
+            time.sleep(0.005)
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(30)
+    after_kill = site.database.snapshot()
+    killed_status = job_row(site, job_id, "status")
+    assert successor is not None
+    try:
+        deadline = time.monotonic() + 120
+        while job_row(site, job_id, "status") in ("queued", "running"):
+            assert time.monotonic() < deadline, "the rollback never ended"
+            time.sleep(0.05)
+    finally:
+        successor.terminate()
+        successor.wait(30)
+    renamed = site.database.query(
+        "SELECT count(*) FROM customers_customer WHERE first_name LIKE %s", ("Renamed%",)
+    )[0][0]
+
+    assert beat is not None and 0 < beat["lines_done"] < ROLLBACK_LINES
+    assert after_kill == before
+    assert killed_status == "running"
+    assert job_row(site, job_id, "status") == "done"
+    assert attempts_of(site, job_id) == 2
+    assert renamed == 0
+    assert site.database.count("customers_customer") == ROLLBACK_LINES

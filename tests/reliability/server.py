@@ -23,8 +23,10 @@ from bench import server as bench_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-# Tables an import, a rollback or a failed login writes, children first.
+# Tables an import, a rollback or a failed login writes, children first (a rollback job
+# refers to its undo state).
 DATA_TABLES = (
+    "jobs_importjob",
     "campaigns_transaction",
     "campaigns_enrollment",
     "customers_undochunk",

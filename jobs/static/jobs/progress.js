@@ -8,19 +8,22 @@
     const bar = document.getElementById("job-bar");
     bar.max = Math.max(p.lines_total, 1);
     bar.value = p.lines_done;
-    document.getElementById("job-lines").textContent = p.lines_done + " of " + p.lines_total + " lines";
+    document.getElementById("job-lines").textContent = p.lines_done + " of " + p.lines_total + " " + p.unit;
     document.getElementById("job-left").textContent = p.seconds_left === null ? "" : "about " + p.seconds_left + " s left";
     if (p.status === "done" || p.status === "failed") {
       document.getElementById("job-result").hidden = false;
       document.getElementById("job-summary").textContent = p.summary;
       const failedLines = document.getElementById("job-failed-lines");
       failedLines.hidden = !p.failed;
-      failedLines.querySelector("a").href = p.failed_lines_url;
+      if (p.failed_lines_url) failedLines.querySelector("a").href = p.failed_lines_url;
+      const conflicts = document.getElementById("job-conflicts");
+      conflicts.hidden = !p.conflicts;
+      if (p.conflicts_url) conflicts.querySelector("a").href = p.conflicts_url;
       if (p.undo_state) {
         document.getElementById("job-undo").innerHTML = "";
         const link = document.createElement("a");
         link.href = p.undo_state_url;
-        link.textContent = "Undo state " + p.undo_state;
+        link.textContent = "Undo state " + p.undo_state;  // the import's, or the one rolled back
         document.getElementById("job-undo").appendChild(link);
       }
       return true;
