@@ -16,6 +16,7 @@ import io
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -210,7 +211,7 @@ class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
     def _job(self, request: HttpRequest, job_id: Any) -> ImportJob:
         if not self.has_view_permission(request):
-            raise PermissionError
+            raise PermissionDenied
         # get_object reads the id as the primary key's field does: one that is no UUID
         # (typed into the change page's address) finds no job, as a missing one.
         job = self.get_object(request, str(job_id))

@@ -80,3 +80,15 @@ def test_a_job_page_whose_address_is_no_job_id_is_not_found(staff_client, job_id
     response = staff_client.get(f"/admin/jobs/importjob/{job_id}/change/")
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("page", ["progress/", "progress.json", "failed-lines.csv", "change/"])
+def test_staff_without_the_permission_are_forbidden_a_jobs_pages(submit, staff_user, page):
+    # The pages raised Python's PermissionError: a 500 (third red team, low).
+    _, queued = submit("C1|Jane")
+    client = Client(raise_request_exception=False)
+    client.force_login(staff_user(username="nopermission"))
+
+    response = client.get(f"/admin/jobs/importjob/{queued['batch']['job_id']}/{page}")
+
+    assert response.status_code == 403
