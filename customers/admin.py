@@ -28,6 +28,7 @@ from campaigns.selectors import balances_for
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 from core.errors import DomainError
 from core.moments import shown_time
+from core.wording import say
 
 from . import rollback_messages as words
 from .admin_import import MODE_LABELS, import_view_for
@@ -327,10 +328,10 @@ def nothing_to_undo(effects: ImportEffects) -> bool:
 def rollback_plan(effects: ImportEffects) -> list[str]:
     """What a rollback will do, sentence by sentence."""
     return [
-        words.WILL_DELETE.format(count=effects.created_count),
-        words.WILL_RESTORE.format(count=effects.written_count),
-        words.WILL_REMOVE.format(
-            enrollments=effects.enrollments_count, credits=effects.credits_count
+        say(words.WILL_DELETE, count=effects.created_count),
+        say(words.WILL_RESTORE, count=effects.written_count),
+        say(
+            words.WILL_REMOVE, enrollments=effects.enrollments_count, credits=effects.credits_count
         ),
     ]
 
@@ -350,10 +351,12 @@ def rollback_done(state: UndoState) -> list[str]:
         return [*lines, words.ROLLED_BACK_UNKNOWN]
     return [
         *lines,
-        words.DID_DELETE.format(count=result["deleted"]),
-        words.DID_RESTORE.format(count=result["restored"]),
-        words.DID_REMOVE.format(
-            enrollments=result["enrollments_removed"], credits=result["credits_removed"]
+        say(words.DID_DELETE, count=result["deleted"]),
+        say(words.DID_RESTORE, count=result["restored"]),
+        say(
+            words.DID_REMOVE,
+            enrollments=result["enrollments_removed"],
+            credits=result["credits_removed"],
         ),
     ]
 
@@ -630,7 +633,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             "conflict_count_said": _conflict_count_said(overview),
             "later_imports": _later_imports_said(state, overview.first),
             "conflicts_cut": (
-                words.CONFLICTS_SHOWN.format(shown=SHOWN_CONFLICTS, count=total)
+                say(words.CONFLICTS_SHOWN, shown=SHOWN_CONFLICTS, count=total)
                 if total > SHOWN_CONFLICTS
                 else ""
             ),
@@ -710,7 +713,8 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         except RollbackRefused as refused:
             self.message_user(request, refused.message, messages.ERROR)
             return False
-        message = ROLLED_BACK.format(
+        message = say(
+            ROLLED_BACK,
             pk=state.pk,
             deleted=result.deleted,
             restored=result.restored,
@@ -745,19 +749,19 @@ def _unchanged_lines(state: UndoState, effects: ImportEffects) -> str:
     """The note saying why fewer customers were changed than lines updated, if so."""
     if state.status != UndoState.Status.UNDOABLE or state.updated <= effects.written_count:
         return ""
-    return words.UNCHANGED_LINES.format(
-        count=state.updated - effects.written_count, updated=state.updated
+    return say(
+        words.UNCHANGED_LINES, count=state.updated - effects.written_count, updated=state.updated
     )
 
 
 def _all_failed(state: UndoState) -> str:
     if state.failed and not (state.new or state.updated or state.ignored):
-        return words.ALL_LINES_FAILED.format(failed=state.failed)
+        return say(words.ALL_LINES_FAILED, failed=state.failed)
     return ""
 
 
 def _conflict_count_said(overview: ConflictOverview) -> str:
-    said = words.CONFLICT_COUNT.format(count=overview.customers)
+    said = say(words.CONFLICT_COUNT, count=overview.customers)
     if len(overview.kinds) < 2:
         return said
     kinds = "; ".join(f"{n} {words.CONFLICT_KINDS[kind]}" for kind, n in overview.kinds.items())
@@ -772,7 +776,9 @@ def _later_imports_said(state: UndoState, conflicts: list[Conflict]) -> list[str
     for later, ids in later_imports(undo_state=state, customer_ids=codes):
         who = later.user.get_username() if later.user else UNKNOWN_USER
         said.append(
-            words.LATER_IMPORT.format(
+            say(
+                words.LATER_IMPORT,
+                count=len(ids),
                 codes=", ".join(codes[pk] for pk in ids),
                 pk=later.pk,
                 who=who,

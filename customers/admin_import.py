@@ -33,6 +33,7 @@ from accounts.models import Account, Membership
 from accounts.users import User, signed_in
 from campaigns.models import Campaign
 from core.errors import DomainError, InvalidRequest
+from core.wording import say
 
 from .batch import messages as m
 from .batch.params import parse_batch_request
@@ -69,7 +70,7 @@ ERRORS_CUT_OFF = (
     "can be downloaded from the import's page."
 )
 REPLACE_WARNING = (
-    "Replace is chosen: confirming empties these fields of the {updated} customer(s) "
+    "Replace is chosen: confirming empties these fields of the {updated:customer} "
     "updated, because the file has no column for them: {fields}."
 )
 
@@ -484,7 +485,7 @@ def _replace_warning(account: Account, batch: BatchRequest, preview: ImportResul
     fields = emptied_by_replace(batch.headers, account.custom_field_count)
     if not fields:
         return ""
-    return REPLACE_WARNING.format(updated=updated, fields=", ".join(fields))
+    return say(REPLACE_WARNING, updated=updated, fields=", ".join(fields))
 
 
 def _batch(account: Account, pending: dict) -> BatchRequest:

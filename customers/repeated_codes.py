@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from accounts.models import Account
+from core.wording import say
 
 from .batch.types import LineError, OverwriteMode, ValuesRead
 from .selectors import existing_values
@@ -46,7 +47,7 @@ EFFECTS = {
 }
 TWO = {"later": "the later line", "earlier": "the earlier one"}
 MORE = {"later": "each later line", "earlier": "the first one"}
-MORE_REPEATED = "… and {count:,} more code(s) on more than one line."
+MORE_REPEATED = "… and {count:more code} on more than one line."
 
 
 class CodeLines:
@@ -88,7 +89,7 @@ def repeated_code_warnings(
         _warning(code, [file_line(n) for n in lines], code in here, mode) for code, lines in shown
     ]
     if len(repeated) > REPEATED_SHOWN:
-        warnings.append(MORE_REPEATED.format(count=len(repeated) - REPEATED_SHOWN))
+        warnings.append(say(MORE_REPEATED, count=len(repeated) - REPEATED_SHOWN))
     return warnings
 
 

@@ -33,6 +33,7 @@ from campaigns.models import Transaction
 from core.errors import Refused
 from core.gc_pause import collection_paused
 from core.moments import shown_time
+from core.wording import say
 
 from . import rollback_write as write
 from .columns import SECRETS, VERSION
@@ -340,10 +341,10 @@ def _when(moment: datetime.datetime | None) -> str:
 def _refuse_conflicts(conflicts: tuple[Conflict, ...], overwrite_conflicts: bool) -> None:
     taken = {c.customer_id for c in conflicts if c.code is ConflictCode.IDENTITY_TAKEN}
     if taken:
-        raise RollbackRefused(IDENTITY_TAKEN.format(count=len(taken)), conflicts)
+        raise RollbackRefused(say(IDENTITY_TAKEN, count=len(taken)), conflicts)
     if conflicts and not overwrite_conflicts:
         count = len({conflict.customer_id for conflict in conflicts})
-        raise RollbackRefused(CONFLICTS.format(count=count), conflicts)
+        raise RollbackRefused(say(CONFLICTS, count=count), conflicts)
 
 
 def _undo_data(

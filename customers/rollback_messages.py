@@ -8,11 +8,12 @@ PRUNED = (
     "it can no longer be rolled back."
 )
 CONFLICTS = (
-    "{count} customer(s) of this import were changed after it (by the admin, another import "
-    "or a transaction). Confirm the rollback to overwrite or remove those later changes."
+    "{count:customer} of this import {count:was/were} changed after it (by the admin, "
+    "another import or a transaction). Confirm the rollback to overwrite or remove those "
+    "later changes."
 )
 IDENTITY_TAKEN = (
-    "{count} customer(s) of this import would get back a code, card number or username that "
+    "{count:customer} of this import would get back a code, card number or username that "
     "another customer holds now; change those customers first. Nothing was rolled back."
 )
 UNKNOWN_USER = "an unknown user"
@@ -41,12 +42,12 @@ IDENTITY_TAKEN_REASON = (
 )
 # The confirmation page's count of conflicts, before the count of each kind.
 # The kinds are listed after it only when there are several, so one kind is said once.
-CONFLICT_COUNT = "{count} customer(s) of this import were changed after it."
+CONFLICT_COUNT = "{count:customer} of this import {count:was/were} changed after it."
 CONFLICT_KINDS_SAID = "Of these: {kinds}."
 # A later import, still undoable, that wrote customers of this one.
 LATER_IMPORT = (
-    "Customer(s) {codes} changed later by import {pk} (by {who}, {origin}): roll that back "
-    "first to undo in order."
+    "{count:Customer/Customers} {codes} {count:was/were} changed later by import {pk} (by "
+    "{who}, {origin}): roll that back first to undo in order."
 )
 # Conflict kinds as the confirmation page counts them and the download names them.
 CONFLICT_KINDS = {
@@ -58,28 +59,30 @@ CONFLICT_KINDS = {
 
 # The confirmation page: what the rollback will do.
 WILL_DELETE = (
-    "{count} customer(s) this import added are deleted, with their campaign enrollments and "
-    "transactions."
+    "{count:customer} this import added {count:is/are} deleted, with their campaign "
+    "enrollments and transactions."
 )
-WILL_RESTORE = "{count} customer(s) this import changed get back the details they had before it."
+WILL_RESTORE = (
+    "{count:customer} this import changed {count:gets/get} back the details they had before it."
+)
 WILL_REMOVE = (
-    "{enrollments} campaign enrollment(s) and {credits} credit(s) (auto_add) this import "
-    "gave are removed."
+    "{enrollments:campaign enrollment} and {credits:credit} (auto_add) this import gave are "
+    "removed."
 )
 OVERWRITE_LABEL = "Roll back anyway: overwrite or delete these later changes"
 NO_CONFLICTS = "No customer of this import was changed after it."
-CONFLICTS_SHOWN = "The first {shown} of {count} are listed; download them all as a CSV file."
+CONFLICTS_SHOWN = "The first {shown:,} of {count:,} are listed; download them all as a CSV file."
 NOTHING_TO_ROLL_BACK = (
     "There is nothing to roll back: this import added no customer, changed none and gave no "
     "enrollment or credit."
 )
-ALL_LINES_FAILED = "Every line of this import failed ({failed}), so it changed nothing."
+ALL_LINES_FAILED = "Every line of this import failed ({failed:,}), so it changed nothing."
 
 # The message after a rollback, and the refusal when its conflicts changed meanwhile.
 ROLLED_BACK = (
-    "Import {pk} rolled back: {deleted} customer(s) it added deleted, {restored} customer(s) "
-    "given back the details they had before it, {enrollments} enrollment(s) and {credits} "
-    "transaction(s) removed."
+    "Import {pk} rolled back: {deleted:customer} it added deleted, {restored:customer} given "
+    "back the details they had before it, {enrollments:enrollment} and {credits:transaction} "
+    "removed."
 )
 CONFLICTS_CHANGED = (
     "The conflicts changed since the page was shown. Nothing was rolled back; review them "
@@ -102,15 +105,15 @@ CONFLICTS_CHANGED_SINCE = (
 
 # The undo state's page once the import was rolled back: what the rollback did.
 ROLLED_BACK_ON = "This import was rolled back on {when} by {who}."
-DID_DELETE = "{count} customer(s) this import added were deleted."
-DID_RESTORE = "{count} customer(s) this import changed got back the details they had before it."
-DID_REMOVE = "{enrollments} enrollment(s) and {credits} transaction(s) were removed."
+DID_DELETE = "{count:customer} this import added {count:was/were} deleted."
+DID_RESTORE = "{count:customer} this import changed got back the details they had before it."
+DID_REMOVE = "{enrollments:enrollment} and {credits:transaction} were removed."
 ROLLED_BACK_UNKNOWN = "What the rollback did was not recorded (it was done by an earlier version)."
 PRUNED_EFFECTS = (
     "This import's undo data was pruned: which customers it added and changed is no longer known."
 )
 # What the import did, beside the lines it counted.
 UNCHANGED_LINES = (
-    "{count} of the {updated} updated line(s) changed nothing (the customer already had those "
+    "{count:,} of the {updated:line} updated changed nothing (the customer already had those "
     "details, or an earlier line of the file had written them)."
 )

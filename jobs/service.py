@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.users import User
 from core.errors import InvalidRequest, OverLimit, Refused
+from core.wording import say
 from customers.batch import messages as batch_messages
 from customers.batch.pipeline import active_campaigns
 from customers.batch.types import BatchRequest, BatchStatus, ImportResult
@@ -481,7 +482,8 @@ def _rollback_progress(job: ImportJob) -> dict[str, Any]:
                 "admin:customers_undostate_rollback_conflicts", args=[job.undo_state_id]
             )
     elif job.status == ImportJob.Status.DONE:
-        progress["summary"] = ROLLED_BACK.format(
+        progress["summary"] = say(
+            ROLLED_BACK,
             pk=job.undo_state_id,
             deleted=answer.get("deleted", 0),
             restored=answer.get("restored", 0),

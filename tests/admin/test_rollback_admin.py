@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from campaigns.models import Enrollment, Transaction
+from core.wording import say
 from customers.admin import CONFLICTS_CHANGED, ROLLED_BACK, SELECT_ONE
 from customers.forms import OVERWRITE_LABEL
 from customers.models import Customer, UndoState
@@ -116,9 +117,9 @@ def test_confirmation_page_shows_what_is_undone_and_no_conflicts(staff_client, i
 
     html = response.content.decode()
     assert response.context["plan"] == [
-        WILL_DELETE.format(count=1),
-        WILL_RESTORE.format(count=1),
-        WILL_REMOVE.format(enrollments=1, credits=2),
+        say(WILL_DELETE, count=1),
+        say(WILL_RESTORE, count=1),
+        say(WILL_REMOVE, enrollments=1, credits=2),
     ]
     for line in response.context["plan"]:
         assert f"<li>{escape(line)}</li>" in html
@@ -131,7 +132,7 @@ def test_rollback_without_conflicts_succeeds(staff_client, imports):
 
     assert response.redirect_chain == [(change_url(imports), 302)]
     assert messages_of(response) == [
-        ROLLED_BACK.format(pk=imports.pk, deleted=1, restored=1, enrollments=1, credits=2)
+        say(ROLLED_BACK, pk=imports.pk, deleted=1, restored=1, enrollments=1, credits=2)
     ]
     imports.refresh_from_db()
     assert imports.status == UndoState.Status.ROLLED_BACK
@@ -153,7 +154,7 @@ def test_confirmation_page_shows_conflicts_and_refuses_without_the_checkbox(staf
     assert CHANGED_REASON.format(code="C1") in html
     assert OVERWRITE_LABEL in html
     assert response.status_code == 200
-    assert messages_of(response) == [CONFLICTS.format(count=1)]
+    assert messages_of(response) == [say(CONFLICTS, count=1)]
     imports.refresh_from_db()
     assert imports.status == UndoState.Status.UNDOABLE
     assert Customer.objects.get(code="C1").first_name == "Annie"
@@ -174,7 +175,7 @@ def test_confirmation_with_the_checkbox_overwrites_later_changes(staff_client, i
     )
 
     assert messages_of(response) == [
-        ROLLED_BACK.format(pk=imports.pk, deleted=1, restored=1, enrollments=1, credits=2)
+        say(ROLLED_BACK, pk=imports.pk, deleted=1, restored=1, enrollments=1, credits=2)
     ]
     imports.refresh_from_db()
     assert imports.status == UndoState.Status.ROLLED_BACK
@@ -264,9 +265,9 @@ def test_a_rolled_back_import_says_what_the_rollback_did(staff_client, imports):
     when = f"{imports.rolled_back_at.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC"
     assert response.context["rollback_done"] == [
         ROLLED_BACK_ON.format(when=when, who="staffer"),
-        DID_DELETE.format(count=1),
-        DID_RESTORE.format(count=1),
-        DID_REMOVE.format(enrollments=1, credits=2),
+        say(DID_DELETE, count=1),
+        say(DID_RESTORE, count=1),
+        say(DID_REMOVE, enrollments=1, credits=2),
     ]
     html = response.content.decode()
     assert "What the rollback did" in html
@@ -293,7 +294,7 @@ def test_an_import_in_which_every_line_failed_offers_no_rollback(staff_client, r
     confirmation = staff_client.get(rollback_url(state)).content.decode()
 
     assert 'class="rollback-link"' not in detail
-    assert ALL_LINES_FAILED.format(failed=2) in detail
+    assert say(ALL_LINES_FAILED, failed=2) in detail
     assert NOTHING_TO_ROLL_BACK in confirmation
     assert 'type="submit"' not in confirmation.split('id="content-main"')[1]
 
@@ -310,7 +311,7 @@ def test_the_page_tells_updated_lines_that_changed_nothing_from_changed_customer
     assert (state.updated, response.context["effects"].written_count) == (2, 1)
     html = response.content.decode()
     assert "Customers it changed: 1" in html
-    assert escape(UNCHANGED_LINES.format(count=1, updated=2)) in html
+    assert escape(say(UNCHANGED_LINES, count=1, updated=2)) in html
 
 
 def test_an_undo_states_parameters_are_a_readable_list(staff_client, imports):

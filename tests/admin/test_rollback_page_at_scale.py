@@ -10,6 +10,7 @@ import pytest
 from django.db.models import F
 from django.urls import reverse
 
+from core.wording import say
 from customers.admin import SHOWN_CONFLICTS
 from customers.models import Customer, UndoState
 from customers.rollback_messages import CONFLICTS_SHOWN
@@ -37,10 +38,10 @@ def test_a_100000_row_rollback_page_shows_counts_and_the_first_conflicts(
 
     html = response.content.decode()
     assert len(response.content) < MOST_BYTES
-    assert f"{ROWS} customer(s) of this import were changed after it" in html
+    assert f"{ROWS:,} customers of this import were changed after it" in html
     listed = re.search(r'<ul id="rollback-conflicts"[^>]*>(.*?)</ul>', html, re.S).group(1)
     assert listed.count("<li>") == SHOWN_CONFLICTS
-    assert CONFLICTS_SHOWN.format(shown=SHOWN_CONFLICTS, count=ROWS) in html
+    assert say(CONFLICTS_SHOWN, shown=SHOWN_CONFLICTS, count=ROWS) in html
     # The confirmation comes before the list, not after 100,000 lines of it.
     assert html.index('id="rollback-form"') < html.index('id="rollback-conflicts"')
     hidden = re.findall(r'<input type="hidden" name="seen_conflicts" value="([^"]*)"', html)

@@ -52,7 +52,7 @@ def test_a_replace_preview_names_the_fields_it_would_empty_before_the_confirm_bu
     warning = html.index('id="import-replace-warning"')
     assert warning < html.index('id="confirm-import"')
     said = html[warning : html.index("</li>", warning)]
-    assert "1 customer(s)" in said
+    assert "1 customer updated" in said
     for field in ("first_name", "last_name", "phone", "city"):
         assert field in said
     for field in ("code", "email", "card_number"):
@@ -203,10 +203,10 @@ def test_a_rollback_conflict_names_the_later_import_to_roll_back_first_and_says_
     page = boss.get(f"/admin/customers/undostate/{earlier_state.pk}/rollback/")
     html = unescape(page.content.decode())
 
-    assert "1 customer(s) of this import were changed after it." in html
-    assert html.count("were changed after it") == 1
+    assert "1 customer of this import was changed after it." in html
+    assert html.count("was changed after it") == 1
     assert "1 changed after the import" not in html
-    assert f"Customer(s) W002 changed later by import {later_state.pk} (by boss, x.csv" in html
+    assert f"Customer W002 was changed later by import {later_state.pk} (by boss, x.csv" in html
     assert "roll that back first to undo in order." in html
 
 
@@ -276,7 +276,7 @@ def test_repeated_codes_of_a_large_file_are_listed_up_to_a_cap(boss, account):
 
     assert len(warnings) == 21
     assert warnings[0].startswith("Lines 2 and 3 both have code C0:")
-    assert warnings[-1] == "… and 6 more code(s) on more than one line."
+    assert warnings[-1] == "… and 6 more codes on more than one line."
 
 
 def test_a_line_error_names_the_column_by_its_number_and_header_text(boss, account):

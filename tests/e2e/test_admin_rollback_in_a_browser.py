@@ -115,7 +115,7 @@ def test_two_imports_are_rolled_back_newest_first_with_no_conflict_shown(
     assert set(Customer.objects.values_list("first_name", flat=True)) == {"first"}
     roll_back_in_the_browser(page, live_server.url, first)
     screenshot(page, "undo-state-rolled-back")
-    assert "2 customer(s) this import added were deleted." in page.inner_text("#rollback-done")
+    assert "2 customers this import added were deleted." in page.inner_text("#rollback-done")
 
     page.goto(f"{live_server.url}/admin/customers/undostate/")
     screenshot(page, "undo-states")
@@ -143,7 +143,7 @@ def test_the_rollback_page_of_a_100000_row_import_opens_with_its_confirmation_at
 
     assert len(response.body()) < 100_000
     screenshot(page, "rollback-confirmation-100000")
-    assert "100000 customer(s) of this import were changed after it" in page.inner_text(
+    assert "100,000 customers of this import were changed after it" in page.inner_text(
         "#rollback-conflict-count"
     )
     assert page.locator("#rollback-conflicts li").count() == 20

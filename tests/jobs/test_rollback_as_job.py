@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import Enrollment, Transaction
+from core.wording import say
 from customers.models import Customer, UndoState
 from customers.rollback import roll_back
 from customers.rollback_messages import (
@@ -61,8 +62,8 @@ def test_a_large_imports_rollback_runs_as_a_job_and_ends_in_the_rollbacks_words(
     assert customers_before_the_worker == 4
     assert done["status"] == "done"
     assert (done["lines_done"], done["lines_total"]) == (4, 4)
-    assert done["summary"] == ROLLED_BACK.format(
-        pk=large_import.pk, deleted=3, restored=1, enrollments=3, credits=4
+    assert done["summary"] == say(
+        ROLLED_BACK, pk=large_import.pk, deleted=3, restored=1, enrollments=3, credits=4
     )
     assert done["undo_state_url"] == f"/admin/customers/undostate/{large_import.pk}/change/"
     assert done["conflicts"] == 0
@@ -157,8 +158,8 @@ def test_a_rollback_whose_worker_died_after_the_commit_is_recorded_without_rolli
     done = progress_of(operator, job)
 
     assert done["status"] == "done"
-    assert done["summary"] == ROLLED_BACK.format(
-        pk=large_import.pk, deleted=3, restored=1, enrollments=3, credits=4
+    assert done["summary"] == say(
+        ROLLED_BACK, pk=large_import.pk, deleted=3, restored=1, enrollments=3, credits=4
     )
     assert ImportJob.objects.get().attempts == 2
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from campaigns.models import Enrollment, Transaction
 from campaigns.selectors import balances_for
+from core.wording import say
 from customers.models import Customer, UndoChunk, UndoState
 from customers.rollback import (
     ALREADY_ROLLED_BACK,
@@ -229,7 +230,7 @@ def test_a_customer_the_admin_changed_is_a_conflict_and_refuses_the_rollback(
     with pytest.raises(RollbackRefused) as refused:
         roll_back(undo_state=state, user=user)
 
-    assert refused.value.message == CONFLICTS.format(count=1)
+    assert refused.value.message == say(CONFLICTS, count=1)
     assert refused.value.conflicts == tuple(conflicts)
     assert snapshot() == unchanged
     state.refresh_from_db()
@@ -258,7 +259,7 @@ def test_a_customer_a_later_import_wrote_is_a_conflict(import_batch, user, snaps
         roll_back(undo_state=state_of(result), user=user)
 
     assert (refused.value.message, refused.value.conflicts) == (
-        CONFLICTS.format(count=1),
+        say(CONFLICTS, count=1),
         tuple(conflicts),
     )
     assert snapshot() == unchanged
@@ -301,7 +302,7 @@ def test_later_ledger_entries_are_a_conflict_and_kept_for_written_customers(
     with pytest.raises(RollbackRefused) as refused:
         roll_back(undo_state=state_of(result), user=user)
 
-    assert refused.value.message == CONFLICTS.format(count=2)
+    assert refused.value.message == say(CONFLICTS, count=2)
     assert snapshot() == unchanged
 
     outcome = roll_back(undo_state=state_of(result), user=user, overwrite_conflicts=True)
@@ -337,7 +338,7 @@ def test_a_written_customer_deleted_later_is_a_conflict_and_not_brought_back(imp
     with pytest.raises(RollbackRefused) as refused:
         roll_back(undo_state=state_of(result), user=user)
     assert (refused.value.message, refused.value.conflicts) == (
-        CONFLICTS.format(count=1),
+        say(CONFLICTS, count=1),
         conflicts,
     )
 
@@ -367,7 +368,7 @@ def test_an_identity_another_customer_took_since_refuses_even_when_confirmed(
         roll_back(undo_state=state_of(result), user=user, overwrite_conflicts=True)
 
     assert (refused.value.message, refused.value.conflicts) == (
-        IDENTITY_TAKEN.format(count=1),
+        say(IDENTITY_TAKEN, count=1),
         conflicts,
     )
     assert snapshot() == unchanged
