@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# mypy reads the code, not a database.
+pytestmark = pytest.mark.once
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CALLER = """\
@@ -18,9 +21,6 @@ from accounts.models import Account
 from customers.batch.params import parse_batch_request
 from customers.batch.service import import_customers
 from customers.models import UndoState
-
-# mypy reads the code, not a database.
-pytestmark = pytest.mark.once
 
 
 def call(account: Account) -> None:
