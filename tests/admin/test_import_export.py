@@ -167,8 +167,8 @@ def exported_csv(client) -> str:
             },
         },
     )
-    assert response.status_code == 200, response.content[:500]
-    return response.content.decode("utf-8-sig")
+    assert response.status_code == 200, response.getvalue()[:500]
+    return response.getvalue().decode("utf-8-sig")
 
 
 def test_an_exported_file_imports_back_unchanged(admin_user_client, account, run_import):
