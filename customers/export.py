@@ -1,6 +1,6 @@
 """What an export of customers holds and how its values are written: one definition for
-the admin's export (customers/resources.py, django-import-export) and the command line's
-(export_customers).
+the admin's export (customers/admin_export.py, its columns those of customers/resources.py)
+and the command line's (export_customers): both read their rows with customer_rows().
 
 Columns are named like the API's headers and values written as the import reads them
 back (None is empty, a date is YYYY-MM-DD), so an exported file imports back unchanged;
@@ -13,8 +13,10 @@ chunk in memory.
 
 import csv
 import datetime
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Protocol
+
+from django.db.models import QuerySet
 
 from accounts.models import Account
 
@@ -80,13 +82,23 @@ def export_customers(
 def _customer_rows(*, account: Account, fields: tuple[str, ...]) -> Iterator[list[str]]:
     columns = [name for name in fields if name in EXPORT_COLUMNS]
     custom = [name for name in fields if name not in EXPORT_COLUMNS]
-    customers = (
-        Customer.objects.filter(account=account)
-        .order_by("code")
-        .values_list(*columns, CUSTOM_FIELDS)
-        .iterator(chunk_size=CHUNK_ROWS)
-    )
-    for *values, custom_fields in customers:
+    customers = Customer.objects.filter(account=account).order_by("code")
+    return customer_rows(customers, columns, custom=custom)
+
+
+def customer_rows(
+    customers: QuerySet[Customer], lookups: Sequence[str], *, custom: Sequence[str] = ()
+) -> Iterator[list[str]]:
+    """Each of `customers` as export_text writes it: the values of `lookups` (columns, or
+    lookups such as account__slug), then the custom_field_N named in `custom`. One query,
+    read CHUNK_ROWS at a time: the export of a million customers holds one chunk."""
+    if not custom:
+        # The admin's export: no custom fields, so nothing but the values themselves.
+        for values in customers.values_list(*lookups).iterator(chunk_size=CHUNK_ROWS):
+            yield [export_text(value) for value in values]
+        return
+    rows = customers.values_list(*lookups, CUSTOM_FIELDS).iterator(chunk_size=CHUNK_ROWS)
+    for *values, custom_fields in rows:
         yield [export_text(value) for value in values] + [
             custom_field_text(custom_fields, name) for name in custom
         ]

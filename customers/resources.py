@@ -1,9 +1,12 @@
 """django-import-export resources: the admin's customer export.
 
-What it holds and how its values are written are customers/export.py's, the command
-line's export's own definitions, so both give the same values; a person opens this file,
-so every value is neutralised against formulas (customers/spreadsheet.py), and the admin
-import takes the neutralising off again.
+The resource gives the export page its columns (the form's checkboxes, their order, each
+column's attribute); the admin writes the rows itself from the list's queryset
+(customers/admin_export.py), with the values export_field() below gives. What it holds and
+how its values are written are customers/export.py's, the command line's export's own
+definitions, so both give the same values; a person opens this file, so every value is
+neutralised against formulas (customers/spreadsheet.py), and the admin import takes the
+neutralising off again.
 
 The admin's export starts with an account column (the account's slug): the list it
 exports may hold several accounts' customers. The admin import accepts the column when

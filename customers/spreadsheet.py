@@ -25,6 +25,8 @@ from .batch.types import ValuesRead
 FORMULA_START = "=+-@\t\r"
 _NEEDS_APOSTROPHE = re.compile(rf"'*[{re.escape(FORMULA_START)}]")
 _HAS_APOSTROPHE = re.compile(rf"'+[{re.escape(FORMULA_START)}]")
+# The first characters of a value neutralised() may change; an export asks of every value.
+_MAY_NEED_APOSTROPHE = frozenset("'" + FORMULA_START)
 
 # The last column of a file of failed lines (customers/failed_lines.py).
 ERROR_COLUMN = "error"
@@ -40,6 +42,8 @@ OTHER_ACCOUNT = (
 
 def neutralised(value: str) -> str:
     """`value` as an export a person opens writes it: never the start of a formula."""
+    if not value or value[0] not in _MAY_NEED_APOSTROPHE:
+        return value
     return "'" + value if _NEEDS_APOSTROPHE.match(value) else value
 
 

@@ -79,8 +79,8 @@ def admin_export(client, file_format: str) -> bytes:
             **{f"customerexportresource_{name}": "on" for name in ADMIN_EXPORT_FIELDS},
         },
     )
-    assert response.status_code == 200, response.content[:500]
-    return response.content
+    assert response.status_code == 200, response.getvalue()[:500]
+    return response.getvalue()
 
 
 def csv_rows(content: bytes) -> list[list[str]]:

@@ -168,8 +168,8 @@ def exported_csv(client) -> str:
             },
         },
     )
-    assert response.status_code == 200, response.content[:500]
-    return response.content.decode("utf-8-sig")
+    assert response.status_code == 200, response.getvalue()[:500]
+    return response.getvalue().decode("utf-8-sig")
 
 
 # The header row as exported, and as staff retype it from the export dialog's labels.

@@ -105,7 +105,7 @@ def test_the_csv_export_starts_with_a_bom_for_excel_and_imports_back_unchanged(
 
     form = {"format": "0", "resource": "0"}
     form.update({f"customerexportresource_{name}": "on" for name in EXPORTED})
-    exported = boss.post(EXPORT_URL, form).content
+    exported = boss.post(EXPORT_URL, form).getvalue()
 
     assert exported.startswith(BOM)
     assert "Zoë" in exported[len(BOM) :].decode("utf-8")
