@@ -5,12 +5,15 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
+from core.wording import say
 
 from .models import Account, ApiKey, Membership, hash_api_key
 from .roles import ROLE_CHANGE_REFUSED, may_change_membership
@@ -19,7 +22,7 @@ NEW_KEY_SHOWN_ONCE = (
     "The new API key is {secret} — copy it now: it is shown only this once and stored only "
     "as a hash."
 )
-KEYS_REVOKED = "{count} API key(s) revoked."
+KEYS_REVOKED = "{count:API key} revoked."
 # The new key's secret, kept on the request only (never in a message: Django's default
 # message storage is a cookie, and the session is a database table).
 _NEW_SECRET = "_loyalty_new_api_key_secret"
@@ -222,4 +225,41 @@ class ApiKeyAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Revoke selected API keys", permissions=["change"])
     def revoke(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, KEYS_REVOKED.format(count=count), messages.SUCCESS)
+        self.message_user(request, say(KEYS_REVOKED, count=count), messages.SUCCESS)
+
+
+class OperatorsOnly:
+    """Users and groups are the operator's, not a shop's: a user may belong to several
+    shops, and holds what no shop may grant (staff status, superuser, permissions). So only
+    a superuser sees these pages, whatever permissions a staff user was given: with
+    auth.change_user a shop's staff could make themselves superuser or set another shop's
+    owner's password (fourth red team). A shop says who works in it with its memberships."""
+
+    def has_module_permission(self, request) -> bool:
+        return is_unscoped(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_unscoped(request)
+
+    def has_add_permission(self, request) -> bool:
+        return is_unscoped(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return is_unscoped(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return is_unscoped(request)
+
+
+class OperatorUserAdmin(OperatorsOnly, UserAdmin):
+    pass
+
+
+class OperatorGroupAdmin(OperatorsOnly, GroupAdmin):
+    pass
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), OperatorUserAdmin)
+admin.site.unregister(Group)
+admin.site.register(Group, OperatorGroupAdmin)

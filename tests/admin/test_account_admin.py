@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts.admin import KEYS_REVOKED, NEW_KEY_SHOWN_ONCE
+from core.wording import say
 from accounts.credentials import INVALID_CREDENTIALS, authenticate_importer
 from accounts.models import Account, ApiKey, Membership, hash_api_key
 from core.errors import NotAuthenticated
@@ -108,7 +109,7 @@ def test_revoking_a_key_stops_it_authenticating(key_client, key_owner, account):
         follow=True,
     )
 
-    assert messages_of(response) == [KEYS_REVOKED.format(count=1)]
+    assert messages_of(response) == [say(KEYS_REVOKED, count=1)]
     key.refresh_from_db()
     assert key.revoked_at is not None
     with pytest.raises(NotAuthenticated) as refused:
