@@ -40,7 +40,6 @@ from core.errors import InvalidRequest
 
 from .batch.params import HEADER_FIELDS, MAX_HEADER_NUMBER
 from .batch.stream import read_header_line
-from .spreadsheet import neutralised
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -422,10 +421,9 @@ def _sheet_file(sheet) -> ImportFile:
             continue
         # Empty cells at a row's end are not in the sheet's XML: the row has the header's width.
         values += [""] * (len(headers) - len(values))
-        # A cell is text by its type, so it holds its value as typed, with no apostrophe
-        # (customers/workbook.py); written as a CSV's value, so the import's one reading
-        # of every file (spreadsheet.columns_read) gives it back as it is.
-        values = [neutralised(value) for value in values]
+        # The cells go to the import's one reading of every file (spreadsheet.columns_read),
+        # which takes a formula apostrophe off, as a spreadsheet may have kept a CSV's in a
+        # cell (customers/workbook.py writes one only where that gives the value back).
         if line < number - 1:
             out.write("\n" * (number - 1 - line))
             line = number - 1

@@ -47,6 +47,16 @@ def neutralised(value: str) -> str:
     return "'" + value if _NEEDS_APOSTROPHE.match(value) else value
 
 
+def workbook_text(value: str) -> str:
+    """`value` as a workbook's text cell holds it: as stored, but for a value that starts
+    with apostrophes and then a formula character, which gets one apostrophe more. A text
+    cell needs no apostrophe (customers/workbook.py), yet the admin import takes one off
+    every such value of an XLSX as of a CSV, since a spreadsheet that opened the CSV export
+    and saved it as XLSX may keep the CSV's apostrophe in the cell (LibreOffice does: a
+    shop owner's re-import stored '+44 ...). restored(workbook_text(v)) == v for every v."""
+    return "'" + value if value.startswith("'") and _HAS_APOSTROPHE.match(value) else value
+
+
 def restored(value: str) -> str:
     """A value of a file a person fed back: neutralised()'s apostrophe taken off again."""
     return value[1:] if _HAS_APOSTROPHE.match(value) else value

@@ -4,10 +4,12 @@ In a workbook a cell says its own type, so a text cell that begins with `=`, `+`
 is shown as written and never run; only a value written as a formula cell is one. So the
 XLSX export writes each value as it is stored, as a text cell, marked "quote prefix" where
 it begins like a formula (Excel's own mark for "typed with an apostrophe": the cell stays
-text when staff edit it), and the admin import reads an XLSX's cells as they are. The
-apostrophe of customers/spreadsheet.py is for text files only (CSV), where nothing but the
-apostrophe tells a spreadsheet "this is text": a phone number +44 ... reads as +44 ... in
-the workbook (a shop owner's report).
+text when staff edit it): a phone number +44 ... reads as +44 ... in the workbook (a shop
+owner's report). The apostrophe of customers/spreadsheet.py is for text files (CSV), where
+nothing else tells a spreadsheet "this is text"; the admin import takes it off an XLSX's
+cells too (a CSV export saved again as XLSX may keep it), so the one value that gets an
+apostrophe here is one that already starts with apostrophes and a formula character
+(spreadsheet.workbook_text).
 
 The file is written here, not by a library: a workbook of one sheet of inline text cells
 and two cell styles is six small XML parts in a zip. openpyxl's write-only workbook took
@@ -27,7 +29,7 @@ from typing import IO
 from import_export.formats import base_formats
 from openpyxl.utils.cell import get_column_letter
 
-from .spreadsheet import FORMULA_START, restored
+from .spreadsheet import FORMULA_START, restored, workbook_text
 
 EXPORT_FAILED = "The export failed: a value holds a character a workbook cannot hold."
 # A sheet holds 1,048,576 rows: the header's and this many customers.
@@ -161,7 +163,7 @@ def _row_xml(number: int, starts: list[str], row: Sequence[object]) -> str:
     """A row's XML: a text cell for each non-empty value (an empty cell is no cell).
     `starts`: each column's cell tag up to its row number. It runs for every row of an
     export, so a row is checked for characters to escape once, not value by value."""
-    texts = ["" if value is None else str(value) for value in row]
+    texts = ["" if value is None else workbook_text(str(value)) for value in row]
     joined = "".join(texts)
     if "&" in joined or "<" in joined or ">" in joined or "\r" in joined:
         texts = [text.translate(_ESCAPES) for text in texts]
