@@ -10,10 +10,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts.admin import KEYS_REVOKED, NEW_KEY_SHOWN_ONCE
-from core.wording import say
 from accounts.credentials import INVALID_CREDENTIALS, authenticate_importer
 from accounts.models import Account, ApiKey, Membership, hash_api_key
 from core.errors import NotAuthenticated
+from core.wording import say
 from tests.admin import messages_of, result_ids
 from tests.factories import make_member
 
