@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import OperationalError
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -25,6 +26,11 @@ from .serializers import error_data
 logger = logging.getLogger("loyalty.api")
 
 INTERNAL_ERROR = "The server failed to process the request; nothing was changed. Try again."
+DATABASE_BUSY = (
+    "The database is busy with another import (SQLite writes one at a time); nothing was "
+    "changed. Try again in a few seconds."
+)
+BUSY_RETRY_AFTER_SECONDS = 5
 METHOD_NOT_ALLOWED = "Only POST is accepted; send the parameters as form data."
 NOT_FORM_DATA = (
     "Send the parameters as form data (application/x-www-form-urlencoded or "
@@ -60,8 +66,19 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, exceptions.APIException):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return Response(error_data(detail), exc.status_code)
+    if is_database_busy(exc):
+        # SQLite's busy timeout ran out behind a long import's write (make run, a single
+        # machine): the statement's transaction was rolled back, so the client may retry.
+        logger.warning("database busy in an API call")
+        return Response(
+            error_data(DATABASE_BUSY), 503, headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
+        )
     logger.error("unhandled %s in an API call", type(exc).__name__)
     return Response(error_data(INTERNAL_ERROR), 500)
+
+
+def is_database_busy(exc: Exception) -> bool:
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
 
 
 def _domain_error(exc: DomainError) -> Response:

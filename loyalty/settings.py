@@ -134,7 +134,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",
-            "timeout": 30,
+            # How long a write waits for another's lock (LOYALTY_SQLITE_BUSY_SECONDS).
+            "timeout": int(os.environ.get("LOYALTY_SQLITE_BUSY_SECONDS", "30")),
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )

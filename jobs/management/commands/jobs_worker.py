@@ -7,18 +7,23 @@ machines: each job runs on one of them at a time."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import connection
+from django.db import OperationalError, connection
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks_rq import RQBackend
 
 from jobs.recovery import recover_stalled_jobs_safely
+
+logger = logging.getLogger("loyalty.jobs")
+BUSY_PAUSE_SECONDS = 1
 
 
 class Command(BaseCommand):
@@ -36,10 +41,28 @@ class Command(BaseCommand):
         checker = threading.Thread(target=_check_until, args=(stop,), daemon=True)
         checker.start()
         try:
-            call_command(*backend_worker(batch=batch))
+            run_backend_worker(batch=batch)
         finally:
             stop.set()
             checker.join()
+
+
+def run_backend_worker(*, batch: bool) -> None:
+    """The backend's worker, started again whenever SQLite's busy timeout ran out while it
+    looked for a job: a synchronous import of more than 30 s holds SQLite's one write lock,
+    and db_worker's look for the next job (a write) then failed, ended the worker and, under
+    make run, honcho stopped the web server with it (an integrator's report). A job that was
+    running is not affected: it ends or fails in its own transaction before this."""
+    while True:
+        try:
+            call_command(*backend_worker(batch=batch))
+            return
+        except OperationalError as error:
+            if "database is locked" not in str(error):
+                raise
+            logger.warning("the database was busy; the worker looks for jobs again")
+            connection.close()
+            time.sleep(BUSY_PAUSE_SECONDS)
 
 
 def backend_worker(*, batch: bool) -> list[str]:
