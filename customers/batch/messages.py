@@ -24,6 +24,12 @@ TOO_MANY_CAMPAIGNS = (
     "campaigns_to_include names {count} campaigns; at most {limit} are accepted in one request."
 )
 UNKNOWN_CAMPAIGNS = "Unknown or inactive campaigns for this account: {ids}. Nothing was imported."
+# The same, when an id holds the other API version's separator (an integrator's report).
+UNKNOWN_SEPARATED_CAMPAIGNS = (
+    "Unknown or inactive campaigns for this account: {ids}. Nothing was imported. "
+    "campaigns_to_include separates campaign ids with |,| under API 1.0 and with a comma "
+    "under API=1.5."
+)
 TOO_MANY_LINES = "Profiles_Data has more than {limit} lines; split the batch."
 
 # Line errors (the line is skipped; the others go on unless all_or_nothing is set).

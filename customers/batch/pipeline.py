@@ -303,8 +303,11 @@ def active_campaigns(account: Account, campaign_ids: tuple[str, ...]) -> list[Ca
     found = campaigns_by_id(account=account, campaign_ids=list(campaign_ids))
     missing = [cid for cid in campaign_ids if cid not in found or not found[cid].is_active]
     if missing:
+        separated = any("," in cid or "|" in cid for cid in missing)
         raise InvalidRequest.worded(
-            m.UNKNOWN_CAMPAIGNS, ids=", ".join(m.shown(c) for c in missing), missing=missing
+            m.UNKNOWN_SEPARATED_CAMPAIGNS if separated else m.UNKNOWN_CAMPAIGNS,
+            ids=", ".join(m.shown(c) for c in missing),
+            missing=missing,
         )
     return [found[campaign_id] for campaign_id in campaign_ids]
 

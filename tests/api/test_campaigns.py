@@ -13,7 +13,7 @@ from campaigns.models import BuyxItem, Enrollment, Transaction
 from campaigns.selectors import balances_for
 from customers.batch import messages as m
 from customers.models import Customer, ImportRequest, UndoState
-from tests.conftest import BUYX, EARNED, EVENTS, GIFTCARD, PASSWORD, POINTS
+from tests.conftest import API_KEY, BUYX, EARNED, EVENTS, GIFTCARD, PASSWORD, POINTS
 from tests.factories import make_campaign, make_customer, make_membership, make_transaction
 
 
@@ -463,3 +463,27 @@ def test_the_undo_state_is_reported_in_xml(post_batch):
 
     root = etree.fromstring(response.content)
     assert root.findtext("batch/undo_state") == str(UndoState.objects.get().pk)
+
+
+@pytest.mark.parametrize(
+    ("api", "campaigns"),
+    [(None, f"{POINTS},{EVENTS}"), ("1.5", f"{POINTS}|,|{EVENTS}")],
+    ids=["commas under 1.0", "1.0's separator under 1.5"],
+)
+def test_campaign_ids_separated_as_the_other_api_version_does_say_how_to_separate_them(
+    post_batch, api, campaigns
+):
+    # An integrator's report: the error named the ids but not the separator to use.
+    extra = {"API": "1.5", "user_api_key": API_KEY, "user_password": None} if api else {}
+    response = post_batch(data="C1|Ann", campaigns_to_include=campaigns, output="JSON", **extra)
+
+    error = json.loads(response.content)["error"]
+    assert response.status_code == 400
+    assert "separates campaign ids with |,| under API 1.0 and with a comma under API=1.5" in error
+    assert not Customer.objects.exists()
+
+
+def test_an_unknown_campaign_id_alone_gets_no_separator_advice(post_batch):
+    response = post_batch(data="C1|Ann", campaigns_to_include="999", output="JSON")
+
+    assert json.loads(response.content)["error"] == m.UNKNOWN_CAMPAIGNS.format(ids="999")

@@ -211,7 +211,7 @@ def test_comma_is_no_campaign_separator_in_1_0(post_batch):
     ids = f"{POINTS},{EVENTS}"
     response = post_batch(data="C1|Jane", campaigns_to_include=ids, output="JSON")
 
-    assert json_error(response) == m.UNKNOWN_CAMPAIGNS.format(ids=ids)
+    assert json_error(response) == m.UNKNOWN_SEPARATED_CAMPAIGNS.format(ids=ids)
     assert_nothing_imported()
 
 
