@@ -287,14 +287,22 @@ class ImportRun:
             self.on_chunk(progress)
 
     def _after_commit(self, result: ImportResult) -> None:
-        if result.undo_state_id is not None:
-            # After the commit: pruning must not hold the import's locks any longer.
-            prune_undo_states(account=self.account, batched=True)
-            prune_failed_lines(account=self.account)
-        if self.request.request_id:
-            delete_expired_replies(now=timezone.now())
-        if result.status is BatchStatus.IMPORTED:
-            refresh_after_import(written=result.new + result.updated)
+        """Housekeeping once the import committed: best effort, since what the import did
+        stands whatever happens here, and an error would report a committed import as
+        failed (on SQLite a prune behind another import's write lock timed out: the API
+        answered "nothing was changed" for an import that was written). What is left is
+        done by the next import."""
+        try:
+            if result.undo_state_id is not None:
+                # After the commit: pruning must not hold the import's locks any longer.
+                prune_undo_states(account=self.account, batched=True)
+                prune_failed_lines(account=self.account)
+            if self.request.request_id:
+                delete_expired_replies(now=timezone.now())
+            if result.status is BatchStatus.IMPORTED:
+                refresh_after_import(written=result.new + result.updated)
+        except DatabaseError:
+            logger.warning("housekeeping after an import failed; the next import does it")
 
 
 def active_campaigns(account: Account, campaign_ids: tuple[str, ...]) -> list[Campaign]:

@@ -30,6 +30,35 @@ CLIENTS = 8
 REQUESTS_PER_CLIENT = 50
 
 
+# --- housekeeping after the commit -----------------------------------------------------
+
+
+@pytest.mark.parametrize("step", ["prune_undo_states", "delete_expired_replies"])
+def test_a_database_error_after_the_commit_does_not_report_a_written_import_as_failed(
+    post_batch, monkeypatch, step
+):
+    # On SQLite a prune after the commit timed out behind another import's write lock: the
+    # API answered "nothing was changed" (503) for an import that was written, inviting a
+    # retry that would credit again.
+    from django.db import OperationalError
+
+    from customers.batch import pipeline
+
+    def locked(**arguments):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(pipeline, step, locked)
+
+    response = post_batch(
+        ("code", "first_name", "auto_add"), "H1|Ann|5", request_id="after-1", output="JSON"
+    )
+
+    assert response.status_code == 200
+    assert json.loads(response.content)["batch"]["customers"]["new"] == 1
+    assert Transaction.objects.get(customer__code="H1").amount == 5
+    assert ImportRequest.objects.get(request_id="after-1").response["new"] == 1
+
+
 # --- a worker killed with SIGKILL in the middle of an import --------------------------
 
 
