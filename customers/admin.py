@@ -37,6 +37,7 @@ from .admin_import import MODE_LABELS, import_view_for
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
 from .failed_lines import failed_lines_csv, failed_lines_filename, has_failed_lines
 from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
+from .import_counts import LABELS, NOT_COUNTED, shop_counts
 from .models import Customer, UndoChunk, UndoState
 from .resources import CustomerExportResource
 from .rollback import (
@@ -485,7 +486,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "account",
         "created",
         "new",
-        "updated",
+        "updated_listed",
         "ignored",
         "failed",
         "status",
@@ -503,12 +504,13 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "rolled_back_at",
         "rolled_back_by",
         "new",
-        "updated",
+        "updated_said",
+        "unchanged_said",
         "ignored",
         "failed",
         "parameters_shown",
     ]
-    readonly_fields = ["imported", "parameters_shown"]
+    readonly_fields = ["imported", "updated_said", "unchanged_said", "parameters_shown"]
     actions = ["roll_back_selected"]
     change_form_template = "admin/customers/undostate/change_form.html"
     change_list_template = "admin/customers/undostate/change_list.html"
@@ -539,6 +541,25 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             state.get_source_display(),
             import_origin(state),
         )
+
+    # Updated and Unchanged as the import's preview counted them (customers/import_counts.py);
+    # the row's `updated` stays the contract's count, which holds both.
+    @admin.display(description=LABELS["updated"])
+    def updated_said(self, state: UndoState) -> str:
+        return str(shop_counts(state).updated)
+
+    # The list has no room for a column more (1280 px): Unchanged under Updated.
+    @admin.display(description=LABELS["updated"], ordering="updated")
+    def updated_listed(self, state: UndoState) -> str:
+        counts = shop_counts(state)
+        if not counts.unchanged:
+            return str(counts.updated)
+        unchanged = f"{counts.unchanged} {LABELS['unchanged'].lower()}"
+        return format_html("{}<br>{}", counts.updated, unchanged)
+
+    @admin.display(description=LABELS["unchanged"])
+    def unchanged_said(self, state: UndoState) -> str:
+        return NOT_COUNTED if state.unchanged is None else str(state.unchanged)
 
     @admin.display(description="file and campaigns")
     def imported(self, state: UndoState) -> str:
@@ -766,12 +787,14 @@ class _Line:
 
 
 def _unchanged_lines(state: UndoState, effects: ImportEffects) -> str:
-    """The note saying why fewer customers were changed than lines updated, if so."""
-    if state.status != UndoState.Status.UNDOABLE or state.updated <= effects.written_count:
+    """The note saying why fewer customers were changed than lines Updated, if so: lines
+    that wrote a customer another line of the file had written (or added) too, or, for an
+    import recorded before Unchanged was counted, also the lines that changed nothing."""
+    updated = shop_counts(state).updated
+    if state.status != UndoState.Status.UNDOABLE or updated <= effects.written_count:
         return ""
-    return say(
-        words.UNCHANGED_LINES, count=state.updated - effects.written_count, updated=state.updated
-    )
+    note = words.UNCHANGED_LINES if state.unchanged is None else words.REPEATED_LINES
+    return say(note, count=updated - effects.written_count, updated=updated)
 
 
 def _all_failed(state: UndoState) -> str:

@@ -40,6 +40,7 @@ from .batch.params import parse_batch_request
 from .batch.parse import CSV_FIELD_LIMIT
 from .batch.service import import_customers
 from .batch.types import BatchRequest, ImportResult, LineError, OverwriteMode, ValuesRead
+from .column_help import import_columns
 from .columns import emptied_by_replace
 from .date_orders import DATE_ORDER_LABELS, DateOrder, with_dates_converted
 from .file_headers import (
@@ -49,6 +50,7 @@ from .file_headers import (
     FileHeaders,
     file_headers,
 )
+from .import_counts import COUNTS_HELP, shop_counts
 from .import_file import DELIMITER_NAMES, ImportFile, read_import_file
 from .line_words import DATE_CHOICE, date_hint, in_shop_words
 from .models import UndoState
@@ -119,10 +121,8 @@ QUEUED = (
     "The import of {lines:,} lines runs in the background: this page follows it, and you "
     "can leave it and come back: Import jobs lists it."
 )
-IMPORTED = (
-    "Imported: {new} new, {updated} updated, {ignored} ignored, {failed} failed. "
-    "It can be rolled back from its undo state."
-)
+# {counts}: customers/import_counts.py's words, the preview's.
+IMPORTED = "Imported: {counts}. It can be rolled back from its undo state."
 # Every line failed (customers/undo.py: NOTHING_WRITTEN): there is nothing to roll back.
 NOTHING_IMPORTED = (
     "Nothing was imported: all {failed} lines failed. Download them from this page, fix "
@@ -188,7 +188,8 @@ class CustomerImportForm(forms.Form):
     account = forms.ModelChoiceField(queryset=Account.objects.none())
     campaign = forms.TypedChoiceField(
         coerce=int,
-        help_text="Every imported customer is enrolled in it; auto_add credits go to it.",
+        help_text="Every imported customer is enrolled in it; the file's auto_add column "
+        "(points, money or visits) is credited in it.",
     )
     other_campaigns = forms.TypedMultipleChoiceField(
         coerce=int,
@@ -209,8 +210,9 @@ class CustomerImportForm(forms.Form):
         label=DATE_CHOICE,
         choices=[(order.value, DATE_ORDER_LABELS[order]) for order in DateOrder],
         initial=DateOrder.YMD.value,
-        help_text="How the file writes custom_date. Excel cells formatted as dates are read "
-        "as dates whatever you choose, and so is a date written 2024-12-31.",
+        help_text="How the file writes custom_date (a date such as a birthday). Excel cells "
+        "formatted as dates are read as dates whatever you choose, and so is a date written "
+        "2024-12-31.",
     )
     card_number_generate = forms.IntegerField(
         label="Generate card numbers of this many digits",
@@ -320,7 +322,12 @@ def _too_large(model_admin, request: HttpRequest, limit: int) -> HttpResponse:
     _check_permission(model_admin, request)
     form = CustomerImportForm(accounts=importable_accounts(request))
     message = FILE_TOO_LARGE.format(limit=limit // (1024 * 1024) or 1)
-    response = _render(model_admin, request, "import.html", {"form": form, "error": message})
+    response = _render(
+        model_admin,
+        request,
+        "import.html",
+        {"form": form, "error": message, "columns": import_columns()},
+    )
     response.status_code = 413
     return response
 
@@ -371,7 +378,7 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
                 "import_preview.html",
                 {"pending": token, "account": account, **context},
             )
-    return _render(model_admin, request, "import.html", {"form": form})
+    return _render(model_admin, request, "import.html", {"form": form, "columns": import_columns()})
 
 
 def _preview_context(
@@ -396,7 +403,8 @@ def _preview_context(
     return {
         "preview": preview,
         # Rows matching a customer that they leave as it is are Unchanged, not Updated.
-        "updated": preview.updated - preview.unchanged,
+        "counts": shop_counts(preview).rows(),
+        "counts_help": COUNTS_HELP,
         "campaigns": [campaign_label(campaigns[cid]) for cid in batch.campaign_ids],
         "mode": MODE_LABELS[batch.overwrite],
         "date_order": DATE_ORDER_LABELS[order],
@@ -479,7 +487,7 @@ def _confirm(model_admin, request: HttpRequest) -> HttpResponse:
 
 def _replace_warning(account: Account, batch: BatchRequest, preview: ImportResult) -> str:
     """What a Replace import empties in the customers it updates, said before it does."""
-    updated = preview.updated - preview.unchanged
+    updated = shop_counts(preview).updated
     if batch.overwrite is not OverwriteMode.YES or not updated:
         return ""
     fields = emptied_by_replace(batch.headers, account.custom_field_count)
@@ -507,9 +515,7 @@ def _values_read(account: Account, pending: dict) -> ValuesRead:
 def _imported_message(result: ImportResult) -> str:
     if not result.new + result.updated + result.ignored:
         return NOTHING_IMPORTED.format(failed=result.failed)
-    return IMPORTED.format(
-        new=result.new, updated=result.updated, ignored=result.ignored, failed=result.failed
-    )
+    return IMPORTED.format(counts=shop_counts(result).said())
 
 
 def _params(data: dict, upload: ImportFile) -> dict[str, str]:

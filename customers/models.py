@@ -99,6 +99,11 @@ class UndoState(models.Model):
     parameters = models.JSONField(default=dict)
     new = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
+    # Of `updated` (the contract's count): the lines that left their customer as it was,
+    # which the admin says apart as Unchanged (customers/import_counts.py). NULL: an import
+    # recorded before they were counted; they cannot be told from its undo data (a line
+    # repeating a customer an earlier line changed writes nothing either).
+    unchanged = models.PositiveIntegerField(null=True, blank=True, default=0)
     ignored = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNDOABLE)

@@ -117,3 +117,9 @@ UNCHANGED_LINES = (
     "{count:,} of the {updated:line} updated changed nothing (the customer already had those "
     "details, or an earlier line of the file had written them)."
 )
+# Unchanged lines counted apart (customers/import_counts.py): what else makes fewer
+# customers changed than lines Updated.
+REPEATED_LINES = (
+    "{count:,} of the {updated:line} updated changed a customer that another line of the "
+    "file had also changed or added, so fewer customers than lines were changed."
+)

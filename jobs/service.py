@@ -31,6 +31,7 @@ from core.wording import say
 from customers.batch import messages as batch_messages
 from customers.batch.pipeline import active_campaigns
 from customers.batch.types import BatchRequest, BatchStatus, ImportResult
+from customers.import_counts import ShopCounts, shop_counts_of
 from customers.models import UndoState
 from customers.rollback_messages import ROLLBACK_ALREADY_QUEUED, ROLLED_BACK
 
@@ -443,11 +444,7 @@ def job_progress(job: ImportJob) -> dict[str, Any]:
     elif job.result is not None:
         result = ImportResult.from_dict(job.result)
         progress["summary"] = SUMMARY.format(
-            status=result.status.value,
-            new=result.new,
-            updated=result.updated,
-            ignored=result.ignored,
-            failed=result.failed,
+            status=result.status.value, counts=_shop_counts(result).said()
         )
         progress["failed"] = result.failed
         if result.undo_state_id is not None:
@@ -493,4 +490,22 @@ def _rollback_progress(job: ImportJob) -> dict[str, Any]:
     return progress
 
 
-SUMMARY = "Batch {status}: {new} new, {updated} updated, {ignored} ignored, {failed} failed."
+# {counts}: the admin's words for an import's counts (customers/import_counts.py).
+SUMMARY = "Batch {status}: {counts}."
+
+
+def _shop_counts(result: ImportResult) -> ShopCounts:
+    """The answer's counts as the admin says them. The answer is the API's (it has no
+    Unchanged): its undo state counted them; without one (no_undo, validate_only) they are
+    not known."""
+    unchanged = None
+    if result.undo_state_id is not None:
+        states = UndoState.objects.filter(pk=result.undo_state_id)
+        unchanged = states.values_list("unchanged", flat=True).first()
+    return shop_counts_of(
+        new=result.new,
+        updated=result.updated,
+        unchanged=unchanged,
+        ignored=result.ignored,
+        failed=result.failed,
+    )

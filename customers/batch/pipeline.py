@@ -408,6 +408,7 @@ class _Tally:
         return ImportResult(
             new=result.new + plan.new,
             updated=result.updated + plan.updated,
+            unchanged=result.unchanged + plan.unchanged_rows,
             ignored=result.ignored + plan.ignored,
             failed=result.failed + len(plan.errors),
         )

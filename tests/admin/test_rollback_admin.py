@@ -310,8 +310,22 @@ def test_the_page_tells_updated_lines_that_changed_nothing_from_changed_customer
 
     assert (state.updated, response.context["effects"].written_count) == (2, 1)
     html = response.content.decode()
+    # Updated as the preview counts it: the line that changed nothing is Unchanged.
     assert "Customers it changed: 1" in html
-    assert escape(say(UNCHANGED_LINES, count=1, updated=2)) in html
+    assert "field-updated_said" in html and "field-unchanged_said" in html
+    assert 'id="unchanged-lines"' not in html
+
+
+def test_the_page_of_an_import_recorded_before_unchanged_was_counted_explains_the_lines(
+    staff_client, run_import
+):
+    run_import(data="U1|Ann\nU2|Bob")
+    result = run_import(data="U1|Ann\nU2|Bobby", overwrite_duplicates="update")
+    UndoState.objects.filter(pk=result.undo_state_id).update(unchanged=None)
+
+    html = staff_client.get(change_url(UndoState.objects.get(pk=result.undo_state_id)))
+
+    assert escape(say(UNCHANGED_LINES, count=1, updated=2)) in html.content.decode()
 
 
 def test_an_undo_states_parameters_are_a_readable_list(staff_client, imports):

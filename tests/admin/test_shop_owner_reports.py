@@ -416,3 +416,76 @@ def test_a_re_import_that_changes_nothing_previews_as_unchanged(boss, account):
 
     assert "<tr><th>Updated</th><td>1</td></tr>" in html
     assert "<tr><th>Unchanged</th><td>2</td></tr>" in html
+
+
+def test_confirming_and_the_undo_state_say_the_previews_counts_in_its_words(boss, account):
+    first = post_form(boss, account, "code,first_name\nU1,Una\nU2,Uli\nU3,Ulf\n")
+    boss.post(IMPORT_URL, {"pending": first.context["pending"]})
+    preview = post_form(boss, account, "code,first_name\nU1,Una\nU2,Ugo\nU3,Ulla\nN1,Nell\n")
+    previewed = unescape(preview.content.decode())
+
+    confirmed = boss.post(IMPORT_URL, {"pending": preview.context["pending"]}, follow=True)
+    message = unescape(confirmed.content.decode())
+    state = UndoState.objects.latest("pk")
+    listed = boss.get("/admin/customers/undostate/").content.decode()
+
+    for label, count in (("New", 1), ("Updated", 2), ("Unchanged", 1)):
+        assert f"<tr><th>{label}</th><td>{count}</td></tr>" in previewed
+    assert "Imported: 1 new, 2 updated, 1 unchanged, 0 ignored, 0 failed." in message
+    # The undo state's page: the same Updated and Unchanged, beside the customers changed.
+    assert '<div class="readonly">2</div>' in _field(message, "updated_said")
+    assert '<div class="readonly">1</div>' in _field(message, "unchanged_said")
+    assert "Customers it changed: 2" in message
+    assert 'id="unchanged-lines"' not in message
+    assert '<td class="field-updated_listed">2<br>1 unchanged</td>' in listed
+    # The row keeps the contract's count, as the API answered it.
+    assert (state.updated, state.unchanged) == (3, 1)
+
+
+def _field(html: str, name: str) -> str:
+    start = html.index(f"field-{name}")
+    return html[start : html.index("</div>\n", html.index('class="readonly"', start)) + 6]
+
+
+def test_an_import_recorded_before_unchanged_was_counted_says_so(boss, account, run_import):
+    run_import(("code", "first_name"), "U1|Una\nU2|Ugo")
+    result = run_import(("code", "first_name"), "U1|Una\nU2|Ugolino", overwrite_duplicates="update")
+    UndoState.objects.filter(pk=result.undo_state_id).update(unchanged=None)
+
+    page = unescape(
+        boss.get(f"/admin/customers/undostate/{result.undo_state_id}/change/").content.decode()
+    )
+
+    assert '<div class="readonly">2</div>' in _field(page, "updated_said")
+    assert '<div class="readonly">not counted</div>' in _field(page, "unchanged_said")
+    assert "1 of the 2 lines updated changed nothing" in page
+
+
+def test_a_line_repeating_a_customer_is_why_fewer_customers_than_lines_changed(boss, account):
+    boss.post(IMPORT_URL, {"pending": post_form(boss, account, "code\nU1\n").context["pending"]})
+    preview = post_form(boss, account, "code,first_name\nU1,Una\nU1,Uma\n")
+    page = unescape(
+        boss.post(IMPORT_URL, {"pending": preview.context["pending"]}, follow=True).content.decode()
+    )
+
+    assert "Imported: 0 new, 2 updated, 0 unchanged, 0 ignored, 0 failed." in page
+    assert "Customers it changed: 1" in page
+    assert (
+        "1 of the 2 lines updated changed a customer that another line of the file had also "
+        "changed or added, so fewer customers than lines were changed." in page
+    )
+
+
+def test_the_import_page_lists_every_column_it_reads_with_what_it_holds(boss):
+    from customers.column_help import DESCRIPTIONS
+    from customers.file_headers import HEADER_NAMES, export_label
+
+    page = unescape(boss.get(IMPORT_URL).content.decode())
+    listed = page[page.index('id="import-columns"') :]
+
+    assert "Columns this import reads" in listed
+    for name in HEADER_NAMES.values():
+        assert f"<td><code>{name}</code></td><td><code>{export_label(name)}</code></td>" in listed
+    assert "such as a birthday" in listed
+    assert "Points, money or visits credited to each customer in the chosen campaign" in listed
+    assert set(DESCRIPTIONS) == set(HEADER_NAMES.values())

@@ -147,7 +147,7 @@ def test_a_spreadsheets_file_with_bad_rows_is_imported_fixed_and_imported_again_
 
     page.click("#confirm-import")
     expect(page.locator(".messagelist")).to_contain_text(
-        "Imported: 3 new, 0 updated, 0 ignored, 2 failed."
+        "Imported: 3 new, 0 updated, 0 unchanged, 0 ignored, 2 failed."
     )
     state = UndoState.objects.get()
     expect(page).to_have_url(f"{live_server.url}/admin/customers/undostate/{state.pk}/change/")
@@ -189,7 +189,7 @@ def test_a_spreadsheets_file_with_bad_rows_is_imported_fixed_and_imported_again_
     expect(page.locator("#import-preview-errors")).to_have_count(0)
     page.click("#confirm-import")
     expect(page.locator(".messagelist")).to_contain_text(
-        "Imported: 2 new, 0 updated, 0 ignored, 0 failed."
+        "Imported: 2 new, 0 updated, 0 unchanged, 0 ignored, 0 failed."
     )
     expect(page.locator("a.failed-lines-link")).to_have_count(0)
 

@@ -43,7 +43,7 @@ def test_the_progress_page_shows_a_queued_job_then_its_result_and_failed_lines(
     assert waiting_page.status_code == 200
     assert (waiting["status"], waiting["lines_done"], waiting["lines_total"]) == ("queued", 0, 2)
     assert done["status"] == "done"
-    assert done["summary"] == "Batch imported: 1 new, 0 updated, 0 ignored, 1 failed."
+    assert done["summary"] == "Batch imported: 1 new, 0 updated, 0 unchanged, 0 ignored, 1 failed."
     assert done["undo_state"] == undo_state.pk
     # This user may not see undo states: the job's own list of line errors is the link.
     assert done["failed_lines_url"] == f"/admin/jobs/importjob/{job_id}/failed-lines.csv"
