@@ -134,6 +134,7 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         ("enrollments__campaign", CampaignFilter),
     ]
     list_select_related = ["account"]
+    secret_fields = SECRETS
     search_fields = ["code", "card_number", "first_name", "last_name", "email", "phone"]
     autocomplete_fields = ["account"]
     readonly_fields = [
