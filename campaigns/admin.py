@@ -1,10 +1,20 @@
 """Admin of campaigns and their buy-X items."""
 
+from urllib.parse import urlencode
+
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from core.admin_scoping import AccountScopedAdminMixin
+from core.wording import say
 
 from .models import BuyxItem, Campaign
+
+# The parameter of the customer list's campaign filter (customers/admin.py's CampaignFilter
+# on "enrollments__campaign": Django's related filter names it field path, target, exact).
+# Said here because campaigns may not import customers; a test follows the link.
+CUSTOMERS_IN_CAMPAIGN = "enrollments__campaign__id__exact"
 
 
 class BuyxItemInline(AccountScopedAdminMixin, admin.TabularInline):
@@ -22,3 +32,17 @@ class CampaignAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["campaign_id", "name"]
     autocomplete_fields = ["account"]
     inlines = [BuyxItemInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "enrolled_customers"] if obj is not None else fields
+
+    @admin.display(description="customers")
+    def enrolled_customers(self, campaign: Campaign) -> str:
+        """How many customers the campaign has, linked to the customer list filtered by it."""
+        count = campaign.enrollments.count()
+        url = reverse("admin:customers_customer_changelist")
+        query = urlencode({CUSTOMERS_IN_CAMPAIGN: campaign.pk})
+        return format_html(
+            '<a href="{}?{}">{}</a>', url, query, say("{count:customer} enrolled", count=count)
+        )

@@ -16,7 +16,12 @@ from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin import FieldListFilter
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.widgets import url_params_from_lookup_dict
 from django.db.models import ForeignKey, Model, QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 
 admin.site.site_header = "Loyalty admin"
@@ -49,6 +54,11 @@ def account_path_of(model: type[Model]) -> str | None:
     return None
 
 
+# Lookups no list takes from its query string, whatever its filters: they run any pattern
+# on a column (and a slow one on the database).
+REFUSED_LOOKUPS = frozenset({"regex", "iregex"})
+
+
 def is_unscoped(request: HttpRequest) -> bool:
     return request.user.is_active and request.user.is_superuser
 
@@ -75,6 +85,9 @@ class AccountScopedAdminMixin(_AdminBase):
     """
 
     account_path: str | None = "account"
+    # Columns no list lookup may read, whatever the filters (stored hashes: a lookup such as
+    # `?customer_pin__startswith=p` would let staff read one a character at a time).
+    secret_fields: tuple[str, ...] = ()
 
     def scope_queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.account_path is None:
@@ -94,6 +107,62 @@ class AccountScopedAdminMixin(_AdminBase):
             request, self.scope_queryset(request, queryset), search_term.replace("\x00", "")
         )
         return queryset, may_have_duplicates
+
+    def lookup_allowed(self, lookup: str, value: Any, request: HttpRequest | None = None) -> bool:
+        """A list's query string filters only as its own list filters do (Django lets it
+        look up any of the model's own columns): a lookup is allowed when one of them
+        produces it, never on a secret column, never a regex. Django answers a refused one
+        with a 400 (DisallowedModelAdminLookup)."""
+        if "\x00" in lookup or "\x00" in str(value):
+            # No stored text holds a NUL and PostgreSQL refuses one in a query's parameters
+            # (a DataError, a 500): a filter value with one is a wrong filter, which Django
+            # answers by showing the unfiltered list with its "?e=1" note.
+            raise IncorrectLookupParameters(f"A NUL character in the filter {lookup!r}.")
+        parts = set(lookup.split(LOOKUP_SEP))
+        if parts & REFUSED_LOOKUPS or parts & set(self.secret_fields):
+            return False
+        if request is None:  # Django 5.2 always passes it; without it, no filter is known.
+            return False
+        return lookup in self._filter_parameters(request) or self._is_raw_id_lookup(lookup, value)
+
+    def _filter_parameters(self, request: HttpRequest) -> set[str]:
+        """Every query-string parameter the list's filters (and date hierarchy) read, asked
+        of the filters themselves; once a request (a filter may query for its choices)."""
+        cache: dict[type, set[str]] = request.__dict__.setdefault("_filter_parameters", {})
+        if type(self) not in cache:
+            parameters: set[str] = set()
+            for list_filter in self.get_list_filter(request):
+                parameters.update(self._filter_of(list_filter, request).expected_parameters())
+            if self.date_hierarchy:
+                parts = ("year", "month", "day")
+                parameters.update(f"{self.date_hierarchy}__{part}" for part in parts)
+            cache[type(self)] = parameters
+        return cache[type(self)]
+
+    def _filter_of(self, list_filter: Any, request: HttpRequest) -> Any:
+        """The filter a list_filter entry makes (as ChangeList.get_filters makes it), with
+        no parameter given."""
+        if isinstance(list_filter, (tuple, list)):
+            field, filter_class = list_filter
+        elif callable(list_filter):
+            return list_filter(request, {}, self.model, self)
+        else:
+            field, filter_class = list_filter, FieldListFilter.create
+        field_path = None
+        if isinstance(field, str):
+            field_path = field
+            field = get_fields_from_path(self.model, field_path)[-1]
+        return filter_class(field, request, {}, self.model, self, field_path=field_path)
+
+    def _is_raw_id_lookup(self, lookup: str, value: Any) -> bool:
+        """The lookups a raw-id popup sends from a foreign key's limit_choices_to (allowed by
+        Django for the same reason)."""
+        for fk_lookup in self.model._meta.related_fkey_lookups:
+            if callable(fk_lookup):
+                fk_lookup = fk_lookup()
+            if (lookup, value) in url_params_from_lookup_dict(fk_lookup).items():
+                return True
+        return False
 
     def formfield_for_foreignkey(
         self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any

@@ -95,7 +95,17 @@ def _set_or_not(value: str | None) -> str:
 
 class CampaignFilter(admin.RelatedOnlyFieldListFilter):
     """The customer list's campaign filter, each campaign by its name (its id if it has
-    none), with its account when the list holds several accounts' campaigns."""
+    none), with its account when the list holds several accounts' campaigns, and the
+    customers in none. Shown as soon as one campaign has customers: Django shows a related
+    filter only from two choices, so a shop whose customers were all imported into one
+    campaign had no filter panel at all."""
+
+    # The customers with no enrollment (enrollments__campaign__isnull=True).
+    include_empty_choice = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.empty_value_display = format_html("{}", "In no campaign")
 
     def field_choices(self, field, request, model_admin):
         # One query, as the filter it replaces: the listed customers' campaigns.
@@ -135,6 +145,7 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         ("enrollments__campaign", CampaignFilter),
     ]
     list_select_related = ["account"]
+    secret_fields = SECRETS
     search_fields = ["code", "card_number", "first_name", "last_name", "email", "phone"]
     autocomplete_fields = ["account"]
     readonly_fields = [

@@ -1,6 +1,9 @@
 """The campaign pages and the balances on a customer's page, in the words shop staff use:
 a campaign by its name, counts with thousands separators (a shop owner's report)."""
 
+import re
+from html import unescape
+
 import pytest
 from django.urls import reverse
 
@@ -48,3 +51,24 @@ def test_balances_name_the_campaign_and_separate_thousands(admin_client, account
     ).content.decode()
 
     assert "<li>Points club (Points): 1,234,567</li>" in html
+
+
+def test_a_campaigns_page_counts_its_customers_and_links_to_them(admin_client, account):
+    # The shop owner's "I can't find a campaign's customers".
+    points = make_campaign(account=account, campaign_id="898989889", name="Points club")
+    other = make_campaign(account=account, campaign_id="777", name="Other club")
+    enrolled = [make_customer(account=account, code=f"E{n}") for n in range(2)]
+    for customer in enrolled:
+        customer.enrollments.create(campaign=points, created_at=customer.created_at)
+    elsewhere = make_customer(account=account, code="X1")
+    elsewhere.enrollments.create(campaign=other, created_at=elsewhere.created_at)
+
+    html = admin_client.get(
+        reverse("admin:campaigns_campaign_change", args=[points.pk])
+    ).content.decode()
+    link = re.search(r'<a href="([^"]*)">2 customers enrolled</a>', html)
+
+    assert link, html
+    listed = admin_client.get(unescape(link.group(1)))
+    assert listed.status_code == 200
+    assert {c.pk for c in listed.context["cl"].result_list} == {c.pk for c in enrolled}

@@ -318,6 +318,24 @@ def test_customers_can_be_filtered_by_campaign(staff_client, run_import, campaig
     assert result_ids(response) == {Customer.objects.get(code="E1").pk}
 
 
+def test_the_campaign_filter_shows_with_one_campaign_and_finds_customers_in_none(
+    staff_client, run_import, account
+):
+    # The shop owner's missing filter panel: everyone imported into one campaign (Django
+    # shows a related filter only from two choices), one customer added by hand.
+    run_import(data="P1|Pat\nP2|Pia", campaigns_to_include=POINTS)
+    make_customer(account=account, code="N1")
+    changelist = reverse("admin:customers_customer_changelist")
+
+    html = staff_client.get(changelist).content.decode()
+
+    assert 'id="changelist-filter"' in html
+    assert "By campaign" in html
+    assert "In no campaign" in html
+    response = staff_client.get(changelist, {"enrollments__campaign__isnull": "True"})
+    assert result_ids(response) == {Customer.objects.get(code="N1").pk}
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
