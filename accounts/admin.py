@@ -18,6 +18,9 @@ from core.wording import say
 from .models import Account, ApiKey, Membership, hash_api_key
 from .roles import ROLE_CHANGE_REFUSED, may_change_membership
 
+# Custom fields an account may have: each is a field of every customer page and a column
+# an import may name (well within the 200 headers a request may have).
+MAX_CUSTOM_FIELDS = 50
 NEW_KEY_SHOWN_ONCE = (
     "The new API key is {secret} — copy it now: it is shown only this once and stored only "
     "as a hash."
@@ -126,11 +129,22 @@ class AccountAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     inlines = [MembershipInline]
 
     def get_readonly_fields(self, request, obj=None):
-        # Integrations name the account by its slug or owner id: only the platform (a
-        # superuser) changes them, never the account's own staff.
+        # Integrations name the account by its slug or owner id, and send API 1.5's
+        # custom_field_1..N by the account's count: only the platform (a superuser) changes
+        # them, never the account's own staff (a staff member set the count to 32,767, and
+        # every customer page then took 70 s and 30 MB: fifth red team).
         if is_unscoped(request):
             return ["created_at"]
-        return ["slug", "owner_id", "created_at"]
+        return ["slug", "owner_id", "custom_field_count", "created_at"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "custom_field_count":
+            kwargs["max_value"] = MAX_CUSTOM_FIELDS
+            kwargs["help_text"] = (
+                f"API 1.5's custom_field_1 to custom_field_N of each customer (at most "
+                f"{MAX_CUSTOM_FIELDS}): integrations send them by this number."
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     # Accounts are opened and closed by the platform, not by their own staff.
     def has_add_permission(self, request):

@@ -75,3 +75,32 @@ def test_an_owner_id_in_account_id_names_only_the_account_that_holds_it(
 
     assert response.status_code == 200, response.content
     assert list(Customer.objects.values_list("account__slug", "code")) == [("greatwidgets", "C1")]
+
+
+def test_staff_cannot_change_the_custom_field_count(client, staff_user, account):
+    # Fifth red team: a staff member set it to 32,767, and every customer page then took
+    # 70 s and 30 MB to render.
+    client.force_login(staff_user("change_account", "view_account"))
+    url = reverse("admin:accounts_account_change", args=[account.pk])
+
+    response = client.post(url, account_form(account, custom_field_count=32767))
+
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.custom_field_count == 0
+
+
+def test_a_superuser_sets_at_most_the_custom_fields_an_account_may_have(admin_client, account):
+    from accounts.admin import MAX_CUSTOM_FIELDS
+
+    url = reverse("admin:accounts_account_change", args=[account.pk])
+
+    refused = admin_client.post(
+        url, account_form(account, custom_field_count=MAX_CUSTOM_FIELDS + 1)
+    )
+    admin_client.post(url, account_form(account, custom_field_count=MAX_CUSTOM_FIELDS))
+
+    assert refused.status_code == 200
+    assert "custom_field_count" in refused.context["adminform"].form.errors
+    account.refresh_from_db()
+    assert account.custom_field_count == MAX_CUSTOM_FIELDS
