@@ -25,6 +25,9 @@ from .batch.types import ValuesRead
 FORMULA_START = "=+-@\t\r"
 _NEEDS_APOSTROPHE = re.compile(rf"'*[{re.escape(FORMULA_START)}]")
 _HAS_APOSTROPHE = re.compile(rf"'+[{re.escape(FORMULA_START)}]")
+# Each piece of a value between semicolons is neutralised as a value's start: Excel splits
+# an unquoted CSV value there where ";" is the list separator.
+PIECE_SEPARATOR = ";"
 # The first characters of a value neutralised() may change; an export asks of every value.
 _MAY_NEED_APOSTROPHE = frozenset("'" + FORMULA_START)
 
@@ -41,7 +44,15 @@ OTHER_ACCOUNT = (
 
 
 def neutralised(value: str) -> str:
-    """`value` as an export a person opens writes it: never the start of a formula."""
+    """`value` as an export a person opens writes it: never the start of a formula, nor
+    a piece after a semicolon that starts one (Excel, where the list separator is ";", as
+    in most of Europe, splits a CSV's unquoted value at each ";": fifth red team)."""
+    if PIECE_SEPARATOR in value:
+        return PIECE_SEPARATOR.join(map(_neutralised_piece, value.split(PIECE_SEPARATOR)))
+    return _neutralised_piece(value)
+
+
+def _neutralised_piece(value: str) -> str:
     if not value or value[0] not in _MAY_NEED_APOSTROPHE:
         return value
     return "'" + value if _NEEDS_APOSTROPHE.match(value) else value
@@ -54,21 +65,34 @@ def workbook_text(value: str) -> str:
     every such value of an XLSX as of a CSV, since a spreadsheet that opened the CSV export
     and saved it as XLSX may keep the CSV's apostrophe in the cell (LibreOffice does: a
     shop owner's re-import stored '+44 ...). restored(workbook_text(v)) == v for every v."""
+    if PIECE_SEPARATOR in value:
+        return PIECE_SEPARATOR.join(map(_workbook_piece, value.split(PIECE_SEPARATOR)))
+    return _workbook_piece(value)
+
+
+def _workbook_piece(value: str) -> str:
     return "'" + value if value.startswith("'") and _HAS_APOSTROPHE.match(value) else value
 
 
 def restored(value: str) -> str:
-    """A value of a file a person fed back: neutralised()'s apostrophe taken off again."""
+    """A value of a file a person fed back: neutralised()'s apostrophes taken off again,
+    at its start and after each semicolon."""
+    if PIECE_SEPARATOR in value:
+        return PIECE_SEPARATOR.join(map(_restored_piece, value.split(PIECE_SEPARATOR)))
+    return _restored_piece(value)
+
+
+def _restored_piece(value: str) -> str:
     return value[1:] if _HAS_APOSTROPHE.match(value) else value
 
 
 def restored_values(values: list[str]) -> list[str]:
     """A line's values, each restored(). It runs for every line of a command line import,
-    so one substring search of the values joined by NUL tells whether any starts with an
-    apostrophe (a NUL inside a value can only make it look in vain: such a value is
-    refused later anyway)."""
+    so substring searches of the values joined by NUL tell whether any starts with an
+    apostrophe, or has one after a semicolon (a NUL inside a value can only make it look in
+    vain: such a value is refused later anyway)."""
     joined = "\0".join(values)
-    if not joined.startswith("'") and "\0'" not in joined:
+    if not joined.startswith("'") and "\0'" not in joined and ";'" not in joined:
         return values
     return [restored(value) for value in values]
 
