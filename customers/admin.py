@@ -44,14 +44,14 @@ from .rollback import (
     UNKNOWN_USER,
     Conflict,
     ConflictOverview,
-    RollbackRefused,
     conflict_overview,
     find_conflicts,
     later_imports,
     roll_back,
+    rolled_back_said,
 )
 from .rollback_background import background_rollback
-from .rollback_messages import CONFLICTS_CHANGED, ROLLBACK_QUEUED, ROLLED_BACK
+from .rollback_messages import CONFLICTS_CHANGED, ROLLBACK_QUEUED
 from .spreadsheet import neutralised
 from .workbook import TextCellsXLSX
 
@@ -655,14 +655,10 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         if request.method == "POST":
             form = RollbackForm(request.POST)
-            handler = background_rollback(state)
-            if form.is_valid() and handler is not None:
-                # A large import's rollback runs as a job; its page follows it.
-                url = self._queue_rollback(request, state, form.cleaned_data, handler)
-                if url:
-                    return redirect(url)
-            elif form.is_valid() and self._roll_back(request, state, form.cleaned_data):
-                return redirect(self._url("change", state.pk))
+            if form.is_valid():
+                done = self._confirmed(request, state, form.cleaned_data)
+                if done:
+                    return redirect(done)
         # Read once for both: the summaries of a 100,000-row import take a while to unpack.
         chunks = _chunks_of(state)
         effects = import_effects(state, chunks)
@@ -730,52 +726,37 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     def _url(self, view: str, pk: int) -> str:
         return reverse(f"{self.admin_site.name}:customers_undostate_{view}", args=[pk])
 
-    def _queue_rollback(self, request, state: UndoState, data: dict, handler) -> str:
-        """The rollback handed to `handler` as confirmed: the URL of its job's page, or ""
-        with the reason shown (the conflicts changed, one is queued already, the account's
-        jobs are at their cap)."""
+    def _confirmed(self, request, state: UndoState, data: dict) -> str:
+        """The rollback as confirmed, when its conflicts are still those shown: run now, or
+        for a large import handed to a job (customers/rollback_background.py). The URL to
+        go on to (the undo state, or the job's page), or "" with the reason shown."""
         seen = conflict_overview(undo_state=state, shown=0).digest
         if data["seen_conflicts"] != seen:
             self.message_user(request, CONFLICTS_CHANGED, messages.ERROR)
             return ""
+        handler = background_rollback(state)
         try:
-            url = handler(
-                state=state,
-                user=signed_in(request.user),
-                overwrite_conflicts=data["overwrite_conflicts"],
-                seen_conflicts=seen,
-            )
-        except DomainError as refused:
-            self.message_user(request, refused.message, messages.ERROR)
-            return ""
-        self.message_user(request, ROLLBACK_QUEUED.format(pk=state.pk), messages.INFO)
-        return url
-
-    def _roll_back(self, request, state: UndoState, data: dict) -> bool:
-        seen = conflict_overview(undo_state=state, shown=0).digest
-        if data["seen_conflicts"] != seen:
-            self.message_user(request, CONFLICTS_CHANGED, messages.ERROR)
-            return False
-        try:
+            if handler is not None:
+                url = handler(
+                    state=state,
+                    user=signed_in(request.user),
+                    overwrite_conflicts=data["overwrite_conflicts"],
+                    seen_conflicts=seen,
+                )
+                self.message_user(request, ROLLBACK_QUEUED.format(pk=state.pk), messages.INFO)
+                return url
             result = roll_back(
                 undo_state=state,
                 user=signed_in(request.user),
                 overwrite_conflicts=data["overwrite_conflicts"],
             )
-        except RollbackRefused as refused:
+        except DomainError as refused:  # RollbackRefused, a job refused (queued, caps)
             self.message_user(request, refused.message, messages.ERROR)
-            return False
-        message = say(
-            ROLLED_BACK,
-            pk=state.pk,
-            deleted=result.deleted,
-            restored=result.restored,
-            enrollments=result.enrollments_removed,
-            credits=result.credits_removed,
-        )
+            return ""
+        message = rolled_back_said(state.pk, result.counts())
         self.log_change(request, state, message)
         self.message_user(request, message, messages.SUCCESS)
-        return True
+        return self._url("change", state.pk)
 
 
 def _with_bom(lines: Iterator[str]) -> Iterator[str]:

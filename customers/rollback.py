@@ -15,7 +15,7 @@ that version: undoing imports newest-first finds no conflict.
 import datetime
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from hashlib import sha256
@@ -51,6 +51,7 @@ from .rollback_messages import (
     IDENTITY_TAKEN,
     IDENTITY_TAKEN_REASON,
     PRUNED,
+    ROLLED_BACK,
     UNKNOWN_TIME,
     UNKNOWN_USER,
     WRITTEN_ENTRIES_REASON,
@@ -100,6 +101,23 @@ class RollbackResult:
     enrollments_removed: int
     credits_removed: int
     conflicts: tuple[Conflict, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        """The counts by RESULT_KEYS, as UndoState.rollback_result keeps them."""
+        return {key: getattr(self, key) for key in RESULT_KEYS}
+
+
+def rolled_back_said(pk: int | None, counts: Mapping[str, int]) -> str:
+    """The message after a rollback (the admin's, a rollback job's page): `counts` by
+    RESULT_KEYS (RollbackResult.counts(), UndoState.rollback_result, a job's answer)."""
+    return say(
+        ROLLED_BACK,
+        pk=pk,
+        deleted=counts.get("deleted", 0),
+        restored=counts.get("restored", 0),
+        enrollments=counts.get("enrollments_removed", 0),
+        credits=counts.get("credits_removed", 0),
+    )
 
 
 class RollbackRefused(Refused):

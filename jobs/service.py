@@ -27,13 +27,13 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.users import User
 from core.errors import InvalidRequest, OverLimit, Refused
-from core.wording import say
 from customers.batch import messages as batch_messages
 from customers.batch.pipeline import active_campaigns
 from customers.batch.types import BatchRequest, BatchStatus, ImportResult
 from customers.import_counts import ShopCounts, shop_counts_of
 from customers.models import UndoState
-from customers.rollback_messages import ROLLBACK_ALREADY_QUEUED, ROLLED_BACK
+from customers.rollback import rolled_back_said
+from customers.rollback_messages import ROLLBACK_ALREADY_QUEUED
 
 from . import messages as m
 from .body import delete_body, save_body
@@ -479,14 +479,7 @@ def _rollback_progress(job: ImportJob) -> dict[str, Any]:
                 "admin:customers_undostate_rollback_conflicts", args=[job.undo_state_id]
             )
     elif job.status == ImportJob.Status.DONE:
-        progress["summary"] = say(
-            ROLLED_BACK,
-            pk=job.undo_state_id,
-            deleted=answer.get("deleted", 0),
-            restored=answer.get("restored", 0),
-            enrollments=answer.get("enrollments_removed", 0),
-            credits=answer.get("credits_removed", 0),
-        )
+        progress["summary"] = rolled_back_said(job.undo_state_id, answer)
     return progress
 
 

@@ -13,7 +13,7 @@ from django.utils.html import escape
 
 from campaigns.models import Enrollment, Transaction
 from core.wording import say
-from customers.admin import CONFLICTS_CHANGED, ROLLED_BACK, SELECT_ONE
+from customers.admin import CONFLICTS_CHANGED, SELECT_ONE
 from customers.forms import OVERWRITE_LABEL
 from customers.models import Customer, UndoState
 from customers.rollback import ALREADY_ROLLED_BACK, CHANGED_REASON, CONFLICTS
@@ -25,6 +25,7 @@ from customers.rollback_messages import (
     DID_RESTORE,
     NO_CONFLICTS,
     NOTHING_TO_ROLL_BACK,
+    ROLLED_BACK,
     ROLLED_BACK_ON,
     UNCHANGED_LINES,
     WILL_DELETE,
