@@ -2,11 +2,10 @@
 
 The resource gives the export page its columns (the form's checkboxes, their order, each
 column's attribute); the admin writes the rows itself from the list's queryset
-(customers/admin_export.py), with the values export_field() below gives. What it holds and
-how its values are written are customers/export.py's, the command line's export's own
-definitions, so both give the same values; a person opens this file, so every value is
-neutralised against formulas (customers/spreadsheet.py), and the admin import takes the
-neutralising off again.
+(customers/admin_export.py, with customers/export.py's values, neutralised in the CSV).
+export_field() below is not on that path: it keeps django-import-export's own export (a
+resource's export(), should anything call it) as safe as ours, each value as export_text
+writes it and neutralised against formulas (customers/spreadsheet.py).
 
 The admin's export starts with an account column (the account's slug): the list it
 exports may hold several accounts' customers. The admin import accepts the column when

@@ -17,10 +17,10 @@ from contextlib import contextmanager
 import pytest
 from django.conf import settings
 
-from tests.reliability.server import Gunicorn, ServerDatabase, server_env
+from tests.reliability.server import ServerDatabase, server_env
 
 from .conftest import PASSWORD, POINTS, USER_ID
-from .test_worker_killed import Site
+from .test_worker_killed import Site, site_on
 
 pytestmark = pytest.mark.skipif(
     "sqlite" not in settings.DATABASES["default"]["ENGINE"],
@@ -39,13 +39,8 @@ def site(tmp_path_factory) -> Iterator[Site]:
         LOYALTY_TASKS_BACKEND="database",
     )
     env.pop("REDIS_URL", None)
-    database.create(env)
-    web = Gunicorn(env, workers=1, log_path=workdir / "gunicorn.log")
-    try:
-        web.start()
-        yield Site(database, web, env, workdir)
-    finally:
-        web.stop()
+    with site_on(database, env, workdir) as site:
+        yield site
 
 
 @contextmanager

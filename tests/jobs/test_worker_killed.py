@@ -14,6 +14,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,14 @@ def site(request, tmp_path_factory) -> Iterator[Site]:
     env.pop("REDIS_URL", None)
     if backend == "rq":
         env["REDIS_URL"] = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/1"
+    with site_on(database, env, workdir) as site:
+        yield site
+
+
+@contextmanager
+def site_on(database: ServerDatabase, env: dict[str, str], workdir: Path) -> Iterator[Site]:
+    """`database` created, migrated and seeded, and one gunicorn worker serving it with
+    `env`, its logs in `workdir`; both gone afterwards."""
     database.create(env)
     web = Gunicorn(env, workers=1, log_path=workdir / "gunicorn.log")
     try:
