@@ -42,15 +42,14 @@ def gate_query(*, user_id: str, client_address: str) -> tuple[str, list]:
     recently, else the time (epoch ms) before which no check of the user id may run, NULL
     when checks run at once."""
     now = _now_ms()
+    known_sql, known_params = _known_address_exists(user_id, client_address)
     sql = (
-        f"(CASE WHEN EXISTS (SELECT 1 FROM {_table(KnownAddress)} "
-        "WHERE subject = %s AND last_login_ms > %s) THEN %s "
+        f"(CASE WHEN {known_sql} THEN %s "
         f"ELSE (SELECT next_check_ms FROM {_table(UserSlowdown)} "
         "WHERE subject = %s AND window_started_ms > %s AND checks >= %s) END)"
     )
     params = [
-        _known_subject(user_id, client_address),
-        now - _known_ms(),
+        *known_params,
         KNOWN,
         _user_subject(user_id),
         now - _setting_ms("USER_SLOWDOWN_WINDOW_SECONDS"),
@@ -172,12 +171,17 @@ def _turn_taken(subject: str) -> bool:
 
 
 def _is_known_address(user_id: str, client_address: str) -> bool:
+    known_sql, known_params = _known_address_exists(user_id, client_address)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {_table(KnownAddress)} WHERE subject = %s AND last_login_ms > %s",
-            [_known_subject(user_id, client_address), _now_ms() - _known_ms()],
-        )
-        return cursor.fetchone() is not None
+        cursor.execute(f"SELECT {known_sql}", known_params)
+        return bool(cursor.fetchone()[0])
+
+
+def _known_address_exists(user_id: str, client_address: str) -> tuple[str, list]:
+    """The one SQL test of whether the user id logged in from this address block within
+    KNOWN_ADDRESS_DAYS, read alone or inside gate_query."""
+    sql = f"EXISTS (SELECT 1 FROM {_table(KnownAddress)} WHERE subject = %s AND last_login_ms > %s)"
+    return sql, [_known_subject(user_id, client_address), _now_ms() - _known_ms()]
 
 
 def _user_subject(user_id: str) -> str:

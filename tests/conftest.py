@@ -96,6 +96,15 @@ def batch_params(headers=("code", "first_name"), data="", **extra) -> dict:
     return {key: value for key, value in params.items() if value is not None}
 
 
+def post_admin_login(client, *, username: str, password: str, address: str):
+    """The admin's login form posted as a browser does, from `address`."""
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": username, "password": password, "next": "/admin/"},
+        REMOTE_ADDR=address,
+    )
+
+
 @pytest.fixture
 def post_batch(client, user, campaigns):
     """post_batch(headers=..., data=..., **params) -> response, as JSON-decoded dict in

@@ -13,7 +13,7 @@ from django.db.models import F
 from accounts.admin_login import LOCKED_OUT
 from accounts.credentials import THROTTLED
 from accounts.models import AuthFailure
-from tests.conftest import API_KEY, PASSWORD, USER_ID, batch_params
+from tests.conftest import API_KEY, PASSWORD, USER_ID, batch_params, post_admin_login
 
 LIMIT = 10
 WINDOW = 300
@@ -49,11 +49,7 @@ def staff(staff_user):
 
 
 def log_in(client, password=PASSWORD, *, username=STAFF, address=GUESSER):
-    return client.post(
-        "/admin/login/?next=/admin/",
-        {"username": username, "password": password, "next": "/admin/"},
-        REMOTE_ADDR=address,
-    )
+    return post_admin_login(client, username=username, password=password, address=address)
 
 
 def assert_logged_in(response, client, user) -> None:

@@ -14,7 +14,7 @@ from accounts import slowdown
 from accounts.admin_login import LOCKED_OUT, SLOWED_DOWN
 from accounts.credentials import THROTTLED
 from loyalty.settings import LOYALTY as DEFAULTS
-from tests.conftest import API_KEY, PASSWORD, USER_ID, batch_params
+from tests.conftest import API_KEY, PASSWORD, USER_ID, batch_params, post_admin_login
 
 from .conftest import run_together
 
@@ -210,11 +210,7 @@ def staff(staff_user):
 
 
 def log_in(client, password=PASSWORD, *, username=STAFF, at=OWNER):
-    return client.post(
-        "/admin/login/?next=/admin/",
-        {"username": username, "password": password, "next": "/admin/"},
-        REMOTE_ADDR=at,
-    )
+    return post_admin_login(client, username=username, password=password, address=at)
 
 
 def admin_guesses(client, count: int, *, username=STAFF, first: int = 0) -> list[int]:
