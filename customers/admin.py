@@ -35,7 +35,8 @@ from . import rollback_messages as words
 from .admin_export import export_response
 from .admin_import import MODE_LABELS, import_view_for
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
-from .failed_lines import failed_lines_csv, failed_lines_filename, has_failed_lines
+from .failed_lines import failed_lines_filename, has_failed_lines
+from .failed_lines_file import failed_lines_file
 from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
 from .import_counts import LABELS, NOT_COUNTED, shop_counts
 from .models import Customer, UndoChunk, UndoState
@@ -605,14 +606,13 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         return [conflicts_csv, rollback, failed_lines, *super().get_urls()]
 
     def failed_lines_view(self, request, object_id):
-        """The import's failed lines as CSV: its columns, then `error` (failed_lines.py)."""
+        """The import's failed lines as the imported file was written: line, its columns,
+        then `error` (customers/failed_lines_file.py)."""
         state = self.get_object(request, unquote(object_id))
         if state is None or not self.has_view_permission(request, state):
             raise Http404("No such import.")
-        response = StreamingHttpResponse(
-            _with_bom(failed_lines_csv(state, for_a_person=True)),
-            content_type="text/csv; charset=utf-8",
-        )
+        chunks, content_type = failed_lines_file(state)
+        response = StreamingHttpResponse(chunks, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{failed_lines_filename(state)}"'
         return response
 

@@ -39,7 +39,14 @@ from .batch import messages as m
 from .batch.params import parse_batch_request
 from .batch.parse import CSV_FIELD_LIMIT
 from .batch.service import import_customers
-from .batch.types import BatchRequest, ImportResult, LineError, OverwriteMode, ValuesRead
+from .batch.types import (
+    BatchRequest,
+    FileRead,
+    ImportResult,
+    LineError,
+    OverwriteMode,
+    ValuesRead,
+)
 from .column_help import import_columns
 from .columns import emptied_by_replace
 from .date_orders import DATE_ORDER_LABELS, DateOrder, with_dates_converted
@@ -354,6 +361,7 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
             upload = _with_dates(_named(read, headers), order)
             pending = {
                 "file_name": uploaded.name,
+                "file_read": _file_read(read, order),
                 "params": _params(form.cleaned_data, upload),
                 "delimiter": upload.delimiter,
                 "headers": upload.headers,
@@ -501,9 +509,25 @@ def _batch(account: Account, pending: dict) -> BatchRequest:
     the engine reads any one character, while the API's parameter names three, and
     spreadsheets also write semicolons."""
     batch = parse_batch_request(pending["params"], custom_field_count=account.custom_field_count)
+    recorded = pending.get("file_read")
     return dataclasses.replace(
-        batch, delimiter=pending["delimiter"], file_name=pending.get("file_name")
+        batch,
+        delimiter=pending["delimiter"],
+        file_name=pending.get("file_name"),
+        file_read=FileRead.of(recorded) if recorded else None,
     )
+
+
+def _file_read(read: ImportFile, order: DateOrder) -> dict:
+    """How the file was read, as its preview keeps it (JSON) and its undo state records it
+    (customers/failed_lines_file.py gives the failed lines back so)."""
+    file_read = FileRead(
+        kind=read.kind,
+        encoding=read.encoding,
+        date_order=order.value,
+        header_texts=tuple(read.headers),
+    )
+    return dataclasses.asdict(file_read)
 
 
 def _values_read(account: Account, pending: dict) -> ValuesRead:

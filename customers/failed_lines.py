@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -113,14 +114,28 @@ def failed_line_rows(undo_state: UndoState) -> Iterator[list[str]]:
     headers = undo_state.parameters.get("headers") or []
     yield [FIELD_LABELS.get(field, field) if field else "" for field in headers] + [ERROR_COLUMN]
     width = len(headers)
+    for failed in failed_lines(undo_state):
+        # The error is always under its header: a line with fewer values than headers
+        # (or none: unreadable) is padded, one with more keeps its extra values after
+        # the error, where staff see them and fix the line.
+        values = failed.values
+        yield [*values[:width], *[""] * (width - len(values)), failed.message, *values[width:]]
+
+
+class FailedLine(NamedTuple):
+    line: int
+    field: str | None
+    message: str
+    values: list[str]  # as kept (kept_values)
+
+
+def failed_lines(undo_state: UndoState) -> Iterator[FailedLine]:
+    """The import's failed lines in line order, one chunk of them read at a time."""
     chunks = FailedLineChunk.objects.filter(undo_state=undo_state).order_by("seq")
     for pk in chunks.values_list("pk", flat=True).iterator():
         chunk = FailedLineChunk.objects.get(pk=pk)
-        for _line, _field, message, values in chunk.unpack()["lines"]:
-            # The error is always under its header: a line with fewer values than headers
-            # (or none: unreadable) is padded, one with more keeps its extra values after
-            # the error, where staff see them and fix the line.
-            yield [*values[:width], *[""] * (width - len(values)), message, *values[width:]]
+        for line, field, message, values in chunk.unpack()["lines"]:
+            yield FailedLine(line, field, message, values)
 
 
 class _Echo:
