@@ -78,9 +78,7 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
     width = len(headers)
     for failed in failed_lines(undo_state):
         values = [*failed.values[:width], *[""] * (width - len(failed.values))]
-        error = LineError(
-            failed.line, failed.field, LINE_WORDS.get(failed.message, failed.message)
-        )
+        error = LineError(failed.line, failed.field, LINE_WORDS.get(failed.message, failed.message))
         said = in_shop_words(error, columns, order).message
         yield [
             str(failed.line),

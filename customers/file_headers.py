@@ -54,8 +54,7 @@ def export_label(name: str) -> str:
 # header_key -> the name the API (or spreadsheet.columns_read, for the non-fields)
 # reads. The one mapping of the file's header spellings.
 HEADER_NAMES: dict[str, str] = {
-    header_key(name): name
-    for name in (*HEADER_FIELDS, ACCOUNT_COLUMN, ERROR_COLUMN, LINE_COLUMN)
+    header_key(name): name for name in (*HEADER_FIELDS, ACCOUNT_COLUMN, ERROR_COLUMN, LINE_COLUMN)
 }
 
 

@@ -1,9 +1,10 @@
 """End to end, in a real browser (Debian's Chromium driven by Playwright): a shop's staff
 member imports the file their spreadsheet saved (Windows-1252, semicolons, accented names,
 two bad rows) through the admin's import page, reads on the preview how the file was read
-and which of its lines fail, confirms, downloads the failed lines from the undo state,
-fixes them in that file (written back as the spreadsheet wrote it) and imports it again. Screenshots go to $LOYALTY_SCREENSHOT_DIR
-when set (conftest.py; the README's come from here)."""
+and which of its lines fail, confirms, downloads the failed lines from the undo state
+(written as the spreadsheet wrote the file), fixes them in that file and imports it again.
+Screenshots go to $LOYALTY_SCREENSHOT_DIR when set (conftest.py; the README's come from
+here)."""
 
 import csv
 import io

@@ -19,8 +19,8 @@ from campaigns.models import Campaign
 from customers.admin_import import NOTHING_IMPORTED
 from customers.batch import messages as m
 from customers.failed_lines import ERROR_COLUMN, failed_line_rows
-from customers.spreadsheet import LINE_COLUMN
 from customers.models import Customer, FailedLineChunk, UndoState
+from customers.spreadsheet import LINE_COLUMN
 from tests.conftest import API_KEY, PASSWORD, POINTS, USER_ID
 from tests.factories import make_campaign
 
