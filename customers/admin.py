@@ -34,11 +34,15 @@ from core.wording import say
 from . import rollback_messages as words
 from .admin_export import export_response
 from .admin_import import MODE_LABELS, import_view_for
+from .batch.types import FileRead
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
+from .date_orders import DATE_ORDER_LABELS, DateOrder
 from .failed_lines import failed_lines_filename, has_failed_lines
 from .failed_lines_file import failed_lines_file
 from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
 from .import_counts import LABELS, NOT_COUNTED, shop_counts
+from .import_file import read_as
+from .line_words import DATE_CHOICE
 from .models import Customer, UndoChunk, UndoState
 from .resources import CustomerExportResource
 from .rollback import (
@@ -84,6 +88,7 @@ DELIMITERS = {"|": "pipe (|)", ",": "comma (,)", "\t": "tab", ";": "semicolon (;
 # The mode in the import form's words, lowercased after "Mode: ".
 OVERWRITE_MODES = {mode.value: label[0].lower() + label[1:] for mode, label in MODE_LABELS.items()}
 NOT_READ = "(not read)"
+READ_AS = "Read as"
 MONEY_TYPES = (Campaign.Type.GIFTCARD, Campaign.Type.EARNED)
 # The customer columns an import writes, as the undo state's page compares them; the
 # SECRETS' hashes are never shown, only whether a secret is set.
@@ -395,16 +400,34 @@ def rollback_done(state: UndoState) -> list[str]:
 
 
 def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
-    """(label, value) of each parameter of the import, in shop words."""
+    """(label, value) of each parameter of the import, in shop words. An admin import that
+    recorded how it read its file says so as its preview did ("Read as", "Dates in the
+    file"), not by the delimiter the engine was given (an XLSX has none), and lists the
+    columns it read, not the ones it left unread."""
     rows = []
     campaigns = campaign_names(state)
     left_off = NOT_AN_ADMIN_IMPORTS if state.source == UndoState.Source.ADMIN else ()
+    recorded = state.parameters.get("file_read")
+    if recorded:
+        left_off = (*left_off, "delimiter")
     for name, value in state.parameters.items():
         if name in left_off:
             continue
+        if name == "file_read":
+            rows.extend(_file_read_rows(FileRead.of(value), state.parameters.get("delimiter")))
+            continue
+        if name == "headers" and recorded:
+            value = [column for column in value if column is not None]
         label = PARAMETER_LABELS.get(name, capfirst(name.replace("_", " ")))
         rows.append((label, _parameter_value(name, value, campaigns)))
     return rows
+
+
+def _file_read_rows(file_read: FileRead, delimiter: str | None) -> list[tuple[str, str]]:
+    return [
+        (READ_AS, read_as(file_read.kind, file_read.encoding, delimiter or ",")),
+        (DATE_CHOICE, DATE_ORDER_LABELS[DateOrder(file_read.date_order)]),
+    ]
 
 
 def campaign_names(state: UndoState) -> dict[str, str]:

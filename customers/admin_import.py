@@ -58,7 +58,7 @@ from .file_headers import (
     file_headers,
 )
 from .import_counts import COUNTS_HELP, shop_counts
-from .import_file import DELIMITER_NAMES, ImportFile, read_import_file
+from .import_file import ImportFile, read_as, read_import_file
 from .line_words import DATE_CHOICE, date_hint, in_shop_words
 from .models import UndoState
 from .pending import save_preview, take_preview
@@ -562,9 +562,7 @@ def _params(data: dict, upload: ImportFile) -> dict[str, str]:
 
 
 def _read_as(upload: ImportFile) -> str:
-    if upload.kind == "XLSX":
-        return "Excel workbook (.xlsx), first sheet"
-    return f"CSV, {upload.encoding}, {DELIMITER_NAMES[upload.delimiter]}-separated"
+    return read_as(upload.kind, upload.encoding, upload.delimiter)
 
 
 def _render(model_admin, request, template: str, context: dict) -> TemplateResponse:

@@ -612,3 +612,29 @@ def test_an_xlsx_sheet_in_utf8_is_read(boss, account, encode):
     confirm(boss, response)
 
     assert Customer.objects.get(code="C2").first_name == "Zoë"
+
+
+def test_an_xlsx_imports_undo_state_says_how_the_file_was_read_without_a_delimiter(boss, account):
+    # The export's account column is checked, not imported: the page lists only the
+    # columns read, and a workbook has no delimiter to speak of.
+    rows = [["account", "code", "first_name"], [account.slug, "X1", "Xena"]]
+    confirm(boss, post_file(boss, account, xlsx(rows), name="export.xlsx", date_order="dmy"))
+    state = UndoState.objects.get()
+
+    html = boss.get(f"/admin/customers/undostate/{state.pk}/change/").content.decode()
+
+    assert "<li>Read as: Excel workbook (.xlsx), first sheet</li>" in html
+    assert "<li>Dates in the file: Day/month/year (31/12/2024)</li>" in html
+    assert "<li>Columns: code, first_name</li>" in html
+    assert "Delimiter" not in html
+    assert "(not read)" not in html
+
+
+def test_a_csv_imports_undo_state_says_its_encoding_and_delimiter_as_the_preview_did(boss, account):
+    confirm(boss, post_file(boss, account, "code;first_name\r\nS1;Séverine\r\n".encode("cp1252")))
+    state = UndoState.objects.get()
+
+    html = boss.get(f"/admin/customers/undostate/{state.pk}/change/").content.decode()
+
+    assert "<li>Read as: CSV, Windows-1252, semicolon-separated</li>" in html
+    assert "Delimiter" not in html
