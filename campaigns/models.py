@@ -119,6 +119,10 @@ class Transaction(models.Model):
     undo_state = undo_state_reference()
 
     class Meta:
+        # Shop words, as every admin page and rollback message says it (the delete
+        # confirmation listed "Transaction: ..."): a shop books credits, not transactions.
+        verbose_name = "credit"
+        verbose_name_plural = "credits"
         indexes = [models.Index(fields=["customer", "campaign"])]
 
     def __str__(self) -> str:
