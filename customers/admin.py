@@ -89,7 +89,6 @@ DELIMITERS = {"|": "pipe (|)", ",": "comma (,)", "\t": "tab", ";": "semicolon (;
 OVERWRITE_MODES = {mode.value: label[0].lower() + label[1:] for mode, label in MODE_LABELS.items()}
 NOT_READ = "(not read)"
 READ_AS = "Read as"
-MONEY_TYPES = (Campaign.Type.GIFTCARD, Campaign.Type.EARNED)
 # The customer columns an import writes, as the undo state's page compares them; the
 # SECRETS' hashes are never shown, only whether a secret is set.
 COMPARED_FIELDS = RESTORED_COLUMNS
@@ -217,8 +216,7 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         rows = []
         for campaign in enrolled.order_by("campaign_id"):
             balance = balances.get(campaign.campaign_id, Decimal(0))
-            shown = f"{balance:,.2f}" if campaign.type in MONEY_TYPES else f"{balance:,.0f}"
-            rows.append((campaign, shown))
+            rows.append((campaign, campaign.shown_amount(balance)))
         if not rows:
             return "Not enrolled in any campaign."
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {}</li>", rows))

@@ -449,4 +449,5 @@ def test_the_delete_confirmation_lists_enrollments_and_credits_in_shop_words(
     ).content.decode()
 
     assert "Enrollment: Enrolled in Coffee points" in html
-    assert "Credit: Credit on import (auto_add) of 5.00 in Coffee points" in html
+    # A points campaign's amount is whole points.
+    assert "Credit: Credit on import (auto_add) of 5 in Coffee points" in html
