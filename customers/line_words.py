@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+from collections.abc import Mapping
 
 from .batch import messages as m
 from .batch.types import LineError
@@ -79,9 +80,16 @@ _PATTERNS = {
 }
 
 
-def in_shop_words(error: LineError, headers: FileHeaders, order: DateOrder) -> LineError:
+def in_shop_words(
+    error: LineError,
+    headers: FileHeaders,
+    order: DateOrder,
+    *,
+    campaign_names: Mapping[str, str] | None = None,
+) -> LineError:
     """`error` with its field as the file's column ("column 3, Birthday") and its message
-    in the file's words; an error of no column, or one not re-said here, is kept."""
+    in the file's words, a campaign by its name in `campaign_names` (by campaign id); an
+    error of no column, or one not re-said here, is kept."""
     column = headers.column_words(error.field)
     for template, pattern in _PATTERNS.items():
         match = pattern.match(error.message)
@@ -95,6 +103,8 @@ def in_shop_words(error: LineError, headers: FileHeaders, order: DateOrder) -> L
         if template in _DATE_TEMPLATES:
             message = date_words(details["value"], order, column=column)
         else:
+            if "campaign" in details and campaign_names:
+                details["campaign"] = campaign_names.get(details["campaign"], details["campaign"])
             message = WORDS[template].format(column=column, **details)
         return dataclasses.replace(error, field=column, message=message[0].upper() + message[1:])
     if column is None:

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from campaigns.models import Transaction
-
 from core.wording import say
 from customers import rollback_messages as words
 

@@ -71,13 +71,15 @@ def test_a_file_above_the_threshold_is_imported_by_a_job_with_its_failed_lines(
 
 
 def test_a_job_refused_when_it_runs_says_so_in_the_files_words(importer, account, threshold):
+    Campaign.objects.filter(account=account, campaign_id=POINTS).update(name="Coffee Club")
     confirm(importer, post_file(importer, account, FILE))
     Campaign.objects.filter(account=account, campaign_id=POINTS).update(is_active=False)
     run_db_worker()
     job = ImportJob.objects.get()
 
     assert job.status == ImportJob.Status.FAILED
-    assert job.error == ADMIN_WORDS[m.UNKNOWN_CAMPAIGNS].format(ids=POINTS)
+    # The campaign by the name the form chose it by, not its id.
+    assert job.error == ADMIN_WORDS[m.UNKNOWN_CAMPAIGNS].format(ids="Coffee Club")
     assert not Customer.objects.exists()
 
 
