@@ -707,6 +707,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
                 else ""
             ),
             "form": RollbackForm(initial={"seen_conflicts": overview.digest}),
+            "confirm_label": words.CONFIRM_LABEL,
         }
         return TemplateResponse(request, self.rollback_template, context)
 

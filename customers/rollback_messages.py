@@ -71,6 +71,8 @@ WILL_REMOVE = (
     "{enrollments:campaign enrollment} and {credits:credit} (auto_add) this import gave are "
     "removed."
 )
+# The confirmation page's button, beside "No, take me back".
+CONFIRM_LABEL = "Yes, undo this import"
 OVERWRITE_LABEL = "Roll back anyway: overwrite or delete these later changes"
 NO_CONFLICTS = "No customer of this import was changed after it."
 CONFLICTS_SHOWN = "The first {shown:,} of {count:,} are listed; download them all as a CSV file."

@@ -394,3 +394,10 @@ def test_the_undo_states_list_names_campaigns_without_a_query_per_row(
     with django_assert_max_num_queries(len(one)):
         html = staff_client.get(changelist).content.decode()
     assert html.count(f"{POINTS} (Points)") == 11
+
+
+def test_the_confirmation_button_says_what_it_does_in_shop_words(staff_client, imports):
+    html = staff_client.get(rollback_url(imports)).content.decode()
+
+    assert '<input type="submit" id="confirm-rollback" value="Yes, undo this import">' in html
+    assert "No, take me back" in html
