@@ -32,7 +32,7 @@ from core.moments import shown_time
 from core.wording import say
 
 from . import rollback_messages as words
-from .admin_export import export_response
+from .admin_export import CustomerExportForm, export_response
 from .admin_import import MODE_LABELS, import_view_for
 from .batch.types import FileRead
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
@@ -141,6 +141,7 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [CustomerExportResource]
     # XLSX: every value a text cell, as stored (customers/workbook.py).
     formats = [base_formats.CSV, TextCellsXLSX]
+    export_form_class = CustomerExportForm
     # The CSV export starts with a UTF-8 byte order mark (EXCEL_BOM), for Excel.
     to_encoding = "utf-8-sig"
     import_export_change_list_template = "admin/customers/customer/change_list.html"
