@@ -222,6 +222,13 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
             return "Not enrolled in any campaign."
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {}</li>", rows))
 
+    def changelist_view(self, request, extra_context=None):
+        # Of the user's accounts, whatever the search or filters: one EXISTS query.
+        no_customers = not self.get_queryset(request).exists()
+        return super().changelist_view(
+            request, {**(extra_context or {}), "no_customers": no_customers}
+        )
+
     def save_model(self, request, obj, form, change):
         now = timezone.now()
         if change:

@@ -451,3 +451,20 @@ def test_the_delete_confirmation_lists_enrollments_and_credits_in_shop_words(
     assert "Enrollment: Enrolled in Coffee points" in html
     # A points campaign's amount is whole points.
     assert "Credit: Credit on import (auto_add) of 5 in Coffee points" in html
+
+
+def test_an_empty_customer_list_says_how_to_import_or_add_customers(staff_client):
+    html = staff_client.get(reverse("admin:customers_customer_changelist")).content.decode()
+
+    assert 'id="no-customers-hint"' in html
+    assert "No customers yet." in html
+    assert f'<a href="{reverse("admin:customers_customer_import_file")}">Import them' in html
+    assert f'<a href="{reverse("admin:customers_customer_add")}">add one by hand</a>' in html
+
+
+def test_a_list_emptied_by_a_search_gives_no_hint(staff_client, ann):
+    url = reverse("admin:customers_customer_changelist")
+
+    html = staff_client.get(url, {"q": "nobody-has-this"}).content.decode()
+
+    assert 'id="no-customers-hint"' not in html
