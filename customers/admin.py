@@ -283,6 +283,11 @@ class ImportEffects:
     credits: list = field(default_factory=list)
     credits_count: int = 0
 
+    @property
+    def credits_have_items(self) -> bool:
+        """Whether a listed credit is a buy-X campaign's: only then has it an item."""
+        return any(credit.campaign.type == Campaign.Type.BUYX for credit in self.credits)
+
 
 def import_effects(state: UndoState, chunks: list[UndoChunk] | None = None) -> ImportEffects:
     """`chunks`: the state's undo chunks in order, if read already (payloads deferred)."""

@@ -34,7 +34,7 @@ from customers.rollback_messages import (
 )
 from customers.spreadsheet import FORMULA_START
 from tests.admin import customer_form, messages_of
-from tests.conftest import EVENTS, GIFTCARD, POINTS
+from tests.conftest import BUYX, EVENTS, GIFTCARD, POINTS
 
 ROLLBACK_PERMISSIONS = ("view_undostate", "rollback_undostate", "view_customer", "change_customer")
 
@@ -103,6 +103,17 @@ def test_credits_are_shown_in_the_campaigns_unit_points_whole_money_with_cents(
     html = staff_client.get(change_url(UndoState.objects.get(pk=result.undo_state_id)))
 
     assert f"<td>{shown}</td>" in html.content.decode()
+    # A buy-X campaign's credit names its item; the others have none.
+    assert "<th>Item</th>" not in html.content.decode()
+
+
+def test_a_buy_x_credit_names_its_item(staff_client, run_import):
+    result = run_import(("code", "auto_add"), "P1|Latte", campaigns_to_include=BUYX)
+
+    html = staff_client.get(change_url(UndoState.objects.get(pk=result.undo_state_id)))
+
+    assert "<th>Item</th>" in html.content.decode()
+    assert "<td>1</td><td>Latte</td>" in html.content.decode()
 
 
 def test_detail_page_never_shows_secret_hashes(staff_client, imports):
