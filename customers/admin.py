@@ -60,6 +60,10 @@ from .rollback_messages import CONFLICTS_CHANGED, ROLLBACK_QUEUED
 from .spreadsheet import neutralised
 from .workbook import TextCellsXLSX
 
+SEARCH_HELP = (
+    "Finds customers by code, card number, name, email or phone. Type names with their "
+    "accents, as they are written (Renée, not Renee)."
+)
 SELECT_ONE = "Select exactly one import to roll back: each rollback is confirmed on its own."
 # Rows of each kind listed on an undo state's page; the counts are always complete.
 SHOWN_ROWS = 100
@@ -153,6 +157,8 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     list_select_related = ["account"]
     secret_fields = SECRETS
     search_fields = ["code", "card_number", "first_name", "last_name", "email", "phone"]
+    # Accents are matched as written (docs/decisions.md: why the search does not fold them).
+    search_help_text = SEARCH_HELP
     autocomplete_fields = ["account"]
     readonly_fields = [
         "customer_username",

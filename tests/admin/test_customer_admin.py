@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.batch import messages as m
+from customers.admin import SEARCH_HELP
 from customers.forms import CONTROL_CHARACTER
 from customers.hashers import interim_hash
 from customers.models import CUSTOM_FIELD_MAX_LENGTH, Customer
@@ -468,3 +469,15 @@ def test_a_list_emptied_by_a_search_gives_no_hint(staff_client, ann):
     html = staff_client.get(url, {"q": "nobody-has-this"}).content.decode()
 
     assert 'id="no-customers-hint"' not in html
+
+
+def test_the_search_finds_an_accented_name_typed_with_its_accents_and_says_so(
+    staff_client, account
+):
+    make_customer(account=account, code="R1", first_name="Renée")
+    url = reverse("admin:customers_customer_changelist")
+
+    found = staff_client.get(url, {"q": "renée"})
+
+    assert result_ids(found) == {Customer.objects.get(code="R1").pk}
+    assert SEARCH_HELP in found.content.decode()
