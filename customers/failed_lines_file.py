@@ -75,13 +75,14 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
     names = [name or "" for name in headers]
     columns = FileHeaders(texts=texts if len(texts) >= len(names) else names, names=names)
     order = DateOrder(file_read.date_order) if file_read else DateOrder.YMD
-    account = undo_state.account
-    names = campaign_names(account, undo_state.parameters.get("campaigns_to_include") or [])
+    campaigns = campaign_names(
+        undo_state.account, undo_state.parameters.get("campaigns_to_include") or []
+    )
     width = len(headers)
     for failed in failed_lines(undo_state):
         values = [*failed.values[:width], *[""] * (width - len(failed.values))]
         error = LineError(failed.line, failed.field, LINE_WORDS.get(failed.message, failed.message))
-        said = in_shop_words(error, columns, order, campaign_names=names).message
+        said = in_shop_words(error, columns, order, campaign_names=campaigns).message
         yield [
             str(failed.line),
             *(neutralised(values[i]) for i in read),

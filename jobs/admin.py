@@ -110,11 +110,12 @@ def rolled_back_imports(jobs: list[ImportJob]) -> dict[int, UndoState]:
     """The undo states, by id, of the imports of `jobs` that were rolled back since: one
     query for a page of jobs."""
     ids = {
-        (job.result or {}).get("undo_state")
+        state
         for job in jobs
-        if job.kind == ImportJob.Kind.IMPORT and job.status == ImportJob.Status.DONE
+        if job.kind == ImportJob.Kind.IMPORT
+        and job.status == ImportJob.Status.DONE
+        and (state := _import_undo_state(job)) is not None
     }
-    ids.discard(None)
     if not ids:
         return {}
     states = UndoState.objects.filter(pk__in=ids, status=UndoState.Status.ROLLED_BACK)
@@ -122,9 +123,14 @@ def rolled_back_imports(jobs: list[ImportJob]) -> dict[int, UndoState]:
 
 
 def _rolled_back_state(job: ImportJob, states: dict[int, UndoState]) -> UndoState | None:
-    if job.kind != ImportJob.Kind.IMPORT:
-        return None
-    return states.get((job.result or {}).get("undo_state"))
+    state = _import_undo_state(job) if job.kind == ImportJob.Kind.IMPORT else None
+    return None if state is None else states.get(state)
+
+
+def _import_undo_state(job: ImportJob) -> int | None:
+    """The undo state an import job's answer names, if any."""
+    state = (job.result or {}).get("undo_state")
+    return state if isinstance(state, int) else None
 
 
 class ImportJobChangeList(ChangeList):

@@ -62,7 +62,7 @@ class BatchRequest:
 
     def summary(self) -> dict:
         """The parameters as recorded in the undo state (never secrets nor row data)."""
-        named = {"file_name": self.file_name} if self.file_name else {}
+        named: dict[str, object] = {"file_name": self.file_name} if self.file_name else {}
         if self.file_read is not None:
             named["file_read"] = dataclasses.asdict(self.file_read)
         return {

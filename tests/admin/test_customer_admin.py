@@ -8,8 +8,8 @@ from django.contrib.auth.hashers import check_password
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.batch import messages as m
 from customers.admin import SEARCH_HELP
+from customers.batch import messages as m
 from customers.forms import CONTROL_CHARACTER
 from customers.hashers import interim_hash
 from customers.models import CUSTOM_FIELD_MAX_LENGTH, Customer
