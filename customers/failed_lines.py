@@ -3,11 +3,12 @@
 The import's pipeline (customers/batch/pipeline.py) records each chunk's failed lines in
 the chunk's own transaction, one compressed FailedLineChunk row per chunk, whatever the
 import came from (the API, the admin, the command line): however many lines fail, the
-server holds one chunk of them at a time. The file they make, for the admin's undo state
-page and the API's customers_batch_failed_lines, is CSV: the import's columns as the
-contract names them, then `error`; a row per failed line, its values as sent (the
-password and PIN columns left blank: no secret is kept in plain text), ordered by line.
-A line with more or fewer values than headers was split or merged somewhere (an unquoted
+server holds one chunk of them at a time. The file they make for the API's
+customers_batch_failed_lines is CSV: the import's columns as the contract names them,
+then `error`; a row per failed line, its values as sent (the password and PIN columns
+left blank: no secret is kept in plain text), ordered by line (the admin's undo state
+page writes them as the imported file was: customers/failed_lines_file.py). A line with
+more or fewer values than headers was split or merged somewhere (an unquoted
 delimiter inside a password, a value left out, a stray quote), so its secrets may sit in
 any column near theirs: of such a line only the values that no shift of that size could
 have brought from a secret column are kept (kept_values). A line with a value holding a
@@ -147,9 +148,10 @@ class _Echo:
 
 def failed_lines_csv(undo_state: UndoState, *, for_a_person: bool) -> Iterator[str]:
     """The file as CSV text, a row at a time (a StreamingHttpResponse's content). A file
-    for a person (the admin's download, opened in a spreadsheet) has its formula-like
-    values neutralised as every such export does, and the admin import takes that off
-    again; the API's file is for a machine and keeps the values as sent."""
+    for a person (opened in a spreadsheet) has its formula-like values neutralised as
+    every such export does, and the admin import takes that off again; the API's file is
+    for a machine and keeps the values as sent. (The admin's download is
+    customers/failed_lines_file.py's.)"""
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     for row in failed_line_rows(undo_state):
         yield writer.writerow([neutralised(value) for value in row] if for_a_person else row)
