@@ -33,6 +33,14 @@ class CampaignAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["account"]
     inlines = [BuyxItemInline]
 
+    def get_inlines(self, request, obj=None):
+        """The items that count towards the free one, on a buy-X campaign's page only (a
+        new campaign gets them once it is saved as buy-X): on a points campaign they
+        meant nothing."""
+        if obj is not None and obj.type == Campaign.Type.BUYX:
+            return self.inlines
+        return []
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         return [*fields, "enrolled_customers"] if obj is not None else fields

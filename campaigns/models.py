@@ -4,6 +4,8 @@ Balances are not stored: a customer's balance in a campaign is the sum of its le
 entries (see selectors.balances_for), so removing an import's credits restores balances.
 """
 
+from decimal import Decimal
+
 from django.db import models
 
 from accounts.models import Account
@@ -39,6 +41,18 @@ class Campaign(models.Model):
     def display_name(self) -> str:
         """The campaign as shop staff know it: its name, or its id if it has none."""
         return self.name or self.campaign_id
+
+    def shown_amount(self, amount: Decimal) -> str:
+        """An amount in the campaign's unit as staff read it: money with its cents
+        (1,234.50), points, visits and purchases whole (1,235; the ledger keeps two
+        decimals for every campaign)."""
+        if self.type in MONEY_TYPES:
+            return f"{amount:,.2f}"
+        return f"{amount:,.0f}"
+
+
+# The campaign types whose unit is money, with cents; the others count whole units.
+MONEY_TYPES = (Campaign.Type.GIFTCARD, Campaign.Type.EARNED)
 
 
 class BuyxItem(models.Model):
@@ -119,8 +133,16 @@ class Transaction(models.Model):
     undo_state = undo_state_reference()
 
     class Meta:
+        # Shop words, as every admin page and rollback message says it (the delete
+        # confirmation listed "Transaction: ..."): a shop books credits, not transactions.
+        verbose_name = "credit"
+        verbose_name_plural = "credits"
         indexes = [models.Index(fields=["customer", "campaign"])]
 
     def __str__(self) -> str:
         # As the admin's delete confirmation lists it under the customer.
-        return f"{self.get_kind_display()} of {self.amount} in {self.campaign.display_name}"
+        return f"{self.get_kind_display()} of {self.shown_amount} in {self.campaign.display_name}"
+
+    @property
+    def shown_amount(self) -> str:
+        return self.campaign.shown_amount(self.amount)

@@ -32,12 +32,17 @@ from core.moments import shown_time
 from core.wording import say
 
 from . import rollback_messages as words
-from .admin_export import export_response
+from .admin_export import CustomerExportForm, export_response
 from .admin_import import MODE_LABELS, import_view_for
+from .batch.types import FileRead
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
-from .failed_lines import failed_lines_csv, failed_lines_filename, has_failed_lines
+from .date_orders import DATE_ORDER_LABELS, DateOrder
+from .failed_lines import failed_lines_filename, has_failed_lines
+from .failed_lines_file import failed_lines_file
 from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
 from .import_counts import LABELS, NOT_COUNTED, shop_counts
+from .import_file import read_as
+from .line_words import DATE_CHOICE
 from .models import Customer, UndoChunk, UndoState
 from .resources import CustomerExportResource
 from .rollback import (
@@ -55,6 +60,10 @@ from .rollback_messages import CONFLICTS_CHANGED, ROLLBACK_QUEUED
 from .spreadsheet import neutralised
 from .workbook import TextCellsXLSX
 
+SEARCH_HELP = (
+    "Finds customers by code, card number, name, email or phone. Type names with their "
+    "accents, as they are written (Renée, not Renee)."
+)
 SELECT_ONE = "Select exactly one import to roll back: each rollback is confirmed on its own."
 # Rows of each kind listed on an undo state's page; the counts are always complete.
 SHOWN_ROWS = 100
@@ -83,7 +92,7 @@ DELIMITERS = {"|": "pipe (|)", ",": "comma (,)", "\t": "tab", ";": "semicolon (;
 # The mode in the import form's words, lowercased after "Mode: ".
 OVERWRITE_MODES = {mode.value: label[0].lower() + label[1:] for mode, label in MODE_LABELS.items()}
 NOT_READ = "(not read)"
-MONEY_TYPES = (Campaign.Type.GIFTCARD, Campaign.Type.EARNED)
+READ_AS = "Read as"
 # The customer columns an import writes, as the undo state's page compares them; the
 # SECRETS' hashes are never shown, only whether a secret is set.
 COMPARED_FIELDS = RESTORED_COLUMNS
@@ -136,6 +145,7 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [CustomerExportResource]
     # XLSX: every value a text cell, as stored (customers/workbook.py).
     formats = [base_formats.CSV, TextCellsXLSX]
+    export_form_class = CustomerExportForm
     # The CSV export starts with a UTF-8 byte order mark (EXCEL_BOM), for Excel.
     to_encoding = "utf-8-sig"
     import_export_change_list_template = "admin/customers/customer/change_list.html"
@@ -147,6 +157,8 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     list_select_related = ["account"]
     secret_fields = SECRETS
     search_fields = ["code", "card_number", "first_name", "last_name", "email", "phone"]
+    # Accents are matched as written (docs/decisions.md: why the search does not fold them).
+    search_help_text = SEARCH_HELP
     autocomplete_fields = ["account"]
     readonly_fields = [
         "customer_username",
@@ -211,11 +223,17 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         rows = []
         for campaign in enrolled.order_by("campaign_id"):
             balance = balances.get(campaign.campaign_id, Decimal(0))
-            shown = f"{balance:,.2f}" if campaign.type in MONEY_TYPES else f"{balance:,.0f}"
-            rows.append((campaign, shown))
+            rows.append((campaign, campaign.shown_amount(balance)))
         if not rows:
             return "Not enrolled in any campaign."
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {}</li>", rows))
+
+    def changelist_view(self, request, extra_context=None):
+        # Of the user's accounts, whatever the search or filters: one EXISTS query.
+        no_customers = not self.get_queryset(request).exists()
+        return super().changelist_view(
+            request, {**(extra_context or {}), "no_customers": no_customers}
+        )
 
     def save_model(self, request, obj, form, change):
         now = timezone.now()
@@ -270,6 +288,11 @@ class ImportEffects:
     enrollments_count: int = 0
     credits: list = field(default_factory=list)
     credits_count: int = 0
+
+    @property
+    def credits_have_items(self) -> bool:
+        """Whether a listed credit is a buy-X campaign's: only then has it an item."""
+        return any(credit.campaign.type == Campaign.Type.BUYX for credit in self.credits)
 
 
 def import_effects(state: UndoState, chunks: list[UndoChunk] | None = None) -> ImportEffects:
@@ -394,16 +417,34 @@ def rollback_done(state: UndoState) -> list[str]:
 
 
 def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
-    """(label, value) of each parameter of the import, in shop words."""
+    """(label, value) of each parameter of the import, in shop words. An admin import that
+    recorded how it read its file says so as its preview did ("Read as", "Dates in the
+    file"), not by the delimiter the engine was given (an XLSX has none), and lists the
+    columns it read, not the ones it left unread."""
     rows = []
     campaigns = campaign_names(state)
     left_off = NOT_AN_ADMIN_IMPORTS if state.source == UndoState.Source.ADMIN else ()
+    recorded = state.parameters.get("file_read")
+    if recorded:
+        left_off = (*left_off, "delimiter")
     for name, value in state.parameters.items():
         if name in left_off:
             continue
+        if name == "file_read":
+            rows.extend(_file_read_rows(FileRead.of(value), state.parameters.get("delimiter")))
+            continue
+        if name == "headers" and recorded:
+            value = [column for column in value if column is not None]
         label = PARAMETER_LABELS.get(name, capfirst(name.replace("_", " ")))
         rows.append((label, _parameter_value(name, value, campaigns)))
     return rows
+
+
+def _file_read_rows(file_read: FileRead, delimiter: str | None) -> list[tuple[str, str]]:
+    return [
+        (READ_AS, read_as(file_read.kind, file_read.encoding, delimiter or ",")),
+        (DATE_CHOICE, DATE_ORDER_LABELS[DateOrder(file_read.date_order)]),
+    ]
 
 
 def campaign_names(state: UndoState) -> dict[str, str]:
@@ -605,14 +646,13 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         return [conflicts_csv, rollback, failed_lines, *super().get_urls()]
 
     def failed_lines_view(self, request, object_id):
-        """The import's failed lines as CSV: its columns, then `error` (failed_lines.py)."""
+        """The import's failed lines as the imported file was written: line, its columns,
+        then `error` (customers/failed_lines_file.py)."""
         state = self.get_object(request, unquote(object_id))
         if state is None or not self.has_view_permission(request, state):
             raise Http404("No such import.")
-        response = StreamingHttpResponse(
-            _with_bom(failed_lines_csv(state, for_a_person=True)),
-            content_type="text/csv; charset=utf-8",
-        )
+        chunks, content_type = failed_lines_file(state)
+        response = StreamingHttpResponse(chunks, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{failed_lines_filename(state)}"'
         return response
 
@@ -686,6 +726,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
                 else ""
             ),
             "form": RollbackForm(initial={"seen_conflicts": overview.digest}),
+            "confirm_label": words.CONFIRM_LABEL,
         }
         return TemplateResponse(request, self.rollback_template, context)
 

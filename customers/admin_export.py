@@ -10,6 +10,8 @@ gunicorn's 300 s in XLSX (docs/decisions.md). Here the ticked columns are read i
 (customers/export.py's customer_rows and export_text): a CSV neutralised against formulas
 and streamed as it is written, an XLSX of text cells as stored (customers/workbook.py),
 written to a temporary file and then streamed, so memory does not grow with the list.
+The export page's format starts on the first of the admin's formats, CSV, rather than on
+django-import-export's empty "---" that the export then refuses (shop owner's low).
 """
 
 import codecs
@@ -23,6 +25,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from import_export.fields import Field
 from import_export.formats.base_formats import Format
+from import_export.forms import SelectableFieldsExportForm
 
 from .export import customer_rows
 from .models import Customer
@@ -73,3 +76,14 @@ def csv_blocks(headers: Sequence[str], rows: Iterable[list[str]], encoding: str)
             out.seek(0)
             out.truncate()
     yield encoder.encode(out.getvalue(), final=True)
+
+
+class CustomerExportForm(SelectableFieldsExportForm):
+    """django-import-export's export form with its format chosen: the first of the
+    admin's formats (CSV), and no empty choice to pick by mistake."""
+
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        field = self.fields["format"]
+        field.choices = [choice for choice in field.choices if choice[0] != ""]
+        field.initial = "0"

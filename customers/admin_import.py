@@ -39,7 +39,14 @@ from .batch import messages as m
 from .batch.params import parse_batch_request
 from .batch.parse import CSV_FIELD_LIMIT
 from .batch.service import import_customers
-from .batch.types import BatchRequest, ImportResult, LineError, OverwriteMode, ValuesRead
+from .batch.types import (
+    BatchRequest,
+    FileRead,
+    ImportResult,
+    LineError,
+    OverwriteMode,
+    ValuesRead,
+)
 from .column_help import import_columns
 from .columns import emptied_by_replace
 from .date_orders import DATE_ORDER_LABELS, DateOrder, with_dates_converted
@@ -51,7 +58,7 @@ from .file_headers import (
     file_headers,
 )
 from .import_counts import COUNTS_HELP, shop_counts
-from .import_file import DELIMITER_NAMES, ImportFile, read_import_file
+from .import_file import ImportFile, read_as, read_import_file
 from .line_words import DATE_CHOICE, date_hint, in_shop_words
 from .models import UndoState
 from .pending import save_preview, take_preview
@@ -145,6 +152,7 @@ ADMIN_WORDS = {
         "The file has more than {limit} columns; an import reads at most {limit}."
     ),
     m.TOO_MANY_LINES: "The file has more than {limit:,} rows; split it into smaller files.",
+    # {ids}: the campaigns by name (admin_message), as the form lists them.
     m.UNKNOWN_CAMPAIGNS: (
         "A chosen campaign is no longer active in this account ({ids}); nothing was imported. "
         "Choose the campaigns again."
@@ -166,13 +174,25 @@ LINE_WORDS = {
 }
 
 
-def admin_message(error: DomainError) -> str:
+def admin_message(error: DomainError, *, account: Account | None = None) -> str:
     """The error as shop staff read it: in their file's words where the engine's name API
-    parameters, else the engine's own message."""
+    parameters, else the engine's own message; campaigns of `account` by their names."""
     if error.template == m.MISSING_PARAMETER and error.details.get("name") == "Profiles_Data":
         return NO_DATA_ROWS
     words = ADMIN_WORDS.get(error.template or "")
-    return words.format(**error.details) if words else error.message
+    if not words:
+        return error.message
+    details = dict(error.details)
+    if error.template == m.UNKNOWN_CAMPAIGNS and account is not None:
+        names = campaign_names(account, details.get("missing") or [])
+        details["ids"] = ", ".join(names.get(cid, cid) for cid in details.get("missing") or [])
+    return words.format(**details)
+
+
+def campaign_names(account: Account, campaign_ids: list[str]) -> dict[str, str]:
+    """The account's campaigns of these ids by the name staff know them by, active or not."""
+    campaigns = Campaign.objects.filter(account=account, campaign_id__in=campaign_ids)
+    return {campaign.campaign_id: campaign.display_name for campaign in campaigns}
 
 
 def admin_line_error(error: LineError, upload: ImportFile) -> LineError:
@@ -354,6 +374,7 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
             upload = _with_dates(_named(read, headers), order)
             pending = {
                 "file_name": uploaded.name,
+                "file_read": _file_read(read, order),
                 "params": _params(form.cleaned_data, upload),
                 "delimiter": upload.delimiter,
                 "headers": upload.headers,
@@ -368,7 +389,7 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
                 values_read=code_lines,
             )
         except DomainError as error:
-            form.add_error(None, admin_message(error))
+            form.add_error(None, admin_message(error, account=account))
         else:
             token = save_preview(user=signed_in(request.user), account=account, request=pending)
             context = _preview_context(account, batch, upload, headers, order, preview, code_lines)
@@ -392,14 +413,15 @@ def _preview_context(
 ) -> dict[str, Any]:
     """What the preview page shows: what the import will run with, what it will do, and
     the lines that will fail or share a code, numbered and named as the file's."""
-    shown = [
-        in_shop_words(admin_line_error(error, upload), headers, order)
-        for error in preview.errors[:PREVIEW_ERRORS_SHOWN]
-    ]
     campaigns = {
         campaign.campaign_id: campaign
         for campaign in Campaign.objects.filter(account=account, campaign_id__in=batch.campaign_ids)
     }
+    names = {campaign_id: campaign.display_name for campaign_id, campaign in campaigns.items()}
+    shown = [
+        in_shop_words(admin_line_error(error, upload), headers, order, campaign_names=names)
+        for error in preview.errors[:PREVIEW_ERRORS_SHOWN]
+    ]
     return {
         "preview": preview,
         # Rows matching a customer that they leave as it is are Unchanged, not Updated.
@@ -475,7 +497,7 @@ def _confirm(model_admin, request: HttpRequest) -> HttpResponse:
             values_read=_values_read(account, pending),
         )
     except DomainError as error:
-        messages.error(request, admin_message(error))
+        messages.error(request, admin_message(error, account=account))
         return HttpResponseRedirect(changelist)
     messages.success(request, _imported_message(result))
     if result.undo_state_id is not None:
@@ -501,9 +523,25 @@ def _batch(account: Account, pending: dict) -> BatchRequest:
     the engine reads any one character, while the API's parameter names three, and
     spreadsheets also write semicolons."""
     batch = parse_batch_request(pending["params"], custom_field_count=account.custom_field_count)
+    recorded = pending.get("file_read")
     return dataclasses.replace(
-        batch, delimiter=pending["delimiter"], file_name=pending.get("file_name")
+        batch,
+        delimiter=pending["delimiter"],
+        file_name=pending.get("file_name"),
+        file_read=FileRead.of(recorded) if recorded else None,
     )
+
+
+def _file_read(read: ImportFile, order: DateOrder) -> dict:
+    """How the file was read, as its preview keeps it (JSON) and its undo state records it
+    (customers/failed_lines_file.py gives the failed lines back so)."""
+    file_read = FileRead(
+        kind=read.kind,
+        encoding=read.encoding,
+        date_order=order.value,
+        header_texts=tuple(read.headers),
+    )
+    return dataclasses.asdict(file_read)
 
 
 def _values_read(account: Account, pending: dict) -> ValuesRead:
@@ -538,9 +576,7 @@ def _params(data: dict, upload: ImportFile) -> dict[str, str]:
 
 
 def _read_as(upload: ImportFile) -> str:
-    if upload.kind == "XLSX":
-        return "Excel workbook (.xlsx), first sheet"
-    return f"CSV, {upload.encoding}, {DELIMITER_NAMES[upload.delimiter]}-separated"
+    return read_as(upload.kind, upload.encoding, upload.delimiter)
 
 
 def _render(model_admin, request, template: str, context: dict) -> TemplateResponse:

@@ -1,6 +1,6 @@
 """What each column an admin import reads holds, in shop words: the import page's
 "Columns this import reads". The columns are file_headers.HEADER_NAMES's (every header the
-API accepts, derived from customers/columns.py, and the two columns of our own files),
+API accepts, derived from customers/columns.py, and the columns of our own files),
 each under its two spellings; a column without a description here fails a test
 (tests/admin/test_shop_owner_reports.py), so one added to the model is described."""
 
@@ -39,6 +39,8 @@ DESCRIPTIONS = {
     "checked, not imported.",
     "error": "the failed-lines file's error column: not read, so that file can be imported "
     "again as it is.",
+    "line": "the failed-lines file's line column (each line's number in the imported file): "
+    "not read either.",
 }
 
 
@@ -50,7 +52,7 @@ class ImportColumn:
 
 
 def import_columns() -> list[ImportColumn]:
-    """Every column an import reads, in the contract's order, then our files' own two."""
+    """Every column an import reads, in the contract's order, then our files' own."""
     return [
         ImportColumn(name, export_label(name), DESCRIPTIONS[name]) for name in HEADER_NAMES.values()
     ]

@@ -3,11 +3,12 @@
 The import's pipeline (customers/batch/pipeline.py) records each chunk's failed lines in
 the chunk's own transaction, one compressed FailedLineChunk row per chunk, whatever the
 import came from (the API, the admin, the command line): however many lines fail, the
-server holds one chunk of them at a time. The file they make, for the admin's undo state
-page and the API's customers_batch_failed_lines, is CSV: the import's columns as the
-contract names them, then `error`; a row per failed line, its values as sent (the
-password and PIN columns left blank: no secret is kept in plain text), ordered by line.
-A line with more or fewer values than headers was split or merged somewhere (an unquoted
+server holds one chunk of them at a time. The file they make for the API's
+customers_batch_failed_lines is CSV: the import's columns as the contract names them,
+then `error`; a row per failed line, its values as sent (the password and PIN columns
+left blank: no secret is kept in plain text), ordered by line (the admin's undo state
+page writes them as the imported file was: customers/failed_lines_file.py). A line with
+more or fewer values than headers was split or merged somewhere (an unquoted
 delimiter inside a password, a value left out, a stray quote), so its secrets may sit in
 any column near theirs: of such a line only the values that no shift of that size could
 have brought from a secret column are kept (kept_values). A line with a value holding a
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -113,14 +115,28 @@ def failed_line_rows(undo_state: UndoState) -> Iterator[list[str]]:
     headers = undo_state.parameters.get("headers") or []
     yield [FIELD_LABELS.get(field, field) if field else "" for field in headers] + [ERROR_COLUMN]
     width = len(headers)
+    for failed in failed_lines(undo_state):
+        # The error is always under its header: a line with fewer values than headers
+        # (or none: unreadable) is padded, one with more keeps its extra values after
+        # the error, where staff see them and fix the line.
+        values = failed.values
+        yield [*values[:width], *[""] * (width - len(values)), failed.message, *values[width:]]
+
+
+class FailedLine(NamedTuple):
+    line: int
+    field: str | None
+    message: str
+    values: list[str]  # as kept (kept_values)
+
+
+def failed_lines(undo_state: UndoState) -> Iterator[FailedLine]:
+    """The import's failed lines in line order, one chunk of them read at a time."""
     chunks = FailedLineChunk.objects.filter(undo_state=undo_state).order_by("seq")
     for pk in chunks.values_list("pk", flat=True).iterator():
         chunk = FailedLineChunk.objects.get(pk=pk)
-        for _line, _field, message, values in chunk.unpack()["lines"]:
-            # The error is always under its header: a line with fewer values than headers
-            # (or none: unreadable) is padded, one with more keeps its extra values after
-            # the error, where staff see them and fix the line.
-            yield [*values[:width], *[""] * (width - len(values)), message, *values[width:]]
+        for line, field, message, values in chunk.unpack()["lines"]:
+            yield FailedLine(line, field, message, values)
 
 
 class _Echo:
@@ -132,9 +148,10 @@ class _Echo:
 
 def failed_lines_csv(undo_state: UndoState, *, for_a_person: bool) -> Iterator[str]:
     """The file as CSV text, a row at a time (a StreamingHttpResponse's content). A file
-    for a person (the admin's download, opened in a spreadsheet) has its formula-like
-    values neutralised as every such export does, and the admin import takes that off
-    again; the API's file is for a machine and keeps the values as sent."""
+    for a person (opened in a spreadsheet) has its formula-like values neutralised as
+    every such export does, and the admin import takes that off again; the API's file is
+    for a machine and keeps the values as sent. (The admin's download is
+    customers/failed_lines_file.py's.)"""
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     for row in failed_line_rows(undo_state):
         yield writer.writerow([neutralised(value) for value in row] if for_a_person else row)

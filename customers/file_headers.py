@@ -5,8 +5,8 @@ Staff name columns as the API does (`first_name`), or as the admin's export dial
 them (`First Name`: django-import-export's label, the field's name with spaces for
 underscores, title-cased), in any case and spacing. Both come from ONE mapping: every
 header name the API accepts (customers/batch/params.py's HEADER_FIELDS, itself derived
-from customers/columns.py) and the two columns of our own files that are not fields (the
-export's account, the failed-lines file's error), keyed by header_key(). No second list of
+from customers/columns.py) and the columns of our own files that are not fields (the
+export's account, the failed-lines file's line and error), keyed by header_key(). No second list of
 columns exists here: a column added to the model is accepted under both spellings.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from core.errors import InvalidRequest
 
 from .batch.params import HEADER_FIELDS
-from .spreadsheet import ACCOUNT_COLUMN, ERROR_COLUMN
+from .spreadsheet import ACCOUNT_COLUMN, ERROR_COLUMN, LINE_COLUMN
 
 ONE_UNKNOWN = (
     "Column {number}, {value}, is not a known field: name it as one (code, card_number, "
@@ -51,10 +51,10 @@ def export_label(name: str) -> str:
     return name.replace("_", " ").title()
 
 
-# header_key -> the name the API (or spreadsheet.columns_read, for the two non-fields)
+# header_key -> the name the API (or spreadsheet.columns_read, for the non-fields)
 # reads. The one mapping of the file's header spellings.
 HEADER_NAMES: dict[str, str] = {
-    header_key(name): name for name in (*HEADER_FIELDS, ACCOUNT_COLUMN, ERROR_COLUMN)
+    header_key(name): name for name in (*HEADER_FIELDS, ACCOUNT_COLUMN, ERROR_COLUMN, LINE_COLUMN)
 }
 
 

@@ -12,6 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 
 from .columns import ADMIN_FORM_COLUMNS, CUSTOM_FIELDS, MAX_LENGTHS
+from .line_words import form_date_words
 from .models import Customer
 from .rollback_messages import OVERWRITE_LABEL
 from .rules import VALUE_RULES, ValueRefused, max_length
@@ -60,14 +61,16 @@ class ProfileTextField(forms.CharField):
 
 
 class ProfileDateField(forms.DateField):
-    """custom_date as the import reads it: exactly YYYY-MM-DD and a real date."""
+    """custom_date as the import reads it: exactly YYYY-MM-DD and a real date. Refused in
+    shop words (the order to write it in, and the date another order reads), not the API's
+    "custom_date must be YYYY-MM-DD"."""
 
     def to_python(self, value):
         if isinstance(value, str):
             try:
                 return VALUE_RULES["custom_date"](trimmed(value))
-            except ValueRefused as refused:
-                raise ValidationError(refused.message, code="invalid") from None
+            except ValueRefused:
+                raise ValidationError(form_date_words(trimmed(value)), code="invalid") from None
         return super().to_python(value)
 
 

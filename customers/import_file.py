@@ -149,6 +149,16 @@ class ImportFile:
         return self.moved.get(line, line)
 
 
+XLSX_READ_AS = "Excel workbook (.xlsx), first sheet"
+
+
+def read_as(kind: str, encoding: str | None, delimiter: str) -> str:
+    """How a file was read, as the preview and the undo state's page say it."""
+    if kind == "XLSX":
+        return XLSX_READ_AS
+    return f"CSV, {encoding}, {DELIMITER_NAMES.get(delimiter, repr(delimiter))}-separated"
+
+
 def read_import_file(content: bytes) -> ImportFile:
     """The ImportFile of an upload's bytes, or InvalidRequest saying what to do."""
     if content.startswith(ZIP):

@@ -11,11 +11,13 @@ wording stays the contract's and this module only re-says it.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
+from collections.abc import Mapping
 
 from .batch import messages as m
 from .batch.types import LineError
-from .date_orders import DATE_ORDER_LABELS, DateOrder, is_shaped, looks_like
+from .date_orders import DATE_ORDER_LABELS, DateOrder, is_shaped, looks_like, read_date
 from .file_headers import FileHeaders
 
 DATE_CHOICE = "Dates in the file"
@@ -34,6 +36,14 @@ DATE_UNREADABLE = (
     "nor in another order an import reads."
 )
 DATE_DASHES = "{column}: {value} must be written with dashes, like 2024-12-31."
+# The customer form's date, which is written as the contract and the export write it.
+FORM_DATE = "Write the date year-month-day, like 2024-12-31"
+FORM_DATE_OTHER_ORDER = FORM_DATE + ": {value} reads as {order}, so write it {written}."
+FORM_DATE_OTHER_ORDERS = (
+    FORM_DATE + ": {value} reads as {orders}, so write it {written}, for the one you mean."
+)
+FORM_DATE_NOT_REAL = "{value} is not a real date. " + FORM_DATE + "."
+FORM_DATE_UNREADABLE = "{value} is not a date. " + FORM_DATE + "."
 # Engine template -> the same in shop words, where {column} is "column 3, Birthday".
 WORDS = {
     m.TOO_LONG: "{column}, is longer than {limit} characters.",
@@ -70,9 +80,16 @@ _PATTERNS = {
 }
 
 
-def in_shop_words(error: LineError, headers: FileHeaders, order: DateOrder) -> LineError:
+def in_shop_words(
+    error: LineError,
+    headers: FileHeaders,
+    order: DateOrder,
+    *,
+    campaign_names: Mapping[str, str] | None = None,
+) -> LineError:
     """`error` with its field as the file's column ("column 3, Birthday") and its message
-    in the file's words; an error of no column, or one not re-said here, is kept."""
+    in the file's words, a campaign by its name in `campaign_names` (by campaign id); an
+    error of no column, or one not re-said here, is kept."""
     column = headers.column_words(error.field)
     for template, pattern in _PATTERNS.items():
         match = pattern.match(error.message)
@@ -86,6 +103,8 @@ def in_shop_words(error: LineError, headers: FileHeaders, order: DateOrder) -> L
         if template in _DATE_TEMPLATES:
             message = date_words(details["value"], order, column=column)
         else:
+            if "campaign" in details and campaign_names:
+                details["campaign"] = campaign_names.get(details["campaign"], details["campaign"])
             message = WORDS[template].format(column=column, **details)
         return dataclasses.replace(error, field=column, message=message[0].upper() + message[1:])
     if column is None:
@@ -119,6 +138,32 @@ def date_words(value: str, order: DateOrder, *, column: str) -> str:
     if any(is_shaped(value, other) for other in DateOrder):
         return DATE_NOT_REAL.format(column=column, value=value)
     return DATE_UNREADABLE.format(column=column, value=value, chosen=chosen)
+
+
+def form_date_words(value: str) -> str:
+    """Why the customer form refuses `value` as its date, and how to write it: the date
+    each order reads it as, written year-month-day."""
+    shown = m.shown(value)
+    orders = [order for order in looks_like(value) if order is not DateOrder.YMD]
+    written = {order: read_date(value, order) for order in orders}
+    if len(orders) == 1:
+        (order,) = orders
+        return FORM_DATE_OTHER_ORDER.format(
+            value=shown, order=_short(order), written=_iso(written[order])
+        )
+    if orders:
+        return FORM_DATE_OTHER_ORDERS.format(
+            value=shown,
+            orders=" or ".join(_short(order) for order in orders),
+            written=" or ".join(_iso(written[order]) for order in orders),
+        )
+    if any(is_shaped(value, order) for order in DateOrder):
+        return FORM_DATE_NOT_REAL.format(value=shown)
+    return FORM_DATE_UNREADABLE.format(value=shown)
+
+
+def _iso(date: datetime.date | None) -> str:
+    return date.isoformat() if date else ""
 
 
 def date_hint(errors: list[LineError], order: DateOrder) -> str:

@@ -27,7 +27,13 @@ class Customer(models.Model):
     last_name = models.CharField(max_length=100, blank=True)
     email = models.CharField(max_length=254, blank=True)
     phone = models.CharField(max_length=32, blank=True)
-    custom_date = models.DateField(null=True, blank=True)
+    # The contract's custom_date; shops keep a birthday in it.
+    custom_date = models.DateField(
+        "birthday / custom date",
+        null=True,
+        blank=True,
+        help_text="Year-month-day, like 2024-12-31 (custom_date in imports and exports).",
+    )
     street1 = models.CharField(max_length=200, blank=True)
     street2 = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)

@@ -1,6 +1,8 @@
 """Every sentence a rollback shows shop staff, in one place: its refusals, its conflicts,
 the summary of what it will do and of what it did. Customers are named by their code; a
-customer an import "added" is one it created, one it "changed" one it wrote."""
+customer an import "added" is one it created, one it "changed" one it wrote; a ledger
+entry (campaigns.models.Transaction) is a "credit", as the model's verbose name says it
+everywhere else in the admin."""
 
 ALREADY_ROLLED_BACK = "This import was already rolled back on {when} by {who}."
 PRUNED = (
@@ -9,7 +11,7 @@ PRUNED = (
 )
 CONFLICTS = (
     "{count:customer} of this import {count:was/were} changed after it (by the admin, "
-    "another import or a transaction). Confirm the rollback to overwrite or remove those "
+    "another import or a later credit). Confirm the rollback to overwrite or remove those "
     "later changes."
 )
 IDENTITY_TAKEN = (
@@ -30,11 +32,11 @@ CHANGED_CREATED_REASON = (
 )
 DELETED_REASON = "Customer {code} was deleted after the import; it is not brought back."
 CREATED_ENTRIES_REASON = (
-    "Customer {code} was added by this import and has transactions booked after it; rolling "
-    "back deletes the customer with those transactions."
+    "Customer {code} was added by this import and has credits booked after it; rolling "
+    "back deletes the customer with those credits."
 )
 WRITTEN_ENTRIES_REASON = (
-    "Customer {code} has transactions booked after the import; they are kept, and only this "
+    "Customer {code} has credits booked after the import; they are kept, and only this "
     "import's credits are removed."
 )
 IDENTITY_TAKEN_REASON = (
@@ -53,14 +55,14 @@ LATER_IMPORT = (
 CONFLICT_KINDS = {
     "changed": "changed after the import",
     "deleted": "deleted after the import",
-    "later_entries": "transactions booked after the import",
+    "later_entries": "credits booked after the import",
     "identity_taken": "code, card number or username held by another customer",
 }
 
 # The confirmation page: what the rollback will do.
 WILL_DELETE = (
     "{count:customer} this import added {count:is/are} deleted, with their campaign "
-    "enrollments and transactions."
+    "enrollments and credits."
 )
 WILL_RESTORE = (
     "{count:customer} this import changed {count:gets/get} back the details they had before it."
@@ -69,6 +71,8 @@ WILL_REMOVE = (
     "{enrollments:campaign enrollment} and {credits:credit} (auto_add) this import gave are "
     "removed."
 )
+# The confirmation page's button, beside "No, take me back".
+CONFIRM_LABEL = "Yes, undo this import"
 OVERWRITE_LABEL = "Roll back anyway: overwrite or delete these later changes"
 NO_CONFLICTS = "No customer of this import was changed after it."
 CONFLICTS_SHOWN = "The first {shown:,} of {count:,} are listed; download them all as a CSV file."
@@ -81,7 +85,7 @@ ALL_LINES_FAILED = "Every line of this import failed ({failed:,}), so it changed
 # The message after a rollback, and the refusal when its conflicts changed meanwhile.
 ROLLED_BACK = (
     "Import {pk} rolled back: {deleted:customer} it added deleted, {restored:customer} given "
-    "back the details they had before it, {enrollments:enrollment} and {credits:transaction} "
+    "back the details they had before it, {enrollments:enrollment} and {credits:credit} "
     "removed."
 )
 CONFLICTS_CHANGED = (
@@ -107,7 +111,7 @@ CONFLICTS_CHANGED_SINCE = (
 ROLLED_BACK_ON = "This import was rolled back on {when} by {who}."
 DID_DELETE = "{count:customer} this import added {count:was/were} deleted."
 DID_RESTORE = "{count:customer} this import changed got back the details they had before it."
-DID_REMOVE = "{enrollments:enrollment} and {credits:transaction} were removed."
+DID_REMOVE = "{enrollments:enrollment} and {credits:credit} were removed."
 ROLLED_BACK_UNKNOWN = "What the rollback did was not recorded (it was done by an earlier version)."
 PRUNED_EFFECTS = (
     "This import's undo data was pruned: which customers it added and changed is no longer known."

@@ -31,8 +31,10 @@ PIECE_SEPARATOR = ";"
 # The first characters of a value neutralised() may change; an export asks of every value.
 _MAY_NEED_APOSTROPHE = frozenset("'" + FORMULA_START)
 
-# The last column of a file of failed lines (customers/failed_lines.py).
+# The last column of a file of failed lines (customers/failed_lines.py), and the first of
+# the admin's (customers/failed_lines_file.py): each line's number in the imported file.
 ERROR_COLUMN = "error"
+LINE_COLUMN = "line"
 # The admin export's first column: the slug of each customer's account, since the list may
 # hold several accounts' customers.
 ACCOUNT_COLUMN = "account"
@@ -103,12 +105,12 @@ def restored_line(line: int, values: list[str]) -> list[str]:
 
 
 def columns_read(headers: list[str], *, account: Account) -> tuple[list[str], ValuesRead]:
-    """An admin import's column names and the hook that reads its lines' values. Two
+    """An admin import's column names and the hook that reads its lines' values. Three
     columns of our own files are not customer fields and are left unread: the export's
     account column (each of its non-empty values must name `account`, by slug or owner
     id, or InvalidRequest naming the row refuses the whole file) and the failed-lines
-    file's error column (staff fix that file's values and import it as it is). Every
-    value is restored()."""
+    file's line and error columns (staff fix that file's values and import it as it is).
+    Every value is restored()."""
     names = [name.strip() for name in headers]
     account_at = names.index(ACCOUNT_COLUMN) if ACCOUNT_COLUMN in names else None
     # A last column the engine is not to read is cut off each line (a blank header
@@ -126,7 +128,7 @@ def columns_read(headers: list[str], *, account: Account) -> tuple[list[str], Va
         return restored_values(values if width is None else values[:width])
 
     read = [
-        "" if index == account_at or name == ERROR_COLUMN else header
+        "" if index == account_at or name in (ERROR_COLUMN, LINE_COLUMN) else header
         for index, (name, header) in enumerate(zip(names, headers, strict=True))
     ]
     return read if width is None else read[:width], values_read

@@ -16,6 +16,7 @@ import io
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
@@ -25,6 +26,8 @@ from accounts.models import Account
 from accounts.users import User
 from core.admin_scoping import AccountScopedAdminMixin
 from core.errors import OverLimit
+from core.moments import shown_time
+from customers.admin import rollback_done
 from customers.batch.types import BatchRequest
 from customers.models import UndoState
 from customers.spreadsheet import neutralised
@@ -91,6 +94,53 @@ def in_shop_words(over: OverLimit, words: dict[str, str]) -> OverLimit:
     return OverLimit.worded(template, **over.details) if template else over
 
 
+def job_title(job: ImportJob) -> str:
+    """What the job is and when it was submitted: "Import of spring.csv, 2026-12-02 16:30
+    UTC", "Rollback of import 17 (spring.csv), ...", "Import from the API, ..."."""
+    when = shown_time(job.created_at)
+    if job.kind == ImportJob.Kind.ROLLBACK:
+        file = f" ({job.file_name})" if job.file_name else ""
+        return m.ROLLBACK_TITLE.format(pk=job.undo_state_id, file=file, when=when)
+    if job.file_name:
+        return m.IMPORT_TITLE.format(file=job.file_name, when=when)
+    return m.API_IMPORT_TITLE.format(when=when)
+
+
+def rolled_back_imports(jobs: list[ImportJob]) -> dict[int, UndoState]:
+    """The undo states, by id, of the imports of `jobs` that were rolled back since: one
+    query for a page of jobs."""
+    ids = {
+        state
+        for job in jobs
+        if job.kind == ImportJob.Kind.IMPORT
+        and job.status == ImportJob.Status.DONE
+        and (state := _import_undo_state(job)) is not None
+    }
+    if not ids:
+        return {}
+    states = UndoState.objects.filter(pk__in=ids, status=UndoState.Status.ROLLED_BACK)
+    return states.select_related("rolled_back_by").in_bulk()
+
+
+def _rolled_back_state(job: ImportJob, states: dict[int, UndoState]) -> UndoState | None:
+    state = _import_undo_state(job) if job.kind == ImportJob.Kind.IMPORT else None
+    return None if state is None else states.get(state)
+
+
+def _import_undo_state(job: ImportJob) -> int | None:
+    """The undo state an import job's answer names, if any."""
+    state = (job.result or {}).get("undo_state")
+    return state if isinstance(state, int) else None
+
+
+class ImportJobChangeList(ChangeList):
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        states = rolled_back_imports(list(self.result_list))
+        for job in self.result_list:
+            job.rolled_back_state = _rolled_back_state(job, states)
+
+
 # What a job's page shows, all read-only.
 JOB_FIELDS = (
     "kind",
@@ -111,20 +161,31 @@ JOB_FIELDS = (
 class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     """Jobs are history, like undo states: listed and shown, never added or edited here."""
 
-    list_display = [
-        "id",
-        "kind",
-        "account",
-        "user",
-        "status",
-        "lines_done",
-        "lines_total",
-        "created_at",
-    ]
+    # Titled by what and when, newest first; narrow enough for 1280 px beside the filters.
+    list_display = ["title", "account", "user", "status_shown", "lines"]
+    list_display_links = ["title"]
     list_filter = [("account", admin.RelatedOnlyFieldListFilter), "kind", "status"]
     list_select_related = ["account", "user"]
+    ordering = ["-created_at"]
     fields = JOB_FIELDS
     readonly_fields = JOB_FIELDS
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return ImportJobChangeList
+
+    @admin.display(description="job", ordering="created_at")
+    def title(self, job: ImportJob) -> str:
+        return job_title(job)
+
+    @admin.display(description="status", ordering="status")
+    def status_shown(self, job: ImportJob) -> str:
+        if getattr(job, "rolled_back_state", None) is not None:
+            return m.ROLLED_BACK_STATUS
+        return job.get_status_display()
+
+    @admin.display(description="lines")
+    def lines(self, job: ImportJob) -> str:
+        return f"{job.lines_done:,} of {job.lines_total:,}"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -173,12 +234,15 @@ class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
     def progress_view(self, request: HttpRequest, job_id: Any) -> HttpResponse:
         job = self._job(request, job_id)
+        progress = self._progress(request, job)
+        rolled_back = _rolled_back_state(job, rolled_back_imports([job]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": f"{job.get_kind_display()} job {job.pk}",
+            "title": job_title(job),
             "job": job,
-            "progress": self._progress(request, job),
+            "progress": progress,
+            "rolled_back": rollback_done(rolled_back) if rolled_back is not None else [],
             "data_url": reverse("admin:jobs_importjob_progress_data", args=[job.pk]),
         }
         return TemplateResponse(request, "admin/jobs/importjob/progress.html", context)
@@ -190,6 +254,8 @@ class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         """job_progress, its failed lines the job's own list for a user who may not see
         undo states (whose file has every failed line with its values)."""
         progress = job_progress(job)
+        if _rolled_back_state(job, rolled_back_imports([job])) is not None:
+            progress["status_said"] = m.ROLLED_BACK_STATUS
         if not request.user.has_perm("customers.view_undostate"):
             progress["failed_lines_url"] = reverse(
                 "admin:jobs_importjob_failed_lines", args=[job.pk]

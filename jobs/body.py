@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 
-from customers.batch.types import BatchRequest, OverwriteMode
+from customers.batch.types import BatchRequest, FileRead, OverwriteMode
 
 NONCE_BYTES = 12
 # What the key is derived for, so the SECRET_KEY-derived key serves nothing else.
@@ -75,6 +75,7 @@ def load_body(job_id: str, name: str) -> SavedImport:
             "overwrite": OverwriteMode(fields["overwrite"]),
             "campaign_ids": tuple(fields["campaign_ids"]),
             "headers": tuple(fields["headers"]),
+            "file_read": FileRead.of(fields["file_read"]) if fields.get("file_read") else None,
         }
     )
     return SavedImport(request, saved["source"], saved.get("file_headers"))

@@ -54,3 +54,11 @@ ROLLBACK_CRASHED = (
     "The rollback failed on the server ({kind}). Nothing was rolled back; try again, and "
     "tell support the job's id if it fails again."
 )
+
+# A job's page and list, in shop words: its title (what and when). Its status is said by
+# ImportJob.Status's labels (Queued, Running, Done, Failed).
+IMPORT_TITLE = "Import of {file}, {when}"
+API_IMPORT_TITLE = "Import from the API, {when}"
+ROLLBACK_TITLE = "Rollback of import {pk}{file}, {when}"
+# An import job whose import was rolled back afterwards (from its undo state's page).
+ROLLED_BACK_STATUS = "Done, since rolled back"

@@ -57,6 +57,9 @@ class ImportJob(models.Model):
     )
     overwrite_conflicts = models.BooleanField(default=False)
     seen_conflicts = models.CharField(max_length=64, blank=True)
+    # The imported file's name (an admin import's, or the rolled-back import's), for the
+    # job's title; '' for the API's.
+    file_name = models.CharField(max_length=255, blank=True)
     lines_total = models.PositiveIntegerField(default=0)
     lines_done = models.PositiveIntegerField(default=0)
     # ImportResult.to_dict() once done.

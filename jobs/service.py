@@ -42,6 +42,8 @@ from .progress import forget, last_beat
 
 logger = logging.getLogger("loyalty.jobs")
 
+# ImportJob.file_name's max_length: a longer name is kept cut.
+FILE_NAME_KEPT = 255
 NON_BLANK_LINE = re.compile(r"^[ \t]*[^ \t\r\n]", re.MULTILINE)
 
 
@@ -86,6 +88,7 @@ def submit_import_job(
                 import_request_id=request.request_id or f"job:{job_id}",
                 body_name=name,
                 body_bytes=size,
+                file_name=(request.file_name or "")[:FILE_NAME_KEPT],
                 lines_total=lines,
             )
             transaction.on_commit(lambda: enqueue(job))
@@ -129,6 +132,7 @@ def submit_rollback_job(
                 undo_state=state,
                 overwrite_conflicts=overwrite_conflicts,
                 seen_conflicts=seen_conflicts,
+                file_name=(state.parameters.get("file_name") or "")[:FILE_NAME_KEPT],
                 # The import's counts; the rollback counts its customers exactly as it runs.
                 lines_total=state.new + state.updated,
             )
@@ -425,6 +429,7 @@ def job_progress(job: ImportJob) -> dict[str, Any]:
         seconds_left = round((total - done) * elapsed / done)
     progress: dict[str, Any] = {
         "status": job.status,
+        "status_said": job.get_status_display(),
         "lines_done": done,
         "lines_total": total,
         "seconds_left": seconds_left,

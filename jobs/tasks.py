@@ -73,7 +73,8 @@ def run_import(job: ImportJob) -> None:
             # What the synchronous call would have refused with (a campaign deactivated
             # since the submission, more lines than a request may hold), in the file's
             # words for an admin import.
-            finish(job, error=admin_message(refused) if admin else refused.message)
+            said = admin_message(refused, account=job.account) if admin else refused.message
+            finish(job, error=said)
         except Exception as crashed:
             logger.exception("import job %s failed", job_id)
             finish(job, error=m.CRASHED.format(kind=type(crashed).__name__))

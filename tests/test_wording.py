@@ -1,8 +1,12 @@
 """Counts in the sentences staff read: "1 customer", "2,345 customers", never "customer(s)"
 (a shop owner's report)."""
 
+import re
+from pathlib import Path
+
 import pytest
 
+from campaigns.models import Transaction
 from core.wording import say
 from customers import rollback_messages as words
 
@@ -24,7 +28,7 @@ def test_an_id_is_not_a_quantity_and_has_no_thousands_separator():
 
     assert said == (
         "Import 12345 rolled back: 1 customer it added deleted, 1,000 customers given back "
-        "the details they had before it, 0 enrollments and 2 transactions removed."
+        "the details they had before it, 0 enrollments and 2 credits removed."
     )
 
 
@@ -32,3 +36,18 @@ def test_no_sentence_staff_read_says_s_in_brackets():
     texts = [value for value in vars(words).values() if isinstance(value, str)]
 
     assert [text for text in texts if "(s)" in text] == []
+
+
+def test_no_sentence_staff_read_says_transaction_or_ledger():
+    # Shop words: a shop books credits (the shop owner read "transactions" in one place and
+    # "credits" in another for the same rows).
+    texts = [
+        value
+        for name, value in vars(words).items()
+        if isinstance(value, str) and not name.startswith("__")
+    ]
+    texts += [str(Transaction._meta.verbose_name), str(Transaction._meta.verbose_name_plural)]
+    templates = Path(__file__).parent.parent / "customers" / "templates"
+    texts += [path.read_text() for path in templates.rglob("*.html")]
+
+    assert [text for text in texts if re.search(r"transaction|ledger", text, re.I)] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,27 @@ class OverwriteMode(StrEnum):
     IGNORE = "ignore"
     UPDATE = "update"
     YES = "yes"
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """How the admin's import read its file, kept with the undo state: its failed lines are
+    given back as the file was written, and their errors said in its words."""
+
+    kind: str  # "CSV" or "XLSX"
+    encoding: str | None  # a CSV's: "UTF-8", "UTF-16" or "Windows-1252"
+    date_order: str  # customers.date_orders.DateOrder: how the file wrote its dates
+    header_texts: tuple[str, ...]  # the header row as the file has it
+
+    @classmethod
+    def of(cls, recorded: dict) -> FileRead:
+        """The FileRead an undo state's parameters (or a job's saved body) recorded."""
+        return cls(
+            kind=recorded["kind"],
+            encoding=recorded.get("encoding"),
+            date_order=recorded["date_order"],
+            header_texts=tuple(recorded.get("header_texts") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -36,10 +58,13 @@ class BatchRequest:
     # The imported file's name, as the admin's upload or the command line gave it (not
     # secret): recorded with the undo state so staff tell imports apart.
     file_name: str | None = None
+    file_read: FileRead | None = None
 
     def summary(self) -> dict:
         """The parameters as recorded in the undo state (never secrets nor row data)."""
-        named = {"file_name": self.file_name} if self.file_name else {}
+        named: dict[str, object] = {"file_name": self.file_name} if self.file_name else {}
+        if self.file_read is not None:
+            named["file_read"] = dataclasses.asdict(self.file_read)
         return {
             **named,
             "api_version": self.api_version,

@@ -40,6 +40,18 @@ def test_a_buy_x_campaigns_items_are_headed_in_shop_words(admin_client, coffee_c
     assert "buyx item" not in html.lower()
 
 
+@pytest.mark.parametrize("kind", [kind for kind in Campaign.Type if kind != Campaign.Type.BUYX])
+def test_only_a_buy_x_campaigns_page_has_items(admin_client, account, kind):
+    campaign = make_campaign(account=account, campaign_id="C1", type=kind, name="Club")
+
+    change = admin_client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+    add = admin_client.get(reverse("admin:campaigns_campaign_add"))
+
+    assert change.status_code == add.status_code == 200
+    for html in (change.content.decode(), add.content.decode()):
+        assert "Items that count towards the free one" not in html
+
+
 def test_balances_name_the_campaign_and_separate_thousands(admin_client, account):
     points = make_campaign(account=account, campaign_id="898989889", name="Points club")
     customer = make_customer(account=account, code="C1")

@@ -273,3 +273,11 @@ def test_a_large_upload_costs_a_small_multiple_of_its_size(admin_user_client, ac
     assert response.status_code == 200
     assert response.context["preview"].failed == 1
     assert top < 12 * len(content), top / len(content)
+
+
+def test_the_export_page_starts_on_csv_with_no_empty_format_to_choose(admin_user_client):
+    form = admin_user_client.get(EXPORT_URL).context["form"]
+
+    html = str(form["format"])
+    assert [label for _value, label in form.fields["format"].choices] == ["csv", "xlsx"]
+    assert '<option value="0" selected>csv</option>' in html

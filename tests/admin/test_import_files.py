@@ -4,6 +4,7 @@ columns rather than API parameters, lets staff choose campaigns by name, and hol
 to the API's limits."""
 
 import contextlib
+import csv
 import io
 import zipfile
 
@@ -612,3 +613,57 @@ def test_an_xlsx_sheet_in_utf8_is_read(boss, account, encode):
     confirm(boss, response)
 
     assert Customer.objects.get(code="C2").first_name == "Zoë"
+
+
+def test_an_xlsx_imports_undo_state_says_how_the_file_was_read_without_a_delimiter(boss, account):
+    # The export's account column is checked, not imported: the page lists only the
+    # columns read, and a workbook has no delimiter to speak of.
+    rows = [["account", "code", "first_name"], [account.slug, "X1", "Xena"]]
+    confirm(boss, post_file(boss, account, xlsx(rows), name="export.xlsx", date_order="dmy"))
+    state = UndoState.objects.get()
+
+    html = boss.get(f"/admin/customers/undostate/{state.pk}/change/").content.decode()
+
+    assert "<li>Read as: Excel workbook (.xlsx), first sheet</li>" in html
+    assert "<li>Dates in the file: Day/month/year (31/12/2024)</li>" in html
+    assert "<li>Columns: code, first_name</li>" in html
+    assert "Delimiter" not in html
+    assert "(not read)" not in html
+
+
+def test_a_csv_imports_undo_state_says_its_encoding_and_delimiter_as_the_preview_did(boss, account):
+    confirm(boss, post_file(boss, account, "code;first_name\r\nS1;Séverine\r\n".encode("cp1252")))
+    state = UndoState.objects.get()
+
+    html = boss.get(f"/admin/customers/undostate/{state.pk}/change/").content.decode()
+
+    assert "<li>Read as: CSV, Windows-1252, semicolon-separated</li>" in html
+    assert "Delimiter" not in html
+
+
+def test_a_credit_that_does_not_fit_names_the_campaign_by_its_name_in_the_preview_and_file(
+    boss, account
+):
+    Campaign.objects.filter(account=account, campaign_id=POINTS).update(name="Coffee Club")
+    preview = post_file(boss, account, "code,auto_add\nA1,lots\nA2,5\n")
+    (error,) = preview.context["errors_shown"]
+    confirm(boss, preview)
+    state = UndoState.objects.get()
+    download = boss.get(f"/admin/customers/undostate/{state.pk}/failed-lines/")
+    (_header, row) = list(csv.reader(io.StringIO(b"".join(download).decode("utf-8-sig"))))
+
+    assert error.message.startswith("Column 2, auto_add: lots does not fit campaign Coffee Club: ")
+    assert row[-1] == error.message
+    assert POINTS not in error.message
+
+
+def test_a_campaign_deactivated_before_the_confirmation_is_named_by_its_name(boss, account):
+    Campaign.objects.filter(account=account, campaign_id=POINTS).update(name="Coffee Club")
+    preview = post_file(boss, account, "code\nA1\n")
+    Campaign.objects.filter(account=account, campaign_id=POINTS).update(is_active=False)
+
+    page = boss.post(IMPORT_URL, {"pending": preview.context["pending"]}, follow=True)
+
+    assert [str(message) for message in page.context["messages"]] == [
+        ADMIN_WORDS[m.UNKNOWN_CAMPAIGNS].format(ids="Coffee Club")
+    ]

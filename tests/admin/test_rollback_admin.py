@@ -34,7 +34,7 @@ from customers.rollback_messages import (
 )
 from customers.spreadsheet import FORMULA_START
 from tests.admin import customer_form, messages_of
-from tests.conftest import EVENTS, POINTS
+from tests.conftest import BUYX, EVENTS, GIFTCARD, POINTS
 
 ROLLBACK_PERMISSIONS = ("view_undostate", "rollback_undostate", "view_customer", "change_customer")
 
@@ -89,6 +89,31 @@ def test_detail_page_shows_what_the_import_did(staff_client, imports):
     html = response.content.decode()
     assert "<th>Before the import</th><th>Now</th>" in html
     assert "<td>first name</td><td>Ann</td><td>Anna</td>" in html
+
+
+@pytest.mark.parametrize(
+    ("campaign", "auto_add", "shown"),
+    [(POINTS, "1500", "1,500"), (EVENTS, "2", "2"), (GIFTCARD, "12.5", "12.50")],
+)
+def test_credits_are_shown_in_the_campaigns_unit_points_whole_money_with_cents(
+    staff_client, run_import, campaign, auto_add, shown
+):
+    result = run_import(("code", "auto_add"), f"P1|{auto_add}", campaigns_to_include=campaign)
+
+    html = staff_client.get(change_url(UndoState.objects.get(pk=result.undo_state_id)))
+
+    assert f"<td>{shown}</td>" in html.content.decode()
+    # A buy-X campaign's credit names its item; the others have none.
+    assert "<th>Item</th>" not in html.content.decode()
+
+
+def test_a_buy_x_credit_names_its_item(staff_client, run_import):
+    result = run_import(("code", "auto_add"), "P1|Latte", campaigns_to_include=BUYX)
+
+    html = staff_client.get(change_url(UndoState.objects.get(pk=result.undo_state_id)))
+
+    assert "<th>Item</th>" in html.content.decode()
+    assert "<td>1</td><td>Latte</td>" in html.content.decode()
 
 
 def test_detail_page_never_shows_secret_hashes(staff_client, imports):
@@ -380,3 +405,10 @@ def test_the_undo_states_list_names_campaigns_without_a_query_per_row(
     with django_assert_max_num_queries(len(one)):
         html = staff_client.get(changelist).content.decode()
     assert html.count(f"{POINTS} (Points)") == 11
+
+
+def test_the_confirmation_button_says_what_it_does_in_shop_words(staff_client, imports):
+    html = staff_client.get(rollback_url(imports)).content.decode()
+
+    assert '<input type="submit" id="confirm-rollback" value="Yes, undo this import">' in html
+    assert "No, take me back" in html

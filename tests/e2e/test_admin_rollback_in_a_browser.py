@@ -50,7 +50,7 @@ def roll_back_in_the_browser(page, base_url: str, undo_state: int) -> None:
     page.wait_for_selector("#rollback-summary")
     assert page.locator("#rollback-no-conflicts").is_visible()
     assert page.locator("#rollback-conflicts").count() == 0
-    page.click(f"input[type=submit][value='Roll back import {undo_state}']")
+    page.click("#confirm-rollback")
     page.wait_for_selector(".messagelist")
     assert "rolled back" in page.inner_text(".messagelist")
 
@@ -89,7 +89,7 @@ def test_an_import_is_rolled_back_from_the_admin(
     page.click("a.rollback-link")
     page.wait_for_selector("#rollback-summary")
     screenshot(page, "rollback-confirmation")
-    page.click(f"input[type=submit][value='Roll back import {undo_state}']")
+    page.click("#confirm-rollback")
     page.wait_for_selector(".messagelist")
     assert "rolled back" in page.inner_text(".messagelist")
 
@@ -148,7 +148,7 @@ def test_the_rollback_page_of_a_100000_row_import_opens_with_its_confirmation_at
     )
     assert page.locator("#rollback-conflicts li").count() == 20
     # The checkbox and the button are in the first screenful.
-    for selector in ("#id_overwrite_conflicts", f"input[value='Roll back import {undo_state}']"):
+    for selector in ("#id_overwrite_conflicts", "#confirm-rollback"):
         box = page.locator(selector).bounding_box()
         assert box is not None and box["y"] + box["height"] <= 900
     with page.expect_download() as download:

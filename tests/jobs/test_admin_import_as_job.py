@@ -6,12 +6,15 @@ imported at once, as before."""
 
 from __future__ import annotations
 
+import lxml.html
 import pytest
 
 from campaigns.models import Campaign
+from core.moments import shown_time
 from customers.admin_import import ADMIN_WORDS, QUEUED
 from customers.batch import messages as m
 from customers.models import Customer, UndoState
+from customers.rollback import roll_back
 from jobs.models import ImportJob
 from tests.admin.test_import_files import confirm, post_file
 from tests.conftest import POINTS
@@ -59,19 +62,24 @@ def test_a_file_above_the_threshold_is_imported_by_a_job_with_its_failed_lines(
     assert Customer.objects.get(code="C1").first_name == "=Jane"
     rows = b"".join(failed_lines.streaming_content).decode("utf-8-sig").splitlines()
     assert failed_lines.status_code == 200
-    assert rows[0] == "code,first_name,email,error"
-    assert rows[1].startswith("C2,Jim,not-an-email,")
+    # As the file was written (a job keeps how it was read): its line numbers, its words.
+    assert rows[0] == "line,code,first_name,email,error"
+    assert rows[1] == (
+        '3,C2,Jim,not-an-email,"Column 3, email: not-an-email does not look like an email address."'
+    )
     assert len(rows) == 2
 
 
 def test_a_job_refused_when_it_runs_says_so_in_the_files_words(importer, account, threshold):
+    Campaign.objects.filter(account=account, campaign_id=POINTS).update(name="Coffee Club")
     confirm(importer, post_file(importer, account, FILE))
     Campaign.objects.filter(account=account, campaign_id=POINTS).update(is_active=False)
     run_db_worker()
     job = ImportJob.objects.get()
 
     assert job.status == ImportJob.Status.FAILED
-    assert job.error == ADMIN_WORDS[m.UNKNOWN_CAMPAIGNS].format(ids=POINTS)
+    # The campaign by the name the form chose it by, not its id.
+    assert job.error == ADMIN_WORDS[m.UNKNOWN_CAMPAIGNS].format(ids="Coffee Club")
     assert not Customer.objects.exists()
 
 
@@ -99,3 +107,43 @@ def test_a_jobs_result_says_the_counts_as_the_preview_and_the_immediate_import_d
     assert done["summary"] == "Batch imported: 1 new, 1 updated, 1 unchanged, 0 ignored, 0 failed."
     # The job's answer is the API's: its updated holds the unchanged line.
     assert ImportJob.objects.get().result["updated"] == 2
+
+
+def test_the_jobs_list_titles_jobs_by_file_and_time_newest_first_and_says_one_was_rolled_back(
+    importer, account, threshold
+):
+    confirm(importer, post_file(importer, account, FILE, name="spring.csv"))
+    run_db_worker()
+    spring = ImportJob.objects.get()
+    confirm(importer, post_file(importer, account, FILE.replace("C", "D"), name="summer.csv"))
+    summer = ImportJob.objects.exclude(pk=spring.pk).get()
+    state = UndoState.objects.get()
+    roll_back(undo_state=state, user=state.user)
+
+    listed = importer.get("/admin/jobs/importjob/")
+    page = importer.get(f"/admin/jobs/importjob/{spring.pk}/progress/").content.decode()
+    done = importer.get(f"/admin/jobs/importjob/{spring.pk}/progress.json").json()
+
+    rows = [
+        [cell.text_content().strip() for cell in row.xpath("./th | ./td")]
+        for row in lxml.html.fromstring(listed.content).xpath("//table[@id='result_list']/tbody/tr")
+    ]
+    assert rows == [
+        [
+            f"Import of summer.csv, {shown_time(summer.created_at)}",
+            "greatwidgets",
+            "importer",
+            "Queued",
+            "0 of 3",
+        ],
+        [
+            f"Import of spring.csv, {shown_time(spring.created_at)}",
+            "greatwidgets",
+            "importer",
+            "Done, since rolled back",
+            "3 of 3",
+        ],
+    ]
+    assert f"<h1>Import of spring.csv, {shown_time(spring.created_at)}</h1>" in page
+    assert f"This import was rolled back on {shown_time(state.rolled_back_at)}" in page
+    assert (done["status"], done["status_said"]) == ("done", "Done, since rolled back")

@@ -12,6 +12,7 @@ from django.db import connections
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign
+from core.moments import shown_time
 from customers.models import UndoState
 from jobs.models import ImportJob
 from tests.conftest import POINTS, batch_params
@@ -46,13 +47,13 @@ def test_the_job_page_follows_the_job_live_until_its_result(
     run_db_worker()
     # A locator's wait, not wait_for_function: the page's Content-Security-Policy refuses
     # the eval that evaluating a string needs.
-    expect(page.locator("#job-status")).to_have_text("done", timeout=15_000)
+    expect(page.locator("#job-status")).to_have_text("Done", timeout=15_000)
     screenshot(page, "job-done")
     text = {name: page.text_content(f"#job-{name}") for name in ("lines", "summary", "undo")}
     bar = page.eval_on_selector("#job-bar", "bar => bar.value")
     failed_lines_hidden = page.is_hidden("#job-failed-lines")
 
-    assert queued == "queued"
+    assert queued == "Queued"
     assert text["lines"] == "2 of 2 lines"
     assert bar == 2
     assert text["summary"] == "Batch imported: 2 new, 0 updated, 0 unchanged, 0 ignored, 0 failed."
@@ -83,20 +84,23 @@ def test_an_admin_import_above_the_threshold_follows_its_job_to_the_failed_lines
     )
     page.click("input[value=Preview]")
     page.click("#confirm-import")
-    expect(page.locator("#job-status")).to_have_text("queued", timeout=15_000)
+    expect(page.locator("#job-status")).to_have_text("Queued", timeout=15_000)
     progress_path = page.url.removeprefix(live_server.url)
     screenshot(page, "admin-import-queued")
     run_db_worker()
-    expect(page.locator("#job-status")).to_have_text("done", timeout=15_000)
+    expect(page.locator("#job-status")).to_have_text("Done", timeout=15_000)
     expect(page.locator("#job-failed-lines")).to_be_visible()
     screenshot(page, "admin-import-done")
     summary = page.text_content("#job-summary")
+    title = page.text_content("#content h1")
     with page.expect_download() as download:
         page.click("#job-failed-lines a")
     failed_lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
 
     assert progress_path == f"/admin/jobs/importjob/{ImportJob.objects.get().pk}/progress/"
     assert summary == "Batch imported: 2 new, 0 updated, 0 unchanged, 0 ignored, 1 failed."
-    assert failed_lines[0] == "code,first_name,email,error"
-    assert failed_lines[1].startswith("C2,Jim,not-an-email,")
+    assert failed_lines[0] == "line,code,first_name,email,error"
+    assert failed_lines[1].startswith("3,C2,Jim,not-an-email,")
+    job = ImportJob.objects.get()
+    assert title == f"Import of customers.csv, {shown_time(job.created_at)}"
     connections.close_all()

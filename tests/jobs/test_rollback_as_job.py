@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import Enrollment, Transaction
+from core.moments import shown_time
 from core.wording import say
 from customers.models import Customer, UndoState
 from customers.rollback import roll_back
@@ -67,6 +68,10 @@ def test_a_large_imports_rollback_runs_as_a_job_and_ends_in_the_rollbacks_words(
     )
     assert done["undo_state_url"] == f"/admin/customers/undostate/{large_import.pk}/change/"
     assert done["conflicts"] == 0
+    # Titled by what and when; the import's file name, when it had one, in brackets.
+    assert f"<h1>Rollback of import {large_import.pk}, {shown_time(job.created_at)}</h1>" in (
+        operator.get(confirmed["Location"]).content.decode()
+    )
     assert large_import.status == UndoState.Status.ROLLED_BACK
     assert list(Customer.objects.values_list("code", "first_name")) == [("C1", "Ann")]
     assert not Transaction.objects.filter(undo_state=large_import).exists()

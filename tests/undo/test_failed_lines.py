@@ -20,6 +20,7 @@ from customers.admin_import import NOTHING_IMPORTED
 from customers.batch import messages as m
 from customers.failed_lines import ERROR_COLUMN, failed_line_rows
 from customers.models import Customer, FailedLineChunk, UndoState
+from customers.spreadsheet import LINE_COLUMN
 from tests.conftest import API_KEY, PASSWORD, POINTS, USER_ID
 from tests.factories import make_campaign
 
@@ -74,7 +75,9 @@ def the_one_failed_line_everywhere(client, superuser_client, state: UndoState):
         for chunk in FailedLineChunk.objects.filter(undo_state=state)
         for _line, _field, _message, values in chunk.unpack()["lines"]
     ]
-    return stored, api_rows, admin_rows
+    # The admin's file has each line's number first.
+    assert admin_rows[0][0] == LINE_COLUMN
+    return stored, api_rows, [row[1:] for row in admin_rows]
 
 
 @pytest.fixture
@@ -177,8 +180,30 @@ def as_csv_file(headers, data: str) -> str:
     return ",".join(headers) + "\n" + data.replace("|", ",")
 
 
-# The admin reads a CSV as the API does: C3, a value short, fails there too.
-ADMIN_EXPECTED_ROWS = EXPECTED_ROWS
+# The admin reads a CSV as the API does: C3, a value short, fails there too. Its file
+# numbers each line as the imported file does (its header is line 1) and says the errors
+# as the preview does.
+ADMIN_EXPECTED_ROWS = [
+    [LINE_COLUMN, "code", "first_name", "email", "customer_password", ERROR_COLUMN],
+    [
+        "3",
+        "C2",
+        "Bob",
+        "not-an-email",
+        "",
+        "Column 3, email: not-an-email does not look like an email address.",
+    ],
+    [
+        "4",
+        "C3",
+        "Cy",
+        "",
+        "",
+        "The line has 3 values, but the header row has 4 columns: a value holding the "
+        "separator needs quotes around it.",
+    ],
+    ["6", "C5", "Ed", "04-03", "", "Column 3, email: 04-03 does not look like an email address."],
+]
 
 
 def test_an_admin_import_keeps_its_failed_lines_offered_on_its_undo_state_page(
@@ -200,8 +225,9 @@ def test_the_failed_lines_file_imports_back_once_its_lines_are_fixed(superuser_c
     rows = rows_of(
         streamed(superuser_client.get(f"/admin/customers/undostate/{state.pk}/failed-lines/"))
     )
-    # Staff fix the values and import the file as it is: its error column is not read.
-    rows[1][2], rows[3][2] = "bob@example.com", "ed@example.com"
+    # Staff fix the values and import the file as it is: its line and error columns are
+    # not read.
+    rows[1][3], rows[3][3] = "bob@example.com", "ed@example.com"
     text = "".join(",".join(f'"{value}"' for value in row) + "\n" for row in rows)
 
     again = admin_import(superuser_client, account, text)
@@ -332,7 +358,7 @@ def test_the_admins_failed_lines_file_neutralises_formulas_and_the_apis_keeps_va
     )
     api_rows = rows_of(streamed(failed_lines_call(client, state.pk)))
 
-    assert admin_rows[1][1] == "'" + FORMULA_NAME
+    assert admin_rows[1][2] == "'" + FORMULA_NAME
     assert api_rows[1][1] == FORMULA_NAME
 
 

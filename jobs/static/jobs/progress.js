@@ -4,7 +4,9 @@
 (function () {
   const page = document.getElementById("job-progress");
   const show = (p) => {
-    document.getElementById("job-status").textContent = p.status;
+    const status = document.getElementById("job-status");
+    status.dataset.status = p.status;
+    status.textContent = p.status_said;
     const bar = document.getElementById("job-bar");
     bar.max = Math.max(p.lines_total, 1);
     bar.value = p.lines_done;
@@ -34,5 +36,5 @@
     .then((r) => r.json())
     .then((p) => { if (!show(p)) setTimeout(poll, 1000); })
     .catch(() => setTimeout(poll, 3000));
-  if (!["done", "failed"].includes(document.getElementById("job-status").textContent)) setTimeout(poll, 1000);
+  if (!["done", "failed"].includes(document.getElementById("job-status").dataset.status)) setTimeout(poll, 1000);
 })();

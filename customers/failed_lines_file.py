@@ -1,0 +1,112 @@
+"""The admin's file of an import's failed lines: the file staff fix and import again.
+
+It is written as the imported file was: in its delimiter and its encoding (a Windows-1252
+CSV with semicolons gets one back, so the spreadsheet that wrote it opens it as it did;
+an XLSX's, or an import not from the admin, a CSV in UTF-8 with a byte order mark, for
+Excel, with commas). Its first column, `line`, is each line's number in the imported
+file (the number a person sees there, customers/import_file.py), its last, `error`, says
+why the line failed in the words the import's preview used (customers/line_words.py); the
+columns between are the import's read columns, by the API's names, each value as sent
+(secrets blank: customers/failed_lines.py) and neutralised against formulas. The admin
+import reads neither `line` nor `error` (customers/spreadsheet.py, columns_read), so the
+file, once fixed, imports as it is. The API's customers_batch_failed_lines keeps its own
+file (customers/failed_lines.py, failed_lines_csv).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from .admin_import import LINE_WORDS, campaign_names
+from .batch.params import FIELD_LABELS
+from .batch.types import FileRead, LineError
+from .date_orders import DateOrder
+from .failed_lines import failed_lines
+from .file_headers import FileHeaders
+from .line_words import in_shop_words
+from .models import UndoState
+from .spreadsheet import ERROR_COLUMN, LINE_COLUMN, neutralised
+
+# The encodings the admin import finds (customers/import_file.py, decode) as Python's
+# codecs write them, and as the download's Content-Type names them. UTF-8 is written with
+# a byte order mark, which Excel needs to read it as UTF-8 (and the import takes off).
+ENCODINGS = {
+    "UTF-8": ("utf-8-sig", "utf-8"),
+    "UTF-16": ("utf-16", "utf-16"),
+    "Windows-1252": ("cp1252", "windows-1252"),
+}
+DEFAULT_ENCODING = "UTF-8"
+DEFAULT_DELIMITER = ","
+
+
+class FailedLinesFile(NamedTuple):
+    chunks: Iterator[bytes]
+    content_type: str
+
+
+def failed_lines_file(undo_state: UndoState) -> FailedLinesFile:
+    """The file's bytes, a row at a time, and its Content-Type."""
+    file_read = _file_read(undo_state)
+    encoding = DEFAULT_ENCODING
+    delimiter = DEFAULT_DELIMITER
+    if file_read is not None and file_read.kind == "CSV":
+        encoding = file_read.encoding or DEFAULT_ENCODING
+        delimiter = undo_state.parameters.get("delimiter") or DEFAULT_DELIMITER
+    codec, charset = ENCODINGS.get(encoding, ENCODINGS[DEFAULT_ENCODING])
+    return FailedLinesFile(
+        _encoded(staff_rows(undo_state), codec=codec, delimiter=delimiter),
+        f"text/csv; charset={charset}",
+    )
+
+
+def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
+    """The file's rows, its header first: line, the read columns, error (then any values a
+    line had beyond its headers)."""
+    headers: list[str | None] = undo_state.parameters.get("headers") or []
+    read = [index for index, name in enumerate(headers) if name]
+    yield [LINE_COLUMN, *(FIELD_LABELS.get(str(headers[i]), str(headers[i])) for i in read)] + [
+        ERROR_COLUMN
+    ]
+    file_read = _file_read(undo_state)
+    texts = list(file_read.header_texts) if file_read else []
+    names = [name or "" for name in headers]
+    columns = FileHeaders(texts=texts if len(texts) >= len(names) else names, names=names)
+    order = DateOrder(file_read.date_order) if file_read else DateOrder.YMD
+    campaigns = campaign_names(
+        undo_state.account, undo_state.parameters.get("campaigns_to_include") or []
+    )
+    width = len(headers)
+    for failed in failed_lines(undo_state):
+        values = [*failed.values[:width], *[""] * (width - len(failed.values))]
+        error = LineError(failed.line, failed.field, LINE_WORDS.get(failed.message, failed.message))
+        said = in_shop_words(error, columns, order, campaign_names=campaigns).message
+        yield [
+            str(failed.line),
+            *(neutralised(values[i]) for i in read),
+            neutralised(said),
+            *(neutralised(value) for value in failed.values[width:]),
+        ]
+
+
+def _file_read(undo_state: UndoState) -> FileRead | None:
+    recorded = undo_state.parameters.get("file_read")
+    return FileRead.of(recorded) if recorded else None
+
+
+class _Echo:
+    def write(self, text: str) -> str:
+        return text
+
+
+def _encoded(rows: Iterator[list[str]], *, codec: str, delimiter: str) -> Iterator[bytes]:
+    """The rows as CSV in `codec`, a row at a time (one byte order mark, at the start). A
+    character the encoding has no byte for (an error's, a U+FFFD of a value's bytes that
+    were no text) becomes '?' rather than failing the download."""
+    writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n")
+    encoder = codecs.getincrementalencoder(codec)(errors="replace")
+    for row in rows:
+        yield encoder.encode(writer.writerow(row))
+    yield encoder.encode("", final=True)

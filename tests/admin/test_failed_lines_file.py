@@ -1,0 +1,110 @@
+"""The admin's failed-lines download is written as the imported file was (its delimiter and
+encoding), numbers each line as a person sees it in that file, says each error in the
+preview's words, and imports back as it is once fixed: its line and error columns are
+not read (shop owner's low)."""
+
+import codecs
+import csv
+import io
+
+import pytest
+
+from customers.models import Customer, UndoState
+from tests.admin.test_import_files import confirm, post_file, xlsx
+
+DATE_CHOICE = {"date_order": "dmy"}
+# As a spreadsheet on Windows saves "CSV (semicolon delimited)": Windows-1252, CRLF. Lines
+# 3 (an email) and 4 (a date that is no day/month/year) fail; the header is line 1.
+ROWS = [
+    ["code", "first_name", "email", "custom_date"],
+    ["A1", "Zoë", "zoe@example.com", "29/02/1980"],
+    ["A2", "François", "francois.example.com", "01/06/1975"],
+    ["A3", "Renée", "renee@example.com", "12/31/1985"],
+    ["A4", "Søren", "soren@example.com", ""],
+]
+EMAIL_WORDS = "Column 3, email: francois.example.com does not look like an email address."
+DATE_WORDS = (
+    "Column 4, custom_date: 12/31/1985 is not a date written day/month/year, the order "
+    'chosen for this import; it reads as month/day/year: choose "Month/day/year '
+    '(12/31/2024)" under "Dates in the file" and upload the file again.'
+)
+
+
+@pytest.fixture
+def boss(client, django_user_model, account, campaigns):
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
+    return client
+
+
+def semicolons(rows, encoding: str) -> bytes:
+    return "".join(";".join(row) + "\r\n" for row in rows).encode(encoding)
+
+
+def imported(client, account, content: bytes, name: str, **fields) -> UndoState:
+    confirm(client, post_file(client, account, content, name=name, **fields))
+    return UndoState.objects.latest("id")
+
+
+def download(client, state: UndoState):
+    response = client.get(f"/admin/customers/undostate/{state.pk}/failed-lines/")
+    assert response.status_code == 200
+    return response, b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "codec", "charset"),
+    [
+        ("cp1252", "cp1252", "windows-1252"),
+        ("utf-8-sig", "utf-8-sig", "utf-8"),
+        ("utf-16", "utf-16", "utf-16"),
+    ],
+)
+def test_the_failed_lines_come_back_in_the_files_delimiter_and_encoding_with_its_line_numbers(
+    boss, account, encoding, codec, charset
+):
+    state = imported(boss, account, semicolons(ROWS, encoding), "shop.csv", **DATE_CHOICE)
+
+    response, content = download(boss, state)
+
+    assert response["Content-Type"] == f"text/csv; charset={charset}"
+    if codec == "utf-16":
+        assert content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    text = content.decode(codec)
+    assert text.count("\ufeff") == 0
+    assert list(csv.reader(io.StringIO(text), delimiter=";")) == [
+        ["line", "code", "first_name", "email", "custom_date", "error"],
+        ["3", "A2", "François", "francois.example.com", "1975-06-01", EMAIL_WORDS],
+        ["4", "A3", "Renée", "renee@example.com", "12/31/1985", DATE_WORDS],
+    ]
+
+
+def test_the_fixed_failed_lines_file_imports_back_without_reading_its_line_and_error_columns(
+    boss, account
+):
+    state = imported(boss, account, semicolons(ROWS, "cp1252"), "shop.csv", **DATE_CHOICE)
+    _response, content = download(boss, state)
+    rows = list(csv.reader(io.StringIO(content.decode("cp1252")), delimiter=";"))
+    rows[1][3] = "francois@example.com"
+    rows[2][4] = "31/12/1985"
+    fixed = io.StringIO()
+    csv.writer(fixed, delimiter=";", lineterminator="\r\n").writerows(rows)
+
+    again = imported(boss, account, fixed.getvalue().encode("cp1252"), "fixed.csv", **DATE_CHOICE)
+
+    assert (again.new, again.updated, again.failed) == (2, 0, 0)
+    assert Customer.objects.get(code="A2").email == "francois@example.com"
+    assert Customer.objects.get(code="A3").custom_date.isoformat() == "1985-12-31"
+    assert Customer.objects.get(code="A3").first_name == "Renée"
+
+
+def test_an_xlsx_imports_failed_lines_are_a_utf8_csv_with_commas(boss, account):
+    state = imported(boss, account, xlsx(ROWS[:3]), "shop.xlsx", **DATE_CHOICE)
+
+    response, content = download(boss, state)
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert content.startswith(codecs.BOM_UTF8)
+    assert list(csv.reader(io.StringIO(content.decode("utf-8-sig")))) == [
+        ["line", "code", "first_name", "email", "custom_date", "error"],
+        ["3", "A2", "François", "francois.example.com", "1975-06-01", EMAIL_WORDS],
+    ]
