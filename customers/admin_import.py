@@ -38,6 +38,7 @@ from core.wording import say
 from .batch import messages as m
 from .batch.params import parse_batch_request
 from .batch.parse import CSV_FIELD_LIMIT
+from .batch.pipeline import active_campaigns
 from .batch.service import import_customers
 from .batch.types import BatchRequest, ImportResult, LineError, OverwriteMode, ValuesRead
 from .column_help import import_columns
@@ -55,6 +56,7 @@ from .import_file import DELIMITER_NAMES, ImportFile, read_import_file
 from .line_words import DATE_CHOICE, date_hint, in_shop_words
 from .models import UndoState
 from .pending import save_preview, take_preview
+from .preview_sample import PreviewSample
 from .repeated_codes import CodeLines, repeated_code_warnings
 from .spreadsheet import columns_read
 
@@ -360,23 +362,31 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
             }
             code_lines = CodeLines(_values_read(account, pending), _index(upload, "code"))
             batch = _batch(account, pending)
+            sample = _sample(account, batch, headers, code_lines)
             preview = import_customers(
                 account=account,
                 user=signed_in(request.user),
                 request=dataclasses.replace(batch, validate_only=True),
                 source=UndoState.Source.ADMIN,
                 values_read=code_lines,
+                on_plan=sample,
             )
         except DomainError as error:
             form.add_error(None, admin_message(error))
         else:
             token = save_preview(user=signed_in(request.user), account=account, request=pending)
             context = _preview_context(account, batch, upload, headers, order, preview, code_lines)
+            counts = shop_counts(preview)
             return _render(
                 model_admin,
                 request,
                 "import_preview.html",
-                {"pending": token, "account": account, **context},
+                {
+                    "pending": token,
+                    "account": account,
+                    **context,
+                    **sample.context(updated=counts.updated, new=counts.new),
+                },
             )
     return _render(model_admin, request, "import.html", {"form": form, "columns": import_columns()})
 
@@ -426,6 +436,17 @@ def _preview_context(
         ),
         "errors_shown": shown,
     }
+
+
+def _sample(
+    account: Account, batch: BatchRequest, headers: FileHeaders, code_lines: CodeLines
+) -> PreviewSample:
+    """The on_plan hook that keeps what the preview lists of the dry run's plans; the
+    first campaign gets the credits."""
+    campaign = active_campaigns(account, batch.campaign_ids)[0]
+    return PreviewSample(
+        headers=headers, campaign=campaign, code_given=code_lines.codes.__contains__
+    )
 
 
 def _named(upload: ImportFile, headers: FileHeaders) -> ImportFile:
