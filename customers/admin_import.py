@@ -47,7 +47,6 @@ from .date_orders import DATE_ORDER_LABELS, DateOrder, with_dates_converted
 from .file_headers import (
     ONE_UNKNOWN,
     ONE_UNKNOWN_SUGGESTION,
-    SAME_FIELD,
     FileHeaders,
     file_headers,
 )
@@ -135,10 +134,10 @@ NOTHING_IMPORTED = (
 # columns by number and name, rows, the file; never a profiles_header_N or Profiles_Data.
 ADMIN_WORDS = {
     # The header row is checked first (customers/file_headers.py), all its columns at once;
-    # these say the engine's own checks of it in the same words.
+    # these say the engine's own checks of it in the same words. (A field named twice is
+    # refused there, naming both columns, before the engine could see it.)
     m.UNKNOWN_FIELD: ONE_UNKNOWN,
     m.UNKNOWN_FIELD_SUGGESTION: ONE_UNKNOWN_SUGGESTION,
-    m.FIELD_TWICE: SAME_FIELD,
     m.HEADER_GAP: (
         "Columns {first} and {second} have no name in the header row: name them, or delete "
         "them (a single column without a name is skipped)."
@@ -386,6 +385,7 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
                     "account": account,
                     **context,
                     **sample.context(updated=counts.updated, new=counts.new),
+                    "headers_read_as": headers.read_as(),
                 },
             )
     return _render(model_admin, request, "import.html", {"form": form, "columns": import_columns()})
