@@ -90,9 +90,11 @@ audit: install
 # The customers_batch benchmark (a script, not a test): SQLite, then PostgreSQL if it is up.
 # BENCH_SMALL_SECONDS=10 shortens the small-request runs, BENCH_SKIP_MILLION=1 skips 1M rows.
 # Then bench/jobs.py: a 1,000,000-row background import (100,000 with BENCH_SKIP_MILLION=1),
-# and bench/export.py: the admin's export of 270,000 customers (BENCH_EXPORT_ROWS), CSV and XLSX.
+# and bench/export.py: the admin's export of 270,000 customers (BENCH_EXPORT_ROWS), CSV and XLSX,
+# and bench/preview.py: the admin's preview of a 100,000-line file (BENCH_PREVIEW_LINES).
 .PHONY: bench
 bench: install
 	$(PYTHON) bench/run.py
 	$(PYTHON) bench/jobs.py
 	$(PYTHON) bench/export.py
+	$(PYTHON) bench/preview.py

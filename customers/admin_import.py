@@ -38,6 +38,7 @@ from core.wording import say
 from .batch import messages as m
 from .batch.params import parse_batch_request
 from .batch.parse import CSV_FIELD_LIMIT
+from .batch.pipeline import active_campaigns
 from .batch.service import import_customers
 from .batch.types import (
     BatchRequest,
@@ -53,7 +54,6 @@ from .date_orders import DATE_ORDER_LABELS, DateOrder, with_dates_converted
 from .file_headers import (
     ONE_UNKNOWN,
     ONE_UNKNOWN_SUGGESTION,
-    SAME_FIELD,
     FileHeaders,
     file_headers,
 )
@@ -62,6 +62,7 @@ from .import_file import ImportFile, read_as, read_import_file
 from .line_words import DATE_CHOICE, date_hint, in_shop_words
 from .models import UndoState
 from .pending import save_preview, take_preview
+from .preview_sample import PreviewSample
 from .repeated_codes import CodeLines, repeated_code_warnings
 from .spreadsheet import columns_read
 
@@ -140,10 +141,10 @@ NOTHING_IMPORTED = (
 # columns by number and name, rows, the file; never a profiles_header_N or Profiles_Data.
 ADMIN_WORDS = {
     # The header row is checked first (customers/file_headers.py), all its columns at once;
-    # these say the engine's own checks of it in the same words.
+    # these say the engine's own checks of it in the same words. (A field named twice is
+    # refused there, naming both columns, before the engine could see it.)
     m.UNKNOWN_FIELD: ONE_UNKNOWN,
     m.UNKNOWN_FIELD_SUGGESTION: ONE_UNKNOWN_SUGGESTION,
-    m.FIELD_TWICE: SAME_FIELD,
     m.HEADER_GAP: (
         "Columns {first} and {second} have no name in the header row: name them, or delete "
         "them (a single column without a name is skipped)."
@@ -381,23 +382,32 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
             }
             code_lines = CodeLines(_values_read(account, pending), _index(upload, "code"))
             batch = _batch(account, pending)
+            sample = _sample(account, batch, headers, code_lines)
             preview = import_customers(
                 account=account,
                 user=signed_in(request.user),
                 request=dataclasses.replace(batch, validate_only=True),
                 source=UndoState.Source.ADMIN,
                 values_read=code_lines,
+                on_plan=sample,
             )
         except DomainError as error:
             form.add_error(None, admin_message(error, account=account))
         else:
             token = save_preview(user=signed_in(request.user), account=account, request=pending)
             context = _preview_context(account, batch, upload, headers, order, preview, code_lines)
+            counts = shop_counts(preview)
             return _render(
                 model_admin,
                 request,
                 "import_preview.html",
-                {"pending": token, "account": account, **context},
+                {
+                    "pending": token,
+                    "account": account,
+                    **context,
+                    **sample.context(updated=counts.updated, new=counts.new),
+                    "headers_read_as": headers.read_as(),
+                },
             )
     return _render(model_admin, request, "import.html", {"form": form, "columns": import_columns()})
 
@@ -448,6 +458,17 @@ def _preview_context(
         ),
         "errors_shown": shown,
     }
+
+
+def _sample(
+    account: Account, batch: BatchRequest, headers: FileHeaders, code_lines: CodeLines
+) -> PreviewSample:
+    """The on_plan hook that keeps what the preview lists of the dry run's plans; the
+    first campaign gets the credits."""
+    campaign = active_campaigns(account, batch.campaign_ids)[0]
+    return PreviewSample(
+        headers=headers, campaign=campaign, code_given=code_lines.codes.__contains__
+    )
 
 
 def _named(upload: ImportFile, headers: FileHeaders) -> ImportFile:

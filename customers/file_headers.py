@@ -8,6 +8,11 @@ header name the API accepts (customers/batch/params.py's HEADER_FIELDS, itself d
 from customers/columns.py) and the columns of our own files that are not fields (the
 export's account, the failed-lines file's line and error), keyed by header_key(). No second list of
 columns exists here: a column added to the model is accepted under both spellings.
+
+Shops' own files name columns in their words (Mobile, Surname, Birthday, Points): those
+are SYNONYM_WORDS, the one table of other spellings, by the field each names; the preview
+says how each such column is read. A header that could name two fields (Name: first or
+last?) is refused with advice (AMBIGUOUS_HEADERS), never guessed.
 """
 
 from __future__ import annotations
@@ -32,7 +37,16 @@ UNKNOWN_COLUMNS = (
     "field (code, card_number, first_name, ... or as the export names them: Code, Card "
     "Number, First Name, ...), or leave its header empty to skip the column."
 )
-SAME_FIELD = "Column {number}, {value}, names the same field as column {other_number}."
+SAME_FIELD = (
+    "Column {other_number}, {other_value}, and column {number}, {value}, both name {field}: "
+    "keep one of them, or leave the other's header empty to skip it."
+)
+READ_AS = "Column {number}, {value}, is read as {field}."
+AMBIGUOUS = (
+    "Column {number}, {value}, could hold first names, last names or both: split it into "
+    "two columns, first_name and last_name (a spreadsheet's Text to Columns splits at the "
+    "space), or name it first_name or last_name if it holds only one of them."
+)
 UNKNOWN_COLUMN = "column {number}, {text}"
 UNKNOWN_COLUMN_SUGGESTION = "column {number}, {text} (did you mean {suggestion}?)"
 # A header this long names nothing; it is shown cut, as the engine shows values.
@@ -40,9 +54,10 @@ SHOWN_HEADER_LIMIT = 40
 
 
 def header_key(text: str) -> str:
-    """A header's text compared without case, spaces or underscores: `First Name`,
-    `first_name` and `FIRSTNAME` are one key."""
-    return "".join(text.replace("_", " ").lower().split())
+    """A header's text compared without case, spaces, underscores, hyphens or dots:
+    `First Name`, `first_name` and `FIRSTNAME` are one key, and so are `E-mail` and
+    `email`."""
+    return "".join(text.replace("_", " ").replace("-", " ").replace(".", " ").lower().split())
 
 
 def export_label(name: str) -> str:
@@ -56,6 +71,48 @@ def export_label(name: str) -> str:
 HEADER_NAMES: dict[str, str] = {
     header_key(name): name for name in (*HEADER_FIELDS, ACCOUNT_COLUMN, ERROR_COLUMN, LINE_COLUMN)
 }
+# The words shops' files use for a column besides those, by the header name (the API's)
+# each is read as: the one table of other spellings. Compared by header_key, so case,
+# spaces, hyphens and dots do not matter ("E-mail", "Date of birth", "Card No.").
+SYNONYM_WORDS: dict[str, tuple[str, ...]] = {
+    "code": ("customer code", "customer number", "customer no", "customer id", "member id"),
+    "card_number": ("card", "card no", "loyalty card", "loyalty card number"),
+    "first_name": ("given name", "forename"),
+    "last_name": ("surname", "family name"),
+    "email": ("email address", "mail"),
+    "phone": (
+        "mobile",
+        "mobile phone",
+        "mobile number",
+        "phone number",
+        "telephone",
+        "tel",
+        "cell",
+        "cell phone",
+    ),
+    "custom_date": ("birthday", "birth date", "date of birth", "dob"),
+    "street1": ("street", "address", "address 1", "address line 1", "street address"),
+    "street2": ("address 2", "address line 2"),
+    "city": ("town",),
+    "state": ("county", "region", "province"),
+    "postal_code": ("postcode", "zip", "zip code"),
+    "custom_field": ("notes", "note"),
+    "customer_username": ("username", "login"),
+    "customer_password": ("password",),
+    "customer_PIN": ("pin", "pin code"),
+    # auto_add: the amount credited on import, in the first campaign's unit.
+    "auto_add": ("points", "credit", "opening points", "visits"),
+}
+# header_key -> the header name of every spelling a file may use: HEADER_NAMES, then the
+# synonyms (which never shadow a name: a test checks none is one).
+KNOWN_HEADERS: dict[str, str] = {
+    **{header_key(word): name for name, words in SYNONYM_WORDS.items() for word in words},
+    **HEADER_NAMES,
+}
+# Headers that name no one field: refused with advice rather than guessed.
+AMBIGUOUS_HEADERS: frozenset[str] = frozenset(
+    header_key(text) for text in ("name", "full name", "customer name", "names")
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +122,15 @@ class FileHeaders:
 
     texts: list[str]
     names: list[str]
+
+    def read_as(self) -> list[str]:
+        """How each column named in the shop's own words (SYNONYM_WORDS) is read:
+        "Column 5, Mobile, is read as phone."."""
+        return [
+            READ_AS.format(number=number, value=_shown(text.strip()), field=name)
+            for number, (text, name) in enumerate(zip(self.texts, self.names, strict=True), start=1)
+            if name and header_key(text) not in HEADER_NAMES
+        ]
 
     def column_words(self, name: str | None) -> str | None:
         """How staff read the column of API field `name`: "column 3, Birthday", or None
@@ -86,13 +152,22 @@ def file_headers(texts: list[str]) -> FileHeaders:
     numbers: dict[str, int] = {}
     for number, text in enumerate(texts, start=1):
         key = header_key(text)
-        name = HEADER_NAMES.get(key, "") if key else ""
+        value = _shown(text.strip())
+        if key in AMBIGUOUS_HEADERS:
+            raise InvalidRequest(AMBIGUOUS.format(number=number, value=value))
+        name = KNOWN_HEADERS.get(key, "") if key else ""
         if key and not name:
-            unknown.append((number, _shown(text.strip()), _suggestion(key)))
+            unknown.append((number, value, _suggestion(key)))
         elif name in numbers:
-            value = _shown(text.strip())
+            other = numbers[name]
             raise InvalidRequest(
-                SAME_FIELD.format(number=number, value=value, other_number=numbers[name])
+                SAME_FIELD.format(
+                    number=number,
+                    value=value,
+                    other_number=other,
+                    other_value=_shown(texts[other - 1].strip()),
+                    field=name,
+                )
             )
         elif name:
             numbers[name] = number
@@ -117,8 +192,8 @@ def file_headers(texts: list[str]) -> FileHeaders:
 
 def _suggestion(key: str) -> str | None:
     """The field a misspelt header most likely means, if one is close."""
-    close = difflib.get_close_matches(key, list(HEADER_NAMES), n=1, cutoff=0.6)
-    return HEADER_NAMES[close[0]] if close else None
+    close = difflib.get_close_matches(key, list(KNOWN_HEADERS), n=1, cutoff=0.6)
+    return KNOWN_HEADERS[close[0]] if close else None
 
 
 def _shown(text: str) -> str:

@@ -165,6 +165,7 @@ class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "account", "user", "status_shown", "lines"]
     list_display_links = ["title"]
     list_filter = [("account", admin.RelatedOnlyFieldListFilter), "kind", "status"]
+    change_list_template = "admin/jobs/importjob/change_list.html"
     list_select_related = ["account", "user"]
     ordering = ["-created_at"]
     fields = JOB_FIELDS

@@ -2,8 +2,9 @@
 
 A run reads lines (parse.py), cleans them into rows (rows.py), takes them a chunk of
 IMPORT_CHUNK_ROWS at a time, matches each chunk (match.py), writes it (write.py) with its
-undo data (customers/undo.py), counts it and reports an ImportProgress (`on_chunk`). It
-commits in one of two ways:
+undo data (customers/undo.py), counts it and reports an ImportProgress (`on_chunk`), and
+the chunk's plan with it (`on_plan`: the admin's preview lists what will change from the
+dry run's own plans, customers/preview_sample.py). It commits in one of two ways:
 
 - `commit_once`, a request (the API, the admin): Profiles_Data in one transaction, run
   again whole on a conflict; validate_only and all_or_nothing roll it back, request_id
@@ -98,6 +99,10 @@ class ImportProgress:
     chunk_generated: tuple[GeneratedIdentity, ...] = ()
 
 
+# Hears a chunk's plan and the progress after it (ImportRun's on_plan).
+PlanHook = Callable[[ChunkPlan, ImportProgress], None]
+
+
 class ImportRun:
     """One import of `request` into `account` by `user` from `source`: the campaigns are
     checked when the run is made (InvalidRequest naming unknown or inactive ones), then
@@ -112,15 +117,20 @@ class ImportRun:
         source: UndoState.Source,
         on_chunk: Callable[[ImportProgress], None] | None = None,
         values_read: ValuesRead | None = None,
+        on_plan: PlanHook | None = None,
     ):
         """`values_read`, if given, turns each line's values as read (with the line's
         number) into those imported: a file a person fed has its formula apostrophes taken
-        off (customers/spreadsheet.py); it may raise InvalidRequest to refuse the file."""
+        off (customers/spreadsheet.py); it may raise InvalidRequest to refuse the file.
+        `on_plan` hears each chunk's plan once it is written (or, validating, checked),
+        with the progress after it; a run started again after a conflict starts again at
+        chunk 1."""
         self.account = account
         self.user = user
         self.request = request
         self.source = source
         self.on_chunk = on_chunk
+        self.on_plan = on_plan
         self.values_read = values_read
         self.campaigns = active_campaigns(account, request.campaign_ids)
         self.cleaner = RowCleaner(request, credit_campaign=self.campaigns[0])
@@ -172,7 +182,7 @@ class ImportRun:
         try:
             for chunk, values in cleaned_chunks(items, self.cleaner):
                 plan = self._commit_chunk(chunk, values, tally)
-                self._report(tally.add(plan, last_line=chunk[-1].line))
+                self._report(plan, tally.add(plan, last_line=chunk[-1].line))
                 if should_stop is not None and should_stop():
                     break
         except BaseException:
@@ -211,7 +221,7 @@ class ImportRun:
             matcher = self._matcher()
             for chunk, values in cleaned_chunks(self._read(request.data), self.cleaner):
                 plan = self._write(matcher, chunk, values, tally, now)
-                self._report(tally.add(plan, last_line=chunk[-1].line))
+                self._report(plan, tally.add(plan, last_line=chunk[-1].line))
             _conclude(request, tally, claim)
         return tally.result
 
@@ -282,7 +292,9 @@ class ImportRun:
             now=now or timezone.now(),
         )
 
-    def _report(self, progress: ImportProgress) -> None:
+    def _report(self, plan: ChunkPlan, progress: ImportProgress) -> None:
+        if self.on_plan is not None:
+            self.on_plan(plan, progress)
         if self.on_chunk is not None:
             self.on_chunk(progress)
 

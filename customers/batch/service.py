@@ -8,7 +8,7 @@ from accounts.models import Account
 from accounts.users import User
 from customers.models import UndoState
 
-from .pipeline import ImportProgress, ImportRun
+from .pipeline import ImportProgress, ImportRun, PlanHook
 from .types import BatchRequest, ImportResult, ValuesRead
 
 
@@ -20,11 +20,13 @@ def import_customers(
     source: UndoState.Source,
     on_chunk: Callable[[ImportProgress], None] | None = None,
     values_read: ValuesRead | None = None,
+    on_plan: PlanHook | None = None,
 ) -> ImportResult:
     """Import the batch into `account`: all of it that is valid, in one transaction (or
     nothing, for validate_only and for all_or_nothing with a failing line). `on_chunk`
     hears the progress after each chunk, inside the transaction; `values_read` turns each
-    line's values as read into those imported (ImportRun)."""
+    line's values as read into those imported (ImportRun); `on_plan` hears each chunk's
+    plan (the admin preview's sample of what changes)."""
     run = ImportRun(
         account=account,
         user=user,
@@ -32,5 +34,6 @@ def import_customers(
         source=source,
         on_chunk=on_chunk,
         values_read=values_read,
+        on_plan=on_plan,
     )
     return run.commit_once()

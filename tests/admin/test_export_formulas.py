@@ -51,8 +51,9 @@ PLAIN = {"code": "F2", "first_name": "Ann", "phone": "555-5555"}
 # The command line tests' fixtures: import_file runs import_customers on a file data_file wrote.
 data_file, import_file = command_line.data_file, command_line.import_file
 FORMULA_START = tuple("=+-@\t\r")
-# Session, user and the list (its account joined): as many for 60 customers as for 1.
-QUERIES_OF_AN_EXPORT = 5
+# Session, user, whether the user sees one account (the list's columns) and the list (its
+# account joined): as many for 60 customers as for 1.
+QUERIES_OF_AN_EXPORT = 6
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from campaigns.models import Campaign, Enrollment, Transaction
 from customers import import_file as f
 from customers.admin_import import ADMIN_WORDS, FILE_TOO_LARGE, NO_DATA_ROWS, QUOTE_NOT_CLOSED
 from customers.batch import messages as m
+from customers.file_headers import SAME_FIELD
 from customers.models import Customer, ImportPreview, UndoState
 from tests.conftest import EVENTS, POINTS
 from tests.factories import make_campaign
@@ -201,7 +202,13 @@ def test_a_misspelled_column_is_named_by_its_number_and_name(boss, account):
         ("code,nickname", ADMIN_WORDS[m.UNKNOWN_FIELD].format(number=2, value="nickname")),
         (
             "code,first_name,First_Name",
-            ADMIN_WORDS[m.FIELD_TWICE].format(number=3, value="First_Name", other_number=2),
+            SAME_FIELD.format(
+                number=3,
+                value="First_Name",
+                other_number=2,
+                other_value="first_name",
+                field="first_name",
+            ),
         ),
         ("code,,,first_name", ADMIN_WORDS[m.HEADER_GAP].format(first=2, second=3)),
     ],

@@ -1,0 +1,129 @@
+"""A shop's own file names its columns in its own words (Mobile, Surname, Birthday,
+Points): the admin import reads them as the contract's fields from one table, and its
+preview says how each was read; a bare "Name" is refused with advice, and two columns of
+one field are refused naming both."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from campaigns.models import Campaign, Transaction
+from customers.file_headers import (
+    AMBIGUOUS,
+    AMBIGUOUS_HEADERS,
+    HEADER_NAMES,
+    SAME_FIELD,
+    SYNONYM_WORDS,
+    header_key,
+)
+from customers.models import Customer
+from tests.conftest import POINTS
+
+IMPORT_URL = "/admin/customers/customer/import-file/"
+SHOP_FILE = (
+    "Customer Code;First name;Surname;E-mail;Mobile;Birthday;Postcode;Points\n"
+    "S1;Zoë;Müller;zoe@example.com;07700 900123;1980-02-29;LS1 4AP;50\n"
+)
+
+
+@pytest.fixture
+def boss(client, django_user_model, account, campaigns):
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
+    return client
+
+
+def post_file(client, account, content: str):
+    return client.post(
+        IMPORT_URL,
+        {
+            "account": account.pk,
+            "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
+            "overwrite_duplicates": "update",
+            "import_file": SimpleUploadedFile("shop.csv", content.encode()),
+        },
+    )
+
+
+def form_errors(response) -> list[str]:
+    return list(response.context["form"].non_field_errors())
+
+
+def test_a_shops_own_column_names_are_read_as_the_fields_and_imported(boss, account):
+    response = post_file(boss, account, SHOP_FILE)
+
+    # E-mail and First name are the fields' own names, written as people do: not explained.
+    assert response.context["headers_read_as"] == [
+        "Column 1, Customer Code, is read as code.",
+        "Column 3, Surname, is read as last_name.",
+        "Column 5, Mobile, is read as phone.",
+        "Column 6, Birthday, is read as custom_date.",
+        "Column 7, Postcode, is read as postal_code.",
+        "Column 8, Points, is read as auto_add.",
+    ]
+    assert "Column 5, Mobile, is read as phone." in response.content.decode()
+    boss.post(IMPORT_URL, {"pending": response.context["pending"]})
+
+    customer = Customer.objects.get(account=account)
+    assert (
+        customer.code,
+        customer.first_name,
+        customer.last_name,
+        customer.email,
+        customer.phone,
+        customer.custom_date,
+        customer.postal_code,
+    ) == (
+        "S1",
+        "Zoë",
+        "Müller",
+        "zoe@example.com",
+        "07700 900123",
+        datetime.date(1980, 2, 29),
+        "LS1 4AP",
+    )
+    assert Transaction.objects.get(customer=customer).amount == Decimal(50)
+
+
+def test_columns_named_as_the_api_or_the_export_are_not_explained(boss, account):
+    response = post_file(boss, account, "code,First Name,last_name\nC1,Ann,Lee\n")
+
+    assert response.context["headers_read_as"] == []
+
+
+@pytest.mark.parametrize("header", ["Name", "Full name", "NAME"])
+def test_a_bare_name_column_is_refused_with_advice(boss, account, header):
+    response = post_file(boss, account, f"code,{header}\nC1,Ann Lee\n")
+
+    assert form_errors(response) == [AMBIGUOUS.format(number=2, value=header)]
+    assert not Customer.objects.exists()
+
+
+def test_two_columns_of_one_field_are_refused_naming_both(boss, account):
+    response = post_file(boss, account, "code,Phone,Mobile\nC1,0113 496 0000,07700 900123\n")
+
+    assert form_errors(response) == [
+        SAME_FIELD.format(
+            number=3, value="Mobile", other_number=2, other_value="Phone", field="phone"
+        )
+    ]
+    assert form_errors(response) == [
+        "Column 2, Phone, and column 3, Mobile, both name phone: keep one of them, or leave "
+        "the other's header empty to skip it."
+    ]
+
+
+def test_the_synonym_table_names_each_word_once_and_never_shadows_a_name():
+    keys = [header_key(word) for words in SYNONYM_WORDS.values() for word in words]
+
+    assert len(keys) == len(set(keys))
+    assert not set(keys) & set(HEADER_NAMES)
+    assert not set(keys) & AMBIGUOUS_HEADERS
+    assert set(SYNONYM_WORDS) <= set(HEADER_NAMES.values())
+
+
+def test_the_import_page_lists_the_words_each_column_is_also_read_from(boss):
+    page = boss.get(IMPORT_URL).content.decode()
+
+    assert "Also read from: " + ", ".join(SYNONYM_WORDS["phone"]) + "." in page
