@@ -19,8 +19,7 @@ from django.conf import settings
 
 from tests.reliability.server import ServerDatabase, server_env
 
-from .conftest import PASSWORD, POINTS, USER_ID
-from .test_worker_killed import Site, site_on
+from .conftest import PASSWORD, POINTS, USER_ID, Site, site_on
 
 pytestmark = pytest.mark.skipif(
     "sqlite" not in settings.DATABASES["default"]["ENGINE"],

@@ -7,53 +7,25 @@ the worker killed with kill -9 while the status call shows its progress."""
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from jobs import messages as m
-from tests.reliability.server import ROOT, Gunicorn, ServerDatabase, server_env
+from tests.reliability.server import ServerDatabase, server_env
 
-from .conftest import PASSWORD, POINTS, USER_ID
+from .conftest import PASSWORD, POINTS, USER_ID, Site, site_on
 
-PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else "python3"
 LINES = 50_000
 # Short, so the next worker finds the lost job within seconds.
 LEASE_SECONDS = 3
 # The import engine's chunk: progress moves every this many lines.
 CHUNK = 1000
-
-
-@dataclass
-class Site:
-    database: ServerDatabase
-    web: Gunicorn
-    env: dict[str, str]
-    logs: Path
-
-    def post(self, **params) -> dict:
-        answer = self.web.post({"output": "JSON", **params}, timeout=120)
-        return json.loads(answer.body)
-
-    def worker(self, **env: str) -> subprocess.Popen:
-        log = (self.logs / f"worker-{time.monotonic_ns()}.log").open("ab")
-        return subprocess.Popen(
-            [PYTHON, "manage.py", "jobs_worker"],
-            cwd=ROOT,
-            env={**self.env, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
 
 
 @pytest.fixture(scope="module", params=["database", "rq"])
@@ -81,20 +53,6 @@ def site(request, tmp_path_factory) -> Iterator[Site]:
         env["REDIS_URL"] = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/1"
     with site_on(database, env, workdir) as site:
         yield site
-
-
-@contextmanager
-def site_on(database: ServerDatabase, env: dict[str, str], workdir: Path) -> Iterator[Site]:
-    """`database` created, migrated and seeded, and one gunicorn worker serving it with
-    `env`, its logs in `workdir`; both gone afterwards."""
-    database.create(env)
-    web = Gunicorn(env, workers=1, log_path=workdir / "gunicorn.log")
-    try:
-        web.start()
-        yield Site(database, web, env, workdir)
-    finally:
-        web.stop()
-        database.drop()
 
 
 def submit(site: Site) -> str:
