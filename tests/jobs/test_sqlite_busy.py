@@ -1,8 +1,10 @@
 """SQLite has one write lock: a synchronous import of more than its busy timeout holds it
 (make run's set-up). An integrator saw a status call answer 500 (now 503 with Retry-After
 in the envelope) and the worker die of "database is locked", taking honcho's web server
-with it; the worker now starts its loop again on that error (jobs_worker), and a worker
-outlives a write lock longer than the busy timeout and then runs the next job. A job's
+with it: django-tasks-db's look for the next task (BEGIN EXCLUSIVE, db_worker.py) timed
+out outside its own handling of a locked database. The worker now starts its loop again
+on a database error (jobs_worker), and outlives a write lock longer than the busy timeout
+and then runs the next job (without the restart it exits 1 here). A job's
 end-of-job write behind such a lock is written again until the lock is free: it timed
 out, and the job stayed running until its lease ran out and was run again. A real
 gunicorn and a real worker on a SQLite file, the lock held by another connection, with a

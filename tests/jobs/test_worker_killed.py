@@ -306,3 +306,51 @@ def test_a_worker_killed_mid_rollback_leaves_the_database_unchanged_and_the_next
     assert attempts_of(site, job_id) == 2
     assert renamed == 0
     assert site.database.count("customers_customer") == ROLLBACK_LINES
+
+
+# The worker's connections, told apart from gunicorn's by their application name.
+WORKER_CONNECTIONS = "jobs_worker"
+
+
+def worker_connections(site: Site) -> int:
+    sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+    return site.database.query(sql, (WORKER_CONNECTIONS,))[0][0]
+
+
+# On PostgreSQL only: SQLite has no connection to cut (a worker behind its write lock is
+# test_sqlite_busy's); on the database backend only, whose worker loop the cut ends.
+@pytest.mark.postgres
+@pytest.mark.parametrize("site", ["database"], indirect=True)
+def test_a_worker_whose_database_connections_were_cut_runs_the_next_job(fresh):
+    site = fresh
+    worker = site.worker(DATABASE_URL=f"{site.database.url}?application_name={WORKER_CONNECTIONS}")
+    try:
+        # Its loop's connection and its stalled-job check's, both idle between jobs.
+        deadline = time.monotonic() + 60
+        while worker_connections(site) < 2:
+            assert time.monotonic() < deadline, "the worker never connected"
+            time.sleep(0.05)
+        # What a PostgreSQL restart or a proxy's idle timeout does to a worker.
+        cut = site.database.query(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = %s",
+            (WORKER_CONNECTIONS,),
+        )[0][0]
+        import_now(site, "Name")
+        # A job without a task: only the stalled-job check queues its task, and only the
+        # worker's loop runs it.
+        job_id = queue_rollback(site)
+        deadline = time.monotonic() + 60
+        while job_row(site, job_id, "status") in ("queued", "running"):
+            assert time.monotonic() < deadline, "the job never ended"
+            time.sleep(0.05)
+        alive = worker.poll() is None
+    finally:
+        worker.terminate()
+        worker.wait(30)
+
+    assert cut == 2
+    assert alive, "the worker died"
+    assert job_row(site, job_id, "status") == "done"
+    assert attempts_of(site, job_id) == 1
+    assert site.database.count("customers_customer") == 0
