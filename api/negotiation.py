@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -79,10 +80,22 @@ def format_of(request: Request | None) -> OutputFormat:
     large to read (413) or unreadable is still answered as `/api?output=JSON` asks."""
     if request is None:
         return XML
-    params = loose_params(request.POST)
+    params = _form_params(request)
     if not any(name in params for name in FORMAT_PARAMETERS):
         params = loose_params(request.query_params)
     return requested_format(params)
+
+
+def _form_params(request: Request) -> dict[str, str]:
+    """The form's parameters, or none when the body is no form (a JSON or text body): DRF
+    raises UnsupportedMediaType at every read of such a request's form, and the renderer
+    chosen after an error that raises here is the first, XML, whatever the query asked.
+    (A form that cannot be read raises once, here, and is then empty: that error is the
+    answer, in the query string's format.)"""
+    try:
+        return loose_params(request.POST)
+    except UnsupportedMediaType:
+        return {}
 
 
 class OutputParameterNegotiation(BaseContentNegotiation):
