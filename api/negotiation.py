@@ -43,6 +43,9 @@ class OutputFormat:
 XML = OutputFormat("xml")
 # The parameters that choose the answer's format.
 FORMAT_PARAMETERS = ("output", "callback", "condensed")
+# What `condensed` says yes with: the contract's `yes`, and the 1 and true that integrators'
+# HTTP libraries send for a boolean (an integrator's low: they were taken and ignored).
+CONDENSED_YES = ("yes", "1", "true")
 
 
 def requested_format(params: dict[str, str]) -> OutputFormat:
@@ -53,7 +56,7 @@ def requested_format(params: dict[str, str]) -> OutputFormat:
     callback = params.get("callback", "").strip()
     if output != "json" and not callback:
         return XML
-    condensed = params.get("condensed", "").strip().lower() == "yes"
+    condensed = params.get("condensed", "").strip().lower() in CONDENSED_YES
     if callback and valid_callback(callback):
         return OutputFormat("jsonp", callback, condensed)
     return OutputFormat("json", None, condensed)
