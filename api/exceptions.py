@@ -7,11 +7,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import OperationalError
 from rest_framework import exceptions
 from rest_framework.response import Response
 
 from accounts.credentials import INVALID_CREDENTIALS
+from core.database_busy import is_database_busy
 from core.errors import (
     DomainError,
     InvalidRequest,
@@ -75,10 +75,6 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
     logger.error("unhandled %s in an API call", type(exc).__name__)
     return Response(error_data(INTERNAL_ERROR), 500)
-
-
-def is_database_busy(exc: Exception) -> bool:
-    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
 
 
 def _domain_error(exc: DomainError) -> Response:

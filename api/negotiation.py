@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -42,6 +43,9 @@ class OutputFormat:
 XML = OutputFormat("xml")
 # The parameters that choose the answer's format.
 FORMAT_PARAMETERS = ("output", "callback", "condensed")
+# What `condensed` says yes with: the contract's `yes`, and the 1 and true that integrators'
+# HTTP libraries send for a boolean (an integrator's low: they were taken and ignored).
+CONDENSED_YES = ("yes", "1", "true")
 
 
 def requested_format(params: dict[str, str]) -> OutputFormat:
@@ -52,7 +56,7 @@ def requested_format(params: dict[str, str]) -> OutputFormat:
     callback = params.get("callback", "").strip()
     if output != "json" and not callback:
         return XML
-    condensed = params.get("condensed", "").strip().lower() == "yes"
+    condensed = params.get("condensed", "").strip().lower() in CONDENSED_YES
     if callback and valid_callback(callback):
         return OutputFormat("jsonp", callback, condensed)
     return OutputFormat("json", None, condensed)
@@ -79,10 +83,22 @@ def format_of(request: Request | None) -> OutputFormat:
     large to read (413) or unreadable is still answered as `/api?output=JSON` asks."""
     if request is None:
         return XML
-    params = loose_params(request.POST)
+    params = _form_params(request)
     if not any(name in params for name in FORMAT_PARAMETERS):
         params = loose_params(request.query_params)
     return requested_format(params)
+
+
+def _form_params(request: Request) -> dict[str, str]:
+    """The form's parameters, or none when the body is no form (a JSON or text body): DRF
+    raises UnsupportedMediaType at every read of such a request's form, and the renderer
+    chosen after an error that raises here is the first, XML, whatever the query asked.
+    (A form that cannot be read raises once, here, and is then empty: that error is the
+    answer, in the query string's format.)"""
+    try:
+        return loose_params(request.POST)
+    except UnsupportedMediaType:
+        return {}
 
 
 class OutputParameterNegotiation(BaseContentNegotiation):

@@ -55,7 +55,7 @@ from jobs.messages import TOO_MANY_JOBS, UNKNOWN_JOB, WORKER_LOST
 from jobs.models import ImportJob
 
 from .calls import CALLS, FAILED_LINES_TYPE
-from .negotiation import CALLBACK, CALLBACK_MAX_LENGTH
+from .negotiation import CALLBACK, CALLBACK_MAX_LENGTH, CONDENSED_YES
 from .parsers import TOO_BIG, FormParser, MultiPartParser
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
 from .schema_extensions import API_KEY_HEADER_NAME, Const, Secret
@@ -190,7 +190,9 @@ def _request_fields(version: str) -> dict[str, serializers.Field]:
             "HTTP 200.",
         ),
         "condensed": serializers.ChoiceField(
-            YES_NO, required=False, help_text="`yes`: JSON without white space."
+            [*CONDENSED_YES, "no"],
+            required=False,
+            help_text="`yes` (or `1`, `true`): JSON without white space.",
         ),
         "request_id": serializers.RegexField(
             PRINTABLE_TOKEN.pattern,

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.users import User
+from core.database_busy import while_database_busy
 from core.errors import InvalidRequest, OverLimit, Refused
 from customers.batch import messages as batch_messages
 from customers.batch.pipeline import active_campaigns
@@ -369,22 +370,30 @@ def finish_rollback(
 
 def _end(job: ImportJob, *, answer: dict | None, error: str, counted: int | None = None) -> bool:
     """The job done with `answer` (`counted`: its lines in all, done) when error is "",
-    else failed with `error` (and `answer`, what a failure has to show)."""
+    else failed with `error` (and `answer`, what a failure has to show). Written again
+    while SQLite's write lock is held by another write, up to JOB_END_WAIT_SECONDS: the
+    import committed, and a synchronous import started meanwhile holds the lock for longer
+    than the busy timeout; given up, the job would stay running until its lease ran out
+    and then be run again. The caller's heartbeat renews the lease meanwhile."""
     if not error:
         jobs = ImportJob.objects.filter(pk=job.pk).exclude(status=ImportJob.Status.DONE)
     else:
         jobs = ImportJob.objects.filter(
             pk=job.pk, status=ImportJob.Status.RUNNING, attempts=job.attempts
         )
-    with transaction.atomic(durable=True):
-        ended = jobs.update(
-            status=ImportJob.Status.FAILED if error else ImportJob.Status.DONE,
-            result=answer,
-            error=error,
-            lines_done=counted or 0,
-            lines_total=job.lines_total if counted is None else counted,
-            finished_at=timezone.now(),
-        )
+
+    def record() -> int:
+        with transaction.atomic(durable=True):
+            return jobs.update(
+                status=ImportJob.Status.FAILED if error else ImportJob.Status.DONE,
+                result=answer,
+                error=error,
+                lines_done=counted or 0,
+                lines_total=job.lines_total if counted is None else counted,
+                finished_at=timezone.now(),
+            )
+
+    ended = while_database_busy(record, give_up_after=settings.LOYALTY["JOB_END_WAIT_SECONDS"])
     if ended:
         _clean_up(job)
     return bool(ended)

@@ -383,6 +383,10 @@ LOYALTY = {
     "JOB_HEARTBEAT_SECONDS": int(os.environ.get("LOYALTY_JOB_HEARTBEAT_SECONDS", 5)),
     "JOB_LEASE_SECONDS": int(os.environ.get("LOYALTY_JOB_LEASE_SECONDS", 60)),
     "JOB_ATTEMPTS": int(os.environ.get("LOYALTY_JOB_ATTEMPTS", 3)),
+    # How long a worker keeps trying to record a job's end while SQLite's write lock is held
+    # by another write (a synchronous import; the longest, 1,000,000 lines, takes about two
+    # minutes on a slow day); its lease is renewed meanwhile (jobs/service.py, _end).
+    "JOB_END_WAIT_SECONDS": int(os.environ.get("LOYALTY_JOB_END_WAIT_SECONDS", 600)),
     # An admin import confirmed with more data lines than this runs as a background job
     # (its progress page); up to it, at once, in the request. 20,000 lines import in
     # about 1 s on SQLite and 2 s on PostgreSQL at the benchmark's slow-day rates

@@ -93,6 +93,35 @@ def test_a_body_that_is_not_form_data_is_refused_saying_how_to_send_it(client):
     )
 
 
+# An integrator's report: a JSON body sent to /api?output=JSON was refused in XML.
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        pytest.param(b'{"type": "customers_batch"}', "application/json", id="json body"),
+        pytest.param(b"type=x", "text/plain", id="text body"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param("output=JSON", '{\n  "status": "error",\n  "error": "%s"\n}', id="json"),
+        pytest.param(
+            "output=JSON&condensed=yes", '{"status":"error","error":"%s"}', id="condensed"
+        ),
+        pytest.param(
+            "callback=cb", '/**/cb({\n  "status": "error",\n  "error": "%s"\n});', id="jsonp"
+        ),
+    ],
+)
+def test_a_body_that_is_not_form_data_is_refused_in_the_format_the_query_string_asks(
+    client, body, content_type, query, expected
+):
+    response = client.post(f"/api?{query}", data=body, content_type=content_type)
+
+    assert response.status_code == (200 if "callback" in query else 400)
+    assert response.content.decode() == expected % NOT_FORM_DATA
+
+
 @pytest.mark.parametrize(
     ("meta", "reason"),
     [

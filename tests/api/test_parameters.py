@@ -373,6 +373,15 @@ def test_condensed_json_has_no_white_space(post_batch):
     assert not any(c.isspace() for c in text.replace(json.dumps(message)[1:-1], ""))
 
 
+# An integrator's low: condensed=1 and condensed=true were taken and ignored.
+@pytest.mark.parametrize("value", ["1", "true", "TRUE", "yes"])
+def test_condensed_1_and_true_condense_as_yes_does(post_batch, value):
+    response = post_batch(data="C1|Jane", output="JSON", condensed=value)
+
+    assert counts(body(response))["new"] == 1
+    assert not any(c.isspace() for c in response.content.decode())
+
+
 def test_json_without_condensed_is_indented(post_batch):
     response = post_batch(data="C1|Jane", output="JSON")
 

@@ -1,7 +1,7 @@
 """Fixtures of the background-job tests: the jobs folder (saved bodies, progress) of each
 test its own, the job's calls as an integrator makes them, the admin's importer and
-rollback operator, a worker run in this process on the test database, and a real
-redis-server for the RQ backend."""
+rollback operator, a worker run in this process on the test database, a real
+redis-server for the RQ backend, and a job site of real processes (Site, site_on)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from customers.models import UndoState
 from jobs.management.commands.jobs_worker import backend_worker
 from tests.conftest import PASSWORD, POINTS, USER_ID, batch_params
 from tests.factories import make_account, make_campaign, make_member
+from tests.reliability.server import ROOT, Gunicorn, ServerDatabase
 
 OTHER_USER = "jane1980"
 
@@ -196,3 +199,44 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
     finally:
         process.kill()
         process.wait()
+
+
+# A job site: real processes (gunicorn serving the API, `manage.py jobs_worker`) on a
+# database of their own, for the tests of workers killed or kept waiting.
+PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else "python3"
+
+
+@dataclass
+class Site:
+    database: ServerDatabase
+    web: Gunicorn
+    env: dict[str, str]
+    logs: Path
+
+    def post(self, **params) -> dict:
+        answer = self.web.post({"output": "JSON", **params}, timeout=120)
+        return json.loads(answer.body)
+
+    def worker(self, **env: str) -> subprocess.Popen:
+        log = (self.logs / f"worker-{time.monotonic_ns()}.log").open("ab")
+        return subprocess.Popen(
+            [PYTHON, "manage.py", "jobs_worker"],
+            cwd=ROOT,
+            env={**self.env, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@contextmanager
+def site_on(database: ServerDatabase, env: dict[str, str], workdir: Path) -> Iterator[Site]:
+    """`database` created, migrated and seeded, and one gunicorn worker serving it with
+    `env`, its logs in `workdir`; both gone afterwards."""
+    database.create(env)
+    web = Gunicorn(env, workers=1, log_path=workdir / "gunicorn.log")
+    try:
+        web.start()
+        yield Site(database, web, env, workdir)
+    finally:
+        web.stop()
+        database.drop()

@@ -7,53 +7,25 @@ the worker killed with kill -9 while the status call shows its progress."""
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from jobs import messages as m
-from tests.reliability.server import ROOT, Gunicorn, ServerDatabase, server_env
+from tests.reliability.server import ServerDatabase, server_env
 
-from .conftest import PASSWORD, POINTS, USER_ID
+from .conftest import PASSWORD, POINTS, USER_ID, Site, site_on
 
-PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else "python3"
 LINES = 50_000
 # Short, so the next worker finds the lost job within seconds.
 LEASE_SECONDS = 3
 # The import engine's chunk: progress moves every this many lines.
 CHUNK = 1000
-
-
-@dataclass
-class Site:
-    database: ServerDatabase
-    web: Gunicorn
-    env: dict[str, str]
-    logs: Path
-
-    def post(self, **params) -> dict:
-        answer = self.web.post({"output": "JSON", **params}, timeout=120)
-        return json.loads(answer.body)
-
-    def worker(self, **env: str) -> subprocess.Popen:
-        log = (self.logs / f"worker-{time.monotonic_ns()}.log").open("ab")
-        return subprocess.Popen(
-            [PYTHON, "manage.py", "jobs_worker"],
-            cwd=ROOT,
-            env={**self.env, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
 
 
 @pytest.fixture(scope="module", params=["database", "rq"])
@@ -81,20 +53,6 @@ def site(request, tmp_path_factory) -> Iterator[Site]:
         env["REDIS_URL"] = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/1"
     with site_on(database, env, workdir) as site:
         yield site
-
-
-@contextmanager
-def site_on(database: ServerDatabase, env: dict[str, str], workdir: Path) -> Iterator[Site]:
-    """`database` created, migrated and seeded, and one gunicorn worker serving it with
-    `env`, its logs in `workdir`; both gone afterwards."""
-    database.create(env)
-    web = Gunicorn(env, workers=1, log_path=workdir / "gunicorn.log")
-    try:
-        web.start()
-        yield Site(database, web, env, workdir)
-    finally:
-        web.stop()
-        database.drop()
 
 
 def submit(site: Site) -> str:
@@ -348,3 +306,51 @@ def test_a_worker_killed_mid_rollback_leaves_the_database_unchanged_and_the_next
     assert attempts_of(site, job_id) == 2
     assert renamed == 0
     assert site.database.count("customers_customer") == ROLLBACK_LINES
+
+
+# The worker's connections, told apart from gunicorn's by their application name.
+WORKER_CONNECTIONS = "jobs_worker"
+
+
+def worker_connections(site: Site) -> int:
+    sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+    return site.database.query(sql, (WORKER_CONNECTIONS,))[0][0]
+
+
+# On PostgreSQL only: SQLite has no connection to cut (a worker behind its write lock is
+# test_sqlite_busy's); on the database backend only, whose worker loop the cut ends.
+@pytest.mark.postgres
+@pytest.mark.parametrize("site", ["database"], indirect=True)
+def test_a_worker_whose_database_connections_were_cut_runs_the_next_job(fresh):
+    site = fresh
+    worker = site.worker(DATABASE_URL=f"{site.database.url}?application_name={WORKER_CONNECTIONS}")
+    try:
+        # Its loop's connection and its stalled-job check's, both idle between jobs.
+        deadline = time.monotonic() + 60
+        while worker_connections(site) < 2:
+            assert time.monotonic() < deadline, "the worker never connected"
+            time.sleep(0.05)
+        # What a PostgreSQL restart or a proxy's idle timeout does to a worker.
+        cut = site.database.query(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = %s",
+            (WORKER_CONNECTIONS,),
+        )[0][0]
+        import_now(site, "Name")
+        # A job without a task: only the stalled-job check queues its task, and only the
+        # worker's loop runs it.
+        job_id = queue_rollback(site)
+        deadline = time.monotonic() + 60
+        while job_row(site, job_id, "status") in ("queued", "running"):
+            assert time.monotonic() < deadline, "the job never ended"
+            time.sleep(0.05)
+        alive = worker.poll() is None
+    finally:
+        worker.terminate()
+        worker.wait(30)
+
+    assert cut == 2
+    assert alive, "the worker died"
+    assert job_row(site, job_id, "status") == "done"
+    assert attempts_of(site, job_id) == 1
+    assert site.database.count("customers_customer") == 0

@@ -16,14 +16,16 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import OperationalError, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks_rq import RQBackend
 
 from jobs.recovery import recover_stalled_jobs_safely
 
 logger = logging.getLogger("loyalty.jobs")
-BUSY_PAUSE_SECONDS = 1
+# Pauses before starting the backend's worker again after database errors in a row; the
+# last repeats.
+RESTART_PAUSES_SECONDS = (1, 2, 5, 10, 30)
 
 
 class Command(BaseCommand):
@@ -48,21 +50,32 @@ class Command(BaseCommand):
 
 
 def run_backend_worker(*, batch: bool) -> None:
-    """The backend's worker, started again whenever SQLite's busy timeout ran out while it
-    looked for a job: a synchronous import of more than 30 s holds SQLite's one write lock,
-    and db_worker's look for the next job (a write) then failed, ended the worker and, under
-    make run, honcho stopped the web server with it (an integrator's report). A job that was
-    running is not affected: it ends or fails in its own transaction before this."""
+    """The backend's worker, started again whenever a database error ended it, after a
+    pause that grows while the errors go on (RESTART_PAUSES_SECONDS). A synchronous import
+    of more than the busy timeout holds SQLite's one write lock, and django-tasks-db's look
+    for the next job (BEGIN EXCLUSIVE, outside its own handling of a locked database)
+    ended the worker: under make run honcho then stopped the web server with it (an
+    integrator's report); a PostgreSQL restart or a cut connection ended it the same way.
+    A job that was running is run again once its lease runs out (the stalled-job check)."""
+    failures = 0
     while True:
+        started = time.monotonic()
         try:
             call_command(*backend_worker(batch=batch))
             return
-        except OperationalError as error:
-            if "database is locked" not in str(error):
-                raise
-            logger.warning("the database was busy; the worker looks for jobs again")
+        except (OperationalError, InterfaceError) as error:
+            if time.monotonic() - started > RESTART_PAUSES_SECONDS[-1]:
+                failures = 0  # it ran for a while: new trouble, not the same going on
+            pause = RESTART_PAUSES_SECONDS[min(failures, len(RESTART_PAUSES_SECONDS) - 1)]
+            failures += 1
+            logger.warning(
+                "the worker stopped on a database error (%s: %s); starting it again in %d s",
+                type(error).__name__,
+                str(error).strip(),
+                pause,
+            )
             connection.close()
-            time.sleep(BUSY_PAUSE_SECONDS)
+            time.sleep(pause)
 
 
 def backend_worker(*, batch: bool) -> list[str]:
@@ -85,6 +98,9 @@ def _check_until(stop: threading.Event) -> None:
     interval = settings.LOYALTY["JOB_HEARTBEAT_SECONDS"]
     try:
         while True:
+            # As Django does before each request: a connection that failed (a PostgreSQL
+            # restart, a cut connection) is replaced, or every later check failed on it.
+            close_old_connections()
             recover_stalled_jobs_safely()
             if stop.wait(interval):
                 return
