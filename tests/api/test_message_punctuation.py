@@ -26,8 +26,15 @@ import campaigns.credits
 import customers.batch.messages
 import jobs.messages
 
-# The one public upper-case string constant with a space in these modules that is no message.
-NOT_MESSAGES = {"FAILED_LINES_TYPE"}
+# The public upper-case string constants with a space in these modules that are no API
+# message: a content type, and the admin's titles and status of a job (jobs/messages.py).
+NOT_MESSAGES = {
+    "FAILED_LINES_TYPE",
+    "IMPORT_TITLE",
+    "API_IMPORT_TITLE",
+    "ROLLBACK_TITLE",
+    "ROLLED_BACK_STATUS",
+}
 ENVELOPE_MODULES = (
     api.exceptions,
     api.negotiation,
