@@ -221,7 +221,8 @@ def queue_rollback(site: Site) -> str:
         "INSERT INTO jobs_importjob (id, kind, status, request_id, import_request_id, "
         "body_name, body_bytes, undo_state_id, overwrite_conflicts, seen_conflicts, "
         "lines_total, lines_done, error, attempts, task_id, created_at, account_id, file_name) "
-        "VALUES (%s, 'rollback', 'queued', '', '', '', 0, %s, %s, '', %s, 0, '', 0, '', %s, %s, '')",
+        "VALUES (%s, 'rollback', 'queued', '', '', '', 0, %s, %s, '', %s, 0, '', 0, '', "
+        "%s, %s, '')",
         (
             job_id.hex if sqlite else str(job_id),
             state[0][0],
