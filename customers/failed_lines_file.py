@@ -1,4 +1,5 @@
-"""The admin's file of an import's failed lines: the file staff fix and import again.
+"""The file of an import's failed lines for a person: the file staff fix and import again,
+which the admin's undo state page and the API's customers_batch_failed_lines both offer.
 
 It is written as the imported file was: in its delimiter and its encoding (a Windows-1252
 CSV with semicolons gets one back, so the spreadsheet that wrote it opens it as it did;
@@ -9,8 +10,8 @@ why the line failed in the words the import's preview used (customers/line_words
 columns between are the import's read columns, by the API's names, each value as sent
 (secrets blank: customers/failed_lines.py) and neutralised against formulas. The admin
 import reads neither `line` nor `error` (customers/spreadsheet.py, columns_read), so the
-file, once fixed, imports as it is. The API's customers_batch_failed_lines keeps its own
-file (customers/failed_lines.py, failed_lines_csv).
+file, once fixed, imports as it is. The API's data_only=yes gives a machine the lines'
+values alone, as sent (customers/failed_lines.py, failed_lines_data).
 """
 
 from __future__ import annotations
