@@ -19,6 +19,7 @@ from campaigns.models import Campaign
 from customers.admin_import import NOTHING_IMPORTED
 from customers.batch import messages as m
 from customers.failed_lines_file import staff_rows
+from customers.file_headers import ONE_UNKNOWN
 from customers.line_words import WHOLE_LINE_WORDS
 from customers.models import Customer, FailedLineChunk, UndoState
 from customers.spreadsheet import ERROR_COLUMN, LINE_COLUMN
@@ -476,11 +477,13 @@ def test_no_secret_of_a_line_with_more_or_fewer_values_is_kept_or_served(
     stored, api_rows, admin_rows = the_one_failed_line_everywhere(client, superuser_client, state)
 
     width = len(SECRET_HEADERS)
-    # The file's row: the values under their headers, the error, then any extra values.
-    in_file = [*expected[:width], *[""] * (width - len(expected)), *expected[width:]]
+    extra = max(len(expected) - width, 0)
+    # The file's row (after its line number): the values under their headers and the extra
+    # value columns, padded to the header's width, then the error.
+    in_file = [*expected, *[""] * (width + extra - len(expected))]
     assert stored == expected
-    assert api_rows[1][:width] + api_rows[1][width + 1 :] == in_file
-    assert admin_rows[1][:width] + admin_rows[1][width + 1 :] == in_file
+    assert api_rows[1][:-1] == admin_rows[1][:-1] == in_file
+    assert len(api_rows[1]) == len(api_rows[0])
     for secret in ("my", "secret", "pass", "mysecretpass", "8642"):
         assert secret not in stored
         assert secret not in api_rows[1] and secret not in admin_rows[1]
@@ -498,9 +501,72 @@ def test_the_error_of_a_line_with_more_values_than_headers_stays_under_the_error
 
     message = WHOLE_LINE_WORDS[m.WRONG_VALUE_COUNT].format(got=3, expected=2)
     assert rows == [
-        [LINE_COLUMN, "code", "first_name", ERROR_COLUMN],
-        ["1", "X1", "Ann", message, "extra"],
+        [LINE_COLUMN, "code", "first_name", "extra value 1", ERROR_COLUMN],
+        ["1", "X1", "Ann", "extra", message],
     ]
+
+
+def test_every_failed_line_lines_up_with_the_header_and_keeps_every_value_it_sent(
+    client, superuser_client, post_batch
+):
+    """Sixth red team: a line with more values than headers put its last value after the
+    `error` column. Each row is now as long as the header: the values beyond the import's
+    columns under `extra value N` (as many as the widest line needs), then the error."""
+    data = "A1|Ann|bad\nA2|Bob|a2@example.com|one|two\nA3\nA4|Di|worse|three\n"
+    response = post_batch(("code", "first_name", "email"), data, output="JSON")
+    state = json.loads(response.content)["batch"]["undo_state"]
+
+    api_rows = rows_of(streamed(failed_lines_call(client, state)))
+    admin_rows = rows_of(
+        streamed(superuser_client.get(f"/admin/customers/undostate/{state}/failed-lines/"))
+    )
+
+    assert api_rows == admin_rows
+    header, *lines = api_rows
+    assert header == [
+        LINE_COLUMN,
+        "code",
+        "first_name",
+        "email",
+        "extra value 1",
+        "extra value 2",
+        ERROR_COLUMN,
+    ]
+    assert [line[:-1] for line in lines] == [
+        ["1", "A1", "Ann", "bad", "", ""],
+        ["2", "A2", "Bob", "a2@example.com", "one", "two"],
+        ["3", "A3", "", "", "", ""],
+        ["4", "A4", "Di", "worse", "three", ""],
+    ]
+    count = WHOLE_LINE_WORDS[m.WRONG_VALUE_COUNT]
+    assert [line[-1] for line in lines] == [
+        "Column 3, email: bad does not look like an email address.",
+        count.format(got=5, expected=3),
+        count.format(got=1, expected=3),
+        count.format(got=4, expected=3),
+    ]
+
+
+def test_a_failed_lines_file_with_extra_values_is_refused_by_the_admin_import_naming_the_column(
+    superuser_client, post_batch, account
+):
+    # Nothing the user sent is dropped on the way back either: the column must be dealt with.
+    response = post_batch(("code", "first_name"), "X1|Ann|extra\n", output="JSON")
+    state = json.loads(response.content)["batch"]["undo_state"]
+    content = streamed(superuser_client.get(f"/admin/customers/undostate/{state}/failed-lines/"))
+
+    form = {
+        "account": account.pk,
+        "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
+        "overwrite_duplicates": "update",
+        "import_file": SimpleUploadedFile("failed.csv", content),
+    }
+    page = superuser_client.post(IMPORT_URL, form)
+
+    assert list(page.context["form"].non_field_errors()) == [
+        ONE_UNKNOWN.format(number=4, value="extra value 1")
+    ]
+    assert not Customer.objects.filter(code="X1").exists()
 
 
 def test_no_secret_of_lines_a_stray_quote_merged_into_one_value_is_kept_or_served(
