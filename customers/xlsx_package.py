@@ -57,6 +57,7 @@ PART_TOO_LARGE = (
     "{megabytes:,} MB). {advice}"
 )
 CSV_INSTEAD = 'Save the sheet as "CSV UTF-8" and upload that instead.'
+OR_CSV = 'or save the sheet as "CSV UTF-8" and upload that instead.'
 # openpyxl's names for a workbook's part, in the order it looks for them
 # (openpyxl/reader/excel.py, _find_workbook_part).
 WORKBOOK_TYPES = (XLTM, XLTX, XLSM, XLSX)
@@ -113,29 +114,25 @@ PACKAGE_INDEX = Part(
 )
 WORKBOOK = Part(
     what="sheets and named ranges",
-    advice="Delete the named ranges you do not need (Formulas > Name Manager), or "
-    + CSV_INSTEAD[0].lower()
-    + CSV_INSTEAD[1:],
+    advice="Delete the named ranges you do not need (Formulas > Name Manager), " + OR_CSV,
     elements=10_000,
     megabytes=4,
 )
 STYLES = Part(
     what="formatting (cell styles, fonts, borders, colours)",
-    advice="Select the sheet and clear its formats (Home > Clear > Clear Formats), or "
-    + CSV_INSTEAD[0].lower()
-    + CSV_INSTEAD[1:],
+    advice="Select the sheet and clear its formats (Home > Clear > Clear Formats), " + OR_CSV,
     elements=100_000,
     megabytes=16,
 )
 SHARED_TEXT = Part(
     what="text",
-    advice="Split it into smaller files, or " + CSV_INSTEAD.lower(),
+    advice="Split it into smaller files, " + OR_CSV,
     elements=0,
     megabytes=0,
 )
 WORKSHEET = Part(
-    what="in its sheet (cells, merged cells, formatting rules)",
-    advice="Split it into smaller files, or " + CSV_INSTEAD[0].lower() + CSV_INSTEAD[1:],
+    what="sheet content (cells, merged cells, formatting rules)",
+    advice="Split it into smaller files, " + OR_CSV,
     elements=0,
     megabytes=0,
 )
