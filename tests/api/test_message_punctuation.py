@@ -26,8 +26,8 @@ import campaigns.credits
 import customers.batch.messages
 import jobs.messages
 
-# The one public upper-case string constant with a space in these modules that is no message.
-NOT_MESSAGES = {"FAILED_LINES_TYPE"}
+# The public upper-case string constants with a space in these modules that are no message.
+NOT_MESSAGES = {"FAILED_LINES_TYPE", "FAILED_DATA_TYPE"}
 ENVELOPE_MODULES = (
     api.exceptions,
     api.negotiation,
