@@ -19,7 +19,8 @@ from customers.batch.params import PARAMETERS as BATCH_PARAMETERS
 from customers.batch.params import parse_batch_request
 from customers.batch.service import import_customers
 from customers.batch.types import BatchStatus, ImportResult
-from customers.failed_lines import failed_lines_csv, failed_lines_filename
+from customers.failed_lines import failed_lines_data, failed_lines_filename
+from customers.failed_lines_file import failed_lines_file
 from customers.models import UndoState
 from jobs.models import ImportJob
 from jobs.service import find_job, lines_done, submit_import_job
@@ -28,7 +29,7 @@ from .permissions import importing_account
 from .serializers import batch_data, job_data
 
 BACKGROUND = "run_in_background"
-BAD_BACKGROUND = "run_in_background must be yes or no; got {value}."
+NOT_YES_OR_NO = "{name} must be yes or no; got {value}."
 
 
 def customers_batch(request: Request, params: dict[str, str]) -> Response:
@@ -36,7 +37,7 @@ def customers_batch(request: Request, params: dict[str, str]) -> Response:
     account = importing_account(request)
     note_request(request, account=account.slug)
     batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
-    if _in_background(params):
+    if _yes_or_no(params, BACKGROUND):
         job = submit_import_job(account=account, user=signed_in(request.user), request=batch)
         note_request(request, job=str(job.pk))
         return _job_answer(job)
@@ -60,12 +61,16 @@ UNDO_STATE_PARAMETER = "undo_state"
 BAD_UNDO_STATE = "undo_state must be the number of an undo state of this account, got {value}."
 NO_SUCH_UNDO_STATE = "undo_state {value} is not an import into this account."
 FAILED_LINES_TYPE = "text/csv; charset=utf-8"
+# data_only=yes: the failed lines' values alone, as sent, for a machine (Profiles_Data).
+DATA_ONLY = "data_only"
+FAILED_DATA_TYPE = "text/plain; charset=utf-8"
 
 
 def customers_batch_failed_lines(request: Request, params: dict[str, str]) -> HttpResponseBase:
-    """The failed lines of one of the account's imports (its `undo_state`), as the CSV file
-    the admin's undo state page offers: the import's columns, then `error`. Errors are the
-    API's envelope, in the format `output` asks for."""
+    """The failed lines of one of the account's imports (its `undo_state`): the file the
+    admin's undo state page offers (customers/failed_lines_file.py), or with data_only=yes
+    their values alone, as sent, to send again. Errors are the API's envelope, in the
+    format `output` asks for."""
     account = importing_account(request)
     note_request(request, account=account.slug)
     value = params.get(UNDO_STATE_PARAMETER, "").strip()
@@ -79,10 +84,14 @@ def customers_batch_failed_lines(request: Request, params: dict[str, str]) -> Ht
         # The number as read, not as sent: leading zeros could make the echo any length.
         raise InvalidRequest(NO_SUCH_UNDO_STATE.format(value=number))
     note_request(request, undo_state=state.pk)
-    response = StreamingHttpResponse(
-        failed_lines_csv(state, for_a_person=False), content_type=FAILED_LINES_TYPE
-    )
-    response["Content-Disposition"] = f'attachment; filename="{failed_lines_filename(state)}"'
+    data_only = _yes_or_no(params, DATA_ONLY)
+    if data_only:
+        response = StreamingHttpResponse(failed_lines_data(state), content_type=FAILED_DATA_TYPE)
+    else:
+        chunks, content_type = failed_lines_file(state)
+        response = StreamingHttpResponse(chunks, content_type=content_type)
+    filename = failed_lines_filename(state, data_only=data_only)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -110,13 +119,14 @@ def _job_answer(job: ImportJob) -> Response:
     return Response(data)
 
 
-def _in_background(params: dict[str, str]) -> bool:
-    value = params.get(BACKGROUND, "").strip().lower()
+def _yes_or_no(params: dict[str, str], name: str) -> bool:
+    """The yes/no parameter `name` (no if it is not sent), or InvalidRequest."""
+    value = params.get(name, "").strip().lower()
     if value in ("", "no"):
         return False
     if value == "yes":
         return True
-    raise InvalidRequest(BAD_BACKGROUND.format(value=batch_messages.shown(value)))
+    raise InvalidRequest(NOT_YES_OR_NO.format(name=name, value=batch_messages.shown(value)))
 
 
 Call = Callable[[Request, dict[str, str]], HttpResponseBase]
@@ -129,6 +139,6 @@ CALLS: dict[str, Call] = {
 # The parameters each call reads besides the API's own (api.params.API_PARAMETERS).
 CALL_PARAMETERS: dict[str, frozenset[str]] = {
     "customers_batch": BATCH_PARAMETERS | {BACKGROUND},
-    "customers_batch_failed_lines": frozenset({"api", UNDO_STATE_PARAMETER}),
+    "customers_batch_failed_lines": frozenset({"api", UNDO_STATE_PARAMETER, DATA_ONLY}),
     "customers_batch_status": frozenset({"api", "job_id"}),
 }

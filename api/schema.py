@@ -54,7 +54,7 @@ from customers.models import CUSTOM_FIELD_MAX_LENGTH
 from jobs.messages import TOO_MANY_JOBS, UNKNOWN_JOB, WORKER_LOST
 from jobs.models import ImportJob
 
-from .calls import CALLS, FAILED_LINES_TYPE
+from .calls import CALLS, FAILED_DATA_TYPE, FAILED_LINES_TYPE
 from .negotiation import CALLBACK, CALLBACK_MAX_LENGTH, CONDENSED_YES
 from .parsers import TOO_BIG, FormParser, MultiPartParser
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
@@ -258,6 +258,15 @@ class FailedLinesRequestSerializer(CallCredentials):
         min_value=1,
         help_text="The import's undo state, as its customers_batch answer gave it "
         "(`undo_state`); one of this account's.",
+    )
+    data_only = serializers.ChoiceField(
+        ["yes", "no"],
+        required=False,
+        help_text="`yes`: a machine file (text/plain) of the failed lines' values alone, as "
+        "sent and not neutralised (no header row, no error column, no byte order mark), in "
+        "the import's delimiter, a row each: the Profiles_Data to send again with the "
+        "import's profiles_header_N and delimiter. Not for a spreadsheet. Default `no`: the "
+        "CSV file for a person (text/csv), the admin's.",
     )
     output = serializers.ChoiceField(
         ["XML", "JSON"], required=False, help_text="The format of an error answer."
@@ -643,12 +652,24 @@ CUSTOMERS_BATCH: dict[str, Any] = {
         **_answer(200, ANSWER_200, {"Imported": batch_data(EXAMPLE_RESULT), **JOB_EXAMPLES}),
         (200, FAILED_LINES_TYPE.split(";")[0]): OpenApiResponse(
             OpenApiTypes.STR,
-            "type=customers_batch_failed_lines: the import's failed lines as CSV (UTF-8, "
-            "CRLF), a file to fix and import again: a header row of the import's columns as "
-            "the contract names them, then `error`; a row per failed line, in line order, its "
-            "values as sent (customer_password and customer_PIN always blank: they are not "
-            "kept), then its error. An import without failed lines gives the header row "
-            "alone. Errors are the envelope in XML or JSON, as for customers_batch.",
+            "type=customers_batch_failed_lines: the import's failed lines as CSV (CRLF; "
+            "UTF-8 with a byte order mark, or an admin import's own encoding), the file the "
+            "admin's undo state page offers, for a person to open in a spreadsheet, fix and "
+            "import again through the admin: a header row of `line`, the import's read "
+            "columns as the contract names them, then `error`; a row per failed line, in "
+            "line order: its line number, its values as sent (customer_password and "
+            "customer_PIN always blank: they are not kept), a value that a spreadsheet "
+            "would run as a formula (starting with = + - @ TAB or CR, also after a `;`) "
+            "given an apostrophe in front, then its error in the admin's words. An import "
+            "without failed lines gives the header row alone. Errors are the envelope in "
+            "XML or JSON, as for "
+            "customers_batch.",
+        ),
+        (200, FAILED_DATA_TYPE.split(";")[0]): OpenApiResponse(
+            OpenApiTypes.STR,
+            "type=customers_batch_failed_lines with data_only=yes: a machine file, the "
+            "failed lines' values alone as sent (not neutralised; secrets blank), in the "
+            "import's delimiter, one line each, nothing else: Profiles_Data to send again.",
         ),
         **_answer(
             400,

@@ -3,11 +3,11 @@
 The import's pipeline (customers/batch/pipeline.py) records each chunk's failed lines in
 the chunk's own transaction, one compressed FailedLineChunk row per chunk, whatever the
 import came from (the API, the admin, the command line): however many lines fail, the
-server holds one chunk of them at a time. The file they make for the API's
-customers_batch_failed_lines is CSV: the import's columns as the contract names them,
-then `error`; a row per failed line, its values as sent (the password and PIN columns
-left blank: no secret is kept in plain text), ordered by line (the admin's undo state
-page writes them as the imported file was: customers/failed_lines_file.py). A line with
+server holds one chunk of them at a time. The file they make for a person, which the
+admin's undo state page and the API's customers_batch_failed_lines both offer, is
+customers/failed_lines_file.py's; here are the lines as kept (the password and PIN
+columns left blank: no secret is kept in plain text), ordered by line, and the API's
+data_only=yes file of their values alone, as sent, for a machine. A line with
 more or fewer values than headers was split or merged somewhere (an unquoted
 delimiter inside a password, a value left out, a stray quote), so its secrets may sit in
 any column near theirs: of such a line only the values that no shift of that size could
@@ -28,10 +28,8 @@ from django.db import connection
 from accounts.models import Account
 from core import rawsql
 
-from .batch.params import FIELD_LABELS
 from .batch.types import LineError
 from .models import FailedLineChunk, UndoState
-from .spreadsheet import ERROR_COLUMN, neutralised
 from .values import has_undecoded_bytes
 
 # Columns whose values are never kept: a failed line's password or PIN would be stored in
@@ -109,20 +107,6 @@ def has_failed_lines(undo_state: UndoState) -> bool:
     return FailedLineChunk.objects.filter(undo_state=undo_state).exists()
 
 
-def failed_line_rows(undo_state: UndoState) -> Iterator[list[str]]:
-    """The file's rows: the header (the import's columns, then `error`), then a row per
-    failed line in line order; one chunk of them read at a time."""
-    headers = undo_state.parameters.get("headers") or []
-    yield [FIELD_LABELS.get(field, field) if field else "" for field in headers] + [ERROR_COLUMN]
-    width = len(headers)
-    for failed in failed_lines(undo_state):
-        # The error is always under its header: a line with fewer values than headers
-        # (or none: unreadable) is padded, one with more keeps its extra values after
-        # the error, where staff see them and fix the line.
-        values = failed.values
-        yield [*values[:width], *[""] * (width - len(values)), failed.message, *values[width:]]
-
-
 class FailedLine(NamedTuple):
     line: int
     field: str | None
@@ -146,18 +130,23 @@ class _Echo:
         return text
 
 
-def failed_lines_csv(undo_state: UndoState, *, for_a_person: bool) -> Iterator[str]:
-    """The file as CSV text, a row at a time (a StreamingHttpResponse's content). A file
-    for a person (opened in a spreadsheet) has its formula-like values neutralised as
-    every such export does, and the admin import takes that off again; the API's file is
-    for a machine and keeps the values as sent. (The admin's download is
-    customers/failed_lines_file.py's.)"""
-    writer = csv.writer(_Echo(), lineterminator="\r\n")
-    for row in failed_line_rows(undo_state):
-        yield writer.writerow([neutralised(value) for value in row] if for_a_person else row)
+def failed_lines_data(undo_state: UndoState) -> Iterator[str]:
+    """The failed lines for a machine (the API's data_only=yes): each line's values as they
+    were sent and kept, secrets blank, in the import's delimiter, with no header row, no
+    error and no neutralising, ready to send again as a request's Profiles_Data with the
+    import's profiles_header_N and delimiter. A line that could not be read kept no
+    values and is left out. Never to be opened in a spreadsheet: nothing in it is
+    neutralised (the file for a person is customers/failed_lines_file.py's)."""
+    delimiter = undo_state.parameters.get("delimiter") or ","
+    writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\n")
+    for failed in failed_lines(undo_state):
+        if failed.values:
+            yield writer.writerow(failed.values)
 
 
-def failed_lines_filename(undo_state: UndoState) -> str:
+def failed_lines_filename(undo_state: UndoState, *, data_only: bool = False) -> str:
+    if data_only:
+        return f"import-{undo_state.pk}-failed-lines-data.txt"
     return f"import-{undo_state.pk}-failed-lines.csv"
 
 

@@ -1,4 +1,5 @@
-"""The admin's file of an import's failed lines: the file staff fix and import again.
+"""The file of an import's failed lines for a person: the file staff fix and import again,
+which the admin's undo state page and the API's customers_batch_failed_lines both offer.
 
 It is written as the imported file was: in its delimiter and its encoding (a Windows-1252
 CSV with semicolons gets one back, so the spreadsheet that wrote it opens it as it did;
@@ -7,10 +8,12 @@ Excel, with commas). Its first column, `line`, is each line's number in the impo
 file (the number a person sees there, customers/import_file.py), its last, `error`, says
 why the line failed in the words the import's preview used (customers/line_words.py); the
 columns between are the import's read columns, by the API's names, each value as sent
-(secrets blank: customers/failed_lines.py) and neutralised against formulas. The admin
+(secrets blank: customers/failed_lines.py) and neutralised against formulas, then an
+`extra value N` column for each value the widest failed line had beyond the import's
+headers, so that every row lines up with the header and nothing sent is lost. The admin
 import reads neither `line` nor `error` (customers/spreadsheet.py, columns_read), so the
-file, once fixed, imports as it is. The API's customers_batch_failed_lines keeps its own
-file (customers/failed_lines.py, failed_lines_csv).
+file, once fixed, imports as it is. The API's data_only=yes gives a machine the lines'
+values alone, as sent (customers/failed_lines.py, failed_lines_data).
 """
 
 from __future__ import annotations
@@ -40,6 +43,11 @@ ENCODINGS = {
 }
 DEFAULT_ENCODING = "UTF-8"
 DEFAULT_DELIMITER = ","
+# The columns for a line's values beyond the import's headers (a value split by an
+# unquoted delimiter, say), before `error`: every row lines up with the header and nothing
+# sent is dropped. No field has such a name, so the admin import refuses the column,
+# naming it, until staff move its values where they belong (docs/decisions.md).
+EXTRA_VALUE_COLUMN = "extra value {number}"
 
 
 class FailedLinesFile(NamedTuple):
@@ -63,12 +71,20 @@ def failed_lines_file(undo_state: UndoState) -> FailedLinesFile:
 
 
 def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
-    """The file's rows, its header first: line, the read columns, error (then any values a
-    line had beyond its headers)."""
+    """The file's rows, its header first: line, the read columns, an `extra value N` column
+    for each value the widest failed line had beyond the import's headers, then error.
+    Every row is as long as the header, each value under its column."""
     headers: list[str | None] = undo_state.parameters.get("headers") or []
     read = [index for index, name in enumerate(headers) if name]
-    yield [LINE_COLUMN, *(FIELD_LABELS.get(str(headers[i]), str(headers[i])) for i in read)] + [
-        ERROR_COLUMN
+    width = len(headers)
+    # The chunks are read twice: the header needs the widest line before any row is sent.
+    extra = max((len(failed.values) - width for failed in failed_lines(undo_state)), default=0)
+    extra = max(extra, 0)
+    yield [
+        LINE_COLUMN,
+        *(FIELD_LABELS.get(str(headers[i]), str(headers[i])) for i in read),
+        *(EXTRA_VALUE_COLUMN.format(number=number) for number in range(1, extra + 1)),
+        ERROR_COLUMN,
     ]
     file_read = _file_read(undo_state)
     texts = list(file_read.header_texts) if file_read else []
@@ -78,16 +94,17 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
     campaigns = campaign_names(
         undo_state.account, undo_state.parameters.get("campaigns_to_include") or []
     )
-    width = len(headers)
     for failed in failed_lines(undo_state):
-        values = [*failed.values[:width], *[""] * (width - len(failed.values))]
+        values = [*failed.values, *[""] * (width + extra - len(failed.values))]
         error = LineError(failed.line, failed.field, LINE_WORDS.get(failed.message, failed.message))
         said = in_shop_words(error, columns, order, campaign_names=campaigns).message
+        # A short line is padded; a long one has its values beyond the headers under the
+        # extra value columns, where staff move each to its place.
         yield [
             str(failed.line),
             *(neutralised(values[i]) for i in read),
+            *(neutralised(value) for value in values[width:]),
             neutralised(said),
-            *(neutralised(value) for value in failed.values[width:]),
         ]
 
 

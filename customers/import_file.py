@@ -17,7 +17,9 @@ Limits are those of the API, applied before anything is parsed: the upload's siz
 (LOYALTY_MAX_REQUEST_BYTES, checked while it is received, customers/admin_import.py), an
 XLSX's unpacked size (the same limit, from the zip's declared sizes, which the zip reader
 never exceeds), its cells (LOYALTY_MAX_IMPORT_CELLS) and cells per row, counted in the
-unpacked sheet before openpyxl reads it, and the rows (LOYALTY_MAX_BATCH_ROWS).
+unpacked sheet before openpyxl reads it, and the rows (LOYALTY_MAX_BATCH_ROWS). openpyxl is
+given only the parts an import reads, each bounded in bytes and elements first
+(customers/xlsx_package.py).
 """
 
 from __future__ import annotations
@@ -40,6 +42,17 @@ from core.errors import InvalidRequest
 
 from .batch.params import HEADER_FIELDS, MAX_HEADER_NUMBER
 from .batch.stream import read_header_line
+from .xlsx_package import (
+    BROKEN_XLSX,
+    NO_SHEET,
+    SAVE_AS,
+    SHARED_TEXT,
+    WORKSHEET,
+    Part,
+    import_parts,
+    package,
+    part_chunks,
+)
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -56,32 +69,18 @@ MAX_CELLS_PER_ROW = 1000
 SHEET_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si)(?=[\s/>])")
 ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 TAG_END = re.compile(rb"\s*/?>")
-SCAN_CHUNK = 1 << 20
 # Excel's own limit on a cell's text, in characters; its UTF-8 is at most 4 bytes each. A
 # longer text anywhere in the XML (a cell's, a shared string's) is refused before openpyxl
 # holds it: a 60 MB string in a 62 KB file cost 586 MB (third red team).
 MAX_CELL_CHARS = 32_767
 MAX_TEXT_BYTES = 4 * MAX_CELL_CHARS
 LONG_TEXT = re.compile(rb">[^<]{%d}" % (MAX_TEXT_BYTES + 1))
-# What the XML parser reads a member's text as: a byte order mark (UTF-32 first, whose
-# little-endian mark starts with UTF-16's), else the encoding its declaration names.
-UTF8_BOM = b"\xef\xbb\xbf"
-OTHER_BOMS = (b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
-XML_DECLARATION = re.compile(rb"<\?xml\s[^>]*?encoding\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 # Line breaks as the engine counts them (customers/batch/parse.py).
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
-SAVE_AS = (
-    'Save it from your spreadsheet as "CSV UTF-8" or "Excel Workbook (.xlsx)" and upload it again.'
-)
 NOT_A_TABLE = "The file is neither a CSV nor an Excel (.xlsx) file. " + SAVE_AS
 OLD_EXCEL_FILE = "The file is an old Excel workbook (.xls), which cannot be read. " + SAVE_AS
 OTHER_SPREADSHEET = "The file is a spreadsheet, but not in Excel's .xlsx format. " + SAVE_AS
-BROKEN_XLSX = "The Excel file is damaged and cannot be read. " + SAVE_AS
-NOT_UTF8_XLSX = (
-    "The Excel file was written in an unusual text encoding (not UTF-8, which Excel and "
-    "other spreadsheets use), so it cannot be read. " + SAVE_AS
-)
 NOT_TEXT = (
     "The file's characters cannot be read: it is neither UTF-8 nor Windows (Latin-1) text. "
     'Save it from your spreadsheet as "CSV UTF-8" and upload it again.'
@@ -98,7 +97,6 @@ UNREADABLE_HEADER_ROW = (
     'The header row cannot be read: a " in it is never closed, or is followed by more text '
     "before the next delimiter. Name the fields without quotes."
 )
-NO_SHEET = "The Excel file has no sheet."
 TOO_BIG_UNPACKED = (
     "The Excel file unpacks to more than {limit} MB; an import reads at most that much. "
     'Split it, or save it as "CSV UTF-8".'
@@ -241,21 +239,21 @@ def _read_xlsx(content: bytes) -> ImportFile:
     if sum(info.file_size for info in archive.infolist()) > limit:
         raise InvalidRequest(TOO_BIG_UNPACKED.format(limit=limit // (1024 * 1024)))
     try:
-        _count_cells(archive, names)
-        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        parts = import_parts(archive)
+        _count_member(archive, parts.sheet, WORKSHEET)
+        if parts.strings is not None:
+            _count_member(archive, parts.strings, SHARED_TEXT)
+        book = openpyxl.load_workbook(
+            io.BytesIO(package(archive, parts)), read_only=True, data_only=True, keep_links=False
+        )
     except InvalidRequest:
         raise
-    except Exception:  # openpyxl and its XML parser raise many kinds; all mean "damaged"
+    except Exception:  # zipfile, openpyxl and its XML parser raise many kinds: "damaged"
         raise InvalidRequest(BROKEN_XLSX) from None
     try:
         if not book.worksheets:
             raise InvalidRequest(NO_SHEET)
-        sheet = book.worksheets[0]
-        # The sheet openpyxl reads, wherever the workbook's relations put it.
-        path = sheet._worksheet_path.lstrip("/")
-        if not path.endswith(".xml"):
-            _count_member(archive, path)
-        return _sheet_file(sheet)
+        return _sheet_file(book.worksheets[0])
     except InvalidRequest:
         raise
     except Exception:  # openpyxl reads the rows lazily: a damaged one fails in _sheet_file
@@ -264,24 +262,17 @@ def _read_xlsx(content: bytes) -> ImportFile:
         book.close()
 
 
-def _count_cells(archive: zipfile.ZipFile, names: set[str]) -> None:
-    """InvalidRequest if a sheet (or the shared strings, each used by a cell) holds more
+def _count_member(archive: zipfile.ZipFile, name: str, part: Part) -> None:
+    """InvalidRequest if the sheet (or the shared strings, each used by a cell) holds more
     cells than LOYALTY_MAX_IMPORT_CELLS, or a row more than MAX_CELLS_PER_ROW, or a cell
     beyond the columns (MAX_HEADER_NUMBER) or rows (LOYALTY_MAX_BATCH_ROWS and the header)
-    an import reads: counted in the unpacked XML, before openpyxl, which holds a row and
-    every shared string whole, and pads each row with empty cells up to its last cell."""
-    # Every XML member, not only xl/worksheets/: the workbook's relations may put a sheet
-    # anywhere. Other parts hold none of these tags.
-    for name in sorted(names):
-        if name.endswith(".xml"):
-            _count_member(archive, name)
-
-
-def _count_member(archive: zipfile.ZipFile, name: str) -> None:
+    an import reads, or more elements than `part` allows: counted in the unpacked XML,
+    before openpyxl, which holds a row and every shared string whole, and pads each row
+    with empty cells up to its last cell."""
     limit = settings.LOYALTY["MAX_IMPORT_CELLS"]
     last_row = settings.LOYALTY["MAX_BATCH_ROWS"] + 1  # the header row, then the rows
     cells = row_cells = row = column = 0
-    for tag, place in _tags(archive, name):
+    for tag, place in _tags(part_chunks(archive, name, part)):
         if tag == b"row":
             # As openpyxl numbers rows and columns (openpyxl/worksheet/_reader.py).
             row = _row_number(place) if place is not None else row + 1
@@ -333,51 +324,23 @@ def _column_number(reference: str) -> int:
         raise InvalidRequest(BROKEN_XLSX) from None
 
 
-def _tags(archive: zipfile.ZipFile, name: str) -> Iterator[tuple[bytes, str | None]]:
-    """The row, cell and shared-string tags of a member with their `r` attribute (a row's
-    number, a cell's reference) if they have one, read a chunk at a time."""
-    with archive.open(name) as member:
-        tail = b""
-        first = True
-        while chunk := member.read(SCAN_CHUNK):
-            if first:
-                _check_encoding(chunk)
-                first = False
-            if b"\x00" in chunk:
-                # XML holds no NUL character: the text is UTF-16 or UTF-32 without a byte
-                # order mark, in which none of the tags below is found.
-                raise InvalidRequest(NOT_UTF8_XLSX)
-            text = tail + chunk
-            # Every tag before the last "<" is whole (no attribute value holds a "<"); the
-            # tag it starts is read in the next round.
-            cut = text.rfind(b"<", len(tail))
-            if LONG_TEXT.search(text) or (cut == -1 and len(text) > MAX_TEXT_BYTES):
-                raise InvalidRequest(CELL_TOO_LONG.format(limit=MAX_CELL_CHARS))
-            if cut == -1:
-                tail = text
-                continue
-            yield from _tags_in(text, cut)
-            tail = text[cut:]
-        yield from _tags_in(tail, len(tail))
-
-
-def _check_encoding(head: bytes) -> None:
-    """InvalidRequest unless the member (`head`, its first bytes) is UTF-8 to the XML
-    parser: the tags are looked for in its bytes, which in UTF-16 or UTF-32 (a byte order
-    mark, or a declaration naming them) or any other encoding hold none of them, while
-    openpyxl reads the sheet all the same. Excel and other spreadsheets write UTF-8."""
-    if head.startswith(OTHER_BOMS):
-        raise InvalidRequest(NOT_UTF8_XLSX)
-    head = head.removeprefix(UTF8_BOM)
-    if not head.startswith(b"<?xml"):
-        return  # no declaration: UTF-8, as XML reads it
-    declaration = XML_DECLARATION.match(head)
-    if declaration is None:
-        return  # a declaration naming no encoding: UTF-8
-    encoding = declaration.group(1)
-    encoding = declaration.group(2) if encoding is None else encoding
-    if encoding.lower() != b"utf-8":
-        raise InvalidRequest(NOT_UTF8_XLSX)
+def _tags(chunks: Iterator[bytes]) -> Iterator[tuple[bytes, str | None]]:
+    """The row, cell and shared-string tags of a part's bytes (`chunks`) with their `r`
+    attribute (a row's number, a cell's reference) if they have one."""
+    tail = b""
+    for chunk in chunks:
+        text = tail + chunk
+        # Every tag before the last "<" is whole (no attribute value holds a "<"); the
+        # tag it starts is read in the next round.
+        cut = text.rfind(b"<", len(tail))
+        if LONG_TEXT.search(text) or (cut == -1 and len(text) > MAX_TEXT_BYTES):
+            raise InvalidRequest(CELL_TOO_LONG.format(limit=MAX_CELL_CHARS))
+        if cut == -1:
+            tail = text
+            continue
+        yield from _tags_in(text, cut)
+        tail = text[cut:]
+    yield from _tags_in(tail, len(tail))
 
 
 def _tags_in(text: bytes, end: int) -> Iterator[tuple[bytes, str | None]]:

@@ -4,7 +4,8 @@ and the admin export's account column.
 Excel, LibreOffice and Google Sheets run a cell that begins with `=`, `+`, `-` or `@` (and,
 after a TAB or CR, whatever follows) as a formula, so a customer's name sent through the
 API could be a live HYPERLINK or DDE call in the file staff open. Every export a person
-opens (the admin's CSV and XLSX, export_customers unless --raw) writes such a value with an
+opens (the admin's CSV and XLSX, the failed-lines file the admin and the API offer,
+export_customers unless --raw) writes such a value with an
 apostrophe in front, the usual text prefix; every import a person feeds (the admin's,
 import_customers unless --raw) takes exactly one apostrophe off again. So the apostrophe is
 added to a value that starts with any number of apostrophes and then one of those

@@ -6,8 +6,15 @@ import re
 
 # C0 controls but TAB, LF and CR (line breaks may come inside quoted values), DEL, and the
 # C1 controls U+0080 to U+009F (NEL U+0085 among them): NUL cannot be stored in
-# PostgreSQL, C0 cannot be shown in XML 1.0, and none of them is ever intended.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# PostgreSQL, C0 cannot be shown in XML 1.0, and none of them is ever intended. With them
+# Unicode's 66 noncharacters, U+FDD0 to U+FDEF and the last two of every plane (U+FFFE,
+# U+FFFF, U+1FFFE, ... U+10FFFF): reserved for a program's own use, never text that is
+# sent; XML 1.0 cannot hold U+FFFE or U+FFFF (an XML answer showed U+FFFD, and every
+# later XLSX export of the account failed: sixth red team), so they are refused likewise.
+NONCHARACTERS = r"\ufdd0-\ufdef" + "".join(
+    rf"\U{plane:04x}fffe\U{plane:04x}ffff" for plane in range(17)
+)
+CONTROL_CHARACTERS = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{NONCHARACTERS}]")
 
 # What trimming takes off both ends of a value: white space (str.isspace, up to U+3000,
 # the last such character), but no control character. str.strip() alone would silently

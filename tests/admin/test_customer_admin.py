@@ -230,6 +230,18 @@ def test_a_control_character_in_a_field_is_a_form_error(staff_client, ann, field
     assert Customer.objects.get(pk=ann.pk).version == 1
 
 
+@pytest.mark.parametrize("character", ["\ufdd0", "\ufdef", "\ufffe", "\uffff", "\U0010ffff"])
+@pytest.mark.parametrize("field", ["first_name", "city", "custom_field"])
+def test_a_unicode_noncharacter_in_a_field_is_a_form_error_as_a_control_character(
+    staff_client, ann, field, character
+):
+    response = staff_client.post(change_url(ann), customer_form(ann, **{field: f"A{character}B"}))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {field: [CONTROL_CHARACTER]}
+    assert Customer.objects.get(pk=ann.pk).version == 1
+
+
 @pytest.mark.parametrize("character", ["\x0b", "\x1c", "\x85", "\x9f"])
 def test_a_control_character_at_the_end_of_a_field_is_a_form_error_not_trimmed(
     staff_client, ann, character

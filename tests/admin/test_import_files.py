@@ -17,6 +17,7 @@ from django.test import Client
 from accounts.models import Membership
 from campaigns.models import Campaign, Enrollment, Transaction
 from customers import import_file as f
+from customers import xlsx_package as p
 from customers.admin_import import ADMIN_WORDS, FILE_TOO_LARGE, NO_DATA_ROWS, QUOTE_NOT_CLOSED
 from customers.batch import messages as m
 from customers.file_headers import SAME_FIELD
@@ -399,7 +400,7 @@ def test_a_cell_naming_a_shared_string_that_is_not_there_is_a_damaged_file(boss,
 
     response = post_file(boss, account, content, name="customers.xlsx")
 
-    assert form_errors(response) == [f.BROKEN_XLSX]
+    assert form_errors(response) == [p.BROKEN_XLSX]
 
 
 @pytest.mark.parametrize("where", ["shared string", "inline string"])
@@ -598,7 +599,7 @@ def test_an_xlsx_sheet_in_another_encoding_than_utf8_is_refused_before_it_is_par
 
     response = post_file(boss, account, sheet_xlsx(header + rows, encode))
 
-    assert form_errors(response) == [f.NOT_UTF8_XLSX]
+    assert form_errors(response) == [p.NOT_UTF8_XLSX]
     assert not ImportPreview.objects.exists()
 
 

@@ -306,6 +306,34 @@ def test_control_character_in_a_value_is_a_line_error(post, character):
     assert list(Customer.objects.values_list("code", flat=True)) == ["C2"]
 
 
+# Unicode's noncharacters: U+FDD0 to U+FDEF and the last two code points of every plane.
+NONCHARACTERS = ["\ufdd0", "\ufdef", "\ufffe", "\uffff", "\U0001fffe", "\U0010ffff"]
+
+
+@pytest.mark.parametrize("character", NONCHARACTERS)
+def test_a_unicode_noncharacter_in_a_value_is_a_line_error_as_a_control_character(post, character):
+    # Sixth red team: U+FFFE was stored, the XML answer showed U+FFFD, and every later
+    # XLSX export of the account failed.
+    response = post(("code", "first_name"), f"C1|Ja{character}ne\nC2|Jim")
+
+    assert errors(response) == [
+        {
+            "line": 1,
+            "field": "first_name",
+            "message": m.CONTROL_CHARACTER.format(field="first_name"),
+        }
+    ]
+    assert list(Customer.objects.values_list("code", flat=True)) == ["C2"]
+
+
+@pytest.mark.parametrize("character", ["\ufdcf", "\ufdf0", "\ufffd", "\U0001fffd", "\U0010fffd"])
+def test_characters_beside_the_noncharacters_are_stored(post, character):
+    response = post(("code", "first_name"), f"C1|Ja{character}ne")
+
+    assert errors(response) == []
+    assert one_customer().first_name == f"Ja{character}ne"
+
+
 @pytest.mark.parametrize("character", ["\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\x9f"])
 @pytest.mark.parametrize("value", ["{}Jane", "Jane{}"])
 def test_control_character_at_either_end_of_a_value_is_a_line_error_not_trimmed(

@@ -27,9 +27,10 @@ import customers.batch.messages
 import jobs.messages
 
 # The public upper-case string constants with a space in these modules that are no API
-# message: a content type, and the admin's titles and status of a job (jobs/messages.py).
+# message: the content types, and the admin's titles and status of a job (jobs/messages.py).
 NOT_MESSAGES = {
     "FAILED_LINES_TYPE",
+    "FAILED_DATA_TYPE",
     "IMPORT_TITLE",
     "API_IMPORT_TITLE",
     "ROLLBACK_TITLE",

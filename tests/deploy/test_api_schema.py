@@ -231,8 +231,8 @@ def test_every_status_and_output_format_is_described(schema):
     responses = operation(schema)["responses"]
 
     assert set(responses) == STATUSES
-    # customers_batch_failed_lines answers its file as CSV.
-    assert set(responses["200"]["content"]) == {XML, JSON, JSONP, "text/csv"}
+    # customers_batch_failed_lines answers its file as CSV, and data_only=yes as plain text.
+    assert set(responses["200"]["content"]) == {XML, JSON, JSONP, "text/csv", "text/plain"}
     for status in STATUSES - {"200"}:
         # A JSONP answer is always 200.
         assert set(responses[status]["content"]) == {XML, JSON}
@@ -246,6 +246,9 @@ def test_the_failed_lines_call_and_the_cap_on_listed_errors_are_described(schema
     batch = schema["components"]["schemas"]["Batch"]
 
     assert "undo_state" in failed_lines["required"]
+    yes_no = failed_lines["properties"]["data_only"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
+    assert schema["components"]["schemas"][yes_no]["enum"] == ["yes", "no"]
+    assert "Profiles_Data" in failed_lines["properties"]["data_only"]["description"]
     assert failed_lines["properties"]["type"]["const"] == "customers_batch_failed_lines"
     assert "errors_not_listed" in batch["properties"]
     assert "errors_not_listed" not in batch.get("required", [])

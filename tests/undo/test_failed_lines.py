@@ -18,9 +18,11 @@ from api.calls import NO_SUCH_UNDO_STATE
 from campaigns.models import Campaign
 from customers.admin_import import NOTHING_IMPORTED
 from customers.batch import messages as m
-from customers.failed_lines import ERROR_COLUMN, failed_line_rows
+from customers.failed_lines_file import staff_rows
+from customers.file_headers import ONE_UNKNOWN
+from customers.line_words import WHOLE_LINE_WORDS
 from customers.models import Customer, FailedLineChunk, UndoState
-from customers.spreadsheet import LINE_COLUMN
+from customers.spreadsheet import ERROR_COLUMN, LINE_COLUMN
 from tests.conftest import API_KEY, PASSWORD, POINTS, USER_ID
 from tests.factories import make_campaign
 
@@ -32,14 +34,31 @@ DATA = (
     "C4|Di|di@example.com|pw4\n"
     "C5|Ed|04-03|pw5\n"
 )
+# The API's file is the admin's (customers/failed_lines_file.py): each line's number in
+# Profiles_Data first, the errors in the admin's words.
 EXPECTED_ROWS = [
-    ["code", "first_name", "email", "customer_password", ERROR_COLUMN],
+    [LINE_COLUMN, "code", "first_name", "email", "customer_password", ERROR_COLUMN],
     # The password is never kept in plain text: its column is blank.
-    ["C2", "Bob", "not-an-email", "", m.BAD_EMAIL.format(value="not-an-email")],
+    [
+        "2",
+        "C2",
+        "Bob",
+        "not-an-email",
+        "",
+        "Column 3, email: not-an-email does not look like an email address.",
+    ],
     # A value short: any value could be the password moved left, so the one next to its
     # column is not kept either.
-    ["C3", "Cy", "", "", m.WRONG_VALUE_COUNT.format(got=3, expected=4)],
-    ["C5", "Ed", "04-03", "", m.BAD_EMAIL.format(value="04-03")],
+    [
+        "3",
+        "C3",
+        "Cy",
+        "",
+        "",
+        "The line has 3 values, but the header row has 4 columns: a value holding the "
+        "separator needs quotes around it.",
+    ],
+    ["5", "C5", "Ed", "04-03", "", "Column 3, email: 04-03 does not look like an email address."],
 ]
 IMPORT_URL = "/admin/customers/customer/import-file/"
 
@@ -75,9 +94,10 @@ def the_one_failed_line_everywhere(client, superuser_client, state: UndoState):
         for chunk in FailedLineChunk.objects.filter(undo_state=state)
         for _line, _field, _message, values in chunk.unpack()["lines"]
     ]
-    # The admin's file has each line's number first.
+    # The file has each line's number first.
+    assert api_rows == admin_rows
     assert admin_rows[0][0] == LINE_COLUMN
-    return stored, api_rows, [row[1:] for row in admin_rows]
+    return stored, [row[1:] for row in api_rows], [row[1:] for row in admin_rows]
 
 
 @pytest.fixture
@@ -310,8 +330,8 @@ def test_a_streamed_import_keeps_the_failed_lines_of_every_chunk(
     state = UndoState.objects.get()
     assert (state.new, state.failed, state.status) == (1, 4, UndoState.Status.UNDOABLE)
     assert FailedLineChunk.objects.filter(undo_state=state).count() == 3
-    rows = list(failed_line_rows(state))
-    assert [row[:2] for row in rows[1:]] == [
+    rows = list(staff_rows(state))
+    assert [row[1:3] for row in rows[1:]] == [
         ["C1", "bad1"],
         ["C2", "bad2"],
         ["C4", "bad4"],
@@ -344,22 +364,60 @@ def test_prune_undo_states_drops_the_failed_lines_of_every_import_beyond_the_kep
     assert kept == {states[-1]}
 
 
-FORMULA_NAME = '=HYPERLINK("http://evil.example/","click")'
+# The sixth red team's values: a DDE call and a sum, which a spreadsheet runs.
+DDE = "=cmd|' /C calc'!A0"
+SUM = "-2+3"
+FORMULA_HEADERS = ("code", "first_name", "last_name", "email")
+FORMULA_LINE = f"F1,{DDE},{SUM},not-an-email\n"
 
 
-def test_the_admins_failed_lines_file_neutralises_formulas_and_the_apis_keeps_values_as_sent(
+def formula_import(post_batch) -> UndoState:
+    response = post_batch(FORMULA_HEADERS, FORMULA_LINE, delimiter="comma", output="JSON")
+    return UndoState.objects.get(pk=json.loads(response.content)["batch"]["undo_state"])
+
+
+def test_the_apis_failed_lines_file_is_the_admins_with_formulas_neutralised(
     client, superuser_client, post_batch
 ):
-    response = post_batch(HEADERS, f"F1|{FORMULA_NAME}|not-an-email|pw\n", output="JSON")
-    state = UndoState.objects.get(pk=json.loads(response.content)["batch"]["undo_state"])
+    state = formula_import(post_batch)
 
-    admin_rows = rows_of(
-        streamed(superuser_client.get(f"/admin/customers/undostate/{state.pk}/failed-lines/"))
+    api_file = streamed(failed_lines_call(client, state.pk))
+    admin_file = streamed(
+        superuser_client.get(f"/admin/customers/undostate/{state.pk}/failed-lines/")
     )
-    api_rows = rows_of(streamed(failed_lines_call(client, state.pk)))
 
-    assert admin_rows[1][2] == "'" + FORMULA_NAME
-    assert api_rows[1][1] == FORMULA_NAME
+    assert api_file == admin_file
+    assert api_file.startswith("\ufeff".encode())
+    assert rows_of(api_file)[1][:5] == ["1", "F1", "'" + DDE, "'" + SUM, "not-an-email"]
+
+
+def test_data_only_gives_the_failed_lines_as_sent_ready_to_send_again(client, post_batch):
+    state = formula_import(post_batch)
+
+    response = failed_lines_call(client, state.pk, data_only="yes")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    data = streamed(response).decode()
+    assert data == FORMULA_LINE
+    # Fixed and sent again as Profiles_Data with the import's headers and delimiter.
+    fixed = data.replace("not-an-email", "f1@example.com")
+    again = post_batch(FORMULA_HEADERS, fixed, delimiter="comma", output="JSON")
+    assert json.loads(again.content)["batch"]["customers"]["new"] == 1
+    assert Customer.objects.get(code="F1").first_name == DDE
+    assert Customer.objects.get(code="F1").last_name == SUM
+
+
+def test_data_only_is_yes_or_no(client, post_batch):
+    state = formula_import(post_batch)
+
+    response = failed_lines_call(client, state.pk, data_only="maybe", output="JSON")
+
+    assert response.status_code == 400
+    assert json.loads(response.content) == {
+        "status": "error",
+        "error": "data_only must be yes or no; got maybe.",
+    }
 
 
 def test_an_admin_import_in_which_every_line_failed_says_nothing_was_imported(
@@ -419,11 +477,13 @@ def test_no_secret_of_a_line_with_more_or_fewer_values_is_kept_or_served(
     stored, api_rows, admin_rows = the_one_failed_line_everywhere(client, superuser_client, state)
 
     width = len(SECRET_HEADERS)
-    # The file's row: the values under their headers, the error, then any extra values.
-    in_file = [*expected[:width], *[""] * (width - len(expected)), *expected[width:]]
+    extra = max(len(expected) - width, 0)
+    # The file's row (after its line number): the values under their headers and the extra
+    # value columns, padded to the header's width, then the error.
+    in_file = [*expected, *[""] * (width + extra - len(expected))]
     assert stored == expected
-    assert api_rows[1][:width] + api_rows[1][width + 1 :] == in_file
-    assert admin_rows[1][:width] + admin_rows[1][width + 1 :] == in_file
+    assert api_rows[1][:-1] == admin_rows[1][:-1] == in_file
+    assert len(api_rows[1]) == len(api_rows[0])
     for secret in ("my", "secret", "pass", "mysecretpass", "8642"):
         assert secret not in stored
         assert secret not in api_rows[1] and secret not in admin_rows[1]
@@ -439,8 +499,74 @@ def test_the_error_of_a_line_with_more_values_than_headers_stays_under_the_error
 
     rows = rows_of(streamed(failed_lines_call(client, state)))
 
-    message = m.WRONG_VALUE_COUNT.format(got=3, expected=2)
-    assert rows == [["code", "first_name", ERROR_COLUMN], ["X1", "Ann", message, "extra"]]
+    message = WHOLE_LINE_WORDS[m.WRONG_VALUE_COUNT].format(got=3, expected=2)
+    assert rows == [
+        [LINE_COLUMN, "code", "first_name", "extra value 1", ERROR_COLUMN],
+        ["1", "X1", "Ann", "extra", message],
+    ]
+
+
+def test_every_failed_line_lines_up_with_the_header_and_keeps_every_value_it_sent(
+    client, superuser_client, post_batch
+):
+    """Sixth red team: a line with more values than headers put its last value after the
+    `error` column. Each row is now as long as the header: the values beyond the import's
+    columns under `extra value N` (as many as the widest line needs), then the error."""
+    data = "A1|Ann|bad\nA2|Bob|a2@example.com|one|two\nA3\nA4|Di|worse|three\n"
+    response = post_batch(("code", "first_name", "email"), data, output="JSON")
+    state = json.loads(response.content)["batch"]["undo_state"]
+
+    api_rows = rows_of(streamed(failed_lines_call(client, state)))
+    admin_rows = rows_of(
+        streamed(superuser_client.get(f"/admin/customers/undostate/{state}/failed-lines/"))
+    )
+
+    assert api_rows == admin_rows
+    header, *lines = api_rows
+    assert header == [
+        LINE_COLUMN,
+        "code",
+        "first_name",
+        "email",
+        "extra value 1",
+        "extra value 2",
+        ERROR_COLUMN,
+    ]
+    assert [line[:-1] for line in lines] == [
+        ["1", "A1", "Ann", "bad", "", ""],
+        ["2", "A2", "Bob", "a2@example.com", "one", "two"],
+        ["3", "A3", "", "", "", ""],
+        ["4", "A4", "Di", "worse", "three", ""],
+    ]
+    count = WHOLE_LINE_WORDS[m.WRONG_VALUE_COUNT]
+    assert [line[-1] for line in lines] == [
+        "Column 3, email: bad does not look like an email address.",
+        count.format(got=5, expected=3),
+        count.format(got=1, expected=3),
+        count.format(got=4, expected=3),
+    ]
+
+
+def test_a_failed_lines_file_with_extra_values_is_refused_by_the_admin_import_naming_the_column(
+    superuser_client, post_batch, account
+):
+    # Nothing the user sent is dropped on the way back either: the column must be dealt with.
+    response = post_batch(("code", "first_name"), "X1|Ann|extra\n", output="JSON")
+    state = json.loads(response.content)["batch"]["undo_state"]
+    content = streamed(superuser_client.get(f"/admin/customers/undostate/{state}/failed-lines/"))
+
+    form = {
+        "account": account.pk,
+        "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
+        "overwrite_duplicates": "update",
+        "import_file": SimpleUploadedFile("failed.csv", content),
+    }
+    page = superuser_client.post(IMPORT_URL, form)
+
+    assert list(page.context["form"].non_field_errors()) == [
+        ONE_UNKNOWN.format(number=4, value="extra value 1")
+    ]
+    assert not Customer.objects.filter(code="X1").exists()
 
 
 def test_no_secret_of_lines_a_stray_quote_merged_into_one_value_is_kept_or_served(
