@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpResponseBase, StreamingHttpResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,7 +20,11 @@ from customers.batch.params import PARAMETERS as BATCH_PARAMETERS
 from customers.batch.params import parse_batch_request
 from customers.batch.service import import_customers
 from customers.batch.types import BatchStatus, ImportResult
-from customers.failed_lines import failed_lines_data, failed_lines_filename
+from customers.failed_lines import (
+    failed_lines_data,
+    failed_lines_dropped,
+    failed_lines_filename,
+)
 from customers.failed_lines_file import failed_lines_file
 from customers.models import UndoState
 from jobs.models import ImportJob
@@ -60,6 +65,10 @@ def customers_batch(request: Request, params: dict[str, str]) -> Response:
 UNDO_STATE_PARAMETER = "undo_state"
 BAD_UNDO_STATE = "undo_state must be the number of an undo state of this account, got {value}."
 NO_SUCH_UNDO_STATE = "undo_state {value} is not an import into this account."
+FAILED_LINES_DROPPED = (
+    "undo_state {value}: {failed:,} lines of this import failed, but they are kept no more "
+    "(only the newest {kept:,} imports of an account keep their failed lines)."
+)
 FAILED_LINES_TYPE = "text/csv; charset=utf-8"
 # data_only=yes: the failed lines' values alone, as sent, for a machine (Profiles_Data).
 DATA_ONLY = "data_only"
@@ -84,6 +93,13 @@ def customers_batch_failed_lines(request: Request, params: dict[str, str]) -> Ht
         # The number as read, not as sent: leading zeros could make the echo any length.
         raise InvalidRequest(NO_SUCH_UNDO_STATE.format(value=number))
     note_request(request, undo_state=state.pk)
+    if failed_lines_dropped(state):
+        # An empty file would tell a sync script that nothing failed.
+        raise InvalidRequest(
+            FAILED_LINES_DROPPED.format(
+                value=state.pk, failed=state.failed, kept=settings.LOYALTY["UNDO_STATES_KEPT"]
+            )
+        )
     data_only = _yes_or_no(params, DATA_ONLY)
     if data_only:
         response = StreamingHttpResponse(failed_lines_data(state), content_type=FAILED_DATA_TYPE)

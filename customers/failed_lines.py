@@ -107,6 +107,13 @@ def has_failed_lines(undo_state: UndoState) -> bool:
     return FailedLineChunk.objects.filter(undo_state=undo_state).exists()
 
 
+def failed_lines_dropped(undo_state: UndoState) -> bool:
+    """Whether lines of the import failed but are kept no more (prune_failed_lines: only
+    the newest UNDO_STATES_KEPT imports of an account keep theirs), so that an empty file
+    would say, wrongly, that none failed."""
+    return undo_state.failed > 0 and not has_failed_lines(undo_state)
+
+
 class FailedLine(NamedTuple):
     line: int
     field: str | None

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import Membership
-from api.calls import NO_SUCH_UNDO_STATE
+from api.calls import FAILED_LINES_DROPPED, NO_SUCH_UNDO_STATE
 from campaigns.models import Campaign
 from customers.admin_import import NOTHING_IMPORTED
 from customers.batch import messages as m
@@ -350,6 +350,21 @@ def test_failed_lines_of_imports_beyond_the_kept_ones_are_dropped(run_import, se
 
     assert kept == set(states[-2:])
     assert UndoState.objects.filter(pk__in=states[:2], failed=1).count() == 2
+
+
+def test_the_api_says_when_an_imports_failed_lines_are_kept_no_more(client, post_batch, settings):
+    # Integrator's report: the call answered 200 with the header row alone, which a sync
+    # script reads as "nothing failed", for an import whose 3,488 failed lines were dropped.
+    settings.LOYALTY = {**settings.LOYALTY, "UNDO_STATES_KEPT": 1}
+    first = json.loads(post_batch(HEADERS, DATA, output="JSON").content)["batch"]
+    post_batch(HEADERS, DATA, output="JSON")
+
+    response = failed_lines_call(client, first["undo_state"], output="JSON")
+
+    assert response.status_code == 400
+    assert json.loads(response.content)["error"] == FAILED_LINES_DROPPED.format(
+        value=first["undo_state"], failed=3, kept=1
+    )
 
 
 def test_prune_undo_states_drops_the_failed_lines_of_every_import_beyond_the_kept_ones(
