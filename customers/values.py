@@ -14,7 +14,17 @@ import re
 NONCHARACTERS = r"\ufdd0-\ufdef" + "".join(
     rf"\U{plane:04x}fffe\U{plane:04x}ffff" for plane in range(17)
 )
-CONTROL_CHARACTERS = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{NONCHARACTERS}]")
+# And the invisible controls that make a value read other than it is (seventh red team: a
+# code "F5" + U+202E was stored, a look-alike of "F5" that also reverses what follows it on
+# screen and in exports): the bidirectional embeddings, overrides and isolates (U+202A to
+# U+202E, U+2066 to U+2069), the zero-width space and word joiner (U+200B, U+2060) and the
+# invisible operators (U+2061 to U+2064). Kept: the left-to-right and right-to-left marks
+# and the zero-width (non-)joiners (U+200C to U+200F), which Arabic, Persian and Indic names
+# and emoji need, and U+FEFF, a byte order mark.
+INVISIBLE_CONTROLS = r"\u200b\u202a-\u202e\u2060-\u2064\u2066-\u2069"
+CONTROL_CHARACTERS = re.compile(
+    rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{NONCHARACTERS}{INVISIBLE_CONTROLS}]"
+)
 
 # What trimming takes off both ends of a value: white space (str.isspace, up to U+3000,
 # the last such character), but no control character. str.strip() alone would silently

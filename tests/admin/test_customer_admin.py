@@ -230,9 +230,14 @@ def test_a_control_character_in_a_field_is_a_form_error(staff_client, ann, field
     assert Customer.objects.get(pk=ann.pk).version == 1
 
 
-@pytest.mark.parametrize("character", ["\ufdd0", "\ufdef", "\ufffe", "\uffff", "\U0010ffff"])
-@pytest.mark.parametrize("field", ["first_name", "city", "custom_field"])
-def test_a_unicode_noncharacter_in_a_field_is_a_form_error_as_a_control_character(
+# Unicode noncharacters (sixth red team) and invisible controls: a right-to-left override,
+# a zero-width space, a directional isolate (seventh red team).
+@pytest.mark.parametrize(
+    "character",
+    ["\ufdd0", "\ufdef", "\ufffe", "\uffff", "\U0010ffff", "\u202e", "\u200b", "\u2066"],
+)
+@pytest.mark.parametrize("field", ["code", "first_name", "city", "custom_field"])
+def test_a_noncharacter_or_invisible_control_in_a_field_is_a_form_error_as_a_control_character(
     staff_client, ann, field, character
 ):
     response = staff_client.post(change_url(ann), customer_form(ann, **{field: f"A{character}B"}))

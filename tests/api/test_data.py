@@ -326,6 +326,32 @@ def test_a_unicode_noncharacter_in_a_value_is_a_line_error_as_a_control_characte
     assert list(Customer.objects.values_list("code", flat=True)) == ["C2"]
 
 
+# The invisible controls that make a value read other than it is: bidirectional
+# embeddings, overrides and isolates, zero-width space, word joiner, invisible operators.
+INVISIBLE_CONTROLS = ["\u200b", "\u202a", "\u202e", "\u2060", "\u2064", "\u2066", "\u2069"]
+
+
+@pytest.mark.parametrize("character", INVISIBLE_CONTROLS)
+def test_an_invisible_control_in_a_code_is_a_line_error_as_a_control_character(post, character):
+    # Seventh red team: code "F5" + U+202E (right-to-left override) was stored, a
+    # look-alike of "F5" that reverses what follows it in the admin and in exports.
+    response = post(("code", "first_name"), f"F5{character}|Jane\nC2|Jim")
+
+    assert errors(response) == [
+        {"line": 1, "field": "code", "message": m.CONTROL_CHARACTER.format(field="code")}
+    ]
+    assert list(Customer.objects.values_list("code", flat=True)) == ["C2"]
+
+
+# Marks and joiners that right-to-left, Indic and emoji text needs, and a byte order mark.
+@pytest.mark.parametrize("character", ["\u200c", "\u200d", "\u200e", "\u200f", "\u2065"])
+def test_the_joiners_and_direction_marks_names_need_are_stored(post, character):
+    response = post(("code", "first_name"), f"C1|Ja{character}ne")
+
+    assert errors(response) == []
+    assert one_customer().first_name == f"Ja{character}ne"
+
+
 @pytest.mark.parametrize("character", ["\ufdcf", "\ufdf0", "\ufffd", "\U0001fffd", "\U0010fffd"])
 def test_characters_beside_the_noncharacters_are_stored(post, character):
     response = post(("code", "first_name"), f"C1|Ja{character}ne")
