@@ -209,6 +209,8 @@ def test_the_api_takes_the_raw_command_line_export_back_unchanged(attack, post_b
     assert snapshot(attack) == before
 
 
+# Strings only, no database: make test's SQLite pass runs it alone.
+@pytest.mark.once
 @given(st.text(alphabet=st.sampled_from("'=+-@\t\rab ;"), max_size=8) | st.text(max_size=8))
 def test_every_value_round_trips_and_no_neutralised_value_starts_a_formula(value):
     assert restored(neutralised(value)) == value
@@ -296,6 +298,8 @@ cell_text = st.text(
 )
 
 
+# A workbook made and read in memory, no database: make test's SQLite pass runs it alone.
+@pytest.mark.once
 @given(st.lists(cell_text, max_size=4))
 def test_any_values_in_an_exported_workbook_are_read_back_by_the_admin_import_as_they_were(
     values,

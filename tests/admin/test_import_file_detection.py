@@ -7,6 +7,7 @@ import csv
 import io
 import os
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,8 @@ LETTERS = st.characters(
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "cp1252"]
 # Ten times as many with LOYALTY_LONG_TESTS=1 (docs/reliability.md).
 EXAMPLES = 3000 if os.environ.get("LOYALTY_LONG_TESTS") == "1" else 300
+# Bytes in, text out: no database is touched, so make test's SQLite pass runs it alone.
+pytestmark = pytest.mark.once
 
 
 @st.composite
