@@ -84,7 +84,8 @@ HEADER_FIELD_RULES = {
     "customer_PIN": "Stored hashed.",
     "auto_add": "Credits this amount, in the unit of the first listed campaign, to created "
     "and written customers: whole points or visits, money with at most 2 decimals, or a "
-    "buyx item's id or name (one purchase).",
+    "buyx item's id or name (one purchase). Empty or 0 credits nothing (the customer is "
+    "still imported).",
 }
 COMMON_FIELD_RULE = "Values are trimmed; a longer value or a control character is a line error."
 
