@@ -175,7 +175,10 @@ def _request_fields(version: str) -> dict[str, serializers.Field]:
         data_name: serializers.CharField(
             help_text="The lines, one customer each; header k names the k-th value. UTF-8; "
             "LF, CRLF or CR; blank lines skipped; line numbers count from 1 over the raw "
-            "data. Matched case-insensitively (Profiles_Data or profiles_data).",
+            "data. Matched case-insensitively (Profiles_Data or profiles_data). In a "
+            "`multipart/form-data` body it may also be a file part (`curl -F "
+            "'Profiles_Data=@customers.csv'`, PHP's CURLFile), read as this text in the "
+            "request's charset.",
         ),
         "output": serializers.ChoiceField(
             ["XML", "JSON"],
