@@ -55,6 +55,7 @@ from jobs.messages import TOO_MANY_JOBS, UNKNOWN_JOB, WORKER_LOST
 from jobs.models import ImportJob
 
 from .calls import CALLS, FAILED_LINES_TYPE
+from .exceptions import BUSY_RETRY_AFTER_SECONDS, DATABASE_BUSY, METHOD_NOT_ALLOWED
 from .negotiation import CALLBACK, CALLBACK_MAX_LENGTH
 from .parsers import TOO_BIG, FormParser, MultiPartParser
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
@@ -628,9 +629,11 @@ CUSTOMERS_BATCH: dict[str, Any] = {
             "Retry-After",
             OpenApiTypes.INT,
             OpenApiParameter.HEADER,
-            response=[429],
-            description="Seconds until failures expire (an upper bound). Absent when the "
-            "account's background jobs are at their cap: when a job ends is not known.",
+            response=[429, 503],
+            description="429: seconds until failures expire (an upper bound); absent when "
+            "the account's background jobs are at their cap: when a job ends is not known. "
+            f"503: {BUSY_RETRY_AFTER_SECONDS}, since the import SQLite is running may take "
+            "minutes.",
         ),
         # DRF's ?format= does not choose this API's answer: output and callback do.
         OpenApiParameter("format", exclude=True),
@@ -672,6 +675,11 @@ CUSTOMERS_BATCH: dict[str, Any] = {
             {"Not authenticated": error_data(INVALID_CREDENTIALS)},
         ),
         **_answer(
+            405,
+            "A method other than POST; the answer carries `Allow: POST`.",
+            {"Not POST": error_data(METHOD_NOT_ALLOWED)},
+        ),
+        **_answer(
             413,
             "The body is larger than the server accepts (LOYALTY_MAX_REQUEST_BYTES).",
             {"Too large": error_data(TOO_BIG.format(limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE))},
@@ -688,6 +696,14 @@ CUSTOMERS_BATCH: dict[str, Any] = {
                     TOO_MANY_JOBS.format(count=settings.LOYALTY["JOBS_PER_ACCOUNT"])
                 ),
             },
+        ),
+        **_answer(
+            503,
+            "On SQLite only: the call waited the busy timeout (LOYALTY_SQLITE_BUSY_SECONDS, "
+            "30 s) behind another import, which holds SQLite's one write lock until it ends "
+            "(a background job too, validate_only included): nothing was changed; send it "
+            "again after Retry-After. PostgreSQL runs several imports at once.",
+            {"SQLite busy with another import": error_data(DATABASE_BUSY.format(waited=30))},
         ),
     },
 }
