@@ -14,9 +14,8 @@ from accounts.users import signed_in
 from core.errors import InvalidRequest
 from core.numbers import bounded_number
 from core.request_log import note_request
-from customers.batch import messages as batch_messages
 from customers.batch.params import PARAMETERS as BATCH_PARAMETERS
-from customers.batch.params import parse_batch_request
+from customers.batch.params import parse_batch_request, yes_flag
 from customers.batch.service import import_customers
 from customers.batch.types import BatchStatus, ImportResult
 from customers.failed_lines import failed_lines_csv, failed_lines_filename
@@ -28,7 +27,6 @@ from .permissions import importing_account
 from .serializers import batch_data, job_data
 
 BACKGROUND = "run_in_background"
-BAD_BACKGROUND = "run_in_background must be yes or no; got {value}."
 
 
 def customers_batch(request: Request, params: dict[str, str]) -> Response:
@@ -36,7 +34,7 @@ def customers_batch(request: Request, params: dict[str, str]) -> Response:
     account = importing_account(request)
     note_request(request, account=account.slug)
     batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
-    if _in_background(params):
+    if yes_flag(params, BACKGROUND):
         job = submit_import_job(account=account, user=signed_in(request.user), request=batch)
         note_request(request, job=str(job.pk))
         return _job_answer(job)
@@ -108,15 +106,6 @@ def _job_answer(job: ImportJob) -> Response:
         error=job.error,
     )
     return Response(data)
-
-
-def _in_background(params: dict[str, str]) -> bool:
-    value = params.get(BACKGROUND, "").strip().lower()
-    if value in ("", "no"):
-        return False
-    if value == "yes":
-        return True
-    raise InvalidRequest(BAD_BACKGROUND.format(value=batch_messages.shown(value)))
 
 
 Call = Callable[[Request, dict[str, str]], HttpResponseBase]

@@ -81,6 +81,10 @@ def form_charset(parser_context: dict[str, Any]) -> str:
     return charset
 
 
+COMPRESSED = (
+    "The request body is compressed (Content-Encoding: {encoding}); this server reads "
+    "only uncompressed form data: send it without Content-Encoding. Nothing was done."
+)
 BODY_NOT_READ = (
     "The request body was not read: send it with a Content-Length header of its size in "
     "bytes ({reason}). Nothing was done."
@@ -110,6 +114,7 @@ MAX_LENGTH = 10**18 - 1
 def refuse_unreadable_length(meta: dict[str, Any]) -> None:
     """ParseError when the body cannot be read for want of a usable Content-Length: a
     chunked body (WSGI gives the app no length for it), or a length that is not a number;
+    or when it is compressed (Content-Encoding), which is not read;
     RequestTooLarge for a length over the limit (DRF cannot read one of thousands of
     digits).
     DRF would read such a body as empty, and the answer would blame a missing parameter."""
@@ -124,6 +129,11 @@ def refuse_unreadable_length(meta: dict[str, Any]) -> None:
         raise RequestTooLarge(TOO_BIG.format(limit=limit or MAX_LENGTH))
     if not declared and "chunked" in str(meta.get("HTTP_TRANSFER_ENCODING", "")).lower():
         raise ParseError(BODY_NOT_READ.format(reason="chunked transfer encoding is not read"))
+    # A gzip body read as form data was one parameter of binary bytes ("Parameter \x1f\x8b…
+    # contains a NUL character"): say what it is instead.
+    encoding = str(meta.get("HTTP_CONTENT_ENCODING", "")).strip()
+    if encoding and encoding.lower() != "identity":
+        raise ParseError(COMPRESSED.format(encoding=encoding[:40]))
 
 
 class FormParser(parsers.BaseParser):

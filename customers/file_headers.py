@@ -12,12 +12,11 @@ columns exists here: a column added to the model is accepted under both spelling
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from core.errors import InvalidRequest
 
-from .batch.params import HEADER_FIELDS
+from .batch.params import HEADER_FIELDS, closest_names
 from .spreadsheet import ACCOUNT_COLUMN, ERROR_COLUMN, LINE_COLUMN
 
 ONE_UNKNOWN = (
@@ -117,8 +116,7 @@ def file_headers(texts: list[str]) -> FileHeaders:
 
 def _suggestion(key: str) -> str | None:
     """The field a misspelt header most likely means, if one is close."""
-    close = difflib.get_close_matches(key, list(HEADER_NAMES), n=1, cutoff=0.6)
-    return HEADER_NAMES[close[0]] if close else None
+    return closest_names(key, HEADER_NAMES) or None
 
 
 def _shown(text: str) -> str:
