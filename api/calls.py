@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpResponseBase, StreamingHttpResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -104,8 +105,20 @@ def _job_answer(job: ImportJob) -> Response:
         lines_total=job.lines_total,
         result=result,
         error=job.error,
+        retry=_retry(job),
     )
     return Response(data)
+
+
+def _retry(job: ImportJob) -> tuple[int, int] | None:
+    """(attempt, attempts allowed) of a job retried after a lost worker: queued again, the
+    attempt to come; running, the one running. None for a first attempt."""
+    allowed = settings.LOYALTY["JOB_ATTEMPTS"]
+    if job.status == ImportJob.Status.QUEUED and job.attempts >= 1:
+        return job.attempts + 1, allowed
+    if job.status == ImportJob.Status.RUNNING and job.attempts >= 2:
+        return job.attempts, allowed
+    return None
 
 
 Call = Callable[[Request, dict[str, str]], HttpResponseBase]

@@ -434,6 +434,18 @@ class JobBatchSerializer(serializers.Serializer):
         min_value=0,
         help_text="Queued, running, failed: the data lines, counted at submission.",
     )
+    attempt = serializers.IntegerField(
+        required=False,
+        min_value=2,
+        help_text="Queued or running again after its worker was lost (killed, restarted): "
+        "the attempt queued or running; lines_done starts again from 0 with it.",
+    )
+    attempts_allowed = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="With attempt: how many attempts the job has (LOYALTY_JOB_ATTEMPTS) "
+        "before it fails.",
+    )
     customers = CountsSerializer(required=False, help_text="Once done, as Batch.")
     undo_state = serializers.IntegerField(required=False, help_text="Once done, as Batch.")
     generated = GeneratedIdentitySerializer(
