@@ -15,9 +15,8 @@ from accounts.users import signed_in
 from core.errors import InvalidRequest
 from core.numbers import bounded_number
 from core.request_log import note_request
-from customers.batch import messages as batch_messages
 from customers.batch.params import PARAMETERS as BATCH_PARAMETERS
-from customers.batch.params import parse_batch_request
+from customers.batch.params import parse_batch_request, yes_flag
 from customers.batch.service import import_customers
 from customers.batch.types import BatchStatus, ImportResult
 from customers.failed_lines import (
@@ -34,7 +33,6 @@ from .permissions import importing_account
 from .serializers import batch_data, job_data
 
 BACKGROUND = "run_in_background"
-NOT_YES_OR_NO = "{name} must be yes or no; got {value}."
 
 
 def customers_batch(request: Request, params: dict[str, str]) -> Response:
@@ -42,7 +40,7 @@ def customers_batch(request: Request, params: dict[str, str]) -> Response:
     account = importing_account(request)
     note_request(request, account=account.slug)
     batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
-    if _yes_or_no(params, BACKGROUND):
+    if yes_flag(params, BACKGROUND):
         job = submit_import_job(account=account, user=signed_in(request.user), request=batch)
         note_request(request, job=str(job.pk))
         return _job_answer(job)
@@ -100,7 +98,7 @@ def customers_batch_failed_lines(request: Request, params: dict[str, str]) -> Ht
                 value=state.pk, failed=state.failed, kept=settings.LOYALTY["UNDO_STATES_KEPT"]
             )
         )
-    data_only = _yes_or_no(params, DATA_ONLY)
+    data_only = yes_flag(params, DATA_ONLY)
     if data_only:
         response = StreamingHttpResponse(failed_lines_data(state), content_type=FAILED_DATA_TYPE)
     else:
@@ -131,18 +129,20 @@ def _job_answer(job: ImportJob) -> Response:
         lines_total=job.lines_total,
         result=result,
         error=job.error,
+        retry=_retry(job),
     )
     return Response(data)
 
 
-def _yes_or_no(params: dict[str, str], name: str) -> bool:
-    """The yes/no parameter `name` (no if it is not sent), or InvalidRequest."""
-    value = params.get(name, "").strip().lower()
-    if value in ("", "no"):
-        return False
-    if value == "yes":
-        return True
-    raise InvalidRequest(NOT_YES_OR_NO.format(name=name, value=batch_messages.shown(value)))
+def _retry(job: ImportJob) -> tuple[int, int] | None:
+    """(attempt, attempts allowed) of a job retried after a lost worker: queued again, the
+    attempt to come; running, the one running. None for a first attempt."""
+    allowed = settings.LOYALTY["JOB_ATTEMPTS"]
+    if job.status == ImportJob.Status.QUEUED and job.attempts >= 1:
+        return job.attempts + 1, allowed
+    if job.status == ImportJob.Status.RUNNING and job.attempts >= 2:
+        return job.attempts, allowed
+    return None
 
 
 Call = Callable[[Request, dict[str, str]], HttpResponseBase]

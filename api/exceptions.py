@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -27,10 +28,17 @@ logger = logging.getLogger("loyalty.api")
 
 INTERNAL_ERROR = "The server failed to process the request; nothing was changed. Try again."
 DATABASE_BUSY = (
-    "The database is busy with another import (SQLite writes one at a time); nothing was "
-    "changed. Try again in a few seconds."
+    "Another import is running, and this server's database, SQLite, runs one import at a "
+    "time: the call waited {waited} s for it and gave up. Nothing was changed. The running "
+    "import may take minutes (1,000,000 lines take one to two); send the request again "
+    "later (Retry-After). A server on PostgreSQL runs several imports at once "
+    "(docs/deploy.md)."
 )
-BUSY_RETRY_AFTER_SECONDS = 5
+# A running import holds SQLite's write lock for its whole transaction: a 100,000-line one
+# for seconds, 1,000,000 lines for one to two minutes. The call has already waited the busy
+# timeout; a retry a minute later finds most imports ended, where one 5 s later (as this
+# said before) found the same import still running and waited the timeout again.
+BUSY_RETRY_AFTER_SECONDS = 60
 METHOD_NOT_ALLOWED = "Only POST is accepted; send the parameters as form data."
 NOT_FORM_DATA = (
     "Send the parameters as form data (application/x-www-form-urlencoded or "
@@ -71,10 +79,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         # machine): the statement's transaction was rolled back, so the client may retry.
         logger.warning("database busy in an API call")
         return Response(
-            error_data(DATABASE_BUSY), 503, headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
+            error_data(DATABASE_BUSY.format(waited=sqlite_busy_seconds())),
+            503,
+            headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
         )
     logger.error("unhandled %s in an API call", type(exc).__name__)
     return Response(error_data(INTERNAL_ERROR), 500)
+
+
+def sqlite_busy_seconds() -> int:
+    """How long a write waits for SQLite's lock (LOYALTY_SQLITE_BUSY_SECONDS)."""
+    return int(settings.DATABASES["default"].get("OPTIONS", {}).get("timeout", 5))
 
 
 def _domain_error(exc: DomainError) -> Response:

@@ -26,6 +26,11 @@ from .params import DATA_PARAMETER
 
 TOO_BIG = "The request body is larger than the {limit} bytes this server accepts."
 UNREADABLE_FORM = "The request body cannot be read as form data; nothing was done."
+NO_BOUNDARY = (
+    "The request's Content-Type is multipart/form-data without the boundary that separates "
+    "its parts (multipart/form-data; boundary=...): the body cannot be read. Let the HTTP "
+    "client set the Content-Type of a multipart form itself. Nothing was done."
+)
 CUT_SHORT = (
     "The request body is not a whole multipart form: it does not end with the closing "
     "boundary its Content-Type names (cut short on its way?). Nothing was done."
@@ -76,6 +81,10 @@ def form_charset(parser_context: dict[str, Any]) -> str:
     return charset
 
 
+COMPRESSED = (
+    "The request body is compressed (Content-Encoding: {encoding}); this server reads "
+    "only uncompressed form data: send it without Content-Encoding. Nothing was done."
+)
 BODY_NOT_READ = (
     "The request body was not read: send it with a Content-Length header of its size in "
     "bytes ({reason}). Nothing was done."
@@ -105,6 +114,7 @@ MAX_LENGTH = 10**18 - 1
 def refuse_unreadable_length(meta: dict[str, Any]) -> None:
     """ParseError when the body cannot be read for want of a usable Content-Length: a
     chunked body (WSGI gives the app no length for it), or a length that is not a number;
+    or when it is compressed (Content-Encoding), which is not read;
     RequestTooLarge for a length over the limit (DRF cannot read one of thousands of
     digits).
     DRF would read such a body as empty, and the answer would blame a missing parameter."""
@@ -119,6 +129,11 @@ def refuse_unreadable_length(meta: dict[str, Any]) -> None:
         raise RequestTooLarge(TOO_BIG.format(limit=limit or MAX_LENGTH))
     if not declared and "chunked" in str(meta.get("HTTP_TRANSFER_ENCODING", "")).lower():
         raise ParseError(BODY_NOT_READ.format(reason="chunked transfer encoding is not read"))
+    # A gzip body read as form data was one parameter of binary bytes ("Parameter \x1f\x8b…
+    # contains a NUL character"): say what it is instead.
+    encoding = str(meta.get("HTTP_CONTENT_ENCODING", "")).strip()
+    if encoding and encoding.lower() != "identity":
+        raise ParseError(COMPRESSED.format(encoding=encoding[:40]))
 
 
 class FormParser(parsers.BaseParser):
@@ -160,6 +175,9 @@ class MultiPartParser(parsers.MultiPartParser):
         parser_context = parser_context or {}
         refuse_declared_oversize(parser_context)
         encoding = form_charset(parser_context)
+        _, options = parse_header_parameters(media_type or "")
+        if not options.get("boundary"):
+            raise ParseError(NO_BOUNDARY)
         kept = _TailKeeping(stream)
         try:
             # Django's parser only calls read() on its stream.
@@ -178,11 +196,30 @@ class MultiPartParser(parsers.MultiPartParser):
             raise ParseError(NOT_IN_CHARSET.format(charset=encoding[:40])) from None
         # Django's parser takes a body cut short for a whole one: the fields it read
         # would be imported, the rest lost. A whole body ends with the closing boundary.
-        _, options = parse_header_parameters(media_type or "")
-        closing = b"--" + options.get("boundary", "").encode("latin-1") + b"--"
+        closing = b"--" + options["boundary"].encode("latin-1") + b"--"
         if closing not in kept.tail:
             raise ParseError(CUT_SHORT)
+        return _data_file_as_text(parsed, encoding)
+
+
+def _data_file_as_text(parsed: parsers.DataAndFiles, encoding: str) -> parsers.DataAndFiles:
+    """A file part named Profiles_Data (curl -F 'Profiles_Data=@file.csv', PHP's CURLFile,
+    as the original's integrators send it) read as that text field: decoded in the
+    request's charset as the urlencoded Profiles_Data is (undecodable bytes kept for the
+    rows to refuse, naming line and field), within the same body limit (the declared
+    length was checked before the body was read). Other file parts are not read."""
+    named = [name for name in parsed.files if name.lower() == DATA_PARAMETER]
+    if not named:
         return parsed
+    data = parsed.data.copy()
+    files = parsed.files.copy()
+    for name in named:
+        for upload in files.getlist(name):
+            text = b"".join(upload.chunks()).decode(encoding, UNDECODED)
+            data.appendlist(name, text)
+        del files[name]
+    data._mutable = False
+    return parsers.DataAndFiles(data, files)
 
 
 class _TailKeeping:

@@ -55,6 +55,7 @@ from jobs.messages import TOO_MANY_JOBS, UNKNOWN_JOB, WORKER_LOST
 from jobs.models import ImportJob
 
 from .calls import CALLS, FAILED_DATA_TYPE, FAILED_LINES_TYPE
+from .exceptions import BUSY_RETRY_AFTER_SECONDS, DATABASE_BUSY, METHOD_NOT_ALLOWED
 from .negotiation import CALLBACK, CALLBACK_MAX_LENGTH, CONDENSED_YES
 from .parsers import TOO_BIG, FormParser, MultiPartParser
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
@@ -84,7 +85,8 @@ HEADER_FIELD_RULES = {
     "customer_PIN": "Stored hashed.",
     "auto_add": "Credits this amount, in the unit of the first listed campaign, to created "
     "and written customers: whole points or visits, money with at most 2 decimals, or a "
-    "buyx item's id or name (one purchase).",
+    "buyx item's id or name (one purchase). Empty or 0 credits nothing (the customer is "
+    "still imported).",
 }
 COMMON_FIELD_RULE = "Values are trimmed; a longer value or a control character is a line error."
 
@@ -174,7 +176,10 @@ def _request_fields(version: str) -> dict[str, serializers.Field]:
         data_name: serializers.CharField(
             help_text="The lines, one customer each; header k names the k-th value. UTF-8; "
             "LF, CRLF or CR; blank lines skipped; line numbers count from 1 over the raw "
-            "data. Matched case-insensitively (Profiles_Data or profiles_data).",
+            "data. Matched case-insensitively (Profiles_Data or profiles_data). In a "
+            "`multipart/form-data` body it may also be a file part (`curl -F "
+            "'Profiles_Data=@customers.csv'`, PHP's CURLFile), read as this text in the "
+            "request's charset.",
         ),
         "output": serializers.ChoiceField(
             ["XML", "JSON"],
@@ -440,6 +445,18 @@ class JobBatchSerializer(serializers.Serializer):
         min_value=0,
         help_text="Queued, running, failed: the data lines, counted at submission.",
     )
+    attempt = serializers.IntegerField(
+        required=False,
+        min_value=2,
+        help_text="Queued or running again after its worker was lost (killed, restarted): "
+        "the attempt queued or running; lines_done starts again from 0 with it.",
+    )
+    attempts_allowed = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="With attempt: how many attempts the job has (LOYALTY_JOB_ATTEMPTS) "
+        "before it fails.",
+    )
     customers = CountsSerializer(required=False, help_text="Once done, as Batch.")
     undo_state = serializers.IntegerField(required=False, help_text="Once done, as Batch.")
     generated = GeneratedIdentitySerializer(
@@ -635,9 +652,11 @@ CUSTOMERS_BATCH: dict[str, Any] = {
             "Retry-After",
             OpenApiTypes.INT,
             OpenApiParameter.HEADER,
-            response=[429],
-            description="Seconds until failures expire (an upper bound). Absent when the "
-            "account's background jobs are at their cap: when a job ends is not known.",
+            response=[429, 503],
+            description="429: seconds until failures expire (an upper bound); absent when "
+            "the account's background jobs are at their cap: when a job ends is not known. "
+            f"503: {BUSY_RETRY_AFTER_SECONDS}, since the import SQLite is running may take "
+            "minutes.",
         ),
         # DRF's ?format= does not choose this API's answer: output and callback do.
         OpenApiParameter("format", exclude=True),
@@ -691,6 +710,11 @@ CUSTOMERS_BATCH: dict[str, Any] = {
             {"Not authenticated": error_data(INVALID_CREDENTIALS)},
         ),
         **_answer(
+            405,
+            "A method other than POST; the answer carries `Allow: POST`.",
+            {"Not POST": error_data(METHOD_NOT_ALLOWED)},
+        ),
+        **_answer(
             413,
             "The body is larger than the server accepts (LOYALTY_MAX_REQUEST_BYTES).",
             {"Too large": error_data(TOO_BIG.format(limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE))},
@@ -707,6 +731,14 @@ CUSTOMERS_BATCH: dict[str, Any] = {
                     TOO_MANY_JOBS.format(count=settings.LOYALTY["JOBS_PER_ACCOUNT"])
                 ),
             },
+        ),
+        **_answer(
+            503,
+            "On SQLite only: the call waited the busy timeout (LOYALTY_SQLITE_BUSY_SECONDS, "
+            "30 s) behind another import, which holds SQLite's one write lock until it ends "
+            "(a background job too, validate_only included): nothing was changed; send it "
+            "again after Retry-After. PostgreSQL runs several imports at once.",
+            {"SQLite busy with another import": error_data(DATABASE_BUSY.format(waited=30))},
         ),
     },
 }

@@ -78,12 +78,15 @@ def job_data(
     lines_total: int,
     result: ImportResult | None = None,
     error: str = "",
+    retry: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """A background import's answer (customers_batch with run_in_background=yes, and
     customers_batch_status), the one place that builds it. The id is always `batch.job_id`:
     queued and running say how far it is (`<batch status="queued">`); a done job answers
     exactly what the synchronous call would have (`batch_data`) with the id added; a failed
-    one is the error envelope with `<batch status="failed">` (nothing of it was written)."""
+    one is the error envelope with `<batch status="failed">` (nothing of it was written).
+    `retry` (attempt, attempts allowed): a queued or running job whose earlier attempt lost
+    its worker."""
     if status == ImportJob.Status.FAILED:
         failed = {"status": status, "job_id": job_id, "lines_done": 0, "lines_total": lines_total}
         return {**error_data(error), "batch": failed}
@@ -92,10 +95,14 @@ def job_data(
         batch = dict(answer["batch"])
         answer["batch"] = {"status": batch.pop("status"), "job_id": job_id, **batch}
         return answer
-    progress = {
+    progress: dict[str, Any] = {
         "status": status,
         "job_id": job_id,
         "lines_done": lines_done,
         "lines_total": max(lines_total, lines_done),
     }
+    if retry is not None:
+        # A retried job says so (its worker was lost): which attempt, of how many, so that
+        # lines_done going back to 0 reads as a retry, not as lost progress.
+        progress["attempt"], progress["attempts_allowed"] = retry
     return {"status": "success", "batch": progress}

@@ -99,13 +99,15 @@ class ApiView(APIView):
         return response
 
 
-def _call_named(call: str) -> Call:
+def _call_named(value: str) -> Call:
+    # Case-insensitive, trimmed, as every other parameter's value (docs/decisions.md).
+    call = value.strip().lower()
     if call in CALLS:
         return CALLS[call]
     types = ", ".join(sorted(CALLS))
     if not call:
         raise InvalidRequest(MISSING_TYPE.format(types=types))
-    raise InvalidRequest(UNKNOWN_TYPE.format(types=types, value=call[:40]))
+    raise InvalidRequest(UNKNOWN_TYPE.format(types=types, value=value[:40]))
 
 
 class RefusedRequestView(ApiView):

@@ -10,8 +10,8 @@ from .models import Campaign
 # the ledger's 14 digits.
 MAX_CREDIT = Decimal("1000000000")
 
-WHOLE_NUMBER = "it must be a whole number greater than 0"
-MONEY = "it must be an amount greater than 0 with at most 2 decimals"
+WHOLE_NUMBER = "it must be a whole number, 0 or more (0 credits nothing)"
+MONEY = "it must be an amount, 0 or more (0 credits nothing), with at most 2 decimals"
 WHOLE_NUMBER_PATTERN = re.compile(r"^[0-9]{1,10}$")
 MONEY_PATTERN = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,2})?$")
 NOT_AN_ITEM = "it must name one of the campaign's items ({items})"
@@ -27,13 +27,17 @@ class Credit:
     item_id: int | None = None
 
 
-def parse_credit(campaign: Campaign, value: str) -> Credit:
-    """The credit `value` gives in `campaign`, or CreditError."""
+def parse_credit(campaign: Campaign, value: str) -> Credit | None:
+    """The credit `value` gives in `campaign`, None for an amount of 0 (nothing to credit:
+    a sync script that always sends auto_add gives 0 to most customers, who must still be
+    imported), or CreditError."""
     if campaign.type == Campaign.Type.BUYX:
         return _buyx_credit(campaign, value)
     if campaign.type in (Campaign.Type.GIFTCARD, Campaign.Type.EARNED):
-        return Credit(_amount(value, places=2, reason=MONEY))
-    return Credit(_amount(value, places=0, reason=WHOLE_NUMBER))
+        amount = _amount(value, places=2, reason=MONEY)
+    else:
+        amount = _amount(value, places=0, reason=WHOLE_NUMBER)
+    return Credit(amount) if amount else None
 
 
 def _amount(value: str, *, places: int, reason: str) -> Decimal:
@@ -41,7 +45,7 @@ def _amount(value: str, *, places: int, reason: str) -> Decimal:
     if not pattern.match(value):
         raise CreditError(reason)
     amount = Decimal(value)
-    if amount <= 0 or amount > MAX_CREDIT:
+    if amount > MAX_CREDIT:
         raise CreditError(reason)
     return amount.quantize(Decimal("0.01"))
 

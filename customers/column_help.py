@@ -34,7 +34,8 @@ DESCRIPTIONS = {
     "or exported.",
     "customer_PIN": "the customer's PIN; kept only as a hash, never shown or exported.",
     "auto_add": "points, money or visits credited to each customer in the chosen campaign on "
-    "import (in that campaign's unit; for a buy-X campaign, the item bought, by id or name).",
+    "import (in that campaign's unit; for a buy-X campaign, the item bought, by id or name); "
+    "empty or 0 credits nothing.",
     "account": "the export's account column: every row's must be the chosen account; it is "
     "checked, not imported.",
     "error": "the failed-lines file's error column: not read, so that file can be imported "

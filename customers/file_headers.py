@@ -17,12 +17,11 @@ last?) is refused with advice (AMBIGUOUS_HEADERS), never guessed.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from core.errors import InvalidRequest
 
-from .batch.params import HEADER_FIELDS
+from .batch.params import HEADER_FIELDS, closest_names
 from .spreadsheet import ACCOUNT_COLUMN, ERROR_COLUMN, LINE_COLUMN
 
 ONE_UNKNOWN = (
@@ -192,8 +191,7 @@ def file_headers(texts: list[str]) -> FileHeaders:
 
 def _suggestion(key: str) -> str | None:
     """The field a misspelt header most likely means, if one is close."""
-    close = difflib.get_close_matches(key, list(KNOWN_HEADERS), n=1, cutoff=0.6)
-    return KNOWN_HEADERS[close[0]] if close else None
+    return closest_names(key, KNOWN_HEADERS) or None
 
 
 def _shown(text: str) -> str:

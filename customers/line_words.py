@@ -65,6 +65,10 @@ WHOLE_LINE_WORDS = {
         "The line has {got} values, but the header row has {expected} columns: a value "
         "holding the separator needs quotes around it."
     ),
+    m.ONE_VALUE: (
+        "The line has 1 value, but the header row has {expected} columns: the separator, "
+        "{delimiter}, is not in it; is the file separated by another character?"
+    ),
 }
 _DATE_TEMPLATES = (m.BAD_DATE_FORMAT, m.BAD_DATE)
 

@@ -5,13 +5,15 @@ UNKNOWN_API_VERSION = "API must be 1.0 or 1.5, got {value}."
 MISSING_PARAMETER = "{name} is required."
 BAD_DELIMITER = "delimiter must be pipe, comma or tab, got {value}."
 BAD_OVERWRITE = "overwrite_duplicates must be yes, update or ignore, got {value}."
-BAD_YES_FLAG = "{name} must be yes or left out, got {value}."
+BAD_YES_FLAG = "{name} must be yes or no (or left out; either in any case), got {value}."
 BAD_CARD_NUMBER_DIGITS = (
     "card_number_generate must be a number of digits from 4 to 32, got {value}."
 )
-BAD_REQUEST_ID = "request_id must be 1 to 128 printable characters."
+BAD_REQUEST_ID = (
+    "request_id must be 1 to 128 printable ASCII characters, without spaces, got {value}."
+)
 NO_HEADERS = "At least one profiles_header_N is required (profiles_header_1=code, ...)."
-HEADER_NUMBER_TOO_HIGH = "{name}: header numbers go up to {limit}."
+HEADER_NUMBER_TOO_HIGH = "{name}: header numbers start at 1 and go up to {limit}."
 HEADER_NUMBER_TWICE = "profiles_header_{number} is given more than once."
 HEADER_GAP = (
     "profiles_header_{first} and profiles_header_{second} are both missing: "
@@ -43,6 +45,12 @@ TEXT_AFTER_QUOTE = (
     'value in quotes and double the quotes inside it ("")'
 )
 WRONG_VALUE_COUNT = "the line has {got} values, the headers read {expected}"
+# One value where several are read: the whole line is one value, nearly always because the
+# data is separated by another character than `delimiter` names.
+ONE_VALUE = (
+    "the line has 1 value, the headers read {expected}: the delimiter, {delimiter}, is not "
+    "in it; is the data separated by another character?"
+)
 TOO_MANY_VALUES = "the line has more than {limit} values; a request has at most {limit} headers"
 TOO_LONG = "{field} is longer than {limit} characters"
 CONTROL_CHARACTER = "{field} contains a control character"

@@ -62,8 +62,8 @@ def parse_batch_request(params: dict[str, str], *, custom_field_count: int = 0) 
         campaign_ids=_campaign_ids(params, version),
         headers=_headers(params, version, custom_field_count),
         data=_required(params, "profiles_data", "Profiles_Data"),
-        validate_only=_yes(params, "validate_only"),
-        all_or_nothing=_yes(params, "all_or_nothing"),
+        validate_only=yes_flag(params, "validate_only"),
+        all_or_nothing=yes_flag(params, "all_or_nothing"),
         request_id=_request_id(params),
     )
 
@@ -85,7 +85,10 @@ def _required(params: dict[str, str], key: str, name: str) -> str:
     return value
 
 
-def _yes(params: dict[str, str], name: str) -> bool:
+def yes_flag(params: dict[str, str], name: str) -> bool:
+    """A yes/no option (no_undo, allow_undo, validate_only, all_or_nothing, and the API's
+    run_in_background): `yes` or `no` in any case, trimmed; absent or empty is no; any other
+    value is refused naming the accepted ones. The one definition of a yes/no option."""
     value = params.get(name, "").strip().lower()
     if value in ("", "no"):
         return False
@@ -118,8 +121,8 @@ def _overwrite_mode(params: dict[str, str]) -> OverwriteMode:
 def _record_undo(params: dict[str, str], api_version: str) -> bool:
     # 1.0 records unless told not to; 1.5 records only when asked.
     if api_version == "1.5":
-        return _yes(params, "allow_undo")
-    return not _yes(params, "no_undo")
+        return yes_flag(params, "allow_undo")
+    return not yes_flag(params, "no_undo")
 
 
 def _card_number_digits(params: dict[str, str]) -> int | None:
@@ -149,7 +152,7 @@ def _request_id(params: dict[str, str]) -> str | None:
     if not value:
         return None
     if not PRINTABLE_TOKEN.match(value):
-        raise InvalidRequest(m.BAD_REQUEST_ID)
+        raise InvalidRequest(m.BAD_REQUEST_ID.format(value=m.shown(value)))
     return value
 
 
@@ -221,9 +224,9 @@ def _header_field(name: str, number: int, value: str, valid: dict[str, str]) -> 
     if field is not None:
         return field
     shown = m.shown(value)
-    suggestions = difflib.get_close_matches(value.lower(), list(valid), n=1, cutoff=0.6)
-    if suggestions:
-        suggestion = FIELD_LABELS.get(valid[suggestions[0]], suggestions[0])
+    labels = {key: FIELD_LABELS.get(field, key) for key, field in valid.items()}
+    suggestion = closest_names(value.lower(), labels)
+    if suggestion:
         raise InvalidRequest.worded(
             m.UNKNOWN_FIELD_SUGGESTION,
             name=name,
@@ -232,3 +235,28 @@ def _header_field(name: str, number: int, value: str, valid: dict[str, str]) -> 
             number=number,
         )
     raise InvalidRequest.worded(m.UNKNOWN_FIELD, name=name, value=shown, number=number)
+
+
+# A typed name this short is a word's start ("nam") too often to suggest by it.
+SHORTEST_WORD_START = 3
+MOST_SUGGESTED = 3
+
+
+def closest_names(typed: str, names: dict[str, str]) -> str:
+    """What a misspelt field name most likely means, as "first_name" or "first_name or
+    last_name", or "" when nothing is close: the closest of `names`' keys (compared as
+    `typed` is: lowercased, or the admin's header_key) by difflib, else every name (the
+    dict's values) one of whose words starts with `typed` ("nam": first_name, last_name).
+    The one suggestion of the API's headers and of the admin's header row
+    (customers/file_headers.py)."""
+    close = difflib.get_close_matches(typed, list(names), n=1, cutoff=0.6)
+    if close:
+        return names[close[0]]
+    if len(typed) < SHORTEST_WORD_START:
+        return ""
+    starting = [
+        name
+        for name in dict.fromkeys(names.values())
+        if any(word.startswith(typed) for word in name.lower().split("_"))
+    ]
+    return " or ".join(starting) if len(starting) <= MOST_SUGGESTED else ""

@@ -181,5 +181,48 @@ def _lines_of(text: str) -> Iterator[str]:
     return (match.group() for match in LINE.finditer(text))
 
 
+def count_lines(data: str, delimiter: str) -> int:
+    """The items read_lines will yield for `data` (a request's whole text): its data lines,
+    each read line or line error once, lines ending in LF, CRLF or CR alike, a quoted line
+    break inside its line, blank lines (empty, white space only, a BOM alone) not counted,
+    as the import's lines done do not count them. InvalidRequest over MAX_BATCH_ROWS, as
+    the synchronous import refuses it.
+
+    Text with a quote is counted by read_lines itself (about 2 s for 1,000,000 lines); the
+    rest, nearly every request, by counting line breaks and blank lines in C (tens of ms),
+    which gives the same number: without a quote a text line is one line of values."""
+    limit = settings.LOYALTY["MAX_BATCH_ROWS"]
+    if '"' in data:
+        return sum(1 for _ in read_lines(data, delimiter))
+    text = data[len(BOM) :] if data.startswith(BOM) else data
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.count("\n") + (0 if not text or text.endswith("\n") else 1)
+    blank = _blank_line_pattern(delimiter)
+    empty = sum(1 for _ in blank.finditer(text))  # after a line break, before another
+    first, _, _ = text.partition("\n")
+    if lines and not first.strip(_blank_characters(delimiter)):
+        empty += 1
+    last = text[text.rfind("\n") + 1 :]
+    if last and "\n" in text and not last.strip(_blank_characters(delimiter)):
+        empty += 1
+    counted = lines - empty
+    if counted > limit:
+        raise InvalidRequest.worded(m.TOO_MANY_LINES, limit=limit)
+    return counted
+
+
+def _blank_characters(delimiter: str) -> str:
+    """What a blank line holds: white space the values are trimmed of, but not the
+    delimiter (a line of tabs, tab-delimited, is a line of empty values, not blank)."""
+    return TRIMMED.replace(delimiter, "").replace("\r", "").replace("\n", "")
+
+
+def _blank_line_pattern(delimiter: str) -> re.Pattern[str]:
+    # Starts with a literal line break, which the regex engine finds fast; the lookahead
+    # leaves the next line break to be matched again.
+    return re.compile("\n[" + re.escape(_blank_characters(delimiter)) + "]*(?=\n)")
+
+
 def _is_blank(values: list[str]) -> bool:
     return not values or (len(values) == 1 and not values[0].strip(TRIMMED))

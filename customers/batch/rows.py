@@ -11,6 +11,7 @@ from customers.values import has_control_character, has_undecoded_bytes, is_plai
 
 from . import messages as m
 from .params import FIELD_LABELS
+from .parse import DELIMITER_NAMES
 from .types import BatchRequest, CustomerRow, LineError
 
 # The value rules are customers/rules.py's, shared with the admin's customer form; auto_add
@@ -31,6 +32,7 @@ class RowCleaner:
 
     def __init__(self, request: BatchRequest, credit_campaign: Campaign):
         self.expected = len(request.headers)
+        self.delimiter_name = DELIMITER_NAMES.get(request.delimiter, request.delimiter)
         self.credit_campaign = credit_campaign
         # (index, field, length limit, cleaner or None for plain text): the length check is
         # inlined, since it runs for every value of every line.
@@ -42,8 +44,7 @@ class RowCleaner:
 
     def clean(self, line: int, values: list[str]) -> CustomerRow | LineError:
         if len(values) != self.expected:
-            message = m.WRONG_VALUE_COUNT.format(got=len(values), expected=self.expected)
-            return LineError(line, None, message)
+            return LineError(line, None, self._wrong_count(len(values)))
         cleaned: dict = {}
         try:
             # One search of the whole line; only a line that has a control character or
@@ -70,6 +71,11 @@ class RowCleaner:
             card_number=cleaned.pop("card_number", None),
             credit=cleaned.pop("auto_add", None),
         )
+
+    def _wrong_count(self, got: int) -> str:
+        if got == 1:
+            return m.ONE_VALUE.format(expected=self.expected, delimiter=self.delimiter_name)
+        return m.WRONG_VALUE_COUNT.format(got=got, expected=self.expected)
 
     def _cleaner(self, field: str) -> Callable[[str], object] | None:
         """The cleaner of a value whose length is checked already (a rule of

@@ -169,6 +169,25 @@ def test_an_empty_auto_add_credits_nothing(post):
 
 
 @pytest.mark.parametrize(
+    ("campaign_id", "value"),
+    [(POINTS, "0"), (EVENTS, "00"), (GIFTCARD, "0.00"), (EARNED, "0.0")],
+)
+def test_auto_add_of_0_imports_the_customer_and_credits_nothing(post, account, campaign_id, value):
+    make_customer(account=account, code="C1", first_name="Jane")
+
+    response = post(
+        ("code", "first_name", "auto_add"),
+        f"C1|Janet|{value}\nC2|Jim|{value}",
+        overwrite_duplicates="update",
+        campaigns_to_include=campaign_id,
+    )
+
+    assert counts(response) == {"new": 1, "updated": 1, "ignored": 0, "failed": 0}
+    assert batch(response)["errors"] == []
+    assert credits() == []
+
+
+@pytest.mark.parametrize(
     ("campaign_id", "value", "balance"),
     [
         (POINTS, "25", Decimal("25")),
@@ -190,7 +209,6 @@ def test_auto_add_in_the_campaigns_unit_is_credited(post, account, campaign_id, 
     [
         (POINTS, "2.5", WHOLE_NUMBER),
         (EVENTS, "2.5", WHOLE_NUMBER),
-        (POINTS, "0", WHOLE_NUMBER),
         (POINTS, "-3", WHOLE_NUMBER),
         (POINTS, "1000000001", WHOLE_NUMBER),
         (GIFTCARD, "10.255", MONEY),

@@ -111,15 +111,31 @@ def test_values_are_trimmed(post):
 # Value counts
 
 
-@pytest.mark.parametrize(("line", "got"), [("C2|Jim|extra", 3), ("C2", 1)])
-def test_line_with_more_or_fewer_values_is_a_line_error(post, line, got):
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("C2|Jim|extra", m.WRONG_VALUE_COUNT.format(got=3, expected=2)),
+        ("C2", m.ONE_VALUE.format(expected=2, delimiter="|")),
+    ],
+)
+def test_line_with_more_or_fewer_values_is_a_line_error(post, line, message):
     response = post(("code", "first_name"), f"C1|Jane\n{line}\nC3|Ann")
 
     assert counts(response) == {"new": 2, "updated": 0, "ignored": 0, "failed": 1}
-    assert errors(response) == [
-        {"line": 2, "message": m.WRONG_VALUE_COUNT.format(got=got, expected=2)}
-    ]
+    assert errors(response) == [{"line": 2, "message": message}]
     assert not Customer.objects.filter(code="C2").exists()
+
+
+def test_a_line_of_one_value_under_several_headers_says_the_delimiter_may_be_wrong(post):
+    response = post(("code", "first_name", "email"), "C1,Jane,jane@example.com")
+
+    assert errors(response) == [
+        {
+            "line": 1,
+            "message": "the line has 1 value, the headers read 3: the delimiter, |, is not "
+            "in it; is the data separated by another character?",
+        }
+    ]
 
 
 def test_a_line_of_only_delimiters_is_not_blank(post):
@@ -453,7 +469,7 @@ def test_line_numbers_count_the_lines_of_multi_line_quoted_values(post):
 
     assert errors(response) == [
         {"line": 5, "message": m.WRONG_VALUE_COUNT.format(got=3, expected=2)},
-        {"line": 8, "message": m.WRONG_VALUE_COUNT.format(got=1, expected=2)},
+        {"line": 8, "message": m.ONE_VALUE.format(expected=2, delimiter="|")},
     ]
     assert Customer.objects.get(code="C3").street1 == "a\r\nb"
 

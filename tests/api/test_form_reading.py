@@ -6,12 +6,13 @@ import random
 from urllib.parse import quote_plus, unquote_plus, urlencode
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 
 from api import parsers as parsers_module
 from api.exceptions import NOT_FORM_DATA
 from api.params import GIVEN_TWICE, form_pairs, form_params
-from api.parsers import BODY_NOT_READ, CUT_SHORT, FormParser
+from api.parsers import BODY_NOT_READ, CUT_SHORT, NO_BOUNDARY, FormParser
 from core.errors import InvalidRequest
 from customers.models import Customer
 from tests.conftest import batch_params
@@ -68,11 +69,11 @@ def test_decoding_in_segments_never_cuts_an_escape(monkeypatch):
         assert parsed(body) == [("v", unquote_plus(quote_plus(value)))]
 
 
-def test_a_malformed_multipart_body_is_a_clear_400(client):
+def test_a_multipart_body_without_a_boundary_is_refused_saying_the_boundary_is_missing(client):
     response = client.post("/api", data=b"%", content_type="multipart/form-data")
 
     assert response.status_code == 400
-    assert b"cannot be read as form data" in response.content
+    assert NO_BOUNDARY in response.content.decode().replace("&#x27;", "'")
 
 
 def test_a_charset_named_by_the_content_type_decodes_the_form():
@@ -167,4 +168,40 @@ def test_a_multipart_body_cut_short_is_refused_and_nothing_is_imported(client, u
 
     assert response.status_code == 400
     assert CUT_SHORT in response.content.decode().replace("&#x27;", "'")
+    assert not Customer.objects.exists()
+
+
+def test_profiles_data_sent_as_a_file_part_is_read_as_the_text(client, user, campaigns):
+    # curl -F 'Profiles_Data=@customers.csv', PHP's CURLFile: a file part, not a text field.
+    upload = SimpleUploadedFile("customers.csv", "T1|Zoë\r\nT2|B\n".encode())
+    params = {**batch_params(data=None, output="JSON"), "Profiles_Data": upload}
+
+    response = client.post("/api", params)
+
+    assert response.status_code == 200, response.content
+    assert sorted(Customer.objects.values_list("code", "first_name")) == [
+        ("T1", "Zoë"),
+        ("T2", "B"),
+    ]
+
+
+def test_profiles_data_as_a_file_part_and_a_text_field_is_given_twice(client, user, campaigns):
+    upload = SimpleUploadedFile("customers.csv", b"T1|A")
+    params = {**batch_params(data="T2|B", output="JSON"), "profiles_data": upload}
+
+    response = client.post("/api", params)
+
+    assert response.status_code == 400
+    assert GIVEN_TWICE.format(name="profiles_data") in response.content.decode()
+    assert not Customer.objects.exists()
+
+
+def test_profiles_data_as_a_file_part_is_within_the_body_limit(client, user, campaigns, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
+    upload = SimpleUploadedFile("customers.csv", b"T1|A\n" * 1000)
+    params = {**batch_params(data=None, output="JSON"), "Profiles_Data": upload}
+
+    response = client.post("/api", params)
+
+    assert response.status_code == 413
     assert not Customer.objects.exists()

@@ -65,7 +65,7 @@ CONTRACT_HEADER_FIELDS = [
     "customer_PIN",
     "auto_add",
 ]
-STATUSES = {"200", "400", "401", "413", "429"}
+STATUSES = {"200", "400", "401", "405", "413", "429", "503"}
 XML, JSON, JSONP = "application/xml", "application/json", "application/javascript"
 FORM_MEDIA_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
@@ -237,6 +237,7 @@ def test_every_status_and_output_format_is_described(schema):
         # A JSONP answer is always 200.
         assert set(responses[status]["content"]) == {XML, JSON}
     assert "Retry-After" in responses["429"]["headers"]
+    assert "Retry-After" in responses["503"]["headers"]
     assert "405" in operation(schema)["description"]
     assert schema["paths"]["/api"].keys() == {"post"}
 

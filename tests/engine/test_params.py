@@ -254,7 +254,7 @@ def test_request_id_is_up_to_128_printable_characters_trimmed(value, request_id)
 
 @pytest.mark.parametrize("value", ["x" * 129, "r 1", "r\t1", "réf", "r\x7f"])
 def test_request_id_longer_or_not_printable_ascii_is_refused(value):
-    assert refused(request_id=value) == m.BAD_REQUEST_ID
+    assert refused(request_id=value) == m.BAD_REQUEST_ID.format(value=m.shown(value))
 
 
 # profiles_header_N

@@ -288,3 +288,29 @@ def test_a_job_that_wrote_nothing_gives_up_its_request_id_as_the_synchronous_cal
     assert Customer.objects.count() == 2
     # The job that wrote keeps the id: a third submission gets it back, no third job.
     assert ImportJob.objects.count() == 2
+
+
+def test_a_job_retried_after_its_worker_was_lost_says_which_attempt_it_is(
+    submit, status_of, settings
+):
+    settings.LOYALTY = {**settings.LOYALTY, "JOB_ATTEMPTS": 3}
+    _, queued = submit("C1|Jane\nC2|Jim")
+    job_id = queued["batch"]["job_id"]
+    first = claim(job_id)
+    assert first is not None
+    _, running_first = status_of(job_id)
+    give_up_attempt(job_id, first.attempts)  # its worker was lost
+    _, queued_again = status_of(job_id)
+    assert claim(job_id) is not None
+    _, running_again = status_of(job_id)
+
+    assert "attempt" not in queued["batch"] and "attempt" not in running_first["batch"]
+    assert queued_again["batch"] == {
+        "status": "queued",
+        "job_id": job_id,
+        "lines_done": 0,
+        "lines_total": 2,
+        "attempt": 2,
+        "attempts_allowed": 3,
+    }
+    assert running_again["batch"] == {**queued_again["batch"], "status": "running"}

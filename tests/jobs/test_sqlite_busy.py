@@ -61,18 +61,21 @@ def credentials(**params: str) -> dict[str, str]:
     return {"user_id": USER_ID, "user_password": PASSWORD, "account_id": "greatwidgets", **params}
 
 
-def test_a_call_behind_another_write_is_a_503_to_retry_not_a_500(site):
+def test_a_call_behind_another_import_is_a_503_saying_sqlite_runs_one_import_at_a_time(site):
     with write_lock_held(site):
         answer = site.web.post(
             {"output": "JSON", **credentials(type="customers_batch_status", job_id="x")}
         )
 
     assert answer.status == 503
-    assert answer.headers["Retry-After"] == "5"
+    assert answer.headers["Retry-After"] == "60"
     assert answer.json() == {
         "status": "error",
-        "error": "The database is busy with another import (SQLite writes one at a time); "
-        "nothing was changed. Try again in a few seconds.",
+        "error": "Another import is running, and this server's database, SQLite, runs one "
+        "import at a time: the call waited 1 s for it and gave up. Nothing was changed. The "
+        "running import may take minutes (1,000,000 lines take one to two); send the request "
+        "again later (Retry-After). A server on PostgreSQL runs several imports at once "
+        "(docs/deploy.md).",
     }
 
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from accounts.models import AuthFailure
-from api.parsers import CUT_SHORT, UNREADABLE_FORM
+from api.parsers import CUT_SHORT, NO_BOUNDARY
 from campaigns.models import Enrollment, Transaction
 from customers.batch.params import HEADER_FIELDS
 from customers.models import Customer, ImportRequest, UndoState
@@ -483,7 +483,7 @@ def test_any_data_is_imported_whole_or_reported_line_by_line(send, data, headers
 @pytest.mark.parametrize(
     ("data", "content_type", "message"),
     [
-        pytest.param(b"%", "multipart/form-data", UNREADABLE_FORM, id="no boundary"),
+        pytest.param(b"%", "multipart/form-data", NO_BOUNDARY, id="no boundary"),
         pytest.param(
             b"type=customers_batch",
             f"multipart/form-data; boundary={BOUNDARY}",

@@ -431,7 +431,7 @@ def test_data_only_is_yes_or_no(client, post_batch):
     assert response.status_code == 400
     assert json.loads(response.content) == {
         "status": "error",
-        "error": "data_only must be yes or no; got maybe.",
+        "error": "data_only must be yes or no (or left out; either in any case), got maybe.",
     }
 
 
