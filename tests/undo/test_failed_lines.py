@@ -557,7 +557,7 @@ def test_every_failed_line_lines_up_with_the_header_and_keeps_every_value_it_sen
     assert [line[-1] for line in lines] == [
         "Column 3, email: bad does not look like an email address.",
         count.format(got=5, expected=3),
-        count.format(got=1, expected=3),
+        WHOLE_LINE_WORDS[m.ONE_VALUE].format(expected=3, delimiter="|"),
         count.format(got=4, expected=3),
     ]
 
