@@ -145,6 +145,9 @@ ADMIN_WORDS = {
         "The file has more than {limit} columns; an import reads at most {limit}."
     ),
     m.TOO_MANY_LINES: "The file has more than {limit:,} rows; split it into smaller files.",
+    m.TOO_MANY_BLANK_LINES: (
+        "The file has more than {limit:,} empty rows; delete them, or split the file."
+    ),
     m.UNKNOWN_CAMPAIGNS: (
         "A chosen campaign is no longer active in this account ({ids}); nothing was imported. "
         "Choose the campaigns again."

@@ -31,6 +31,9 @@ UNKNOWN_SEPARATED_CAMPAIGNS = (
     "under API=1.5."
 )
 TOO_MANY_LINES = "Profiles_Data has more than {limit} lines; split the batch."
+TOO_MANY_BLANK_LINES = (
+    "Profiles_Data has more than {limit} blank lines; remove them, or split the batch."
+)
 
 # Line errors (the line is skipped; the others go on unless all_or_nothing is set).
 UNREADABLE_LINE = "the line cannot be read: {reason}"
