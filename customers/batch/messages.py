@@ -12,6 +12,7 @@ BAD_CARD_NUMBER_DIGITS = (
 BAD_REQUEST_ID = "request_id must be 1 to 128 printable characters."
 NO_HEADERS = "At least one profiles_header_N is required (profiles_header_1=code, ...)."
 HEADER_NUMBER_TOO_HIGH = "{name}: header numbers go up to {limit}."
+HEADER_NUMBER_NOT_ASCII = "{name}: write the header number with the digits 0-9."
 HEADER_NUMBER_TWICE = "profiles_header_{number} is given more than once."
 HEADER_GAP = (
     "profiles_header_{first} and profiles_header_{second} are both missing: "
