@@ -12,8 +12,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
-from core.admin_search import BoundedSearchMixin
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
+from core.admin_search import BoundedSearchMixin
 from core.wording import say
 
 from .models import Account, ApiKey, Membership, hash_api_key

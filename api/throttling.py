@@ -17,6 +17,8 @@ An API 1.5 request is not refused here: a valid key is accepted whatever the cou
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
@@ -61,9 +63,7 @@ def refuse_throttled_address(request: Request) -> int | None:
     if small or request.META.get(API_KEY_HEADER):
         return None
     try:
-        throttle.refuse_if_throttled(
-            user_id="", client_address=request.META.get("REMOTE_ADDR", "")
-        )
+        throttle.refuse_if_throttled(user_id="", client_address=request.META.get("REMOTE_ADDR", ""))
     except throttle.Throttled as throttled:
         _leave_body_unread(request)
         return throttled.retry_after
@@ -71,7 +71,9 @@ def refuse_throttled_address(request: Request) -> int | None:
 
 
 def _leave_body_unread(request: Request) -> None:
-    # As DRF and Django keep a parsed form: an empty one, so neither parses the body.
+    # As DRF and Django keep a parsed form (private attributes, so Any): an empty one, so
+    # neither parses the body.
     empty = QueryDict()
-    request._data, request._files, request._full_data = empty, MultiValueDict(), empty
-    request._request._post, request._request._files = empty, MultiValueDict()
+    drf: Any = request
+    drf._data, drf._files, drf._full_data = empty, MultiValueDict(), empty
+    drf._request._post, drf._request._files = empty, MultiValueDict()

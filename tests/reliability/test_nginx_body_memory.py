@@ -27,7 +27,9 @@ def held_open(port: int, source: str, *, chunked: bool = False) -> socket.socket
     length = b"Transfer-Encoding: chunked\r\n" if chunked else b"Content-Length: %d\r\n" % DECLARED
     sock.sendall(
         b"POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"Content-Type: application/x-www-form-urlencoded\r\n" + length + b"\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        + length
+        + b"\r\n"
         + (b"2\r\nx=\r\n" if chunked else b"x=")
     )
     return sock
@@ -51,7 +53,9 @@ def connections() -> Iterator[list[socket.socket]]:
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["declared length", "chunked"])
 def test_an_address_gets_429_for_a_third_large_body_before_it_is_read(
-    documented, connections, chunked  # noqa: F811
+    documented,  # noqa: F811
+    connections,
+    chunked,
 ):
     connections += [held_open(documented.port, "127.0.0.2", chunked=chunked) for _ in range(2)]
 
