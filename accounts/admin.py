@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
+from core.admin_search import BoundedSearchMixin
 from core.wording import say
 
 from .models import Account, ApiKey, Membership, hash_api_key
@@ -265,11 +266,11 @@ class OperatorsOnly:
         return is_unscoped(request)
 
 
-class OperatorUserAdmin(OperatorsOnly, UserAdmin):
+class OperatorUserAdmin(OperatorsOnly, BoundedSearchMixin, UserAdmin):
     pass
 
 
-class OperatorGroupAdmin(OperatorsOnly, GroupAdmin):
+class OperatorGroupAdmin(OperatorsOnly, BoundedSearchMixin, GroupAdmin):
     pass
 
 

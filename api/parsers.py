@@ -64,6 +64,14 @@ NOT_IN_CHARSET = (
 # (domain names, escapes) rather than being a character set: decoding form data with them
 # fails on ordinary input (idna: a label over 63 characters) or reads escapes as text.
 NOT_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7"})
+NOT_ASCII_CHARSET = (
+    'The request\'s Content-Type names the charset "{charset}", which does not write the '
+    "form's names, =, & and % as ASCII, as every form is sent: this server reads forms in "
+    "UTF-8 or another charset that writes ASCII as ASCII (such as ISO-8859-1 or "
+    "Windows-1252). Nothing was done."
+)
+# What a form's structure is written in, whatever the charset of its values.
+FORM_ASCII = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.=&%+"
 
 
 def form_charset(parser_context: dict[str, Any]) -> str:
@@ -78,6 +86,14 @@ def form_charset(parser_context: dict[str, Any]) -> str:
         codec = None
     if codec is None or not codec._is_text_encoding or codec.name in NOT_CHARSETS:
         raise ParseError(UNREADABLE_CHARSET.format(charset=str(charset)[:40]))
+    # UTF-16 or EBCDIC (cp037) read "type=" as other text: the answer was "type is
+    # required" (seventh red team).
+    try:
+        ascii_compatible = FORM_ASCII.encode(charset) == FORM_ASCII.encode("ascii")
+    except UnicodeError:
+        ascii_compatible = False
+    if not ascii_compatible:
+        raise ParseError(NOT_ASCII_CHARSET.format(charset=str(charset)[:40]))
     return charset
 
 

@@ -10,7 +10,7 @@ contrib.auth finds the user model by AUTH_USER_MODEL), and its default manager s
 accounts a user may see (`visible_to(user)`).
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
 from django.apps import apps
@@ -23,6 +23,8 @@ from django.contrib.admin.widgets import url_params_from_lookup_dict
 from django.db.models import ForeignKey, Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
+
+from core.admin_search import BoundedSearchMixin
 
 admin.site.site_header = "Loyalty admin"
 admin.site.site_title = "Loyalty admin"
@@ -70,13 +72,7 @@ def scoped(queryset: QuerySet, account_path: str, request: HttpRequest) -> Query
     return queryset.filter(**{f"{account_path}__in": accounts_of(request.user)})
 
 
-if TYPE_CHECKING:
-    _AdminBase = admin.ModelAdmin
-else:
-    _AdminBase = object
-
-
-class AccountScopedAdminMixin(_AdminBase):
+class AccountScopedAdminMixin(BoundedSearchMixin):
     """Limits a ModelAdmin or InlineModelAdmin to the user's accounts.
 
     `account_path` leads from the model to its account: "account", "campaign__account",
@@ -100,13 +96,11 @@ class AccountScopedAdminMixin(_AdminBase):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
-        # Autocomplete passes its own queryset here: scope it too, whatever its origin.
-        # A NUL can be in no stored text (PostgreSQL refuses it in a query's parameters,
-        # a DataError): it is left out of the search, in every admin's list and autocomplete.
-        queryset, may_have_duplicates = super().get_search_results(
-            request, self.scope_queryset(request, queryset), search_term.replace("\x00", "")
+        # Autocomplete passes its own queryset here: scope it too, whatever its origin. The
+        # term's bound (and its NULs dropped) is BoundedSearchMixin's, next in line.
+        return super().get_search_results(
+            request, self.scope_queryset(request, queryset), search_term
         )
-        return queryset, may_have_duplicates
 
     def lookup_allowed(self, lookup: str, value: Any, request: HttpRequest | None = None) -> bool:
         """A list's query string filters only as its own list filters do (Django lets it

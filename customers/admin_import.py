@@ -153,6 +153,9 @@ ADMIN_WORDS = {
         "The file has more than {limit} columns; an import reads at most {limit}."
     ),
     m.TOO_MANY_LINES: "The file has more than {limit:,} rows; split it into smaller files.",
+    m.TOO_MANY_BLANK_LINES: (
+        "The file has more than {limit:,} empty rows; delete them, or split the file."
+    ),
     # {ids}: the campaigns by name (admin_message), as the form lists them.
     m.UNKNOWN_CAMPAIGNS: (
         "A chosen campaign is no longer active in this account ({ids}); nothing was imported. "

@@ -14,6 +14,7 @@ BAD_REQUEST_ID = (
 )
 NO_HEADERS = "At least one profiles_header_N is required (profiles_header_1=code, ...)."
 HEADER_NUMBER_TOO_HIGH = "{name}: header numbers start at 1 and go up to {limit}."
+HEADER_NUMBER_NOT_ASCII = "{name}: write the header number with the digits 0-9."
 HEADER_NUMBER_TWICE = "profiles_header_{number} is given more than once."
 HEADER_GAP = (
     "profiles_header_{first} and profiles_header_{second} are both missing: "
@@ -33,6 +34,9 @@ UNKNOWN_SEPARATED_CAMPAIGNS = (
     "under API=1.5."
 )
 TOO_MANY_LINES = "Profiles_Data has more than {limit} lines; split the batch."
+TOO_MANY_BLANK_LINES = (
+    "Profiles_Data has more than {limit} blank lines; remove them, or split the batch."
+)
 
 # Line errors (the line is skipped; the others go on unless all_or_nothing is set).
 UNREADABLE_LINE = "the line cannot be read: {reason}"

@@ -193,6 +193,8 @@ def _numbered_headers(params: dict[str, str]) -> dict[int, str]:
         match = HEADER_PARAMETER.match(key)
         if not match or not value.strip():
             continue
+        if not match.group(1).isascii():  # \d also matches other scripts' digits (١)
+            raise InvalidRequest.worded(m.HEADER_NUMBER_NOT_ASCII, name=m.shown(key))
         number = bounded_number(match.group(1), low=1, high=MAX_HEADER_NUMBER)
         if number is None:
             raise InvalidRequest.worded(

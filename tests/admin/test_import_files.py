@@ -537,6 +537,17 @@ def test_an_xlsx_that_unpacks_beyond_the_request_limit_is_refused(boss, account,
     assert form_errors(response) == [f.TOO_BIG_UNPACKED.format(limit=1)]
 
 
+def test_a_csv_with_more_blank_lines_than_a_batch_has_rows_is_refused(boss, account, settings):
+    # Seventh red team: a 30 MB CSV of blank lines was previewed in 24 s.
+    settings.LOYALTY = {**settings.LOYALTY, "MAX_BATCH_ROWS": 3}
+
+    response = post_file(boss, account, "code,first_name\nC1,Ann\n" + "\n" * 5)
+
+    assert form_errors(response) == [
+        "The file has more than 3 empty rows; delete them, or split the file."
+    ]
+
+
 def test_an_xlsx_with_more_rows_than_a_batch_is_refused(boss, account, settings):
     settings.LOYALTY = {**settings.LOYALTY, "MAX_BATCH_ROWS": 3}
 

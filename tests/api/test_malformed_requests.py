@@ -8,7 +8,7 @@ import pytest
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from lxml import etree
 
-from api.parsers import UNREADABLE_CHARSET
+from api.parsers import NOT_ASCII_CHARSET, UNREADABLE_CHARSET
 from customers.batch import messages as m
 from customers.models import Customer
 from tests.conftest import batch_params
@@ -121,3 +121,26 @@ def test_a_host_not_allowed_is_answered_in_xml_when_no_format_is_asked(client):
 
 def test_a_host_not_allowed_elsewhere_gets_djangos_page(client):
     assert client.get("/admin/", HTTP_HOST="evil.com").status_code == 400
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "utf-16-le", "utf-32", "cp037"])
+def test_a_charset_that_does_not_write_ascii_as_ascii_is_refused_naming_it(
+    client, user, campaigns, charset
+):
+    # Seventh red team: the answer was "type is required" although type was sent.
+    body = urlencode(batch_params(data="C1|Ann", output="JSON")).encode(charset)
+
+    response = post_in(client, body, f"{FORM}; charset={charset}")
+
+    assert response.status_code == 400
+    assert api_error(response) == NOT_ASCII_CHARSET.format(charset=charset)
+    assert not Customer.objects.exists()
+
+
+def test_a_header_number_in_other_digits_than_0_to_9_says_so(post_batch):
+    response = post_batch(("code",), "C1", output="JSON", profiles_header_١="first_name")
+
+    assert response.status_code == 400
+    assert json.loads(response.content)["error"] == m.HEADER_NUMBER_NOT_ASCII.format(
+        name="profiles_header_١"
+    )

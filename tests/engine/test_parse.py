@@ -190,7 +190,13 @@ def test_one_line_over_max_batch_rows_is_an_invalid_request_naming_the_limit(lim
 
 
 def test_blank_lines_do_not_count_towards_max_batch_rows(limit_of_two):
-    assert read("\n\nC1|Ann\n  \n\nC2|Bob\n\n") == [(3, ["C1", "Ann"]), (6, ["C2", "Bob"])]
+    # They are bounded apart, by the same number (no more than two here).
+    assert read("\nC1|Ann\n  \nC2|Bob\n") == [(2, ["C1", "Ann"]), (4, ["C2", "Bob"])]
+
+
+def test_more_blank_lines_than_max_batch_rows_are_refused(limit_of_two):
+    with pytest.raises(InvalidRequest, match="more than 2 blank lines"):
+        read("\n\nC1|Ann\n\nC2|Bob")
 
 
 def test_a_multi_line_value_counts_once_towards_max_batch_rows(limit_of_two):

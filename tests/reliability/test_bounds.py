@@ -193,7 +193,11 @@ def envelope_error(response) -> str:
     return root.findtext("error")
 
 
-def test_more_file_parts_than_allowed_is_a_400_with_the_envelope(client, user, campaigns, settings):
+@pytest.mark.parametrize("extra", [1, 5000], ids=["one more", "5,000"])
+def test_more_file_parts_than_allowed_is_a_400_with_the_envelope(
+    client, user, campaigns, settings, extra
+):
+    # Seventh red team: 5,000 file parts once answered "type is required".
     params = batch_params(data="C1|Ann", output="JSON")
     files = b"".join(
         (
@@ -201,7 +205,7 @@ def test_more_file_parts_than_allowed_is_a_400_with_the_envelope(client, user, c
             f'Content-Disposition: form-data; name="f{n}"; filename="f{n}.txt"\r\n'
             "Content-Type: text/plain\r\n\r\nx\r\n"
         ).encode()
-        for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)
+        for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + extra)
     )
     body = encode_multipart(BOUNDARY, params)
     body = body[: -len(f"--{BOUNDARY}--\r\n")] + files + f"--{BOUNDARY}--\r\n".encode()
