@@ -32,7 +32,7 @@ from .permissions import MayImportIntoAccount
 from .renderers import JSONPRenderer, JSONRenderer, XMLRenderer
 from .schema import CUSTOMERS_BATCH
 from .schema_extensions import ApiSchema
-from .throttling import FailedLoginThrottle, refuse_throttled_address
+from .throttling import FailedLoginThrottle
 
 UNKNOWN_TYPE = "type must be one of: {types}; got {value}."
 BAD_HOST = (
@@ -57,14 +57,9 @@ class ApiView(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self.format_kwarg = None
         refuse_unreadable_length(request.META)
-        # Before anything reads the body (negotiation reads the form's `output`): a refused
-        # one is answered in the format the query string asks.
-        wait = refuse_throttled_address(request)
         request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
             request
         )
-        if wait is not None:
-            self.throttled(request, wait)
         if request.method is None or request.method.lower() not in self.http_method_names:
             return  # dispatch answers 405
         refuse_credentials_in_url(request)

@@ -362,9 +362,6 @@ LOYALTY = {
     # Failed credential checks allowed per user id and per client address per window.
     "AUTH_FAILURE_LIMIT": int(os.environ.get("LOYALTY_AUTH_FAILURE_LIMIT", 10)),
     "AUTH_FAILURE_WINDOW_SECONDS": 300,
-    # From an address at the limit, a body larger than this without the api_access_key
-    # header is refused before it is read (api/throttling.py, refuse_throttled_address).
-    "THROTTLED_BODY_BYTES": 64 * 1024,
     # One user id's password checks from addresses it has not logged in from, across all of
     # them (accounts/slowdown.py): the first USER_SLOWDOWN_AFTER of a window run at once,
     # then each waits a delay after the one before, doubling from the first delay up to the

@@ -2,9 +2,7 @@
 credentials, one message for every failure, throttling, and nothing written on refusal.
 (tests/accounts/test_authentication.py covers authenticate_importer itself.)"""
 
-import io
 import json
-from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -382,76 +380,3 @@ def test_an_unknown_api_version_is_a_parameter_error_before_any_credential_is_tr
     assert body(response)["error"] == m.UNKNOWN_API_VERSION.format(value="2")
     assert not AuthFailure.objects.exists()
     assert not Customer.objects.exists()
-
-
-class CountedBody(io.BytesIO):
-    """A request body that counts the bytes the server read of it."""
-
-    def __init__(self, data: bytes):
-        super().__init__(data)
-        self.bytes_read = 0
-
-    def read(self, size=-1):
-        chunk = super().read(size)
-        self.bytes_read += len(chunk)
-        return chunk
-
-    def readline(self, size=-1):
-        line = super().readline(size)
-        self.bytes_read += len(line)
-        return line
-
-
-def large_form(**extra) -> bytes:
-    """A 1 MB urlencoded customers_batch body (no key header)."""
-    params = batch_params(("code", "first_name"), "C1|" + "a" * 1_000_000, **extra)
-    return urlencode({name: value for name, value in params.items() if value is not None}).encode()
-
-
-def post_counted(client, data: bytes, address: str, query: str = "", **headers):
-    stream = CountedBody(data)
-    response = client.generic(
-        "POST",
-        "/api" + query,
-        data,
-        content_type="application/x-www-form-urlencoded",
-        REMOTE_ADDR=address,
-        **{"wsgi.input": stream},
-        **headers,
-    )
-    return response, stream
-
-
-@pytest.mark.parametrize("output", ["XML", "JSON"])
-def test_a_large_body_from_a_throttled_address_is_refused_before_it_is_read(
-    client, user, campaigns, small_limit, output
-):
-    for _ in range(LIMIT):
-        assert_refused(guess(client))
-
-    response, stream = post_counted(client, large_form(), GUESSER, f"?output={output}")
-
-    assert response.status_code == 429
-    assert response["Retry-After"] == "300"
-    assert stream.bytes_read == 0
-    assert THROTTLED in response.content.decode()
-
-
-def test_a_large_body_from_an_address_below_the_limit_is_read(client, user, campaigns, small_limit):
-    response, stream = post_counted(client, large_form(), GUESSER)
-
-    assert response.status_code == 200
-    assert stream.bytes_read > 1_000_000
-
-
-def test_a_large_body_with_a_key_header_from_a_throttled_address_is_read(
-    client, user, campaigns, small_limit
-):
-    for _ in range(LIMIT):
-        assert_refused(guess(client, OWNER))
-    data = large_form(**v15(user_api_key=None, profiles_data="C1|" + "a" * 1_000_000))
-
-    response, stream = post_counted(client, data, OWNER, HTTP_API_ACCESS_KEY=API_KEY)
-
-    assert response.status_code == 200
-    assert stream.bytes_read > 1_000_000
