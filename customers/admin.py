@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -43,7 +44,7 @@ from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
 from .import_counts import LABELS, NOT_COUNTED, shop_counts
 from .import_file import read_as
 from .line_words import DATE_CHOICE
-from .models import Customer, UndoChunk, UndoState
+from .models import PHONE_SEPARATORS, Customer, UndoChunk, UndoState
 from .resources import CustomerExportResource
 from .rollback import (
     UNKNOWN_USER,
@@ -61,9 +62,12 @@ from .spreadsheet import neutralised
 from .workbook import TextCellsXLSX
 
 SEARCH_HELP = (
-    "Finds customers by code, card number, name, email or phone. Type names with their "
+    "Finds customers by code, card number, name, email or phone; a phone number is found "
+    "with or without its spaces, dots, dashes and brackets. Type names with their "
     "accents, as they are written (Renée, not Renee)."
 )
+# A search term that is a phone number, or part of one, once its separators are gone.
+PHONE_TERM = re.compile(r"[0-9]+")
 SELECT_ONE = "Select exactly one import to roll back: each rollback is confirmed on its own."
 # Rows of each kind listed on an undo state's page; the counts are always complete.
 SHOWN_ROWS = 100
@@ -135,6 +139,12 @@ class CampaignFilter(admin.RelatedOnlyFieldListFilter):
             for campaign in campaigns
         ]
         return sorted(choices, key=lambda choice: choice[1].lower())
+
+
+def _without_phone_separators(text: str) -> str:
+    for separator in PHONE_SEPARATORS:
+        text = text.replace(separator, "")
+    return text
 
 
 def _only_account(request) -> Account | None:
@@ -212,6 +222,16 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
             return obj.account.custom_field_count
         account = _only_account(request)
         return account.custom_field_count if account is not None else 0
+
+    def get_search_results(self, request, queryset, search_term):
+        """Django's search, and also the customers whose phone, without its separators,
+        holds the term's digits ("0612" and "06.12" find "06 12 34 56 78")."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        digits = _without_phone_separators(search_term.replace("\x00", "").strip())
+        if PHONE_TERM.fullmatch(digits):
+            by_phone = self.scope_queryset(request, queryset).filter(phone_digits__contains=digits)
+            found = found | by_phone
+        return found, may_have_duplicates
 
     def get_list_display(self, request):
         # A shop's staff see one account: its column would repeat it on every row, and the

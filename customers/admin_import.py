@@ -383,7 +383,9 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
                 "delimiter": upload.delimiter,
                 "headers": upload.headers,
             }
-            code_lines = CodeLines(_values_read(account, pending), _index(upload, "code"))
+            code_lines = CodeLines(
+                _values_read(account, pending), _index(upload, "code"), _index(upload, "auto_add")
+            )
             batch = _batch(account, pending)
             sample = _sample(account, batch, headers, code_lines)
             preview = import_customers(
@@ -458,6 +460,8 @@ def _preview_context(
             errors=preview.errors,
             mode=batch.overwrite,
             file_line=upload.file_line,
+            credits=code_lines.credits,
+            campaign=campaigns[batch.campaign_ids[0]],
         ),
         "errors_shown": shown,
     }

@@ -17,6 +17,8 @@ _META = Customer._meta
 CONCRETE_FIELDS: dict[str, Field] = {field.name: field for field in _META.concrete_fields}
 # Not the import's: the account comes with the request, the stamps with the write.
 BOOKKEEPING = ("account", "created_at", "updated_at")
+# Computed by the database from other columns (the search's phone digits): never written.
+COMPUTED = tuple(field.name for field in _META.concrete_fields if field.generated)
 # Raised by every write (import, admin, rollback), never sent by a line.
 VERSION = "version"
 # API 1.5's custom_field_1..N, kept by name in one JSON column.
@@ -30,7 +32,7 @@ USERNAME = "customer_username"
 # Every column an import reads, writes and records for undo, in the model's order ("id"
 # first, "code" next: the bulk upsert keys on it).
 IMPORT_COLUMNS: tuple[str, ...] = tuple(
-    field.name for field in _META.concrete_fields if field.name not in BOOKKEEPING
+    field.name for field in _META.concrete_fields if field.name not in (*BOOKKEEPING, *COMPUTED)
 )
 # The columns an import writes: all it reads but the key.
 PROFILE_COLUMNS = tuple(column for column in IMPORT_COLUMNS if column != _META.pk.name)

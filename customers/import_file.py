@@ -114,6 +114,14 @@ TOO_MANY_CELLS = (
     "The Excel sheet has more than {limit:,} cells; an import reads at most that many. "
     'Split it, or save it as "CSV UTF-8".'
 )
+# Said with TOO_MANY_CELLS when the sheet's rows are known: openpyxl reads about a million
+# cells in 25 s, so the admin's own export of a large shop is re-imported as CSV
+# (docs/decisions.md, issue 14).
+ROWS_THAT_FIT = (
+    "The Excel sheet has more than {limit:,} cells; an import reads at most that many, "
+    "{rows:,} rows of its {columns:,} columns. Excel files are slow to read, so a larger "
+    'one goes as CSV: save it as "CSV UTF-8" (or export the customers as CSV), or split it.'
+)
 CELL_TOO_FAR_RIGHT = (
     "Cell {cell} of the Excel sheet is beyond column {last} (the {columns}th), the last an "
     "import reads. Delete the columns after {last} and upload it again."
@@ -262,6 +270,15 @@ def _read_xlsx(content: bytes) -> ImportFile:
         book.close()
 
 
+def _too_many_cells(limit: int, columns: int) -> InvalidRequest:
+    """The refusal of a sheet beyond `limit` cells, with the rows of `columns` that fit
+    (a shared strings part has no rows: the plain refusal)."""
+    if columns == 0:
+        return InvalidRequest(TOO_MANY_CELLS.format(limit=limit))
+    rows = limit // columns - 1  # the header row, then the rows
+    return InvalidRequest(ROWS_THAT_FIT.format(limit=limit, rows=rows, columns=columns))
+
+
 def _count_member(archive: zipfile.ZipFile, name: str, part: Part) -> None:
     """InvalidRequest if the sheet (or the shared strings, each used by a cell) holds more
     cells than LOYALTY_MAX_IMPORT_CELLS, or a row more than MAX_CELLS_PER_ROW, or a cell
@@ -271,9 +288,10 @@ def _count_member(archive: zipfile.ZipFile, name: str, part: Part) -> None:
     with empty cells up to its last cell."""
     limit = settings.LOYALTY["MAX_IMPORT_CELLS"]
     last_row = settings.LOYALTY["MAX_BATCH_ROWS"] + 1  # the header row, then the rows
-    cells = row_cells = row = column = 0
+    cells = row_cells = row = column = width = 0
     for tag, place in _tags(part_chunks(archive, name, part)):
         if tag == b"row":
+            width = max(width, row_cells)
             # As openpyxl numbers rows and columns (openpyxl/worksheet/_reader.py).
             row = _row_number(place) if place is not None else row + 1
             row_cells = column = 0
@@ -285,7 +303,7 @@ def _count_member(archive: zipfile.ZipFile, name: str, part: Part) -> None:
         cells += 1
         row_cells += 1
         if cells > limit:
-            raise InvalidRequest(TOO_MANY_CELLS.format(limit=limit))
+            raise _too_many_cells(limit, max(width, row_cells))
         if tag != b"c":
             continue
         if row_cells > MAX_CELLS_PER_ROW:

@@ -5,8 +5,22 @@ import zlib
 import orjson
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Replace
 
 from accounts.models import Account
+
+# What people put between a phone number's digits: the search ignores them (issue 14).
+PHONE_SEPARATORS = (" ", ".", "-", "(", ")")
+
+
+def _phone_without_separators() -> Replace:
+    """The phone with PHONE_SEPARATORS removed, as SQL both databases run (REPLACE)."""
+    first, *others = PHONE_SEPARATORS
+    expression = Replace(models.F("phone"), models.Value(first), models.Value(""))
+    for separator in others:
+        expression = Replace(expression, models.Value(separator), models.Value(""))
+    return expression
+
 
 # The longest value of an API 1.5 custom_field_N (kept in custom_fields, which has no
 # length of its own).
@@ -27,6 +41,16 @@ class Customer(models.Model):
     last_name = models.CharField(max_length=100, blank=True)
     email = models.CharField(max_length=254, blank=True)
     phone = models.CharField(max_length=32, blank=True)
+    # The phone as the admin's search matches it, stored and written by the database
+    # itself, so every write path (the import's raw upserts, the admin, a rollback) keeps
+    # it true without code of its own; a search reads it as it reads `phone` (one LIKE per
+    # row, no function per row: docs/decisions.md has the figures).
+    phone_digits = models.GeneratedField(
+        expression=_phone_without_separators(),
+        output_field=models.CharField(max_length=32, blank=True),
+        db_persist=True,
+        editable=False,
+    )
     # The contract's custom_date; shops keep a birthday in it.
     custom_date = models.DateField(
         "birthday / custom date",

@@ -209,7 +209,7 @@ class PreviewSample:
         amount = self.credit_count if self.items else self.credit_total
         return say(
             CREDIT_TOTAL,
-            what=_amount(self.campaign, Decimal(amount)),
+            what=amount_said(self.campaign, Decimal(amount)),
             campaign=self.campaign.display_name,
             customers=len(self.credited),
         )
@@ -222,7 +222,7 @@ class PreviewSample:
         campaign = self.campaign.display_name
         if item is not None:
             return GETS_ITEM.format(item=self.items.get(item, item), campaign=campaign)
-        return GETS.format(what=_amount(self.campaign, amount), campaign=campaign)
+        return GETS.format(what=amount_said(self.campaign, amount), campaign=campaign)
 
     def _changes(self, before: CustomerRecord, after: CustomerRecord) -> Iterable[Change]:
         for column, was, becomes in _compared(before, after):
@@ -281,7 +281,8 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _amount(campaign: Campaign, amount: Decimal) -> str:
+def amount_said(campaign: Campaign, amount: Decimal) -> str:
+    """An amount in the campaign's unit with its word: "20 points", "1 visit", "5.00"."""
     kind = Campaign.Type(campaign.type)
     if amount == 1 and kind in ONE_UNIT:
         return ONE_UNIT[kind]

@@ -14,11 +14,14 @@ left out, as the engine takes no customer from them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 
 from accounts.models import Account
+from campaigns.models import Campaign
 from core.wording import say
 
 from .batch.types import LineError, OverwriteMode, ValuesRead
+from .preview_sample import amount_said
 from .selectors import existing_values
 
 # Warnings listed at most; the rest are counted in one more line.
@@ -48,22 +51,34 @@ EFFECTS = {
 TWO = {"later": "the later line", "earlier": "the earlier one"}
 MORE = {"later": "each later line", "earlier": "the first one"}
 MORE_REPEATED = "… and {count:more code} on more than one line."
+# Update and Replace write every line, and each written line is credited (the contract):
+# staff expect one credit per customer, so the total is said plainly (issue 14).
+CREDITED_MODES = (OverwriteMode.UPDATE, OverwriteMode.YES)
+ADDED = " Each line's credit is added, so customer {code} gets {which}: {terms} = {total}."
+BOTH_CREDITS = "both"
+ALL_CREDITS = "all of them"
 
 
 class CodeLines:
     """A values_read hook that also keeps the code each line names (the preview's)."""
 
-    def __init__(self, read: ValuesRead, code_index: int | None):
+    def __init__(self, read: ValuesRead, code_index: int | None, credit_index: int | None = None):
         self.read = read
         self.code_index = code_index
+        self.credit_index = credit_index
         # Line -> code: a run retried after a conflict reads the lines again, idempotently.
         self.codes: dict[int, str] = {}
+        # Line -> its auto_add, as written, for the lines that have one.
+        self.credits: dict[int, str] = {}
 
     def __call__(self, line: int, values: list[str]) -> list[str]:
         values = self.read(line, values)
         index = self.code_index
         if index is not None and index < len(values) and values[index]:
             self.codes[line] = values[index]
+        index = self.credit_index
+        if index is not None and index < len(values) and values[index].strip():
+            self.credits[line] = values[index].strip()
         return values
 
 
@@ -74,6 +89,8 @@ def repeated_code_warnings(
     errors: list[LineError],
     mode: OverwriteMode,
     file_line: Callable[[int], int],
+    credits: dict[int, str] | None = None,
+    campaign: Campaign | None = None,
 ) -> list[str]:
     """One warning per code on several lines that did not fail (the first REPEATED_SHOWN
     by their first line, then a count of the rest), lines numbered as the file's."""
@@ -86,7 +103,9 @@ def repeated_code_warnings(
     shown = repeated[:REPEATED_SHOWN]
     here = existing_values(account=account, field="code", values={code for code, _ in shown})
     warnings = [
-        _warning(code, [file_line(n) for n in lines], code in here, mode) for code, lines in shown
+        _warning(code, [file_line(n) for n in lines], code in here, mode)
+        + _credits_added(code, lines, mode, credits or {}, campaign)
+        for code, lines in shown
     ]
     if len(repeated) > REPEATED_SHOWN:
         warnings.append(say(MORE_REPEATED, count=len(repeated) - REPEATED_SHOWN))
@@ -105,3 +124,32 @@ def _warning(code: str, lines: list[int], already_here: bool, mode: OverwriteMod
         start = ALL.format(lines=", ".join(map(str, lines[:-1])), last=lines[-1], code=code)
         words = MORE
     return start + EFFECTS[(already_here, mode)].format(**words)
+
+
+def _credits_added(
+    code: str,
+    lines: list[int],
+    mode: OverwriteMode,
+    credits: dict[int, str],
+    campaign: Campaign | None,
+) -> str:
+    """What the customer is credited in all, when several of its lines each credit it."""
+    if campaign is None or mode not in CREDITED_MODES:
+        return ""
+    given = [credits[line] for line in lines if line in credits]
+    if len(given) < 2:
+        return ""
+    if campaign.type == Campaign.Type.BUYX:
+        # Each auto_add names an item: one purchase per line.
+        amounts = [Decimal(1)] * len(given)
+    else:
+        try:
+            amounts = [Decimal(text) for text in given]
+        except InvalidOperation:
+            return ""  # Such a line fails, and the preview lists it.
+    return ADDED.format(
+        code=code,
+        which=BOTH_CREDITS if len(amounts) == 2 else ALL_CREDITS,
+        terms=" + ".join(campaign.shown_amount(amount) for amount in amounts),
+        total=amount_said(campaign, sum(amounts, Decimal(0))),
+    )

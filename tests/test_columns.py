@@ -30,7 +30,7 @@ CONTRACT_HEADERS = [
 
 
 def test_the_import_columns_are_every_column_of_the_model_but_the_account_and_stamps():
-    model = [field.name for field in Customer._meta.concrete_fields]
+    model = [field.name for field in Customer._meta.concrete_fields if not field.generated]
 
     assert list(columns.IMPORT_COLUMNS) == [
         name for name in model if name not in ("account", "created_at", "updated_at")
@@ -75,3 +75,8 @@ def test_the_export_has_every_header_column_but_the_secrets():
         for column in HEADER_FIELDS.values()
         if column not in ("customer_password", "customer_pin", "auto_add")
     )
+
+
+def test_the_phone_digits_the_database_computes_are_no_import_column():
+    assert columns.COMPUTED == ("phone_digits",)
+    assert "phone_digits" not in columns.IMPORT_COLUMNS

@@ -498,3 +498,39 @@ def test_the_search_finds_an_accented_name_typed_with_its_accents_and_says_so(
 
     assert result_ids(found) == {Customer.objects.get(code="R1").pk}
     assert SEARCH_HELP in found.content.decode()
+
+
+@pytest.mark.parametrize("term", ["0612", "06.12", "06-12", "(06) 12", "0612345678"])
+def test_the_search_finds_a_phone_number_whatever_separators_either_side_has(
+    staff_client, account, term
+):
+    spaced = make_customer(account=account, code="P1", phone="06 12 34 56 78")
+    dotted = make_customer(account=account, code="P2", phone="(06) 12.34-56.78")
+    make_customer(account=account, code="P3", phone="07 06 11 22 33")
+    url = reverse("admin:customers_customer_changelist")
+
+    found = staff_client.get(url, {"q": term})
+
+    assert result_ids(found) == {spaced.pk, dotted.pk}
+
+
+def test_the_phone_search_follows_an_edit_of_the_phone(staff_client, ann):
+    url = reverse("admin:customers_customer_changelist")
+    staff_client.post(change_url(ann), customer_form(ann, phone="06-99-88-77-66"))
+
+    found = staff_client.get(url, {"q": "0699"})
+
+    assert result_ids(found) == {ann.pk}
+
+
+def test_the_phone_search_finds_customers_the_imports_bulk_write_created_and_updated(
+    staff_client, post_batch
+):
+    url = reverse("admin:customers_customer_changelist")
+    headers = ("code", "phone")
+    post_batch(headers=headers, data="I1|06 12 34 56 78\nI2|01 02 03 04 05")
+    post_batch(headers=headers, data="I2|07.77.88.99.00", overwrite_duplicates="update")
+
+    assert result_ids(staff_client.get(url, {"q": "0612"})) == {Customer.objects.get(code="I1").pk}
+    assert result_ids(staff_client.get(url, {"q": "0777"})) == {Customer.objects.get(code="I2").pk}
+    assert result_ids(staff_client.get(url, {"q": "0102"})) == set()

@@ -426,7 +426,24 @@ def test_an_xlsx_of_a_million_cells_is_refused_before_it_is_parsed(boss, account
     response = post_file(boss, account, content)
 
     limit = settings.LOYALTY["MAX_IMPORT_CELLS"]
-    assert form_errors(response) == [f.TOO_MANY_CELLS.format(limit=limit)]
+    assert form_errors(response) == [
+        f.ROWS_THAT_FIT.format(limit=limit, rows=limit // 20 - 1, columns=20)
+    ]
+
+
+def test_an_xlsx_over_the_cell_limit_says_how_many_rows_of_its_columns_fit(boss, account, settings):
+    # The 100,013-customer export of 7 columns, at a limit small enough for a test.
+    settings.LOYALTY = {**settings.LOYALTY, "MAX_IMPORT_CELLS": 100}
+    rows = [["code", "first_name", "last_name", "email", "phone", "city", "country"]]
+    rows += [[f"C{n}", "Ann", "Lee", "a@example.com", "06", "Paris", "FR"] for n in range(14)]
+
+    response = post_file(boss, account, xlsx(rows))
+
+    assert form_errors(response) == [
+        "The Excel sheet has more than 100 cells; an import reads at most that many, 13 rows of "
+        "its 7 columns. Excel files are slow to read, so a larger one goes as CSV: save it as "
+        '"CSV UTF-8" (or export the customers as CSV), or split it.'
+    ]
 
 
 def test_an_xlsx_within_the_cell_limit_is_read(boss, account, settings):

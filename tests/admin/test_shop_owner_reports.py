@@ -245,6 +245,31 @@ def test_a_code_on_two_lines_is_warned_of_by_the_files_line_numbers(boss, accoun
     assert html.index('id="import-repeated-codes"') < html.index('id="confirm-import"')
 
 
+def test_a_code_on_two_credited_lines_says_the_customer_gets_both_credits_and_the_total(
+    boss, account
+):
+    content = "code,first_name,auto_add\n1002,Ann,20\nD999,Bo,50\n1002,Ann,20\nD999,Bo,1\n"
+
+    response = post_form(boss, account, content)
+
+    assert response.context["repeated_codes"] == [
+        "Lines 2 and 4 both have code 1002: the later line updates the customer the earlier "
+        "one creates. Each line's credit is added, so customer 1002 gets both: "
+        "20 + 20 = 40 points.",
+        "Lines 3 and 5 both have code D999: the later line updates the customer the earlier "
+        "one creates. Each line's credit is added, so customer D999 gets both: "
+        "50 + 1 = 51 points.",
+    ]
+
+
+def test_a_code_on_two_lines_in_skip_mode_says_nothing_of_credits(boss, account):
+    content = "code,first_name,auto_add\n1002,Ann,20\n1002,Ann,20\n"
+
+    response = post_form(boss, account, content, overwrite_duplicates="ignore")
+
+    assert "credit" not in response.context["repeated_codes"][0]
+
+
 def test_a_repeated_code_of_a_customer_already_here_says_what_each_mode_does(
     boss, account, run_import
 ):
