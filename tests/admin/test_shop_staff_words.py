@@ -1,0 +1,37 @@
+"""The admin speaks to shop staff, not developers (issue 14): each page a shop owner read
+says its things in shop words, checked in the page's text as the browser gets it."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from campaigns.models import Campaign
+from tests.conftest import POINTS
+
+IMPORT_URL = "/admin/customers/customer/import-file/"
+
+
+@pytest.fixture
+def boss(client, django_user_model, account, campaigns):
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
+    return client
+
+
+def preview_text(client, account, content: str, **fields) -> str:
+    form = {
+        "account": account.pk,
+        "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
+        "overwrite_duplicates": "update",
+        "import_file": SimpleUploadedFile("customers.csv", content.encode()),
+        **fields,
+    }
+    response = client.post(IMPORT_URL, form)
+    assert response.status_code == 200, response.content[:500]
+    assert "pending" in response.context, response.context["form"].errors
+    return response.content.decode()
+
+
+def test_the_preview_says_a_new_code_is_made_for_a_customer_without_one(boss, account):
+    text = preview_text(boss, account, "first_name,code\nAnn,\n", card_number_generate="8")
+
+    assert "(a new code is made when you confirm)" in text
+    assert "drawn" not in text
