@@ -35,3 +35,11 @@ def test_the_preview_says_a_new_code_is_made_for_a_customer_without_one(boss, ac
 
     assert "(a new code is made when you confirm)" in text
     assert "drawn" not in text
+
+
+def test_the_preview_names_the_credit_column_in_shop_words(boss, account):
+    text = preview_text(boss, account, "code,first_name,Points\nC1,Ann,5\n")
+
+    assert "Column 3, Points, is read as the points or credit to add." in text
+    assert "The first campaign gets the points or credit to add;" in text
+    assert "auto_add" not in text
