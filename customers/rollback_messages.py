@@ -68,7 +68,7 @@ WILL_RESTORE = (
     "{count:customer} this import changed {count:gets/get} back the details they had before it."
 )
 WILL_REMOVE = (
-    "{enrollments:campaign enrollment} and {credits:credit} (auto_add) this import gave are "
+    "{enrollments:campaign enrollment} and {credits:credit} this import gave are "
     "removed."
 )
 # The confirmation page's button, beside "No, take me back".

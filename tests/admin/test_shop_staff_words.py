@@ -3,6 +3,7 @@ says its things in shop words, checked in the page's text as the browser gets it
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from campaigns.models import Campaign
 from tests.conftest import POINTS
@@ -42,4 +43,14 @@ def test_the_preview_names_the_credit_column_in_shop_words(boss, account):
 
     assert "Column 3, Points, is read as the points or credit to add." in text
     assert "The first campaign gets the points or credit to add;" in text
+    assert "auto_add" not in text
+
+
+def test_the_rollback_page_says_credits_without_the_field_name(admin_client, run_import):
+    result = run_import(("code", "auto_add"), "C1|5\nC2|3")
+    url = reverse("admin:customers_undostate_rollback", args=[result.undo_state_id])
+
+    text = admin_client.get(url).content.decode()
+
+    assert "2 credits this import gave are removed." in text
     assert "auto_add" not in text
