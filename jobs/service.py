@@ -447,6 +447,7 @@ def job_progress(job: ImportJob) -> dict[str, Any]:
         "failed": 0,
         "undo_state": None,
         "undo_state_url": None,
+        "undo_state_said": None,
         "failed_lines_url": reverse("admin:jobs_importjob_failed_lines", args=[job.pk]),
         "conflicts": 0,
         "conflicts_url": None,
@@ -458,11 +459,12 @@ def job_progress(job: ImportJob) -> dict[str, Any]:
     elif job.result is not None:
         result = ImportResult.from_dict(job.result)
         progress["summary"] = SUMMARY.format(
-            status=result.status.value, counts=_shop_counts(result).said()
+            status=result.status.value.capitalize(), counts=_shop_counts(result).said()
         )
         progress["failed"] = result.failed
         if result.undo_state_id is not None:
             progress["undo_state"] = result.undo_state_id
+            progress["undo_state_said"] = UNDO_STATE_LINK.format(pk=result.undo_state_id)
             progress["undo_state_url"] = reverse(
                 "admin:customers_undostate_change", args=[result.undo_state_id]
             )
@@ -481,6 +483,7 @@ def _rollback_progress(job: ImportJob) -> dict[str, Any]:
     progress: dict[str, Any] = {"unit": "customers", "failed_lines_url": None}
     if job.undo_state_id is not None:
         progress["undo_state"] = job.undo_state_id
+        progress["undo_state_said"] = UNDO_STATE_LINK.format(pk=job.undo_state_id)
         progress["undo_state_url"] = reverse(
             "admin:customers_undostate_change", args=[job.undo_state_id]
         )
@@ -498,7 +501,11 @@ def _rollback_progress(job: ImportJob) -> dict[str, Any]:
 
 
 # {counts}: the admin's words for an import's counts (customers/import_counts.py).
-SUMMARY = "Batch {status}: {counts}."
+# Staff import files, not batches (a shop owner read "Batch imported:" as developer speak).
+SUMMARY = "{status}: {counts}."
+# The link to the import's undo state (or the one a rollback undid), as the undo states'
+# own pages name an import: "Import 4".
+UNDO_STATE_LINK = "Import {pk}"
 
 
 def _shop_counts(result: ImportResult) -> ShopCounts:

@@ -25,7 +25,7 @@
         document.getElementById("job-undo").innerHTML = "";
         const link = document.createElement("a");
         link.href = p.undo_state_url;
-        link.textContent = "Undo state " + p.undo_state;  // the import's, or the one rolled back
+        link.textContent = p.undo_state_said;  // the import's, or the one rolled back
         document.getElementById("job-undo").appendChild(link);
       }
       return true;
