@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from campaigns.models import Campaign
 from tests.conftest import POINTS
+from tests.factories import make_customer
 
 IMPORT_URL = "/admin/customers/customer/import-file/"
 
@@ -54,3 +55,13 @@ def test_the_rollback_page_says_credits_without_the_field_name(admin_client, run
 
     assert "2 credits this import gave are removed." in text
     assert "auto_add" not in text
+
+
+def test_the_customer_page_does_not_show_its_version(admin_client, account):
+    customer = make_customer(account=account, code="C1", first_name="Ann")
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+
+    text = admin_client.get(url).content.decode()
+
+    assert "Created at" in text
+    assert "Version" not in text
