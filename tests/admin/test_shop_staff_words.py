@@ -65,3 +65,14 @@ def test_the_customer_page_does_not_show_its_version(admin_client, account):
 
     assert "Created at" in text
     assert "Version" not in text
+
+
+def test_a_campaigns_id_is_shown_only_when_another_shares_its_name(boss, account):
+    Campaign.objects.filter(account=account).update(name="Club")
+    Campaign.objects.filter(account=account, campaign_id=POINTS).update(name="Points club")
+
+    text = boss.get(IMPORT_URL).content.decode()
+
+    assert "Points club · Points<" in text
+    assert f"id {POINTS}" not in text
+    assert text.count("Club · ") == text.count(" · id ") > 1
