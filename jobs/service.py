@@ -431,6 +431,18 @@ def _clean_up(job: ImportJob) -> None:
 def job_progress(job: ImportJob) -> dict[str, Any]:
     """The admin progress page's view of a job: lines (a rollback's customers) done and in
     all, time left (from the rate so far), then a summary of the answer or the error."""
+    progress = _job_progress(job)
+    # Said with thousands separators, as every count staff read ("0 of 100,000 lines").
+    progress["lines_said"] = LINES_SAID.format(
+        done=progress["lines_done"], total=progress["lines_total"], unit=progress["unit"]
+    )
+    return progress
+
+
+LINES_SAID = "{done:,} of {total:,} {unit}"
+
+
+def _job_progress(job: ImportJob) -> dict[str, Any]:
     done, total = _counts(job)
     seconds_left = None
     if job.status == ImportJob.Status.RUNNING and done and job.started_at:

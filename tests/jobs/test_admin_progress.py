@@ -105,3 +105,11 @@ def test_a_done_jobs_page_says_imported_and_links_the_import_by_its_number(submi
     assert f">Import {UndoState.objects.get().pk}</a>" in text
     assert "Batch" not in text
     assert f"Undo state {UndoState.objects.get().pk}" not in text
+
+
+def test_a_jobs_page_says_its_line_counts_with_thousands_separators(submit, admin_client):
+    _, queued = submit("\n".join(f"C{n}|Jane" for n in range(1001)))
+
+    page = admin_client.get(f"/admin/jobs/importjob/{queued['batch']['job_id']}/progress/")
+
+    assert ">0 of 1,001 lines</p>" in page.content.decode()
