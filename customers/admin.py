@@ -557,10 +557,10 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "id",
         "account",
         "created",
-        "new",
+        "new_said",
         "updated_listed",
-        "ignored",
-        "failed",
+        "ignored_said",
+        "failed_said",
         "status",
     ]
     list_filter = [("account", admin.RelatedOnlyFieldListFilter), "status", "source"]
@@ -575,14 +575,22 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "status",
         "rolled_back_at",
         "rolled_back_by",
-        "new",
+        "new_said",
         "updated_said",
         "unchanged_said",
-        "ignored",
-        "failed",
+        "ignored_said",
+        "failed_said",
         "parameters_shown",
     ]
-    readonly_fields = ["imported", "updated_said", "unchanged_said", "parameters_shown"]
+    readonly_fields = [
+        "imported",
+        "new_said",
+        "updated_said",
+        "unchanged_said",
+        "ignored_said",
+        "failed_said",
+        "parameters_shown",
+    ]
     actions = ["roll_back_selected"]
     change_form_template = "admin/customers/undostate/change_form.html"
     change_list_template = "admin/customers/undostate/change_list.html"
@@ -616,22 +624,35 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
     # Updated and Unchanged as the import's preview counted them (customers/import_counts.py);
     # the row's `updated` stays the contract's count, which holds both.
+    # Every count with thousands separators, as staff read them elsewhere ("New 98,986").
+    @admin.display(description=LABELS["new"], ordering="new")
+    def new_said(self, state: UndoState) -> str:
+        return f"{state.new:,}"
+
+    @admin.display(description=LABELS["ignored"], ordering="ignored")
+    def ignored_said(self, state: UndoState) -> str:
+        return f"{state.ignored:,}"
+
+    @admin.display(description=LABELS["failed"], ordering="failed")
+    def failed_said(self, state: UndoState) -> str:
+        return f"{state.failed:,}"
+
     @admin.display(description=LABELS["updated"])
     def updated_said(self, state: UndoState) -> str:
-        return str(shop_counts(state).updated)
+        return f"{shop_counts(state).updated:,}"
 
     # The list has no room for a column more (1280 px): Unchanged under Updated.
     @admin.display(description=LABELS["updated"], ordering="updated")
     def updated_listed(self, state: UndoState) -> str:
         counts = shop_counts(state)
         if not counts.unchanged:
-            return str(counts.updated)
-        unchanged = f"{counts.unchanged} {LABELS['unchanged'].lower()}"
-        return format_html("{}<br>{}", counts.updated, unchanged)
+            return f"{counts.updated:,}"
+        unchanged = f"{counts.unchanged:,} {LABELS['unchanged'].lower()}"
+        return format_html("{}<br>{}", f"{counts.updated:,}", unchanged)
 
     @admin.display(description=LABELS["unchanged"])
     def unchanged_said(self, state: UndoState) -> str:
-        return NOT_COUNTED if state.unchanged is None else str(state.unchanged)
+        return NOT_COUNTED if state.unchanged is None else f"{state.unchanged:,}"
 
     @admin.display(description="file and campaigns")
     def imported(self, state: UndoState) -> str:

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from campaigns.models import Campaign
+from customers.models import UndoState
 from tests.conftest import POINTS
 from tests.factories import make_customer
 
@@ -76,3 +77,19 @@ def test_a_campaigns_id_is_shown_only_when_another_shares_its_name(boss, account
     assert "Points club · Points<" in text
     assert f"id {POINTS}" not in text
     assert text.count("Club · ") == text.count(" · id ") > 1
+
+
+def test_the_import_list_and_page_say_counts_with_thousands_separators(admin_client, run_import):
+    result = run_import(("code",), "C1")
+    UndoState.objects.update(new=98986, ignored=1000, failed=12345, unchanged=2000)
+    changelist = admin_client.get(reverse("admin:customers_undostate_changelist"))
+    page = admin_client.get(
+        reverse("admin:customers_undostate_change", args=[result.undo_state_id])
+    )
+
+    for text in (changelist.content.decode(), page.content.decode()):
+        assert "98,986" in text
+        assert "1,000" in text
+        assert "12,345" in text
+        assert "2,000" in text
+        assert "98986" not in text
