@@ -454,10 +454,18 @@ def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
             rows.extend(_file_read_rows(FileRead.of(value), state.parameters.get("delimiter")))
             continue
         if name == "headers" and recorded:
-            value = [column for column in value if column is not None]
+            value = _columns_read(value, FileRead.of(recorded).header_texts)
         label = PARAMETER_LABELS.get(name, capfirst(name.replace("_", " ")))
         rows.append((label, _parameter_value(name, value, campaigns)))
     return rows
+
+
+def _columns_read(headers: list[str | None], texts: tuple[str, ...]) -> list[str]:
+    """The columns the import read, by the file's own header texts when it recorded them
+    (a shop owner read "code, first_name" for a file headed "Customer Code, Given Name")."""
+    if len(texts) != len(headers):
+        texts = tuple(column or "" for column in headers)
+    return [text for text, column in zip(texts, headers, strict=True) if column is not None]
 
 
 def _file_read_rows(file_read: FileRead, delimiter: str | None) -> list[tuple[str, str]]:

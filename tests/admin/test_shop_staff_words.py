@@ -93,3 +93,20 @@ def test_the_import_list_and_page_say_counts_with_thousands_separators(admin_cli
         assert "12,345" in text
         assert "2,000" in text
         assert "98986" not in text
+
+
+def test_the_import_page_lists_the_columns_by_the_files_own_headers(boss, account):
+    form = {
+        "account": account.pk,
+        "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
+        "overwrite_duplicates": "update",
+        "import_file": SimpleUploadedFile("c.csv", b"Customer Code,Given Name\nC1,Ann\n"),
+    }
+    pending = boss.post(IMPORT_URL, form).context["pending"]
+    boss.post(IMPORT_URL, {"pending": pending})
+    url = reverse("admin:customers_undostate_change", args=[UndoState.objects.get().pk])
+
+    text = boss.get(url).content.decode()
+
+    assert "Customer Code, Given Name" in text
+    assert "code, first_name" not in text
