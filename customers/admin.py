@@ -183,7 +183,6 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         "password_status",
         "pin_status",
         "balances",
-        "version",
         "created_at",
         "updated_at",
     ]
@@ -197,7 +196,9 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
             {"fields": ["customer_username", "password_status", "new_password", "pin_status"]},
         ),
         ("Balances", {"fields": ["balances"]}),
-        ("History", {"fields": ["version", "created_at", "updated_at"]}),
+        # Not the version: it counts writes for rollback's conflict check, which staff
+        # never need to read (a shop owner asked what "Version: 2" meant).
+        ("History", {"fields": ["created_at", "updated_at"]}),
     ]
 
     def get_fieldsets(self, request, obj=None):
@@ -473,10 +474,18 @@ def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
             rows.extend(_file_read_rows(FileRead.of(value), state.parameters.get("delimiter")))
             continue
         if name == "headers" and recorded:
-            value = [column for column in value if column is not None]
+            value = _columns_read(value, FileRead.of(recorded).header_texts)
         label = PARAMETER_LABELS.get(name, capfirst(name.replace("_", " ")))
         rows.append((label, _parameter_value(name, value, campaigns)))
     return rows
+
+
+def _columns_read(headers: list[str | None], texts: tuple[str, ...]) -> list[str]:
+    """The columns the import read, by the file's own header texts when it recorded them
+    (a shop owner read "code, first_name" for a file headed "Customer Code, Given Name")."""
+    if len(texts) != len(headers):
+        texts = tuple(column or "" for column in headers)
+    return [text for text, column in zip(texts, headers, strict=True) if column is not None]
 
 
 def _file_read_rows(file_read: FileRead, delimiter: str | None) -> list[tuple[str, str]]:
@@ -576,10 +585,10 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "id",
         "account",
         "created",
-        "new",
+        "new_said",
         "updated_listed",
-        "ignored",
-        "failed",
+        "ignored_said",
+        "failed_said",
         "status",
     ]
     list_filter = [("account", admin.RelatedOnlyFieldListFilter), "status", "source"]
@@ -594,14 +603,22 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "status",
         "rolled_back_at",
         "rolled_back_by",
-        "new",
+        "new_said",
         "updated_said",
         "unchanged_said",
-        "ignored",
-        "failed",
+        "ignored_said",
+        "failed_said",
         "parameters_shown",
     ]
-    readonly_fields = ["imported", "updated_said", "unchanged_said", "parameters_shown"]
+    readonly_fields = [
+        "imported",
+        "new_said",
+        "updated_said",
+        "unchanged_said",
+        "ignored_said",
+        "failed_said",
+        "parameters_shown",
+    ]
     actions = ["roll_back_selected"]
     change_form_template = "admin/customers/undostate/change_form.html"
     change_list_template = "admin/customers/undostate/change_list.html"
@@ -635,22 +652,35 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
     # Updated and Unchanged as the import's preview counted them (customers/import_counts.py);
     # the row's `updated` stays the contract's count, which holds both.
+    # Every count with thousands separators, as staff read them elsewhere ("New 98,986").
+    @admin.display(description=LABELS["new"], ordering="new")
+    def new_said(self, state: UndoState) -> str:
+        return f"{state.new:,}"
+
+    @admin.display(description=LABELS["ignored"], ordering="ignored")
+    def ignored_said(self, state: UndoState) -> str:
+        return f"{state.ignored:,}"
+
+    @admin.display(description=LABELS["failed"], ordering="failed")
+    def failed_said(self, state: UndoState) -> str:
+        return f"{state.failed:,}"
+
     @admin.display(description=LABELS["updated"])
     def updated_said(self, state: UndoState) -> str:
-        return str(shop_counts(state).updated)
+        return f"{shop_counts(state).updated:,}"
 
     # The list has no room for a column more (1280 px): Unchanged under Updated.
     @admin.display(description=LABELS["updated"], ordering="updated")
     def updated_listed(self, state: UndoState) -> str:
         counts = shop_counts(state)
         if not counts.unchanged:
-            return str(counts.updated)
-        unchanged = f"{counts.unchanged} {LABELS['unchanged'].lower()}"
-        return format_html("{}<br>{}", counts.updated, unchanged)
+            return f"{counts.updated:,}"
+        unchanged = f"{counts.unchanged:,} {LABELS['unchanged'].lower()}"
+        return format_html("{}<br>{}", f"{counts.updated:,}", unchanged)
 
     @admin.display(description=LABELS["unchanged"])
     def unchanged_said(self, state: UndoState) -> str:
-        return NOT_COUNTED if state.unchanged is None else str(state.unchanged)
+        return NOT_COUNTED if state.unchanged is None else f"{state.unchanged:,}"
 
     @admin.display(description="file and campaigns")
     def imported(self, state: UndoState) -> str:

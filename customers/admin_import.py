@@ -16,7 +16,8 @@ with them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Set
 from typing import Any, Protocol, cast
 
 from django import forms
@@ -280,24 +281,39 @@ class CustomerImportForm(forms.Form):
         return data
 
 
+def account_campaigns(account: Account) -> list[Campaign]:
+    return list(Campaign.objects.filter(account=account, is_active=True))
+
+
 def campaign_choices(accounts: list[Account]) -> list:
     """The active campaigns of `accounts` by name, grouped by account when there are several."""
     by_account: dict[int, list[tuple[int, str]]] = {account.pk: [] for account in accounts}
     campaigns = Campaign.objects.filter(account__in=accounts, is_active=True).order_by(
         "name", "campaign_id"
     )
+    shared = shared_names(list(campaigns))
     for campaign in campaigns:
-        by_account[campaign.account_id].append((campaign.pk, campaign_label(campaign)))
+        by_account[campaign.account_id].append((campaign.pk, campaign_label(campaign, shared)))
     if len(accounts) == 1:
         return by_account[accounts[0].pk]
     return [(account.slug, by_account[account.pk]) for account in accounts]
 
 
-def campaign_label(campaign: Campaign) -> str:
+def shared_names(campaigns: list[Campaign]) -> set[tuple[int, str]]:
+    """(account, name) of the names two of `campaigns` share: only those need their ids."""
+    seen = Counter((campaign.account_id, campaign.name) for campaign in campaigns)
+    return {key for key, count in seen.items() if count > 1}
+
+
+def campaign_label(campaign: Campaign, shared: Set[tuple[int, str]] = frozenset()) -> str:
+    """The campaign as staff know it: its name and type, with its id only when another
+    campaign of the account shares the name (a shop owner asked what "id 898989889" was)."""
     kind = campaign.get_type_display()
-    if campaign.name:
+    if not campaign.name:
+        return f"{campaign.campaign_id} · {kind}"
+    if (campaign.account_id, campaign.name) in shared:
         return f"{campaign.name} · {kind} · id {campaign.campaign_id}"
-    return f"{campaign.campaign_id} · {kind}"
+    return f"{campaign.name} · {kind}"
 
 
 def importable_accounts(request: HttpRequest):
@@ -433,6 +449,7 @@ def _preview_context(
         for campaign in Campaign.objects.filter(account=account, campaign_id__in=batch.campaign_ids)
     }
     names = {campaign_id: campaign.display_name for campaign_id, campaign in campaigns.items()}
+    shared = shared_names(account_campaigns(account))
     shown = [
         in_shop_words(admin_line_error(error, upload), headers, order, campaign_names=names)
         for error in preview.errors[:PREVIEW_ERRORS_SHOWN]
@@ -442,7 +459,7 @@ def _preview_context(
         # Rows matching a customer that they leave as it is are Unchanged, not Updated.
         "counts": shop_counts(preview).rows(),
         "counts_help": COUNTS_HELP,
-        "campaigns": [campaign_label(campaigns[cid]) for cid in batch.campaign_ids],
+        "campaigns": [campaign_label(campaigns[cid], shared) for cid in batch.campaign_ids],
         "mode": MODE_LABELS[batch.overwrite],
         "date_order": DATE_ORDER_LABELS[order],
         "read_as": _read_as(upload),

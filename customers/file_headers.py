@@ -41,6 +41,9 @@ SAME_FIELD = (
     "keep one of them, or leave the other's header empty to skip it."
 )
 READ_AS = "Column {number}, {value}, is read as {field}."
+# How READ_AS names a column whose API name is no shop word (a shop owner read "is read as
+# auto_add"); the others are named as the import page's column list names them.
+READ_AS_WORDS = {"auto_add": "the points or credit to add"}
 AMBIGUOUS = (
     "Column {number}, {value}, could hold first names, last names or both: split it into "
     "two columns, first_name and last_name (a spreadsheet's Text to Columns splits at the "
@@ -126,7 +129,9 @@ class FileHeaders:
         """How each column named in the shop's own words (SYNONYM_WORDS) is read:
         "Column 5, Mobile, is read as phone."."""
         return [
-            READ_AS.format(number=number, value=_shown(text.strip()), field=name)
+            READ_AS.format(
+                number=number, value=_shown(text.strip()), field=READ_AS_WORDS.get(name, name)
+            )
             for number, (text, name) in enumerate(zip(self.texts, self.names, strict=True), start=1)
             if name and header_key(text) not in HEADER_NAMES
         ]

@@ -32,8 +32,9 @@ SAMPLE_SIZE = 20
 EMPTY = "(empty)"
 CHANGED = "changed"
 SET = "set"
-# A code or card number the dry run drew is drawn again on confirming: never shown.
-DRAWN_ON_CONFIRM = "drawn when you confirm"
+# A code or card number the dry run drew is drawn again on confirming: never shown. Said
+# as the shop sees it (a shop owner read "drawn" as a lottery).
+DRAWN_ON_CONFIRM = "a new code is made when you confirm"
 # Said after a list of SAMPLE_SIZE when there are more.
 # The counts are of lines (a customer written by two lines counts twice), so no number of
 # customers is said here.

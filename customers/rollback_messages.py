@@ -67,10 +67,7 @@ WILL_DELETE = (
 WILL_RESTORE = (
     "{count:customer} this import changed {count:gets/get} back the details they had before it."
 )
-WILL_REMOVE = (
-    "{enrollments:campaign enrollment} and {credits:credit} (auto_add) this import gave are "
-    "removed."
-)
+WILL_REMOVE = "{enrollments:campaign enrollment} and {credits:credit} this import gave are removed."
 # The confirmation page's button, beside "No, take me back".
 CONFIRM_LABEL = "Yes, undo this import"
 OVERWRITE_LABEL = "Roll back anyway: overwrite or delete these later changes"

@@ -414,6 +414,18 @@ def _clean_up(job: ImportJob) -> None:
 def job_progress(job: ImportJob) -> dict[str, Any]:
     """The admin progress page's view of a job: lines (a rollback's customers) done and in
     all, time left (from the rate so far), then a summary of the answer or the error."""
+    progress = _job_progress(job)
+    # Said with thousands separators, as every count staff read ("0 of 100,000 lines").
+    progress["lines_said"] = LINES_SAID.format(
+        done=progress["lines_done"], total=progress["lines_total"], unit=progress["unit"]
+    )
+    return progress
+
+
+LINES_SAID = "{done:,} of {total:,} {unit}"
+
+
+def _job_progress(job: ImportJob) -> dict[str, Any]:
     done, total = _counts(job)
     seconds_left = None
     if job.status == ImportJob.Status.RUNNING and done and job.started_at:
@@ -430,6 +442,7 @@ def job_progress(job: ImportJob) -> dict[str, Any]:
         "failed": 0,
         "undo_state": None,
         "undo_state_url": None,
+        "undo_state_said": None,
         "failed_lines_url": reverse("admin:jobs_importjob_failed_lines", args=[job.pk]),
         "conflicts": 0,
         "conflicts_url": None,
@@ -441,11 +454,12 @@ def job_progress(job: ImportJob) -> dict[str, Any]:
     elif job.result is not None:
         result = ImportResult.from_dict(job.result)
         progress["summary"] = SUMMARY.format(
-            status=result.status.value, counts=_shop_counts(result).said()
+            status=result.status.value.capitalize(), counts=_shop_counts(result).said()
         )
         progress["failed"] = result.failed
         if result.undo_state_id is not None:
             progress["undo_state"] = result.undo_state_id
+            progress["undo_state_said"] = UNDO_STATE_LINK.format(pk=result.undo_state_id)
             progress["undo_state_url"] = reverse(
                 "admin:customers_undostate_change", args=[result.undo_state_id]
             )
@@ -464,6 +478,7 @@ def _rollback_progress(job: ImportJob) -> dict[str, Any]:
     progress: dict[str, Any] = {"unit": "customers", "failed_lines_url": None}
     if job.undo_state_id is not None:
         progress["undo_state"] = job.undo_state_id
+        progress["undo_state_said"] = UNDO_STATE_LINK.format(pk=job.undo_state_id)
         progress["undo_state_url"] = reverse(
             "admin:customers_undostate_change", args=[job.undo_state_id]
         )
@@ -481,7 +496,11 @@ def _rollback_progress(job: ImportJob) -> dict[str, Any]:
 
 
 # {counts}: the admin's words for an import's counts (customers/import_counts.py).
-SUMMARY = "Batch {status}: {counts}."
+# Staff import files, not batches (a shop owner read "Batch imported:" as developer speak).
+SUMMARY = "{status}: {counts}."
+# The link to the import's undo state (or the one a rollback undid), as the undo states'
+# own pages name an import: "Import 4".
+UNDO_STATE_LINK = "Import {pk}"
 
 
 def _shop_counts(result: ImportResult) -> ShopCounts:

@@ -60,7 +60,7 @@ def test_a_shops_own_column_names_are_read_as_the_fields_and_imported(boss, acco
         "Column 5, Mobile, is read as phone.",
         "Column 6, Birthday, is read as custom_date.",
         "Column 7, Postcode, is read as postal_code.",
-        "Column 8, Points, is read as auto_add.",
+        "Column 8, Points, is read as the points or credit to add.",
     ]
     assert "Column 5, Mobile, is read as phone." in response.content.decode()
     boss.post(IMPORT_URL, {"pending": response.context["pending"]})

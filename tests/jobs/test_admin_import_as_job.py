@@ -53,7 +53,7 @@ def test_a_file_above_the_threshold_is_imported_by_a_job_with_its_failed_lines(
     assert (waiting["status"], waiting["lines_done"], waiting["lines_total"]) == ("queued", 0, 3)
     assert customers_before_the_worker == 0
     assert done["status"] == "done"
-    assert done["summary"] == "Batch imported: 2 new, 0 updated, 0 unchanged, 0 ignored, 1 failed."
+    assert done["summary"] == "Imported: 2 new, 0 updated, 0 unchanged, 0 ignored, 1 failed."
     assert done["undo_state"] == undo_state.pk
     assert undo_state.source == UndoState.Source.ADMIN
     assert done["failed_lines_url"] == f"/admin/customers/undostate/{undo_state.pk}/failed-lines/"
@@ -104,7 +104,7 @@ def test_a_jobs_result_says_the_counts_as_the_preview_and_the_immediate_import_d
     done = importer.get(f"/admin/jobs/importjob/{job.pk}/progress.json").json()
 
     assert [preview.context["counts"][i][1] for i in range(3)] == [1, 1, 1]
-    assert done["summary"] == "Batch imported: 1 new, 1 updated, 1 unchanged, 0 ignored, 0 failed."
+    assert done["summary"] == "Imported: 1 new, 1 updated, 1 unchanged, 0 ignored, 0 failed."
     # The job's answer is the API's: its updated holds the unchanged line.
     assert ImportJob.objects.get().result["updated"] == 2
 

@@ -43,7 +43,7 @@ def test_the_progress_page_shows_a_queued_job_then_its_result_and_failed_lines(
     assert waiting_page.status_code == 200
     assert (waiting["status"], waiting["lines_done"], waiting["lines_total"]) == ("queued", 0, 2)
     assert done["status"] == "done"
-    assert done["summary"] == "Batch imported: 1 new, 0 updated, 0 unchanged, 0 ignored, 1 failed."
+    assert done["summary"] == "Imported: 1 new, 0 updated, 0 unchanged, 0 ignored, 1 failed."
     assert done["undo_state"] == undo_state.pk
     # This user may not see undo states: the job's own list of line errors is the link.
     assert done["failed_lines_url"] == f"/admin/jobs/importjob/{job_id}/failed-lines.csv"
@@ -92,3 +92,24 @@ def test_staff_without_the_permission_are_forbidden_a_jobs_pages(submit, staff_u
     response = client.get(f"/admin/jobs/importjob/{queued['batch']['job_id']}/{page}")
 
     assert response.status_code == 403
+
+
+def test_a_done_jobs_page_says_imported_and_links_the_import_by_its_number(submit, admin_client):
+    _, queued = submit("C1|Jane")
+    run_db_worker()
+
+    page = admin_client.get(f"/admin/jobs/importjob/{queued['batch']['job_id']}/progress/")
+
+    text = page.content.decode()
+    assert "Imported: 1 new, 0 updated, 0 unchanged, 0 ignored, 0 failed." in text
+    assert f">Import {UndoState.objects.get().pk}</a>" in text
+    assert "Batch" not in text
+    assert f"Undo state {UndoState.objects.get().pk}" not in text
+
+
+def test_a_jobs_page_says_its_line_counts_with_thousands_separators(submit, admin_client):
+    _, queued = submit("\n".join(f"C{n}|Jane" for n in range(1001)))
+
+    page = admin_client.get(f"/admin/jobs/importjob/{queued['batch']['job_id']}/progress/")
+
+    assert ">0 of 1,001 lines</p>" in page.content.decode()

@@ -56,8 +56,8 @@ def test_the_job_page_follows_the_job_live_until_its_result(
     assert queued == "Queued"
     assert text["lines"] == "2 of 2 lines"
     assert bar == 2
-    assert text["summary"] == "Batch imported: 2 new, 0 updated, 0 unchanged, 0 ignored, 0 failed."
-    assert text["undo"] == f"Undo state {UndoState.objects.get().pk}"
+    assert text["summary"] == "Imported: 2 new, 0 updated, 0 unchanged, 0 ignored, 0 failed."
+    assert text["undo"] == f"Import {UndoState.objects.get().pk}"
     assert failed_lines_hidden
     # The ORM calls above ran inside Playwright's context, on a connection of their own:
     # closed here, or the test database cannot be dropped at the end of the run.
@@ -98,7 +98,7 @@ def test_an_admin_import_above_the_threshold_follows_its_job_to_the_failed_lines
     failed_lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
 
     assert progress_path == f"/admin/jobs/importjob/{ImportJob.objects.get().pk}/progress/"
-    assert summary == "Batch imported: 2 new, 0 updated, 0 unchanged, 0 ignored, 1 failed."
+    assert summary == "Imported: 2 new, 0 updated, 0 unchanged, 0 ignored, 1 failed."
     assert failed_lines[0] == "line,code,first_name,email,error"
     assert failed_lines[1].startswith("3,C2,Jim,not-an-email,")
     job = ImportJob.objects.get()

@@ -10,7 +10,7 @@
     const bar = document.getElementById("job-bar");
     bar.max = Math.max(p.lines_total, 1);
     bar.value = p.lines_done;
-    document.getElementById("job-lines").textContent = p.lines_done + " of " + p.lines_total + " " + p.unit;
+    document.getElementById("job-lines").textContent = p.lines_said;
     document.getElementById("job-left").textContent = p.seconds_left === null ? "" : "about " + p.seconds_left + " s left";
     if (p.status === "done" || p.status === "failed") {
       document.getElementById("job-result").hidden = false;
@@ -25,7 +25,7 @@
         document.getElementById("job-undo").innerHTML = "";
         const link = document.createElement("a");
         link.href = p.undo_state_url;
-        link.textContent = "Undo state " + p.undo_state;  // the import's, or the one rolled back
+        link.textContent = p.undo_state_said;  // the import's, or the one rolled back
         document.getElementById("job-undo").appendChild(link);
       }
       return true;

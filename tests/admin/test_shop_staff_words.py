@@ -1,0 +1,112 @@
+"""The admin speaks to shop staff, not developers (issue 14): each page a shop owner read
+says its things in shop words, checked in the page's text as the browser gets it."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from campaigns.models import Campaign
+from customers.models import UndoState
+from tests.conftest import POINTS
+from tests.factories import make_customer
+
+IMPORT_URL = "/admin/customers/customer/import-file/"
+
+
+@pytest.fixture
+def boss(client, django_user_model, account, campaigns):
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
+    return client
+
+
+def preview_text(client, account, content: str, **fields) -> str:
+    form = {
+        "account": account.pk,
+        "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
+        "overwrite_duplicates": "update",
+        "import_file": SimpleUploadedFile("customers.csv", content.encode()),
+        **fields,
+    }
+    response = client.post(IMPORT_URL, form)
+    assert response.status_code == 200, response.content[:500]
+    assert "pending" in response.context, response.context["form"].errors
+    return response.content.decode()
+
+
+def test_the_preview_says_a_new_code_is_made_for_a_customer_without_one(boss, account):
+    text = preview_text(boss, account, "first_name,code\nAnn,\n", card_number_generate="8")
+
+    assert "(a new code is made when you confirm)" in text
+    assert "drawn" not in text
+
+
+def test_the_preview_names_the_credit_column_in_shop_words(boss, account):
+    text = preview_text(boss, account, "code,first_name,Points\nC1,Ann,5\n")
+
+    assert "Column 3, Points, is read as the points or credit to add." in text
+    assert "The first campaign gets the points or credit to add;" in text
+    assert "auto_add" not in text
+
+
+def test_the_rollback_page_says_credits_without_the_field_name(admin_client, run_import):
+    result = run_import(("code", "auto_add"), "C1|5\nC2|3")
+    url = reverse("admin:customers_undostate_rollback", args=[result.undo_state_id])
+
+    text = admin_client.get(url).content.decode()
+
+    assert "2 credits this import gave are removed." in text
+    assert "auto_add" not in text
+
+
+def test_the_customer_page_does_not_show_its_version(admin_client, account):
+    customer = make_customer(account=account, code="C1", first_name="Ann")
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+
+    text = admin_client.get(url).content.decode()
+
+    assert "Created at" in text
+    assert "Version" not in text
+
+
+def test_a_campaigns_id_is_shown_only_when_another_shares_its_name(boss, account):
+    Campaign.objects.filter(account=account).update(name="Club")
+    Campaign.objects.filter(account=account, campaign_id=POINTS).update(name="Points club")
+
+    text = boss.get(IMPORT_URL).content.decode()
+
+    assert "Points club · Points<" in text
+    assert f"id {POINTS}" not in text
+    assert text.count("Club · ") == text.count(" · id ") > 1
+
+
+def test_the_import_list_and_page_say_counts_with_thousands_separators(admin_client, run_import):
+    result = run_import(("code",), "C1")
+    UndoState.objects.update(new=98986, ignored=1000, failed=12345, unchanged=2000)
+    changelist = admin_client.get(reverse("admin:customers_undostate_changelist"))
+    page = admin_client.get(
+        reverse("admin:customers_undostate_change", args=[result.undo_state_id])
+    )
+
+    for text in (changelist.content.decode(), page.content.decode()):
+        assert "98,986" in text
+        assert "1,000" in text
+        assert "12,345" in text
+        assert "2,000" in text
+        assert "98986" not in text
+
+
+def test_the_import_page_lists_the_columns_by_the_files_own_headers(boss, account):
+    form = {
+        "account": account.pk,
+        "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
+        "overwrite_duplicates": "update",
+        "import_file": SimpleUploadedFile("c.csv", b"Customer Code,Given Name\nC1,Ann\n"),
+    }
+    pending = boss.post(IMPORT_URL, form).context["pending"]
+    boss.post(IMPORT_URL, {"pending": pending})
+    url = reverse("admin:customers_undostate_change", args=[UndoState.objects.get().pk])
+
+    text = boss.get(url).content.decode()
+
+    assert "Customer Code, Given Name" in text
+    assert "code, first_name" not in text
