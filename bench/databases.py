@@ -94,8 +94,10 @@ class SQLite(Backend):
 class PostgreSQL(Backend):
     name = "PostgreSQL"
 
-    def __init__(self, admin_url: str = POSTGRES_ADMIN_URL):
+    def __init__(self, admin_url: str = POSTGRES_ADMIN_URL, database: str = POSTGRES_DATABASE):
+        # `database`: each benchmark that runs beside others has a database of its own name.
         self.admin_url = admin_url
+        self.database = database
         self.created = False
 
     @classmethod
@@ -124,7 +126,7 @@ class PostgreSQL(Backend):
         base, _, _ = self.admin_url.rpartition("/")
 
         def analyze() -> None:
-            with psycopg.connect(f"{base}/{POSTGRES_DATABASE}", autocommit=True) as connection:
+            with psycopg.connect(f"{base}/{self.database}", autocommit=True) as connection:
                 while not stop.wait(every_seconds):
                     connection.execute("ANALYZE")
 
@@ -142,15 +144,15 @@ class PostgreSQL(Backend):
 
     def close(self) -> None:
         if self.created:
-            self._admin(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")
+            self._admin(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")
             self.created = False
 
     def _empty_database(self) -> str:
-        self._admin(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")
-        self._admin(f"CREATE DATABASE {POSTGRES_DATABASE}")
+        self._admin(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")
+        self._admin(f"CREATE DATABASE {self.database}")
         self.created = True
         base, _, _ = self.admin_url.rpartition("/")
-        return f"{base}/{POSTGRES_DATABASE}"
+        return f"{base}/{self.database}"
 
     def _admin(self, sql: str) -> None:
         try:

@@ -40,30 +40,15 @@ def main() -> int:
     from bench.databases import PostgreSQL, SQLite
     from bench.server import PYTHON, Gunicorn
 
-    class OwnPostgreSQL(PostgreSQL):
-        """PostgreSQL on a database of this benchmark's own name."""
-
-        def close(self) -> None:
-            if self.created:
-                self._admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-                self.created = False
-
-        def _empty_database(self) -> str:
-            self._admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-            self._admin(f"CREATE DATABASE {DATABASE}")
-            self.created = True
-            base, _, _ = self.admin_url.rpartition("/")
-            return f"{base}/{DATABASE}"
-
     default_rows = 100_000 if os.environ.get("BENCH_SKIP_MILLION") == "1" else 1_000_000
     rows = int(os.environ.get("BENCH_JOB_ROWS") or default_rows)
     results: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-jobs-") as folder:
         workdir = Path(folder)
         backends = [SQLite(workdir)]
-        postgres, note = OwnPostgreSQL.reachable()
+        postgres, note = PostgreSQL.reachable()
         if postgres is not None:
-            backends.append(OwnPostgreSQL(postgres.admin_url))
+            backends.append(PostgreSQL(postgres.admin_url, database=DATABASE))
         else:
             print(note)
         print(f"building {rows:,} rows...", flush=True)

@@ -34,21 +34,6 @@ def main() -> int:
     from bench.databases import PostgreSQL, SQLite
     from bench.server import run_json
 
-    class OwnPostgreSQL(PostgreSQL):
-        """PostgreSQL on a database of this benchmark's own name."""
-
-        def close(self) -> None:
-            if self.created:
-                self._admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-                self.created = False
-
-        def _empty_database(self) -> str:
-            self._admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-            self._admin(f"CREATE DATABASE {DATABASE}")
-            self.created = True
-            base, _, _ = self.admin_url.rpartition("/")
-            return f"{base}/{DATABASE}"
-
     lines = int(os.environ.get("BENCH_PREVIEW_LINES") or 100_000)
     report = [
         f"Admin import preview of a {lines:,}-line CSV ({lines // 2:,} updates, "
@@ -59,9 +44,9 @@ def main() -> int:
     ]
     with tempfile.TemporaryDirectory(prefix="bench-preview-") as folder:
         backends = [SQLite(Path(folder))]
-        postgres, note = OwnPostgreSQL.reachable()
+        postgres, note = PostgreSQL.reachable()
         if postgres is not None:
-            backends.append(OwnPostgreSQL(postgres.admin_url))
+            backends.append(PostgreSQL(postgres.admin_url, database=DATABASE))
         else:
             print(note)
         for backend in backends:
