@@ -573,6 +573,17 @@ def _parameter_value(name: str, value, campaigns: dict[str, str]) -> str:
     return str(value)
 
 
+# The undo state page's counts and parameters, said for staff: shown, and never edited.
+UNDO_STATE_SAID_FIELDS = [
+    "new_said",
+    "updated_said",
+    "unchanged_said",
+    "ignored_said",
+    "failed_said",
+    "parameters_shown",
+]
+
+
 @admin.register(UndoState)
 class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     """Undo states are history: listed and shown, never added, edited or deleted here; the
@@ -603,22 +614,9 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "status",
         "rolled_back_at",
         "rolled_back_by",
-        "new_said",
-        "updated_said",
-        "unchanged_said",
-        "ignored_said",
-        "failed_said",
-        "parameters_shown",
+        *UNDO_STATE_SAID_FIELDS,
     ]
-    readonly_fields = [
-        "imported",
-        "new_said",
-        "updated_said",
-        "unchanged_said",
-        "ignored_said",
-        "failed_said",
-        "parameters_shown",
-    ]
+    readonly_fields = ["imported", *UNDO_STATE_SAID_FIELDS]
     actions = ["roll_back_selected"]
     change_form_template = "admin/customers/undostate/change_form.html"
     change_list_template = "admin/customers/undostate/change_list.html"
