@@ -6,8 +6,11 @@ CSV with semicolons gets one back, so the spreadsheet that wrote it opens it as 
 an XLSX's, or an import not from the admin, a CSV in UTF-8 with a byte order mark, for
 Excel, with commas). Its first column, `line`, is each line's number in the imported
 file (the number a person sees there, customers/import_file.py), its last, `error`, says
-why the line failed in the words the import's preview used (customers/line_words.py); the
-columns between are the import's read columns, by the API's names, each value as sent
+why the line failed in the words the import's preview used (customers/line_words.py), its
+column named by its header text alone ("Birthday: ...", not "Column 5, Birthday": the
+file's columns are not numbered as the imported file's); the columns between are the
+import's read columns, headed as the imported file headed them (an API import's by the
+API's names), each value as sent
 (secrets blank: customers/failed_lines.py) and neutralised against formulas, then an
 `extra value N` column for each value the widest failed line had beyond the import's
 headers, so that every row lines up with the header and nothing sent is lost. The admin
@@ -80,16 +83,16 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
     # The chunks are read twice: the header needs the widest line before any row is sent.
     extra = max((len(failed.values) - width for failed in failed_lines(undo_state)), default=0)
     extra = max(extra, 0)
-    yield [
-        LINE_COLUMN,
-        *(FIELD_LABELS.get(str(headers[i]), str(headers[i])) for i in read),
-        *(EXTRA_VALUE_COLUMN.format(number=number) for number in range(1, extra + 1)),
-        ERROR_COLUMN,
-    ]
     file_read = _file_read(undo_state)
     texts = list(file_read.header_texts) if file_read else []
     names = [name or "" for name in headers]
     columns = FileHeaders(texts=texts if len(texts) >= len(names) else names, names=names)
+    yield [
+        LINE_COLUMN,
+        *(_heading(texts[i] if i < len(texts) else "", str(headers[i])) for i in read),
+        *(EXTRA_VALUE_COLUMN.format(number=number) for number in range(1, extra + 1)),
+        ERROR_COLUMN,
+    ]
     order = DateOrder(file_read.date_order) if file_read else DateOrder.YMD
     campaigns = campaign_names(
         undo_state.account, undo_state.parameters.get("campaigns_to_include") or []
@@ -97,7 +100,9 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
     for failed in failed_lines(undo_state):
         values = [*failed.values, *[""] * (width + extra - len(failed.values))]
         error = LineError(failed.line, failed.field, LINE_WORDS.get(failed.message, failed.message))
-        said = in_shop_words(error, columns, order, campaign_names=campaigns).message
+        said = in_shop_words(
+            error, columns, order, campaign_names=campaigns, numbered=False
+        ).message
         # A short line is padded; a long one has its values beyond the headers under the
         # extra value columns, where staff move each to its place.
         yield [
@@ -106,6 +111,17 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
             *(neutralised(value) for value in values[width:]),
             neutralised(said),
         ]
+
+
+def _heading(text: str, name: str) -> str:
+    """A read column's header: the imported file's own text ("Surname"), which the admin
+    import reads back through its synonyms; the API's name (`last_name`) for an API import,
+    which records no texts, or where the text would start a formula in a spreadsheet
+    (neutralised, it would no longer name the field on the way back)."""
+    shown = text.strip()
+    if shown and neutralised(shown) == shown:
+        return shown
+    return FIELD_LABELS.get(name, name)
 
 
 def _file_read(undo_state: UndoState) -> FileRead | None:

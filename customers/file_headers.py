@@ -147,6 +147,17 @@ class FileHeaders:
                 return f"column {number}, {_shown(self.texts[number - 1].strip())}"
         return None
 
+    def column_text(self, name: str | None) -> str | None:
+        """The header text of API field `name`'s column alone ("Birthday"), for a file
+        whose columns are not the imported file's (the failed-lines file), or None."""
+        if name is None:
+            return None
+        key = header_key(name)
+        for known, text in zip(self.names, self.texts, strict=False):
+            if known and header_key(known) == key:
+                return _shown(text.strip())
+        return None
+
 
 def file_headers(texts: list[str]) -> FileHeaders:
     """The FileHeaders of a file's header row, or InvalidRequest naming every column whose

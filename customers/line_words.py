@@ -90,11 +90,14 @@ def in_shop_words(
     order: DateOrder,
     *,
     campaign_names: Mapping[str, str] | None = None,
+    numbered: bool = True,
 ) -> LineError:
     """`error` with its field as the file's column ("column 3, Birthday") and its message
     in the file's words, a campaign by its name in `campaign_names` (by campaign id); an
-    error of no column, or one not re-said here, is kept."""
-    column = headers.column_words(error.field)
+    error of no column, or one not re-said here, is kept. Not `numbered`, the column is
+    its header text alone ("Birthday"): the failed-lines file's columns are not numbered
+    as the imported file's (docs/decisions.md)."""
+    column = headers.column_words(error.field) if numbered else headers.column_text(error.field)
     for template, pattern in _PATTERNS.items():
         match = pattern.match(error.message)
         if match is None:

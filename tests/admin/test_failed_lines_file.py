@@ -22,9 +22,11 @@ ROWS = [
     ["A3", "Renée", "renee@example.com", "12/31/1985"],
     ["A4", "Søren", "soren@example.com", ""],
 ]
-EMAIL_WORDS = "Column 3, email: francois.example.com does not look like an email address."
+# The error names its column by its header text alone: the file's columns are not numbered
+# as the imported file's (its line column comes first).
+EMAIL_WORDS = "Email: francois.example.com does not look like an email address."
 DATE_WORDS = (
-    "Column 4, custom_date: 12/31/1985 is not a date written day/month/year, the order "
+    "Custom_date: 12/31/1985 is not a date written day/month/year, the order "
     'chosen for this import; it reads as month/day/year: choose "Month/day/year '
     '(12/31/2024)" under "Dates in the file" and upload the file again.'
 )
@@ -108,3 +110,44 @@ def test_an_xlsx_imports_failed_lines_are_a_utf8_csv_with_commas(boss, account):
         ["line", "code", "first_name", "email", "custom_date", "error"],
         ["3", "A2", "François", "francois.example.com", "1975-06-01", EMAIL_WORDS],
     ]
+
+
+# A shop's own file (plain ASCII, so read as UTF-8), in its words (customers/file_headers.py's
+# synonyms): line 3's birthday is no real date.
+SHOP_ROWS = [
+    ["Customer code", "First name", "Surname", "Birthday"],
+    ["B1", "Ann", "Lee", "01/02/1980"],
+    ["B2", "Bob", "Roe", "31/02/1985"],
+]
+
+
+def test_the_failed_lines_are_headed_by_the_shops_own_header_texts(boss, account):
+    """Shop owner (issue 14): the download headed its columns code;first_name;... instead
+    of the file's own "First name", "Surname", "Birthday"."""
+    state = imported(boss, account, semicolons(SHOP_ROWS, "ascii"), "shop.csv", **DATE_CHOICE)
+
+    _response, content = download(boss, state)
+
+    assert list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";")) == [
+        ["line", "Customer code", "First name", "Surname", "Birthday", "error"],
+        ["3", "B2", "Bob", "Roe", "31/02/1985", "Birthday: 31/02/1985 is not a real date."],
+    ]
+
+
+def test_the_failed_lines_in_the_shops_words_import_back_once_fixed(boss, account):
+    state = imported(boss, account, semicolons(SHOP_ROWS, "ascii"), "shop.csv", **DATE_CHOICE)
+    _response, content = download(boss, state)
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+    rows[1][4] = "28/02/1985"
+    fixed = io.StringIO()
+    csv.writer(fixed, delimiter=";", lineterminator="\r\n").writerows(rows)
+
+    again = imported(boss, account, fixed.getvalue().encode("utf-8"), "fixed.csv", **DATE_CHOICE)
+
+    assert (again.new, again.updated, again.failed) == (1, 0, 0)
+    bob = Customer.objects.get(code="B2")
+    assert (bob.first_name, bob.last_name, bob.custom_date.isoformat()) == (
+        "Bob",
+        "Roe",
+        "1985-02-28",
+    )

@@ -65,7 +65,7 @@ def test_a_file_above_the_threshold_is_imported_by_a_job_with_its_failed_lines(
     # As the file was written (a job keeps how it was read): its line numbers, its words.
     assert rows[0] == "line,code,first_name,email,error"
     assert rows[1] == (
-        '3,C2,Jim,not-an-email,"Column 3, email: not-an-email does not look like an email address."'
+        "3,C2,Jim,not-an-email,Email: not-an-email does not look like an email address."
     )
     assert len(rows) == 2
 

@@ -35,7 +35,8 @@ DATA = (
     "C5|Ed|04-03|pw5\n"
 )
 # The API's file is the admin's (customers/failed_lines_file.py): each line's number in
-# Profiles_Data first, the errors in the admin's words.
+# Profiles_Data first, the errors in the admin's words, each naming its column by its header
+# text alone (the file's columns are not numbered as the sent ones).
 EXPECTED_ROWS = [
     [LINE_COLUMN, "code", "first_name", "email", "customer_password", ERROR_COLUMN],
     # The password is never kept in plain text: its column is blank.
@@ -45,7 +46,7 @@ EXPECTED_ROWS = [
         "Bob",
         "not-an-email",
         "",
-        "Column 3, email: not-an-email does not look like an email address.",
+        "Email: not-an-email does not look like an email address.",
     ],
     # A value short: any value could be the password moved left, so the one next to its
     # column is not kept either.
@@ -58,7 +59,7 @@ EXPECTED_ROWS = [
         "The line has 3 values, but the header row has 4 columns: a value holding the "
         "separator needs quotes around it.",
     ],
-    ["5", "C5", "Ed", "04-03", "", "Column 3, email: 04-03 does not look like an email address."],
+    ["5", "C5", "Ed", "04-03", "", "Email: 04-03 does not look like an email address."],
 ]
 IMPORT_URL = "/admin/customers/customer/import-file/"
 
@@ -211,7 +212,7 @@ ADMIN_EXPECTED_ROWS = [
         "Bob",
         "not-an-email",
         "",
-        "Column 3, email: not-an-email does not look like an email address.",
+        "Email: not-an-email does not look like an email address.",
     ],
     [
         "4",
@@ -222,7 +223,7 @@ ADMIN_EXPECTED_ROWS = [
         "The line has 3 values, but the header row has 4 columns: a value holding the "
         "separator needs quotes around it.",
     ],
-    ["6", "C5", "Ed", "04-03", "", "Column 3, email: 04-03 does not look like an email address."],
+    ["6", "C5", "Ed", "04-03", "", "Email: 04-03 does not look like an email address."],
 ]
 
 
@@ -555,7 +556,7 @@ def test_every_failed_line_lines_up_with_the_header_and_keeps_every_value_it_sen
     ]
     count = WHOLE_LINE_WORDS[m.WRONG_VALUE_COUNT]
     assert [line[-1] for line in lines] == [
-        "Column 3, email: bad does not look like an email address.",
+        "Email: bad does not look like an email address.",
         count.format(got=5, expected=3),
         WHOLE_LINE_WORDS[m.ONE_VALUE].format(expected=3, delimiter="|"),
         count.format(got=4, expected=3),
