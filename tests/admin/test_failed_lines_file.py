@@ -151,3 +151,14 @@ def test_the_failed_lines_in_the_shops_words_import_back_once_fixed(boss, accoun
         "Roe",
         "1985-02-28",
     )
+
+
+def test_a_header_text_that_would_start_a_formula_is_headed_by_the_apis_name(boss, account):
+    # Neutralised ("'-First name") it would name no field when the file comes back.
+    rows = [["code", "-First name", "email"], ["C1", "Cy", "not-an-email"]]
+    state = imported(boss, account, semicolons(rows, "ascii"), "shop.csv")
+
+    _response, content = download(boss, state)
+
+    header = next(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+    assert header == ["line", "code", "first_name", "email", "error"]
