@@ -161,6 +161,7 @@ def test_yes_mode_blanks_every_profile_field_outside_the_headers(post, account):
         "last_name": "",
         "email": "",
         "phone": "",
+        "phone_digits": "",  # the database derives it from phone (customers 0013)
         "custom_date": None,
         "street1": "",
         "street2": "",
