@@ -162,3 +162,31 @@ def test_a_header_text_that_would_start_a_formula_is_headed_by_the_apis_name(bos
 
     header = next(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
     assert header == ["line", "code", "first_name", "email", "error"]
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "encoding", "value"),
+    [
+        ("\t", "utf-8", "x,=1+cmd|' /C calc'!A0"),
+        (";", "cp1252", "x,=1+cmd|' /C calc'!A0"),
+        (",", "utf-16", "x\t=1+cmd|' /C calc'!A0"),
+    ],
+)
+def test_a_value_holding_another_separator_is_quoted_so_no_piece_of_it_becomes_a_formula(
+    boss, account, delimiter, encoding, value
+):
+    # Eighth red team: a semicolon or TAB file's failed line "x,=1+cmd|..." came back
+    # unquoted, and a spreadsheet opening the .csv on commas (or UTF-16 text on TABs) split
+    # it into a live formula cell. Every value is quoted now.
+    rows = [["code", "first_name", "email"], ["T1", value, "bad"]]
+    content = "".join(delimiter.join(f'"{cell}"' for cell in row) + "\r\n" for row in rows).encode(
+        encoding
+    )
+    state = imported(boss, account, content, "shop.csv")
+
+    _response, download_bytes = download(boss, state)
+
+    text = download_bytes.decode(encoding).lstrip("\ufeff")
+    data_line = text.split("\r\n")[1]
+    assert f'"{value}"' in data_line.split(delimiter)
+    assert list(csv.reader(io.StringIO(text), delimiter=delimiter))[1][2] == value
