@@ -23,6 +23,8 @@ from django.core.files.storage import Storage, storages
 from customers.batch.types import BatchRequest, FileRead, OverwriteMode
 
 NONCE_BYTES = 12
+# Between the saved body's JSON and its lines: orjson writes no raw line break.
+LINES_AFTER = b"\n"
 # What the key is derived for, so the SECRET_KEY-derived key serves nothing else.
 KEY_PURPOSE = b"loyalty.jobs.body.v1"
 
@@ -48,7 +50,13 @@ def save_body(
 ) -> tuple[str, int]:
     """Save the import of job `job_id`; returns the name to load it by and its bytes."""
     fields = dataclasses.asdict(request)
-    plain = orjson.dumps({"request": fields, "source": source, "file_headers": file_headers})
+    # The lines go after the JSON as bytes, not in it: bytes that were not text in the
+    # request's encoding are kept as lone surrogates (surrogateescape), which JSON cannot
+    # hold (orjson refused them and the submission answered 500; integrator's high), and
+    # the synchronous import reports them as line errors, so the job must see them too.
+    data = fields.pop("data").encode("utf-8", "surrogateescape")
+    meta = orjson.dumps({"request": fields, "source": source, "file_headers": file_headers})
+    plain = meta + LINES_AFTER + data
     nonce = os.urandom(NONCE_BYTES)
     sealed = nonce + AESGCM(_key()).encrypt(nonce, plain, job_id.encode())
     return storage().save(f"{job_id}.body", ContentFile(sealed)), len(sealed)
@@ -67,8 +75,12 @@ def load_body(job_id: str, name: str) -> SavedImport:
         raise BodyUnreadable(
             f"the saved request body {name} was not written with this server's JOBS_KEY"
         ) from wrong
-    saved = orjson.loads(plain)
+    meta, _, data = plain.partition(LINES_AFTER)
+    saved = orjson.loads(meta)
     fields = saved["request"]
+    if "data" not in fields:
+        # The lines, after the JSON (a body saved before they moved there holds them in it).
+        fields["data"] = data.decode("utf-8", "surrogateescape")
     request = BatchRequest(
         **{
             **fields,
