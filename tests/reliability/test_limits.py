@@ -8,7 +8,9 @@ import tracemalloc
 from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+from django.test.utils import CaptureQueriesContext
 from lxml import etree
 
 from api.parsers import TOO_BIG
@@ -128,6 +130,18 @@ def test_a_batch_over_the_row_limit_is_refused_naming_the_limit_and_writes_nothi
     assert response.status_code == 400
     assert body(response) == {"status": "error", "error": m.TOO_MANY_LINES.format(limit=50)}
     assert nothing_written()
+
+
+def test_a_batch_over_the_row_limit_is_refused_before_any_customer_is_written(
+    post_batch, row_limit
+):
+    # Integrator's report: 1,000,001 lines were refused after 20 s, at the last line, the
+    # lines before written and rolled back meanwhile (background jobs refused at once).
+    with CaptureQueriesContext(connection) as queries:
+        response = post_batch(("code", "first_name", "auto_add"), lines(51), output="JSON")
+
+    assert body(response)["error"] == m.TOO_MANY_LINES.format(limit=50)
+    assert not [q["sql"] for q in queries if "customers_customer" in q["sql"]]
 
 
 @pytest.mark.parametrize("validate_only", [None, "yes"])
