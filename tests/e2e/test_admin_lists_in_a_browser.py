@@ -139,7 +139,10 @@ def test_the_undo_states_list_shows_every_status_whole_at_1280_px(
         run_import(data=f"R{n}|first\nS{n}|first")
         state = UndoState.objects.latest("id")
         state.status = status
-        state.parameters = {**state.parameters, "file_name": "GreatWidgets_customers_spring_2026_final.csv"}
+        state.parameters = {
+            **state.parameters,
+            "file_name": "GreatWidgets_customers_spring_2026_final.csv",
+        }
         state.new, state.updated, state.ignored, state.failed = 123_456, 654_321, 98_765, 43_210
         state.unchanged = 12_345
         state.save()
