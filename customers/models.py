@@ -172,7 +172,11 @@ class UndoState(models.Model):
         permissions = [("rollback_undostate", "Can roll back an import")]
 
     def __str__(self) -> str:
-        return f"Import {self.pk} into {self.account} ({self.status_shown()})"
+        """ "Import 4 of spring.csv into Great Widgets": the page's title. Its status is
+        not in it: the page shows it, and the list has a column for it."""
+        file_name = self.parameters.get("file_name")
+        of = f" of {file_name}" if file_name else ""
+        return f"Import {self.pk}{of} into {self.account.display_name}"
 
     def status_shown(self) -> str:
         """The status as staff read it: an undoable import that changed nothing says so, as
