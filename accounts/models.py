@@ -62,6 +62,11 @@ class Account(models.Model):
     def __str__(self) -> str:
         return self.slug
 
+    @property
+    def display_name(self) -> str:
+        """The account as shop staff know it: its name, or its slug if it has none."""
+        return self.name or self.slug
+
 
 class Membership(models.Model):
     """A Django user's membership of an account, with the role that decides what they may do."""

@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -382,12 +382,17 @@ def import_effects(state: UndoState, chunks: list[UndoChunk] | None = None) -> I
     effects.enrollments = list(
         enrollments.select_related("campaign", "customer").order_by("id")[:SHOWN_ROWS]
     )
-    credits = Transaction.objects.filter(undo_state=state, kind=Transaction.Kind.AUTO_ADD)
+    credits = credits_given(undo_state=state)
     effects.credits_count = credits.count()
     effects.credits = list(
         credits.select_related("campaign", "customer", "item").order_by("id")[:SHOWN_ROWS]
     )
     return effects
+
+
+def credits_given(**undo_state) -> QuerySet:
+    """The credits an import gave (what its rollback removes), of `undo_state=`."""
+    return Transaction.objects.filter(**undo_state, kind=Transaction.Kind.AUTO_ADD)
 
 
 def _differences(before: dict, customer: Customer | None) -> list[tuple[str, str, str]]:
@@ -600,7 +605,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "updated_listed",
         "ignored_said",
         "failed_said",
-        "status",
+        "status_said",
     ]
     list_filter = [("account", admin.RelatedOnlyFieldListFilter), "status", "source"]
     list_select_related = ["account", "user"]
@@ -611,12 +616,12 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "created_at",
         "user",
         "source",
-        "status",
+        "status_said",
         "rolled_back_at",
         "rolled_back_by",
         *UNDO_STATE_SAID_FIELDS,
     ]
-    readonly_fields = ["imported", *UNDO_STATE_SAID_FIELDS]
+    readonly_fields = ["imported", "status_said", *UNDO_STATE_SAID_FIELDS]
     actions = ["roll_back_selected"]
     change_form_template = "admin/customers/undostate/change_form.html"
     change_list_template = "admin/customers/undostate/change_list.html"
@@ -633,6 +638,19 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return UndoStateChangeList
+
+    def get_queryset(self, request) -> QuerySet:
+        """With whether each import gave an enrollment or a credit: what its status says
+        (UndoState.status_shown) without a query per row."""
+        given = {"undo_state": OuterRef("pk")}
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                gave_enrollments=Exists(Enrollment.objects.filter(**given)),
+                gave_credits=Exists(credits_given(**given)),
+            )
+        )
 
     def has_rollback_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("customers.rollback_undostate")
@@ -679,6 +697,10 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=LABELS["unchanged"])
     def unchanged_said(self, state: UndoState) -> str:
         return NOT_COUNTED if state.unchanged is None else f"{state.unchanged:,}"
+
+    @admin.display(description="status", ordering="status")
+    def status_said(self, state: UndoState) -> str:
+        return state.status_shown()
 
     @admin.display(description="file and campaigns")
     def imported(self, state: UndoState) -> str:

@@ -100,6 +100,10 @@ class Customer(models.Model):
         return f"{self.code} {name}".strip()
 
 
+# An undoable import whose lines all repeated their customers as they were.
+NOTHING_TO_UNDO = "Nothing to undo"
+
+
 class UndoState(models.Model):
     """One import: who, when, from where, what it asked, what it did, and how to undo it."""
 
@@ -168,7 +172,31 @@ class UndoState(models.Model):
         permissions = [("rollback_undostate", "Can roll back an import")]
 
     def __str__(self) -> str:
-        return f"Import {self.pk} into {self.account} ({self.get_status_display()})"
+        """ "Import 4 of spring.csv into Great Widgets": the page's title. Its status is
+        not in it: the page shows it, and the list has a column for it."""
+        file_name = self.parameters.get("file_name")
+        of = f" of {file_name}" if file_name else ""
+        return f"Import {self.pk}{of} into {self.account.display_name}"
+
+    def status_shown(self) -> str:
+        """The status as staff read it: an undoable import that changed nothing says so, as
+        its page does (its undo data holds nothing)."""
+        if self.status == self.Status.UNDOABLE and self.changed_nothing():
+            return NOTHING_TO_UNDO
+        return self.get_status_display()
+
+    def changed_nothing(self) -> bool:
+        """From the row alone: no customer new, every matched line unchanged, and no
+        enrollment or credit given (`gave_enrollments`, `gave_credits`: EXISTS the admin
+        annotates, customers/admin.py; without them it may have given some). An import
+        recorded before unchanged lines were counted cannot tell."""
+        return (
+            self.new == 0
+            and self.unchanged is not None
+            and self.updated == self.unchanged
+            and getattr(self, "gave_enrollments", True) is False
+            and getattr(self, "gave_credits", True) is False
+        )
 
     @staticmethod
     def pack_versions(triples: list[tuple[int, int, int]]) -> bytes:

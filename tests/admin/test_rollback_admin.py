@@ -412,3 +412,81 @@ def test_the_confirmation_button_says_what_it_does_in_shop_words(staff_client, i
 
     assert '<input type="submit" id="confirm-rollback" value="Yes, undo this import">' in html
     assert "No, take me back" in html
+
+
+def test_an_import_that_changed_nothing_is_listed_and_shown_as_nothing_to_undo(
+    staff_client, run_import, django_assert_max_num_queries
+):
+    """A shop owner saw "Undoable" in the list and the title of an import whose page said
+    there was nothing to roll back: every line repeated its customer as it was."""
+    changelist = reverse("admin:customers_undostate_changelist")
+    first = run_import(data="N1|Ann\nN2|Bob")
+    with CaptureQueriesContext(connection) as one:
+        assert staff_client.get(changelist).status_code == 200
+    unchanged = [run_import(data="N1|Ann\nN2|Bob") for _ in range(5)]
+    states = UndoState.objects.filter(pk__in=[r.undo_state_id for r in unchanged])
+
+    with django_assert_max_num_queries(len(one)):
+        listing = staff_client.get(changelist).content.decode()
+    page = staff_client.get(change_url(states[0]))
+
+    assert listing.count('<td class="field-status_said">Nothing to undo</td>') == 5
+    assert listing.count('<td class="field-status_said">Undoable</td>') == 1
+    assert page.context["nothing_to_undo"]
+    html = page.content.decode()
+    assert '<div class="readonly">Nothing to undo</div>' in html
+    assert "Undoable" not in html
+    assert all(state.status == UndoState.Status.UNDOABLE for state in states)
+    assert UndoState.objects.get(pk=first.undo_state_id).status == UndoState.Status.UNDOABLE
+
+
+def test_an_unchanged_import_that_credited_its_customers_is_still_undoable(
+    staff_client, run_import
+):
+    run_import(data="E1|Ann")
+    again = run_import(
+        ("code", "first_name", "auto_add"), "E1|Ann|5", overwrite_duplicates="update"
+    )
+    state = UndoState.objects.get(pk=again.undo_state_id)
+    assert (state.new, state.updated, state.unchanged) == (0, 1, 1)
+    assert Transaction.objects.filter(undo_state=state).exists()
+
+    listing = staff_client.get(reverse("admin:customers_undostate_changelist"))
+    page = staff_client.get(change_url(state))
+
+    assert not page.context["nothing_to_undo"]
+    assert listing.content.decode().count('<td class="field-status_said">Undoable</td>') == 2
+
+
+def test_an_imports_page_is_titled_by_its_file_and_the_accounts_name(
+    staff_client, run_import, account
+):
+    """A shop owner read "Import 4 into greatwidgets (Undoable)": the account by its slug,
+    and the status the page shows anyway."""
+    account.name = "Great Widgets"
+    account.save()
+    from_api = UndoState.objects.get(pk=run_import(data="T1|Ann").undo_state_id)
+    from_file = UndoState.objects.get(pk=run_import(data="T2|Bob").undo_state_id)
+    from_file.parameters = {**from_file.parameters, "file_name": "spring.csv"}
+    from_file.save()
+
+    api_page = staff_client.get(change_url(from_api)).content.decode()
+    file_page = staff_client.get(change_url(from_file)).content.decode()
+
+    assert f"<h2>Import {from_api.pk} into Great Widgets</h2>" in api_page
+    assert f"<h2>Import {from_file.pk} of spring.csv into Great Widgets</h2>" in file_page
+    assert f"<title>Import {from_file.pk} of spring.csv into Great Widgets" in file_page
+    assert '<div class="readonly">Undoable</div>' in file_page
+    assert "greatwidgets" not in file_page.split("</title>")[0]
+
+
+def test_an_import_into_an_account_without_a_name_is_titled_by_its_slug(
+    staff_client, run_import, account
+):
+    account.name = ""
+    account.save()
+    state = UndoState.objects.get(pk=run_import(data="T1|Ann").undo_state_id)
+
+    page = staff_client.get(change_url(state)).content.decode()
+
+    assert f"<h2>Import {state.pk} into greatwidgets</h2>" in page

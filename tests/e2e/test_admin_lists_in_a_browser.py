@@ -129,16 +129,32 @@ def test_the_import_jobs_list_shows_status_and_created_at_whole_at_1280_px(
     connections.close_all()
 
 
-def test_the_undo_states_list_fits_at_1280_px(
-    transactional_db, live_server, browser_page, account, user, run_import
+def test_the_undo_states_list_shows_every_status_whole_at_1280_px(
+    transactional_db, live_server, browser_page, screenshot, account, user, run_import
 ):
-    run_import(data="R1|first\nR2|first")
-    run_import(data="R1|second\nR3|second")
-    assert UndoState.objects.count() == 2
+    """A shop owner saw Status cut ("Undoa", "Ro ba") and the list scrolling sideways: one
+    state of each status, with a long file name and six-digit counts."""
+    statuses = list(UndoState.Status)
+    for n, status in enumerate(statuses):
+        run_import(data=f"R{n}|first\nS{n}|first")
+        state = UndoState.objects.latest("id")
+        state.status = status
+        state.parameters = {
+            **state.parameters,
+            "file_name": "GreatWidgets_customers_spring_2026_final.csv",
+        }
+        state.new, state.updated, state.ignored, state.failed = 123_456, 654_321, 98_765, 43_210
+        state.unchanged = 12_345
+        state.save()
+    # And an import that repeated its customers as they were: "Nothing to undo".
+    run_import(data="R0|first\nS0|first")
     page = browser_page
     log_in(page, live_server.url)
 
     page.goto(f"{live_server.url}/admin/customers/undostate/")
+    screenshot(page, "undo-states-at-1280")
 
+    assert page.locator("#result_list tbody tr").count() == len(statuses) + 1
+    assert page.locator("td.field-status_said", has_text="Nothing to undo").count() == 1
     assert clipped_columns(page) == []
     connections.close_all()

@@ -122,7 +122,7 @@ def test_two_imports_are_rolled_back_newest_first_with_no_conflict_shown(
     # At 1280 px every column of the list is shown, the last (Status) too: none is
     # scrolled out of the list's box.
     shown = page.locator("#changelist-form .results").bounding_box()
-    for column in ("ignored_said", "failed_said", "status"):
+    for column in ("ignored_said", "failed_said", "status_said"):
         header = page.locator(f"th.column-{column}").bounding_box()
         assert header is not None and shown is not None
         assert header["x"] + header["width"] <= shown["x"] + shown["width"], column
