@@ -14,6 +14,7 @@ from django.db import connection
 from tests.conftest import PASSWORD, POINTS, USER_ID
 
 from .server import Gunicorn, ServerDatabase, server_env
+from .topology import DocumentedGunicorn, Nginx
 
 SERVER_WORKERS = 4
 
@@ -54,6 +55,27 @@ def server(_server) -> Server:
     _server.gunicorn.wait_until_ready()
     _server.database.reset()
     return _server
+
+
+# The documented set-up's gunicorn workers: few, so that slow clients would hold them all.
+WORKERS = 2
+
+
+@pytest.fixture
+def documented(server, tmp_path) -> Iterator[Nginx]:
+    """nginx (deploy/nginx.conf) in front of gunicorn (gunicorn.conf.py, WORKERS workers)
+    on the session server's database; yields nginx."""
+    gunicorn = DocumentedGunicorn(
+        server.gunicorn.env, workers=WORKERS, log_path=tmp_path / "gunicorn.log"
+    )
+    gunicorn.start()
+    nginx = Nginx(upstream_port=gunicorn.port, workdir=tmp_path)
+    try:
+        nginx.start()
+        yield nginx
+    finally:
+        nginx.stop()
+        gunicorn.stop()
 
 
 def form(data: str, headers=("code", "first_name"), **extra) -> dict[str, str]:

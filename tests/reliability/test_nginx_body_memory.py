@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .test_slow_clients import documented, request  # noqa: F401 (the fixture)
+from .test_slow_clients import request
 
 pytestmark = pytest.mark.once
 

@@ -15,8 +15,8 @@ import pytest
 
 from tests.conftest import PASSWORD, USER_ID
 
-from .conftest import form
-from .test_slow_clients import WORKERS, documented, request  # noqa: F401 (the fixture)
+from .conftest import WORKERS, form
+from .test_slow_clients import request
 from .topology import DocumentedGunicorn, Nginx
 
 # What nginx keeps does not depend on the database behind the app.

@@ -16,14 +16,12 @@ import pytest
 
 from tests.conftest import API_KEY
 
-from .conftest import form
+from .conftest import WORKERS, form
 from .server import Answer
-from .topology import DocumentedGunicorn, Nginx
 
 # Slow clients are held by nginx, whatever the database behind the app.
 pytestmark = pytest.mark.once
 
-WORKERS = 2
 # More slow connections than workers: each sync worker serves one request at a time.
 TRICKLES = 2 * WORKERS + 1
 DECLARED_BODY_BYTES = 100_000
@@ -79,23 +77,6 @@ class Trickle:
         self._stop.set()
         self._thread.join(5)
         self.sock.close()
-
-
-@pytest.fixture
-def documented(server, tmp_path) -> Iterator[Nginx]:
-    """nginx (deploy/nginx.conf) in front of gunicorn (gunicorn.conf.py, WORKERS workers)
-    on the session server's database; yields nginx."""
-    gunicorn = DocumentedGunicorn(
-        server.gunicorn.env, workers=WORKERS, log_path=tmp_path / "gunicorn.log"
-    )
-    gunicorn.start()
-    nginx = Nginx(upstream_port=gunicorn.port, workdir=tmp_path)
-    try:
-        nginx.start()
-        yield nginx
-    finally:
-        nginx.stop()
-        gunicorn.stop()
 
 
 @pytest.fixture
