@@ -79,7 +79,11 @@ def form_charset(parser_context: dict[str, Any]) -> str:
     refused with a ParseError naming it unless it is a real character set: a text encoding
     (DRF's check refuses bytes codecs such as base64, rot13, bz2) that is not one of
     NOT_CHARSETS."""
-    charset = parser_context.get("encoding") or settings.DEFAULT_CHARSET
+    charset = (
+        _declared_charset(parser_context)
+        or parser_context.get("encoding")
+        or settings.DEFAULT_CHARSET
+    )
     try:
         codec = codecs.lookup(charset)
     except LookupError:
@@ -95,6 +99,16 @@ def form_charset(parser_context: dict[str, Any]) -> str:
     if not ascii_compatible:
         raise ParseError(NOT_ASCII_CHARSET.format(charset=str(charset)[:40]))
     return charset
+
+
+def _declared_charset(parser_context: dict[str, Any]) -> str:
+    """The charset the Content-Type names, as sent, or "": Django leaves a name it cannot
+    look up out of request.encoding (and DRF then says UTF-8), so `charset=bogus-9` was read
+    as UTF-8 without a word (integrator's low)."""
+    request = parser_context.get("request")
+    content_type = request.META.get("CONTENT_TYPE", "") if request is not None else ""
+    _, params = parse_header_parameters(content_type)
+    return params.get("charset", "")
 
 
 COMPRESSED = (

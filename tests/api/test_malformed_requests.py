@@ -56,6 +56,18 @@ def test_a_charset_that_is_a_bytes_codec_is_refused_naming_it(client, user, camp
     assert charset in api_error(response)
 
 
+@pytest.mark.parametrize("charset", ["bogus-9", "utf-9"])
+def test_a_charset_that_names_no_encoding_is_refused_naming_it(client, user, campaigns, charset):
+    # Integrator's report: Django leaves an unknown name out of request.encoding, and the
+    # body was read as UTF-8 without a word (rot13 was refused).
+    body = urlencode(batch_params(data="C1|Ann", output="JSON")).encode()
+
+    response = post_in(client, body, f"{FORM}; charset={charset}")
+
+    assert api_error(response) == UNREADABLE_CHARSET.format(charset=charset)
+    assert not Customer.objects.exists()
+
+
 def test_a_multipart_form_in_idna_is_refused_naming_the_charset(client, user, campaigns):
     body = encode_multipart(BOUNDARY, batch_params(data="C1|Ann", output="JSON", type=LONG_LABEL))
 
