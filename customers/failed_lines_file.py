@@ -138,7 +138,11 @@ def _encoded(rows: Iterator[list[str]], *, codec: str, delimiter: str) -> Iterat
     """The rows as CSV in `codec`, a row at a time (one byte order mark, at the start). A
     character the encoding has no byte for (an error's, a U+FFFD of a value's bytes that
     were no text) becomes '?' rather than failing the download."""
-    writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n")
+    # Every value quoted: a spreadsheet may split the file on another character than its
+    # delimiter (Excel opens a .csv on the list separator, a comma here, and UTF-16 text on
+    # TAB), and an unquoted "x,=1+cmd|..." of a semicolon file then became a live formula
+    # cell (eighth red team). Inside quotes no separator splits a value.
+    writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     encoder = codecs.getincrementalencoder(codec)(errors="replace")
     for row in rows:
         yield encoder.encode(writer.writerow(row))
