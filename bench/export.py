@@ -27,6 +27,7 @@ MB = 1_000_000
 def main() -> int:
     sys.path[0] = str(ROOT)
     from bench.databases import SQLite
+    from bench.report import publish
     from bench.server import run_json
 
     rows = int(os.environ.get("BENCH_EXPORT_ROWS") or 270_000)
@@ -52,11 +53,7 @@ def main() -> int:
                 )
         finally:
             backend.close()
-    text = "\n".join(lines) + "\n"
-    print(text)
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(text)
-    print(f"Written to {OUT.relative_to(ROOT)}")
+    publish(lines, OUT)
     return 0
 
 

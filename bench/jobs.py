@@ -38,6 +38,7 @@ def main() -> int:
     from bench import data
     from bench.client import batch_params, post
     from bench.databases import PostgreSQL, SQLite
+    from bench.report import publish
     from bench.server import PYTHON, Gunicorn
 
     default_rows = 100_000 if os.environ.get("BENCH_SKIP_MILLION") == "1" else 1_000_000
@@ -75,10 +76,7 @@ def main() -> int:
                 )
             finally:
                 backend.close()
-    lines = _table(rows, results)
-    print("\n".join(lines))
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text("\n".join(lines) + "\n")
+    publish(_table(rows, results), OUT)
     return 0 if all(result["ok"] and result["together_ok"] for result in results) else 1
 
 

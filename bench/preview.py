@@ -32,6 +32,7 @@ MODES = ("without the sample", "with the sample")
 def main() -> int:
     sys.path[0] = str(ROOT)
     from bench.databases import PostgreSQL, SQLite
+    from bench.report import publish
     from bench.server import run_json
 
     lines = int(os.environ.get("BENCH_PREVIEW_LINES") or 100_000)
@@ -65,11 +66,7 @@ def main() -> int:
                     )
             finally:
                 backend.close()
-    text = "\n".join(report) + "\n"
-    print(text)
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(text)
-    print(f"Written to {OUT.relative_to(ROOT)}")
+    publish(report, OUT)
     return 0
 
 

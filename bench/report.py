@@ -4,6 +4,7 @@ PASS/MISS beside each figure that has one. Rendered as text (printed) and Markdo
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .measure import SMALL_RUNS
 
@@ -303,3 +304,13 @@ def _cell(line: Line, backend: str) -> str:
 
 def _row(cells: list[str], widths: list[int]) -> str:
     return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+
+
+def publish(lines: list[str], out: Path) -> None:
+    """A benchmark's Markdown report: printed, and written to `out` (bench/out/, kept out
+    of git) for the README's figures."""
+    text = "\n".join(lines) + "\n"
+    print(text)
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text)
+    print(f"Written to {out.relative_to(out.parents[2])}")
