@@ -26,13 +26,23 @@ CONTROL_CHARACTERS = re.compile(
     rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{NONCHARACTERS}{INVISIBLE_CONTROLS}]"
 )
 
+# A byte order mark: invisible, where two BOM-prefixed files were joined it starts a line,
+# and a code "\ufeffBM1" then matched no customer "BM1" (a duplicate was created; a line
+# of a BOM alone made a customer of code U+FEFF: integrator's report). So it is trimmed as
+# white space is, and a line of nothing else is blank.
+BOM = "\ufeff"
+
 # What trimming takes off both ends of a value: white space (str.isspace, up to U+3000,
-# the last such character), but no control character. str.strip() alone would silently
-# drop U+000B, U+000C, U+001C to U+001F and NEL there, which must be refused instead.
-TRIMMED = "".join(
-    character
-    for character in map(chr, range(0x3001))
-    if character.isspace() and not CONTROL_CHARACTERS.match(character)
+# the last such character) and a byte order mark, but no control character. str.strip()
+# alone would silently drop U+000B, U+000C, U+001C to U+001F and NEL there, which must be
+# refused instead.
+TRIMMED = (
+    "".join(
+        character
+        for character in map(chr, range(0x3001))
+        if character.isspace() and not CONTROL_CHARACTERS.match(character)
+    )
+    + BOM
 )
 
 

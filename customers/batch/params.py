@@ -9,6 +9,7 @@ import re
 from core.errors import InvalidRequest
 from core.numbers import bounded_number
 from customers.columns import LINE_COLUMNS
+from customers.values import trimmed
 
 from . import messages as m
 from .types import BatchRequest, OverwriteMode
@@ -80,7 +81,8 @@ def api_version(params: dict[str, str]) -> str:
 
 def _required(params: dict[str, str], key: str, name: str) -> str:
     value = params.get(key)
-    if value is None or not value.strip():
+    # str.strip() takes control characters off too; trimmed() a byte order mark.
+    if value is None or not value.strip() or not trimmed(value):
         raise InvalidRequest.worded(m.MISSING_PARAMETER, name=name)
     return value
 

@@ -14,13 +14,12 @@ from collections.abc import Iterable, Iterator
 from django.conf import settings
 
 from core.errors import InvalidRequest
-from customers.values import TRIMMED
+from customers.values import BOM, TRIMMED
 
 from . import messages as m
 from .params import MAX_HEADER_NUMBER
 from .types import LineError
 
-BOM = "\ufeff"
 LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 # Longer than any field may be, so an over-long value reaches the length check, which says
 # which field it was; only a runaway quoted value (megabytes) stops the csv reader here.

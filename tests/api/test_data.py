@@ -536,3 +536,21 @@ def test_the_charset_of_the_content_type_decodes_the_data(client, user, campaign
 
     assert counts(response)["new"] == 1
     assert one_customer().first_name == "Jérôme"
+
+
+def test_a_byte_order_mark_starting_a_later_line_is_trimmed_as_white_space(post):
+    # Integrator's report: two BOM-prefixed files joined gave "\ufeffBM1", which matched no
+    # customer BM1 and created a duplicate with an invisible code.
+    response = post(
+        ("code", "first_name"), "BM1|x\n\ufeffBM1|y\n \ufeff \n", overwrite_duplicates="update"
+    )
+
+    assert errors(response) == []
+    assert list(Customer.objects.values_list("code", "first_name")) == [("BM1", "y")]
+
+
+def test_data_of_a_byte_order_mark_alone_is_missing_as_blank_data_is(post):
+    response = post(("code", "first_name"), "\ufeff\n\n")
+
+    assert response.status_code == 400
+    assert not Customer.objects.exists()
