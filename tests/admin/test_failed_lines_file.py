@@ -32,12 +32,6 @@ DATE_WORDS = (
 )
 
 
-@pytest.fixture
-def boss(client, django_user_model, account, campaigns):
-    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
-    return client
-
-
 def semicolons(rows, encoding: str) -> bytes:
     return "".join(";".join(row) + "\r\n" for row in rows).encode(encoding)
 

@@ -18,12 +18,6 @@ from tests.admin.test_import_files import IMPORT_URL, campaign_pk, form_errors
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
-@pytest.fixture
-def boss(client, django_user_model, account, campaigns):
-    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
-    return client
-
-
 def post_xlsx(client, account, content: bytes):
     form = {
         "account": account.pk,

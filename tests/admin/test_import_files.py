@@ -28,12 +28,6 @@ from tests.factories import make_campaign
 IMPORT_URL = "/admin/customers/customer/import-file/"
 
 
-@pytest.fixture
-def boss(client, django_user_model, account, campaigns):
-    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
-    return client
-
-
 def campaign_pk(account, campaign_id=POINTS) -> int:
     return Campaign.objects.get(account=account, campaign_id=campaign_id).pk
 

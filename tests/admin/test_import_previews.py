@@ -21,12 +21,6 @@ SECRET_FILE = (
 )
 
 
-@pytest.fixture
-def boss(client, django_user_model, account, campaigns):
-    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
-    return client
-
-
 def preview(client, account, content=SECRET_FILE) -> str:
     response = client.post(
         IMPORT_URL,

@@ -28,12 +28,6 @@ SHOP_FILE = (
 )
 
 
-@pytest.fixture
-def boss(client, django_user_model, account, campaigns):
-    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
-    return client
-
-
 def post_file(client, account, content: str):
     return client.post(
         IMPORT_URL,

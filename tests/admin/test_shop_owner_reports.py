@@ -5,7 +5,6 @@ confirm button in reach, exports open in Excel, and undo states say which file w
 import io
 from html import unescape
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from campaigns.models import Campaign
@@ -13,12 +12,6 @@ from customers.models import Customer, UndoState
 from tests.conftest import POINTS
 
 IMPORT_URL = "/admin/customers/customer/import-file/"
-
-
-@pytest.fixture
-def boss(client, django_user_model, account, campaigns):
-    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
-    return client
 
 
 def post_file(client, account, content: str, mode="update", name="customers.csv"):

@@ -1,7 +1,6 @@
 """The admin speaks to shop staff, not developers (issue 14): each page a shop owner read
 says its things in shop words, checked in the page's text as the browser gets it."""
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -11,12 +10,6 @@ from tests.conftest import POINTS
 from tests.factories import make_customer
 
 IMPORT_URL = "/admin/customers/customer/import-file/"
-
-
-@pytest.fixture
-def boss(client, django_user_model, account, campaigns):
-    client.force_login(django_user_model.objects.create_superuser("boss", password="pw"))
-    return client
 
 
 def preview_text(client, account, content: str, **fields) -> str:
