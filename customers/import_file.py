@@ -64,9 +64,16 @@ ZIP = b"PK\x03\x04"
 # A row of an XLSX with more cells than this is refused before openpyxl reads it: the
 # import reads MAX_HEADER_NUMBER columns, and a row is held whole while it is parsed.
 MAX_CELLS_PER_ROW = 1000
-# The elements the sheet's pre-count finds: a row, a cell, a shared string (any prefix),
-# then each attribute of a row or cell (XML's grammar: a value holds no "<", but may ">").
-SHEET_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si)(?=[\s/>])")
+# The elements the sheet's pre-count finds: a row, a cell, a shared string, a rich-text run
+# (any prefix), then each attribute of a row or cell (XML's grammar: a value holds no "<",
+# but may ">").
+SHEET_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si|r)(?=[\s/>])")
+# Rich-text runs (<r>, a piece of a cell's text in its own font) in the sheet and the shared
+# strings together, per cell of LOYALTY_MAX_IMPORT_CELLS: openpyxl makes an object of each
+# run and of its font, 9 to 65 us a run, more than a cell costs (thirteenth red team:
+# 660,000 empty runs with an empty font, 37 KB zipped, cost 16 s). Excel writes a few runs
+# in the few cells partly formatted.
+CELLS_PER_RUN = 10
 ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 TAG_END = re.compile(rb"\s*/?>")
 # Excel's own limit on a cell's text, in characters; its UTF-8 is at most 4 bytes each. A
@@ -133,6 +140,12 @@ CELL_TOO_FAR_DOWN = (
 ROW_TOO_WIDE = (
     "Row {row} of the Excel sheet has more than {limit:,} cells; an import reads at most "
     "{columns} columns. Delete the columns after the last one you import."
+)
+TOO_MUCH_RICH_TEXT = (
+    "The Excel file's text holds more than {limit:,} pieces of formatted text (a word in "
+    "bold, in another colour, ...), more than an import reads. Select the sheet and clear "
+    'its formats (Home > Clear > Clear Formats), or save the sheet as "CSV UTF-8" and '
+    "upload that instead."
 )
 TOO_MANY_ROWS = "The file has more than {limit:,} rows; split it into smaller files."
 
@@ -248,9 +261,12 @@ def _read_xlsx(content: bytes) -> ImportFile:
         raise InvalidRequest(TOO_BIG_UNPACKED.format(limit=limit // (1024 * 1024)))
     try:
         parts = import_parts(archive)
-        _count_member(archive, parts.sheet, WORKSHEET)
+        runs = _count_member(archive, parts.sheet, WORKSHEET)
         if parts.strings is not None:
-            _count_member(archive, parts.strings, SHARED_TEXT)
+            runs += _count_member(archive, parts.strings, SHARED_TEXT)
+        run_limit = settings.LOYALTY["MAX_IMPORT_CELLS"] // CELLS_PER_RUN
+        if runs > run_limit:
+            raise InvalidRequest(TOO_MUCH_RICH_TEXT.format(limit=run_limit))
         book = openpyxl.load_workbook(
             io.BytesIO(package(archive, parts)), read_only=True, data_only=True, keep_links=False
         )
@@ -279,17 +295,20 @@ def _too_many_cells(limit: int, columns: int) -> InvalidRequest:
     return InvalidRequest(ROWS_THAT_FIT.format(limit=limit, rows=rows, columns=columns))
 
 
-def _count_member(archive: zipfile.ZipFile, name: str, part: Part) -> None:
-    """InvalidRequest if the sheet (or the shared strings, each used by a cell) holds more
-    cells than LOYALTY_MAX_IMPORT_CELLS, or a row more than MAX_CELLS_PER_ROW, or a cell
-    beyond the columns (MAX_HEADER_NUMBER) or rows (LOYALTY_MAX_BATCH_ROWS and the header)
-    an import reads, or more elements than `part` allows: counted in the unpacked XML,
-    before openpyxl, which holds a row and every shared string whole, and pads each row
-    with empty cells up to its last cell."""
+def _count_member(archive: zipfile.ZipFile, name: str, part: Part) -> int:
+    """The rich-text runs of the sheet (or the shared strings, each used by a cell), or
+    InvalidRequest if it holds more cells than LOYALTY_MAX_IMPORT_CELLS, or a row more than
+    MAX_CELLS_PER_ROW, or a cell beyond the columns (MAX_HEADER_NUMBER) or rows
+    (LOYALTY_MAX_BATCH_ROWS and the header) an import reads, or more elements than `part`
+    allows: counted in the unpacked XML, before openpyxl, which holds a row and every shared
+    string whole, and pads each row with empty cells up to its last cell."""
     limit = settings.LOYALTY["MAX_IMPORT_CELLS"]
     last_row = settings.LOYALTY["MAX_BATCH_ROWS"] + 1  # the header row, then the rows
-    cells = row_cells = row = column = width = 0
+    cells = row_cells = row = column = width = runs = 0
     for tag, place in _tags(part_chunks(archive, name, part)):
+        if tag == b"r":
+            runs += 1
+            continue
         if tag == b"row":
             width = max(width, row_cells)
             # As openpyxl numbers rows and columns (openpyxl/worksheet/_reader.py).
@@ -320,6 +339,7 @@ def _count_member(archive: zipfile.ZipFile, name: str, part: Part) -> None:
                     columns=MAX_HEADER_NUMBER,
                 )
             )
+    return runs
 
 
 def _row_number(text: str) -> int:
@@ -364,7 +384,7 @@ def _tags(chunks: Iterator[bytes]) -> Iterator[tuple[bytes, str | None]]:
 def _tags_in(text: bytes, end: int) -> Iterator[tuple[bytes, str | None]]:
     for match in SHEET_TAG.finditer(text, 0, end):
         tag = match.group(1)
-        if tag == b"si":
+        if tag in (b"si", b"r"):
             yield tag, None
             continue
         place = None

@@ -10,7 +10,10 @@ import zipfile
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
 
+from customers import import_file as f
 from customers import xlsx_package as p
 from customers.models import Customer, ImportPreview
 from tests.admin.test_import_files import IMPORT_URL, campaign_pk, form_errors
@@ -186,8 +189,10 @@ SHEET_OF_SHARED_STRINGS = (
 ).encode()
 
 
-def with_shared_strings(strings: bytes, name: str = "xl/sharedStrings.xml") -> bytes:
-    """A workbook whose sheet reads shared strings `strings` (its <si> elements), stored
+def with_shared_strings(
+    strings: bytes, name: str = "xl/sharedStrings.xml", sheet: bytes = SHEET_OF_SHARED_STRINGS
+) -> bytes:
+    """A workbook whose `sheet` reads shared strings `strings` (its <si> elements), stored
     under `name`, which the content types and the workbook's relations point to as
     openpyxl finds them (openpyxl itself writes none: it writes text inline)."""
     out = io.BytesIO()
@@ -204,7 +209,7 @@ def with_shared_strings(strings: bytes, name: str = "xl/sharedStrings.xml") -> b
         {
             "[Content_Types].xml": index,
             "xl/_rels/workbook.xml.rels": relations,
-            "xl/worksheets/sheet1.xml": SHEET_OF_SHARED_STRINGS,
+            "xl/worksheets/sheet1.xml": sheet,
             name: f'<sst xmlns="{MAIN}">'.encode() + strings + b"</sst>",
         },
     )
@@ -251,3 +256,89 @@ def test_an_xlsx_whose_styles_hold_a_million_fonts_is_refused_before_openpyxl(bo
     content = saved(workbook(ANN), {"xl/styles.xml": styles})
 
     assert refused(post_xlsx(boss, account, content)) == [p.STYLES.too_large().message]
+
+
+def split_between_the_parts(extra: bytes, count: int) -> bytes:
+    """A workbook whose shared string "Ann" and inline string "C1" are each followed by
+    `count` times `extra`: each part within its own bound, the two together not."""
+    strings = b"<si><t>code</t></si><si><r><t>Ann</t></r>" + extra * count + b"</si>"
+    inline = b"<is><r><t>C1</t></r>" + extra * count + b"</is>"
+    sheet = SHEET_OF_SHARED_STRINGS.replace(b"<is><t>C1</t></is>", inline)
+    return with_shared_strings(strings, sheet=sheet)
+
+
+@pytest.fixture
+def openpyxl_loads(monkeypatch) -> list:
+    """The workbooks openpyxl is asked to open (none where a file is refused before)."""
+    loads = []
+    load = openpyxl.load_workbook
+
+    def recorded(*args, **kwargs):
+        loads.append(args)
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(f.openpyxl, "load_workbook", recorded)
+    return loads
+
+
+@pytest.mark.parametrize(
+    ("run", "count"), [(b"<r><t/></r>", 495_000), (b"<r><rPr/><t></t></r>", 330_000)]
+)
+def test_empty_rich_text_runs_split_between_the_shared_strings_and_the_sheet_are_refused(
+    boss, account, openpyxl_loads, run, count
+):
+    # Thirteenth red team: 990,000 empty runs (26 KB zipped) cost openpyxl 8.5 s, 660,000
+    # with an empty font (37 KB) 16 s, each part within its own bound.
+    content = split_between_the_parts(run, count)
+    assert len(content) < 40_000
+
+    assert refused(post_xlsx(boss, account, content)) == [f.TOO_MUCH_RICH_TEXT.format(limit=25_000)]
+    assert openpyxl_loads == []
+
+
+@pytest.mark.parametrize(("count", "read"), [(49, True), (50, False)])
+def test_rich_text_runs_are_read_up_to_one_per_ten_cells_of_the_limit(
+    boss, account, settings, count, read
+):
+    settings.LOYALTY = {**settings.LOYALTY, "MAX_IMPORT_CELLS": 1000}
+    # "Ann" and "C1" are a run each: 100 runs in all, then 102.
+    content = split_between_the_parts(b"<r><t></t></r>", count)
+
+    response = post_xlsx(boss, account, content)
+
+    if read:
+        preview = response.context["preview"]
+        assert (preview.new, preview.failed) == (1, 0)
+    else:
+        assert refused(response) == [f.TOO_MUCH_RICH_TEXT.format(limit=100)]
+
+
+def test_elements_split_between_the_parts_are_bounded_together(boss, account, openpyxl_loads):
+    # Each part within its own bound (4 elements a cell of the limit), 660,000 phonetic
+    # runs (no rich-text run) in the two cost openpyxl 7.1 s: the parts add up to more than
+    # 5 elements a cell of the limit.
+    content = split_between_the_parts(b'<rPh sb="0" eb="1"><t>b</t></rPh>', 330_000)
+
+    assert refused(post_xlsx(boss, account, content)) == [p.package_too_large().message]
+    assert "more than 1,250,000 entries" in p.package_too_large().message
+    assert openpyxl_loads == []
+
+
+def test_a_workbook_with_rich_text_as_a_spreadsheet_writes_it_is_read(boss, account):
+    bold, red = InlineFont(b=True, sz=11, rFont="Calibri"), InlineFont(color="FFFF0000", i=True)
+    book = workbook([["code", "first_name", "last_name"]])
+    for number in range(1, 201):
+        book.active.append(
+            [
+                CellRichText(TextBlock(bold, "C"), str(number)),
+                CellRichText(TextBlock(bold, "A"), TextBlock(red, "n"), "n"),
+                CellRichText("Lee ", TextBlock(red, "Smith")),
+            ]
+        )
+
+    response = post_xlsx(boss, account, saved(book))
+    boss.post(IMPORT_URL, {"pending": response.context["pending"]})
+
+    assert Customer.objects.count() == 200
+    assert set(Customer.objects.values_list("first_name", "last_name")) == {("Ann", "Lee Smith")}
+    assert Customer.objects.filter(code="C200").exists()
