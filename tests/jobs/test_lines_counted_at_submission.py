@@ -1,12 +1,14 @@
 """A background import's lines in all are counted at submission as the import reads them
 (lines ending in CR, LF or CRLF; a quoted line break inside its line; blank lines not
 counted), so the queued answer's lines_total is the done job's lines_done, and a request
-over the line limit is refused at submission as the synchronous call refuses it."""
+over the line limit (or over it in blank lines) is refused at submission as the synchronous
+call refuses it."""
 
 from __future__ import annotations
 
 import pytest
 
+from customers.batch import messages as m
 from jobs.models import ImportJob
 from tests.conftest import batch_params
 
@@ -49,3 +51,37 @@ def test_a_background_request_over_the_line_limit_is_refused_at_submission_as_wi
     assert answer["error"] == sync["error"]
     assert "more than 3 lines" in answer["error"]
     assert not ImportJob.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "C1|Jane" + "\n" * 5,
+        "C1|Jane" + "\r\n" * 5,
+        "C1|Jane\r \r\t\r\r\u3000\r",
+        "\ufeff\n\nC1|Jane\n\n\n",
+        '"C1"|Jane' + "\n" * 5,
+    ],
+    ids=["lf", "crlf", "white-space-cr", "bom-first", "quoted"],
+)
+def test_a_background_request_of_more_blank_lines_than_the_limit_is_refused_at_submission(
+    api, submit, user, campaigns, settings, data
+):
+    # The submission counted the lines but not the blank lines: the job was queued and
+    # refused by the worker, where the synchronous call refused the request at once.
+    settings.LOYALTY = {**settings.LOYALTY, "MAX_BATCH_ROWS": 3}
+    status, answer = submit(data)
+    sync_status, sync = api(**batch_params(("code", "first_name"), data))
+
+    assert (status, sync_status) == (400, 400)
+    assert answer == sync == {"status": "error", "error": m.TOO_MANY_BLANK_LINES.format(limit=3)}
+    assert not ImportJob.objects.exists()
+
+
+def test_a_background_request_of_as_many_blank_lines_as_the_limit_is_queued(submit, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "MAX_BATCH_ROWS": 3}
+    status, queued = submit("C1|Jane" + "\n" * 4)  # a line break ends C1|Jane: 3 blank
+
+    assert status == 200
+    assert queued["batch"]["lines_total"] == 1
+    assert ImportJob.objects.count() == 1
