@@ -64,6 +64,29 @@ class Answer:
         return json.loads(self.body)
 
 
+def request(
+    port: int,
+    method: str,
+    path: str,
+    params: dict | list[tuple[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    *,
+    timeout: float = 60,
+) -> Answer:
+    """One request to the server (gunicorn, or nginx in front of it) on `port`: `params`
+    form-encoded as integrators send them (none: no body), with `headers` added. The
+    timeout is generous: tests of slow clients ask that an answer comes at all."""
+    body = urllib.parse.urlencode(params).encode() if params is not None else None
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        sent = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+        connection.request(method, path, body, sent if body is not None else headers or {})
+        response = connection.getresponse()
+        return Answer(response.status, dict(response.getheaders()), response.read())
+    finally:
+        connection.close()
+
+
 class ServerDatabase:
     """The server's own database: created empty, migrated and seeded; dropped at the end."""
 
@@ -155,19 +178,7 @@ class Gunicorn(bench_server.Gunicorn):
         headers: dict[str, str] | None = None,
     ) -> Answer:
         """POST `params` form-encoded, as integrators do, with `headers` added."""
-        body = urllib.parse.urlencode(params).encode()
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            connection.request(
-                "POST",
-                path,
-                body,
-                {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
-            )
-            response = connection.getresponse()
-            return Answer(response.status, dict(response.getheaders()), response.read())
-        finally:
-            connection.close()
+        return request(self.port, "POST", path, params, headers, timeout=timeout)
 
 
 def server_env(database_url: str) -> dict[str, str]:

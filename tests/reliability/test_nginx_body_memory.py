@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .test_slow_clients import request
+from .server import request
 
 pytestmark = pytest.mark.once
 

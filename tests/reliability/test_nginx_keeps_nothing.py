@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import PASSWORD, USER_ID
 
 from .conftest import WORKERS, form
-from .test_slow_clients import request
+from .server import request
 from .topology import DocumentedGunicorn, Nginx
 
 # What nginx keeps does not depend on the database behind the app.

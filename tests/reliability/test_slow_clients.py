@@ -5,11 +5,9 @@ and a small import answering, before any trickle ends."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import threading
-import urllib.parse
 from collections.abc import Iterator
 
 import pytest
@@ -17,7 +15,7 @@ import pytest
 from tests.conftest import API_KEY
 
 from .conftest import WORKERS, form
-from .server import Answer
+from .server import request
 
 # Slow clients are held by nginx, whatever the database behind the app.
 pytestmark = pytest.mark.once
@@ -26,8 +24,6 @@ pytestmark = pytest.mark.once
 TRICKLES = 2 * WORKERS + 1
 DECLARED_BODY_BYTES = 100_000
 TRICKLE_EVERY_SECONDS = 0.5
-# Generous: the point is that they answer at all while the trickles go on.
-ANSWER_TIMEOUT_SECONDS = 60
 
 
 class Trickle:
@@ -89,18 +85,6 @@ def trickles(documented) -> Iterator[list[Trickle]]:
     finally:
         for trickle in started:
             trickle.stop()
-
-
-def request(port: int, method: str, path: str, params=None, headers=None) -> Answer:
-    body = urllib.parse.urlencode(params).encode() if params is not None else None
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=ANSWER_TIMEOUT_SECONDS)
-    try:
-        sent = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
-        connection.request(method, path, body, sent if body is not None else headers or {})
-        response = connection.getresponse()
-        return Answer(response.status, dict(response.getheaders()), response.read())
-    finally:
-        connection.close()
 
 
 def test_healthz_answers_while_more_clients_trickle_than_there_are_workers(documented, trickles):
