@@ -70,7 +70,7 @@ MAX_CELLS_PER_ROW = 1000
 SHEET_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si|r)(?=[\s/>])")
 # Rich-text runs (<r>, a piece of a cell's text in its own font) in the sheet and the shared
 # strings together, per cell of LOYALTY_MAX_IMPORT_CELLS: openpyxl makes an object of each
-# run and of its font, 9 to 65 us a run, more than a cell costs (thirteenth red team:
+# run and of its font, 9 to 65 us a run, more than a cell costs (eighth red team:
 # 660,000 empty runs with an empty font, 37 KB zipped, cost 16 s). Excel writes a few runs
 # in the few cells partly formatted.
 CELLS_PER_RUN = 10

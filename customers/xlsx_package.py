@@ -19,7 +19,7 @@ external links (`keep_links=False`), which it would otherwise look for.
 
 The sheet's and the shared strings' elements are also bounded together
 (PACKAGE_ELEMENTS_PER_CELL per cell of LOYALTY_MAX_IMPORT_CELLS): each within its own bound,
-the two still added up to twice what a full sheet costs (thirteenth red team: 990,000 empty
+the two still added up to twice what a full sheet costs (eighth red team: 990,000 empty
 rich-text runs split between the two, 32 KB zipped, cost 8.5 s).
 """
 

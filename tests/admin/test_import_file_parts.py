@@ -287,7 +287,7 @@ def openpyxl_loads(monkeypatch) -> list:
 def test_empty_rich_text_runs_split_between_the_shared_strings_and_the_sheet_are_refused(
     boss, account, openpyxl_loads, run, count
 ):
-    # Thirteenth red team: 990,000 empty runs (26 KB zipped) cost openpyxl 8.5 s, 660,000
+    # Eighth red team: 990,000 empty runs (26 KB zipped) cost openpyxl 8.5 s, 660,000
     # with an empty font (37 KB) 16 s, each part within its own bound.
     content = split_between_the_parts(run, count)
     assert len(content) < 40_000
