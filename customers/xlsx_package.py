@@ -68,6 +68,11 @@ PACKAGE_TOO_LARGE = (
     "than {limit:,} entries. Save it again from your spreadsheet, split it into "
     "smaller files, " + OR_CSV
 )
+TOO_MUCH_BESIDES_CELLS = (
+    "The Excel sheet holds more than {limit:,} entries besides its cells' values (merged "
+    "cells, formatting rules, data validations, links or other content), more than an "
+    "import reads. Copy the cells into a new workbook with Paste Special > Values, " + OR_CSV
+)
 # openpyxl's names for a workbook's part, in the order it looks for them
 # (openpyxl/reader/excel.py, _find_workbook_part).
 WORKBOOK_TYPES = (XLTM, XLTX, XLSM, XLSX)
@@ -90,6 +95,9 @@ class Part:
     advice: str
     elements: int  # at most this many start tags; 0: per cell of LOYALTY_MAX_IMPORT_CELLS
     megabytes: int  # at most this many unpacked; 0: the upload's own limit
+    # At most this many elements that are not a cell's content (CELL_CONTENT); 0: no such
+    # bound (the part holds no cells).
+    besides_cells: int = 0
 
     @property
     def per_cell(self) -> bool:
@@ -102,6 +110,9 @@ class Part:
 
     def byte_limit(self) -> int:
         return self.megabytes * MB or settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def too_much_besides_cells(self) -> InvalidRequest:
+        return InvalidRequest(TOO_MUCH_BESIDES_CELLS.format(limit=self.besides_cells))
 
     def too_large(self) -> InvalidRequest:
         return InvalidRequest(
@@ -140,6 +151,23 @@ STYLES = Part(
     elements=100_000,
     megabytes=16,
 )
+# What a sheet's cells and the shared strings are made of: rows, cells, values, formulas,
+# texts and rich-text runs with their fonts (ECMA-376's CT_Row, CT_Cell, CT_Rst, CT_RPrElt).
+CELL_CONTENT = (
+    "row c v f is t r rPr rPh phoneticPr sst si "
+    "rFont charset family b i strike outline shadow condense extend color sz u vertAlign scheme"
+).split()
+# A start tag (any prefix) of an element that is none of those. openpyxl makes an object
+# of every merged cell, formatting rule, validation or link, 11 to 14 us each, and holds
+# an unknown element inside a row or a shared string with the row (eighth red team's
+# follow-up: 990,000 merged cells in a 62 KB file cost 10.6 s and 720 MB; 990,000 empty
+# elements inside one row, 14 KB, 2.3 s and 300 MB), while each part stayed within its
+# bound of elements per cell. A sheet's own settings are a few dozen elements; a link a
+# row or a merged cell in each of many rows fits.
+BESIDES_CELL_CONTENT = re.compile(
+    rb"<(?![/!?])(?:[A-Za-z_][\w.-]*:)?(?!(?:%s)[\s/>])" % "|".join(CELL_CONTENT).encode()
+)
+BESIDES_CELLS = 100_000
 # The sheet and the shared strings together: a full sheet of shared strings is 4 elements a
 # cell and one a row (<c><v>, <si><t>, <row>), with room for some rich text and formatting
 # rules; about what openpyxl spends on the largest file an import reads, some 5 s.
@@ -149,12 +177,14 @@ SHARED_TEXT = Part(
     advice="Split it into smaller files, " + OR_CSV,
     elements=0,
     megabytes=0,
+    besides_cells=BESIDES_CELLS,
 )
 WORKSHEET = Part(
     what="sheet content (cells, merged cells, formatting rules)",
     advice="Split it into smaller files, " + OR_CSV,
     elements=0,
     megabytes=0,
+    besides_cells=BESIDES_CELLS,
 )
 
 
@@ -278,7 +308,7 @@ def part_chunks(archive: zipfile.ZipFile, name: str, part: Part) -> Iterator[byt
     """The part's bytes a chunk at a time, InvalidRequest if they are not UTF-8 to the XML
     parser or hold more elements than `part` allows."""
     limit = part.element_limit()
-    elements = 0
+    elements = besides_cells = 0
     with archive.open(name) as member:
         first = True
         while chunk := member.read(SCAN_CHUNK):
@@ -292,6 +322,11 @@ def part_chunks(archive: zipfile.ZipFile, name: str, part: Part) -> Iterator[byt
             elements += element_count(chunk)
             if elements > limit:
                 raise part.too_large()
+            if part.besides_cells:
+                # A tag split between two chunks may be missed: at most one per chunk.
+                besides_cells += len(BESIDES_CELL_CONTENT.findall(chunk))
+                if besides_cells > part.besides_cells:
+                    raise part.too_much_besides_cells()
             yield chunk
 
 
