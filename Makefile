@@ -91,10 +91,13 @@ audit: install
 # BENCH_SMALL_SECONDS=10 shortens the small-request runs, BENCH_SKIP_MILLION=1 skips 1M rows.
 # Then bench/jobs.py: a 1,000,000-row background import (100,000 with BENCH_SKIP_MILLION=1),
 # and bench/export.py: the admin's export of 270,000 customers (BENCH_EXPORT_ROWS), CSV and XLSX,
-# and bench/preview.py: the admin's preview of a 100,000-line file (BENCH_PREVIEW_LINES).
+# and bench/preview.py: the admin's preview of a 100,000-line file (BENCH_PREVIEW_LINES),
+# and bench/worker_memory.py: a web worker's memory around a 60 MB form body (BENCH_BODY_MB),
+# with and without GUNICORN_MAX_WORKER_MEMORY_MB.
 .PHONY: bench
 bench: install
 	$(PYTHON) bench/run.py
 	$(PYTHON) bench/jobs.py
 	$(PYTHON) bench/export.py
 	$(PYTHON) bench/preview.py
+	$(PYTHON) bench/worker_memory.py

@@ -28,7 +28,14 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 20_000))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 2_000))
 # Loads the app before forking: a broken configuration fails at start, not per worker.
+# A worker's replacement is forked from it, so it starts at once with the app loaded.
 preload_app = True
+# A worker whose resident memory is above this many MB once it has answered a request retires
+# (post_request below) and the arbiter forks a fresh one: Python keeps what a large request
+# took, so a 60 MB form body left its worker at about 300 MB (seventh red team). 0 turns it
+# off. The default is above what ordinary requests leave behind (docs/deploy.md, "Gunicorn").
+MAX_WORKER_MEMORY_MB = int(os.environ.get("GUNICORN_MAX_WORKER_MEMORY_MB", 150))
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 # The contract's API 1.5 key travels in an `api_access_key` header. Gunicorn drops header
 # names with underscores by default, because they map to the same environ name as dashes:
@@ -55,3 +62,29 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # No query string (%(q)s) in the access log: credentials sent there are refused, but they
 # would still have been written down.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MB (/proc/self/statm's second field, in pages);
+    0 where there is no /proc."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+    except OSError:
+        return 0.0
+    return pages * PAGE_BYTES / 1_000_000
+
+
+def post_request(worker, req, environ, resp):
+    """Retire the worker once it has answered, if it holds more than MAX_WORKER_MEMORY_MB:
+    it ends as after max_requests (its answer already sent), and the arbiter forks another."""
+    if MAX_WORKER_MEMORY_MB <= 0 or not worker.alive:
+        return
+    resident = resident_mb()
+    if resident > MAX_WORKER_MEMORY_MB:
+        worker.log.warning(
+            "Worker retires: %.0f MB resident, above GUNICORN_MAX_WORKER_MEMORY_MB=%d",
+            resident,
+            MAX_WORKER_MEMORY_MB,
+        )
+        worker.alive = False

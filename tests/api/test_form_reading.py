@@ -205,3 +205,18 @@ def test_profiles_data_as_a_file_part_is_within_the_body_limit(client, user, cam
 
     assert response.status_code == 413
     assert not Customer.objects.exists()
+
+
+def test_more_fields_than_allowed_are_refused_and_as_many_are_read(settings):
+    from rest_framework.exceptions import ParseError
+
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+
+    assert parsed(b"a=1&&b=2&c=3&") == [("a", "1"), ("b", "2"), ("c", "3")]
+    with pytest.raises(ParseError) as raised:
+        parsed(b"a=1&b=2&c=3&d")
+    assert raised.value.detail == parsers_module.TOO_MANY_FIELDS
+
+
+def test_a_field_without_an_equals_sign_is_a_name_with_an_empty_value():
+    assert parsed(b"a&b=&=c&d=e=f+g") == [("a", ""), ("b", ""), ("", "c"), ("d", "e=f g")]

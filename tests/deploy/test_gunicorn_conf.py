@@ -79,3 +79,41 @@ def test_the_environment_sets_address_workers_and_timeout(monkeypatch):
 def test_the_access_log_leaves_out_query_strings(monkeypatch):
     assert "%(q)s" not in load(monkeypatch)["access_log_format"]
     assert "%(r)s" not in load(monkeypatch)["access_log_format"]
+
+
+class FakeWorker:
+    """What post_request uses of a gunicorn worker."""
+
+    def __init__(self):
+        self.alive = True
+        self.warnings: list[str] = []
+        self.log = self
+
+    def warning(self, message, *args):
+        self.warnings.append(message % args)
+
+
+def test_a_worker_retires_only_above_its_memory_limit(monkeypatch):
+    monkeypatch.delenv("GUNICORN_MAX_WORKER_MEMORY_MB", raising=False)
+    conf = load(monkeypatch, GUNICORN_MAX_WORKER_MEMORY_MB="1")
+    assert conf["MAX_WORKER_MEMORY_MB"] == 1
+    small, large = FakeWorker(), FakeWorker()
+
+    conf["post_request"](large, None, {}, None)
+    roomy = load(monkeypatch, GUNICORN_MAX_WORKER_MEMORY_MB="1000000")
+    roomy["post_request"](small, None, {}, None)
+
+    assert small.alive and small.warnings == []
+    assert not large.alive
+    assert large.warnings[0].startswith("Worker retires: ")
+    assert large.warnings[0].endswith(" MB resident, above GUNICORN_MAX_WORKER_MEMORY_MB=1")
+
+
+def test_the_memory_limit_defaults_to_150_mb_and_0_turns_it_off(monkeypatch):
+    monkeypatch.delenv("GUNICORN_MAX_WORKER_MEMORY_MB", raising=False)
+    assert load(monkeypatch)["MAX_WORKER_MEMORY_MB"] == 150
+    worker = FakeWorker()
+
+    load(monkeypatch, GUNICORN_MAX_WORKER_MEMORY_MB="0")["post_request"](worker, None, {}, None)
+
+    assert worker.alive

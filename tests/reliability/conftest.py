@@ -61,21 +61,33 @@ def server(_server) -> Server:
 WORKERS = 2
 
 
-@pytest.fixture
-def documented(server, tmp_path) -> Iterator[Nginx]:
+def documented_set_up(server, workdir, *, sndbuf: str = "") -> Iterator[Nginx]:
     """nginx (deploy/nginx.conf) in front of gunicorn (gunicorn.conf.py, WORKERS workers)
     on the session server's database; yields nginx."""
     gunicorn = DocumentedGunicorn(
-        server.gunicorn.env, workers=WORKERS, log_path=tmp_path / "gunicorn.log"
+        server.gunicorn.env, workers=WORKERS, log_path=workdir / "gunicorn.log"
     )
     gunicorn.start()
-    nginx = Nginx(upstream_port=gunicorn.port, workdir=tmp_path)
+    nginx = Nginx(upstream_port=gunicorn.port, workdir=workdir, sndbuf=sndbuf)
     try:
         nginx.start()
         yield nginx
     finally:
-        nginx.stop()
+        nginx.remove()
         gunicorn.stop()
+
+
+@pytest.fixture
+def documented(server, tmp_path) -> Iterator[Nginx]:
+    """The documented set-up (documented_set_up)."""
+    yield from documented_set_up(server, tmp_path)
+
+
+@pytest.fixture
+def small_sndbuf(server, tmp_path) -> Iterator[Nginx]:
+    """As `documented`, nginx's client sockets with a 64 KiB send buffer: an answer a
+    client does not read waits in nginx rather than in the kernel's buffer."""
+    yield from documented_set_up(server, tmp_path, sndbuf="64k")
 
 
 def form(data: str, headers=("code", "first_name"), **extra) -> dict[str, str]:

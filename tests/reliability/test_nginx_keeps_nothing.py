@@ -1,23 +1,25 @@
-"""nginx (deploy/nginx.conf) keeps nothing of a request or an answer on disk, and logs no
-query string (red team M3, L2): bodies up to the request limit stay in memory, large
-answers are passed on as the client reads them, and the access log has the path only."""
+"""nginx (deploy/nginx.conf) keeps nothing of a request or an answer on a disk, and logs no
+query string (red team M3, L2): bodies up to the request limit stay in memory, a large
+answer's part beyond the memory buffers goes only to the tmpfs of its proxy_temp_path
+(thirteenth red team, finding 1), and the access log has the path only."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import time
 import urllib.parse
-from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import PASSWORD, USER_ID
 
-from .conftest import WORKERS, form
+from .conftest import form
 from .server import request
-from .topology import DocumentedGunicorn, Nginx
+from .topology import filesystem_type
 
 # What nginx keeps does not depend on the database behind the app.
 pytestmark = pytest.mark.once
@@ -32,7 +34,9 @@ def secret_lines(count: int = LINES) -> str:
 
 
 def temp_files(nginx) -> list[str]:
-    return [str(path) for name in ("body", "proxy") for path in (nginx.workdir / name).rglob("*")]
+    """What nginx left in its temporary paths: bodies' and answers'."""
+    paths = [*(nginx.workdir / "body").rglob("*"), *nginx.answers.rglob("*")]
+    return [str(path) for path in paths]
 
 
 def gunicorn_answers(nginx) -> int:
@@ -58,25 +62,25 @@ def test_a_large_body_with_passwords_is_never_written_to_nginxs_disk(documented)
     assert temp_files(documented) == []
 
 
-@pytest.fixture
-def small_sndbuf(server, tmp_path) -> Iterator[Nginx]:
-    """As `documented`, nginx's client sockets with a 64 KiB send buffer."""
-    gunicorn = DocumentedGunicorn(
-        server.gunicorn.env, workers=WORKERS, log_path=tmp_path / "gunicorn.log"
-    )
-    gunicorn.start()
-    nginx = Nginx(upstream_port=gunicorn.port, workdir=tmp_path, sndbuf="64k")
-    try:
-        nginx.start()
-        yield nginx
-    finally:
-        nginx.stop()
-        gunicorn.stop()
+def open_files(nginx) -> list[str]:
+    """The files nginx has open now, but its logs and /dev/null (its fds in /proc; it runs
+    as the test's user, in one process)."""
+    assert nginx.process is not None
+    fds = Path(f"/proc/{nginx.process.pid}/fd")
+    targets = []
+    for fd in fds.iterdir():
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:
+            continue
+        if target.startswith("/") and not target.startswith((str(nginx.workdir), "/dev/null")):
+            targets.append(target)
+    return targets
 
 
-def test_a_large_answer_read_slowly_is_never_written_to_nginxs_disk(small_sndbuf):
-    # An answer of about 1.4 MB: more than nginx's default buffers, within the site's.
-    params = form(secret_lines(25_000), headers=("code", "first_name", "customer_password"))
+def test_a_large_answer_read_slowly_is_held_only_on_nginxs_tmpfs(small_sndbuf):
+    # A failed-lines file of about 3.4 MB: more than nginx's memory buffers (2 MiB).
+    params = form(secret_lines(60_000), headers=("code", "first_name", "customer_password"))
     undo_state = json.loads(request(small_sndbuf.port, "POST", "/api", params).body)["batch"][
         "undo_state"
     ]
@@ -103,6 +107,7 @@ def test_a_large_answer_read_slowly_is_never_written_to_nginxs_disk(small_sndbuf
     deadline = time.monotonic() + 120
     while gunicorn_answers(small_sndbuf) < answered + 1 and time.monotonic() < deadline:
         time.sleep(0.1)
+    held = open_files(small_sndbuf)
     received = bytearray()
     while chunk := sock.recv(65536):
         received += chunk
@@ -110,9 +115,17 @@ def test_a_large_answer_read_slowly_is_never_written_to_nginxs_disk(small_sndbuf
 
     head, _, content = bytes(received).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200"), head
-    assert len(content) > 1_000_000
-    assert "upstream response is buffered to a temporary file" not in error_log(small_sndbuf)
-    assert temp_files(small_sndbuf) == []
+    assert len(content) > 3_000_000
+    # The answer beyond nginx's memory was in a (deleted) file on the tmpfs, and only there.
+    answers = str(small_sndbuf.answers)
+    assert filesystem_type(small_sndbuf.answers) == "tmpfs"
+    assert [path for path in held if not path.startswith(answers + "/")] == []
+    assert len(held) == 1 and held[0].endswith(" (deleted)")
+    spilled = [line for line in error_log(small_sndbuf).splitlines() if "temporary file" in line]
+    assert len(spilled) == 1 and f"buffered to a temporary file {answers}/" in spilled[0]
+    # Nothing is left there once it is read; no body went to a file.
+    assert list(small_sndbuf.answers.rglob("*")) == []
+    assert list((small_sndbuf.workdir / "body").rglob("*")) == []
 
 
 def test_nginxs_access_log_holds_no_query_string(documented):  # noqa: F811

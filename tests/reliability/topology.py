@@ -5,9 +5,11 @@ loopback ports; nginx runs as the test's user, its files in a temporary director
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,10 +18,15 @@ from bench.server import PYTHON, ROOT, free_port
 from .server import Gunicorn, ServerError
 
 NGINX_SITE = ROOT / "deploy" / "nginx.conf"
-# What the test changes in deploy/nginx.conf: the addresses only.
+# What the test changes in deploy/nginx.conf: the addresses, the access log and where answers
+# wait (a tmpfs here too).
 SITE_LISTEN = "listen 80;"
 SITE_UPSTREAM = "server 127.0.0.1:8000;"
 SITE_ACCESS_LOG = "access_log /var/log/nginx/loyalty-access.log "
+# Where nginx keeps an answer the client has not read yet: a tmpfs of its own in production
+# (docs/deploy.md, "Answers nginx holds"), a directory on a tmpfs here.
+SITE_ANSWERS = "proxy_temp_path /var/lib/nginx/loyalty-answers;"
+NO_TMPFS = "no writable tmpfs (/dev/shm) for nginx's answers: mount one there"
 NGINX_MISSING = (
     "nginx is not installed: scripts/ensure-nginx installs Debian's (make test runs it), "
     "or apt-get install nginx"
@@ -41,6 +48,29 @@ class DocumentedGunicorn(Gunicorn):
             "LOYALTY_TRUSTED_PROXIES": "127.0.0.1",
         }
         return [PYTHON, "-m", "gunicorn", "--config", "gunicorn.conf.py"], env
+
+
+def filesystem_type(path: Path) -> str:
+    """The type of the filesystem `path` is on (/proc/self/mountinfo's longest mount point
+    holding it): "tmpfs", "ext4", ..."""
+    target = os.path.realpath(path)
+    best, kind = "", ""
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        point = fields[4].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fields[fields.index("-") + 1]
+    return kind
+
+
+def tmpfs_directory() -> Path:
+    """A new directory on a tmpfs, only the test's user can read (as the production mount's
+    mode=0700)."""
+    root = Path("/dev/shm")
+    if not root.is_dir() or filesystem_type(root) != "tmpfs" or not os.access(root, os.W_OK):
+        raise ServerError(NO_TMPFS)
+    return Path(tempfile.mkdtemp(prefix="loyalty-answers-", dir=root))
 
 
 def nginx_binary() -> str:
@@ -65,17 +95,21 @@ class Nginx:
         self.workdir = workdir
         self.port = 0
         self.process: subprocess.Popen | None = None
+        # The site's proxy_temp_path, on a tmpfs: set by start().
+        self.answers: Path | None = None
 
     def start(self) -> None:
         binary = nginx_binary()
         self.port = free_port()
         site = NGINX_SITE.read_text()
         assert site.count(SITE_LISTEN) == 1 and site.count(SITE_UPSTREAM) == 1
-        assert site.count(SITE_ACCESS_LOG) == 1
+        assert site.count(SITE_ACCESS_LOG) == 1 and site.count(SITE_ANSWERS) == 1
+        self.answers = self.answers or tmpfs_directory()
         sndbuf = f" sndbuf={self.sndbuf}" if self.sndbuf else ""
         site = site.replace(SITE_LISTEN, f"listen 127.0.0.1:{self.port}{sndbuf};")
         site = site.replace(SITE_UPSTREAM, f"server 127.0.0.1:{self.upstream_port};")
         site = site.replace(SITE_ACCESS_LOG, f"access_log {self.workdir / 'access.log'} ")
+        site = site.replace(SITE_ANSWERS, f"proxy_temp_path {self.answers};")
         (self.workdir / "site.conf").write_text(site)
         temp = {name: self.workdir / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
         for path in temp.values():
@@ -129,6 +163,7 @@ http {{
         return "\n".join(texts)
 
     def stop(self) -> None:
+        """Stop nginx; its answers directory stays until remove()."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -136,3 +171,9 @@ http {{
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def remove(self) -> None:
+        """Stop nginx and remove its answers directory from the tmpfs."""
+        self.stop()
+        if self.answers is not None:
+            shutil.rmtree(self.answers, ignore_errors=True)
