@@ -23,6 +23,9 @@ from bench import server as bench_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
+# How long a test waits for an answer: generous, since tests of slow clients ask only that
+# an answer comes at all.
+ANSWER_TIMEOUT_SECONDS = 60
 # Tables an import, a rollback or a failed login writes, children first (a rollback job
 # refers to its undo state).
 DATA_TABLES = (
@@ -71,7 +74,7 @@ def request(
     params: dict | list[tuple[str, str]] | None = None,
     headers: dict[str, str] | None = None,
     *,
-    timeout: float = 60,
+    timeout: float = ANSWER_TIMEOUT_SECONDS,
 ) -> Answer:
     """One request to the server (gunicorn, or nginx in front of it) on `port`: `params`
     form-encoded as integrators send them (none: no body), with `headers` added. The

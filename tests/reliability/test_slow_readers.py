@@ -18,8 +18,7 @@ import pytest
 from tests.conftest import PASSWORD, USER_ID
 
 from .conftest import WORKERS, form
-from .server import Answer
-from .test_slow_clients import ANSWER_TIMEOUT_SECONDS, request
+from .server import ANSWER_TIMEOUT_SECONDS, Answer, request
 
 pytestmark = pytest.mark.once
 

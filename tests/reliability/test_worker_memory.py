@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from .test_slow_clients import request
+from .server import request
 from .topology import DocumentedGunicorn
 
 pytestmark = pytest.mark.once
