@@ -30,6 +30,7 @@ from core.errors import InvalidRequest, OverLimit, Refused
 from customers.batch import messages as batch_messages
 from customers.batch.parse import count_lines
 from customers.batch.pipeline import active_campaigns
+from customers.batch.replay import stored_reply
 from customers.batch.types import BatchRequest, BatchStatus, ImportResult
 from customers.import_counts import ShopCounts, shop_counts_of
 from customers.models import UndoState
@@ -102,6 +103,24 @@ def submit_import_job(
         delete_body(name)
         raise
     return job
+
+
+def synchronous_reply(*, account: Account, request: BatchRequest) -> ImportResult | None:
+    """The answer a synchronous import gave to this request_id, still kept, when no job of
+    the account answers for the id: a submission retried with run_in_background=yes gets it
+    at once, as a synchronous retry does, rather than a job that could only replay it (and
+    that the account's job cap could refuse). The campaigns and the row limit are checked
+    first, as that retry checks them."""
+    if not request.request_id or request.validate_only:
+        return None
+    known = ImportJob.objects.filter(account=account, request_id=request.request_id).first()
+    if known is not None and not wrote_nothing(known):
+        return None
+    reply = stored_reply(account=account, request_id=request.request_id, now=timezone.now())
+    if reply is not None:
+        active_campaigns(account, request.campaign_ids)
+        count_lines(request.data, request.delimiter)
+    return reply
 
 
 def submit_rollback_job(
