@@ -24,7 +24,7 @@ TOO_MANY_JOBS = (
 )
 TOO_MANY_BODY_BYTES = (
     "run_in_background=yes refused: this account's queued and running background jobs hold "
-    "{held} MB of data and this batch {size} MB, over the {limit} MB one account may have "
+    "{held} of data and this batch {size}, over the {limit} one account may have "
     "waiting. Nothing was queued; submit it again once one of them has ended, send it "
     "without run_in_background, or split it into smaller batches."
 )
@@ -34,8 +34,8 @@ ADMIN_TOO_MANY_JOBS = (
     "has finished (Import jobs lists them)."
 )
 ADMIN_TOO_MANY_BODY_BYTES = (
-    "The imports waiting in the background for this account hold {held} MB of data and this "
-    "file {size} MB, over the {limit} MB one account may have waiting. Nothing was imported: "
+    "The imports waiting in the background for this account hold {held} of data and this "
+    "file {size}, over the {limit} one account may have waiting. Nothing was imported: "
     "upload the file again once one of them has finished (Import jobs lists them), or split "
     "it into smaller files."
 )

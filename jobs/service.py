@@ -27,6 +27,7 @@ from accounts.models import Account
 from accounts.users import User
 from core.database_busy import while_database_busy
 from core.errors import InvalidRequest, OverLimit, Refused
+from core.wording import size_said
 from customers.batch import messages as batch_messages
 from customers.batch.parse import count_lines
 from customers.batch.pipeline import active_campaigns
@@ -184,14 +185,10 @@ def refuse_over_caps(account: Account, *, body_bytes: int, locked: bool = False)
     if body_bytes and held_bytes + body_bytes > limit:
         raise OverLimit.worded(
             m.TOO_MANY_BODY_BYTES,
-            held=_megabytes(held_bytes),
-            size=_megabytes(body_bytes),
-            limit=_megabytes(limit),
+            held=size_said(held_bytes),
+            size=size_said(body_bytes),
+            limit=size_said(limit),
         )
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:,.1f}"
 
 
 def wrote_nothing(job: ImportJob) -> bool:
