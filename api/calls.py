@@ -39,7 +39,9 @@ def customers_batch(request: Request, params: dict[str, str]) -> Response:
     """Import the batch into the account the credentials unlocked."""
     account = importing_account(request)
     note_request(request, account=account.slug)
-    batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
+    batch = parse_batch_request(
+        params, custom_field_count=account.custom_field_count, charset=request.encoding
+    )
     result = None
     if yes_flag(params, BACKGROUND):
         # A request_id a synchronous import answered is replayed at once, as without

@@ -58,6 +58,14 @@ ONE_VALUE = (
 TOO_MANY_VALUES = "the line has more than {limit} values; a request has at most {limit} headers"
 TOO_LONG = "{field} is longer than {limit} characters"
 CONTROL_CHARACTER = "{field} contains a control character"
+# C1 controls that Windows-1252 writes as characters: its bytes 0x80 to 0x9F read as
+# ISO-8859-1 (or latin-1) become C1 controls, so the text was most likely sent in the wrong
+# charset (integrator's low).
+CP1252_READ_AS_LATIN1 = (
+    "{field} contains control characters ({characters}) that Windows-1252 writes as "
+    "{printed}: the text looks like Windows-1252 (cp1252) sent as ISO-8859-1; send it "
+    "with charset=windows-1252 in the Content-Type"
+)
 NOT_UTF8 = (
     "{field} holds bytes that are not text in the request's encoding (UTF-8 unless its "
     "Content-Type names a charset): send the data as UTF-8"
