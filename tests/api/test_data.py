@@ -573,7 +573,11 @@ def test_a_control_character_windows_1252_would_not_explain_has_no_charset_hint(
     response = client.post("/api", body, content_type=content_type)
 
     assert errors(response) == [
-        {"line": 1, "field": "first_name", "message": m.CONTROL_CHARACTER.format(field="first_name")}
+        {
+            "line": 1,
+            "field": "first_name",
+            "message": m.CONTROL_CHARACTER.format(field="first_name"),
+        }
     ]
 
 
