@@ -79,7 +79,9 @@ _DATE_TEMPLATES = (m.BAD_DATE_FORMAT, m.BAD_DATE)
 def _pattern(template: str) -> re.Pattern[str]:
     """A regex that matches the messages `template` formats, its fields as named groups."""
     escaped = re.escape(template)
-    return re.compile(r"^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.*?)", escaped) + r"$", re.S)
+    return re.compile(
+        r"^" + re.sub(r"\\\{(\w+)(?::[^}]*)?\\\}", r"(?P<\1>.*?)", escaped) + r"$", re.S
+    )
 
 
 _PATTERNS = {

@@ -187,7 +187,7 @@ def refuse_over_caps(account: Account, *, body_bytes: int, locked: bool = False)
             m.TOO_MANY_BODY_BYTES,
             held=size_said(held_bytes),
             size=size_said(body_bytes),
-            limit=size_said(limit),
+            cap=size_said(limit),
         )
 
 

@@ -106,7 +106,7 @@ def test_over_the_accounts_body_bytes_a_background_import_is_refused_with_429(
     assert refused == {
         "status": "error",
         "error": m.TOO_MANY_BODY_BYTES.format(
-            held=f"{held / 1000:.1f} KB", size=f"{size} bytes", limit="2.0 KB"
+            held=f"{held / 1000:.1f} KB", size=f"{size} bytes", cap="2.0 KB"
         ),
     }
     assert ImportJob.objects.count() == 1
