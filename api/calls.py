@@ -27,7 +27,7 @@ from customers.failed_lines import (
 from customers.failed_lines_file import failed_lines_file
 from customers.models import UndoState
 from jobs.models import ImportJob
-from jobs.service import find_job, lines_done, submit_import_job
+from jobs.service import find_job, lines_done, submit_import_job, synchronous_reply
 
 from .permissions import importing_account
 from .serializers import batch_data, job_data
@@ -39,14 +39,25 @@ def customers_batch(request: Request, params: dict[str, str]) -> Response:
     """Import the batch into the account the credentials unlocked."""
     account = importing_account(request)
     note_request(request, account=account.slug)
-    batch = parse_batch_request(params, custom_field_count=account.custom_field_count)
-    if yes_flag(params, BACKGROUND):
-        job = submit_import_job(account=account, user=signed_in(request.user), request=batch)
-        note_request(request, job=str(job.pk))
-        return _job_answer(job)
-    result = import_customers(
-        account=account, user=signed_in(request.user), request=batch, source=UndoState.Source.API
+    batch = parse_batch_request(
+        params, custom_field_count=account.custom_field_count, charset=request.encoding
     )
+    result = None
+    if yes_flag(params, BACKGROUND):
+        # A request_id a synchronous import answered is replayed at once, as without
+        # run_in_background (docs/api.md, "Background imports").
+        result = synchronous_reply(account=account, request=batch)
+        if result is None:
+            job = submit_import_job(account=account, user=signed_in(request.user), request=batch)
+            note_request(request, job=str(job.pk))
+            return _job_answer(job)
+    if result is None:
+        result = import_customers(
+            account=account,
+            user=signed_in(request.user),
+            request=batch,
+            source=UndoState.Source.API,
+        )
     note_request(
         request,
         batch=result.status.value,

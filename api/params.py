@@ -8,6 +8,9 @@ from django.http import QueryDict
 from core.errors import InvalidRequest
 
 GIVEN_TWICE = "Parameter {name} is given more than once."
+# Named as the client sent it, both ways when it wrote the name in two cases: lowercased,
+# "profiles_data" named a parameter the client (and the contract) wrote Profiles_Data.
+GIVEN_TWICE_IN_TWO_CASES = "Parameter {name} is given more than once, also as {other}."
 # The parameters every call reads (the credentials, the account, the call, the format).
 API_PARAMETERS = frozenset(
     {
@@ -31,17 +34,23 @@ NUL_CHARACTER = "Parameter {name} contains a NUL character."
 
 
 def form_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """{lowercased name: value}; a name given twice, in any case, is an error."""
+    """{lowercased name: value}; a name given twice, in any case, is an error naming it as
+    sent."""
     params: dict[str, str] = {}
+    sent: dict[str, str] = {}
     for name, value in pairs:
         key = name.lower()
         if key in params:
-            raise InvalidRequest(GIVEN_TWICE.format(name=key[:60]))
+            first = sent[key]
+            if first == name:
+                raise InvalidRequest(GIVEN_TWICE.format(name=first[:60]))
+            raise InvalidRequest(GIVEN_TWICE_IN_TWO_CASES.format(name=first[:60], other=name[:60]))
         if "\x00" in key or ("\x00" in value and key != DATA_PARAMETER):
             # No text column can hold it (PostgreSQL refuses it outright); in the data it is
             # a line error that names the line and field instead.
-            raise InvalidRequest(NUL_CHARACTER.format(name=key[:60].replace("\x00", "\ufffd")))
+            raise InvalidRequest(NUL_CHARACTER.format(name=name[:60].replace("\x00", "\ufffd")))
         params[key] = value
+        sent[key] = name
     return params
 
 

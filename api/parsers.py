@@ -25,7 +25,7 @@ from core.numbers import bounded_number
 
 from .params import DATA_PARAMETER
 
-TOO_BIG = "The request body is larger than the {limit} bytes this server accepts."
+TOO_BIG = "The request body is larger than the {limit:,} bytes this server accepts."
 UNREADABLE_FORM = "The request body cannot be read as form data; nothing was done."
 NO_BOUNDARY = (
     "The request's Content-Type is multipart/form-data without the boundary that separates "
@@ -40,7 +40,7 @@ CUT_SHORT = (
 TAIL_BYTES = 256
 TOO_MANY_FIELDS = "The request has more form fields than this server accepts."
 TOO_MANY_FILES = (
-    "The request has more file parts than the {limit} this server accepts; send the "
+    "The request has more file parts than the {limit:,} this server accepts; send the "
     "parameters as form fields. Nothing was done."
 )
 # urllib's unquote splits its whole input at every '%': on a 5 MB Profiles_Data that is a

@@ -223,7 +223,9 @@ def _request_fields(version: str) -> dict[str, serializers.Field]:
             required=False,
             help_text="`yes`: answer at once with batch status `queued` and its `job_id`; a worker "
             "imports the batch, and `type=customers_batch_status` with `job_id` (and these "
-            "credentials) answers its state, then this call's answer.",
+            "credentials) answers its state, then this call's answer. A `request_id` a "
+            "synchronous import already answered gets that answer at once instead, as a "
+            "synchronous retry does (no job is queued).",
         ),
     }
     return fields

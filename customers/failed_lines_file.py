@@ -6,9 +6,11 @@ CSV with semicolons gets one back, so the spreadsheet that wrote it opens it as 
 an XLSX's, or an import not from the admin, a CSV in UTF-8 with a byte order mark, for
 Excel, with commas). Its first column, `line`, is each line's number in the imported
 file (the number a person sees there, customers/import_file.py), its last, `error`, says
-why the line failed in the words the import's preview used (customers/line_words.py), its
-column named by its header text alone ("Birthday: ...", not "Column 5, Birthday": the
-file's columns are not numbered as the imported file's); the columns between are the
+why the line failed: for an admin import in the words its preview used
+(customers/line_words.py), its column named by its header text alone ("Birthday: ...", not
+"Column 5, Birthday": the file's columns are not numbered as the imported file's); for an
+API or command-line import as the answer's errors said it, in the API's names
+("custom_date must be YYYY-MM-DD, got 31/12/2024"). The columns between are the
 import's read columns, headed as the imported file headed them (an API import's by the
 API's names), each value as sent
 (secrets blank: customers/failed_lines.py) and neutralised against formulas, then an
@@ -94,15 +96,21 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
         ERROR_COLUMN,
     ]
     order = DateOrder(file_read.date_order) if file_read else DateOrder.YMD
+    # An admin import's errors in the preview's words, as its staff read their file; the
+    # API's and the command line's as the answer's errors said them, in the contract's
+    # names, which head their columns (an integrator chose no date order nor header text).
+    shop_words = undo_state.source == UndoState.Source.ADMIN
     campaigns = campaign_names(
         undo_state.account, undo_state.parameters.get("campaigns_to_include") or []
     )
     for failed in failed_lines(undo_state):
         values = [*failed.values, *[""] * (width + extra - len(failed.values))]
-        error = LineError(failed.line, failed.field, LINE_WORDS.get(failed.message, failed.message))
-        said = in_shop_words(
-            error, columns, order, campaign_names=campaigns, numbered=False
-        ).message
+        said = failed.message
+        if shop_words:
+            error = LineError(failed.line, failed.field, LINE_WORDS.get(said, said))
+            said = in_shop_words(
+                error, columns, order, campaign_names=campaigns, numbered=False
+            ).message
         # A short line is padded; a long one has its values beyond the headers under the
         # extra value columns, where staff move each to its place.
         yield [

@@ -44,13 +44,16 @@ FORM_DATE_OTHER_ORDERS = (
 )
 FORM_DATE_NOT_REAL = "{value} is not a real date. " + FORM_DATE + "."
 FORM_DATE_UNREADABLE = "{value} is not a date. " + FORM_DATE + "."
+CONTROL_CHARACTER_WORDS = (
+    "{column}, holds a control character (an invisible character, such as a tab or a "
+    "line break code, pasted from another program): delete it."
+)
 # Engine template -> the same in shop words, where {column} is "column 3, Birthday".
 WORDS = {
     m.TOO_LONG: "{column}, is longer than {limit} characters.",
-    m.CONTROL_CHARACTER: (
-        "{column}, holds a control character (an invisible character, such as a tab or a "
-        "line break code, pasted from another program): delete it."
-    ),
+    m.CONTROL_CHARACTER: CONTROL_CHARACTER_WORDS,
+    # The admin reads a file's encoding itself: its staff choose no charset.
+    m.CP1252_READ_AS_LATIN1: CONTROL_CHARACTER_WORDS,
     m.BAD_EMAIL: "{column}: {value} does not look like an email address.",
     m.CARD_NUMBER_TAKEN: "{column}: card number {card_number} is already another customer's.",
     m.CODE_AND_CARD_DISAGREE: (
@@ -76,7 +79,9 @@ _DATE_TEMPLATES = (m.BAD_DATE_FORMAT, m.BAD_DATE)
 def _pattern(template: str) -> re.Pattern[str]:
     """A regex that matches the messages `template` formats, its fields as named groups."""
     escaped = re.escape(template)
-    return re.compile(r"^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.*?)", escaped) + r"$", re.S)
+    return re.compile(
+        r"^" + re.sub(r"\\\{(\w+)(?::[^}]*)?\\\}", r"(?P<\1>.*?)", escaped) + r"$", re.S
+    )
 
 
 _PATTERNS = {

@@ -57,6 +57,23 @@ def has_control_character(value: str) -> bool:
     return CONTROL_CHARACTERS.search(value) is not None
 
 
+def cp1252_read_as_latin1(value: str) -> str:
+    """The control characters of `value`, in order and once each, when every one of them is
+    a C1 control that Windows-1252 writes as a printable character (its bytes 0x80 to 0x9F
+    decoded as ISO-8859-1 become these); else ''."""
+    found = dict.fromkeys(CONTROL_CHARACTERS.findall(value))
+    if not found:
+        return ""
+    for character in found:
+        if not "\x80" <= character <= "\x9f":
+            return ""
+        try:
+            character.encode("latin-1").decode("cp1252")
+        except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90 and 0x9D are none in cp1252
+            return ""
+    return "".join(found)
+
+
 def has_undecoded_bytes(value: str) -> bool:
     return UNDECODED_BYTES.search(value) is not None
 

@@ -18,29 +18,29 @@ CRASHED = (
 
 # The account's caps (LOYALTY["JOBS_PER_ACCOUNT"], ["JOB_BODY_BYTES_PER_ACCOUNT"]).
 TOO_MANY_JOBS = (
-    "run_in_background=yes refused: this account has {count} background jobs queued or "
+    "run_in_background=yes refused: this account has {count:,} background jobs queued or "
     "running, the most it may have at once. Nothing was queued; submit it again once one of "
     "them has ended (customers_batch_status says when), or send it without run_in_background."
 )
 TOO_MANY_BODY_BYTES = (
     "run_in_background=yes refused: this account's queued and running background jobs hold "
-    "{held} MB of data and this batch {size} MB, over the {limit} MB one account may have "
+    "{held} of data and this batch {size}, over the {cap} one account may have "
     "waiting. Nothing was queued; submit it again once one of them has ended, send it "
     "without run_in_background, or split it into smaller batches."
 )
 ADMIN_TOO_MANY_JOBS = (
-    "This account has {count} imports or rollbacks running in the background already, the "
+    "This account has {count:,} imports or rollbacks running in the background already, the "
     "most it may have at once. Nothing was imported: upload the file again once one of them "
     "has finished (Import jobs lists them)."
 )
 ADMIN_TOO_MANY_BODY_BYTES = (
-    "The imports waiting in the background for this account hold {held} MB of data and this "
-    "file {size} MB, over the {limit} MB one account may have waiting. Nothing was imported: "
+    "The imports waiting in the background for this account hold {held} of data and this "
+    "file {size}, over the {cap} one account may have waiting. Nothing was imported: "
     "upload the file again once one of them has finished (Import jobs lists them), or split "
     "it into smaller files."
 )
 ROLLBACK_TOO_MANY_JOBS = (
-    "This account has {count} imports or rollbacks running in the background already, the "
+    "This account has {count:,} imports or rollbacks running in the background already, the "
     "most it may have at once. Nothing was rolled back: confirm the rollback again once one "
     "of them has finished (Import jobs lists them)."
 )

@@ -27,9 +27,11 @@ from accounts.models import Account
 from accounts.users import User
 from core.database_busy import while_database_busy
 from core.errors import InvalidRequest, OverLimit, Refused
+from core.wording import size_said
 from customers.batch import messages as batch_messages
 from customers.batch.parse import count_lines
 from customers.batch.pipeline import active_campaigns
+from customers.batch.replay import stored_reply
 from customers.batch.types import BatchRequest, BatchStatus, ImportResult
 from customers.import_counts import ShopCounts, shop_counts_of
 from customers.models import UndoState
@@ -104,6 +106,24 @@ def submit_import_job(
     return job
 
 
+def synchronous_reply(*, account: Account, request: BatchRequest) -> ImportResult | None:
+    """The answer a synchronous import gave to this request_id, still kept, when no job of
+    the account answers for the id: a submission retried with run_in_background=yes gets it
+    at once, as a synchronous retry does, rather than a job that could only replay it (and
+    that the account's job cap could refuse). The campaigns and the row limit are checked
+    first, as that retry checks them."""
+    if not request.request_id or request.validate_only:
+        return None
+    known = ImportJob.objects.filter(account=account, request_id=request.request_id).first()
+    if known is not None and not wrote_nothing(known):
+        return None
+    reply = stored_reply(account=account, request_id=request.request_id, now=timezone.now())
+    if reply is not None:
+        active_campaigns(account, request.campaign_ids)
+        count_lines(request.data, request.delimiter)
+    return reply
+
+
 def submit_rollback_job(
     *,
     state: UndoState,
@@ -165,14 +185,10 @@ def refuse_over_caps(account: Account, *, body_bytes: int, locked: bool = False)
     if body_bytes and held_bytes + body_bytes > limit:
         raise OverLimit.worded(
             m.TOO_MANY_BODY_BYTES,
-            held=_megabytes(held_bytes),
-            size=_megabytes(body_bytes),
-            limit=_megabytes(limit),
+            held=size_said(held_bytes),
+            size=size_said(body_bytes),
+            cap=size_said(limit),
         )
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:,.1f}"
 
 
 def wrote_nothing(job: ImportJob) -> bool:

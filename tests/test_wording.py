@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from campaigns.models import Transaction
-from core.wording import say
+from core.wording import say, size_said
 from customers import rollback_messages as words
 
 
@@ -51,3 +51,19 @@ def test_no_sentence_staff_read_says_transaction_or_ledger():
     texts += [path.read_text() for path in templates.rglob("*.html")]
 
     assert [text for text in texts if re.search(r"transaction|ledger", text, re.I)] == []
+
+
+@pytest.mark.parametrize(
+    ("size", "said"),
+    [
+        (0, "0 bytes"),
+        (1, "1 byte"),
+        (999, "999 bytes"),
+        (1_500, "1.5 KB"),
+        (999_960, "1.0 MB"),
+        (300_000_000, "300.0 MB"),
+        (2_500_000_000, "2,500.0 MB"),
+    ],
+)
+def test_a_size_never_reads_0_unless_it_is(size, said):
+    assert size_said(size) == said

@@ -13,7 +13,7 @@ BAD_REQUEST_ID = (
     "request_id must be 1 to 128 printable ASCII characters, without spaces, got {value}."
 )
 NO_HEADERS = "At least one profiles_header_N is required (profiles_header_1=code, ...)."
-HEADER_NUMBER_TOO_HIGH = "{name}: header numbers start at 1 and go up to {limit}."
+HEADER_NUMBER_TOO_HIGH = "{name}: header numbers start at 1 and go up to {limit:,}."
 HEADER_NUMBER_NOT_ASCII = "{name}: write the header number with the digits 0-9."
 HEADER_NUMBER_TWICE = "profiles_header_{number} is given more than once."
 HEADER_GAP = (
@@ -24,7 +24,7 @@ UNKNOWN_FIELD = "{name}: unknown field {value}."
 UNKNOWN_FIELD_SUGGESTION = "{name}: unknown field {value}; did you mean {suggestion}?"
 FIELD_TWICE = "{name}: field {value} is already named by {other}."
 TOO_MANY_CAMPAIGNS = (
-    "campaigns_to_include names {count} campaigns; at most {limit} are accepted in one request."
+    "campaigns_to_include names {count:,} campaigns; at most {limit:,} are accepted in one request."
 )
 UNKNOWN_CAMPAIGNS = "Unknown or inactive campaigns for this account: {ids}. Nothing was imported."
 # The same, when an id holds the other API version's separator (an integrator's report).
@@ -33,9 +33,9 @@ UNKNOWN_SEPARATED_CAMPAIGNS = (
     "campaigns_to_include separates campaign ids with |,| under API 1.0 and with a comma "
     "under API=1.5."
 )
-TOO_MANY_LINES = "Profiles_Data has more than {limit} lines; split the batch."
+TOO_MANY_LINES = "Profiles_Data has more than {limit:,} lines; split the batch."
 TOO_MANY_BLANK_LINES = (
-    "Profiles_Data has more than {limit} blank lines; remove them, or split the batch."
+    "Profiles_Data has more than {limit:,} blank lines; remove them, or split the batch."
 )
 
 # Line errors (the line is skipped; the others go on unless all_or_nothing is set).
@@ -48,16 +48,24 @@ TEXT_AFTER_QUOTE = (
     "a quoted value is followed by more text before the next {delimiter}: put the whole "
     'value in quotes and double the quotes inside it ("")'
 )
-WRONG_VALUE_COUNT = "the line has {got} values, the headers read {expected}"
+WRONG_VALUE_COUNT = "the line has {got:,} values, the headers read {expected:,}"
 # One value where several are read: the whole line is one value, nearly always because the
 # data is separated by another character than `delimiter` names.
 ONE_VALUE = (
-    "the line has 1 value, the headers read {expected}: the delimiter, {delimiter}, is not "
+    "the line has 1 value, the headers read {expected:,}: the delimiter, {delimiter}, is not "
     "in it; is the data separated by another character?"
 )
-TOO_MANY_VALUES = "the line has more than {limit} values; a request has at most {limit} headers"
-TOO_LONG = "{field} is longer than {limit} characters"
+TOO_MANY_VALUES = "the line has more than {limit:,} values; a request has at most {limit:,} headers"
+TOO_LONG = "{field} is longer than {limit:,} characters"
 CONTROL_CHARACTER = "{field} contains a control character"
+# C1 controls that Windows-1252 writes as characters: its bytes 0x80 to 0x9F read as
+# ISO-8859-1 (or latin-1) become C1 controls, so the text was most likely sent in the wrong
+# charset (integrator's low).
+CP1252_READ_AS_LATIN1 = (
+    "{field} contains control characters ({characters}) that Windows-1252 writes as "
+    "{printed}: the text looks like Windows-1252 (cp1252) sent as ISO-8859-1; send it "
+    "with charset=windows-1252 in the Content-Type"
+)
 NOT_UTF8 = (
     "{field} holds bytes that are not text in the request's encoding (UTF-8 unless its "
     "Content-Type names a charset): send the data as UTF-8"

@@ -51,8 +51,11 @@ PARAMETERS = frozenset(
 )
 
 
-def parse_batch_request(params: dict[str, str], *, custom_field_count: int = 0) -> BatchRequest:
-    """The BatchRequest that `params` (lowercased form fields) describe, or InvalidRequest."""
+def parse_batch_request(
+    params: dict[str, str], *, custom_field_count: int = 0, charset: str | None = None
+) -> BatchRequest:
+    """The BatchRequest that `params` (lowercased form fields, read in `charset` if the
+    request named one) describe, or InvalidRequest."""
     version = api_version(params)
     return BatchRequest(
         api_version=version,
@@ -66,6 +69,7 @@ def parse_batch_request(params: dict[str, str], *, custom_field_count: int = 0) 
         validate_only=yes_flag(params, "validate_only"),
         all_or_nothing=yes_flag(params, "all_or_nothing"),
         request_id=_request_id(params),
+        charset=charset,
     )
 
 

@@ -43,6 +43,19 @@ def claim_request_id(
     return record, None
 
 
+def stored_reply(
+    *, account: Account, request_id: str, now: datetime.datetime
+) -> ImportResult | None:
+    """The response `request_id` got, if it is kept and not expired, without claiming the id:
+    a background submission retried with it is answered at once (jobs/service.py)."""
+    record = ImportRequest.objects.filter(
+        account=account, request_id=request_id, created_at__gt=now - reply_lifetime()
+    ).first()
+    if record is None or record.response is None:
+        return None
+    return ImportResult.from_dict(record.response)
+
+
 def remember_response(*, record: ImportRequest, result: ImportResult) -> None:
     record.response = result.to_dict()
     record.save(update_fields=["packed_response"])

@@ -1,5 +1,6 @@
 """Lines of values -> validated CustomerRows, or one LineError per failing line."""
 
+import codecs
 from collections.abc import Callable
 
 from campaigns.credits import Credit, CreditError, parse_credit
@@ -7,7 +8,12 @@ from campaigns.models import Campaign
 from customers.columns import MAX_LENGTHS as COLUMN_MAX_LENGTHS
 from customers.hashers import interim_hash
 from customers.rules import VALUE_RULES, ValueRefused, max_length
-from customers.values import has_control_character, has_undecoded_bytes, is_plain_text
+from customers.values import (
+    cp1252_read_as_latin1,
+    has_control_character,
+    has_undecoded_bytes,
+    is_plain_text,
+)
 
 from . import messages as m
 from .params import FIELD_LABELS
@@ -34,6 +40,7 @@ class RowCleaner:
         self.expected = len(request.headers)
         self.delimiter_name = DELIMITER_NAMES.get(request.delimiter, request.delimiter)
         self.credit_campaign = credit_campaign
+        self.latin1 = _is_latin1(request.charset)
         # (index, field, length limit, cleaner or None for plain text): the length check is
         # inlined, since it runs for every value of every line.
         self.columns = [
@@ -51,7 +58,7 @@ class RowCleaner:
             # an undecoded byte somewhere is searched field by field, to name the field.
             if not is_plain_text("".join(values)):
                 for index, field, _, _ in self.columns:
-                    _refuse_control_characters(field, values[index])
+                    _refuse_control_characters(field, values[index], latin1=self.latin1)
             for index, field, limit, cleaner in self.columns:
                 value = values[index]
                 if len(value) > limit:
@@ -102,6 +109,13 @@ class RowCleaner:
             raise LineRejected("auto_add", message) from None
 
 
+def _is_latin1(charset: str | None) -> bool:
+    try:
+        return charset is not None and codecs.lookup(charset).name == "iso8859-1"
+    except LookupError:
+        return False
+
+
 def _max_length(field: str) -> int:
     return AUTO_ADD_MAX_LENGTH if field == "auto_add" else max_length(field)
 
@@ -110,11 +124,24 @@ def _label(field: str) -> str:
     return FIELD_LABELS.get(field, field)
 
 
-def _refuse_control_characters(field: str, value: str) -> None:
+def _refuse_control_characters(field: str, value: str, *, latin1: bool) -> None:
+    """LineRejected for undecoded bytes or a control character in `value`; for text read as
+    ISO-8859-1 (`latin1`) whose controls Windows-1252 would print, saying so."""
     if has_undecoded_bytes(value):
         raise LineRejected(_label(field), m.NOT_UTF8.format(field=_label(field)))
-    if has_control_character(value):
-        raise LineRejected(_label(field), m.CONTROL_CHARACTER.format(field=_label(field)))
+    if not has_control_character(value):
+        return
+    misread = cp1252_read_as_latin1(value) if latin1 else ""
+    if misread:
+        raise LineRejected(
+            _label(field),
+            m.CP1252_READ_AS_LATIN1.format(
+                field=_label(field),
+                characters=", ".join(f"U+{ord(c):04X}" for c in misread),
+                printed=" ".join(misread.encode("latin-1").decode("cp1252")),
+            ),
+        )
+    raise LineRejected(_label(field), m.CONTROL_CHARACTER.format(field=_label(field)))
 
 
 def _blank_is_none(value: str) -> str | None:

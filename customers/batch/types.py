@@ -59,6 +59,10 @@ class BatchRequest:
     # secret): recorded with the undo state so staff tell imports apart.
     file_name: str | None = None
     file_read: FileRead | None = None
+    # The charset the API read the request's text in, as its Content-Type named it (None:
+    # not named, or not the API's): a line error can then say that ISO-8859-1 text looks
+    # like Windows-1252 (rows.py).
+    charset: str | None = None
 
     def summary(self) -> dict:
         """The parameters as recorded in the undo state (never secrets nor row data)."""

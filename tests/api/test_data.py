@@ -538,6 +538,49 @@ def test_the_charset_of_the_content_type_decodes_the_data(client, user, campaign
     assert one_customer().first_name == "Jérôme"
 
 
+def test_windows_1252_sent_as_iso_8859_1_is_refused_saying_which_charset_to_send(
+    client, user, campaigns
+):
+    """Integrator: curly quotes and a dash of Windows-1252 labelled ISO-8859-1 read as C1
+    controls, refused as control characters without a word of why."""
+    data = "C1|\u201cJo\u201d\u2013Ann\nC2|Jim".encode("cp1252")
+    body, content_type = urlencoded_batch(data, charset="ISO-8859-1")
+
+    response = client.post("/api", body, content_type=content_type)
+
+    message = m.CP1252_READ_AS_LATIN1.format(
+        field="first_name", characters="U+0093, U+0094, U+0096", printed="\u201c \u201d \u2013"
+    )
+    assert errors(response) == [{"line": 1, "field": "first_name", "message": message}]
+    assert "charset=windows-1252" in message and "cp1252" in message
+    assert list(Customer.objects.values_list("code", flat=True)) == ["C2"]
+
+
+@pytest.mark.parametrize(
+    ("data", "charset"),
+    [
+        # 0x81: no character in Windows-1252 either, so no hint.
+        (b"C1|Ja\x81ne\x93", "ISO-8859-1"),
+        # A C1 control sent as UTF-8 was sent as such: the charset is not the cause.
+        ("C1|Ja\x93ne".encode(), None),
+    ],
+)
+def test_a_control_character_windows_1252_would_not_explain_has_no_charset_hint(
+    client, user, campaigns, data, charset
+):
+    body, content_type = urlencoded_batch(data, charset=charset)
+
+    response = client.post("/api", body, content_type=content_type)
+
+    assert errors(response) == [
+        {
+            "line": 1,
+            "field": "first_name",
+            "message": m.CONTROL_CHARACTER.format(field="first_name"),
+        }
+    ]
+
+
 def test_a_byte_order_mark_starting_a_later_line_is_trimmed_as_white_space(post):
     # Integrator's report: two BOM-prefixed files joined gave "\ufeffBM1", which matched no
     # customer BM1 and created a duplicate with an invisible code.

@@ -121,3 +121,26 @@ def test_a_line_error_is_a_lower_case_clause_without_a_final_full_stop(name):
     assert text[0].islower(), text
     assert text[-1] not in ".;:,", text
     assert not SPACE_BEFORE_PUNCTUATION.search(text), text
+
+
+# The placeholders that stand for a quantity (a limit, a count); an id or a header's number
+# (`profiles_header_{number}`) is no quantity.
+QUANTITIES = {"limit", "count", "got", "expected", "failed", "kept"}
+TEMPLATES = (
+    {name: text for module in ENVELOPE_MODULES for name, text in messages_of(module).items()}
+    | batch_messages()[0]
+    | batch_messages()[1]
+    | messages_of(campaigns.credits)
+)
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_a_quantity_a_message_names_has_thousands_separators(name):
+    """Integrator: "more than 1000000 lines", where docs/api.md writes 1,000,000."""
+    quantities = [
+        (field, spec)
+        for _, field, spec, _ in string.Formatter().parse(TEMPLATES[name])
+        if field in QUANTITIES
+    ]
+
+    assert all(spec == "," for _, spec in quantities), (TEMPLATES[name], quantities)

@@ -281,10 +281,14 @@ def test_user_id_and_delimiter_in_other_case(post_batch):
     assert counts(body(response))["new"] == 1
 
 
-def test_parameter_given_twice_in_two_cases_is_refused(post_batch):
+def test_parameter_given_twice_in_two_cases_is_refused_naming_it_as_sent(post_batch):
+    # Integrator: "Parameter profiles_data is given more than once" for the Profiles_Data
+    # it sent (and the contract names), lowercased.
     response = post_batch(data="C1|Jane", profiles_data="C2|Jim")
 
-    assert xml_error(response) == GIVEN_TWICE.format(name="profiles_data")
+    assert xml_error(response) == (
+        "Parameter Profiles_Data is given more than once, also as profiles_data."
+    )
     assert_nothing_imported()
 
 
@@ -292,6 +296,15 @@ def test_parameter_given_twice_with_one_name_is_refused(post_batch):
     response = post_batch(data="C1|Jane", delimiter=["pipe", "comma"])
 
     assert xml_error(response) == GIVEN_TWICE.format(name="delimiter")
+
+
+def test_a_mixed_case_parameter_given_twice_is_named_as_sent(client, user, campaigns):
+    params = batch_params(data=None, output="JSON")
+    form = urlencode(params) + "&Profiles_Data=C1|Jane&Profiles_Data=C2|Jim"
+
+    response = client.post("/api", form, content_type="application/x-www-form-urlencoded")
+
+    assert json.loads(response.content)["error"] == GIVEN_TWICE.format(name="Profiles_Data")
     assert_nothing_imported()
 
 

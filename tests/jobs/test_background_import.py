@@ -132,6 +132,37 @@ def test_a_retried_submission_with_the_same_request_id_gets_the_same_job(submit,
     assert Customer.objects.count() == 1
 
 
+def test_a_synchronous_request_id_retried_in_the_background_is_replayed_at_once(
+    api, submit, settings
+):
+    """Integrator: the retry of a synchronous import with run_in_background=yes queued a job
+    that could only replay the first answer, and at the job cap was refused with 429. It is
+    answered at once with the first answer, as a synchronous retry is, and nothing is
+    queued."""
+    settings.LOYALTY = {**settings.LOYALTY, "JOBS_PER_ACCOUNT": 1}
+    first_status, first = api(**batch_params(data="C1|Jane", request_id="nightly-7"))
+    submit("C9|Other")  # the account's one job: the cap is reached
+    status, again = submit("C1|Jane", request_id="nightly-7")
+    sync_status, sync_again = api(**batch_params(data="C1|Jane", request_id="nightly-7"))
+
+    assert first_status == 200 and first["batch"]["status"] == "imported"
+    assert (status, again) == (sync_status, sync_again) == (200, first)
+    assert ImportJob.objects.count() == 1
+    assert Customer.objects.count() == 1
+
+
+def test_a_background_retry_of_an_expired_synchronous_request_id_is_a_new_job(
+    api, submit, settings
+):
+    api(**batch_params(data="C1|Jane", request_id="old-1"))
+    settings.LOYALTY = {**settings.LOYALTY, "REQUEST_ID_TTL_SECONDS": 0}
+    status, queued = submit("C1|Jane", request_id="old-1")
+
+    assert status == 200
+    assert queued["batch"]["status"] == "queued"
+    assert ImportJob.objects.count() == 1
+
+
 def test_another_accounts_job_id_is_unknown_as_a_made_up_one(submit, api, second_account):
     _, queued = submit("C1|Jane")
     job_id = queued["batch"]["job_id"]

@@ -100,10 +100,14 @@ def test_over_the_accounts_body_bytes_a_background_import_is_refused_with_429(
     assert first == 200
     assert ImportJob.objects.get().body_bytes > 1_000
     assert status == 429
-    # Said in MB: the test's sizes are all below 0.05 MB.
+    # Sizes under 1 MB are said in KB: in MB they read "0.0 MB" (integrator's low).
+    held = ImportJob.objects.get().body_bytes
+    size = len(rows.replace("Jane", "Jim"))
     assert refused == {
         "status": "error",
-        "error": m.TOO_MANY_BODY_BYTES.format(held="0.0", size="0.0", limit="0.0"),
+        "error": m.TOO_MANY_BODY_BYTES.format(
+            held=f"{held / 1000:.1f} KB", size=f"{size} bytes", cap="2.0 KB"
+        ),
     }
     assert ImportJob.objects.count() == 1
     assert len(saved_bodies(jobs_dir)) == 1

@@ -144,6 +144,23 @@ def test_a_batch_over_the_row_limit_is_refused_before_any_customer_is_written(
     assert not [q["sql"] for q in queries if "customers_customer" in q["sql"]]
 
 
+def test_the_limits_a_refusal_names_are_written_with_thousands_separators(
+    client, post_batch, settings
+):
+    """Integrator: "more than 1000000 lines" and "larger than the 67108864 bytes", where
+    every other message and the docs write 1,000,000."""
+    settings.LOYALTY = {**settings.LOYALTY, "MAX_BATCH_ROWS": 1000}
+    rows = post_batch(("code", "first_name", "auto_add"), lines(1001), output="JSON")
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = LIMIT_BYTES
+    form = urlencode(batch_params(("code", "first_name", "auto_add"), lines(2000)))
+    large = client.post("/api", form, content_type="application/x-www-form-urlencoded")
+
+    assert body(rows)["error"] == "Profiles_Data has more than 1,000 lines; split the batch."
+    assert xml_error(large) == (
+        "The request body is larger than the 20,000 bytes this server accepts."
+    )
+
+
 @pytest.mark.parametrize("validate_only", [None, "yes"])
 def test_more_blank_lines_than_the_row_limit_are_refused_naming_the_limit(
     post_batch, row_limit, validate_only

@@ -1,7 +1,7 @@
 """nginx (deploy/nginx.conf) keeps nothing of a request or an answer on a disk, and logs no
 query string (red team M3, L2): bodies up to the request limit stay in memory, a large
 answer's part beyond the memory buffers goes only to the tmpfs of its proxy_temp_path
-(thirteenth red team, finding 1), and the access log has the path only."""
+(eighth red team, M2), and the access log has the path only."""
 
 from __future__ import annotations
 

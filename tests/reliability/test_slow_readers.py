@@ -1,4 +1,4 @@
-"""Slow readers of a large download do not hold gunicorn's workers (thirteenth red team,
+"""Slow readers of a large download do not hold gunicorn's workers (eighth red team,
 finding 1): with the documented set-up (docs/deploy.md, "Answers nginx holds"), nginx takes
 the whole answer off the worker into its tmpfs, so more clients reading a large
 failed-lines file slowly than there are workers leave /healthz and a small import

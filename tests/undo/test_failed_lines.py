@@ -20,7 +20,6 @@ from customers.admin_import import NOTHING_IMPORTED
 from customers.batch import messages as m
 from customers.failed_lines_file import staff_rows
 from customers.file_headers import ONE_UNKNOWN
-from customers.line_words import WHOLE_LINE_WORDS
 from customers.models import Customer, FailedLineChunk, UndoState
 from customers.spreadsheet import ERROR_COLUMN, LINE_COLUMN
 from tests.conftest import API_KEY, PASSWORD, POINTS, USER_ID
@@ -35,8 +34,8 @@ DATA = (
     "C5|Ed|04-03|pw5\n"
 )
 # The API's file is the admin's (customers/failed_lines_file.py): each line's number in
-# Profiles_Data first, the errors in the admin's words, each naming its column by its header
-# text alone (the file's columns are not numbered as the sent ones).
+# Profiles_Data first; an API import's errors as its answer said them, in the API's names
+# (integrator: the admin's words named "the order chosen for this import").
 EXPECTED_ROWS = [
     [LINE_COLUMN, "code", "first_name", "email", "customer_password", ERROR_COLUMN],
     # The password is never kept in plain text: its column is blank.
@@ -46,7 +45,7 @@ EXPECTED_ROWS = [
         "Bob",
         "not-an-email",
         "",
-        "Email: not-an-email does not look like an email address.",
+        m.BAD_EMAIL.format(value="not-an-email"),
     ],
     # A value short: any value could be the password moved left, so the one next to its
     # column is not kept either.
@@ -56,10 +55,9 @@ EXPECTED_ROWS = [
         "Cy",
         "",
         "",
-        "The line has 3 values, but the header row has 4 columns: a value holding the "
-        "separator needs quotes around it.",
+        m.WRONG_VALUE_COUNT.format(got=3, expected=4),
     ],
-    ["5", "C5", "Ed", "04-03", "", "Email: 04-03 does not look like an email address."],
+    ["5", "C5", "Ed", "04-03", "", m.BAD_EMAIL.format(value="04-03")],
 ]
 IMPORT_URL = "/admin/customers/customer/import-file/"
 
@@ -120,6 +118,23 @@ def test_an_api_import_keeps_each_failed_line_and_the_api_gives_them_as_csv(clie
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
     assert rows_of(streamed(response)) == EXPECTED_ROWS
+
+
+def test_an_api_imports_failed_lines_say_its_errors_in_the_apis_words(client, post_batch):
+    """Integrator: a date the API refused came back as "not a date written
+    year/month/day, the order chosen for this import ... choose ... under "Dates in the
+    file"", words of the admin's import form, which an API client never saw."""
+    response = post_batch(("code", "custom_date"), "D1|31/12/2024\n", output="JSON")
+    answer = json.loads(response.content)["batch"]
+
+    rows = rows_of(streamed(failed_lines_call(client, answer["undo_state"])))
+
+    message = m.BAD_DATE_FORMAT.format(value="31/12/2024")
+    assert answer["errors"][0]["message"] == message
+    assert rows == [
+        [LINE_COLUMN, "code", "custom_date", ERROR_COLUMN],
+        ["1", "D1", "31/12/2024", message],
+    ]
 
 
 def test_the_failed_lines_call_works_with_an_api_1_5_key(client, api_import):
@@ -515,7 +530,7 @@ def test_the_error_of_a_line_with_more_values_than_headers_stays_under_the_error
 
     rows = rows_of(streamed(failed_lines_call(client, state)))
 
-    message = WHOLE_LINE_WORDS[m.WRONG_VALUE_COUNT].format(got=3, expected=2)
+    message = m.WRONG_VALUE_COUNT.format(got=3, expected=2)
     assert rows == [
         [LINE_COLUMN, "code", "first_name", "extra value 1", ERROR_COLUMN],
         ["1", "X1", "Ann", "extra", message],
@@ -554,11 +569,11 @@ def test_every_failed_line_lines_up_with_the_header_and_keeps_every_value_it_sen
         ["3", "A3", "", "", "", ""],
         ["4", "A4", "Di", "worse", "three", ""],
     ]
-    count = WHOLE_LINE_WORDS[m.WRONG_VALUE_COUNT]
+    count = m.WRONG_VALUE_COUNT
     assert [line[-1] for line in lines] == [
-        "Email: bad does not look like an email address.",
+        m.BAD_EMAIL.format(value="bad"),
         count.format(got=5, expected=3),
-        WHOLE_LINE_WORDS[m.ONE_VALUE].format(expected=3, delimiter="|"),
+        m.ONE_VALUE.format(expected=3, delimiter="|"),
         count.format(got=4, expected=3),
     ]
 
