@@ -48,6 +48,7 @@ from .batch.types import (
     LineError,
     OverwriteMode,
     ValuesRead,
+    errors_of_first_lines,
 )
 from .column_help import import_columns
 from .columns import emptied_by_replace
@@ -450,9 +451,11 @@ def _preview_context(
     }
     names = {campaign_id: campaign.display_name for campaign_id, campaign in campaigns.items()}
     shared = shared_names(account_campaigns(account))
+    # The errors of the first PREVIEW_ERRORS_SHOWN failing lines, every error of each.
+    listed = errors_of_first_lines(preview.errors, PREVIEW_ERRORS_SHOWN)
     shown = [
         in_shop_words(admin_line_error(error, upload), headers, order, campaign_names=names)
-        for error in preview.errors[:PREVIEW_ERRORS_SHOWN]
+        for error in listed
     ]
     return {
         "preview": preview,
@@ -470,7 +473,7 @@ def _preview_context(
             else ""
         ),
         "replace_warning": _replace_warning(account, batch, preview),
-        "date_hint": date_hint(preview.errors[:PREVIEW_ERRORS_SHOWN], order),
+        "date_hint": date_hint(listed, order),
         "repeated_codes": repeated_code_warnings(
             account=account,
             codes=code_lines.codes,

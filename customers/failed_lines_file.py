@@ -6,7 +6,8 @@ CSV with semicolons gets one back, so the spreadsheet that wrote it opens it as 
 an XLSX's, or an import not from the admin, a CSV in UTF-8 with a byte order mark, for
 Excel, with commas). Its first column, `line`, is each line's number in the imported
 file (the number a person sees there, customers/import_file.py), its last, `error`, says
-why the line failed in the words the import's preview used (customers/line_words.py), its
+why the line failed (every refused value, one sentence each) in the words the import's
+preview used (customers/line_words.py), each
 column named by its header text alone ("Birthday: ...", not "Column 5, Birthday": the
 file's columns are not numbered as the imported file's); the columns between are the
 import's read columns, headed as the imported file headed them (an API import's by the
@@ -23,12 +24,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 from collections.abc import Iterator
 from typing import NamedTuple
 
 from .admin_import import LINE_WORDS, campaign_names
 from .batch.params import FIELD_LABELS
-from .batch.types import FileRead, LineError
+from .batch.types import FileRead
 from .date_orders import DateOrder
 from .failed_lines import failed_lines
 from .file_headers import FileHeaders
@@ -51,6 +53,8 @@ DEFAULT_DELIMITER = ","
 # sent is dropped. No field has such a name, so the admin import refuses the column,
 # naming it, until staff move its values where they belong (docs/decisions.md).
 EXTRA_VALUE_COLUMN = "extra value {number}"
+# A line's errors in its one `error` cell, each a sentence, in column order.
+ERRORS_JOINED = " "
 
 
 class FailedLinesFile(NamedTuple):
@@ -99,10 +103,16 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
     )
     for failed in failed_lines(undo_state):
         values = [*failed.values, *[""] * (width + extra - len(failed.values))]
-        error = LineError(failed.line, failed.field, LINE_WORDS.get(failed.message, failed.message))
-        said = in_shop_words(
-            error, columns, order, campaign_names=campaigns, numbered=False
-        ).message
+        said = ERRORS_JOINED.join(
+            in_shop_words(
+                dataclasses.replace(error, message=LINE_WORDS.get(error.message, error.message)),
+                columns,
+                order,
+                campaign_names=campaigns,
+                numbered=False,
+            ).message
+            for error in failed.errors()
+        )
         # A short line is padded; a long one has its values beyond the headers under the
         # extra value columns, where staff move each to its place.
         yield [

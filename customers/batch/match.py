@@ -16,7 +16,14 @@ from customers.selectors import customers_for_import
 
 from . import messages as m
 from .generate import IdentityGenerator
-from .types import CustomerRecord, CustomerRow, GeneratedIdentity, LineError, OverwriteMode
+from .types import (
+    CustomerRecord,
+    CustomerRow,
+    GeneratedIdentity,
+    LineError,
+    OverwriteMode,
+    lines_of,
+)
 
 CUSTOM_FIELD_PREFIX = "custom_field_"
 
@@ -36,6 +43,8 @@ class ChunkPlan:
     credits: list[tuple[str, Credit]] = field(default_factory=list)
     generated: list[GeneratedIdentity] = field(default_factory=list)
     errors: list[LineError] = field(default_factory=list)
+    # The lines `errors` are of (a line of refused values has an error per field).
+    failed: int = 0
     new: int = 0
     updated: int = 0
     # Of `updated`: the rows that leave their customer as it was (the admin's preview
@@ -72,7 +81,9 @@ class ChunkMatcher:
             error = self._take(row)
             if error is not None:
                 self.result.errors.append(error)
+        # Stable: a line's errors keep their column order.
         self.result.errors.sort(key=lambda error: error.line)
+        self.result.failed = lines_of(self.result.errors)
         return self.result
 
     def _load(self, rows: list[CustomerRow]) -> None:
