@@ -59,7 +59,7 @@ from .file_headers import (
     FileHeaders,
     file_headers,
 )
-from .import_counts import COUNTS_HELP, shop_counts
+from .import_counts import shop_counts
 from .import_file import ImportFile, read_as, read_import_file
 from .line_words import DATE_CHOICE, date_hint, in_shop_words
 from .models import UndoState
@@ -461,7 +461,7 @@ def _preview_context(
         "preview": preview,
         # Rows matching a customer that they leave as it is are Unchanged, not Updated.
         "counts": shop_counts(preview).rows(),
-        "counts_help": COUNTS_HELP,
+        "counts_help": shop_counts(preview).help(),
         "campaigns": [campaign_label(campaigns[cid], shared) for cid in batch.campaign_ids],
         "mode": MODE_LABELS[batch.overwrite],
         "date_order": DATE_ORDER_LABELS[order],

@@ -51,6 +51,9 @@ class ChunkPlan:
     # counts them apart, as Unchanged).
     unchanged_rows: int = 0
     ignored: int = 0
+    # Of `updated` or `ignored`: the rows that matched a customer an earlier line of this
+    # import created (the admin says them apart; the contract counts them as matched).
+    repeated: int = 0
 
 
 class ChunkMatcher:
@@ -60,6 +63,9 @@ class ChunkMatcher:
         self.account = account
         self.overwrite = overwrite
         self.generator = generator
+        # Codes of the customers this matcher created: a request's one matcher sees them
+        # over all its chunks, a stream's matcher of one chunk over that chunk.
+        self.created: set[str] = set()
 
     def plan(self, items: list[CustomerRow | LineError]) -> ChunkPlan:
         rows = [item for item in items if isinstance(item, CustomerRow)]
@@ -111,6 +117,7 @@ class ChunkMatcher:
             return error
         if target is not None and self.overwrite is OverwriteMode.IGNORE:
             self.result.ignored += 1
+            self.result.repeated += target in self.created
             return None
         error = self._username_conflict(row, target or row.code)
         if error is not None:
@@ -162,6 +169,7 @@ class ChunkMatcher:
             return error
         self._register(record)
         self.result.inserts[code] = record
+        self.created.add(code)
         self.result.new += 1
         if row.code is None or (row.card_number is None and record["card_number"]):
             self.result.generated.append(
@@ -180,8 +188,10 @@ class ChunkMatcher:
         error = self._give_card_number(row, record)
         if error is not None:
             return error
+        repeated = target in self.created
         if record == before:
-            self.result.unchanged_rows += 1
+            # A repeat of a new customer is counted as a repeat, not as Unchanged.
+            self.result.unchanged_rows += not repeated
             # Nothing to write: version, updated_at and the undo data stay as they are, so
             # a sync that sends every customer again rewrites only those that changed.
             if "id" in before and target not in self.result.updates:
@@ -195,6 +205,7 @@ class ChunkMatcher:
             self.result.inserts[target] = record
         self._register(record)
         self.result.updated += 1
+        self.result.repeated += repeated
         if not had_card and record["card_number"]:
             self.result.generated.append(GeneratedIdentity(row.line, target, record["card_number"]))
         self._credit(row, target)

@@ -430,6 +430,7 @@ class _Tally:
             new=result.new + plan.new,
             updated=result.updated + plan.updated,
             unchanged=result.unchanged + plan.unchanged_rows,
+            repeated=result.repeated + plan.repeated,
             ignored=result.ignored + plan.ignored,
             failed=result.failed + plan.failed,
         )
@@ -441,6 +442,7 @@ class _Tally:
         result.new += plan.new
         result.updated += plan.updated
         result.unchanged += plan.unchanged_rows
+        result.repeated += plan.repeated
         result.ignored += plan.ignored
         result.failed += plan.failed
         # The cap counts lines: a listed line is listed with all of its errors.

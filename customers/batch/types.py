@@ -177,6 +177,10 @@ class ImportResult:
     # Of `updated`: the rows that changed nothing. The admin's preview shows them as
     # Unchanged; the API's answer (to_dict, the contract) has no such count.
     unchanged: int = 0
+    # Of `updated` (update, yes) or of `ignored` (ignore): the lines that matched a customer
+    # an earlier line of this import created. The admin says them apart, as Repeated; the
+    # API's answer counts them as the contract does, as if the lines were sent one by one.
+    repeated: int = 0
     generated: list[GeneratedIdentity] = field(default_factory=list)
     errors: list[LineError] = field(default_factory=list)
 
