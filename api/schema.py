@@ -392,9 +392,10 @@ class BatchSerializer(serializers.Serializer):
     # declared fields off the class (into _declared_fields), which the stubs cannot show.
     errors = LineErrorSerializer(  # type: ignore[assignment]
         many=True,
-        help_text="Line errors: one per failing line, the first "
-        f"{settings.LOYALTY['LINE_ERRORS_LISTED']:,} of them (LOYALTY_LINE_ERRORS_LISTED); "
-        "`customers.failed` counts them all.",
+        help_text="Line errors: one per refused field of a failing line (one without "
+        "`field` for a line that could not be read or has the wrong number of values), "
+        f"those of the first {settings.LOYALTY['LINE_ERRORS_LISTED']:,} failing lines "
+        "(LOYALTY_LINE_ERRORS_LISTED); `customers.failed` counts the failing lines all.",
     )
     errors_not_listed = serializers.IntegerField(
         required=False,

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from customers.batch.types import BatchStatus, GeneratedIdentity, ImportResult, LineError
+from customers.batch.types import (
+    BatchStatus,
+    GeneratedIdentity,
+    ImportResult,
+    LineError,
+    lines_of,
+)
 from jobs.models import ImportJob
 
 REJECTED_SUMMARY = "Nothing was imported: {n} line(s) failed and all_or_nothing is set."
@@ -49,7 +55,7 @@ def _batch(result: ImportResult) -> dict[str, Any]:
     body["errors"] = [_line_error(error) for error in result.errors]
     # Only when the list was cut (LOYALTY["LINE_ERRORS_LISTED"]): the failed lines not in
     # `errors`; with an undo state, customers_batch_failed_lines gives them all.
-    not_listed = result.failed - len(result.errors)
+    not_listed = result.failed - lines_of(result.errors)
     if not_listed > 0:
         body["errors_not_listed"] = not_listed
     return body

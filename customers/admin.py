@@ -585,6 +585,7 @@ UNDO_STATE_SAID_FIELDS = [
     "unchanged_said",
     "ignored_said",
     "failed_said",
+    "repeated_said",
     "parameters_shown",
 ]
 
@@ -639,6 +640,13 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     def get_changelist(self, request, **kwargs):
         return UndoStateChangeList
 
+    def get_fields(self, request, obj=None):
+        """Repeated only for an import that had such lines, as its preview said them."""
+        fields = super().get_fields(request, obj)
+        if obj is None or shop_counts(obj).repeated:
+            return fields
+        return [name for name in fields if name != "repeated_said"]
+
     def get_queryset(self, request) -> QuerySet:
         """With whether each import gave an enrollment or a credit: what its status says
         (UndoState.status_shown) without a query per row."""
@@ -675,7 +683,11 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=LABELS["ignored"], ordering="ignored")
     def ignored_said(self, state: UndoState) -> str:
-        return f"{state.ignored:,}"
+        return f"{shop_counts(state).ignored:,}"
+
+    @admin.display(description=LABELS["repeated"])
+    def repeated_said(self, state: UndoState) -> str:
+        return f"{state.repeated:,}"
 
     @admin.display(description=LABELS["failed"], ordering="failed")
     def failed_said(self, state: UndoState) -> str:

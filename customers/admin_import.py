@@ -48,6 +48,7 @@ from .batch.types import (
     LineError,
     OverwriteMode,
     ValuesRead,
+    errors_of_first_lines,
 )
 from .column_help import import_columns
 from .columns import emptied_by_replace
@@ -58,7 +59,7 @@ from .file_headers import (
     FileHeaders,
     file_headers,
 )
-from .import_counts import COUNTS_HELP, shop_counts
+from .import_counts import shop_counts
 from .import_file import ImportFile, read_as, read_import_file
 from .line_words import DATE_CHOICE, date_hint, in_shop_words
 from .models import UndoState
@@ -450,15 +451,17 @@ def _preview_context(
     }
     names = {campaign_id: campaign.display_name for campaign_id, campaign in campaigns.items()}
     shared = shared_names(account_campaigns(account))
+    # The errors of the first PREVIEW_ERRORS_SHOWN failing lines, every error of each.
+    listed = errors_of_first_lines(preview.errors, PREVIEW_ERRORS_SHOWN)
     shown = [
         in_shop_words(admin_line_error(error, upload), headers, order, campaign_names=names)
-        for error in preview.errors[:PREVIEW_ERRORS_SHOWN]
+        for error in listed
     ]
     return {
         "preview": preview,
         # Rows matching a customer that they leave as it is are Unchanged, not Updated.
         "counts": shop_counts(preview).rows(),
-        "counts_help": COUNTS_HELP,
+        "counts_help": shop_counts(preview).help(),
         "campaigns": [campaign_label(campaigns[cid], shared) for cid in batch.campaign_ids],
         "mode": MODE_LABELS[batch.overwrite],
         "date_order": DATE_ORDER_LABELS[order],
@@ -470,7 +473,7 @@ def _preview_context(
             else ""
         ),
         "replace_warning": _replace_warning(account, batch, preview),
-        "date_hint": date_hint(preview.errors[:PREVIEW_ERRORS_SHOWN], order),
+        "date_hint": date_hint(listed, order),
         "repeated_codes": repeated_code_warnings(
             account=account,
             codes=code_lines.codes,

@@ -74,20 +74,27 @@ def record_failed_lines(
     secrets: frozenset[int],
     width: int,
 ) -> None:
-    """One chunk's failed lines: each error with the values its line was sent with (none
-    for a line that could not be read), secrets blanked (kept_values); `width` is the
-    headers' count."""
+    """One chunk's failed lines: each line's first error with the values the line was sent
+    with (none for a line that could not be read), secrets blanked (kept_values), then the
+    line's other errors, if any, as [field, message] pairs; `width` is the headers' count.
+    `errors` holds a line's errors next to each other (ChunkMatcher.plan)."""
     if not errors:
         return
-    lines = [
-        [
-            error.line,
-            error.field,
-            _storable(error.message),
-            kept_values(list(values.get(error.line, ())), secrets=secrets, width=width),
-        ]
-        for error in errors
-    ]
+    lines: list[list] = []
+    for error in errors:
+        if lines and lines[-1][0] == error.line:
+            if len(lines[-1]) == 4:
+                lines[-1].append([])
+            lines[-1][4].append([error.field, _storable(error.message)])
+            continue
+        lines.append(
+            [
+                error.line,
+                error.field,
+                _storable(error.message),
+                kept_values(list(values.get(error.line, ())), secrets=secrets, width=width),
+            ]
+        )
     rawsql.insert(
         FailedLineChunk(
             undo_state=undo_state, seq=seq, payload=FailedLineChunk.pack({"lines": lines})
@@ -119,6 +126,13 @@ class FailedLine(NamedTuple):
     field: str | None
     message: str
     values: list[str]  # as kept (kept_values)
+    # The line's other errors, (field, message), in column order.
+    more: tuple[tuple[str | None, str], ...] = ()
+
+    def errors(self) -> list[LineError]:
+        """Every error of the line, its first one first."""
+        first = LineError(self.line, self.field, self.message)
+        return [first, *(LineError(self.line, field, message) for field, message in self.more)]
 
 
 def failed_lines(undo_state: UndoState) -> Iterator[FailedLine]:
@@ -126,8 +140,10 @@ def failed_lines(undo_state: UndoState) -> Iterator[FailedLine]:
     chunks = FailedLineChunk.objects.filter(undo_state=undo_state).order_by("seq")
     for pk in chunks.values_list("pk", flat=True).iterator():
         chunk = FailedLineChunk.objects.get(pk=pk)
-        for line, field, message, values in chunk.unpack()["lines"]:
-            yield FailedLine(line, field, message, values)
+        # A line kept before a line could list several errors has four items.
+        for line, field, message, values, *more in chunk.unpack()["lines"]:
+            others = tuple((f, said) for f, said in more[0]) if more else ()
+            yield FailedLine(line, field, message, values, others)
 
 
 class _Echo:

@@ -6,11 +6,12 @@ CSV with semicolons gets one back, so the spreadsheet that wrote it opens it as 
 an XLSX's, or an import not from the admin, a CSV in UTF-8 with a byte order mark, for
 Excel, with commas). Its first column, `line`, is each line's number in the imported
 file (the number a person sees there, customers/import_file.py), its last, `error`, says
-why the line failed: for an admin import in the words its preview used
-(customers/line_words.py), its column named by its header text alone ("Birthday: ...", not
-"Column 5, Birthday": the file's columns are not numbered as the imported file's); for an
-API or command-line import as the answer's errors said it, in the API's names
-("custom_date must be YYYY-MM-DD, got 31/12/2024"). The columns between are the
+why the line failed (every refused value): for an admin import in the words its preview
+used (customers/line_words.py), a sentence each, its column named by its header text alone
+("Birthday: ...", not "Column 5, Birthday": the file's columns are not numbered as the
+imported file's); for an API or command-line import as the answer's errors said them, in
+the API's names, joined by "; " ("custom_date must be YYYY-MM-DD, got 31/12/2024"). The
+columns between are the
 import's read columns, headed as the imported file headed them (an API import's by the
 API's names), each value as sent
 (secrets blank: customers/failed_lines.py) and neutralised against formulas, then an
@@ -25,12 +26,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 from collections.abc import Iterator
 from typing import NamedTuple
 
 from .admin_import import LINE_WORDS, campaign_names
 from .batch.params import FIELD_LABELS
-from .batch.types import FileRead, LineError
+from .batch.types import FileRead
 from .date_orders import DateOrder
 from .failed_lines import failed_lines
 from .file_headers import FileHeaders
@@ -53,6 +55,10 @@ DEFAULT_DELIMITER = ","
 # sent is dropped. No field has such a name, so the admin import refuses the column,
 # naming it, until staff move its values where they belong (docs/decisions.md).
 EXTRA_VALUE_COLUMN = "extra value {number}"
+# A line's errors in its one `error` cell, each a sentence, in column order.
+ERRORS_JOINED = " "
+# The API's errors are clauses (docs/api.md, "Messages"): one line's several, in a list.
+API_ERRORS_JOINED = "; "
 
 
 class FailedLinesFile(NamedTuple):
@@ -105,12 +111,21 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
     )
     for failed in failed_lines(undo_state):
         values = [*failed.values, *[""] * (width + extra - len(failed.values))]
-        said = failed.message
         if shop_words:
-            error = LineError(failed.line, failed.field, LINE_WORDS.get(said, said))
-            said = in_shop_words(
-                error, columns, order, campaign_names=campaigns, numbered=False
-            ).message
+            said = ERRORS_JOINED.join(
+                in_shop_words(
+                    dataclasses.replace(
+                        error, message=LINE_WORDS.get(error.message, error.message)
+                    ),
+                    columns,
+                    order,
+                    campaign_names=campaigns,
+                    numbered=False,
+                ).message
+                for error in failed.errors()
+            )
+        else:
+            said = API_ERRORS_JOINED.join(error.message for error in failed.errors())
         # A short line is padded; a long one has its values beyond the headers under the
         # extra value columns, where staff move each to its place.
         yield [

@@ -138,6 +138,10 @@ class UndoState(models.Model):
     # recorded before they were counted; they cannot be told from its undo data (a line
     # repeating a customer an earlier line changed writes nothing either).
     unchanged = models.PositiveIntegerField(null=True, blank=True, default=0)
+    # Of `updated` or `ignored`: the lines that matched a customer an earlier line of the
+    # import created (ImportResult.repeated; the admin's Repeated). An import recorded
+    # before they were counted has 0: its pages say its counts as they did.
+    repeated = models.PositiveIntegerField(default=0)
     ignored = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNDOABLE)

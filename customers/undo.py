@@ -68,9 +68,10 @@ def finish_undo_state(*, undo_state: UndoState, result: ImportResult) -> None:
     undo_state.new = result.new
     undo_state.updated = result.updated
     undo_state.unchanged = result.unchanged
+    undo_state.repeated = result.repeated
     undo_state.ignored = result.ignored
     undo_state.failed = result.failed
-    rawsql.update(undo_state, ["new", "updated", "unchanged", "ignored", "failed"])
+    rawsql.update(undo_state, ["new", "updated", "unchanged", "repeated", "ignored", "failed"])
     _mark_written_or_not(undo_state, written=bool(result.new + result.updated + result.ignored))
 
 

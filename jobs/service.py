@@ -523,14 +523,15 @@ def _shop_counts(result: ImportResult) -> ShopCounts:
     """The answer's counts as the admin says them. The answer is the API's (it has no
     Unchanged): its undo state counted them; without one (no_undo, validate_only) they are
     not known."""
-    unchanged = None
+    unchanged, repeated = None, 0
     if result.undo_state_id is not None:
         states = UndoState.objects.filter(pk=result.undo_state_id)
-        unchanged = states.values_list("unchanged", flat=True).first()
+        unchanged, repeated = states.values_list("unchanged", "repeated").first() or (None, 0)
     return shop_counts_of(
         new=result.new,
         updated=result.updated,
         unchanged=unchanged,
         ignored=result.ignored,
         failed=result.failed,
+        repeated=repeated,
     )

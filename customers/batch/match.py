@@ -16,7 +16,14 @@ from customers.selectors import customers_for_import
 
 from . import messages as m
 from .generate import IdentityGenerator
-from .types import CustomerRecord, CustomerRow, GeneratedIdentity, LineError, OverwriteMode
+from .types import (
+    CustomerRecord,
+    CustomerRow,
+    GeneratedIdentity,
+    LineError,
+    OverwriteMode,
+    lines_of,
+)
 
 CUSTOM_FIELD_PREFIX = "custom_field_"
 
@@ -36,12 +43,17 @@ class ChunkPlan:
     credits: list[tuple[str, Credit]] = field(default_factory=list)
     generated: list[GeneratedIdentity] = field(default_factory=list)
     errors: list[LineError] = field(default_factory=list)
+    # The lines `errors` are of (a line of refused values has an error per field).
+    failed: int = 0
     new: int = 0
     updated: int = 0
     # Of `updated`: the rows that leave their customer as it was (the admin's preview
     # counts them apart, as Unchanged).
     unchanged_rows: int = 0
     ignored: int = 0
+    # Of `updated` or `ignored`: the rows that matched a customer an earlier line of this
+    # import created (the admin says them apart; the contract counts them as matched).
+    repeated: int = 0
 
 
 class ChunkMatcher:
@@ -51,6 +63,9 @@ class ChunkMatcher:
         self.account = account
         self.overwrite = overwrite
         self.generator = generator
+        # Codes of the customers this matcher created: a request's one matcher sees them
+        # over all its chunks, a stream's matcher of one chunk over that chunk.
+        self.created: set[str] = set()
 
     def plan(self, items: list[CustomerRow | LineError]) -> ChunkPlan:
         rows = [item for item in items if isinstance(item, CustomerRow)]
@@ -72,7 +87,9 @@ class ChunkMatcher:
             error = self._take(row)
             if error is not None:
                 self.result.errors.append(error)
+        # Stable: a line's errors keep their column order.
         self.result.errors.sort(key=lambda error: error.line)
+        self.result.failed = lines_of(self.result.errors)
         return self.result
 
     def _load(self, rows: list[CustomerRow]) -> None:
@@ -100,6 +117,7 @@ class ChunkMatcher:
             return error
         if target is not None and self.overwrite is OverwriteMode.IGNORE:
             self.result.ignored += 1
+            self.result.repeated += target in self.created
             return None
         error = self._username_conflict(row, target or row.code)
         if error is not None:
@@ -151,6 +169,7 @@ class ChunkMatcher:
             return error
         self._register(record)
         self.result.inserts[code] = record
+        self.created.add(code)
         self.result.new += 1
         if row.code is None or (row.card_number is None and record["card_number"]):
             self.result.generated.append(
@@ -169,8 +188,10 @@ class ChunkMatcher:
         error = self._give_card_number(row, record)
         if error is not None:
             return error
+        repeated = target in self.created
         if record == before:
-            self.result.unchanged_rows += 1
+            # A repeat of a new customer is counted as a repeat, not as Unchanged.
+            self.result.unchanged_rows += not repeated
             # Nothing to write: version, updated_at and the undo data stay as they are, so
             # a sync that sends every customer again rewrites only those that changed.
             if "id" in before and target not in self.result.updates:
@@ -184,6 +205,7 @@ class ChunkMatcher:
             self.result.inserts[target] = record
         self._register(record)
         self.result.updated += 1
+        self.result.repeated += repeated
         if not had_card and record["card_number"]:
             self.result.generated.append(GeneratedIdentity(row.line, target, record["card_number"]))
         self._credit(row, target)

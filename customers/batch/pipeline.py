@@ -61,6 +61,8 @@ from .types import (
     ImportResult,
     LineError,
     ValuesRead,
+    errors_of_first_lines,
+    lines_of,
 )
 
 logger = logging.getLogger("loyalty.import")
@@ -68,8 +70,8 @@ logger = logging.getLogger("loyalty.import")
 # A streamed import's result keeps the first this many generated identities (its counts
 # are complete): a file of millions of lines must not fill memory. on_chunk sees them all.
 # A request keeps them all (it is bounded by MAX_BATCH_ROWS). Line errors: every result
-# keeps the first LOYALTY["LINE_ERRORS_LISTED"], counts them all, and the undo state keeps
-# every failed line (customers/failed_lines.py).
+# keeps those of the first LOYALTY["LINE_ERRORS_LISTED"] failed lines, counts the lines all,
+# and the undo state keeps every failed line (customers/failed_lines.py).
 KEPT_IN_RESULT = 1000
 
 Lines = Iterable[tuple[int, list[str]] | LineError]
@@ -335,13 +337,19 @@ def active_campaigns(account: Account, campaign_ids: tuple[str, ...]) -> list[Ca
 def cleaned_chunks(
     lines: Lines, cleaner: RowCleaner
 ) -> Iterator[tuple[Chunk, dict[int, list[str]]]]:
-    """read_lines' items, cleaned, in lists of IMPORT_CHUNK_ROWS (one chunk held at a time),
-    each with the values its lines were sent with, by line number (a failed line is kept
-    with them)."""
+    """read_lines' items, cleaned, IMPORT_CHUNK_ROWS lines at a time (one chunk held at a
+    time; a failed line is its LineErrors, one or more), each with the values its lines
+    were sent with, by line number (a failed line is kept with them)."""
     size = settings.LOYALTY["IMPORT_CHUNK_ROWS"]
     for items in _batched(lines, size):
         values = {item[0]: item[1] for item in items if not isinstance(item, LineError)}
-        chunk = [item if isinstance(item, LineError) else cleaner.clean(*item) for item in items]
+        chunk: Chunk = []
+        for item in items:
+            cleaned = item if isinstance(item, LineError) else cleaner.clean(*item)
+            if isinstance(cleaned, list):
+                chunk.extend(cleaned)  # a failing line's errors, one per field
+            else:
+                chunk.append(cleaned)
         yield chunk, values
 
 
@@ -407,8 +415,9 @@ class _Tally:
         status = BatchStatus.VALIDATED if request.validate_only else BatchStatus.IMPORTED
         self.result = ImportResult(status=status)
         self.undo_state = undo_state
-        # Line errors the result lists (the rest are counted in `failed`).
+        # Failed lines whose errors the result lists (the rest are counted in `failed`).
         self.errors_kept = settings.LOYALTY["LINE_ERRORS_LISTED"]
+        self.lines_listed = 0
         # Generated identities the result keeps; 0: all of them.
         self.generated_kept = generated_kept
         self.chunks = 0
@@ -421,8 +430,9 @@ class _Tally:
             new=result.new + plan.new,
             updated=result.updated + plan.updated,
             unchanged=result.unchanged + plan.unchanged_rows,
+            repeated=result.repeated + plan.repeated,
             ignored=result.ignored + plan.ignored,
-            failed=result.failed + len(plan.errors),
+            failed=result.failed + plan.failed,
         )
 
     def add(self, plan: ChunkPlan, *, last_line: int) -> ImportProgress:
@@ -432,9 +442,15 @@ class _Tally:
         result.new += plan.new
         result.updated += plan.updated
         result.unchanged += plan.unchanged_rows
+        result.repeated += plan.repeated
         result.ignored += plan.ignored
-        result.failed += len(plan.errors)
-        result.errors.extend(plan.errors[: max(0, self.errors_kept - len(result.errors))])
+        result.failed += plan.failed
+        # The cap counts lines: a listed line is listed with all of its errors.
+        room = self.errors_kept - self.lines_listed
+        if room > 0:
+            listed = errors_of_first_lines(plan.errors, room)
+            result.errors.extend(listed)
+            self.lines_listed += lines_of(listed)
         if self.generated_kept:
             kept = max(0, self.generated_kept - len(result.generated))
             result.generated.extend(plan.generated[:kept])

@@ -1,4 +1,5 @@
-"""Lines of values -> validated CustomerRows, or one LineError per failing line."""
+"""Lines of values -> validated CustomerRows, or the LineErrors of a failing line: one per
+field whose value is refused, so staff fix a line once (issue 14)."""
 
 import codecs
 from collections.abc import Callable
@@ -49,9 +50,11 @@ class RowCleaner:
             if field is not None
         ]
 
-    def clean(self, line: int, values: list[str]) -> CustomerRow | LineError:
+    def clean(self, line: int, values: list[str]) -> CustomerRow | list[LineError]:
+        """The line's row, or its errors in column order: one for a line with the wrong
+        number of values, else one per refused value."""
         if len(values) != self.expected:
-            return LineError(line, None, self._wrong_count(len(values)))
+            return [LineError(line, None, self._wrong_count(len(values)))]
         cleaned: dict = {}
         try:
             # One search of the whole line; only a line that has a control character or
@@ -66,11 +69,10 @@ class RowCleaner:
                         _label(field), m.TOO_LONG.format(field=_label(field), limit=limit)
                     )
                 cleaned[field] = value if cleaner is None else cleaner(value)
-        except LineRejected as rejected:
-            return LineError(line, rejected.field, rejected.message)
-        except ValueRefused as refused:
-            # `field` is the loop's: the field whose rule refused the value.
-            return LineError(line, field, refused.message)
+        except (LineRejected, ValueRefused):
+            # The clean path above stops at the first refusal; only a failing line is
+            # checked again value by value, to name every refused value.
+            return self._errors(line, values)
         return CustomerRow(
             line=line,
             values=cleaned,
@@ -78,6 +80,25 @@ class RowCleaner:
             card_number=cleaned.pop("card_number", None),
             credit=cleaned.pop("auto_add", None),
         )
+
+    def _errors(self, line: int, values: list[str]) -> list[LineError]:
+        """Every refused value of a line of the right width, one error per field."""
+        errors = []
+        for index, field, limit, cleaner in self.columns:
+            value = values[index]
+            try:
+                _refuse_control_characters(field, value, latin1=self.latin1)
+                if len(value) > limit:
+                    raise LineRejected(
+                        _label(field), m.TOO_LONG.format(field=_label(field), limit=limit)
+                    )
+                if cleaner is not None:
+                    cleaner(value)
+            except LineRejected as rejected:
+                errors.append(LineError(line, rejected.field, rejected.message))
+            except ValueRefused as refused:
+                errors.append(LineError(line, field, refused.message))
+        return errors
 
     def _wrong_count(self, got: int) -> str:
         if got == 1:

@@ -85,9 +85,31 @@ class BatchRequest:
 
 @dataclass(frozen=True)
 class LineError:
+    """One error of a line: a line whose values are refused has one per refused field, in
+    column order, next to each other wherever errors are listed."""
+
     line: int
     field: str | None
     message: str
+
+
+def lines_of(errors: list[LineError]) -> int:
+    """How many lines these errors are of (`failed` counts lines, not errors)."""
+    return len({error.line for error in errors})
+
+
+def errors_of_first_lines(errors: list[LineError], lines: int) -> list[LineError]:
+    """The errors of the first `lines` lines of `errors` (which holds a line's errors next
+    to each other): a list cut at a number of lines never cuts a line's errors apart."""
+    seen = 0
+    last = None
+    for index, error in enumerate(errors):
+        if error.line != last:
+            if seen == lines:
+                return errors[:index]
+            seen += 1
+            last = error.line
+    return list(errors)
 
 
 @dataclass(frozen=True)
@@ -159,6 +181,10 @@ class ImportResult:
     # Of `updated`: the rows that changed nothing. The admin's preview shows them as
     # Unchanged; the API's answer (to_dict, the contract) has no such count.
     unchanged: int = 0
+    # Of `updated` (update, yes) or of `ignored` (ignore): the lines that matched a customer
+    # an earlier line of this import created. The admin says them apart, as Repeated; the
+    # API's answer counts them as the contract does, as if the lines were sent one by one.
+    repeated: int = 0
     generated: list[GeneratedIdentity] = field(default_factory=list)
     errors: list[LineError] = field(default_factory=list)
 

@@ -47,7 +47,11 @@ def rows(headers: tuple[str, ...], *lines: str) -> list[CustomerRow | LineError]
         data="",
     )
     cleaner = RowCleaner(request, Campaign(campaign_id=CAMPAIGN_ID, type=Campaign.Type.POINTS))
-    return [cleaner.clean(number, line.split("|")) for number, line in enumerate(lines, start=1)]
+    chunk: list[CustomerRow | LineError] = []
+    for number, line in enumerate(lines, start=1):
+        cleaned = cleaner.clean(number, line.split("|"))
+        chunk.extend(cleaned) if isinstance(cleaned, list) else chunk.append(cleaned)
+    return chunk
 
 
 def plan(

@@ -40,8 +40,9 @@ def clean(headers: tuple[str | None, ...], values: list[str], line: int = 1):
     return cleaner(*headers).clean(line, values)
 
 
-def error(field: str | None, message: str, line: int = 1) -> LineError:
-    return LineError(line, field, message)
+def error(field: str | None, message: str, line: int = 1) -> list[LineError]:
+    """What clean returns for a line with this one error."""
+    return [LineError(line, field, message)]
 
 
 # The row
@@ -273,10 +274,26 @@ FAULTS = {
     [(a, b) for a in FAULTS for b in FAULTS if a != b],
     ids=lambda field: field,
 )
-def test_a_line_with_two_faults_reports_the_first_in_column_order(first, second):
+def test_a_line_with_two_faults_reports_both_in_column_order(first, second):
     values = ["C1", FAULTS[first][0], FAULTS[second][0]]
 
-    assert clean(("code", first, second), values) == error(first, FAULTS[first][1])
+    assert clean(("code", first, second), values) == [
+        LineError(1, first, FAULTS[first][1]),
+        LineError(1, second, FAULTS[second][1]),
+    ]
+
+
+def test_a_line_with_a_fault_in_every_kind_of_rule_reports_each_field_once():
+    headers = ("code", "first_name", "email", "custom_date", "last_name")
+    name_limit = PROFILE_FIELD_MAX_LENGTHS["first_name"]
+    values = ["C1", "A" * (name_limit + 1), "jane", "2010-02-30", "L\x00ee"]
+
+    assert clean(headers, values) == [
+        LineError(1, "first_name", m.TOO_LONG.format(field="first_name", limit=name_limit)),
+        LineError(1, "email", m.BAD_EMAIL.format(value="jane")),
+        LineError(1, "custom_date", m.BAD_DATE.format(value="2010-02-30")),
+        LineError(1, "last_name", m.CONTROL_CHARACTER.format(field="last_name")),
+    ]
 
 
 def test_a_wrong_number_of_values_is_reported_before_any_value_fault():

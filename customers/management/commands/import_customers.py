@@ -29,6 +29,8 @@ from customers.batch.types import (
     ImportResult,
     LineError,
     OverwriteMode,
+    errors_of_first_lines,
+    lines_of,
 )
 from customers.models import UndoState
 from customers.spreadsheet import restored_line
@@ -213,10 +215,12 @@ class Command(BaseCommand):
                 self.stdout.write(MORE.format(count=generated - SHOWN))
         if result.errors:
             self.stdout.write(ERRORS.format(count=result.failed))
-            for error in result.errors[:SHOWN]:
+            # Every error of the first SHOWN failed lines; the rest are counted as lines.
+            listed = errors_of_first_lines(result.errors, SHOWN)
+            for error in listed:
                 self.stdout.write(error_line(error))
-            if result.failed > SHOWN:
-                self.stdout.write(MORE.format(count=result.failed - SHOWN))
+            if result.failed > lines_of(listed):
+                self.stdout.write(MORE.format(count=result.failed - lines_of(listed)))
 
     def _report_partial(self, last: ImportProgress | None, *, validated: bool) -> None:
         if last is None or validated:
