@@ -10,7 +10,8 @@ import io
 import pytest
 
 from customers.models import Customer, UndoState
-from tests.admin.test_import_files import confirm, post_file, xlsx
+from tests.admin import confirm, post_file
+from tests.admin.test_import_files import xlsx
 
 DATE_CHOICE = {"date_order": "dmy"}
 # As a spreadsheet on Windows saves "CSV (semicolon delimited)": Windows-1252, CRLF. Lines

@@ -7,32 +7,19 @@ import tracemalloc
 
 import openpyxl
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Membership
-from campaigns.models import Campaign, Enrollment
+from campaigns.models import Enrollment
 from customers.admin_import import PENDING_GONE
 from customers.batch import messages as m
 from customers.file_headers import export_label
 from customers.models import Customer, ImportPreview, UndoState
+from tests.admin import IMPORT_URL, post_file
 from tests.conftest import POINTS
 from tests.factories import make_campaign
 
-IMPORT_URL = "/admin/customers/customer/import-file/"
 EXPORT_URL = "/admin/customers/customer/export/"
 FILE = "code,first_name,custom_date,auto_add\nC1,Ann,1970-07-14,5\nC2,Bob,04-03-2010,\n"
-
-
-def upload(content: bytes | str, name="customers.csv", **fields) -> dict:
-    if isinstance(content, str):
-        content = content.encode()
-    form = {
-        "campaign": Campaign.objects.get(account=fields["account"], campaign_id=POINTS).pk,
-        "overwrite_duplicates": "update",
-        "import_file": SimpleUploadedFile(name, content),
-    }
-    form.update(fields)
-    return form
 
 
 @pytest.fixture
@@ -43,7 +30,7 @@ def admin_user_client(client, django_user_model, account, campaigns):
 
 
 def preview(client, account, content=FILE, **fields):
-    return client.post(IMPORT_URL, upload(content, account=account.pk, **fields))
+    return post_file(client, account, content, **fields)
 
 
 def test_preview_reports_what_the_import_would_do_and_writes_nothing(admin_user_client, account):

@@ -10,7 +10,6 @@ import zipfile
 
 import openpyxl
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 
@@ -22,35 +21,13 @@ from customers.admin_import import ADMIN_WORDS, FILE_TOO_LARGE, NO_DATA_ROWS, QU
 from customers.batch import messages as m
 from customers.file_headers import SAME_FIELD
 from customers.models import Customer, ImportPreview, UndoState
+from tests.admin import IMPORT_URL, campaign_pk, confirm, post_file
 from tests.conftest import EVENTS, POINTS
 from tests.factories import make_campaign
-
-IMPORT_URL = "/admin/customers/customer/import-file/"
-
-
-def campaign_pk(account, campaign_id=POINTS) -> int:
-    return Campaign.objects.get(account=account, campaign_id=campaign_id).pk
-
-
-def post_file(client, account, content: bytes | str, name="customers.csv", **fields):
-    if isinstance(content, str):
-        content = content.encode()
-    form = {
-        "account": account.pk,
-        "campaign": campaign_pk(account),
-        "overwrite_duplicates": "update",
-        "import_file": SimpleUploadedFile(name, content),
-        **fields,
-    }
-    return client.post(IMPORT_URL, form)
 
 
 def form_errors(response) -> list[str]:
     return list(response.context["form"].non_field_errors())
-
-
-def confirm(client, response):
-    return client.post(IMPORT_URL, {"pending": response.context["pending"]})
 
 
 def xlsx(rows) -> bytes:

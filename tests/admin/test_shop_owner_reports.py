@@ -5,25 +5,14 @@ confirm button in reach, exports open in Excel, and undo states say which file w
 import io
 from html import unescape
 
-from django.core.files.uploadedfile import SimpleUploadedFile
-
 from campaigns.models import Campaign
 from customers.models import Customer, UndoState
+from tests.admin import IMPORT_URL, confirm, post_file
 from tests.conftest import POINTS
 
-IMPORT_URL = "/admin/customers/customer/import-file/"
 
-
-def post_file(client, account, content: str, mode="update", name="customers.csv"):
-    return client.post(
-        IMPORT_URL,
-        {
-            "account": account.pk,
-            "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
-            "overwrite_duplicates": mode,
-            "import_file": SimpleUploadedFile(name, content.encode()),
-        },
-    )
+def post_mode(client, account, content: str, mode="update", name="customers.csv"):
+    return post_file(client, account, content, name=name, overwrite_duplicates=mode)
 
 
 def test_the_import_form_names_its_modes_in_shop_words(boss):
@@ -39,7 +28,7 @@ def test_a_replace_preview_names_the_fields_it_would_empty_before_the_confirm_bu
 ):
     run_import(("code", "first_name", "last_name", "phone"), "W002|Wes|Hall|555")
 
-    page = post_file(boss, account, "code,email\nW002,w@example.com\n", mode="yes")
+    page = post_mode(boss, account, "code,email\nW002,w@example.com\n", mode="yes")
     html = page.content.decode()
 
     warning = html.index('id="import-replace-warning"')
@@ -56,7 +45,7 @@ def test_a_replace_preview_names_the_fields_it_would_empty_before_the_confirm_bu
 def test_an_update_preview_does_not_warn_of_emptied_fields(boss, account, run_import):
     run_import(("code", "first_name"), "W002|Wes")
 
-    page = post_file(boss, account, "code,email\nW002,w@example.com\n", mode="update")
+    page = post_mode(boss, account, "code,email\nW002,w@example.com\n", mode="update")
 
     assert b"import-replace-warning" not in page.content
 
@@ -102,17 +91,9 @@ def test_the_csv_export_starts_with_a_bom_for_excel_and_imports_back_unchanged(
 
     assert exported.startswith(BOM)
     assert "Zoë" in exported[len(BOM) :].decode("utf-8")
-    preview = boss.post(
-        IMPORT_URL,
-        {
-            "account": account.pk,
-            "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
-            "overwrite_duplicates": "update",
-            "import_file": SimpleUploadedFile("export.csv", exported),
-        },
-    )
+    preview = post_file(boss, account, exported, name="export.csv")
     assert preview.context["preview"].failed == 0
-    boss.post(IMPORT_URL, {"pending": preview.context["pending"]})
+    confirm(boss, preview)
     after = list(Customer.objects.values())
     for row in before + after:
         row.pop("updated_at"), row.pop("version")
@@ -206,17 +187,7 @@ def test_a_rollback_conflict_names_the_later_import_to_roll_back_first_and_says_
 # The shop owner's second round (issue 14, medium findings).
 
 
-def post_form(client, account, content: str | bytes, **fields):
-    form = {
-        "account": account.pk,
-        "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
-        "overwrite_duplicates": "update",
-        "import_file": SimpleUploadedFile(
-            "customers.csv", content.encode() if isinstance(content, str) else content
-        ),
-    }
-    form.update(fields)
-    return client.post(IMPORT_URL, form)
+post_form = post_file
 
 
 def messages_of(response) -> list[str]:

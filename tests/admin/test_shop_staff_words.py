@@ -1,26 +1,17 @@
 """The admin speaks to shop staff, not developers (issue 14): each page a shop owner read
 says its things in shop words, checked in the page's text as the browser gets it."""
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from campaigns.models import Campaign
 from customers.models import UndoState
+from tests.admin import IMPORT_URL, confirm, post_file
 from tests.conftest import POINTS
 from tests.factories import make_customer
 
-IMPORT_URL = "/admin/customers/customer/import-file/"
-
 
 def preview_text(client, account, content: str, **fields) -> str:
-    form = {
-        "account": account.pk,
-        "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
-        "overwrite_duplicates": "update",
-        "import_file": SimpleUploadedFile("customers.csv", content.encode()),
-        **fields,
-    }
-    response = client.post(IMPORT_URL, form)
+    response = post_file(client, account, content, **fields)
     assert response.status_code == 200, response.content[:500]
     assert "pending" in response.context, response.context["form"].errors
     return response.content.decode()
@@ -89,14 +80,7 @@ def test_the_import_list_and_page_say_counts_with_thousands_separators(admin_cli
 
 
 def test_the_import_page_lists_the_columns_by_the_files_own_headers(boss, account):
-    form = {
-        "account": account.pk,
-        "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
-        "overwrite_duplicates": "update",
-        "import_file": SimpleUploadedFile("c.csv", b"Customer Code,Given Name\nC1,Ann\n"),
-    }
-    pending = boss.post(IMPORT_URL, form).context["pending"]
-    boss.post(IMPORT_URL, {"pending": pending})
+    confirm(boss, post_file(boss, account, "Customer Code,Given Name\nC1,Ann\n", name="c.csv"))
     url = reverse("admin:customers_undostate_change", args=[UndoState.objects.get().pk])
 
     text = boss.get(url).content.decode()

@@ -19,7 +19,7 @@ from customers.batch import messages as m
 from customers.models import Customer, UndoState
 from customers.rollback import roll_back
 from jobs.models import ImportJob
-from tests.admin.test_import_files import confirm, post_file
+from tests.admin import confirm, post_file
 from tests.conftest import POINTS
 
 from .conftest import run_db_worker
