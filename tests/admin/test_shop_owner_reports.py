@@ -6,6 +6,7 @@ import io
 from html import unescape
 
 from campaigns.models import Campaign
+from customers.admin_import import CHOSEN_TWICE
 from customers.models import Customer, UndoState
 from tests.admin import IMPORT_URL, confirm, post_file
 from tests.conftest import POINTS
@@ -477,3 +478,44 @@ def test_the_import_page_lists_every_column_it_reads_with_what_it_holds(boss):
     assert "such as a birthday" in listed
     assert "Points, money or visits credited to each customer in the chosen campaign" in listed
     assert set(DESCRIPTIONS) == set(HEADER_NAMES.values())
+
+
+def test_a_preview_says_what_will_fail_before_the_confirm_button(boss, account):
+    lines = "".join(f"C{n},not-a-date\n" for n in range(5))
+
+    html = unescape(post_file(boss, account, "code,custom_date\nOK1,\n" + lines).content.decode())
+
+    summary = html.index('id="import-failing-summary"')
+    assert summary < html.index('id="confirm-import"')
+    said = html[summary : html.index("</div>", summary)]
+    assert (
+        "5 lines will fail and are not imported; confirming imports the others. The first 3 "
+        'are here; all of them are under "Lines that will fail" below the button.' in said
+    )
+    assert said.count("<li>Line ") == 3
+    assert "<li>Line 3: Column 2, custom_date: not-a-date is not a date" in said
+
+
+def test_a_preview_of_one_failing_line_says_it_is_one(boss, account):
+    html = unescape(post_file(boss, account, "code,email\nC1,nope\nC2,\n").content.decode())
+
+    assert "1 line will fail and is not imported; confirming imports the others.<" in html
+
+
+def test_a_preview_without_failing_lines_has_no_failure_summary(boss, account):
+    html = post_file(boss, account, "code\nC1\n").content.decode()
+
+    assert "import-failing-summary" not in html
+
+
+def test_the_campaign_chosen_first_cannot_be_ticked_again_under_also_enroll_in(boss, account):
+    Campaign.objects.filter(account=account, campaign_id=POINTS).update(name="Points club")
+    points = Campaign.objects.get(account=account, campaign_id=POINTS).pk
+
+    response = post_file(boss, account, "code\nC1\n", other_campaigns=[points])
+
+    assert "pending" not in response.context
+    assert response.context["form"].errors == {
+        "other_campaigns": [CHOSEN_TWICE.format(campaign="Points club")]
+    }
+    assert not Customer.objects.exists()
