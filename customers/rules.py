@@ -62,7 +62,7 @@ def not_in_future(date: datetime.date | None, *, today: datetime.date) -> None:
         raise ValueRefused(FUTURE_DATE.format(value=date.isoformat(), today=today.isoformat()))
 
 
-FUTURE_DATE = "{value} is in the future (today is {today}): a birthday cannot be."
+FUTURE_DATE = '"{value}" is in the future (today is {today}): a birthday cannot be.'
 
 
 # The fields with a rule of their own beyond length and control characters: the value

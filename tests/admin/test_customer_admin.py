@@ -379,15 +379,15 @@ def test_a_value_the_import_refuses_is_a_form_error_with_the_imports_message(
     [
         (
             "04-03-2010",
-            "Write the date year-month-day, like 2024-12-31: 04-03-2010 reads as "
+            'Write the date year-month-day, like 2024-12-31: "04-03-2010" reads as '
             "day/month/year or month/day/year, so write it 2010-03-04 or 2010-04-03, for the "
             "one you mean.",
         ),
         (
             "2010-02-30",
-            "2010-02-30 is not a real date. Write the date year-month-day, like 2024-12-31.",
+            '"2010-02-30" is not a real date. Write the date year-month-day, like 2024-12-31.',
         ),
-        ("next May", "next May is not a date. Write the date year-month-day, like 2024-12-31."),
+        ("next May", '"next May" is not a date. Write the date year-month-day, like 2024-12-31.'),
     ],
 )
 def test_the_form_refuses_a_date_in_shop_words_naming_the_order_to_write_it_in(

@@ -659,7 +659,9 @@ def test_a_credit_that_does_not_fit_names_the_campaign_by_its_name_in_the_previe
     download = boss.get(f"/admin/customers/undostate/{state.pk}/failed-lines/")
     (_header, row) = list(csv.reader(io.StringIO(b"".join(download).decode("utf-8-sig"))))
 
-    assert error.message.startswith("Column 2, auto_add: lots does not fit campaign Coffee Club: ")
+    assert error.message.startswith(
+        'Column 2, auto_add: "lots" does not fit campaign Coffee Club: '
+    )
     # The file names the column by its header text alone (its columns are numbered apart).
     assert row[-1] == error.message.replace("Column 2, auto_add", "Auto_add")
     assert POINTS not in error.message

@@ -274,7 +274,7 @@ def test_a_line_error_names_the_column_by_its_number_and_header_text(boss, accou
 
     (error,) = response.context["errors_shown"]
     assert (error.line, error.field) == (2, "column 2, Email")
-    assert error.message == "Column 2, Email: nope does not look like an email address."
+    assert error.message == 'Column 2, Email: "nope" does not look like an email address.'
     assert "email does not look like" not in response.content.decode()
 
 
@@ -304,7 +304,7 @@ def test_a_date_of_another_order_says_which_choice_to_pick(boss, account):
         (3, "column 2, Custom Date"),
     ]
     assert errors[0].message == (
-        "Column 2, Custom Date: 31/12/2024 is not a date written year-month-day, the order "
+        'Column 2, Custom Date: "31/12/2024" is not a date written year-month-day, the order '
         'chosen for this import; it reads as day/month/year: choose "Day/month/year '
         '(31/12/2024)" under "Dates in the file" and upload the file again.'
     )
@@ -493,7 +493,7 @@ def test_a_preview_says_what_will_fail_before_the_confirm_button(boss, account):
         'are here; all of them are under "Lines that will fail" below the button.' in said
     )
     assert said.count("<li>Line ") == 3
-    assert "<li>Line 3: Column 2, custom_date: not-a-date is not a date" in said
+    assert '<li>Line 3: Column 2, custom_date: "not-a-date" is not a date' in said
 
 
 def test_a_preview_of_one_failing_line_says_it_is_one(boss, account):

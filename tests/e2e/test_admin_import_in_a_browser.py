@@ -36,15 +36,15 @@ SPREADSHEET_ROWS = [
     ["A5", "Søren", "Ørsted", "soren@example.com", ""],
 ]
 # The same errors as the preview says them, in the file's words.
-SHOP_BAD_EMAIL = "Column 4, email: francois.example.com does not look like an email address."
+SHOP_BAD_EMAIL = 'Column 4, email: "francois.example.com" does not look like an email address.'
 SHOP_BAD_DATE = (
-    "Column 5, custom_date: 31.12.1985 is not a date written year-month-day, the order chosen "
+    'Column 5, custom_date: "31.12.1985" is not a date written year-month-day, the order chosen '
     'for this import; it reads as day/month/year: choose "Day/month/year (31/12/2024)" under '
     '"Dates in the file" and upload the file again.'
 )
 # The failed-lines file names a column by its header text alone: its columns are not
 # numbered as the imported file's (its line column comes first).
-FILE_BAD_EMAIL = "Email: francois.example.com does not look like an email address."
+FILE_BAD_EMAIL = 'Email: "francois.example.com" does not look like an email address.'
 FILE_BAD_DATE = SHOP_BAD_DATE.replace("Column 5, custom_date", "Custom_date")
 
 

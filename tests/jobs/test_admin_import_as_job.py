@@ -74,7 +74,7 @@ def test_a_file_above_the_threshold_is_imported_by_a_job_with_its_failed_lines(
             "C2",
             "Jim",
             "not-an-email",
-            "Email: not-an-email does not look like an email address.",
+            'Email: "not-an-email" does not look like an email address.',
         ],
     ]
 

@@ -46,7 +46,7 @@ EXPECTED_ROWS = [
         "Bob",
         "not-an-email",
         "",
-        "Email: not-an-email does not look like an email address.",
+        'Email: "not-an-email" does not look like an email address.',
     ],
     # A value short: any value could be the password moved left, so the one next to its
     # column is not kept either.
@@ -59,7 +59,7 @@ EXPECTED_ROWS = [
         "The line has 3 values, but the header row has 4 columns: a value holding the "
         "separator needs quotes around it.",
     ],
-    ["5", "C5", "Ed", "04-03", "", "Email: 04-03 does not look like an email address."],
+    ["5", "C5", "Ed", "04-03", "", 'Email: "04-03" does not look like an email address.'],
 ]
 IMPORT_URL = "/admin/customers/customer/import-file/"
 
@@ -212,7 +212,7 @@ ADMIN_EXPECTED_ROWS = [
         "Bob",
         "not-an-email",
         "",
-        "Email: not-an-email does not look like an email address.",
+        'Email: "not-an-email" does not look like an email address.',
     ],
     [
         "4",
@@ -223,7 +223,7 @@ ADMIN_EXPECTED_ROWS = [
         "The line has 3 values, but the header row has 4 columns: a value holding the "
         "separator needs quotes around it.",
     ],
-    ["6", "C5", "Ed", "04-03", "", "Email: 04-03 does not look like an email address."],
+    ["6", "C5", "Ed", "04-03", "", 'Email: "04-03" does not look like an email address.'],
 ]
 
 
@@ -249,7 +249,9 @@ def test_the_failed_lines_file_imports_back_once_its_lines_are_fixed(superuser_c
     # Staff fix the values and import the file as it is: its line and error columns are
     # not read.
     rows[1][3], rows[3][3] = "bob@example.com", "ed@example.com"
-    text = "".join(",".join(f'"{value}"' for value in row) + "\n" for row in rows)
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    text = out.getvalue()
 
     again = admin_import(superuser_client, account, text)
 
@@ -556,7 +558,7 @@ def test_every_failed_line_lines_up_with_the_header_and_keeps_every_value_it_sen
     ]
     count = WHOLE_LINE_WORDS[m.WRONG_VALUE_COUNT]
     assert [line[-1] for line in lines] == [
-        "Email: bad does not look like an email address.",
+        'Email: "bad" does not look like an email address.',
         count.format(got=5, expected=3),
         WHOLE_LINE_WORDS[m.ONE_VALUE].format(expected=3, delimiter="|"),
         count.format(got=4, expected=3),
