@@ -758,9 +758,10 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
         return linked(state.user, state.user.get_username()) if state.user else UNKNOWN_USER
 
     @admin.display(description="rolled back by")
-    def rolled_back_by_shown(self, state: UndoState) -> str:
+    def rolled_back_by_shown(self, state: UndoState) -> str | None:
+        # None: the admin's empty value, as "rolled back at" shows it.
         by = state.rolled_back_by
-        return linked(by, by.get_username()) if by else "—"
+        return linked(by, by.get_username()) if by else None
 
     @admin.display(description="status", ordering="status")
     def status_said(self, state: UndoState) -> str:
@@ -775,10 +776,8 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
         rows = parameter_rows(state)
         if not rows:
             return "—"
-        return format_html(
-            '<ul class="undo-parameters">{}</ul>',
-            format_html_join("", "<li>{}: {}</li>", rows),
-        )
+        # One line each beside the label, as the balances (a list stood 160 px off).
+        return format_html_join(mark_safe("<br>"), "{}: {}", rows)
 
     def get_urls(self):
         rollback = path(

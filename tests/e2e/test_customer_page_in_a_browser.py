@@ -1,6 +1,7 @@
-"""The customer page as a shop owner reads it in a real browser (Debian's Chromium driven by
-Playwright): each value beside its label, the balances too (a shop owner found them far to
-the right of "Balances:", where the admin's form styles put a list)."""
+"""The customer and import pages as a shop owner reads them in a real browser (Debian's
+Chromium driven by Playwright): each value beside its label, the balances and an import's
+parameters too (a shop owner found the balances far to the right of "Balances:", where the
+admin's form styles put a list)."""
 
 import pytest
 from django.db import connections
@@ -48,4 +49,17 @@ def test_the_balances_stand_beside_their_label(
     assert 0 <= gap_after_label(page, "balances") < BESIDE
     assert gap_after_label(page, "balances") <= gap_after_label(page, "created_at") + 5
     assert Customer.objects.count() == 1
+    connections.close_all()
+
+
+def test_an_imports_parameters_stand_beside_their_label(
+    transactional_db, live_server, browser_page, run_import
+):
+    result = run_import(("code", "first_name"), "C1|Ann")
+    page = browser_page
+    log_in(page, live_server.url)
+
+    page.goto(f"{live_server.url}/admin/customers/undostate/{result.undo_state_id}/change/")
+
+    assert 0 <= gap_after_label(page, "parameters_shown") < BESIDE
     connections.close_all()
