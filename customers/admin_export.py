@@ -44,7 +44,7 @@ BLOCK_ROWS = 1000
 XLSX_ROWS_WARNING = (
     "This list holds {customers:customer}. An Excel file (XLSX) of more than {rows:,} of "
     "them cannot be imported back here (an XLSX import reads at most {cells:,} cells, "
-    "{rows:,} rows of all {columns:,} columns): to import the file back, export CSV."
+    "{rows:row} of all {columns:,} columns): to import the file back, export CSV."
 )
 
 
@@ -90,6 +90,10 @@ def csv_blocks(headers: Sequence[str], rows: Iterable[list[str]], encoding: str)
     yield encoder.encode(out.getvalue(), final=True)
 
 
+# django-import-export names the formats by their extension ("csv", "xlsx").
+FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel workbook (XLSX)"}
+
+
 def xlsx_rows(columns: int) -> int:
     """The most customers an XLSX of `columns` filled columns holds that the admin's XLSX
     import takes back (the header row is a row of cells too)."""
@@ -114,5 +118,9 @@ class CustomerExportForm(SelectableFieldsExportForm):
     def __init__(self, formats, resources, **kwargs):
         super().__init__(formats, resources, **kwargs)
         field = self.fields["format"]
-        field.choices = [choice for choice in field.choices if choice[0] != ""]
+        field.choices = [
+            (value, FORMAT_LABELS.get(str(label), label))
+            for value, label in field.choices
+            if value != ""
+        ]
         field.initial = "0"

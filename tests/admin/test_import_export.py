@@ -268,8 +268,11 @@ def test_the_export_page_starts_on_csv_with_no_empty_format_to_choose(admin_user
     form = admin_user_client.get(EXPORT_URL).context["form"]
 
     html = str(form["format"])
-    assert [label for _value, label in form.fields["format"].choices] == ["csv", "xlsx"]
-    assert '<option value="0" selected>csv</option>' in html
+    assert [label for _value, label in form.fields["format"].choices] == [
+        "CSV",
+        "Excel workbook (XLSX)",
+    ]
+    assert '<option value="0" selected>CSV</option>' in html
 
 
 def test_the_export_page_warns_when_an_xlsx_of_the_list_could_not_be_imported_back(

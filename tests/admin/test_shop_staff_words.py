@@ -104,6 +104,8 @@ def test_the_export_page_speaks_of_the_files_columns_not_of_an_exporter(boss):
     assert "The file has a column for each field ticked below" in text
     assert 'value="Export"' in text
     assert 'value="Submit"' not in text
+    assert '<option value="0" selected>CSV</option>' in text
+    assert '<option value="1">Excel workbook (XLSX)</option>' in text
 
 
 def test_the_sidebar_and_the_pages_call_undo_states_the_import_history(admin_client, run_import):
