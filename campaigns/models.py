@@ -116,7 +116,7 @@ class Transaction(models.Model):
     """One ledger entry: a credit (positive) or debit in the campaign's unit."""
 
     class Kind(models.TextChoices):
-        AUTO_ADD = "auto_add", "Credit on import (auto_add)"
+        AUTO_ADD = "auto_add", "Credit on import"
         CREDIT = "credit", "Credit"
         DEBIT = "debit", "Debit"
 

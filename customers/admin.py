@@ -1,6 +1,7 @@
 """Admin of customers and of undo states: what each import did, and rolling it back."""
 
 import csv
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -8,8 +9,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.http import Http404, StreamingHttpResponse
@@ -18,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
@@ -27,13 +31,14 @@ from accounts.models import Account
 from accounts.users import signed_in
 from campaigns.models import Campaign, Enrollment, Transaction
 from campaigns.selectors import balances_for
+from core.admin_links import LinksForViewerMixin, linked
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 from core.errors import DomainError
 from core.moments import shown_time
 from core.wording import say
 
 from . import rollback_messages as words
-from .admin_export import CustomerExportForm, export_response
+from .admin_export import CustomerExportForm, export_response, xlsx_rows_warning
 from .admin_import import MODE_LABELS, import_view_for
 from .batch.types import FileRead
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
@@ -44,11 +49,12 @@ from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
 from .import_counts import LABELS, NOT_COUNTED, shop_counts
 from .import_file import read_as
 from .line_words import DATE_CHOICE
-from .models import PHONE_SEPARATORS, Customer, UndoChunk, UndoState
+from .models import NOTHING_TO_UNDO, PHONE_SEPARATORS, Customer, UndoChunk, UndoState
 from .resources import CustomerExportResource
 from .rollback import (
     UNKNOWN_USER,
     Conflict,
+    ConflictCode,
     ConflictOverview,
     conflict_overview,
     find_conflicts,
@@ -155,7 +161,7 @@ def _only_account(request) -> Account | None:
 
 
 @admin.register(Customer)
-class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
+class CustomerAdmin(LinksForViewerMixin, AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     form = CustomerAdminForm
     # Export through django-import-export (of the scoped list); import through the API's
     # engine (customers/admin_import.py), so every rule of the contract applies.
@@ -166,6 +172,8 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     # The CSV export starts with a UTF-8 byte order mark (EXCEL_BOM), for Excel.
     to_encoding = "utf-8-sig"
     import_export_change_list_template = "admin/customers/customer/change_list.html"
+    # django-import-export's export page in shop words, with the XLSX rows warning.
+    export_template_name = "admin/customers/customer/export.html"
     # First and last name in one column: the list fits 1280 px beside the filters.
     list_display = ["code", "card_number", "name", "email", "phone", "account"]
     list_filter = [
@@ -263,10 +271,12 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         rows = []
         for campaign in enrolled.order_by("campaign_id"):
             balance = balances.get(campaign.campaign_id, Decimal(0))
-            rows.append((campaign, campaign.shown_amount(balance)))
+            rows.append((linked(campaign), campaign.shown_amount(balance)))
         if not rows:
             return "Not enrolled in any campaign."
-        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {}</li>", rows))
+        # One line each, not a list: the admin's form styles put a list 160 px to the
+        # right of where a value starts, far from its label (a shop owner's report).
+        return format_html_join(mark_safe("<br>"), "{}: {}", rows)
 
     def changelist_view(self, request, extra_context=None):
         # Of the user's accounts, whatever the search or filters: one EXISTS query.
@@ -286,6 +296,13 @@ class CustomerAdmin(AccountScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change:
             obj.refresh_from_db(fields=["version"])
+
+    def init_request_context_data(self, request, form):
+        context = super().init_request_context_data(request, form)
+        context["xlsx_rows_warning"] = xlsx_rows_warning(
+            customers=self.get_export_queryset(request).count()
+        )
+        return context
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         """django-import-export's export (the export page's last step, after its form,
@@ -542,6 +559,31 @@ def name_campaigns_of(states: list[UndoState]) -> None:
         }
 
 
+class StatusFilter(admin.SimpleListFilter):
+    """The status as the list's column says it (UndoState.status_shown): an undoable import
+    that changed nothing is under Nothing to undo, not under Undoable (a shop owner found
+    those listed as undoable). Needs the queryset's gave_enrollments and gave_credits."""
+
+    title = "status"
+    parameter_name = "status"
+    NOTHING_TO_UNDO = "nothing_to_undo"
+
+    def lookups(self, request, model_admin):
+        undoable, *others = UndoState.Status.choices
+        return [undoable, (self.NOTHING_TO_UNDO, NOTHING_TO_UNDO), *others]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        nothing = UndoState.changed_nothing_condition()
+        if value == self.NOTHING_TO_UNDO:
+            return queryset.filter(nothing)
+        if value == UndoState.Status.UNDOABLE:
+            return queryset.filter(status=value).exclude(nothing)
+        if value in UndoState.Status.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
 class UndoStateChangeList(ChangeList):
     def get_results(self, request) -> None:
         super().get_results(request)
@@ -591,7 +633,7 @@ UNDO_STATE_SAID_FIELDS = [
 
 
 @admin.register(UndoState)
-class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
+class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAdmin):
     """Undo states are history: listed and shown, never added, edited or deleted here; the
     one thing done with them is a rollback, confirmed on its own page."""
 
@@ -608,21 +650,30 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         "failed_said",
         "status_said",
     ]
-    list_filter = [("account", admin.RelatedOnlyFieldListFilter), "status", "source"]
+    list_filter = [("account", admin.RelatedOnlyFieldListFilter), StatusFilter, "source"]
     list_select_related = ["account", "user"]
     search_fields = ["=id", "account__slug", "user__username"]
+    # The account by its name, the users by theirs, each a link only for a user who may
+    # open its page (core/admin_links.py).
     fields = [
-        "account",
+        "account_shown",
         "imported",
         "created_at",
-        "user",
+        "user_shown",
         "source",
         "status_said",
         "rolled_back_at",
-        "rolled_back_by",
+        "rolled_back_by_shown",
         *UNDO_STATE_SAID_FIELDS,
     ]
-    readonly_fields = ["imported", "status_said", *UNDO_STATE_SAID_FIELDS]
+    readonly_fields = [
+        "account_shown",
+        "user_shown",
+        "rolled_back_by_shown",
+        "imported",
+        "status_said",
+        *UNDO_STATE_SAID_FIELDS,
+    ]
     actions = ["roll_back_selected"]
     change_form_template = "admin/customers/undostate/change_form.html"
     change_list_template = "admin/customers/undostate/change_list.html"
@@ -710,6 +761,20 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     def unchanged_said(self, state: UndoState) -> str:
         return NOT_COUNTED if state.unchanged is None else f"{state.unchanged:,}"
 
+    @admin.display(description="account")
+    def account_shown(self, state: UndoState) -> str:
+        return linked(state.account, state.account.display_name)
+
+    @admin.display(description="user")
+    def user_shown(self, state: UndoState) -> str:
+        return linked(state.user, state.user.get_username()) if state.user else UNKNOWN_USER
+
+    @admin.display(description="rolled back by")
+    def rolled_back_by_shown(self, state: UndoState) -> str | None:
+        # None: the admin's empty value, as "rolled back at" shows it.
+        by = state.rolled_back_by
+        return linked(by, by.get_username()) if by else None
+
     @admin.display(description="status", ordering="status")
     def status_said(self, state: UndoState) -> str:
         return state.status_shown()
@@ -723,10 +788,8 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
         rows = parameter_rows(state)
         if not rows:
             return "—"
-        return format_html(
-            '<ul class="undo-parameters">{}</ul>',
-            format_html_join("", "<li>{}: {}</li>", rows),
-        )
+        # One line each beside the label, as the balances (a list stood 160 px off).
+        return format_html_join(mark_safe("<br>"), "{}: {}", rows)
 
     def get_urls(self):
         rollback = path(
@@ -817,7 +880,7 @@ class UndoStateAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
             "nothing_to_roll_back": words.NOTHING_TO_ROLL_BACK,
             "no_conflicts": words.NO_CONFLICTS,
             # Only the first few: a page that grew with the import was unusable at 100,000.
-            "conflicts": overview.first,
+            "conflicts": _hand_edits_named(state, overview.first),
             "conflict_count": overview.customers,
             "conflict_count_said": _conflict_count_said(overview),
             "later_imports": _later_imports_said(state, overview.first),
@@ -941,8 +1004,46 @@ def _conflict_count_said(overview: ConflictOverview) -> str:
     said = say(words.CONFLICT_COUNT, count=overview.customers)
     if len(overview.kinds) < 2:
         return said
-    kinds = "; ".join(f"{n} {words.CONFLICT_KINDS[kind]}" for kind, n in overview.kinds.items())
+    kinds = "; ".join(
+        say(words.CONFLICT_KINDS_COUNTED[kind], count=n) for kind, n in overview.kinds.items()
+    )
     return f"{said} {words.CONFLICT_KINDS_SAID.format(kinds=kinds)}"
+
+
+def _hand_edits_named(state: UndoState, conflicts: list[Conflict]) -> list[Conflict]:
+    """`conflicts` (the few a page lists), each customer changed after the import that was
+    last saved in the admin after it said so, with when and by whom, from the admin's
+    change log (one query); the others keep "changed after the import"."""
+    changed = {c.customer_id for c in conflicts if c.code == ConflictCode.CHANGED}
+    if not changed:
+        return conflicts
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer),
+        object_id__in=[str(pk) for pk in changed],
+        action_flag=CHANGE,
+        action_time__gt=state.created_at,
+    ).select_related("user")
+    last: dict[int, LogEntry] = {}
+    for entry in entries.order_by("action_time", "id"):
+        last[int(entry.object_id or 0)] = entry
+    named = []
+    for conflict in conflicts:
+        edit = last.get(conflict.customer_id) if conflict.code == ConflictCode.CHANGED else None
+        if edit is None:
+            named.append(conflict)
+            continue
+        # A customer the import added says so in its reason (rollback.py's _conflict).
+        created = conflict.reason == words.CHANGED_CREATED_REASON.format(
+            code=conflict.customer_code
+        )
+        template = words.CHANGED_CREATED_BY_HAND_REASON if created else words.CHANGED_BY_HAND_REASON
+        reason = template.format(
+            code=conflict.customer_code,
+            when=shown_time(edit.action_time),
+            who=edit.user.get_username() if edit.user else UNKNOWN_USER,
+        )
+        named.append(dataclasses.replace(conflict, reason=reason))
+    return named
 
 
 def _later_imports_said(state: UndoState, conflicts: list[Conflict]) -> list[str]:

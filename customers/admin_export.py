@@ -20,6 +20,7 @@ import io
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -27,13 +28,24 @@ from import_export.fields import Field
 from import_export.formats.base_formats import Format
 from import_export.forms import SelectableFieldsExportForm
 
+from core.wording import say
+
 from .export import customer_rows
 from .models import Customer
+from .resources import ADMIN_EXPORT_FIELDS
 from .spreadsheet import neutralised
 from .workbook import TextCellsXLSX, write_text_workbook
 
 # Rows of the CSV sent at a time.
 BLOCK_ROWS = 1000
+# Said on the export page before an XLSX too large for the admin's XLSX import is made
+# (its cell limit, LOYALTY_MAX_IMPORT_CELLS, is kept for the CPU an XLSX costs to read):
+# a CSV has no such limit (docs/decisions.md, "An XLSX export the XLSX import takes").
+XLSX_ROWS_WARNING = (
+    "This list holds {customers:customer}. An Excel file (XLSX) of more than {rows:,} of "
+    "them cannot be imported back here (an XLSX import reads at most {cells:,} cells, "
+    "{rows:row} of all {columns:,} columns): to import the file back, export CSV."
+)
 
 
 def export_response(
@@ -78,6 +90,27 @@ def csv_blocks(headers: Sequence[str], rows: Iterable[list[str]], encoding: str)
     yield encoder.encode(out.getvalue(), final=True)
 
 
+# django-import-export names the formats by their extension ("csv", "xlsx").
+FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel workbook (XLSX)"}
+
+
+def xlsx_rows(columns: int) -> int:
+    """The most customers an XLSX of `columns` filled columns holds that the admin's XLSX
+    import takes back (the header row is a row of cells too)."""
+    return settings.LOYALTY["MAX_IMPORT_CELLS"] // columns - 1
+
+
+def xlsx_rows_warning(*, customers: int) -> str:
+    """The export page's warning when an XLSX of `customers` with every column may not
+    import back, else ''."""
+    columns = len(ADMIN_EXPORT_FIELDS)
+    rows = xlsx_rows(columns)
+    if customers <= rows:
+        return ""
+    limit = settings.LOYALTY["MAX_IMPORT_CELLS"]
+    return say(XLSX_ROWS_WARNING, customers=customers, rows=rows, cells=limit, columns=columns)
+
+
 class CustomerExportForm(SelectableFieldsExportForm):
     """django-import-export's export form with its format chosen: the first of the
     admin's formats (CSV), and no empty choice to pick by mistake."""
@@ -85,5 +118,9 @@ class CustomerExportForm(SelectableFieldsExportForm):
     def __init__(self, formats, resources, **kwargs):
         super().__init__(formats, resources, **kwargs)
         field = self.fields["format"]
-        field.choices = [choice for choice in field.choices if choice[0] != ""]
+        field.choices = [
+            (value, FORMAT_LABELS.get(str(label), label))
+            for value, label in field.choices
+            if value != ""
+        ]
         field.initial = "0"

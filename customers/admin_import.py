@@ -81,6 +81,14 @@ ERRORS_CUT_OFF = (
     "The first {shown} of {failed} failed lines are listed; after you confirm, all of them "
     "can be downloaded from the import's page."
 )
+# Said before the Confirm button, with the first FAILING_SHOWN_FIRST failing lines.
+FAILING_SUMMARY = (
+    "{failed:line} will fail and {failed:is/are} not imported; confirming imports the others.{more}"
+)
+FAILING_FIRST_LISTED = (
+    ' The first {shown:,} are here; all of them are under "Lines that will fail" below the button.'
+)
+FAILING_SHOWN_FIRST = 3
 REPLACE_WARNING = (
     "Replace is chosen: confirming empties these fields of the {updated:customer} "
     "updated, because the file has no column for them: {fields}."
@@ -127,12 +135,21 @@ FILE_TOO_LARGE = (
 )
 PENDING_GONE = "This import preview has expired or was already confirmed; upload the file again."
 NOT_THIS_ACCOUNTS_CAMPAIGN = "Choose campaigns of the account {account}."
+# The campaign chosen first ticked again among the others (a shop owner's report).
+CHOSEN_TWICE = (
+    '{campaign} is already the campaign chosen above: untick it under "Also enroll in" '
+    "(customers are enrolled in it once, and its credits go to it)."
+)
 QUEUED = (
     "The import of {lines:,} lines runs in the background: this page follows it, and you "
     "can leave it and come back: Import jobs lists it."
 )
 # {counts}: customers/import_counts.py's words, the preview's.
-IMPORTED = "Imported: {counts}. It can be rolled back from its undo state."
+# The page it leads to is the import's own, under Import history (UndoState's verbose name).
+IMPORTED = (
+    "Imported: {counts}. This page shows what the import did; if it changed anything, Roll "
+    "back undoes it."
+)
 # Every line failed (customers/undo.py: NOTHING_WRITTEN): there is nothing to roll back.
 NOTHING_IMPORTED = (
     "Nothing was imported: all {failed} lines failed. Download them from this page, fix "
@@ -273,13 +290,21 @@ class CustomerImportForm(forms.Form):
         account, first = data.get("account"), data.get("campaign")
         if account is None or first is None:
             return data
-        chosen = [first, *(pk for pk in data.get("other_campaigns", []) if pk != first)]
+        if first in data.get("other_campaigns", []):
+            self.add_error("other_campaigns", CHOSEN_TWICE.format(campaign=_chosen_name(first)))
+            return data
+        chosen = [first, *data.get("other_campaigns", [])]
         campaigns = Campaign.objects.filter(account=account, is_active=True).in_bulk(chosen)
         if len(campaigns) != len(chosen):
             raise forms.ValidationError(NOT_THIS_ACCOUNTS_CAMPAIGN.format(account=account.slug))
         # The credit campaign first: campaigns_to_include's first id gets auto_add.
         data["campaign_ids"] = [campaigns[pk].campaign_id for pk in chosen]
         return data
+
+
+def _chosen_name(pk: int) -> str:
+    campaign = Campaign.objects.filter(pk=pk).first()
+    return campaign.display_name if campaign else str(pk)
 
 
 def account_campaigns(account: Account) -> list[Campaign]:
@@ -484,7 +509,18 @@ def _preview_context(
             campaign=campaigns[batch.campaign_ids[0]],
         ),
         "errors_shown": shown,
+        "errors_first": shown[:FAILING_SHOWN_FIRST],
+        "failing_summary": _failing_summary(preview.failed),
     }
+
+
+def _failing_summary(failed: int) -> str:
+    if not failed:
+        return ""
+    more = (
+        say(FAILING_FIRST_LISTED, shown=FAILING_SHOWN_FIRST) if failed > FAILING_SHOWN_FIRST else ""
+    )
+    return say(FAILING_SUMMARY, failed=failed, more=more)
 
 
 def _sample(

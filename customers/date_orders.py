@@ -65,6 +65,17 @@ def looks_like(value: str) -> list[DateOrder]:
     return [order for order in DateOrder if read_date(value, order) is not None]
 
 
+def read_typed_date(value: str) -> datetime.date | None:
+    """The date a person typed without saying its order (the customer form): written
+    year-month-day, or in the one date an import's other orders read (14/07/1970 is only
+    day/month/year, 07/14/1970 only month/day/year; 05/05/1970 the same either way). None
+    when it is no real date, or two (03/04/1970): the person then says which they mean."""
+    dates = {read_date(value, order) for order in DateOrder} - {None}
+    if read_date(value, DateOrder.YMD) is not None:
+        return read_date(value, DateOrder.YMD)
+    return dates.pop() if len(dates) == 1 else None
+
+
 def with_dates_converted(data: str, delimiter: str, column: int, order: DateOrder) -> str:
     """The file's data (the engine's text) with the dates of column `column` (from 0)
     written YYYY-MM-DD. A line is rewritten only when a date in it changes and it is one

@@ -10,12 +10,14 @@ from typing import Any
 from django import forms
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from .columns import ADMIN_FORM_COLUMNS, CUSTOM_FIELDS, MAX_LENGTHS
+from .date_orders import read_typed_date
 from .line_words import form_date_words
 from .models import Customer
 from .rollback_messages import OVERWRITE_LABEL
-from .rules import VALUE_RULES, ValueRefused, max_length
+from .rules import VALUE_RULES, ValueRefused, max_length, not_in_future
 from .values import has_control_character, trimmed
 
 CONTROL_CHARACTER = "Contains a control character: only tabs and line breaks are allowed."
@@ -61,16 +63,19 @@ class ProfileTextField(forms.CharField):
 
 
 class ProfileDateField(forms.DateField):
-    """custom_date as the import reads it: exactly YYYY-MM-DD and a real date. Refused in
-    shop words (the order to write it in, and the date another order reads), not the API's
-    "custom_date must be YYYY-MM-DD"."""
+    """custom_date in the orders an import reads (customers/date_orders.py): year-month-day,
+    or 14/07/1970, whose one real date is day/month/year; then the import's rule (a real
+    date). Refused in shop words (the dates an ambiguous value reads as, written
+    year-month-day), not the API's "custom_date must be YYYY-MM-DD"."""
 
     def to_python(self, value):
         if isinstance(value, str):
+            value = trimmed(value)
+            typed = read_typed_date(value)
             try:
-                return VALUE_RULES["custom_date"](trimmed(value))
+                return VALUE_RULES["custom_date"](typed.isoformat() if typed else value)
             except ValueRefused:
-                raise ValidationError(form_date_words(trimmed(value)), code="invalid") from None
+                raise ValidationError(form_date_words(value), code="invalid") from None
         return super().to_python(value)
 
 
@@ -108,6 +113,17 @@ class CustomerAdminForm(forms.ModelForm):
         for name in self.custom_field_names:
             if name in self.fields:
                 self.fields[name].initial = self.instance.custom_fields.get(name, "")
+
+    def clean_custom_date(self):
+        # A date typed in; one an API import stored is kept, so the rest of the customer
+        # can still be edited (the API takes any real date: customers/rules.py).
+        date = self.cleaned_data["custom_date"]
+        if "custom_date" in self.changed_data:
+            try:
+                not_in_future(date, today=timezone.localdate())
+            except ValueRefused as refused:
+                raise ValidationError(refused.message, code="future") from None
+        return date
 
     def clean_card_number(self) -> str | None:
         # NULL, never '': the unique constraint ignores NULLs, and the database refuses ''.

@@ -21,29 +21,31 @@ from .date_orders import DATE_ORDER_LABELS, DateOrder, is_shaped, looks_like, re
 from .file_headers import FileHeaders
 
 DATE_CHOICE = "Dates in the file"
+# A value from the file or the form is quoted ("not-a-date"), as the labels to choose are;
+# identifiers after their noun (card number 5001, code C1) are not.
 DATE_OTHER_ORDER = (
-    "{column}: {value} is not a date written {chosen}, the order chosen for this import; "
+    '{column}: "{value}" is not a date written {chosen}, the order chosen for this import; '
     'it reads as {orders}: choose "{label}" under "{choice}" and upload the file again.'
 )
 DATE_OTHER_ORDERS = (
-    "{column}: {value} is not a date written {chosen}, the order chosen for this import; "
+    '{column}: "{value}" is not a date written {chosen}, the order chosen for this import; '
     'it reads as {orders}: choose the one your file uses under "{choice}" and upload the '
     "file again."
 )
-DATE_NOT_REAL = "{column}: {value} is not a real date."
+DATE_NOT_REAL = '{column}: "{value}" is not a real date.'
 DATE_UNREADABLE = (
-    "{column}: {value} is not a date written {chosen} (the order chosen for this import), "
+    '{column}: "{value}" is not a date written {chosen} (the order chosen for this import), '
     "nor in another order an import reads."
 )
-DATE_DASHES = "{column}: {value} must be written with dashes, like 2024-12-31."
+DATE_DASHES = '{column}: "{value}" must be written with dashes, like 2024-12-31.'
 # The customer form's date, which is written as the contract and the export write it.
 FORM_DATE = "Write the date year-month-day, like 2024-12-31"
-FORM_DATE_OTHER_ORDER = FORM_DATE + ": {value} reads as {order}, so write it {written}."
+FORM_DATE_OTHER_ORDER = FORM_DATE + ': "{value}" reads as {order}, so write it {written}.'
 FORM_DATE_OTHER_ORDERS = (
-    FORM_DATE + ": {value} reads as {orders}, so write it {written}, for the one you mean."
+    FORM_DATE + ': "{value}" reads as {orders}, so write it {written}, for the one you mean.'
 )
-FORM_DATE_NOT_REAL = "{value} is not a real date. " + FORM_DATE + "."
-FORM_DATE_UNREADABLE = "{value} is not a date. " + FORM_DATE + "."
+FORM_DATE_NOT_REAL = '"{value}" is not a real date. ' + FORM_DATE + "."
+FORM_DATE_UNREADABLE = '"{value}" is not a date. ' + FORM_DATE + "."
 CONTROL_CHARACTER_WORDS = (
     "{column}, holds a control character (an invisible character, such as a tab or a "
     "line break code, pasted from another program): delete it."
@@ -54,13 +56,13 @@ WORDS = {
     m.CONTROL_CHARACTER: CONTROL_CHARACTER_WORDS,
     # The admin reads a file's encoding itself: its staff choose no charset.
     m.CP1252_READ_AS_LATIN1: CONTROL_CHARACTER_WORDS,
-    m.BAD_EMAIL: "{column}: {value} does not look like an email address.",
+    m.BAD_EMAIL: '{column}: "{value}" does not look like an email address.',
     m.CARD_NUMBER_TAKEN: "{column}: card number {card_number} is already another customer's.",
     m.CODE_AND_CARD_DISAGREE: (
         "{column}: card number {card_number} belongs to another customer than code {code}."
     ),
-    m.USERNAME_TAKEN: "{column}: {value} is already another customer's username.",
-    m.BAD_CREDIT: "{column}: {value} does not fit campaign {campaign}: {reason}.",
+    m.USERNAME_TAKEN: '{column}: "{value}" is already another customer\'s username.',
+    m.BAD_CREDIT: '{column}: "{value}" does not fit campaign {campaign}: {reason}.',
 }
 # Errors of a line as a whole, said with the file's words.
 WHOLE_LINE_WORDS = {

@@ -56,7 +56,10 @@ class Customer(models.Model):
         "birthday / custom date",
         null=True,
         blank=True,
-        help_text="Year-month-day, like 2024-12-31 (custom_date in imports and exports).",
+        help_text=(
+            "Like 2024-12-31, or 31/12/2024 or 12/31/2024 when the date can be read only one "
+            "way; the file column custom_date (Custom Date in exports)."
+        ),
     )
     street1 = models.CharField(max_length=200, blank=True)
     street2 = models.CharField(max_length=200, blank=True)
@@ -174,6 +177,10 @@ class UndoState(models.Model):
             ),
         ]
         permissions = [("rollback_undostate", "Can roll back an import")]
+        # Shop words (a shop owner read "Undo states" in the sidebar): each is an import,
+        # titled "Import 4 of spring.csv into Great Widgets", and the list is their history.
+        verbose_name = "import"
+        verbose_name_plural = "import history"
 
     def __str__(self) -> str:
         """ "Import 4 of spring.csv into Great Widgets": the page's title. Its status is
@@ -188,6 +195,19 @@ class UndoState(models.Model):
         if self.status == self.Status.UNDOABLE and self.changed_nothing():
             return NOTHING_TO_UNDO
         return self.get_status_display()
+
+    @staticmethod
+    def changed_nothing_condition() -> models.Q:
+        """changed_nothing() as a condition of a query annotated with `gave_enrollments` and
+        `gave_credits` (the admin's list filters on it: customers/admin.py)."""
+        return models.Q(
+            status=UndoState.Status.UNDOABLE,
+            new=0,
+            unchanged__isnull=False,
+            updated=models.F("unchanged"),
+            gave_enrollments=False,
+            gave_credits=False,
+        )
 
     def changed_nothing(self) -> bool:
         """From the row alone: no customer new, every matched line unchanged, and no

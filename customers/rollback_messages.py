@@ -30,6 +30,16 @@ CHANGED_CREATED_REASON = (
     "Customer {code} was added by this import and changed after it; rolling back deletes "
     "the customer, with those later changes."
 )
+# A CHANGED conflict whose customer was saved in the admin after the import (its change
+# log says when and by whom): named as the hand edit it is (a shop owner's report).
+CHANGED_BY_HAND_REASON = (
+    "Customer {code} was changed by hand on {when} by {who}, after the import; rolling back "
+    "gives it back the details it had before the import, so that change is lost."
+)
+CHANGED_CREATED_BY_HAND_REASON = (
+    "Customer {code} was added by this import and changed by hand on {when} by {who}; "
+    "rolling back deletes the customer, with that change."
+)
 DELETED_REASON = "Customer {code} was deleted after the import; it is not brought back."
 CREATED_ENTRIES_REASON = (
     "Customer {code} was added by this import and has credits booked after it; rolling "
@@ -42,6 +52,14 @@ WRITTEN_ENTRIES_REASON = (
 IDENTITY_TAKEN_REASON = (
     "Customer {code} cannot get its {field} {value} back: customer {holder} holds it now."
 )
+# How many customers of each kind, after "Of these:": a count of customers, never "1
+# credits booked" (a shop owner's report).
+CONFLICT_KINDS_COUNTED = {
+    "changed": "{count:,} changed after the import",
+    "deleted": "{count:,} deleted after the import",
+    "later_entries": "{count:,} with credits booked after the import",
+    "identity_taken": "{count:,} whose code, card number or username another customer holds",
+}
 # The confirmation page's count of conflicts, before the count of each kind.
 # The kinds are listed after it only when there are several, so one kind is said once.
 CONFLICT_COUNT = "{count:customer} of this import {count:was/were} changed after it."

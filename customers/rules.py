@@ -54,6 +54,17 @@ def custom_date(value: str) -> datetime.date | None:
         raise ValueRefused(m.BAD_DATE.format(value=m.shown(value))) from None
 
 
+def not_in_future(date: datetime.date | None, *, today: datetime.date) -> None:
+    """ValueRefused if `date` is after `today`: a birthday cannot be. The customer form
+    checks it for a date typed in; an import does not, since the contract takes every real
+    YYYY-MM-DD date (custom_date may be another date than a birthday: docs/decisions.md)."""
+    if date is not None and date > today:
+        raise ValueRefused(FUTURE_DATE.format(value=date.isoformat(), today=today.isoformat()))
+
+
+FUTURE_DATE = '"{value}" is in the future (today is {today}): a birthday cannot be.'
+
+
 # The fields with a rule of their own beyond length and control characters: the value
 # as stored, or ValueRefused.
 VALUE_RULES: dict[str, Callable[[str], object]] = {

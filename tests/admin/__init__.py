@@ -1,6 +1,13 @@
-"""Helpers of the admin tests: the admin's form data for a customer, and reading a response."""
+"""Helpers of the admin tests: the admin's form data for a customer, posting a file to the
+admin's import, and reading a response."""
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from campaigns.models import Campaign
 from customers.models import Customer
+from tests.conftest import POINTS
+
+IMPORT_URL = "/admin/customers/customer/import-file/"
 
 CUSTOMER_FORM_FIELDS = (
     "code",
@@ -39,3 +46,28 @@ def messages_of(response) -> list[str]:
 def result_ids(response) -> set[int]:
     """The primary keys a change list shows."""
     return {obj.pk for obj in response.context["cl"].result_list}
+
+
+def campaign_pk(account, campaign_id=POINTS) -> int:
+    return Campaign.objects.get(account=account, campaign_id=campaign_id).pk
+
+
+def post_file(client, account, content: bytes | str, name="customers.csv", **fields):
+    """The import page's form posted as a browser does: `content` as the file `name`, into
+    `account`'s POINTS campaign in update mode; `fields` add to or override the form. The
+    answer is the preview (or the form again, with its errors)."""
+    if isinstance(content, str):
+        content = content.encode()
+    form = {
+        "account": account.pk,
+        "campaign": campaign_pk(account),
+        "overwrite_duplicates": "update",
+        "import_file": SimpleUploadedFile(name, content),
+        **fields,
+    }
+    return client.post(IMPORT_URL, form)
+
+
+def confirm(client, response):
+    """Confirm the preview `response` showed."""
+    return client.post(IMPORT_URL, {"pending": response.context["pending"]})

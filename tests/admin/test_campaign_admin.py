@@ -62,7 +62,9 @@ def test_balances_name_the_campaign_and_separate_thousands(admin_client, account
         reverse("admin:customers_customer_change", args=[customer.pk])
     ).content.decode()
 
-    assert "<li>Points club (Points): 1,234,567</li>" in html
+    # A superuser may open the campaign's page: its name links there.
+    url = reverse("admin:campaigns_campaign_change", args=[points.pk])
+    assert f'<a href="{url}">Points club (Points)</a>: 1,234,567' in html
 
 
 def test_a_campaigns_page_counts_its_customers_and_links_to_them(admin_client, account):

@@ -10,7 +10,8 @@ import io
 import pytest
 
 from customers.models import Customer, UndoState
-from tests.admin.test_import_files import confirm, post_file, xlsx
+from tests.admin import confirm, post_file
+from tests.admin.test_import_files import xlsx
 
 DATE_CHOICE = {"date_order": "dmy"}
 # As a spreadsheet on Windows saves "CSV (semicolon delimited)": Windows-1252, CRLF. Lines
@@ -24,9 +25,9 @@ ROWS = [
 ]
 # The error names its column by its header text alone: the file's columns are not numbered
 # as the imported file's (its line column comes first).
-EMAIL_WORDS = "Email: francois.example.com does not look like an email address."
+EMAIL_WORDS = 'Email: "francois.example.com" does not look like an email address.'
 DATE_WORDS = (
-    "Custom_date: 12/31/1985 is not a date written day/month/year, the order "
+    'Custom_date: "12/31/1985" is not a date written day/month/year, the order '
     'chosen for this import; it reads as month/day/year: choose "Month/day/year '
     '(12/31/2024)" under "Dates in the file" and upload the file again.'
 )
@@ -124,7 +125,7 @@ def test_the_failed_lines_are_headed_by_the_shops_own_header_texts(boss, account
 
     assert list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";")) == [
         ["line", "Customer code", "First name", "Surname", "Birthday", "error"],
-        ["3", "B2", "Bob", "Roe", "31/02/1985", "Birthday: 31/02/1985 is not a real date."],
+        ["3", "B2", "Bob", "Roe", "31/02/1985", 'Birthday: "31/02/1985" is not a real date.'],
     ]
 
 

@@ -16,7 +16,8 @@ from openpyxl.cell.text import InlineFont
 from customers import import_file as f
 from customers import xlsx_package as p
 from customers.models import Customer, ImportPreview
-from tests.admin.test_import_files import IMPORT_URL, campaign_pk, form_errors
+from tests.admin import IMPORT_URL, campaign_pk
+from tests.admin.test_import_files import form_errors
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 

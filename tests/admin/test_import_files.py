@@ -10,7 +10,6 @@ import zipfile
 
 import openpyxl
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 
@@ -22,35 +21,13 @@ from customers.admin_import import ADMIN_WORDS, FILE_TOO_LARGE, NO_DATA_ROWS, QU
 from customers.batch import messages as m
 from customers.file_headers import SAME_FIELD
 from customers.models import Customer, ImportPreview, UndoState
+from tests.admin import IMPORT_URL, campaign_pk, confirm, post_file
 from tests.conftest import EVENTS, POINTS
 from tests.factories import make_campaign
-
-IMPORT_URL = "/admin/customers/customer/import-file/"
-
-
-def campaign_pk(account, campaign_id=POINTS) -> int:
-    return Campaign.objects.get(account=account, campaign_id=campaign_id).pk
-
-
-def post_file(client, account, content: bytes | str, name="customers.csv", **fields):
-    if isinstance(content, str):
-        content = content.encode()
-    form = {
-        "account": account.pk,
-        "campaign": campaign_pk(account),
-        "overwrite_duplicates": "update",
-        "import_file": SimpleUploadedFile(name, content),
-        **fields,
-    }
-    return client.post(IMPORT_URL, form)
 
 
 def form_errors(response) -> list[str]:
     return list(response.context["form"].non_field_errors())
-
-
-def confirm(client, response):
-    return client.post(IMPORT_URL, {"pending": response.context["pending"]})
 
 
 def xlsx(rows) -> bytes:
@@ -654,9 +631,9 @@ def test_an_xlsx_imports_undo_state_says_how_the_file_was_read_without_a_delimit
 
     html = boss.get(f"/admin/customers/undostate/{state.pk}/change/").content.decode()
 
-    assert "<li>Read as: Excel workbook (.xlsx), first sheet</li>" in html
-    assert "<li>Dates in the file: Day/month/year (31/12/2024)</li>" in html
-    assert "<li>Columns: code, first_name</li>" in html
+    assert "Read as: Excel workbook (.xlsx), first sheet" in html
+    assert "Dates in the file: Day/month/year (31/12/2024)" in html
+    assert "Columns: code, first_name" in html
     assert "Delimiter" not in html
     assert "(not read)" not in html
 
@@ -667,7 +644,7 @@ def test_a_csv_imports_undo_state_says_its_encoding_and_delimiter_as_the_preview
 
     html = boss.get(f"/admin/customers/undostate/{state.pk}/change/").content.decode()
 
-    assert "<li>Read as: CSV, Windows-1252, semicolon-separated</li>" in html
+    assert "Read as: CSV, Windows-1252, semicolon-separated" in html
     assert "Delimiter" not in html
 
 
@@ -682,7 +659,9 @@ def test_a_credit_that_does_not_fit_names_the_campaign_by_its_name_in_the_previe
     download = boss.get(f"/admin/customers/undostate/{state.pk}/failed-lines/")
     (_header, row) = list(csv.reader(io.StringIO(b"".join(download).decode("utf-8-sig"))))
 
-    assert error.message.startswith("Column 2, auto_add: lots does not fit campaign Coffee Club: ")
+    assert error.message.startswith(
+        'Column 2, auto_add: "lots" does not fit campaign Coffee Club: '
+    )
     # The file names the column by its header text alone (its columns are numbered apart).
     assert row[-1] == error.message.replace("Column 2, auto_add", "Auto_add")
     assert POINTS not in error.message

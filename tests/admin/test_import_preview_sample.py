@@ -4,7 +4,6 @@ column names, secrets only said to change), the first it creates, and what the c
 campaign gives each and in all; nothing is written and no line costs a query."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -20,10 +19,9 @@ from customers.preview_sample import (
     SampledCredit,
     SampledCustomer,
 )
+from tests.admin import campaign_pk, post_file
 from tests.conftest import BUYX, GIFTCARD, POINTS
 from tests.factories import make_customer
-
-IMPORT_URL = "/admin/customers/customer/import-file/"
 
 
 @pytest.fixture
@@ -34,14 +32,9 @@ def boss(client, django_user_model, account, campaigns):
 
 
 def preview(client, account, content: str, campaign=POINTS, **fields):
-    form = {
-        "account": account.pk,
-        "campaign": Campaign.objects.get(account=account, campaign_id=campaign).pk,
-        "overwrite_duplicates": "update",
-        "import_file": SimpleUploadedFile("customers.csv", content.encode()),
-        **fields,
-    }
-    response = client.post(IMPORT_URL, form)
+    response = post_file(
+        client, account, content, campaign=campaign_pk(account, campaign), **fields
+    )
     assert response.status_code == 200, response.content[:500]
     assert "pending" in response.context, response.context["form"].errors
     return response

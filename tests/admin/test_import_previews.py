@@ -5,16 +5,13 @@ secret key reveals none of its rows, and it is gone after an hour or once confir
 import tempfile
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from campaigns.models import Campaign
 from customers.admin_import import PENDING_GONE
 from customers.models import Customer, ImportPreview
 from customers.pending import take_preview
-from tests.conftest import POINTS
+from tests.admin import IMPORT_URL, post_file
 
-IMPORT_URL = "/admin/customers/customer/import-file/"
 SECRET_FILE = (
     "code,first_name,customer_password,customer_PIN\n"
     "C1,Ann,correct-horse-battery-staple,918273645546372819\n"
@@ -22,15 +19,7 @@ SECRET_FILE = (
 
 
 def preview(client, account, content=SECRET_FILE) -> str:
-    response = client.post(
-        IMPORT_URL,
-        {
-            "account": account.pk,
-            "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
-            "overwrite_duplicates": "update",
-            "import_file": SimpleUploadedFile("customers.csv", content.encode()),
-        },
-    )
+    response = post_file(client, account, content)
     assert response.status_code == 200, response.content[:300]
     return response.context["pending"]
 

@@ -4,14 +4,18 @@ page that shows the conflicts and proceeds over them only when the operator tick
 import csv
 import datetime
 import io
+import re
+from html import unescape
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
 from campaigns.models import Enrollment, Transaction
+from core.moments import shown_time
 from core.wording import say
 from customers.admin import CONFLICTS_CHANGED, SELECT_ONE
 from customers.forms import OVERWRITE_LABEL
@@ -19,7 +23,8 @@ from customers.models import Customer, UndoState
 from customers.rollback import ALREADY_ROLLED_BACK, CHANGED_REASON, CONFLICTS
 from customers.rollback_messages import (
     ALL_LINES_FAILED,
-    CHANGED_CREATED_REASON,
+    CHANGED_BY_HAND_REASON,
+    CHANGED_CREATED_BY_HAND_REASON,
     DID_DELETE,
     DID_REMOVE,
     DID_RESTORE,
@@ -71,6 +76,13 @@ def edit_in_admin(client, code: str, **changes) -> None:
     url = reverse("admin:customers_customer_change", args=[customer.pk])
     response = client.post(url, customer_form(customer, **changes), follow=True)
     assert response.redirect_chain[0][1] == 302
+
+
+def by_hand(template: str, code: str) -> str:
+    """A conflict's reason naming the latest admin edit of customer `code`, by staffer."""
+    customer = Customer.objects.get(code=code)
+    edit = LogEntry.objects.filter(object_id=str(customer.pk)).latest("action_time")
+    return template.format(code=code, when=shown_time(edit.action_time), who="staffer")
 
 
 def test_detail_page_shows_what_the_import_did(staff_client, imports):
@@ -175,9 +187,11 @@ def test_confirmation_page_shows_conflicts_and_refuses_without_the_checkbox(staf
         rollback_url(imports), {"seen_conflicts": page.context["form"]["seen_conflicts"].value()}
     )
 
-    assert [c.reason for c in page.context["conflicts"]] == [CHANGED_REASON.format(code="C1")]
-    html = page.content.decode()
-    assert CHANGED_REASON.format(code="C1") in html
+    # Named as the hand edit it is, with when and by whom (a shop owner's report).
+    reason = by_hand(CHANGED_BY_HAND_REASON, "C1")
+    assert [c.reason for c in page.context["conflicts"]] == [reason]
+    html = unescape(page.content.decode())
+    assert reason in html
     assert OVERWRITE_LABEL in html
     assert response.status_code == 200
     assert messages_of(response) == [say(CONFLICTS, count=1)]
@@ -221,7 +235,9 @@ def test_conflicts_that_appear_after_the_page_was_shown_are_not_overwritten(staf
     )
 
     assert messages_of(response) == [CONFLICTS_CHANGED]
-    assert [c.reason for c in response.context["conflicts"]] == [CHANGED_REASON.format(code="C1")]
+    assert [c.reason for c in response.context["conflicts"]] == [
+        by_hand(CHANGED_BY_HAND_REASON, "C1")
+    ]
     imports.refresh_from_db()
     assert imports.status == UndoState.Status.UNDOABLE
     assert Customer.objects.get(code="C1").first_name == "Annie"
@@ -307,9 +323,23 @@ def test_a_customer_the_rollback_would_delete_is_said_to_be_deleted(staff_client
     response = staff_client.get(rollback_url(imports))
 
     assert [c.reason for c in response.context["conflicts"]] == [
-        CHANGED_CREATED_REASON.format(code="C2")
+        by_hand(CHANGED_CREATED_BY_HAND_REASON, "C2")
     ]
     assert "overwritten" not in response.content.decode()
+
+
+def test_a_change_made_by_another_import_is_not_said_to_be_by_hand(
+    staff_client, imports, run_import
+):
+    edit_in_admin(staff_client, "C1", first_name="Annie")
+    # Edited by hand before the import that conflicts, which another import then changed.
+    later = run_import(("code", "first_name"), "C1|Anne", overwrite_duplicates="update")
+    state = UndoState.objects.get(pk=later.undo_state_id)
+    run_import(("code", "first_name"), "C1|Annabel", overwrite_duplicates="update")
+
+    response = staff_client.get(rollback_url(state))
+
+    assert [c.reason for c in response.context["conflicts"]] == [CHANGED_REASON.format(code="C1")]
 
 
 def test_an_import_in_which_every_line_failed_offers_no_rollback(staff_client, run_import):
@@ -357,7 +387,6 @@ def test_the_page_of_an_import_recorded_before_unchanged_was_counted_explains_th
 def test_an_undo_states_parameters_are_a_readable_list(staff_client, imports):
     html = staff_client.get(change_url(imports)).content.decode()
 
-    assert '<ul class="undo-parameters">' in html
     for line in (
         "Delimiter: pipe (|)",
         "Mode: update the columns in the file",
@@ -365,7 +394,13 @@ def test_an_undo_states_parameters_are_a_readable_list(staff_client, imports):
         "All or nothing: no",
         f"Campaigns: {POINTS} (Points)",
     ):
-        assert f"<li>{escape(line)}</li>" in html
+        assert escape(line) in html
+    # One line each, beside the label: a list stood 160 px to its right. (In the order
+    # the database keeps them: PostgreSQL's jsonb orders keys its own way.)
+    shown = re.search(r'<div class="readonly">([^<]*(?:<br>[^<]*)+)</div>', html)
+    assert shown is not None
+    assert escape("Delimiter: pipe (|)") in shown[1].split("<br>")
+    assert "Mode: update the columns in the file" in shown[1].split("<br>")
     assert "overwrite_duplicates" not in html
 
 
@@ -490,3 +525,31 @@ def test_an_import_into_an_account_without_a_name_is_titled_by_its_slug(
     page = staff_client.get(change_url(state)).content.decode()
 
     assert f"<h2>Import {state.pk} into greatwidgets</h2>" in page
+
+
+def test_the_status_filter_lists_an_import_that_changed_nothing_under_nothing_to_undo(
+    admin_client, run_import
+):
+    changed = run_import(data="C1|Ann")
+    nothing = run_import(data="C1|Ann", overwrite_duplicates="update")
+    url = reverse("admin:customers_undostate_changelist")
+
+    def listed(status: str) -> set[int]:
+        changelist = admin_client.get(url, {"status": status}).context["cl"]
+        return {state.pk for state in changelist.result_list}
+
+    # A shop owner found "Nothing to undo" imports under the Undoable filter.
+    assert listed("undoable") == {changed.undo_state_id}
+    assert listed("nothing_to_undo") == {nothing.undo_state_id}
+    assert listed("rolled_back") == set()
+    changelist = admin_client.get(url).context["cl"]
+    status_filter = next(spec for spec in changelist.filter_specs if spec.title == "status")
+    choices = [choice["display"] for choice in status_filter.choices(changelist)]
+    assert choices == [
+        "All",
+        "Undoable",
+        "Nothing to undo",
+        "Rolled back",
+        "Undo data pruned",
+        "Nothing to roll back",
+    ]

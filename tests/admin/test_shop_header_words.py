@@ -7,9 +7,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from campaigns.models import Campaign, Transaction
+from campaigns.models import Transaction
 from customers.file_headers import (
     AMBIGUOUS,
     AMBIGUOUS_HEADERS,
@@ -19,25 +18,16 @@ from customers.file_headers import (
     header_key,
 )
 from customers.models import Customer
-from tests.conftest import POINTS
+from tests.admin import IMPORT_URL, post_file
 
-IMPORT_URL = "/admin/customers/customer/import-file/"
 SHOP_FILE = (
     "Customer Code;First name;Surname;E-mail;Mobile;Birthday;Postcode;Points\n"
     "S1;Zoë;Müller;zoe@example.com;07700 900123;1980-02-29;LS1 4AP;50\n"
 )
 
 
-def post_file(client, account, content: str):
-    return client.post(
-        IMPORT_URL,
-        {
-            "account": account.pk,
-            "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
-            "overwrite_duplicates": "update",
-            "import_file": SimpleUploadedFile("shop.csv", content.encode()),
-        },
-    )
+def post_shop_file(client, account, content: str):
+    return post_file(client, account, content, name="shop.csv")
 
 
 def form_errors(response) -> list[str]:
@@ -45,7 +35,7 @@ def form_errors(response) -> list[str]:
 
 
 def test_a_shops_own_column_names_are_read_as_the_fields_and_imported(boss, account):
-    response = post_file(boss, account, SHOP_FILE)
+    response = post_shop_file(boss, account, SHOP_FILE)
 
     # E-mail and First name are the fields' own names, written as people do: not explained.
     assert response.context["headers_read_as"] == [
@@ -81,21 +71,21 @@ def test_a_shops_own_column_names_are_read_as_the_fields_and_imported(boss, acco
 
 
 def test_columns_named_as_the_api_or_the_export_are_not_explained(boss, account):
-    response = post_file(boss, account, "code,First Name,last_name\nC1,Ann,Lee\n")
+    response = post_shop_file(boss, account, "code,First Name,last_name\nC1,Ann,Lee\n")
 
     assert response.context["headers_read_as"] == []
 
 
 @pytest.mark.parametrize("header", ["Name", "Full name", "NAME"])
 def test_a_bare_name_column_is_refused_with_advice(boss, account, header):
-    response = post_file(boss, account, f"code,{header}\nC1,Ann Lee\n")
+    response = post_shop_file(boss, account, f"code,{header}\nC1,Ann Lee\n")
 
     assert form_errors(response) == [AMBIGUOUS.format(number=2, value=header)]
     assert not Customer.objects.exists()
 
 
 def test_two_columns_of_one_field_are_refused_naming_both(boss, account):
-    response = post_file(boss, account, "code,Phone,Mobile\nC1,0113 496 0000,07700 900123\n")
+    response = post_shop_file(boss, account, "code,Phone,Mobile\nC1,0113 496 0000,07700 900123\n")
 
     assert form_errors(response) == [
         SAME_FIELD.format(

@@ -5,25 +5,15 @@ confirm button in reach, exports open in Excel, and undo states say which file w
 import io
 from html import unescape
 
-from django.core.files.uploadedfile import SimpleUploadedFile
-
 from campaigns.models import Campaign
+from customers.admin_import import CHOSEN_TWICE
 from customers.models import Customer, UndoState
+from tests.admin import IMPORT_URL, confirm, post_file
 from tests.conftest import POINTS
 
-IMPORT_URL = "/admin/customers/customer/import-file/"
 
-
-def post_file(client, account, content: str, mode="update", name="customers.csv"):
-    return client.post(
-        IMPORT_URL,
-        {
-            "account": account.pk,
-            "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
-            "overwrite_duplicates": mode,
-            "import_file": SimpleUploadedFile(name, content.encode()),
-        },
-    )
+def post_mode(client, account, content: str, mode="update", name="customers.csv"):
+    return post_file(client, account, content, name=name, overwrite_duplicates=mode)
 
 
 def test_the_import_form_names_its_modes_in_shop_words(boss):
@@ -39,7 +29,7 @@ def test_a_replace_preview_names_the_fields_it_would_empty_before_the_confirm_bu
 ):
     run_import(("code", "first_name", "last_name", "phone"), "W002|Wes|Hall|555")
 
-    page = post_file(boss, account, "code,email\nW002,w@example.com\n", mode="yes")
+    page = post_mode(boss, account, "code,email\nW002,w@example.com\n", mode="yes")
     html = page.content.decode()
 
     warning = html.index('id="import-replace-warning"')
@@ -56,7 +46,7 @@ def test_a_replace_preview_names_the_fields_it_would_empty_before_the_confirm_bu
 def test_an_update_preview_does_not_warn_of_emptied_fields(boss, account, run_import):
     run_import(("code", "first_name"), "W002|Wes")
 
-    page = post_file(boss, account, "code,email\nW002,w@example.com\n", mode="update")
+    page = post_mode(boss, account, "code,email\nW002,w@example.com\n", mode="update")
 
     assert b"import-replace-warning" not in page.content
 
@@ -102,17 +92,9 @@ def test_the_csv_export_starts_with_a_bom_for_excel_and_imports_back_unchanged(
 
     assert exported.startswith(BOM)
     assert "Zoë" in exported[len(BOM) :].decode("utf-8")
-    preview = boss.post(
-        IMPORT_URL,
-        {
-            "account": account.pk,
-            "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
-            "overwrite_duplicates": "update",
-            "import_file": SimpleUploadedFile("export.csv", exported),
-        },
-    )
+    preview = post_file(boss, account, exported, name="export.csv")
     assert preview.context["preview"].failed == 0
-    boss.post(IMPORT_URL, {"pending": preview.context["pending"]})
+    confirm(boss, preview)
     after = list(Customer.objects.values())
     for row in before + after:
         row.pop("updated_at"), row.pop("version")
@@ -206,17 +188,7 @@ def test_a_rollback_conflict_names_the_later_import_to_roll_back_first_and_says_
 # The shop owner's second round (issue 14, medium findings).
 
 
-def post_form(client, account, content: str | bytes, **fields):
-    form = {
-        "account": account.pk,
-        "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
-        "overwrite_duplicates": "update",
-        "import_file": SimpleUploadedFile(
-            "customers.csv", content.encode() if isinstance(content, str) else content
-        ),
-    }
-    form.update(fields)
-    return client.post(IMPORT_URL, form)
+post_form = post_file
 
 
 def messages_of(response) -> list[str]:
@@ -302,7 +274,7 @@ def test_a_line_error_names_the_column_by_its_number_and_header_text(boss, accou
 
     (error,) = response.context["errors_shown"]
     assert (error.line, error.field) == (2, "column 2, Email")
-    assert error.message == "Column 2, Email: nope does not look like an email address."
+    assert error.message == 'Column 2, Email: "nope" does not look like an email address.'
     assert "email does not look like" not in response.content.decode()
 
 
@@ -332,7 +304,7 @@ def test_a_date_of_another_order_says_which_choice_to_pick(boss, account):
         (3, "column 2, Custom Date"),
     ]
     assert errors[0].message == (
-        "Column 2, Custom Date: 31/12/2024 is not a date written year-month-day, the order "
+        'Column 2, Custom Date: "31/12/2024" is not a date written year-month-day, the order '
         'chosen for this import; it reads as day/month/year: choose "Day/month/year '
         '(31/12/2024)" under "Dates in the file" and upload the file again.'
     )
@@ -506,3 +478,44 @@ def test_the_import_page_lists_every_column_it_reads_with_what_it_holds(boss):
     assert "such as a birthday" in listed
     assert "Points, money or visits credited to each customer in the chosen campaign" in listed
     assert set(DESCRIPTIONS) == set(HEADER_NAMES.values())
+
+
+def test_a_preview_says_what_will_fail_before_the_confirm_button(boss, account):
+    lines = "".join(f"C{n},not-a-date\n" for n in range(5))
+
+    html = unescape(post_file(boss, account, "code,custom_date\nOK1,\n" + lines).content.decode())
+
+    summary = html.index('id="import-failing-summary"')
+    assert summary < html.index('id="confirm-import"')
+    said = html[summary : html.index("</div>", summary)]
+    assert (
+        "5 lines will fail and are not imported; confirming imports the others. The first 3 "
+        'are here; all of them are under "Lines that will fail" below the button.' in said
+    )
+    assert said.count("<li>Line ") == 3
+    assert '<li>Line 3: Column 2, custom_date: "not-a-date" is not a date' in said
+
+
+def test_a_preview_of_one_failing_line_says_it_is_one(boss, account):
+    html = unescape(post_file(boss, account, "code,email\nC1,nope\nC2,\n").content.decode())
+
+    assert "1 line will fail and is not imported; confirming imports the others.<" in html
+
+
+def test_a_preview_without_failing_lines_has_no_failure_summary(boss, account):
+    html = post_file(boss, account, "code\nC1\n").content.decode()
+
+    assert "import-failing-summary" not in html
+
+
+def test_the_campaign_chosen_first_cannot_be_ticked_again_under_also_enroll_in(boss, account):
+    Campaign.objects.filter(account=account, campaign_id=POINTS).update(name="Points club")
+    points = Campaign.objects.get(account=account, campaign_id=POINTS).pk
+
+    response = post_file(boss, account, "code\nC1\n", other_campaigns=[points])
+
+    assert "pending" not in response.context
+    assert response.context["form"].errors == {
+        "other_campaigns": [CHOSEN_TWICE.format(campaign="Points club")]
+    }
+    assert not Customer.objects.exists()

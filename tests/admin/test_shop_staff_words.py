@@ -1,26 +1,21 @@
 """The admin speaks to shop staff, not developers (issue 14): each page a shop owner read
 says its things in shop words, checked in the page's text as the browser gets it."""
 
-from django.core.files.uploadedfile import SimpleUploadedFile
+import re
+from html import unescape
+
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from campaigns.models import Campaign
-from customers.models import UndoState
+from customers.models import Customer, UndoState
+from tests.admin import IMPORT_URL, confirm, post_file
 from tests.conftest import POINTS
 from tests.factories import make_customer
 
-IMPORT_URL = "/admin/customers/customer/import-file/"
-
 
 def preview_text(client, account, content: str, **fields) -> str:
-    form = {
-        "account": account.pk,
-        "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
-        "overwrite_duplicates": "update",
-        "import_file": SimpleUploadedFile("customers.csv", content.encode()),
-        **fields,
-    }
-    response = client.post(IMPORT_URL, form)
+    response = post_file(client, account, content, **fields)
     assert response.status_code == 200, response.content[:500]
     assert "pending" in response.context, response.context["form"].errors
     return response.content.decode()
@@ -89,17 +84,85 @@ def test_the_import_list_and_page_say_counts_with_thousands_separators(admin_cli
 
 
 def test_the_import_page_lists_the_columns_by_the_files_own_headers(boss, account):
-    form = {
-        "account": account.pk,
-        "campaign": Campaign.objects.get(account=account, campaign_id=POINTS).pk,
-        "overwrite_duplicates": "update",
-        "import_file": SimpleUploadedFile("c.csv", b"Customer Code,Given Name\nC1,Ann\n"),
-    }
-    pending = boss.post(IMPORT_URL, form).context["pending"]
-    boss.post(IMPORT_URL, {"pending": pending})
+    confirm(boss, post_file(boss, account, "Customer Code,Given Name\nC1,Ann\n", name="c.csv"))
     url = reverse("admin:customers_undostate_change", args=[UndoState.objects.get().pk])
 
     text = boss.get(url).content.decode()
 
     assert "Customer Code, Given Name" in text
     assert "code, first_name" not in text
+
+
+EXPORT_URL = "/admin/customers/customer/export/"
+
+
+def test_the_export_page_speaks_of_the_files_columns_not_of_an_exporter(boss):
+    # django-import-export's "This exporter will export the following fields" and "Submit".
+    text = unescape(boss.get(EXPORT_URL).content.decode())
+
+    assert "exporter" not in text.lower()
+    assert "The file has a column for each field ticked below" in text
+    assert 'value="Export"' in text
+    assert 'value="Submit"' not in text
+    assert '<option value="0" selected>CSV</option>' in text
+    assert '<option value="1">Excel workbook (XLSX)</option>' in text
+
+
+def test_the_sidebar_and_the_pages_call_undo_states_the_import_history(admin_client, run_import):
+    result = run_import(("code",), "C1")
+
+    home = admin_client.get("/admin/").content.decode()
+    page = admin_client.get(
+        reverse("admin:customers_undostate_change", args=[result.undo_state_id])
+    ).content.decode()
+
+    assert "Import history" in home
+    assert "Undo state" not in home and "Undo state" not in page
+    assert f"Import {result.undo_state_id} into GW" in page
+    assert "&rsaquo; <a" in page and ">Import history</a>" in page
+
+
+def test_the_import_page_and_the_preview_name_the_account_by_its_name(boss, account, run_import):
+    result = run_import(("code",), "C1")
+
+    page = boss.get(reverse("admin:customers_undostate_change", args=[result.undo_state_id]))
+    preview = post_file(boss, account, "code\nC2\n")
+
+    shown = re.search(
+        r'<label>Account:</label>\s*<div class="readonly">(.*?)</div>', page.content.decode()
+    )
+    # Its name: the slug is the API's account_id.
+    assert shown is not None
+    assert "GW" in shown[1] and "greatwidgets" not in shown[1]
+    assert "<tr><th>Account</th><td>GW</td></tr>" in preview.content.decode()
+
+
+def test_the_conflict_count_says_customers_of_each_kind_in_good_english(
+    admin_client, run_import, campaigns
+):
+    from tests.factories import make_transaction
+
+    first = run_import(("code", "first_name"), "C1|Ann\nC2|Bob")
+    run_import(("code", "first_name"), "C2|Bobby", overwrite_duplicates="update")
+    c1 = Customer.objects.get(code="C1")
+    make_transaction(campaign=campaigns[POINTS], customer=c1, amount=5)
+    url = reverse("admin:customers_undostate_rollback", args=[first.undo_state_id])
+
+    text = admin_client.get(url).content.decode()
+
+    assert (
+        "2 customers of this import were changed after it. Of these: 1 changed after the "
+        "import; 1 with credits booked after the import." in text
+    )
+    assert "1 credits" not in text
+
+
+def test_after_confirming_the_message_says_the_page_rolls_the_import_back(boss, account):
+    response = confirm(boss, post_file(boss, account, "code\nC1\n"))
+
+    message = str(list(get_messages(response.wsgi_request))[0])
+    assert message == (
+        "Imported: 1 new, 0 updated, 0 unchanged, 0 ignored, 0 failed. This page shows what "
+        "the import did; if it changed anything, Roll back undoes it."
+    )
+    assert "undo state" not in message

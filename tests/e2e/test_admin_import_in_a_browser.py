@@ -36,15 +36,15 @@ SPREADSHEET_ROWS = [
     ["A5", "Søren", "Ørsted", "soren@example.com", ""],
 ]
 # The same errors as the preview says them, in the file's words.
-SHOP_BAD_EMAIL = "Column 4, email: francois.example.com does not look like an email address."
+SHOP_BAD_EMAIL = 'Column 4, email: "francois.example.com" does not look like an email address.'
 SHOP_BAD_DATE = (
-    "Column 5, custom_date: 31.12.1985 is not a date written year-month-day, the order chosen "
+    'Column 5, custom_date: "31.12.1985" is not a date written year-month-day, the order chosen '
     'for this import; it reads as day/month/year: choose "Day/month/year (31/12/2024)" under '
     '"Dates in the file" and upload the file again.'
 )
 # The failed-lines file names a column by its header text alone: its columns are not
 # numbered as the imported file's (its line column comes first).
-FILE_BAD_EMAIL = "Email: francois.example.com does not look like an email address."
+FILE_BAD_EMAIL = 'Email: "francois.example.com" does not look like an email address.'
 FILE_BAD_DATE = SHOP_BAD_DATE.replace("Column 5, custom_date", "Custom_date")
 
 
@@ -128,7 +128,7 @@ def test_a_spreadsheets_file_with_bad_rows_is_imported_fixed_and_imported_again_
     expect(page.locator("#import-preview-counts")).to_be_visible()
     screenshot(page, "admin-import-preview")
     assert preview_counts(page) == {
-        "Account": account.slug,
+        "Account": account.display_name,
         "Campaigns": campaign_label(Campaign.objects.get(account=account, campaign_id=POINTS)),
         "Customers already here": "Update the columns in the file",
         "Dates in the file": "Year-month-day (2024-12-31)",
@@ -145,6 +145,13 @@ def test_a_spreadsheets_file_with_bad_rows_is_imported_fixed_and_imported_again_
         ["3", "column 4, email", SHOP_BAD_EMAIL],
         ["5", "column 5, custom_date", SHOP_BAD_DATE],
     ]
+    # Said above the button too, so a person reads what fails before confirming.
+    summary = page.locator("#import-failing-summary")
+    expect(summary).to_contain_text("2 lines will fail and are not imported")
+    summary_box = summary.bounding_box()
+    confirm_box = page.locator("#confirm-import").bounding_box()
+    assert summary_box is not None and confirm_box is not None
+    assert summary_box["y"] + summary_box["height"] <= confirm_box["y"]
     assert not Customer.objects.exists()
 
     page.click("#confirm-import")

@@ -19,7 +19,7 @@ from customers.batch import messages as m
 from customers.models import Customer, UndoState
 from customers.rollback import roll_back
 from jobs.models import ImportJob
-from tests.admin.test_import_files import confirm, post_file
+from tests.admin import confirm, post_file
 from tests.conftest import POINTS
 
 from .conftest import run_db_worker
@@ -74,7 +74,7 @@ def test_a_file_above_the_threshold_is_imported_by_a_job_with_its_failed_lines(
             "C2",
             "Jim",
             "not-an-email",
-            "Email: not-an-email does not look like an email address.",
+            'Email: "not-an-email" does not look like an email address.',
         ],
     ]
 

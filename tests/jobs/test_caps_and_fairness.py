@@ -21,8 +21,7 @@ from customers.models import Customer, UndoState
 from jobs import messages as m
 from jobs.models import ImportJob
 from jobs.service import claim, fairest_queued
-from tests.admin import messages_of
-from tests.admin.test_import_files import confirm, post_file
+from tests.admin import confirm, messages_of, post_file
 from tests.conftest import batch_params
 
 from .conftest import OTHER_USER, run_db_worker, run_rq_worker

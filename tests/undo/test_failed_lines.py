@@ -227,7 +227,7 @@ ADMIN_EXPECTED_ROWS = [
         "Bob",
         "not-an-email",
         "",
-        "Email: not-an-email does not look like an email address.",
+        'Email: "not-an-email" does not look like an email address.',
     ],
     [
         "4",
@@ -238,7 +238,7 @@ ADMIN_EXPECTED_ROWS = [
         "The line has 3 values, but the header row has 4 columns: a value holding the "
         "separator needs quotes around it.",
     ],
-    ["6", "C5", "Ed", "04-03", "", "Email: 04-03 does not look like an email address."],
+    ["6", "C5", "Ed", "04-03", "", 'Email: "04-03" does not look like an email address.'],
 ]
 
 
@@ -264,7 +264,9 @@ def test_the_failed_lines_file_imports_back_once_its_lines_are_fixed(superuser_c
     # Staff fix the values and import the file as it is: its line and error columns are
     # not read.
     rows[1][3], rows[3][3] = "bob@example.com", "ed@example.com"
-    text = "".join(",".join(f'"{value}"' for value in row) + "\n" for row in rows)
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    text = out.getvalue()
 
     again = admin_import(superuser_client, account, text)
 
