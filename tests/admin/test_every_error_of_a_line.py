@@ -18,8 +18,8 @@ LONG_NAME = "A" * 101
 # Line 3 has a too-long name, a bad email and a bad date.
 FILE = f"Code,First Name,Email,Birthday\nC1,Ann,ann@example.com,\nC2,{LONG_NAME},nope,2010-02-30\n"
 NAME_WORDS = "First Name, is longer than 100 characters."
-EMAIL_WORDS = "Email: nope does not look like an email address."
-DATE_WORDS = "Birthday: 2010-02-30 is not a real date."
+EMAIL_WORDS = 'Email: "nope" does not look like an email address.'
+DATE_WORDS = 'Birthday: "2010-02-30" is not a real date.'
 
 
 def test_the_preview_lists_every_refused_value_of_a_failing_line(boss, account):

@@ -78,8 +78,8 @@ def test_the_confirmed_import_and_its_undo_state_say_the_same_counts(boss, accou
     done = boss.post(IMPORT_URL, {"pending": preview.context["pending"]}, follow=True)
 
     assert [str(message) for message in done.context["messages"]] == [
-        "Imported: 1 new, 0 updated, 0 unchanged, 0 ignored, 0 failed, 1 repeated. It can be "
-        "rolled back from its undo state."
+        "Imported: 1 new, 0 updated, 0 unchanged, 0 ignored, 0 failed, 1 repeated. This page "
+        "shows what the import did; if it changed anything, Roll back undoes it."
     ]
     state = UndoState.objects.get()
     # The row keeps the contract's counts; Repeated is said apart.
