@@ -27,7 +27,6 @@ from customers.spreadsheet import (
     workbook_text,
 )
 from customers.workbook import text_workbook
-from tests.commands import conftest as command_line
 from tests.commands.conftest import snapshot
 from tests.conftest import POINTS
 from tests.factories import make_campaign
@@ -48,8 +47,6 @@ ATTACK = {
     "custom_field": "O'Brien",
 }
 PLAIN = {"code": "F2", "first_name": "Ann", "phone": "555-5555"}
-# The command line tests' fixtures: import_file runs import_customers on a file data_file wrote.
-data_file, import_file = command_line.data_file, command_line.import_file
 FORMULA_START = tuple("=+-@\t\r")
 # Session, user, whether the user sees one account (the list's columns) and the list (its
 # account joined): as many for 60 customers as for 1.

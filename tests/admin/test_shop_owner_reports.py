@@ -135,23 +135,10 @@ def test_an_api_import_is_listed_as_the_apis(boss, run_import):
     assert "by " in listed and "<br>API ·" in listed
 
 
-def test_the_command_line_import_records_its_files_path(account, campaigns, user, tmp_path):
-    from django.core.management import call_command
+def test_the_command_line_import_records_its_files_path(import_file, data_file, user):
+    import_file("code,first_name\nN1,Ned\n")
 
-    path = tmp_path / "nightly.csv"
-    path.write_text("code,first_name\nN1,Ned\n")
-    call_command(
-        "import_customers",
-        str(path),
-        f"--account={account.slug}",
-        f"--campaigns={POINTS}",
-        "--delimiter=comma",
-        "--overwrite=update",
-        "--first-line-headers",
-        stdout=io.StringIO(),
-    )
-
-    assert UndoState.objects.get().parameters["file_name"] == str(path)
+    assert UndoState.objects.get().parameters["file_name"] == data_file.last
 
 
 def test_an_admin_imports_parameters_read_in_shop_words(boss, account):
