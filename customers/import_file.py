@@ -67,7 +67,13 @@ MAX_CELLS_PER_ROW = 1000
 # The elements the sheet's pre-count finds: a row, a cell, a shared string, a rich-text run
 # (any prefix), then each attribute of a row or cell (XML's grammar: a value holds no "<",
 # but may ">").
-SHEET_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si|r)(?=[\s/>])")
+SHEET_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(row|c|si|r)(?=[\s/>])")
+# The most XML one cell or one shared string may take, from its start tag to its end tag:
+# its text at the most a cell holds (MAX_TEXT_BYTES, below) with room for rich text's
+# markup. Each run of text is bounded on its own (LONG_TEXT), but a cell's runs make one
+# text (ninth red team: 600 runs of 100,000 characters, a 69 KB file, one 60 MB cell,
+# 645 MB in its worker).
+CELL_XML_PER_TEXT_BYTE = 4
 # Rich-text runs (<r>, a piece of a cell's text in its own font) in the sheet and the shared
 # strings together, per cell of LOYALTY_MAX_IMPORT_CELLS: openpyxl makes an object of each
 # run and of its font, 9 to 65 us a run, more than a cell costs (eighth red team:
@@ -305,10 +311,19 @@ def _count_member(archive: zipfile.ZipFile, name: str, part: Part) -> int:
     limit = settings.LOYALTY["MAX_IMPORT_CELLS"]
     last_row = settings.LOYALTY["MAX_BATCH_ROWS"] + 1  # the header row, then the rows
     cells = row_cells = row = column = width = runs = 0
-    for tag, place in _tags(part_chunks(archive, name, part)):
+    cell_xml_limit = CELL_XML_PER_TEXT_BYTE * MAX_TEXT_BYTES
+    # Where the cell or shared string being read starts; None between two.
+    opened: int | None = None
+    for tag, place, position in _tags(part_chunks(archive, name, part)):
         if tag == b"r":
             runs += 1
             continue
+        if opened is not None and position - opened > cell_xml_limit:
+            raise InvalidRequest(CELL_TOO_LONG.format(limit=MAX_CELL_CHARS))
+        if tag in (b"/c", b"/si"):
+            opened = None
+            continue
+        opened = position if tag in (b"c", b"si") else None
         if tag == b"row":
             width = max(width, row_cells)
             # As openpyxl numbers rows and columns (openpyxl/worksheet/_reader.py).
@@ -362,10 +377,12 @@ def _column_number(reference: str) -> int:
         raise InvalidRequest(BROKEN_XLSX) from None
 
 
-def _tags(chunks: Iterator[bytes]) -> Iterator[tuple[bytes, str | None]]:
-    """The row, cell and shared-string tags of a part's bytes (`chunks`) with their `r`
-    attribute (a row's number, a cell's reference) if they have one."""
+def _tags(chunks: Iterator[bytes]) -> Iterator[tuple[bytes, str | None, int]]:
+    """The row, cell, shared-string and run start tags of a part's bytes (`chunks`), and
+    the end tags of cells and shared strings ("/c", "/si"), each with its `r` attribute (a
+    row's number, a cell's reference) if it has one, and where it starts in the part."""
     tail = b""
+    offset = 0  # where `tail` starts in the part
     for chunk in chunks:
         text = tail + chunk
         # Every tag before the last "<" is whole (no attribute value holds a "<"); the
@@ -376,28 +393,34 @@ def _tags(chunks: Iterator[bytes]) -> Iterator[tuple[bytes, str | None]]:
         if cut == -1:
             tail = text
             continue
-        yield from _tags_in(text, cut)
+        yield from _tags_in(text, cut, offset)
         tail = text[cut:]
-    yield from _tags_in(tail, len(tail))
+        offset += cut
+    yield from _tags_in(tail, len(tail), offset)
 
 
-def _tags_in(text: bytes, end: int) -> Iterator[tuple[bytes, str | None]]:
+def _tags_in(text: bytes, end: int, offset: int) -> Iterator[tuple[bytes, str | None, int]]:
     for match in SHEET_TAG.finditer(text, 0, end):
-        tag = match.group(1)
+        closing, tag = match.group(1), match.group(2)
+        position = offset + match.start()
+        if closing:
+            if tag in (b"c", b"si"):
+                yield b"/" + tag, None, position
+            continue
         if tag in (b"si", b"r"):
-            yield tag, None
+            yield tag, None, position
             continue
         place = None
-        position = match.end()
-        while attribute := ATTRIBUTE.match(text, position):
+        at = match.end()
+        while attribute := ATTRIBUTE.match(text, at):
             if attribute.group(1) == b"r":
                 value = attribute.group(2)
                 value = attribute.group(3) if value is None else value
                 place = html.unescape(value.decode("utf-8", "replace"))
-            position = attribute.end()
-        if not TAG_END.match(text, position):
+            at = attribute.end()
+        if not TAG_END.match(text, at):
             raise InvalidRequest(BROKEN_XLSX)  # not XML: openpyxl would not read it either
-        yield tag, place
+        yield tag, place, position
 
 
 def _sheet_file(sheet) -> ImportFile:

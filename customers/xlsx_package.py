@@ -73,6 +73,10 @@ TOO_MUCH_BESIDES_CELLS = (
     "cells, formatting rules, data validations, links or other content), more than an "
     "import reads. Copy the cells into a new workbook with Paste Special > Values, " + OR_CSV
 )
+NOT_AS_SPREADSHEETS_WRITE = (
+    "The Excel file holds XML comments, CDATA sections or processing instructions in its "
+    "sheet or text, which spreadsheets do not write. Save it again from your spreadsheet, " + OR_CSV
+)
 # openpyxl's names for a workbook's part, in the order it looks for them
 # (openpyxl/reader/excel.py, _find_workbook_part).
 WORKBOOK_TYPES = (XLTM, XLTX, XLSM, XLSX)
@@ -168,6 +172,12 @@ BESIDES_CELL_CONTENT = re.compile(
     rb"<(?![/!?])(?:[A-Za-z_][\w.-]*:)?(?!(?:%s)[\s/>])" % "|".join(CELL_CONTENT).encode()
 )
 BESIDES_CELLS = 100_000
+# A comment, a CDATA section or a processing instruction (the XML declaration excepted):
+# the parser joins the text on either side of one, so many of them made one cell's text of
+# pieces each within the import's bound on a text (ninth red team: 600 CDATA sections of
+# 100,000 characters, a 69 KB file, one 60 MB cell, 559 MB in its worker). Spreadsheets
+# write none of them in a sheet or its shared strings.
+NOT_AS_SPREADSHEETS_WRITE_XML = re.compile(rb"<!|<\?(?!xml[\s?])")
 # The sheet and the shared strings together: a full sheet of shared strings is 4 elements a
 # cell and one a row (<c><v>, <si><t>, <row>), with room for some rich text and formatting
 # rules; about what openpyxl spends on the largest file an import reads, some 5 s.
@@ -323,6 +333,8 @@ def part_chunks(archive: zipfile.ZipFile, name: str, part: Part) -> Iterator[byt
             if elements > limit:
                 raise part.too_large()
             if part.besides_cells:
+                if NOT_AS_SPREADSHEETS_WRITE_XML.search(chunk):
+                    raise InvalidRequest(NOT_AS_SPREADSHEETS_WRITE)
                 # A tag split between two chunks may be missed: at most one per chunk.
                 besides_cells += len(BESIDES_CELL_CONTENT.findall(chunk))
                 if besides_cells > part.besides_cells:

@@ -259,12 +259,23 @@ def test_an_xlsx_whose_styles_hold_a_million_fonts_is_refused_before_openpyxl(bo
     assert refused(post_xlsx(boss, account, content)) == [p.STYLES.too_large().message]
 
 
-def split_between_the_parts(extra: bytes, count: int) -> bytes:
-    """A workbook whose shared string "Ann" and inline string "C1" are each followed by
-    `count` times `extra`: each part within its own bound, the two together not."""
-    strings = b"<si><t>code</t></si><si><r><t>Ann</t></r>" + extra * count + b"</si>"
-    inline = b"<is><r><t>C1</t></r>" + extra * count + b"</is>"
-    sheet = SHEET_OF_SHARED_STRINGS.replace(b"<is><t>C1</t></is>", inline)
+def split_between_the_parts(extra: bytes, count: int, per_cell: int = 1_000) -> bytes:
+    """A workbook of shared strings holding `count` times `extra` in all, `per_cell` in each
+    of as many strings as that takes, and a sheet holding as many again in inline strings,
+    a cell a row: each part within its own bound, each cell within the bound on a cell's
+    XML, the two parts together not."""
+    per_cell = min(per_cell, count)
+    cells = count // per_cell
+    strings = b"<si><t>code</t></si><si><r><t>Ann</t></r></si>"
+    strings += (b"<si>" + extra * per_cell + b"</si>") * cells
+    rows = b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is>' % (row, row)
+        + extra * per_cell
+        + b"</is></c></row>"
+        for row in range(3, 3 + cells)
+    )
+    sheet = SHEET_OF_SHARED_STRINGS.replace(b"<is><t>C1</t></is>", b"<is><r><t>C1</t></r></is>")
+    sheet = sheet.replace(b"</sheetData>", rows + b"</sheetData>")
     return with_shared_strings(strings, sheet=sheet)
 
 
@@ -291,7 +302,7 @@ def test_empty_rich_text_runs_split_between_the_shared_strings_and_the_sheet_are
     # Eighth red team: 990,000 empty runs (26 KB zipped) cost openpyxl 8.5 s, 660,000
     # with an empty font (37 KB) 16 s, each part within its own bound.
     content = split_between_the_parts(run, count)
-    assert len(content) < 40_000
+    assert len(content) < 45_000
 
     assert refused(post_xlsx(boss, account, content)) == [f.TOO_MUCH_RICH_TEXT.format(limit=25_000)]
     assert openpyxl_loads == []
@@ -403,3 +414,60 @@ def test_a_sheet_with_merged_cells_validations_and_a_link_a_row_is_read(boss, ac
     boss.post(IMPORT_URL, {"pending": response.context["pending"]})
 
     assert Customer.objects.count() == 1000
+
+
+def with_first_name(cell_text: bytes) -> bytes:
+    """ANN's workbook whose cell "Ann" (an inline string, as openpyxl writes it) holds
+    `cell_text` as its XML instead."""
+    out = io.BytesIO()
+    workbook(ANN).save(out)
+    sheet = zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml")
+    assert b"<is><t>Ann</t></is>" in sheet
+    sheet = sheet.replace(b"<is><t>Ann</t></is>", b"<is>" + cell_text + b"</is>")
+    return saved(workbook(ANN), {"xl/worksheets/sheet1.xml": sheet})
+
+
+def test_a_cell_of_many_runs_each_within_the_bound_on_a_text_is_refused(
+    boss, account, openpyxl_loads
+):
+    # Ninth red team's variant: 600 runs of 100,000 characters (69 KB zipped) made one
+    # 60 MB text, 645 MB in the worker; each run is within the bound on a run of text.
+    content = with_first_name(
+        b"<r><t>"
+        + b"A" * 100_000
+        + b"</t></r>" * 1
+        + (b"<r><t>" + b"A" * 100_000 + b"</t></r>") * 599
+    )
+    assert len(content) < 80_000
+
+    assert refused(post_xlsx(boss, account, content)) == [
+        f.CELL_TOO_LONG.format(limit=f.MAX_CELL_CHARS)
+    ]
+    assert openpyxl_loads == []
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        b"<![CDATA[" + b"A" * 100 + b"]]>",
+        b"A" * 100 + b"<!-- -->",
+        b"A" * 100 + b"<?pi x?>",
+    ],
+    ids=["CDATA", "comment", "processing instruction"],
+)
+def test_xml_spreadsheets_do_not_write_in_a_sheet_is_refused(boss, account, openpyxl_loads, pieces):
+    # Ninth red team: 600 CDATA sections of 100,000 characters in one cell (69 KB zipped)
+    # were one 60 MB text, 559 MB in the worker: the parser joins the text around each.
+    content = with_first_name(b"<t>" + pieces * 3 + b"</t>")
+
+    assert refused(post_xlsx(boss, account, content)) == [p.NOT_AS_SPREADSHEETS_WRITE]
+    assert openpyxl_loads == []
+
+
+def test_a_cell_of_a_few_long_runs_is_read(boss, account):
+    content = with_first_name((b"<r><t>" + b"A" * 10_000 + b"</t></r>") * 3)
+
+    response = post_xlsx(boss, account, content)
+
+    assert response.context["preview"].errors  # first_name is longer than 100 characters
+    assert "longer than 100 characters" in response.context["preview"].errors[0].message
