@@ -26,9 +26,18 @@ from .batch.types import ValuesRead
 FORMULA_START = "=+-@\t\r"
 _NEEDS_APOSTROPHE = re.compile(rf"'*[{re.escape(FORMULA_START)}]")
 _HAS_APOSTROPHE = re.compile(rf"'+[{re.escape(FORMULA_START)}]")
-# Each piece of a value between semicolons is neutralised as a value's start: Excel splits
-# an unquoted CSV value there where ";" is the list separator.
-PIECE_SEPARATOR = ";"
+# Each piece of a value after a semicolon, a line break or a TAB is neutralised as a
+# value's start: a spreadsheet may start a cell there. Excel splits an unquoted CSV value at
+# each ";" where that is the list separator (fifth red team), and there a quote that does
+# not start a value is plain text, so a line break inside a quoted value ends the row and
+# what follows it starts one (ninth red team: "Anna\n=cmd|..." in a comma file); a TAB
+# starts a cell where a file is split on TABs.
+PIECE_STARTS = ";\r\n\t"
+_HAS_PIECES = re.compile(rf"[{PIECE_STARTS}]")
+# Split after each such character, so that every piece but the first starts where a cell
+# may start and keeps the character that ended the one before.
+_PIECES = re.compile(rf"(?<=[{PIECE_STARTS}])")
+_PIECE_WITH_APOSTROPHE = re.compile(rf"[\0{PIECE_STARTS}]'")
 # The first characters of a value neutralised() may change; an export asks of every value.
 _MAY_NEED_APOSTROPHE = frozenset("'" + FORMULA_START)
 
@@ -47,11 +56,10 @@ OTHER_ACCOUNT = (
 
 
 def neutralised(value: str) -> str:
-    """`value` as an export a person opens writes it: never the start of a formula, nor
-    a piece after a semicolon that starts one (Excel, where the list separator is ";", as
-    in most of Europe, splits a CSV's unquoted value at each ";": fifth red team)."""
-    if PIECE_SEPARATOR in value:
-        return PIECE_SEPARATOR.join(map(_neutralised_piece, value.split(PIECE_SEPARATOR)))
+    """`value` as an export a person opens writes it: never the start of a formula, nor a
+    piece after a semicolon, a line break or a TAB that starts one (PIECE_STARTS)."""
+    if _HAS_PIECES.search(value):
+        return "".join(map(_neutralised_piece, _PIECES.split(value)))
     return _neutralised_piece(value)
 
 
@@ -68,8 +76,8 @@ def workbook_text(value: str) -> str:
     every such value of an XLSX as of a CSV, since a spreadsheet that opened the CSV export
     and saved it as XLSX may keep the CSV's apostrophe in the cell (LibreOffice does: a
     shop owner's re-import stored '+44 ...). restored(workbook_text(v)) == v for every v."""
-    if PIECE_SEPARATOR in value:
-        return PIECE_SEPARATOR.join(map(_workbook_piece, value.split(PIECE_SEPARATOR)))
+    if _HAS_PIECES.search(value):
+        return "".join(map(_workbook_piece, _PIECES.split(value)))
     return _workbook_piece(value)
 
 
@@ -79,9 +87,9 @@ def _workbook_piece(value: str) -> str:
 
 def restored(value: str) -> str:
     """A value of a file a person fed back: neutralised()'s apostrophes taken off again,
-    at its start and after each semicolon."""
-    if PIECE_SEPARATOR in value:
-        return PIECE_SEPARATOR.join(map(_restored_piece, value.split(PIECE_SEPARATOR)))
+    at its start and at the start of each piece (PIECE_STARTS)."""
+    if _HAS_PIECES.search(value):
+        return "".join(map(_restored_piece, _PIECES.split(value)))
     return _restored_piece(value)
 
 
@@ -92,10 +100,10 @@ def _restored_piece(value: str) -> str:
 def restored_values(values: list[str]) -> list[str]:
     """A line's values, each restored(). It runs for every line of a command line import,
     so substring searches of the values joined by NUL tell whether any starts with an
-    apostrophe, or has one after a semicolon (a NUL inside a value can only make it look in
-    vain: such a value is refused later anyway)."""
+    apostrophe, or has one at a piece's start (a NUL inside a value can only make it look
+    in vain: such a value is refused later anyway)."""
     joined = "\0".join(values)
-    if not joined.startswith("'") and "\0'" not in joined and ";'" not in joined:
+    if not joined.startswith("'") and not _PIECE_WITH_APOSTROPHE.search(joined):
         return values
     return [restored(value) for value in values]
 

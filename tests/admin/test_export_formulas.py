@@ -7,6 +7,7 @@ formula, a phone number starting with +, values starting with -, @ and an apostr
 import csv
 import io
 import json
+import re
 
 import openpyxl
 import pytest
@@ -28,7 +29,7 @@ from customers.spreadsheet import (
 )
 from customers.workbook import text_workbook
 from tests.commands.conftest import snapshot
-from tests.conftest import POINTS
+from tests.conftest import PASSWORD, POINTS, USER_ID
 from tests.factories import make_campaign
 
 IMPORT_URL = "/admin/customers/customer/import-file/"
@@ -208,11 +209,12 @@ def test_the_api_takes_the_raw_command_line_export_back_unchanged(attack, post_b
 
 # Strings only, no database: make test's SQLite pass runs it alone.
 @pytest.mark.once
-@given(st.text(alphabet=st.sampled_from("'=+-@\t\rab ;"), max_size=8) | st.text(max_size=8))
+@given(st.text(alphabet=st.sampled_from("'=+-@\t\r\nab ;"), max_size=8) | st.text(max_size=8))
 def test_every_value_round_trips_and_no_neutralised_value_starts_a_formula(value):
     assert restored(neutralised(value)) == value
-    # Nor any piece after a semicolon: Excel splits there where ";" is the list separator.
-    assert all(neutral(piece) for piece in neutralised(value).split(";"))
+    # Nor any piece after a semicolon, a line break or a TAB, where a spreadsheet may start
+    # a cell (PIECE_STARTS).
+    assert all(neutral(piece) for piece in re.split(r"(?<=[;\r\n\t])", neutralised(value)))
     if neutralised(value) == value:
         assert restored(value) == value
     assert restored(workbook_text(value)) == value
@@ -342,3 +344,75 @@ def test_a_piece_after_a_semicolon_that_starts_a_formula_is_neutralised_in_the_c
     assert f1["first_name"] == "Ann;'=cmd|' /C calc'!A0"
     admin_import(boss, account, admin_export(boss, "csv"), "csv")
     assert snapshot(account) == before
+
+
+# Ninth red team: a line break or a TAB inside a value, then a formula. Excel, where the
+# list separator is ";", reads a quote that does not start a value as plain text, so the
+# line break inside a quoted value of a comma file ends the row, and the formula after it
+# starts the next; a file split on TABs starts a cell after the TAB.
+AFTER_A_BREAK = {
+    "code": "NL3",
+    "first_name": "Anna\n=cmd|' /C calc'!A0;",
+    "last_name": "Tom\t=HYPERLINK(1)",
+    "street1": "a\r\n@SUM(1)",
+}
+
+
+def post_batch_call(client, params: dict):
+    """A call of the API as the demo account's user."""
+    credentials = {"user_id": USER_ID, "user_password": PASSWORD, "account_id": "greatwidgets"}
+    return client.post("/api", {**credentials, **params})
+
+
+def cells_as_spreadsheets_split_them(content: bytes) -> list[str]:
+    """Every cell of `content` as a spreadsheet that splits a line on ";" or on TABs
+    reads it (csv.reader, whose quotes work as Excel's, for both)."""
+    text = content.decode("utf-8-sig")
+    return [
+        cell
+        for delimiter in (";", "\t")
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        for cell in row
+    ]
+
+
+@pytest.fixture
+def broken_values(post_batch, account):
+    headers = tuple(AFTER_A_BREAK)
+    out = io.StringIO()
+    csv.writer(out, delimiter="|", lineterminator="\n").writerow(AFTER_A_BREAK.values())
+    response = post_batch(headers=headers, data=out.getvalue(), output="JSON")
+    assert json.loads(response.content)["batch"]["customers"]["new"] == 1
+    return account
+
+
+def test_a_formula_after_a_line_break_or_a_tab_in_a_value_is_neutralised_in_the_csv_export(
+    boss, broken_values
+):
+    cells = cells_as_spreadsheets_split_them(admin_export(boss, "csv"))
+
+    assert any(cell.startswith("'=cmd") for cell in cells)
+    assert all(neutral(cell.lstrip('"')) for cell in cells)
+
+
+def test_the_csv_export_with_line_breaks_imports_back_unchanged(boss, broken_values):
+    before = snapshot(broken_values)
+
+    admin_import(boss, broken_values, admin_export(boss, "csv"), "csv")
+
+    assert snapshot(broken_values) == before
+
+
+def test_a_formula_after_a_line_break_in_a_failed_line_is_neutralised(client, post_batch):
+    out = io.StringIO()
+    values = {**AFTER_A_BREAK, "email": "bad"}
+    csv.writer(out, delimiter="|", lineterminator="\n").writerow(values.values())
+    response = post_batch(headers=tuple(values), data=out.getvalue(), output="JSON")
+    undo_state = json.loads(response.content)["batch"]["undo_state"]
+
+    params = {"type": "customers_batch_failed_lines", "undo_state": undo_state}
+    content = b"".join(post_batch_call(client, params).streaming_content)
+
+    cells = cells_as_spreadsheets_split_them(content)
+    assert any(cell.startswith("'=cmd") for cell in cells)
+    assert all(neutral(cell.lstrip('"')) for cell in cells)
