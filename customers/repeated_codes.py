@@ -71,8 +71,10 @@ class CodeLines:
         # Line -> its auto_add, as written, for the lines that have one.
         self.credits: dict[int, str] = {}
 
-    def __call__(self, line: int, values: list[str]) -> list[str]:
-        values = self.read(line, values)
+    def __call__(self, line: int, as_read: list[str]) -> list[str] | None:
+        values = self.read(line, as_read)
+        if values is None:
+            return None
         index = self.code_index
         if index is not None and index < len(values) and values[index]:
             self.codes[line] = values[index]

@@ -119,7 +119,10 @@ def columns_read(headers: list[str], *, account: Account) -> tuple[list[str], Va
     account column (each of its non-empty values must name `account`, by slug or owner
     id, or InvalidRequest naming the row refuses the whole file) and the failed-lines
     file's line and error columns (staff fix that file's values and import it as it is).
-    Every value is restored()."""
+    Every value is restored(), and a row whose values are all empty is skipped as a blank
+    line: a spreadsheet writes one (";;;") for a row whose cells were cleared, and the
+    engine would make it a customer of a generated code (shop owner's high; the contract
+    keeps such a line of the API a line of empty values)."""
     names = [name.strip() for name in headers]
     account_at = names.index(ACCOUNT_COLUMN) if ACCOUNT_COLUMN in names else None
     # A last column the engine is not to read is cut off each line (a blank header
@@ -127,7 +130,9 @@ def columns_read(headers: list[str], *, account: Account) -> tuple[list[str], Va
     width = len(names) - 1 if names and names[-1] == ERROR_COLUMN else None
     allowed = {"", account.slug, account.owner_id}
 
-    def values_read(line: int, values: list[str]) -> list[str]:
+    def values_read(line: int, values: list[str]) -> list[str] | None:
+        if not any(value.strip() for value in values):
+            return None
         if account_at is not None and account_at < len(values):
             value = values[account_at].strip()
             if value not in allowed:

@@ -123,7 +123,8 @@ class ImportRun:
     ):
         """`values_read`, if given, turns each line's values as read (with the line's
         number) into those imported: a file a person fed has its formula apostrophes taken
-        off (customers/spreadsheet.py); it may raise InvalidRequest to refuse the file.
+        off and its empty rows skipped (customers/spreadsheet.py); it may raise
+        InvalidRequest to refuse the file.
         `on_plan` hears each chunk's plan once it is written (or, validating, checked),
         with the progress after it; a run started again after a conflict starts again at
         chunk 1."""
@@ -509,9 +510,12 @@ def _renumbered(items: Lines, offset: int) -> Iterator[tuple[int, list[str]] | L
 
 
 def _values_read(items: Lines, values_read: ValuesRead) -> Lines:
-    """read_lines' items with `values_read` applied to every line's values."""
+    """read_lines' items with `values_read` applied to every line's values; a line it
+    makes None is skipped, as a blank line is."""
     for item in items:
         if isinstance(item, LineError):
             yield item
-        else:
-            yield item[0], values_read(item[0], item[1])
+            continue
+        values = values_read(item[0], item[1])
+        if values is not None:
+            yield item[0], values

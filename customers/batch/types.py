@@ -214,5 +214,6 @@ class ImportResult:
         )
 
 
-# A line's number and values as read -> the values imported (ImportRun's values_read).
-ValuesRead = Callable[[int, list[str]], list[str]]
+# A line's number and values as read -> the values imported (ImportRun's values_read), or
+# None to skip the line as a blank one.
+ValuesRead = Callable[[int, list[str]], list[str] | None]
