@@ -78,7 +78,7 @@ MODE_LABELS = {
     OverwriteMode.YES: "Replace: also empty every field the file does not have",
 }
 ERRORS_CUT_OFF = (
-    "The first {shown} of {failed} failed lines are listed; after you confirm, all of them "
+    "The first {shown:,} of {failed:,} failed lines are listed; after you confirm, all of them "
     "can be downloaded from the import's page."
 )
 # Said before the Confirm button, with the first FAILING_SHOWN_FIRST failing lines.
@@ -87,6 +87,10 @@ FAILING_SUMMARY = (
 )
 FAILING_FIRST_LISTED = (
     ' The first {shown:,} are here; all of them are under "Lines that will fail" below the button.'
+)
+FAILING_FIRST_OF_MANY = (
+    " The first {shown:,} are here and the first {listed:,} under \"Lines that will fail\" below "
+    "the button; after you confirm, all of them can be downloaded from the import's page."
 )
 FAILING_SHOWN_FIRST = 3
 REPLACE_WARNING = (
@@ -509,17 +513,25 @@ def _preview_context(
             campaign=campaigns[batch.campaign_ids[0]],
         ),
         "errors_shown": shown,
-        "errors_first": shown[:FAILING_SHOWN_FIRST],
+        "errors_first": _errors_of_first_lines(shown, FAILING_SHOWN_FIRST),
         "failing_summary": _failing_summary(preview.failed),
     }
+
+
+def _errors_of_first_lines(errors: list, lines: int) -> list:
+    """Every error of the first `lines` failing lines (a line may have several)."""
+    first = sorted({error.line for error in errors})[:lines]
+    return [error for error in errors if error.line in first]
 
 
 def _failing_summary(failed: int) -> str:
     if not failed:
         return ""
-    more = (
-        say(FAILING_FIRST_LISTED, shown=FAILING_SHOWN_FIRST) if failed > FAILING_SHOWN_FIRST else ""
-    )
+    more = ""
+    if failed > PREVIEW_ERRORS_SHOWN:
+        more = say(FAILING_FIRST_OF_MANY, shown=FAILING_SHOWN_FIRST, listed=PREVIEW_ERRORS_SHOWN)
+    elif failed > FAILING_SHOWN_FIRST:
+        more = say(FAILING_FIRST_LISTED, shown=FAILING_SHOWN_FIRST)
     return say(FAILING_SUMMARY, failed=failed, more=more)
 
 

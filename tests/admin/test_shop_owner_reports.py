@@ -483,6 +483,40 @@ def test_a_preview_says_what_will_fail_before_the_confirm_button(boss, account):
     assert '<li>Line 3: Column 2, custom_date: "not-a-date" is not a date' in said
 
 
+def test_the_summary_before_the_button_lists_every_error_of_its_first_lines(boss, account):
+    # Shop owner, ninth run: a line of three errors filled the three places, and the
+    # second failing line was said nowhere before the button.
+    long_name = "A" * 101
+    content = (
+        "code,first_name,email,custom_date\n"
+        f"C1,{long_name},nope,not-a-date\nC2,Bob,ok@example.com,\nC3,Cy,nope,\n"
+    )
+
+    html = unescape(post_file(boss, account, content).content.decode())
+
+    summary = html.index('id="import-failing-summary"')
+    said = html[summary : html.index("</div>", summary)]
+    assert [item.split(":")[0] for item in said.split("<li>")[1:]] == [
+        "Line 2",
+        "Line 2",
+        "Line 2",
+        "Line 4",
+    ]
+
+
+def test_the_summary_of_more_failing_lines_than_listed_says_where_the_rest_are(boss, account):
+    lines = "".join(f"C{n},not-a-date\n" for n in range(1, 1202))
+
+    html = unescape(post_file(boss, account, "code,custom_date\n" + lines).content.decode())
+
+    assert (
+        "1,201 lines will fail and are not imported; confirming imports the others. The first "
+        '3 are here and the first 200 under "Lines that will fail" below the button; after you '
+        "confirm, all of them can be downloaded from the import's page." in html
+    )
+    assert "The first 200 of 1,201 failed lines are listed" in html
+
+
 def test_a_preview_of_one_failing_line_says_it_is_one(boss, account):
     html = unescape(post_file(boss, account, "code,email\nC1,nope\nC2,\n").content.decode())
 
