@@ -89,7 +89,7 @@ FAILING_FIRST_LISTED = (
     ' The first {shown:,} are here; all of them are under "Lines that will fail" below the button.'
 )
 FAILING_FIRST_OF_MANY = (
-    " The first {shown:,} are here and the first {listed:,} under \"Lines that will fail\" below "
+    ' The first {shown:,} are here and the first {listed:,} under "Lines that will fail" below '
     "the button; after you confirm, all of them can be downloaded from the import's page."
 )
 FAILING_SHOWN_FIRST = 3
