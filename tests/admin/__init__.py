@@ -68,6 +68,11 @@ def post_file(client, account, content: bytes | str, name="customers.csv", **fie
     return client.post(IMPORT_URL, form)
 
 
+def form_errors(response) -> list[str]:
+    """The import form's errors that name no field (what the file is refused for)."""
+    return list(response.context["form"].non_field_errors())
+
+
 def confirm(client, response):
     """Confirm the preview `response` showed."""
     return client.post(IMPORT_URL, {"pending": response.context["pending"]})

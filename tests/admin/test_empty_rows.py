@@ -3,7 +3,7 @@ the admin's import skips it as an empty row, where it made a customer of a gener
 with every field empty (shop owner, ninth run: high)."""
 
 from customers.models import Customer
-from tests.admin import confirm, post_file
+from tests.admin import confirm, form_errors, post_file
 
 # Excel's CSV of a sheet whose rows 3 and 5 were cleared, CRLF, semicolons.
 FILE = (
@@ -35,3 +35,25 @@ def test_a_file_of_empty_rows_imports_nothing(boss, account):
     assert (result.new, result.updated, result.failed) == (0, 0, 0)
     confirm(boss, preview)
     assert not Customer.objects.exists()
+
+
+def test_a_long_number_a_spreadsheet_rounded_refuses_the_file_naming_its_line(boss, account):
+    # Shop owner, ninth run: Excel showed card number 123456789012 as 1,23457E+11 and saved
+    # the CSV so; the import took it as the card number.
+    content = "code;card_number;first_name\r\nC1;5001;Ann\r\nC2;1,23457E+11;Bob\r\n"
+
+    response = post_file(boss, account, content)
+
+    assert form_errors(response) == [
+        'Line 3 holds "1,23457E+11", a long number as a spreadsheet shows it once it has '
+        "rounded it: its last digits are lost, so the file is not imported. In your "
+        "spreadsheet, format the column as Text and type the numbers again (or open the file "
+        "they came from), then save it and upload it again."
+    ]
+    assert not Customer.objects.exists()
+
+
+def test_a_value_that_only_looks_like_a_number_with_an_exponent_is_kept(boss, account):
+    preview = post_file(boss, account, "code;first_name\r\nC1;E+1 Ann\r\nC2;2E+3x\r\n")
+
+    assert preview.context["preview"].new == 2

@@ -16,8 +16,7 @@ from openpyxl.cell.text import InlineFont
 from customers import import_file as f
 from customers import xlsx_package as p
 from customers.models import Customer, ImportPreview
-from tests.admin import IMPORT_URL, campaign_pk
-from tests.admin.test_import_files import form_errors
+from tests.admin import IMPORT_URL, campaign_pk, form_errors
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 

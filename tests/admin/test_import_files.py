@@ -19,13 +19,9 @@ from customers.admin_import import ADMIN_WORDS, FILE_TOO_LARGE, NO_DATA_ROWS, QU
 from customers.batch import messages as m
 from customers.file_headers import SAME_FIELD
 from customers.models import Customer, ImportPreview, UndoState
-from tests.admin import IMPORT_URL, campaign_pk, confirm, post_file
+from tests.admin import IMPORT_URL, campaign_pk, confirm, form_errors, post_file
 from tests.conftest import EVENTS, POINTS
 from tests.factories import make_campaign
-
-
-def form_errors(response) -> list[str]:
-    return list(response.context["form"].non_field_errors())
 
 
 def xlsx(rows) -> bytes:

@@ -18,7 +18,7 @@ from customers.file_headers import (
     header_key,
 )
 from customers.models import Customer
-from tests.admin import IMPORT_URL, post_file
+from tests.admin import IMPORT_URL, form_errors, post_file
 
 SHOP_FILE = (
     "Customer Code;First name;Surname;E-mail;Mobile;Birthday;Postcode;Points\n"
@@ -28,10 +28,6 @@ SHOP_FILE = (
 
 def post_shop_file(client, account, content: str):
     return post_file(client, account, content, name="shop.csv")
-
-
-def form_errors(response) -> list[str]:
-    return list(response.context["form"].non_field_errors())
 
 
 def test_a_shops_own_column_names_are_read_as_the_fields_and_imported(boss, account):
