@@ -58,6 +58,11 @@ ROUNDED_BY_A_SPREADSHEET = (
     "format the column as Text and type the numbers again (or open the file they came "
     "from), then save it and upload it again."
 )
+# An amount with a decimal comma, as a spreadsheet writes it where that is the decimal
+# separator (12,50): the credit column's is read with a point. Three digits after the comma
+# would be a thousands separator (1,250), and stay as they are (then refused, naming them).
+DECIMAL_COMMA = re.compile(r"([0-9]+),([0-9]{1,2})")
+CREDIT_COLUMN = "auto_add"
 OTHER_ACCOUNT = (
     "Row {row} is a customer of account {value}, not of {account}, the account you are "
     "importing into. Import each account's customers into their own account (filter the "
@@ -129,7 +134,9 @@ def columns_read(headers: list[str], *, account: Account) -> tuple[list[str], Va
     account column (each of its non-empty values must name `account`, by slug or owner
     id, or InvalidRequest naming the row refuses the whole file) and the failed-lines
     file's line and error columns (staff fix that file's values and import it as it is).
-    A value that is a long number a spreadsheet has rounded (ROUNDED_NUMBER: shop owner,
+    The credit column's amount may have a decimal comma (12,50: shop owner, ninth run, a
+    French file's gift-card credits were refused). A value that is a long number a
+    spreadsheet has rounded (ROUNDED_NUMBER: shop owner,
     ninth run, card number 1,23457E+11 taken as it was) refuses the file naming its line.
     Every value is restored(), and a row whose values are all empty is skipped as a blank
     line: a spreadsheet writes one (";;;") for a row whose cells were cleared, and the
@@ -137,6 +144,7 @@ def columns_read(headers: list[str], *, account: Account) -> tuple[list[str], Va
     keeps such a line of the API a line of empty values)."""
     names = [name.strip() for name in headers]
     account_at = names.index(ACCOUNT_COLUMN) if ACCOUNT_COLUMN in names else None
+    credit_at = names.index(CREDIT_COLUMN) if CREDIT_COLUMN in names else None
     # A last column the engine is not to read is cut off each line (a blank header
     # there would leave the line a value longer than its headers).
     width = len(names) - 1 if names and names[-1] == ERROR_COLUMN else None
@@ -148,6 +156,11 @@ def columns_read(headers: list[str], *, account: Account) -> tuple[list[str], Va
         for value in values:
             if "E+" in value and ROUNDED_NUMBER.fullmatch(value.strip()):
                 raise InvalidRequest(ROUNDED_BY_A_SPREADSHEET.format(line=line, value=value))
+        if credit_at is not None and credit_at < len(values) and "," in values[credit_at]:
+            decimal = DECIMAL_COMMA.fullmatch(values[credit_at].strip())
+            if decimal:
+                values = [*values]
+                values[credit_at] = f"{decimal.group(1)}.{decimal.group(2)}"
         if account_at is not None and account_at < len(values):
             value = values[account_at].strip()
             if value not in allowed:

@@ -2,8 +2,12 @@
 the admin's import skips it as an empty row, where it made a customer of a generated code
 with every field empty (shop owner, ninth run: high)."""
 
+from decimal import Decimal
+
+from campaigns.selectors import balances_for
 from customers.models import Customer
-from tests.admin import confirm, form_errors, post_file
+from tests.admin import campaign_pk, confirm, form_errors, post_file
+from tests.conftest import GIFTCARD
 
 # Excel's CSV of a sheet whose rows 3 and 5 were cleared, CRLF, semicolons.
 FILE = (
@@ -57,3 +61,20 @@ def test_a_value_that_only_looks_like_a_number_with_an_exponent_is_kept(boss, ac
     preview = post_file(boss, account, "code;first_name\r\nC1;E+1 Ann\r\nC2;2E+3x\r\n")
 
     assert preview.context["preview"].new == 2
+
+
+def test_a_credit_with_a_decimal_comma_is_read_as_the_amount(boss, account):
+    # Shop owner, ninth run: a French semicolon file's gift-card credit "12,50" was refused.
+    content = "code;first_name;auto_add\r\nG1;Ann;12,50\r\nG2;Bob;1,250\r\nG3;Cy;7\r\n"
+
+    preview = post_file(boss, account, content, campaign=campaign_pk(account, GIFTCARD))
+
+    result = preview.context["preview"]
+    assert (result.new, result.failed) == (2, 1)
+    assert [error.line for error in result.errors] == [3]  # 1,250: not an amount of cents
+    confirm(boss, preview)
+    balances = [
+        balances_for(account=account, customer_id=Customer.objects.get(code=code).pk)
+        for code in ("G1", "G3")
+    ]
+    assert balances == [{GIFTCARD: Decimal("12.50")}, {GIFTCARD: Decimal("7")}]
