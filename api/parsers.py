@@ -64,9 +64,28 @@ NOT_IN_CHARSET = (
     "Nothing was done."
 )
 # Codecs that Python counts as text encodings but that write Unicode in an ASCII notation
-# (domain names, escapes) rather than being a character set: decoding form data with them
-# fails on ordinary input (idna: a label over 63 characters) or reads escapes as text.
-NOT_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7"})
+# (domain names, escapes, shift sequences) rather than being a character set: decoding
+# form data with them fails on ordinary input (idna: a label over 63 characters) or reads
+# ASCII as other text (utf-7's +...-, HZ's ~{...~}, ISO-2022's ESC sequences), so what a
+# filter in front reads as ASCII the app would read otherwise (ninth red team: charset=hz
+# made "~{VP~}" a first name of 中).
+NOT_CHARSETS = frozenset(
+    {
+        "idna",
+        "punycode",
+        "unicode-escape",
+        "raw-unicode-escape",
+        "utf-7",
+        "hz",
+        "iso2022_jp",
+        "iso2022_jp_1",
+        "iso2022_jp_2",
+        "iso2022_jp_2004",
+        "iso2022_jp_3",
+        "iso2022_jp_ext",
+        "iso2022_kr",
+    }
+)
 NOT_ASCII_CHARSET = (
     'The request\'s Content-Type names the charset "{charset}", which does not write the '
     "form's names, =, & and % as ASCII, as every form is sent: this server reads forms in "

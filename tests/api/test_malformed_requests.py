@@ -36,7 +36,9 @@ def post_in(client, body: bytes, content_type: str):
     return client.post("/api", body, content_type=FORM, CONTENT_TYPE=content_type)
 
 
-@pytest.mark.parametrize("charset", ["idna", "punycode", "unicode_escape", "utf-7"])
+@pytest.mark.parametrize(
+    "charset", ["idna", "punycode", "unicode_escape", "utf-7", "hz", "iso-2022-jp", "iso2022_kr"]
+)
 def test_a_charset_that_is_an_ascii_notation_is_refused_naming_it(client, user, campaigns, charset):
     body = urlencode(batch_params(data="C1|Ann", output="JSON", type=LONG_LABEL)).encode()
 
