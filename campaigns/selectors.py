@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Sum, prefetch_related_objects
+from django.db.models import QuerySet, Sum, prefetch_related_objects
 
 from accounts.models import Account
 from core import rawsql
@@ -33,3 +33,9 @@ def balances_for(*, account: Account, customer_id: int) -> dict[str, Decimal]:
         .annotate(balance=Sum("amount"))
     )
     return {row["campaign__campaign_id"]: row["balance"] for row in rows}
+
+
+def credits_given(**undo_state) -> QuerySet[Transaction]:
+    """The credits an import gave (what its rollback removes), of `undo_state=` (or a
+    lookup on it, such as `undo_state_id=`)."""
+    return Transaction.objects.filter(**undo_state, kind=Transaction.Kind.AUTO_ADD)

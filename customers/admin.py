@@ -29,8 +29,8 @@ from import_export.signals import post_export
 
 from accounts.models import Account
 from accounts.users import signed_in
-from campaigns.models import Campaign, Enrollment, Transaction
-from campaigns.selectors import balances_for
+from campaigns.models import Campaign, Enrollment
+from campaigns.selectors import balances_for, credits_given
 from core.admin_links import LinksForViewerMixin, linked
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 from core.errors import DomainError
@@ -405,11 +405,6 @@ def import_effects(state: UndoState, chunks: list[UndoChunk] | None = None) -> I
         credits.select_related("campaign", "customer", "item").order_by("id")[:SHOWN_ROWS]
     )
     return effects
-
-
-def credits_given(**undo_state) -> QuerySet:
-    """The credits an import gave (what its rollback removes), of `undo_state=`."""
-    return Transaction.objects.filter(**undo_state, kind=Transaction.Kind.AUTO_ADD)
 
 
 def _differences(before: dict, customer: Customer | None) -> list[tuple[str, str, str]]:

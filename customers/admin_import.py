@@ -33,6 +33,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from accounts.models import Account, Membership
 from accounts.users import User, signed_in
 from campaigns.models import Campaign
+from campaigns.selectors import credits_given
 from core.errors import DomainError, InvalidRequest
 from core.wording import say
 
@@ -151,9 +152,12 @@ QUEUED = (
 # {counts}: customers/import_counts.py's words, the preview's.
 # The page it leads to is the import's own, under Import history (UndoState's verbose name).
 IMPORTED = (
-    "Imported: {counts}. This page shows what the import did; if it changed anything, Roll "
-    "back undoes it."
+    "Imported: {counts}.{credits} This page shows what the import did; if it changed "
+    "anything, Roll back undoes it."
 )
+# A customer the file repeats as they are is Unchanged, yet may have been credited (shop
+# owner, ninth run: "1 unchanged" for a file that gave 50 points).
+CREDITS_GIVEN = " {given:credit} given."
 # Every line failed (customers/undo.py: NOTHING_WRITTEN): there is nothing to roll back.
 NOTHING_IMPORTED = (
     "Nothing was imported: all {failed} lines failed. Download them from this page, fix "
@@ -649,7 +653,11 @@ def _values_read(account: Account, pending: dict) -> ValuesRead:
 def _imported_message(result: ImportResult) -> str:
     if not result.new + result.updated + result.ignored:
         return NOTHING_IMPORTED.format(failed=result.failed)
-    return IMPORTED.format(counts=shop_counts(result).said())
+    given = 0
+    if result.undo_state_id is not None:
+        given = credits_given(undo_state_id=result.undo_state_id).count()
+    credits = say(CREDITS_GIVEN, given=given) if given else ""
+    return IMPORTED.format(counts=shop_counts(result).said(), credits=credits)
 
 
 def _params(data: dict, upload: ImportFile) -> dict[str, str]:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from campaigns.selectors import balances_for
 from customers.models import Customer
-from tests.admin import campaign_pk, confirm, form_errors, post_file
+from tests.admin import IMPORT_URL, campaign_pk, confirm, form_errors, messages_of, post_file
 from tests.conftest import GIFTCARD
 
 # Excel's CSV of a sheet whose rows 3 and 5 were cleared, CRLF, semicolons.
@@ -78,3 +78,16 @@ def test_a_credit_with_a_decimal_comma_is_read_as_the_amount(boss, account):
         for code in ("G1", "G3")
     ]
     assert balances == [{GIFTCARD: Decimal("12.50")}, {GIFTCARD: Decimal("7")}]
+
+
+def test_the_message_after_a_credit_only_import_says_the_credits_given(boss, account):
+    # Shop owner, ninth run: a file that only gave 50 points said "1 unchanged" and no more.
+    confirm(boss, post_file(boss, account, "code;first_name\r\nP1;Ann\r\n"))
+
+    preview = post_file(boss, account, "code;first_name;auto_add\r\nP1;Ann;50\r\n")
+    done = boss.post(IMPORT_URL, {"pending": preview.context["pending"]}, follow=True)
+
+    assert messages_of(done) == [
+        "Imported: 0 new, 0 updated, 1 unchanged, 0 ignored, 0 failed. 1 credit given. This "
+        "page shows what the import did; if it changed anything, Roll back undoes it."
+    ]
