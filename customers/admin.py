@@ -390,8 +390,10 @@ def import_effects(state: UndoState, chunks: list[UndoChunk] | None = None) -> I
         account_id=state.account_id, pk__in=[*created_ids, *first_before]
     ).in_bulk()
     effects.created = [(pk, customers.get(pk)) for pk in created_ids]
+    # A customer deleted since is named by the code it had before the import (the shop's
+    # name for it), not by its database number (shop owner, ninth run).
     effects.written = [
-        (pk, customers.get(pk), _differences(before, customers.get(pk)))
+        (pk, customers.get(pk), _differences(before, customers.get(pk)), before.get("code"))
         for pk, before in first_before.items()
     ]
     enrollments = Enrollment.objects.filter(undo_state=state)

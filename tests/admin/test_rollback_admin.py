@@ -85,6 +85,15 @@ def by_hand(template: str, code: str) -> str:
     return template.format(code=code, when=shown_time(edit.action_time), who="staffer")
 
 
+def test_a_customer_deleted_since_the_import_is_named_by_its_code(staff_client, imports):
+    # Shop owner, ninth run: "Customer 100008 - Deleted since the import".
+    Customer.objects.filter(code="C1").delete()
+
+    html = staff_client.get(change_url(imports)).content.decode()
+
+    assert '<td>Customer C1</td><td colspan="3">Deleted since the import.</td>' in html
+
+
 def test_detail_page_shows_what_the_import_did(staff_client, imports):
     response = staff_client.get(change_url(imports))
 
@@ -93,7 +102,12 @@ def test_detail_page_shows_what_the_import_did(staff_client, imports):
     assert (effects.created_count, effects.created) == (1, [(c2.pk, c2)])
     assert effects.written_count == 1
     assert effects.written == [
-        (c1.pk, c1, [("first name", "Ann", "Anna"), ("customer password", "not set", "set")])
+        (
+            c1.pk,
+            c1,
+            [("first name", "Ann", "Anna"), ("customer password", "not set", "set")],
+            "C1",
+        )
     ]
     assert (effects.enrollments_count, effects.credits_count) == (1, 2)
     assert [(e.customer, e.campaign.campaign_id) for e in effects.enrollments] == [(c2, POINTS)]
