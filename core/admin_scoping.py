@@ -180,4 +180,12 @@ class AccountScopedAdminMixin(BoundedSearchMixin):
             for link in ("can_add_related", "can_change_related", "can_delete_related"):
                 if hasattr(account.widget, link):
                     setattr(account.widget, link, False)
+        elif obj is None and "account" in form.base_fields:
+            # A new object of a user with one account is in it (shop owner, ninth run: the
+            # Add customer page asked a one-shop owner to choose their shop).
+            account = form.base_fields["account"]
+            queryset = getattr(account, "queryset", None)
+            first = list(queryset[:2]) if queryset is not None else []
+            if len(first) == 1:
+                account.initial = first[0].pk
         return form

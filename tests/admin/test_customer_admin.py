@@ -581,3 +581,21 @@ def test_the_phone_search_finds_customers_the_imports_bulk_write_created_and_upd
     assert result_ids(staff_client.get(url, {"q": "0612"})) == {Customer.objects.get(code="I1").pk}
     assert result_ids(staff_client.get(url, {"q": "0777"})) == {Customer.objects.get(code="I2").pk}
     assert result_ids(staff_client.get(url, {"q": "0102"})) == set()
+
+
+def test_the_add_page_of_a_user_with_one_account_has_it_chosen(staff_client, account):
+    # Shop owner, ninth run: Add customer asked a one-shop owner to choose the shop, and
+    # saving without choosing said "This field is required".
+    form = staff_client.get("/admin/customers/customer/add/").context["adminform"].form
+
+    assert form["account"].value() == account.pk
+
+
+def test_the_add_page_of_a_user_with_several_accounts_chooses_none(
+    client, django_user_model, account, other_account
+):
+    client.force_login(django_user_model.objects.create_superuser("boss2", password="pw"))
+
+    form = client.get("/admin/customers/customer/add/").context["adminform"].form
+
+    assert form["account"].value() is None
