@@ -767,10 +767,11 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
         return linked(state.user, state.user.get_username()) if state.user else UNKNOWN_USER
 
     @admin.display(description="rolled back by")
-    def rolled_back_by_shown(self, state: UndoState) -> str | None:
-        # None: the admin's empty value, as "rolled back at" shows it.
+    def rolled_back_by_shown(self, state: UndoState) -> str:
+        # The admin's empty value, as "rolled back at" shows it: the change page writes a
+        # method's None as "None" (shop owner, ninth run), the list as the empty value.
         by = state.rolled_back_by
-        return linked(by, by.get_username()) if by else None
+        return linked(by, by.get_username()) if by else self.get_empty_value_display()
 
     @admin.display(description="status", ordering="status")
     def status_said(self, state: UndoState) -> str:

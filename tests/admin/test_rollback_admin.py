@@ -567,3 +567,19 @@ def test_the_status_filter_lists_an_import_that_changed_nothing_under_nothing_to
         "Undo data pruned",
         "Nothing to roll back",
     ]
+
+
+def test_an_import_not_rolled_back_says_so_as_the_admin_writes_no_value(staff_client, imports):
+    # Shop owner, ninth run: "Rolled back by: None" beside "Rolled back at: -".
+    html = staff_client.get(change_url(imports)).content.decode()
+
+    by = html[html.index("Rolled back by") :]
+    assert by[: by.index("</div>")].rstrip().endswith('<div class="readonly">-')
+
+
+def test_the_import_history_counts_its_imports(staff_client, imports):
+    # Shop owner, ninth run: the list's footer said "2 import history".
+    html = staff_client.get(reverse("admin:customers_undostate_changelist")).content.decode()
+
+    assert "2 imports" in html
+    assert "import history\n" not in html[html.index('class="paginator"') :]
