@@ -4,6 +4,7 @@ import zlib
 
 import orjson
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Replace
 
@@ -25,6 +26,9 @@ def _phone_without_separators() -> Replace:
 # The longest value of an API 1.5 custom_field_N (kept in custom_fields, which has no
 # length of its own).
 CUSTOM_FIELD_MAX_LENGTH = 255
+
+
+ANOTHER_CUSTOMER_HAS = "Another customer of this account already has {label} {value}."
 
 
 class Customer(models.Model):
@@ -101,6 +105,22 @@ class Customer(models.Model):
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
         return f"{self.code} {name}".strip()
+
+    def unique_error_message(self, model_class, unique_check):
+        """A form's refusal of a code, card number or username another customer of the
+        account has, in a person's words: Django's "Customer with this Account and Code
+        already exists." named the account, which the form does not change (shop owner,
+        ninth run)."""
+        fields = tuple(unique_check)
+        if len(fields) == 2 and fields[0] == "account":
+            field = self._meta.get_field(fields[1])
+            label = getattr(field, "verbose_name", fields[1])
+            value = getattr(self, fields[1])
+            return ValidationError(
+                ANOTHER_CUSTOMER_HAS.format(label=label, value=value),
+                code="unique_together",
+            )
+        return super().unique_error_message(model_class, unique_check)
 
 
 # An undoable import whose lines all repeated their customers as they were.

@@ -211,9 +211,19 @@ def test_a_card_number_held_by_another_customer_is_a_form_error(staff_client, ac
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["__all__"] == [
-        "Customer with this Account and Card number already exists."
+        "Another customer of this account already has card number 5001."
     ]
     assert Customer.objects.get(pk=bob.pk).card_number is None
+
+
+def test_a_code_held_by_another_customer_is_refused_in_a_persons_words(staff_client, account, ann):
+    # Shop owner, ninth run: "Customer with this Account and Code already exists."
+    form = customer_form(ann, code="C1", card_number="")
+    response = staff_client.post("/admin/customers/customer/add/", form)
+
+    assert response.context["adminform"].form.errors["__all__"] == [
+        "Another customer of this account already has code C1."
+    ]
 
 
 # C0 but TAB, LF and CR; DEL; C1 (U+0080 to U+009F, NEL U+0085 among them). NUL has
