@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from .columns import ADMIN_FORM_COLUMNS, CUSTOM_FIELDS, MAX_LENGTHS
 from .date_orders import read_typed_date
-from .line_words import form_date_words
+from .line_words import form_date_words, form_words
 from .models import Customer
 from .rollback_messages import OVERWRITE_LABEL
 from .rules import VALUE_RULES, ValueRefused, max_length, not_in_future
@@ -41,7 +41,7 @@ def rule_validator(rule: Callable[[str], object]) -> Callable[[str], None]:
         try:
             rule(value)
         except ValueRefused as refused:
-            raise ValidationError(refused.message, code="rule") from None
+            raise ValidationError(form_words(refused.message, value), code="rule") from None
 
     return validate
 

@@ -213,3 +213,18 @@ DATE_HINT = (
 def _short(order: DateOrder) -> str:
     """ "day/month/year": the label without its example."""
     return DATE_ORDER_LABELS[order].split(" (")[0].lower()
+
+
+# An engine's refusal of a value -> how the customer form says it, under the field it names.
+FORM_WORDS = {m.BAD_EMAIL: '"{value}" does not look like an email address.'}
+
+
+def form_words(message: str, value: str) -> str:
+    """`message`, a rule's refusal of `value` in the API's words ("email does not look like
+    an email address: x"), as the customer form says it under the field (shop owner, ninth
+    run: the API's field name began the form's sentence); any other message as it is."""
+    shown = m.shown(value)
+    for template, words in FORM_WORDS.items():
+        if message == template.format(value=shown):
+            return words.format(value=shown)
+    return message
