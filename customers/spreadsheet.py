@@ -26,13 +26,15 @@ from .batch.types import ValuesRead
 FORMULA_START = "=+-@\t\r"
 _NEEDS_APOSTROPHE = re.compile(rf"'*[{re.escape(FORMULA_START)}]")
 _HAS_APOSTROPHE = re.compile(rf"'+[{re.escape(FORMULA_START)}]")
-# Each piece of a value after a semicolon, a line break or a TAB is neutralised as a
-# value's start: a spreadsheet may start a cell there. Excel splits an unquoted CSV value at
-# each ";" where that is the list separator (fifth red team), and there a quote that does
-# not start a value is plain text, so a line break inside a quoted value ends the row and
-# what follows it starts one (ninth red team: "Anna\n=cmd|..." in a comma file); a TAB
-# starts a cell where a file is split on TABs.
-PIECE_STARTS = ";\r\n\t"
+# Each piece of a value after a comma, a semicolon, a line break or a TAB is neutralised as
+# a value's start: a spreadsheet may start a cell there. Excel splits a CSV on its list
+# separator, "," or ";" by the computer's region, whatever the file's own delimiter, and
+# where a quote does not start a value it is plain text: so ";" splits a comma file's
+# quoted value (fifth red team), "," a semicolon or TAB file's (tenth red team: "y,=2*3,z"
+# in a semicolon file's failed lines), and a line break inside a quoted value ends the row,
+# what follows it starting the next (ninth red team: "Anna\n=cmd|..."); a TAB starts a cell
+# where a file is split on TABs.
+PIECE_STARTS = ",;\r\n\t"
 _HAS_PIECES = re.compile(rf"[{PIECE_STARTS}]")
 # Split after each such character, so that every piece but the first starts where a cell
 # may start and keeps the character that ended the one before.

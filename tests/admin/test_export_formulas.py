@@ -209,12 +209,12 @@ def test_the_api_takes_the_raw_command_line_export_back_unchanged(attack, post_b
 
 # Strings only, no database: make test's SQLite pass runs it alone.
 @pytest.mark.once
-@given(st.text(alphabet=st.sampled_from("'=+-@\t\r\nab ;"), max_size=8) | st.text(max_size=8))
+@given(st.text(alphabet=st.sampled_from("'=+-@\t\r\nab ;,"), max_size=8) | st.text(max_size=8))
 def test_every_value_round_trips_and_no_neutralised_value_starts_a_formula(value):
     assert restored(neutralised(value)) == value
-    # Nor any piece after a semicolon, a line break or a TAB, where a spreadsheet may start
-    # a cell (PIECE_STARTS).
-    assert all(neutral(piece) for piece in re.split(r"(?<=[;\r\n\t])", neutralised(value)))
+    # Nor any piece after a comma, a semicolon, a line break or a TAB, where a spreadsheet
+    # may start a cell (PIECE_STARTS).
+    assert all(neutral(piece) for piece in re.split(r"(?<=[,;\r\n\t])", neutralised(value)))
     if neutralised(value) == value:
         assert restored(value) == value
     assert restored(workbook_text(value)) == value
@@ -355,6 +355,8 @@ AFTER_A_BREAK = {
     "first_name": "Anna\n=cmd|' /C calc'!A0;",
     "last_name": "Tom\t=HYPERLINK(1)",
     "street1": "a\r\n@SUM(1)",
+    # Tenth red team: a spreadsheet splitting a semicolon file on commas.
+    "city": "y,=2*3,z",
 }
 
 
@@ -365,12 +367,12 @@ def post_batch_call(client, params: dict):
 
 
 def cells_as_spreadsheets_split_them(content: bytes) -> list[str]:
-    """Every cell of `content` as a spreadsheet that splits a line on ";" or on TABs
-    reads it (csv.reader, whose quotes work as Excel's, for both)."""
+    """Every cell of `content` as a spreadsheet that splits a line on ",", ";" or TABs
+    reads it (csv.reader, whose quotes work as Excel's, for each)."""
     text = content.decode("utf-8-sig")
     return [
         cell
-        for delimiter in (";", "\t")
+        for delimiter in (",", ";", "\t")
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         for cell in row
     ]
