@@ -49,6 +49,7 @@ from .xlsx_package import (
     SHARED_TEXT,
     WORKSHEET,
     Part,
+    check_directory,
     import_parts,
     package,
     part_chunks,
@@ -255,6 +256,7 @@ def _read_csv(text: str, encoding: str) -> ImportFile:
 
 
 def _read_xlsx(content: bytes) -> ImportFile:
+    check_directory(content)
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         names = set(archive.namelist())

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -206,6 +207,37 @@ class Parts:
     bounds: dict[str, Part]
     sheet: str
     strings: str | None
+
+
+# A zip's end of central directory record (APPNOTE.TXT 4.3.16): its signature, then the
+# disk numbers, the entries on this disk and in all, the directory's size and offset, the
+# comment's length; at most a 65,535-byte comment after it. ZIP64's locator comes just
+# before it.
+END_OF_DIRECTORY = b"PK\x05\x06"
+END_OF_DIRECTORY_FORMAT = "<4s4H2LH"
+END_OF_DIRECTORY_SIZE = struct.calcsize(END_OF_DIRECTORY_FORMAT)
+ZIP64_LOCATOR = b"PK\x06\x07"
+# The most a workbook's central directory may hold: PACKAGE_INDEX's entries, each some 100
+# bytes of record and name. Python's zipfile makes an object of every entry as it opens
+# the file (tenth red team: a 61 MB upload of 1,300,000 entries peaked at 700 MB before
+# anything said it was no workbook).
+DIRECTORY_BYTES = 2 * MB
+
+
+def check_directory(content: bytes) -> None:
+    """InvalidRequest if the zip `content`'s central directory holds more than
+    PACKAGE_INDEX's entries or DIRECTORY_BYTES, read as zipfile finds it (the last end of
+    directory record in the file's last 65,557 bytes), before zipfile opens it; nothing
+    where there is none (zipfile then refuses the file)."""
+    at = content.rfind(END_OF_DIRECTORY, max(0, len(content) - END_OF_DIRECTORY_SIZE - 65_535))
+    if at < 0 or len(content) - at < END_OF_DIRECTORY_SIZE:
+        return  # no directory: zipfile refuses the file as no zip at all
+    record = struct.unpack_from(END_OF_DIRECTORY_FORMAT, content, at)
+    entries, size = record[4], record[5]
+    if content.rfind(ZIP64_LOCATOR, max(0, at - 20), at) >= 0 or size == 0xFFFFFFFF:
+        raise PACKAGE_INDEX.too_large()  # a ZIP64 directory: no workbook needs one
+    if entries > PACKAGE_INDEX.element_limit() or size > DIRECTORY_BYTES:
+        raise PACKAGE_INDEX.too_large()
 
 
 def import_parts(archive: zipfile.ZipFile) -> Parts:

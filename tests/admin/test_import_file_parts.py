@@ -5,6 +5,7 @@ parts an import does not read are never parsed at all."""
 
 import datetime
 import io
+import struct
 import zipfile
 
 import openpyxl
@@ -470,3 +471,50 @@ def test_a_cell_of_a_few_long_runs_is_read(boss, account):
 
     assert response.context["preview"].errors  # first_name is longer than 100 characters
     assert "longer than 100 characters" in response.context["preview"].errors[0].message
+
+
+def zip_of_empty_entries(count: int, *, zip64: bool = False) -> bytes:
+    """A zip whose central directory lists `count` entries named "a" (46 bytes each and
+    its name), as the tenth red team built one: no workbook at all."""
+    entry = struct.pack(
+        "<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0
+    )
+    directory = (entry + b"a") * count
+    local = b"PK\x03\x04" + b"\0" * 26
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, 0, 1) if zip64 else b""
+    entries = min(count, 0xFFFF)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, entries, entries, len(directory), 30, 0)
+    return local + directory + locator + end
+
+
+@pytest.fixture
+def zips_opened(monkeypatch) -> list:
+    """The uploads Python's zipfile is asked to open."""
+    opened = []
+    open_zip = zipfile.ZipFile
+
+    def recorded(*args, **kwargs):
+        opened.append(args)
+        return open_zip(*args, **kwargs)
+
+    monkeypatch.setattr(f.zipfile, "ZipFile", recorded)
+    return opened
+
+
+@pytest.mark.parametrize(("count", "zip64"), [(20_000, False), (10, True)], ids=["many", "zip64"])
+def test_a_zip_directory_of_more_entries_than_a_workbook_has_is_refused_before_zipfile(
+    boss, account, zips_opened, count, zip64
+):
+    # Tenth red team: 1,300,000 entries (61 MB) made zipfile hold 700 MB before the upload
+    # was found to be no workbook.
+    response = post_xlsx(boss, account, zip_of_empty_entries(count, zip64=zip64))
+
+    assert refused(response) == [p.PACKAGE_INDEX.too_large().message]
+    assert zips_opened == []
+
+
+def test_a_zip_directory_within_the_bound_is_opened(boss, account, zips_opened):
+    response = post_xlsx(boss, account, zip_of_empty_entries(100))
+
+    assert refused(response) == [f.NOT_A_TABLE]
+    assert len(zips_opened) == 1
