@@ -38,7 +38,8 @@ def test_a_long_search_word_is_cut_to_100_characters(admin_client, account):
     sql, page = searched_sql(admin_client, CUSTOMERS, "x" * SEARCH_MAX_WORD_CHARS + "y" * 3000)
 
     assert "x" * SEARCH_MAX_WORD_CHARS in sql
-    assert "xy" not in sql
+    # Not "xy" alone: the session key the request's queries carry may hold it.
+    assert "x" * SEARCH_MAX_WORD_CHARS + "y" not in sql
     assert CUT_SAID in page
 
 
