@@ -52,6 +52,13 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 # A CR is written as a reference: an XML parser reads a CR in text as a line feed.
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _FORMULA_START = tuple(FORMULA_START)
+# A text starting with the OOXML escape of one of those characters (_x003D_ is "="):
+# Excel shows the text decoded, so it gets the quote prefix too, or editing the cell in
+# Excel would make it a formula (eleventh red team, not seen in Excel: the text is kept
+# as it is stored, which the import reads back unchanged).
+_ESCAPED_FORMULA_START = re.compile(
+    "_x(?:%s)_" % "|".join(f"{ord(c):04X}" for c in FORMULA_START), re.IGNORECASE
+)
 # Style 1 of styles.xml: the quote prefix.
 QUOTED = ' s="1"'
 _TEXT = ' t="inlineStr"><is><t xml:space="preserve">'
@@ -170,13 +177,18 @@ def _row_xml(number: int, starts: list[str], row: Sequence[object]) -> str:
     place = f'{number}"'
     cells = "".join(
         [
-            f"{start}{place}{QUOTED if text.startswith(_FORMULA_START) else ''}{_TEXT}{text}"
-            "</t></is></c>"
+            f"{start}{place}{QUOTED if _starts_a_formula(text) else ''}{_TEXT}{text}</t></is></c>"
             for start, text in zip(starts, texts, strict=True)
             if text
         ]
     )
     return f'<row r="{number}">{cells}</row>'
+
+
+def _starts_a_formula(text: str) -> bool:
+    return text.startswith(_FORMULA_START) or (
+        text.startswith("_x") and _ESCAPED_FORMULA_START.match(text) is not None
+    )
 
 
 class TextCellsXLSX(base_formats.XLSX):
