@@ -56,9 +56,8 @@ _FORMULA_START = tuple(FORMULA_START)
 # Excel shows the text decoded, so it gets the quote prefix too, or editing the cell in
 # Excel would make it a formula (eleventh red team, not seen in Excel: the text is kept
 # as it is stored, which the import reads back unchanged).
-_ESCAPED_FORMULA_START = re.compile(
-    "_x(?:%s)_" % "|".join(f"{ord(c):04X}" for c in FORMULA_START), re.IGNORECASE
-)
+_ESCAPES_OF_FORMULA_START = "|".join(f"{ord(c):04X}" for c in FORMULA_START)
+_ESCAPED_FORMULA_START = re.compile(f"_x(?:{_ESCAPES_OF_FORMULA_START})_", re.IGNORECASE)
 # Style 1 of styles.xml: the quote prefix.
 QUOTED = ' s="1"'
 _TEXT = ' t="inlineStr"><is><t xml:space="preserve">'
