@@ -517,15 +517,9 @@ def _preview_context(
             campaign=campaigns[batch.campaign_ids[0]],
         ),
         "errors_shown": shown,
-        "errors_first": _errors_of_first_lines(shown, FAILING_SHOWN_FIRST),
+        "errors_first": errors_of_first_lines(shown, FAILING_SHOWN_FIRST),
         "failing_summary": _failing_summary(preview.failed),
     }
-
-
-def _errors_of_first_lines(errors: list, lines: int) -> list:
-    """Every error of the first `lines` failing lines (a line may have several)."""
-    first = sorted({error.line for error in errors})[:lines]
-    return [error for error in errors if error.line in first]
 
 
 def _failing_summary(failed: int) -> str:

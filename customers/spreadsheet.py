@@ -74,7 +74,7 @@ OTHER_ACCOUNT = (
 
 def neutralised(value: str) -> str:
     """`value` as an export a person opens writes it: never the start of a formula, nor a
-    piece after a semicolon, a line break or a TAB that starts one (PIECE_STARTS)."""
+    piece after a comma, a semicolon, a line break or a TAB that starts one (PIECE_STARTS)."""
     if _HAS_PIECES.search(value):
         return "".join(map(_neutralised_piece, _PIECES.split(value)))
     return _neutralised_piece(value)
@@ -136,14 +136,12 @@ def columns_read(headers: list[str], *, account: Account) -> tuple[list[str], Va
     account column (each of its non-empty values must name `account`, by slug or owner
     id, or InvalidRequest naming the row refuses the whole file) and the failed-lines
     file's line and error columns (staff fix that file's values and import it as it is).
-    The credit column's amount may have a decimal comma (12,50: shop owner, ninth run, a
-    French file's gift-card credits were refused). A value that is a long number a
-    spreadsheet has rounded (ROUNDED_NUMBER: shop owner,
-    ninth run, card number 1,23457E+11 taken as it was) refuses the file naming its line.
-    Every value is restored(), and a row whose values are all empty is skipped as a blank
-    line: a spreadsheet writes one (";;;") for a row whose cells were cleared, and the
-    engine would make it a customer of a generated code (shop owner's high; the contract
-    keeps such a line of the API a line of empty values)."""
+    Every value is restored(). Three things spreadsheets do are read as a person meant them
+    (shop owner, ninth run): a row whose values are all empty is skipped as a blank line
+    (";;;" for a row whose cells were cleared became a customer of a generated code; the
+    contract keeps such a line of the API a line of empty values); the credit column's
+    amount may have a decimal comma (12,50); and a long number a spreadsheet rounded
+    (ROUNDED_NUMBER, 1,23457E+11) refuses the file naming its line."""
     names = [name.strip() for name in headers]
     account_at = names.index(ACCOUNT_COLUMN) if ACCOUNT_COLUMN in names else None
     credit_at = names.index(CREDIT_COLUMN) if CREDIT_COLUMN in names else None

@@ -21,6 +21,13 @@ def reply_lifetime() -> datetime.timedelta:
     return datetime.timedelta(seconds=settings.LOYALTY["REQUEST_ID_TTL_SECONDS"])
 
 
+def kept_reply(record: ImportRequest, now: datetime.datetime) -> ImportResult | None:
+    """The reply `record` holds, unless it has none or it has expired."""
+    if record.response is None or record.created_at <= now - reply_lifetime():
+        return None
+    return ImportResult.from_dict(record.response)
+
+
 def claim_request_id(
     *, account: Account, request_id: str, now: datetime.datetime
 ) -> tuple[ImportRequest, ImportResult | None]:
@@ -34,8 +41,9 @@ def claim_request_id(
         ignore_conflicts=True,
     )
     record = ImportRequest.objects.select_for_update().get(account=account, request_id=request_id)
-    if record.response is not None and record.created_at > now - reply_lifetime():
-        return record, ImportResult.from_dict(record.response)
+    reply = kept_reply(record, now)
+    if reply is not None:
+        return record, reply
     if record.response is not None:
         record.created_at = now
         record.response = None
@@ -48,12 +56,8 @@ def stored_reply(
 ) -> ImportResult | None:
     """The response `request_id` got, if it is kept and not expired, without claiming the id:
     a background submission retried with it is answered at once (jobs/service.py)."""
-    record = ImportRequest.objects.filter(
-        account=account, request_id=request_id, created_at__gt=now - reply_lifetime()
-    ).first()
-    if record is None or record.response is None:
-        return None
-    return ImportResult.from_dict(record.response)
+    record = ImportRequest.objects.filter(account=account, request_id=request_id).first()
+    return None if record is None else kept_reply(record, now)
 
 
 def remember_response(*, record: ImportRequest, result: ImportResult) -> None:

@@ -282,15 +282,20 @@ def split_between_the_parts(extra: bytes, count: int, per_cell: int = 1_000) -> 
 @pytest.fixture
 def openpyxl_loads(monkeypatch) -> list:
     """The workbooks openpyxl is asked to open (none where a file is refused before)."""
-    loads = []
-    load = openpyxl.load_workbook
+    return calls_recorded(monkeypatch, f.openpyxl, "load_workbook")
+
+
+def calls_recorded(monkeypatch, module, name: str) -> list:
+    """The arguments of each call of `module.name`, which still does what it did."""
+    calls = []
+    called = getattr(module, name)
 
     def recorded(*args, **kwargs):
-        loads.append(args)
-        return load(*args, **kwargs)
+        calls.append(args)
+        return called(*args, **kwargs)
 
-    monkeypatch.setattr(f.openpyxl, "load_workbook", recorded)
-    return loads
+    monkeypatch.setattr(module, name, recorded)
+    return calls
 
 
 @pytest.mark.parametrize(
@@ -490,15 +495,7 @@ def zip_of_empty_entries(count: int, *, zip64: bool = False) -> bytes:
 @pytest.fixture
 def zips_opened(monkeypatch) -> list:
     """The uploads Python's zipfile is asked to open."""
-    opened = []
-    open_zip = zipfile.ZipFile
-
-    def recorded(*args, **kwargs):
-        opened.append(args)
-        return open_zip(*args, **kwargs)
-
-    monkeypatch.setattr(f.zipfile, "ZipFile", recorded)
-    return opened
+    return calls_recorded(monkeypatch, f.zipfile, "ZipFile")
 
 
 @pytest.mark.parametrize(("count", "zip64"), [(20_000, False), (10, True)], ids=["many", "zip64"])
