@@ -56,11 +56,14 @@ from .rollback import (
     Conflict,
     ConflictCode,
     ConflictOverview,
+    GivenLater,
     conflict_overview,
     find_conflicts,
+    given_later,
     later_imports,
     roll_back,
     rolled_back_said,
+    taken_by_rollbacks,
 )
 from .rollback_background import background_rollback
 from .rollback_messages import CONFLICTS_CHANGED, ROLLBACK_QUEUED
@@ -345,6 +348,21 @@ class ImportEffects:
     enrollments_count: int = 0
     credits: list = field(default_factory=list)
     credits_count: int = 0
+    # Of those the import gave, removed since by an earlier import's rollback (it deleted
+    # the customers they were given to); the *_count above are those still there, which
+    # this import's rollback removes.
+    enrollments_taken: int = 0
+    credits_taken: int = 0
+    # Each such rollback, said.
+    taken_said: list[str] = field(default_factory=list)
+
+    @property
+    def enrollments_given(self) -> int:
+        return self.enrollments_count + self.enrollments_taken
+
+    @property
+    def credits_given(self) -> int:
+        return self.credits_count + self.credits_taken
 
     @property
     def credits_have_items(self) -> bool:
@@ -406,7 +424,28 @@ def import_effects(state: UndoState, chunks: list[UndoChunk] | None = None) -> I
     effects.credits = list(
         credits.select_related("campaign", "customer", "item").order_by("id")[:SHOWN_ROWS]
     )
+    if state.status == UndoState.Status.UNDOABLE:
+        _add_taken(effects, state)
     return effects
+
+
+def _add_taken(effects: ImportEffects, state: UndoState) -> None:
+    """What earlier imports' rollbacks removed of what `state` gave, counted and said."""
+    for rollback, enrollments, credits in taken_by_rollbacks(undo_state=state):
+        effects.enrollments_taken += enrollments
+        effects.credits_taken += credits
+        parts = [
+            say("{count:campaign enrollment}", count=enrollments) if enrollments else "",
+            say("{count:credit}", count=credits) if credits else "",
+        ]
+        effects.taken_said.append(
+            say(
+                words.TAKEN_BY_ROLLBACK,
+                given=" and ".join(part for part in parts if part),
+                given_count=enrollments + credits,
+                pk=rollback.pk,
+            )
+        )
 
 
 def _differences(before: dict, customer: Customer | None) -> list[tuple[str, str, str]]:
@@ -439,15 +478,36 @@ def nothing_to_undo(effects: ImportEffects) -> bool:
     )
 
 
-def rollback_plan(effects: ImportEffects) -> list[str]:
-    """What a rollback will do, sentence by sentence."""
-    return [
+def rollback_plan(effects: ImportEffects, later: GivenLater) -> list[str]:
+    """What a rollback will do, sentence by sentence: `later`, what was given after the
+    import to the customers it added (deleted with them)."""
+    plan = [
         say(words.WILL_DELETE, count=effects.created_count),
         say(words.WILL_RESTORE, count=effects.written_count),
         say(
             words.WILL_REMOVE, enrollments=effects.enrollments_count, credits=effects.credits_count
         ),
     ]
+    if later.enrollments or later.credits:
+        pks = sorted(later.by_import)
+        imports = (
+            say(words.WILL_REMOVE_LATER_IMPORTS, count=len(pks), pks=_listed(pks)) if pks else ""
+        )
+        plan.append(
+            say(
+                words.WILL_REMOVE_LATER,
+                enrollments=later.enrollments,
+                credits=later.credits,
+                imports=imports,
+            )
+        )
+    return plan
+
+
+def _listed(pks: list[int]) -> str:
+    """ "4", "4 and 6", "4, 6 and 9"."""
+    said = [str(pk) for pk in pks]
+    return said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
 
 
 def rollback_done(state: UndoState) -> list[str]:
@@ -872,7 +932,7 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
             "opts": self.opts,
             "object": state,
             "effects": effects,
-            "plan": rollback_plan(effects),
+            "plan": rollback_plan(effects, given_later(undo_state=state, chunks=chunks)),
             "nothing_to_undo": nothing_to_undo(effects),
             "all_failed": _all_failed(state),
             "nothing_to_roll_back": words.NOTHING_TO_ROLL_BACK,

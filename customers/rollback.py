@@ -10,6 +10,12 @@ customers/rollback_messages.py.
 A customer is unchanged since the import when its version is the one the import left, or
 when the rollbacks of later imports (restored_versions) gave it back exactly the values of
 that version: undoing imports newest-first finds no conflict.
+
+Rolled back out of order, an import deletes the customers it created with whatever was
+given to them after it (a later import's enrollments and credits, a credit by hand): those
+are conflicts, the confirmation page counts them (given_later), and the rollback records
+them by the import that gave them (rollback_result's "taken_from"), so that import's page
+can say where its enrollments and credits went (taken_by_rollbacks).
 """
 
 import datetime
@@ -23,13 +29,13 @@ from operator import itemgetter
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField
+from django.db.models import BooleanField, Count
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Account
 from accounts.users import User
-from campaigns.models import Transaction
+from campaigns.models import Enrollment, Transaction
 from core.errors import Refused
 from core.gc_pause import collection_paused
 from core.moments import shown_time
@@ -46,6 +52,7 @@ from .rollback_messages import (
     CHANGED_REASON,
     CONFLICTS,
     CONFLICTS_CHANGED_SINCE,
+    CREATED_ENROLLMENTS_REASON,
     CREATED_ENTRIES_REASON,
     DELETED_REASON,
     IDENTITY_TAKEN,
@@ -75,6 +82,9 @@ _IDENTITIES_END = _CODE_AT + len(IDENTITIES)
 class ConflictCode(StrEnum):
     CHANGED = "changed"
     DELETED = "deleted"
+    # Of a customer the import created only: its rollback deletes them (a written one keeps
+    # enrollments not the import's).
+    LATER_ENROLLMENTS = "later_enrollments"
     LATER_ENTRIES = "later_entries"
     # Not overridable: it would take the value from a customer the import never touched.
     IDENTITY_TAKEN = "identity_taken"
@@ -233,6 +243,72 @@ def conflicts_digest(conflicts: Iterable[Conflict]) -> str:
     return _digest((conflict.customer_id, conflict.code) for conflict in conflicts)
 
 
+@dataclass(frozen=True)
+class GivenLater:
+    """What was given after the import to the customers it created, which its rollback
+    deletes with them: counts, and of those a later import gave, (enrollments, credits) by
+    that import's undo state id."""
+
+    enrollments: int = 0
+    credits: int = 0
+    by_import: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+def given_later(*, undo_state: UndoState, chunks: list[UndoChunk] | None = None) -> GivenLater:
+    """What a rollback of `undo_state` now would remove beyond the enrollments and credits
+    the import gave (the confirmation page's count; the rollback's own is the same query)."""
+    if undo_state.status != UndoState.Status.UNDOABLE:
+        return GivenLater()
+    data = _undo_data(undo_state, payloads=False, chunks=chunks)
+    current = _current(undo_state.account_id, data, lock=False)
+    return _given_later(undo_state, data, current)
+
+
+def taken_by_rollbacks(*, undo_state: UndoState) -> list[tuple[UndoState, int, int]]:
+    """(rolled-back import, enrollments, credits) for each rollback of an earlier import
+    that deleted, with the customers that import created, enrollments or credits
+    `undo_state` gave: oldest rollback first."""
+    key = str(undo_state.pk)
+    rollbacks = UndoState.objects.filter(
+        account_id=undo_state.account_id,
+        status=UndoState.Status.ROLLED_BACK,
+        rolled_back_at__gte=undo_state.created_at,
+        rollback_result__taken_from__has_key=key,
+    ).order_by("rolled_back_at", "pk")
+    taken = []
+    for rollback in rollbacks.only("rollback_result"):
+        # The query found the key: rollback_result is the dict that holds it.
+        enrollments, credits = (rollback.rollback_result or {})["taken_from"][key]
+        taken.append((rollback, enrollments, credits))
+    return taken
+
+
+def _given_later(state: UndoState, data: _UndoData, current: dict[int, tuple]) -> GivenLater:
+    """GivenLater of the created customers still there: every enrollment and ledger entry
+    of theirs but the import's own (all of theirs are later than the import)."""
+    created = data.created & current.keys()
+    if not created:
+        return GivenLater()
+    enrollments = Enrollment.objects.filter(_among("customer_id", created)).exclude(
+        undo_state_id=state.pk
+    )
+    entries = Transaction.objects.filter(_among("customer_id", created)).exclude(
+        undo_state_id=state.pk, kind=Transaction.Kind.AUTO_ADD
+    )
+    by_import: dict[int, list[int]] = {}
+    counts = [0, 0]
+    for at, rows in enumerate((enrollments, entries)):
+        for giver, count in rows.values_list("undo_state_id").annotate(Count("id")).order_by():
+            counts[at] += count
+            if giver is not None:
+                by_import.setdefault(giver, [0, 0])[at] += count
+    return GivenLater(
+        enrollments=counts[0],
+        credits=counts[1],
+        by_import={pk: (given[0], given[1]) for pk, given in sorted(by_import.items())},
+    )
+
+
 def _digest(keys: Iterable[tuple[int, ConflictCode]]) -> str:
     """SHA-256 of "id:kind" lines, "" for none: a fixed size whatever the import's size."""
     signature = "\n".join(f"{pk}:{kind.value}" for pk, kind in keys)
@@ -310,11 +386,22 @@ def _roll_back_once(
         if seen_conflicts is not None and conflicts_digest(conflicts) != seen_conflicts:
             raise RollbackRefused(CONFLICTS_CHANGED_SINCE, conflicts)
         _refuse_conflicts(conflicts, overwrite_conflicts)
+        # Before _undo deletes them: what later imports gave the customers it deletes
+        # (there is some only where a conflict says so: most rollbacks skip the queries).
+        taken = (
+            _given_later(state, data, current).by_import
+            if _given_to_created(conflicts, data)
+            else {}
+        )
         result = _undo(state, data, current, now, on_progress or _no_progress)
         state.status = UndoState.Status.ROLLED_BACK
         state.rolled_back_at = now
         state.rolled_back_by = user
         state.rollback_result = dict(zip(RESULT_KEYS, result, strict=True))
+        if taken:
+            state.rollback_result["taken_from"] = {
+                str(pk): list(given) for pk, given in taken.items()
+            }
         state.restored_versions = UndoState.pack_versions(_versions_left(data, current))
         state.save(
             update_fields=[
@@ -328,6 +415,13 @@ def _roll_back_once(
         # A rolled-back import cannot be rolled back again: its undo data is dead weight.
         UndoChunk.objects.filter(undo_state=state).delete()
     return state, RollbackResult(*result, conflicts=conflicts)
+
+
+def _given_to_created(conflicts: Iterable[Conflict], data: _UndoData) -> bool:
+    """Whether a conflict says a customer the import created got enrollments or credits
+    after it."""
+    later = (ConflictCode.LATER_ENROLLMENTS, ConflictCode.LATER_ENTRIES)
+    return any(c.code in later and c.customer_id in data.created for c in conflicts)
 
 
 def _versions_left(data: _UndoData, current: dict[int, tuple]) -> list[tuple[int, int, int]]:
@@ -432,6 +526,8 @@ def _conflict_keys(
     keys.extend((pk, ConflictCode.DELETED, None) for pk in deleted)
     taken = _identities_taken(state.account_id, data, current)
     keys.extend((conflict.customer_id, conflict.code, conflict) for conflict in taken)
+    enrolled = _with_later_enrollments(state, data, current)
+    keys.extend((pk, ConflictCode.LATER_ENROLLMENTS, None) for pk in enrolled)
     entries = _with_later_entries(state, current)
     keys.extend((pk, ConflictCode.LATER_ENTRIES, None) for pk in entries)
     keys.sort(key=itemgetter(0))
@@ -444,6 +540,8 @@ def _conflict(kind: ConflictCode, pk: int, data: _UndoData, current: dict[int, t
         code = data.identities[pk][0]
         return Conflict(pk, kind, DELETED_REASON.format(code=code), code)
     code = current[pk][_CODE_AT]
+    if kind is ConflictCode.LATER_ENROLLMENTS:
+        return Conflict(pk, kind, CREATED_ENROLLMENTS_REASON.format(code=code), code)
     if kind is ConflictCode.CHANGED:
         template = CHANGED_CREATED_REASON if created else CHANGED_REASON
     else:
@@ -487,6 +585,23 @@ def _restored_versions(state: UndoState, ids: Iterable[int]) -> dict[int, dict[i
             if pk in wanted:
                 same_as.setdefault(pk, {})[left] = values_of
     return same_as
+
+
+def _with_later_enrollments(
+    state: UndoState, data: _UndoData, current: dict[int, tuple]
+) -> set[int]:
+    """The created customers enrolled since by someone else (a later import, the admin):
+    the rollback deletes those enrollments with the customer."""
+    created = data.created & current.keys()
+    if not created:
+        return set()
+    enrolled = (
+        Enrollment.objects.filter(_among("customer_id", created))
+        .exclude(undo_state_id=state.pk)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    return set(enrolled)
 
 
 def _with_later_entries(state: UndoState, current: dict[int, tuple]) -> set[int]:

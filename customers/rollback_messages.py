@@ -45,6 +45,10 @@ CREATED_ENTRIES_REASON = (
     "Customer {code} was added by this import and has credits booked after it; rolling "
     "back deletes the customer with those credits."
 )
+CREATED_ENROLLMENTS_REASON = (
+    "Customer {code} was added by this import and enrolled in a campaign after it; rolling "
+    "back deletes the customer with that enrollment."
+)
 WRITTEN_ENTRIES_REASON = (
     "Customer {code} has credits booked after the import; they are kept, and only this "
     "import's credits are removed."
@@ -57,6 +61,7 @@ IDENTITY_TAKEN_REASON = (
 CONFLICT_KINDS_COUNTED = {
     "changed": "{count:,} changed after the import",
     "deleted": "{count:,} deleted after the import",
+    "later_enrollments": "{count:,} added by this import and enrolled in a campaign after it",
     "later_entries": "{count:,} with credits booked after the import",
     "identity_taken": "{count:,} whose code, card number or username another customer holds",
 }
@@ -73,6 +78,7 @@ LATER_IMPORT = (
 CONFLICT_KINDS = {
     "changed": "changed after the import",
     "deleted": "deleted after the import",
+    "later_enrollments": "enrolled in a campaign after the import",
     "later_entries": "credits booked after the import",
     "identity_taken": "code, card number or username held by another customer",
 }
@@ -86,6 +92,12 @@ WILL_RESTORE = (
     "{count:customer} this import changed {count:gets/get} back the details they had before it."
 )
 WILL_REMOVE = "{enrollments:campaign enrollment} and {credits:credit} this import gave are removed."
+# Given after the import to customers it added: deleted with them (an out-of-order rollback).
+WILL_REMOVE_LATER = (
+    "With the customers it added, {enrollments:campaign enrollment} and {credits:credit} "
+    "given to them after the import are removed too{imports}."
+)
+WILL_REMOVE_LATER_IMPORTS = " ({count:import/imports} {pks})"
 # The confirmation page's button, beside "No, take me back".
 CONFIRM_LABEL = "Yes, undo this import"
 OVERWRITE_LABEL = "Roll back anyway: overwrite or delete these later changes"
@@ -127,6 +139,12 @@ ROLLED_BACK_ON = "This import was rolled back on {when} by {who}."
 DID_DELETE = "{count:customer} this import added {count:was/were} deleted."
 DID_RESTORE = "{count:customer} this import changed got back the details they had before it."
 DID_REMOVE = "{enrollments:enrollment} and {credits:credit} were removed."
+# A later import's page, after an earlier import's rollback deleted customers it had
+# given enrollments or credits to.
+TAKEN_BY_ROLLBACK = (
+    "{given} this import gave {given_count:was/were} removed when import {pk} was rolled back: "
+    "it deleted the customers {given_count:it was/they were} given to."
+)
 ROLLED_BACK_UNKNOWN = "What the rollback did was not recorded (it was done by an earlier version)."
 PRUNED_EFFECTS = (
     "This import's undo data was pruned: which customers it added and changed is no longer known."

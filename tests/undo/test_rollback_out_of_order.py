@@ -1,0 +1,219 @@
+"""Rolling back an earlier import before a later one (out of order): the earlier import's
+rollback deletes the customers it added with whatever a later import gave them. Its page
+counts those before, the rollback removes exactly what it counted, and the later import's
+page says where what it gave went (shop owner, tenth run: "said 2, removed 3", then
+"Credits given: 0")."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from campaigns.models import Enrollment, Transaction
+from core.wording import say
+from customers.models import Customer, UndoState
+from customers.rollback import (
+    ConflictCode,
+    GivenLater,
+    find_conflicts,
+    given_later,
+    roll_back,
+)
+from customers.rollback_messages import (
+    CREATED_ENROLLMENTS_REASON,
+    DID_REMOVE,
+    TAKEN_BY_ROLLBACK,
+    WILL_REMOVE,
+    WILL_REMOVE_LATER,
+    WILL_REMOVE_LATER_IMPORTS,
+)
+from tests.conftest import EVENTS, POINTS
+
+ROLLBACK_PERMISSIONS = ("view_undostate", "rollback_undostate", "view_customer", "change_customer")
+CREDITED = ("code", "first_name", "auto_add")
+
+
+def state_of(result) -> UndoState:
+    return UndoState.objects.get(pk=result.undo_state_id)
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user(*ROLLBACK_PERMISSIONS))
+    return client
+
+
+@pytest.fixture
+def out_of_order(run_import):
+    """The shop owner's case: the first import adds N1 and N2 and credits both; the second
+    credits N1 again (changing nothing else) and adds N3. Returns both undo states."""
+    first = run_import(CREDITED, "N1|Nia|5\nN2|Ned|3")
+    second = run_import(CREDITED, "N1|Nia|7\nN3|Noa|2", overwrite_duplicates="update")
+    return state_of(first), state_of(second)
+
+
+def test_the_earlier_imports_page_counts_the_later_credits_it_deletes(staff_client, out_of_order):
+    first, second = out_of_order
+
+    response = staff_client.get(reverse("admin:customers_undostate_rollback", args=[first.pk]))
+
+    assert response.context["plan"][2:] == [
+        say(WILL_REMOVE, enrollments=2, credits=2),
+        say(
+            WILL_REMOVE_LATER,
+            enrollments=0,
+            credits=1,
+            imports=say(WILL_REMOVE_LATER_IMPORTS, count=1, pks=str(second.pk)),
+        ),
+    ]
+
+
+def test_the_rollback_removes_exactly_what_its_page_counted(staff_client, out_of_order, user):
+    first, _second = out_of_order
+    credits_before = Transaction.objects.count()
+
+    outcome = roll_back(undo_state=first, user=user, overwrite_conflicts=True)
+
+    assert (outcome.credits_removed, outcome.enrollments_removed) == (3, 2)
+    assert credits_before - Transaction.objects.count() == 3
+    first.refresh_from_db()
+    html = staff_client.get(reverse("admin:customers_undostate_change", args=[first.pk]))
+    assert say(DID_REMOVE, enrollments=2, credits=3) in html.content.decode()
+
+
+def test_the_later_imports_page_says_its_credit_went_with_the_earlier_rollback(
+    staff_client, out_of_order, user
+):
+    first, second = out_of_order
+    roll_back(undo_state=first, user=user, overwrite_conflicts=True)
+
+    response = staff_client.get(reverse("admin:customers_undostate_change", args=[second.pk]))
+
+    effects = response.context["effects"]
+    # N3's credit is still there (its rollback removes it); N1's went with N1.
+    assert (effects.credits_count, effects.credits_taken, effects.credits_given) == (1, 1, 2)
+    html = response.content.decode()
+    assert "<h3>Credits given: 2</h3>" in html
+    said = say(TAKEN_BY_ROLLBACK, given="1 credit", given_count=1, pk=first.pk)
+    assert said in html
+    assert said == (
+        f"1 credit this import gave was removed when import {first.pk} was rolled back: it "
+        "deleted the customers it was given to."
+    )
+
+
+def test_a_later_enrollment_of_a_customer_the_import_added_is_a_conflict(run_import, user):
+    first = state_of(run_import(data="N1|Nia", campaigns_to_include=POINTS))
+    # The later line changes nothing of N1 but enrolls it in a second campaign.
+    second = state_of(
+        run_import(data="N1|Nia", campaigns_to_include=EVENTS, overwrite_duplicates="update")
+    )
+    n1 = Customer.objects.get(code="N1")
+
+    conflicts = find_conflicts(undo_state=first)
+
+    assert [(c.customer_id, c.code, c.reason) for c in conflicts] == [
+        (n1.pk, ConflictCode.LATER_ENROLLMENTS, CREATED_ENROLLMENTS_REASON.format(code="N1"))
+    ]
+    assert given_later(undo_state=first) == GivenLater(
+        enrollments=1, credits=0, by_import={second.pk: (1, 0)}
+    )
+    outcome = roll_back(undo_state=first, user=user, overwrite_conflicts=True)
+    assert outcome.enrollments_removed == 2
+    assert not Enrollment.objects.exists()
+
+
+def test_a_credit_by_hand_on_an_added_customer_is_counted_but_not_named_by_import(
+    run_import, user, campaigns
+):
+    first = state_of(run_import(data="N1|Nia"))
+    # Booked after the import, as by hand (a credit's time is when it was booked).
+    Transaction.objects.create(
+        campaign=campaigns[POINTS],
+        customer=Customer.objects.get(code="N1"),
+        kind=Transaction.Kind.CREDIT,
+        amount=4,
+        created_at=first.created_at + datetime.timedelta(seconds=1),
+    )
+
+    assert given_later(undo_state=first) == GivenLater(enrollments=0, credits=1, by_import={})
+    roll_back(undo_state=first, user=user, overwrite_conflicts=True)
+    first.refresh_from_db()
+    assert "taken_from" not in first.rollback_result
+
+
+# The property: whatever imports gave whom, in whatever order imports are rolled back,
+# each rollback removes exactly what its page said it would, and each import still
+# undoable says it gave exactly what it gave when it ran (what is there, and what earlier
+# rollbacks took).
+codes = st.sampled_from(["R1", "R2", "R3"])
+line = st.tuples(codes, st.sampled_from(["", "0", "2"]))
+import_step = st.tuples(
+    st.just("import"),
+    st.lists(line, min_size=1, max_size=3),
+    st.sampled_from([POINTS, EVENTS, f"{POINTS}|,|{EVENTS}"]),
+)
+rollback_step = st.tuples(st.just("rollback"), st.integers(0, 5))
+steps = st.lists(st.one_of(import_step, import_step, rollback_step), min_size=2, max_size=8)
+
+
+def clean_up() -> None:
+    Transaction.objects.all().delete()
+    Enrollment.objects.all().delete()
+    UndoState.objects.all().delete()
+    Customer.objects.all().delete()
+
+
+@hypothesis_settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=steps)
+def test_every_rollback_removes_what_its_page_said_and_every_import_keeps_its_count(
+    run_import, staff_client, user, steps
+):
+    clean_up()
+    # Undo state id -> (enrollments, credits) it gave when it ran.
+    gave: dict[int, tuple[int, int]] = {}
+    undone: set[int] = set()
+    try:
+        for step in steps:
+            if step[0] == "import":
+                _kind, lines, campaign_ids = step
+                counts = Enrollment.objects.count(), Transaction.objects.count()
+                data = "\n".join(f"{code}|x|{credit}" for code, credit in lines)
+                result = run_import(
+                    CREDITED, data, overwrite_duplicates="update", campaigns_to_include=campaign_ids
+                )
+                gave[result.undo_state_id] = (
+                    Enrollment.objects.count() - counts[0],
+                    Transaction.objects.count() - counts[1],
+                )
+                continue
+            undoable = [pk for pk in gave if pk not in undone]
+            if not undoable:
+                continue
+            state = UndoState.objects.get(pk=undoable[step[1] % len(undoable)])
+            page = staff_client.get(reverse("admin:customers_undostate_rollback", args=[state.pk]))
+            effects = page.context["effects"]
+            later = given_later(undo_state=state)
+            counts = Enrollment.objects.count(), Transaction.objects.count()
+            roll_back(undo_state=state, user=user, overwrite_conflicts=True)
+            undone.add(state.pk)
+            assert (
+                counts[0] - Enrollment.objects.count(),
+                counts[1] - Transaction.objects.count(),
+            ) == (
+                effects.enrollments_count + later.enrollments,
+                effects.credits_count + later.credits,
+            )
+        for pk in set(gave) - undone:
+            page = staff_client.get(reverse("admin:customers_undostate_change", args=[pk]))
+            effects = page.context["effects"]
+            assert (effects.enrollments_given, effects.credits_given) == gave[pk]
+    finally:
+        clean_up()
