@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from campaigns.models import Enrollment, Transaction
+from campaigns.models import Transaction
 from customers.columns import RESTORED_COLUMNS
 from customers.models import Customer, UndoState
 from customers.rollback import (
@@ -21,6 +21,7 @@ from customers.rollback import (
     roll_back,
 )
 from tests.admin import customer_form
+from tests.undo import clean_up
 
 LONG = os.environ.get("LOYALTY_LONG_TESTS") == "1"
 
@@ -112,13 +113,6 @@ steps = st.lists(
 
 def customers_now() -> dict[int, tuple]:
     return {row[0]: row[1:] for row in Customer.objects.values_list("id", *RESTORED_COLUMNS)}
-
-
-def clean_up() -> None:
-    Transaction.objects.all().delete()
-    Enrollment.objects.all().delete()
-    UndoState.objects.all().delete()
-    Customer.objects.all().delete()
 
 
 class Replay:

@@ -30,9 +30,10 @@ from customers.rollback_messages import (
     WILL_REMOVE_LATER,
     WILL_REMOVE_LATER_IMPORTS,
 )
+from tests.admin.test_rollback_admin import ROLLBACK_PERMISSIONS
 from tests.conftest import EVENTS, POINTS
+from tests.undo import clean_up
 
-ROLLBACK_PERMISSIONS = ("view_undostate", "rollback_undostate", "view_customer", "change_customer")
 CREDITED = ("code", "first_name", "auto_add")
 
 
@@ -158,13 +159,6 @@ import_step = st.tuples(
 )
 rollback_step = st.tuples(st.just("rollback"), st.integers(0, 5))
 steps = st.lists(st.one_of(import_step, import_step, rollback_step), min_size=2, max_size=8)
-
-
-def clean_up() -> None:
-    Transaction.objects.all().delete()
-    Enrollment.objects.all().delete()
-    UndoState.objects.all().delete()
-    Customer.objects.all().delete()
 
 
 @hypothesis_settings(

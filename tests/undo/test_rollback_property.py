@@ -5,10 +5,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from campaigns.models import Enrollment, Transaction
-from customers.models import Customer, UndoState
+from customers.models import UndoState
 from customers.rollback import roll_back
 from tests.conftest import EVENTS, POINTS
+from tests.undo import clean_up
 
 HEADERS = ("code", "card_number", "first_name", "customer_username", "custom_date", "auto_add")
 # Small pools, so lines collide with each other and with the customers already there.
@@ -20,13 +20,6 @@ dates = st.sampled_from(["", "1970-01-01", "2001-12-31"])
 credits = st.sampled_from(["", "1", "25"])
 lines = st.tuples(codes, card_numbers, names, usernames, dates, credits).map("|".join)
 batches = st.lists(lines, min_size=1, max_size=8).map("\n".join)
-
-
-def clean_up() -> None:
-    Transaction.objects.all().delete()
-    Enrollment.objects.all().delete()
-    UndoState.objects.all().delete()
-    Customer.objects.all().delete()
 
 
 @hypothesis_settings(
