@@ -56,11 +56,11 @@ from .rollback import (
     Conflict,
     ConflictCode,
     ConflictOverview,
-    GivenLater,
+    RollbackPlan,
     conflict_overview,
     find_conflicts,
-    given_later,
     later_imports,
+    plan_rollback,
     roll_back,
     rolled_back_said,
     taken_by_rollbacks,
@@ -353,8 +353,9 @@ class ImportEffects:
     # this import's rollback removes.
     enrollments_taken: int = 0
     credits_taken: int = 0
-    # Each such rollback, said.
-    taken_said: list[str] = field(default_factory=list)
+    # Each such rollback, said under the count it lowers.
+    enrollments_taken_said: list[str] = field(default_factory=list)
+    credits_taken_said: list[str] = field(default_factory=list)
 
     @property
     def enrollments_given(self) -> int:
@@ -430,22 +431,19 @@ def import_effects(state: UndoState, chunks: list[UndoChunk] | None = None) -> I
 
 
 def _add_taken(effects: ImportEffects, state: UndoState) -> None:
-    """What earlier imports' rollbacks removed of what `state` gave, counted and said."""
+    """What earlier imports' rollbacks removed of what `state` gave, counted and said
+    under the count of each (enrollments, credits)."""
     for rollback, enrollments, credits in taken_by_rollbacks(undo_state=state):
         effects.enrollments_taken += enrollments
         effects.credits_taken += credits
-        parts = [
-            say("{count:campaign enrollment}", count=enrollments) if enrollments else "",
-            say("{count:credit}", count=credits) if credits else "",
-        ]
-        effects.taken_said.append(
-            say(
-                words.TAKEN_BY_ROLLBACK,
-                given=" and ".join(part for part in parts if part),
-                given_count=enrollments + credits,
-                pk=rollback.pk,
+        if enrollments:
+            effects.enrollments_taken_said.append(
+                say(words.TAKEN_BY_ROLLBACK, count=enrollments, pk=rollback.pk)
             )
-        )
+        if credits:
+            effects.credits_taken_said.append(
+                say(words.TAKEN_BY_ROLLBACK, count=credits, pk=rollback.pk)
+            )
 
 
 def _differences(before: dict, customer: Customer | None) -> list[tuple[str, str, str]]:
@@ -478,22 +476,29 @@ def nothing_to_undo(effects: ImportEffects) -> bool:
     )
 
 
-def rollback_plan(effects: ImportEffects, later: GivenLater) -> list[str]:
-    """What a rollback will do, sentence by sentence: `later`, what was given after the
-    import to the customers it added (deleted with them)."""
-    plan = [
-        say(words.WILL_DELETE, count=effects.created_count),
-        say(words.WILL_RESTORE, count=effects.written_count),
-        say(
-            words.WILL_REMOVE, enrollments=effects.enrollments_count, credits=effects.credits_count
-        ),
+def rollback_plan(effects: ImportEffects, plan: RollbackPlan) -> list[str]:
+    """What a rollback will do, sentence by sentence: the customers as `plan` counts them
+    now (those still there), the enrollments and credits the import gave (`effects`), and
+    what was given after the import to the customers it added (deleted with them)."""
+    said = [
+        say(words.WILL_DELETE, count=plan.deleted),
+        say(words.WILL_RESTORE, count=plan.restored),
     ]
+    if plan.gone:
+        said.append(say(words.WILL_NOT_BRING_BACK, count=plan.gone))
+    said.extend(
+        say(words.WILL_LEAVE_AS_IS, count=count, pk=pk) for pk, count in plan.left_as_is.items()
+    )
+    said.append(
+        say(words.WILL_REMOVE, enrollments=effects.enrollments_count, credits=effects.credits_count)
+    )
+    later = plan.later
     if later.enrollments or later.credits:
         pks = sorted(later.by_import)
         imports = (
             say(words.WILL_REMOVE_LATER_IMPORTS, count=len(pks), pks=_listed(pks)) if pks else ""
         )
-        plan.append(
+        said.append(
             say(
                 words.WILL_REMOVE_LATER,
                 enrollments=later.enrollments,
@@ -501,7 +506,7 @@ def rollback_plan(effects: ImportEffects, later: GivenLater) -> list[str]:
                 imports=imports,
             )
         )
-    return plan
+    return said
 
 
 def _listed(pks: list[int]) -> str:
@@ -523,10 +528,15 @@ def rollback_done(state: UndoState) -> list[str]:
     result = state.rollback_result
     if not result:
         return [*lines, words.ROLLED_BACK_UNKNOWN]
+    left_as_is = [
+        say(words.DID_LEAVE_AS_IS, count=count, pk=pk)
+        for pk, count in result.get("left_as_is", {}).items()
+    ]
     return [
         *lines,
         say(words.DID_DELETE, count=result["deleted"]),
         say(words.DID_RESTORE, count=result["restored"]),
+        *left_as_is,
         say(
             words.DID_REMOVE,
             enrollments=result["enrollments_removed"],
@@ -932,7 +942,7 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
             "opts": self.opts,
             "object": state,
             "effects": effects,
-            "plan": rollback_plan(effects, given_later(undo_state=state, chunks=chunks)),
+            "plan": rollback_plan(effects, plan_rollback(undo_state=state, chunks=chunks)),
             "nothing_to_undo": nothing_to_undo(effects),
             "all_failed": _all_failed(state),
             "nothing_to_roll_back": words.NOTHING_TO_ROLL_BACK,
@@ -1065,7 +1075,9 @@ def _conflict_count_said(overview: ConflictOverview) -> str:
     kinds = "; ".join(
         say(words.CONFLICT_KINDS_COUNTED[kind], count=n) for kind, n in overview.kinds.items()
     )
-    return f"{said} {words.CONFLICT_KINDS_SAID.format(kinds=kinds)}"
+    overlap = sum(overview.kinds.values()) > overview.customers
+    template = words.CONFLICT_KINDS_OVERLAP_SAID if overlap else words.CONFLICT_KINDS_SAID
+    return f"{said} {template.format(kinds=kinds)}"
 
 
 def _hand_edits_named(state: UndoState, conflicts: list[Conflict]) -> list[Conflict]:

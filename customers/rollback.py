@@ -11,9 +11,14 @@ A customer is unchanged since the import when its version is the one the import 
 when the rollbacks of later imports (restored_versions) gave it back exactly the values of
 that version: undoing imports newest-first finds no conflict.
 
+A customer an earlier import's rollback gave back its values from before that import, after
+this import was made, is left as it is: this import's changes went with that rollback, and
+its undo data holds the earlier import's values (the shop owner's eleventh run: undoing
+imports 11 then 12 gave a customer back import 11's phone).
+
 Rolled back out of order, an import deletes the customers it created with whatever was
 given to them after it (a later import's enrollments and credits, a credit by hand): those
-are conflicts, the confirmation page counts them (given_later), and the rollback records
+are conflicts, the confirmation page counts them (plan_rollback), and the rollback records
 them by the import that gave them (rollback_result's "taken_from"), so that import's page
 can say where its enrollments and credits went (taken_by_rollbacks).
 """
@@ -153,6 +158,14 @@ class _UndoData:
     identities: dict[int, tuple] = field(default_factory=dict)
     # Written customer id -> its version before the import (None in old undo data without).
     before_version: dict[int, int | None] = field(default_factory=dict)
+    # Customer id -> {version a rollback since the import left: version whose values it
+    # gave back}, of the rollbacks done since the import (_changed_since follows them).
+    same_as: dict[int, dict[int, int]] = field(default_factory=dict)
+    # Written customers the rollback of an earlier import, done after this one, gave back
+    # their values from before that import: this import's changes to them went with it, and
+    # its undo data would bring back the earlier import's values. Customer id -> the
+    # earlier import's undo state id; they are out of first_written and left as they are.
+    left_as_is: dict[int, int] = field(default_factory=dict)
 
 
 # on_progress(customers done, customers in all): called as a rollback goes, from inside
@@ -254,14 +267,40 @@ class GivenLater:
     by_import: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
-def given_later(*, undo_state: UndoState, chunks: list[UndoChunk] | None = None) -> GivenLater:
-    """What a rollback of `undo_state` now would remove beyond the enrollments and credits
-    the import gave (the confirmation page's count; the rollback's own is the same query)."""
+@dataclass(frozen=True)
+class RollbackPlan:
+    """What a rollback now would do, as its confirmation page says it and as it then
+    reports it: customers deleted (those the import added, still there), given back their
+    values (those it changed, still there), deleted since (not brought back), left as they
+    are by earlier import (an earlier import's rollback gave them back already), and what
+    goes with the customers it deletes."""
+
+    deleted: int
+    restored: int
+    gone: int
+    left_as_is: dict[int, int]
+    later: GivenLater
+
+
+def plan_rollback(*, undo_state: UndoState, chunks: list[UndoChunk] | None = None) -> RollbackPlan:
+    """The rollback's plan: RollbackPlan."""
     if undo_state.status != UndoState.Status.UNDOABLE:
-        return GivenLater()
+        return RollbackPlan(0, 0, 0, {}, GivenLater())
     data = _undo_data(undo_state, payloads=False, chunks=chunks)
     current = _current(undo_state.account_id, data, lock=False)
-    return _given_later(undo_state, data, current)
+    return RollbackPlan(
+        deleted=len(data.created & current.keys()),
+        restored=len(data.first_written.keys() & current.keys()),
+        gone=len(data.first_written.keys() - current.keys()),
+        left_as_is=_left_as_is_by_import(data),
+        later=_given_later(undo_state, data, current),
+    )
+
+
+def _left_as_is_by_import(data: _UndoData) -> dict[int, int]:
+    """Earlier import's undo state id -> how many of this import's customers its rollback
+    gave back already."""
+    return dict(sorted(Counter(data.left_as_is.values()).items()))
 
 
 def taken_by_rollbacks(*, undo_state: UndoState) -> list[tuple[UndoState, int, int]]:
@@ -402,6 +441,10 @@ def _roll_back_once(
             state.rollback_result["taken_from"] = {
                 str(pk): list(given) for pk, given in taken.items()
             }
+        if data.left_as_is:
+            state.rollback_result["left_as_is"] = {
+                str(pk): count for pk, count in _left_as_is_by_import(data).items()
+            }
         state.restored_versions = UndoState.pack_versions(_versions_left(data, current))
         state.save(
             update_fields=[
@@ -479,7 +522,32 @@ def _undo_data(
                 data.first_written[pk] = index
                 data.identities[pk] = tuple(identities)
                 data.before_version[pk] = before_version
+    _read_rollbacks_since(state, data)
     return data
+
+
+def _read_rollbacks_since(state: UndoState, data: _UndoData) -> None:
+    """Fill same_as and left_as_is from the rollbacks done since the import (one query;
+    only they can have left a version newer than the one it left), and take the customers
+    left as they are out of the import's written ones."""
+    rollbacks = UndoState.objects.filter(
+        account_id=state.account_id,
+        status=UndoState.Status.ROLLED_BACK,
+        rolled_back_at__gte=state.created_at,
+        restored_versions__isnull=False,
+    ).exclude(pk=state.pk)
+    wanted = data.created | data.first_written.keys()
+    for rollback in rollbacks.only("restored_versions").order_by("pk"):
+        earlier = rollback.pk < state.pk
+        for pk, left, values_of in rollback.unpack_versions():
+            if pk not in wanted:
+                continue
+            data.same_as.setdefault(pk, {})[left] = values_of
+            if earlier and pk in data.first_written:
+                data.left_as_is.setdefault(pk, rollback.pk)
+    for pk in data.left_as_is:
+        del data.first_written[pk], data.identities[pk], data.before_version[pk]
+        del data.left[pk]
 
 
 def _current(account_id: int, data: _UndoData, *, lock: bool) -> dict[int, tuple]:
@@ -556,35 +624,15 @@ def _changed_since(state: UndoState, data: _UndoData, current: dict[int, tuple])
     moved = {pk: row[_VERSION_AT] for pk, row in current.items() if row[_VERSION_AT] != left[pk]}
     if not moved:
         return []
-    same_as = _restored_versions(state, moved.keys())
     changed = []
     for pk, version in moved.items():
-        aliases = same_as.get(pk, {})
+        aliases = data.same_as.get(pk, {})
         # Each rollback's version is newer than the one it gave back: the walk ends.
         while version in aliases:
             version = aliases[version]
         if version != data.left[pk]:
             changed.append(pk)
     return changed
-
-
-def _restored_versions(state: UndoState, ids: Iterable[int]) -> dict[int, dict[int, int]]:
-    """Customer id -> {version a rollback left: version whose values it gave back}, from
-    the rollbacks done since this import (only they can have left a version newer than the
-    one it left)."""
-    wanted = set(ids)
-    rollbacks = UndoState.objects.filter(
-        account_id=state.account_id,
-        status=UndoState.Status.ROLLED_BACK,
-        rolled_back_at__gte=state.created_at,
-        restored_versions__isnull=False,
-    ).exclude(pk=state.pk)
-    same_as: dict[int, dict[int, int]] = {}
-    for rollback in rollbacks.only("restored_versions"):
-        for pk, left, values_of in rollback.unpack_versions():
-            if pk in wanted:
-                same_as.setdefault(pk, {})[left] = values_of
-    return same_as
 
 
 def _with_later_enrollments(

@@ -11,8 +11,8 @@ PRUNED = (
 )
 CONFLICTS = (
     "{count:customer} of this import {count:was/were} changed after it (by the admin, "
-    "another import or a later credit). Confirm the rollback to overwrite or remove those "
-    "later changes."
+    "another import or a later credit). To roll back anyway, tick “Roll back anyway” and "
+    "confirm again: those later changes are overwritten or removed."
 )
 IDENTITY_TAKEN = (
     "{count:customer} of this import would get back a code, card number or username that "
@@ -69,6 +69,8 @@ CONFLICT_KINDS_COUNTED = {
 # The kinds are listed after it only when there are several, so one kind is said once.
 CONFLICT_COUNT = "{count:customer} of this import {count:was/were} changed after it."
 CONFLICT_KINDS_SAID = "Of these: {kinds}."
+# When a customer is counted under more than one kind (changed and credited since).
+CONFLICT_KINDS_OVERLAP_SAID = "Of these (a customer may be counted under more than one): {kinds}."
 # A later import, still undoable, that wrote customers of this one.
 LATER_IMPORT = (
     "{count:Customer/Customers} {codes} {count:was/were} changed later by import {pk} (by "
@@ -92,6 +94,15 @@ WILL_RESTORE = (
     "{count:customer} this import changed {count:gets/get} back the details they had before it."
 )
 WILL_REMOVE = "{enrollments:campaign enrollment} and {credits:credit} this import gave are removed."
+WILL_NOT_BRING_BACK = (
+    "{count:customer} this import changed {count:was/were} deleted since; {count:it is/they "
+    "are} not brought back."
+)
+WILL_LEAVE_AS_IS = (
+    "{count:customer} this import changed already got back the details {count:it/they} had "
+    "before import {pk}, when that import was rolled back; {count:it is/they are} left as "
+    "{count:it is/they are}."
+)
 # Given after the import to customers it added: deleted with them (an out-of-order rollback).
 WILL_REMOVE_LATER = (
     "With the customers it added, {enrollments:campaign enrollment} and {credits:credit} "
@@ -139,11 +150,16 @@ ROLLED_BACK_ON = "This import was rolled back on {when} by {who}."
 DID_DELETE = "{count:customer} this import added {count:was/were} deleted."
 DID_RESTORE = "{count:customer} this import changed got back the details they had before it."
 DID_REMOVE = "{enrollments:enrollment} and {credits:credit} were removed."
+DID_LEAVE_AS_IS = (
+    "{count:customer} this import changed {count:was/were} left as {count:it was/they were}: "
+    "the rollback of import {pk} had already given {count:it/them} back the details from "
+    "before that import."
+)
 # A later import's page, after an earlier import's rollback deleted customers it had
 # given enrollments or credits to.
 TAKEN_BY_ROLLBACK = (
-    "{given} this import gave {given_count:was/were} removed when import {pk} was rolled back: "
-    "it deleted the customers {given_count:it was/they were} given to."
+    "{count:,} of them {count:was/were} removed when import {pk} was rolled back: it deleted "
+    "the customers {count:it was/they were} given to."
 )
 ROLLED_BACK_UNKNOWN = "What the rollback did was not recorded (it was done by an earlier version)."
 PRUNED_EFFECTS = (

@@ -457,11 +457,11 @@ def import_rows(import_batch, count: int):
     )
 
 
-# Lock the state, read the chunks, lock the customers, later entries, later enrollments of
-# the customers it added, 5 deletes, the restore of the one chunk (3 statements with
+# Lock the state, read the chunks, the rollbacks done since the import, lock the customers,
+# later entries, later enrollments of the customers it added, 5 deletes, the restore of the one chunk (3 statements with
 # PostgreSQL's staging table, COPY unlogged), save the state, delete its chunks, and the
 # savepoint pair.
-ROLLBACK_QUERIES = 17
+ROLLBACK_QUERIES = 18
 
 
 @pytest.mark.parametrize("count", [60, 600])

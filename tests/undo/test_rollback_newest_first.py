@@ -1,7 +1,9 @@
 """Undoing imports newest-first finds no conflict: a later import that was itself rolled
 back is no later change. Property: for random sequences of imports, admin edits and
 rollbacks, a rollback reports exactly the customers whose values are not those its import
-left, and gives back exactly the values they had before it."""
+left, and gives back exactly the values they had before it; but a customer an earlier
+import's rollback gave back its values from before that import, after this import, is left
+as it is (this import's change went with that rollback)."""
 
 import os
 
@@ -18,6 +20,7 @@ from customers.rollback import (
     conflict_overview,
     conflicts_digest,
     find_conflicts,
+    plan_rollback,
     roll_back,
 )
 from tests.admin import customer_form
@@ -80,15 +83,57 @@ def test_an_edit_after_a_rolled_back_import_is_still_a_conflict(import_batch, us
     assert [c.customer_id for c in find_conflicts(undo_state=state_of(first))] == [customer.pk]
 
 
-def test_rolling_back_the_earlier_import_first_is_a_conflict_for_the_later(import_batch, user):
+def test_rolling_back_the_earlier_import_first_leaves_the_later_nothing_to_give_back(
+    import_batch, user
+):
+    # Shop owner, eleventh run: imports 11 then 12 changed C006's phone; rolling back 11,
+    # then 12, gave C006 back import 11's phone, though 11 was undone.
     import_batch(data="R1|zero")
     first = import_batch(data="R1|first", overwrite_duplicates="update")
     second = import_batch(data="R1|second", overwrite_duplicates="update")
     roll_back(undo_state=state_of(first), user=user, overwrite_conflicts=True)
-
-    # R1 is back as before the first import ("zero"), not as the second left it.
+    # R1 is back as before the first import ("zero"): the second's change went with it.
     assert Customer.objects.get().first_name == "zero"
-    assert len(find_conflicts(undo_state=state_of(second))) == 1
+
+    assert find_conflicts(undo_state=state_of(second)) == []
+    plan = plan_rollback(undo_state=state_of(second))
+    assert (plan.restored, plan.left_as_is) == (0, {first.undo_state_id: 1})
+    outcome = roll_back(undo_state=state_of(second), user=user)
+
+    assert Customer.objects.get().first_name == "zero"
+    assert outcome.restored == 0
+    assert state_of(second).rollback_result["left_as_is"] == {str(first.undo_state_id): 1}
+
+
+def test_a_customer_left_as_it_is_keeps_an_edit_made_after_the_earlier_rollback(
+    import_batch, user, admin_client
+):
+    import_batch(data="R1|zero")
+    first = import_batch(data="R1|first", overwrite_duplicates="update")
+    second = import_batch(data="R1|second", overwrite_duplicates="update")
+    roll_back(undo_state=state_of(first), user=user, overwrite_conflicts=True)
+    customer = Customer.objects.get()
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    assert admin_client.post(url, customer_form(customer, first_name="edited")).status_code == 302
+
+    # Nothing of the edit is lost: the second import's change is gone already.
+    assert find_conflicts(undo_state=state_of(second)) == []
+    roll_back(undo_state=state_of(second), user=user)
+    assert Customer.objects.get().first_name == "edited"
+
+
+def test_a_newer_import_rolled_back_after_an_older_still_restores_what_the_older_left(
+    import_batch, user
+):
+    # Only an earlier import's rollback leaves a customer as it is: rolling back the
+    # newer first (then the older) is the newest-first case, restoring each state.
+    import_batch(data="R1|zero")
+    first = import_batch(data="R1|first", overwrite_duplicates="update")
+    second = import_batch(data="R1|second", overwrite_duplicates="update")
+    roll_back(undo_state=state_of(second), user=user)
+    assert plan_rollback(undo_state=state_of(first)).left_as_is == {}
+    roll_back(undo_state=state_of(first), user=user)
+    assert Customer.objects.get().first_name == "zero"
 
 
 # The property. Every value an import or an edit writes is new (a token unique in the
@@ -124,6 +169,10 @@ class Replay:
         # Per import: its undo state id and {customer id: (values before, values left)}.
         self.imports: list[tuple[int, dict[int, tuple]]] = []
         self.undone: set[int] = set()
+        # Per import: the customers it changed that an earlier import's rollback, done
+        # after it, gave back their values from before that import: its rollback leaves
+        # them as they are.
+        self.left_as_is: dict[int, set[int]] = {}
 
     def token(self, prefix: str) -> str:
         self.tokens += 1
@@ -163,7 +212,10 @@ class Replay:
         state_id, touched = undoable[which % len(undoable)]
         state = UndoState.objects.get(pk=state_id)
         now = customers_now()
-        changed = {pk for pk, (_, left) in touched.items() if now.get(pk) != left}
+        left_as_is = self.left_as_is.get(state_id, set())
+        changed = {
+            pk for pk, (_, left) in touched.items() if now.get(pk) != left and pk not in left_as_is
+        }
 
         conflicts = find_conflicts(undo_state=state)
         assert {c.customer_id for c in conflicts} == changed
@@ -176,11 +228,13 @@ class Replay:
         assert (overview.digest == "") == (not conflicts)
 
         expected = dict(now)
+        restored = set()
         for pk, (before, _) in touched.items():
             if before is None:
                 expected.pop(pk, None)
-            elif pk in now:
+            elif pk in now and pk not in left_as_is:
                 expected[pk] = before
+                restored.add(pk)
         try:
             outcome = roll_back(undo_state=state, user=self.user, overwrite_conflicts=confirm)
         except RollbackRefused as refused:
@@ -191,6 +245,10 @@ class Replay:
         assert {c.customer_id for c in outcome.conflicts} == changed
         assert customers_now() == expected
         self.undone.add(state_id)
+        for later_id, later_touched in self.imports:
+            if later_id > state_id and later_id not in self.undone:
+                written = {pk for pk, (before, _) in later_touched.items() if before is not None}
+                self.left_as_is.setdefault(later_id, set()).update(restored & written)
 
 
 @hypothesis_settings(

@@ -5,6 +5,7 @@ page says where what it gave went (shop owner, tenth run: "said 2, removed 3", t
 "Credits given: 0")."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -19,16 +20,21 @@ from customers.rollback import (
     ConflictCode,
     GivenLater,
     find_conflicts,
-    given_later,
+    plan_rollback,
     roll_back,
 )
 from customers.rollback_messages import (
     CREATED_ENROLLMENTS_REASON,
+    DID_LEAVE_AS_IS,
     DID_REMOVE,
     TAKEN_BY_ROLLBACK,
+    WILL_DELETE,
+    WILL_LEAVE_AS_IS,
+    WILL_NOT_BRING_BACK,
     WILL_REMOVE,
     WILL_REMOVE_LATER,
     WILL_REMOVE_LATER_IMPORTS,
+    WILL_RESTORE,
 )
 from tests.admin.test_rollback_admin import ROLLBACK_PERMISSIONS
 from tests.conftest import EVENTS, POINTS
@@ -98,11 +104,14 @@ def test_the_later_imports_page_says_its_credit_went_with_the_earlier_rollback(
     assert (effects.credits_count, effects.credits_taken, effects.credits_given) == (1, 1, 2)
     html = response.content.decode()
     assert "<h3>Credits given: 2</h3>" in html
-    said = say(TAKEN_BY_ROLLBACK, given="1 credit", given_count=1, pk=first.pk)
-    assert said in html
+    said = say(TAKEN_BY_ROLLBACK, count=1, pk=first.pk)
     assert said == (
-        f"1 credit this import gave was removed when import {first.pk} was rolled back: it "
-        "deleted the customers it was given to."
+        f"1 of them was removed when import {first.pk} was rolled back: it deleted the "
+        "customers it was given to."
+    )
+    # Under the count it explains.
+    assert re.search(
+        r"<h3>Credits given: 2</h3>\s*<p class=\"taken-by-rollback\">" + re.escape(said), html
     )
 
 
@@ -119,7 +128,7 @@ def test_a_later_enrollment_of_a_customer_the_import_added_is_a_conflict(run_imp
     assert [(c.customer_id, c.code, c.reason) for c in conflicts] == [
         (n1.pk, ConflictCode.LATER_ENROLLMENTS, CREATED_ENROLLMENTS_REASON.format(code="N1"))
     ]
-    assert given_later(undo_state=first) == GivenLater(
+    assert plan_rollback(undo_state=first).later == GivenLater(
         enrollments=1, credits=0, by_import={second.pk: (1, 0)}
     )
     outcome = roll_back(undo_state=first, user=user, overwrite_conflicts=True)
@@ -140,7 +149,9 @@ def test_a_credit_by_hand_on_an_added_customer_is_counted_but_not_named_by_impor
         created_at=first.created_at + datetime.timedelta(seconds=1),
     )
 
-    assert given_later(undo_state=first) == GivenLater(enrollments=0, credits=1, by_import={})
+    assert plan_rollback(undo_state=first).later == GivenLater(
+        enrollments=0, credits=1, by_import={}
+    )
     roll_back(undo_state=first, user=user, overwrite_conflicts=True)
     first.refresh_from_db()
     assert "taken_from" not in first.rollback_result
@@ -194,7 +205,7 @@ def test_every_rollback_removes_what_its_page_said_and_every_import_keeps_its_co
             state = UndoState.objects.get(pk=undoable[step[1] % len(undoable)])
             page = staff_client.get(reverse("admin:customers_undostate_rollback", args=[state.pk]))
             effects = page.context["effects"]
-            later = given_later(undo_state=state)
+            later = plan_rollback(undo_state=state).later
             counts = Enrollment.objects.count(), Transaction.objects.count()
             roll_back(undo_state=state, user=user, overwrite_conflicts=True)
             undone.add(state.pk)
@@ -211,3 +222,60 @@ def test_every_rollback_removes_what_its_page_said_and_every_import_keeps_its_co
             assert (effects.enrollments_given, effects.credits_given) == gave[pk]
     finally:
         clean_up()
+
+
+def test_the_later_imports_page_counts_only_customers_still_there_to_give_back(
+    staff_client, run_import, user
+):
+    # Shop owner, eleventh run: after import 1's rollback deleted C1, import 2's page still
+    # promised "1 customer this import changed gets back the details", then did 0.
+    first = state_of(run_import(data="C1|Ann"))
+    second = state_of(run_import(data="C1|Anna", overwrite_duplicates="update"))
+    roll_back(undo_state=first, user=user, overwrite_conflicts=True)
+
+    page = staff_client.get(reverse("admin:customers_undostate_rollback", args=[second.pk]))
+
+    assert page.context["plan"][:3] == [
+        say(WILL_DELETE, count=0),
+        say(WILL_RESTORE, count=0),
+        say(WILL_NOT_BRING_BACK, count=1),
+    ]
+    assert roll_back(undo_state=second, user=user, overwrite_conflicts=True).restored == 0
+
+
+def test_the_later_imports_page_says_a_customer_is_left_as_it_is_and_the_rollback_does(
+    staff_client, run_import, user
+):
+    run_import(data="C1|zero")
+    first = state_of(run_import(data="C1|first", overwrite_duplicates="update"))
+    second = state_of(run_import(data="C1|second", overwrite_duplicates="update"))
+    roll_back(undo_state=first, user=user, overwrite_conflicts=True)
+
+    page = staff_client.get(reverse("admin:customers_undostate_rollback", args=[second.pk]))
+
+    said = say(WILL_LEAVE_AS_IS, count=1, pk=first.pk)
+    assert said == (
+        f"1 customer this import changed already got back the details it had before import "
+        f"{first.pk}, when that import was rolled back; it is left as it is."
+    )
+    assert said in page.context["plan"]
+    assert page.context["conflict_count"] == 0
+    roll_back(undo_state=second, user=user)
+    second.refresh_from_db()
+    html = staff_client.get(reverse("admin:customers_undostate_change", args=[second.pk]))
+    assert say(DID_LEAVE_AS_IS, count=1, pk=first.pk) in html.content.decode()
+    assert Customer.objects.get().first_name == "zero"
+
+
+def test_conflict_kinds_counted_twice_say_so(staff_client, run_import):
+    first = state_of(run_import(CREDITED, "C1|Ann|5"))
+    run_import(CREDITED, "C1|Anna|7", overwrite_duplicates="update")
+
+    page = staff_client.get(reverse("admin:customers_undostate_rollback", args=[first.pk]))
+
+    # One customer, changed and credited since: two kinds, said as possibly both.
+    assert page.context["conflict_count_said"] == (
+        "1 customer of this import was changed after it. Of these (a customer may be counted "
+        "under more than one): 1 changed after the import; 1 with credits booked after the "
+        "import."
+    )
