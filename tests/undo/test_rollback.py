@@ -458,9 +458,9 @@ def import_rows(import_batch, count: int):
 
 
 # Lock the state, read the chunks, the rollbacks done since the import, lock the customers,
-# later entries, later enrollments of the customers it added, 5 deletes, the restore of the one chunk (3 statements with
-# PostgreSQL's staging table, COPY unlogged), save the state, delete its chunks, and the
-# savepoint pair.
+# later entries, later enrollments of the customers it added, 5 deletes, the restore of the
+# one chunk (3 statements with PostgreSQL's staging table, COPY unlogged), save the state,
+# delete its chunks, and the savepoint pair.
 ROLLBACK_QUERIES = 18
 
 
