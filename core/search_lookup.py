@@ -3,7 +3,7 @@
 Django's `icontains` is `LIKE` on SQLite, whose case folding knows ASCII only: "AMÉLIE"
 found no "amélie" there (shop owner), while PostgreSQL's `UPPER ... LIKE` folds every
 letter its locale knows. On SQLite a search word with a character outside ASCII is matched
-with `GLOB`, each letter as a class of its case variants (`*[Aa][mM][Éé][Ll][Ii][Ee]*`),
+with `GLOB`, each letter as a class of its case variants (`*[Aa][Mm][Éé][Ll][Ii][Ee]*`),
 behind a `LIKE` that narrows the rows (narrowing_likes): a GLOB whose `*` is followed by a
 class tries every position of every value, four times LIKE's time, while a LIKE skips to
 its first letter. docs/decisions.md, "The customer search finds a capital's small letter
