@@ -60,6 +60,14 @@ def test_a_word_mixing_ascii_and_accented_letters_is_found_in_any_case(staff_cli
     assert found_names(staff_client, "poulain aimée") == set()
 
 
+def test_a_quoted_phrase_with_accents_is_one_word_found_in_any_case(staff_client, account):
+    make_customer(account=account, code="A1", first_name="Marie Hélène")
+    make_customer(account=account, code="A2", first_name="Hélène Marie")
+
+    assert found_names(staff_client, '"MARIE HÉLÈNE"') == {"Marie Hélène"}
+    assert found_names(staff_client, "MARIE HÉLÈNE") == {"Marie Hélène", "Hélène Marie"}
+
+
 def test_an_accented_word_is_found_in_each_searched_field(staff_client, account):
     make_customer(account=account, code="CÉ1", card_number="É5001", first_name="A")
     make_customer(account=account, code="C2", last_name="Lefèvre", first_name="B")
