@@ -5,14 +5,22 @@ Django's admin search ANDs, for each word of the term, one OR over every search 
 almost empty shop (seventh red team). A search here uses its first SEARCH_MAX_WORDS words,
 each cut to SEARCH_MAX_WORD_CHARS characters, and tells staff so; the rest of the term is
 not searched. docs/decisions.md, "An admin search uses its first 10 words".
+
+Each plain text field is searched with core.search_lookup's `case_blind_contains` rather
+than `icontains`, so that a capital finds its small letter on SQLite too (AMÉLIE, amélie).
 """
 
 from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 from django.utils.text import smart_split
+
+from core.search_lookup import CaseBlindContains
 
 SEARCH_MAX_WORDS = 10
 SEARCH_MAX_WORD_CHARS = 100
@@ -52,6 +60,29 @@ class BoundedSearchMixin(_AdminBase):
                 messages.WARNING,
             )
         return super().get_search_results(request, queryset, term)
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        """The search fields, each text field (Django's `icontains`) with the case-blind
+        contains instead; prefixed ones (`=id`) and other fields as they are."""
+        return [_case_blind(self.model, str(spec)) for spec in super().get_search_fields(request)]
+
+
+def _case_blind(model: type[models.Model], spec: str) -> str:
+    if spec[:1] in ("^", "=", "@"):
+        return spec
+    opts = model._meta
+    field = None
+    for part in spec.split(LOOKUP_SEP):
+        try:
+            field = opts.get_field(opts.pk.name if part == "pk" else part)
+        except FieldDoesNotExist:
+            return spec  # it names its lookup
+        path_infos = getattr(field, "path_infos", None)
+        if path_infos:
+            opts = path_infos[-1].to_opts
+    if isinstance(field, models.CharField | models.TextField):
+        return f"{spec}{LOOKUP_SEP}{CaseBlindContains.lookup_name}"
+    return spec
 
 
 def _is_autocomplete(request: HttpRequest) -> bool:
