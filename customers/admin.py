@@ -30,7 +30,7 @@ from import_export.signals import post_export
 from accounts.models import Account
 from accounts.users import signed_in
 from campaigns.models import Campaign, Enrollment
-from campaigns.selectors import balances_for, credits_given
+from campaigns.selectors import balances_for, credits_given, shop_names
 from core.admin_links import LinksForViewerMixin, linked
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 from core.errors import DomainError
@@ -114,7 +114,7 @@ def _set_or_not(value: str | None) -> str:
 
 class CampaignFilter(admin.RelatedOnlyFieldListFilter):
     """The customer list's campaign filter, each campaign by its name (its id if it has
-    none), with its account when the list holds several accounts' campaigns, and the
+    none, or with its id where two of the account share the name), with its account when the list holds several accounts' campaigns, and the
     customers in none. Shown as soon as one campaign has customers: Django shows a related
     filter only from two choices, so a shop whose customers were all imported into one
     campaign had no filter panel at all."""
@@ -135,12 +135,13 @@ class CampaignFilter(admin.RelatedOnlyFieldListFilter):
         )
         campaigns = list(Campaign.objects.filter(pk__in=ids).select_related("account"))
         several = len({campaign.account_id for campaign in campaigns}) > 1
+        names = shop_names(campaigns)
         choices = [
             (
                 campaign.pk,
-                f"{campaign.display_name} ({campaign.account})"
+                f"{names[campaign.pk]} ({campaign.account.display_name})"
                 if several
-                else campaign.display_name,
+                else names[campaign.pk],
             )
             for campaign in campaigns
         ]
@@ -481,7 +482,9 @@ def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
     file"), not by the delimiter the engine was given (an XLSX has none), and lists the
     columns it read, not the ones it left unread."""
     rows = []
-    campaigns = campaign_names(state)
+    # An import from the API or the command line named its campaigns by id: its page says
+    # them so, for the integrator who sent it (docs/decisions.md).
+    campaigns = campaign_names(state, with_ids=state.source != UndoState.Source.ADMIN)
     left_off = NOT_AN_ADMIN_IMPORTS if state.source == UndoState.Source.ADMIN else ()
     recorded = state.parameters.get("file_read")
     if recorded:
@@ -514,28 +517,29 @@ def _file_read_rows(file_read: FileRead, delimiter: str | None) -> list[tuple[st
     ]
 
 
-def campaign_names(state: UndoState) -> dict[str, str]:
-    """The import's campaigns by campaign id: "name (id)", or the campaign as it reads.
-    The undo states' list has read them for its whole page already (UndoStateChangeList)."""
+def campaign_names(state: UndoState, *, with_ids: bool = False) -> dict[str, str]:
+    """The import's campaigns by campaign id, as shop staff read them (shop_names), or
+    `with_ids`, each with the id its request named it by. The undo states' list has read
+    them for its whole page already (UndoStateChangeList)."""
     known = getattr(state, "campaigns_named", None)
-    if known is not None:
+    if known is not None and not with_ids:
         return known
-    return {
-        campaign.campaign_id: campaign_name(campaign)
-        for campaign in Campaign.objects.filter(
+    campaigns = list(
+        Campaign.objects.filter(
             account_id=state.account_id,
             campaign_id__in=state.parameters.get("campaigns_to_include") or [],
         )
-    }
-
-
-def campaign_name(campaign: Campaign) -> str:
-    return f"{campaign.name} ({campaign.campaign_id})" if campaign.name else str(campaign)
+    )
+    if with_ids:
+        return {campaign.campaign_id: campaign.name_with_id for campaign in campaigns}
+    names = shop_names(campaigns)
+    return {campaign.campaign_id: names[campaign.pk] for campaign in campaigns}
 
 
 def name_campaigns_of(states: list[UndoState]) -> None:
-    """Read the campaigns of all `states` in one query, for campaign_names(): a list page
-    of 100 undo states asked 100 queries, one per row, before."""
+    """Read the campaigns of all `states` in one query (and their accounts' names in one
+    more), for campaign_names(): a list page of 100 undo states asked 100 queries, one per
+    row, before."""
     wanted = {
         (state.account_id, campaign_id)
         for state in states
@@ -548,9 +552,10 @@ def name_campaigns_of(states: list[UndoState]) -> None:
             campaign_id__in={campaign_id for _, campaign_id in wanted},
         ):
             found[(campaign.account_id, campaign.campaign_id)] = campaign
+    names = shop_names(found.values())
     for state in states:
         state.campaigns_named = {  # type: ignore[attr-defined]
-            campaign_id: campaign_name(found[(state.account_id, campaign_id)])
+            campaign_id: names[found[(state.account_id, campaign_id)].pk]
             for campaign_id in state.parameters.get("campaigns_to_include") or []
             if (state.account_id, campaign_id) in found
         }

@@ -406,7 +406,7 @@ def test_an_undo_states_parameters_are_a_readable_list(staff_client, imports):
         "Mode: update the columns in the file",
         "Columns: code, first_name, customer_password, auto_add",
         "All or nothing: no",
-        f"Campaigns: {POINTS} (Points)",
+        f"Campaigns: {POINTS}",
     ):
         assert escape(line) in html
     # One line each, beside the label: a list stood 160 px to its right. (In the order
@@ -453,7 +453,7 @@ def test_the_undo_states_list_names_campaigns_without_a_query_per_row(
 
     with django_assert_max_num_queries(len(one)):
         html = staff_client.get(changelist).content.decode()
-    assert html.count(f"{POINTS} (Points)") == 11
+    assert html.count(f"API · {POINTS}, {EVENTS}") == 10
 
 
 def test_the_confirmation_button_says_what_it_does_in_shop_words(staff_client, imports):
