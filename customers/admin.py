@@ -27,6 +27,7 @@ from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 from import_export.signals import post_export
 
+from accounts.admin_filters import AccountFilter
 from accounts.models import Account
 from accounts.users import signed_in
 from campaigns.models import Campaign, Enrollment
@@ -178,7 +179,7 @@ class CustomerAdmin(LinksForViewerMixin, AccountScopedAdminMixin, ExportMixin, a
     # First and last name in one column: the list fits 1280 px beside the filters.
     list_display = ["code", "card_number", "name", "email", "phone", "account"]
     list_filter = [
-        ("account", admin.RelatedOnlyFieldListFilter),
+        ("account", AccountFilter),
         ("enrollments__campaign", CampaignFilter),
     ]
     list_select_related = ["account"]
@@ -644,7 +645,7 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
     # tighter cells.
     list_display = [
         "id",
-        "account",
+        "account_listed",
         "created",
         "new_said",
         "updated_listed",
@@ -652,7 +653,7 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
         "failed_said",
         "status_said",
     ]
-    list_filter = [("account", admin.RelatedOnlyFieldListFilter), StatusFilter, "source"]
+    list_filter = [("account", AccountFilter), StatusFilter, "source"]
     list_select_related = ["account", "user"]
     search_fields = ["=id", "account__slug", "user__username"]
     # The account by its name, the users by theirs, each a link only for a user who may
@@ -762,6 +763,11 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
     @admin.display(description=LABELS["unchanged"])
     def unchanged_said(self, state: UndoState) -> str:
         return NOT_COUNTED if state.unchanged is None else f"{state.unchanged:,}"
+
+    # By its name, as the import's title says it (the slug is the platform's and the API's).
+    @admin.display(description="account", ordering="account__name")
+    def account_listed(self, state: UndoState) -> str:
+        return state.account.display_name
 
     @admin.display(description="account")
     def account_shown(self, state: UndoState) -> str:
