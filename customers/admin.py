@@ -14,7 +14,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -50,7 +50,7 @@ from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
 from .import_counts import LABELS, NOT_COUNTED, shop_counts
 from .import_file import read_as
 from .line_words import DATE_CHOICE
-from .models import NOTHING_TO_UNDO, PHONE_SEPARATORS, Customer, UndoChunk, UndoState
+from .models import PHONE_SEPARATORS, Customer, UndoChunk, UndoState
 from .resources import CustomerExportResource
 from .rollback import (
     UNKNOWN_USER,
@@ -563,23 +563,28 @@ def name_campaigns_of(states: list[UndoState]) -> None:
 
 
 class StatusFilter(admin.SimpleListFilter):
-    """The status as the list's column says it (UndoState.status_shown): an undoable import
-    that changed nothing is under Nothing to undo, not under Undoable (a shop owner found
-    those listed as undoable). Needs the queryset's gave_enrollments and gave_credits."""
+    """The status as the list's column says it (UndoState.status_shown): "Nothing to roll
+    back" lists the imports whose every line failed and the undoable ones that changed
+    nothing, not under Undoable (a shop owner found those listed as undoable, then read
+    "Nothing to undo" here for what the column said "Nothing to roll back"). Needs the
+    queryset's gave_enrollments and gave_credits."""
 
     title = "status"
     parameter_name = "status"
-    NOTHING_TO_UNDO = "nothing_to_undo"
+    NOTHING = UndoState.Status.NOTHING_WRITTEN
+    # The choice's earlier value, in addresses staff may have kept.
+    EARLIER_NOTHING = "nothing_to_undo"
 
     def lookups(self, request, model_admin):
-        undoable, *others = UndoState.Status.choices
-        return [undoable, (self.NOTHING_TO_UNDO, NOTHING_TO_UNDO), *others]
+        others = [choice for choice in UndoState.Status.choices if choice[0] != self.NOTHING]
+        undoable, *rest = others
+        return [undoable, (self.NOTHING.value, self.NOTHING.label), *rest]
 
     def queryset(self, request, queryset):
         value = self.value()
         nothing = UndoState.changed_nothing_condition()
-        if value == self.NOTHING_TO_UNDO:
-            return queryset.filter(nothing)
+        if value in (self.NOTHING, self.EARLIER_NOTHING):
+            return queryset.filter(Q(status=self.NOTHING) | nothing)
         if value == UndoState.Status.UNDOABLE:
             return queryset.filter(status=value).exclude(nothing)
         if value in UndoState.Status.values:

@@ -463,7 +463,7 @@ def test_the_confirmation_button_says_what_it_does_in_shop_words(staff_client, i
     assert "No, take me back" in html
 
 
-def test_an_import_that_changed_nothing_is_listed_and_shown_as_nothing_to_undo(
+def test_an_import_that_changed_nothing_is_listed_and_shown_as_nothing_to_roll_back(
     staff_client, run_import, django_assert_max_num_queries
 ):
     """A shop owner saw "Undoable" in the list and the title of an import whose page said
@@ -479,12 +479,13 @@ def test_an_import_that_changed_nothing_is_listed_and_shown_as_nothing_to_undo(
         listing = staff_client.get(changelist).content.decode()
     page = staff_client.get(change_url(states[0]))
 
-    assert listing.count('<td class="field-status_said">Nothing to undo</td>') == 5
+    assert listing.count('<td class="field-status_said">Nothing to roll back</td>') == 5
     assert listing.count('<td class="field-status_said">Undoable</td>') == 1
     assert page.context["nothing_to_undo"]
     html = page.content.decode()
-    assert '<div class="readonly">Nothing to undo</div>' in html
-    assert "Undoable" not in html
+    assert '<div class="readonly">Nothing to roll back</div>' in html
+    assert escape(NOTHING_TO_ROLL_BACK) in html
+    assert "Undoable" not in html and "Nothing to undo" not in html
     assert all(state.status == UndoState.Status.UNDOABLE for state in states)
     assert UndoState.objects.get(pk=first.undo_state_id).status == UndoState.Status.UNDOABLE
 
@@ -541,32 +542,34 @@ def test_an_import_into_an_account_without_a_name_is_titled_by_its_slug(
     assert f"<h2>Import {state.pk} into greatwidgets</h2>" in page
 
 
-def test_the_status_filter_lists_an_import_that_changed_nothing_under_nothing_to_undo(
+def test_the_status_filter_says_nothing_to_roll_back_as_the_column_and_the_page_do(
     admin_client, run_import
 ):
     changed = run_import(data="C1|Ann")
     nothing = run_import(data="C1|Ann", overwrite_duplicates="update")
+    failed = run_import(("code", "email"), "C2|not-an-email")
+    assert UndoState.objects.get(pk=failed.undo_state_id).status == "nothing_written"
     url = reverse("admin:customers_undostate_changelist")
 
     def listed(status: str) -> set[int]:
         changelist = admin_client.get(url, {"status": status}).context["cl"]
         return {state.pk for state in changelist.result_list}
 
-    # A shop owner found "Nothing to undo" imports under the Undoable filter.
+    # A shop owner found "Nothing to undo" imports under the Undoable filter, then read
+    # "Nothing to undo" in the filter for what the list and the page said "Nothing to roll
+    # back": one status, whichever reason (the page says which).
     assert listed("undoable") == {changed.undo_state_id}
-    assert listed("nothing_to_undo") == {nothing.undo_state_id}
+    assert listed("nothing_written") == {nothing.undo_state_id, failed.undo_state_id}
+    assert listed("nothing_to_undo") == {nothing.undo_state_id, failed.undo_state_id}
     assert listed("rolled_back") == set()
-    changelist = admin_client.get(url).context["cl"]
+    response = admin_client.get(url)
+    changelist = response.context["cl"]
     status_filter = next(spec for spec in changelist.filter_specs if spec.title == "status")
     choices = [choice["display"] for choice in status_filter.choices(changelist)]
-    assert choices == [
-        "All",
-        "Undoable",
-        "Nothing to undo",
-        "Rolled back",
-        "Undo data pruned",
-        "Nothing to roll back",
-    ]
+    assert choices == ["All", "Undoable", "Nothing to roll back", "Rolled back", "Undo data pruned"]
+    html = response.content.decode()
+    assert html.count('<td class="field-status_said">Nothing to roll back</td>') == 2
+    assert "Nothing to undo" not in html
 
 
 def test_an_import_not_rolled_back_says_so_as_the_admin_writes_no_value(staff_client, imports):
