@@ -602,9 +602,15 @@ def import_origin(state: UndoState) -> str:
     """Which import it was, for a list of them: its file (admin, command line) or "API",
     then its campaigns by name."""
     origin = state.parameters.get("file_name") or state.get_source_display()
+    campaigns = import_campaigns(state)
+    return f"{origin} · {campaigns}" if campaigns else origin
+
+
+def import_campaigns(state: UndoState) -> str:
+    """The import's campaigns by name, in its order, or "" if it had none."""
     names = campaign_names(state)
     shown = [names.get(id, str(id)) for id in state.parameters.get("campaigns_to_include") or []]
-    return f"{origin} · {', '.join(shown)}" if shown else origin
+    return ", ".join(shown)
 
 
 def _parameter_value(name: str, value, campaigns: dict[str, str]) -> str:
@@ -649,7 +655,7 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
     # checks): when, by whom and from where in one column, and the change list template's
     # tighter cells.
     list_display = [
-        "id",
+        "import_link",
         "account_listed",
         "created",
         "new_said",
@@ -722,15 +728,25 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
     def has_rollback_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("customers.rollback_undostate")
 
+    # The row's link (its first column): "Import 4" and the file it came from, which is
+    # what staff look for and clicked (shop owner: the file name was no link).
+    @admin.display(description="import", ordering="id")
+    def import_link(self, state: UndoState) -> str:
+        file_name = state.parameters.get("file_name")
+        if not file_name:
+            return f"Import {state.pk}"
+        return format_html("Import {}<br>{}", state.pk, file_name)
+
     @admin.display(description="created", ordering="created_at")
     def created(self, state: UndoState) -> str:
         user = state.user.get_username() if state.user else UNKNOWN_USER
+        campaigns = import_campaigns(state)
         return format_html(
-            "{}<br>by {} ({})<br>{}",
+            "{}<br>by {} ({}){}",
             shown_time(state.created_at),
             user,
             state.get_source_display(),
-            import_origin(state),
+            format_html("<br>{}", campaigns) if campaigns else "",
         )
 
     # Updated and Unchanged as the import's preview counted them (customers/import_counts.py);

@@ -453,7 +453,7 @@ def test_the_undo_states_list_names_campaigns_without_a_query_per_row(
 
     with django_assert_max_num_queries(len(one)):
         html = staff_client.get(changelist).content.decode()
-    assert html.count(f"API · {POINTS}, {EVENTS}") == 10
+    assert html.count(f"(API)<br>{POINTS}, {EVENTS}</td>") == 10
 
 
 def test_the_confirmation_button_says_what_it_does_in_shop_words(staff_client, imports):
@@ -586,3 +586,22 @@ def test_the_import_history_counts_its_imports(staff_client, imports):
 
     assert "2 imports" in html
     assert "import history\n" not in html[html.index('class="paginator"') :]
+
+
+def test_the_import_history_links_each_import_by_its_number_and_file(staff_client, run_import):
+    # Shop owner: the file name, what they looked for, was no link to the import's page.
+    from_api = UndoState.objects.get(pk=run_import(data="L1|Ann").undo_state_id)
+    from_file = UndoState.objects.get(pk=run_import(data="L2|Bob").undo_state_id)
+    from_file.parameters = {**from_file.parameters, "file_name": "spring.csv"}
+    from_file.save()
+
+    html = staff_client.get(reverse("admin:customers_undostate_changelist")).content.decode()
+
+    assert (
+        f'<th class="field-import_link"><a href="{change_url(from_file)}">'
+        f"Import {from_file.pk}<br>spring.csv</a></th>"
+    ) in html
+    assert (
+        f'<th class="field-import_link"><a href="{change_url(from_api)}">'
+        f"Import {from_api.pk}</a></th>"
+    ) in html
