@@ -75,7 +75,10 @@ SEARCH_HELP = (
 )
 # A search term that is a phone number, or part of one, once its separators are gone.
 PHONE_TERM = re.compile(r"[0-9]+")
-SELECT_ONE = "Select exactly one import to roll back: each rollback is confirmed on its own."
+# The roll-back action with several imports ticked: what to do instead, in shop words
+# (a shop owner found "exactly one ... confirmed on its own" awkward). Newest first, as
+# rollbacks must go (docs/decisions.md, "Rollback newest-first").
+SELECT_ONE = "Select one import to roll back; to undo several, roll back the newest first."
 # Rows of each kind listed on an undo state's page; the counts are always complete.
 SHOWN_ROWS = 100
 # Conflicts listed on the confirmation page; all of them are in its CSV download.

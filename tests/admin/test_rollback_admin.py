@@ -305,6 +305,9 @@ def test_the_action_takes_exactly_one_import(staff_client, imports):
     )
 
     assert messages_of(response) == [SELECT_ONE]
+    assert SELECT_ONE == (
+        "Select one import to roll back; to undo several, roll back the newest first."
+    )
     assert UndoState.objects.filter(status=UndoState.Status.UNDOABLE).count() == 2
 
 
