@@ -118,10 +118,10 @@ def _set_or_not(value: str | None) -> str:
 
 class CampaignFilter(admin.RelatedOnlyFieldListFilter):
     """The customer list's campaign filter, each campaign by its name (its id if it has
-    none, or with its id where two of the account share the name), with its account when the list holds several accounts' campaigns, and the
-    customers in none. Shown as soon as one campaign has customers: Django shows a related
-    filter only from two choices, so a shop whose customers were all imported into one
-    campaign had no filter panel at all."""
+    none, or with its id where two of the account share the name), with its account when
+    the list holds several accounts' campaigns, and the customers in none. Shown as soon
+    as one campaign has customers: Django shows a related filter only from two choices, so
+    a shop whose customers were all imported into one campaign had no filter panel at all."""
 
     # The customers with no enrollment (enrollments__campaign__isnull=True).
     include_empty_choice = True
@@ -992,9 +992,27 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
             self.message_user(request, refused.message, messages.ERROR)
             return ""
         message = rolled_back_said(state.pk, result.counts())
-        self.log_change(request, state, message)
+        _log_rollback(request, state, message)
         self.message_user(request, message, messages.SUCCESS)
         return self._url("change", state.pk)
+
+
+# The admin log's name of a rollback (Home's Recent actions show it; its History page the
+# change message): it read "Import 6 into Great Widgets", a change like any edit.
+ROLLED_BACK_LOGGED = "Rolled back {state}"
+
+
+def _log_rollback(request, state: UndoState, message: str) -> None:
+    """The rollback in the admin's log, as what it was: "Rolled back Import 6 of
+    spring.csv into Great Widgets", with the rollback's counts as its change message."""
+    LogEntry.objects.create(
+        user_id=request.user.pk,
+        content_type=ContentType.objects.get_for_model(UndoState),
+        object_id=str(state.pk),
+        object_repr=ROLLED_BACK_LOGGED.format(state=state)[: LogEntry.object_repr.field.max_length],
+        action_flag=CHANGE,
+        change_message=message,
+    )
 
 
 def _with_bom(lines: Iterator[str]) -> Iterator[str]:

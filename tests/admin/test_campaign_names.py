@@ -64,9 +64,7 @@ def test_a_name_two_campaigns_share_is_told_apart_by_its_id(boss, named, account
     assert state.account.campaigns.count() == 6
 
 
-def test_an_api_imports_parameters_name_campaigns_with_the_ids_it_sent(
-    boss, named, run_import
-):
+def test_an_api_imports_parameters_name_campaigns_with_the_ids_it_sent(boss, named, run_import):
     # For the integrator who sent campaigns_to_include: the page lists its API version
     # and request id too.
     result = run_import(data="A1|Ann", campaigns_to_include=f"{POINTS}|,|{EVENTS}")

@@ -608,3 +608,25 @@ def test_the_import_history_links_each_import_by_its_number_and_file(staff_clien
         f'<th class="field-import_link"><a href="{change_url(from_api)}">'
         f"Import {from_api.pk}</a></th>"
     ) in html
+
+
+def test_a_rollback_is_logged_as_one_on_home_and_the_imports_history(staff_client, imports):
+    # Shop owner: Home's Recent actions said "Changed: Import 6" after a rollback.
+    imports.parameters = {**imports.parameters, "file_name": "spring.csv"}
+    imports.save()
+    staff_client.post(rollback_url(imports), {"seen_conflicts": ""})
+
+    entry = LogEntry.objects.get(object_id=str(imports.pk))
+    home = staff_client.get("/admin/").content.decode()
+    history = staff_client.get(
+        reverse("admin:customers_undostate_history", args=[imports.pk])
+    ).content.decode()
+
+    title = f"Rolled back Import {imports.pk} of spring.csv into GW"
+    assert entry.object_repr == title
+    assert entry.is_change()
+    assert entry.get_change_message() == say(
+        ROLLED_BACK, pk=imports.pk, deleted=1, restored=1, enrollments=1, credits=2
+    )
+    assert f'<a href="{change_url(imports)}">{title}</a>' in home
+    assert escape(entry.get_change_message()) in history
