@@ -669,7 +669,8 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
     ]
     list_filter = [("account", AccountFilter), StatusFilter, "source"]
     list_select_related = ["account", "user"]
-    search_fields = ["=id", "account__slug", "user__username"]
+    # The account by the name the list shows, or by its slug.
+    search_fields = ["=id", "account__name", "account__slug", "user__username"]
     # The account by its name, the users by theirs, each a link only for a user who may
     # open its page (core/admin_links.py).
     fields = [

@@ -79,3 +79,17 @@ def make_campaign_for(account) -> None:
     """`account` with the POINTS campaign and the API user as its importer."""
     make_campaign(account=account, campaign_id=POINTS)
     make_membership(account=account, user=get_user_model().objects.get(username=USER_ID))
+
+
+def test_the_import_history_finds_an_account_by_the_name_it_shows(boss, two_accounts, run_import):
+    great, other = two_accounts
+    mine = run_import(data="A1|Ann")
+    make_campaign_for(other)
+    run_import(data="B1|Bob", into=other)
+
+    great.name = "Chez Paul"
+    great.save()
+
+    found = boss.get(reverse("admin:customers_undostate_changelist"), {"q": "chez paul"})
+
+    assert [state.pk for state in found.context["cl"].result_list] == [mine.undo_state_id]
