@@ -16,6 +16,7 @@ from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 from core.admin_search import BoundedSearchMixin
 from core.wording import say
 
+from .admin_filters import AccountFilter
 from .models import Account, ApiKey, Membership, hash_api_key
 from .roles import ROLE_CHANGE_REFUSED, may_change_membership
 
@@ -159,7 +160,7 @@ class AccountAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
 class MembershipAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     form = MembershipForm
     list_display = ["user", "account", "role", "is_active"]
-    list_filter = [("account", admin.RelatedOnlyFieldListFilter), "role", "is_active"]
+    list_filter = [("account", AccountFilter), "role", "is_active"]
     list_select_related = ["user", "account"]
     search_fields = ["user__username", "account__slug", "account__name"]
     autocomplete_fields = ["account"]

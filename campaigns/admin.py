@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.admin_filters import AccountFilter
 from core.admin_scoping import AccountScopedAdminMixin
 from core.wording import say
 
@@ -27,7 +28,7 @@ class BuyxItemInline(AccountScopedAdminMixin, admin.TabularInline):
 @admin.register(Campaign)
 class CampaignAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     list_display = ["campaign_id", "name", "type", "is_active", "account"]
-    list_filter = [("account", admin.RelatedOnlyFieldListFilter), "type", "is_active"]
+    list_filter = [("account", AccountFilter), "type", "is_active"]
     list_select_related = ["account"]
     search_fields = ["campaign_id", "name"]
     autocomplete_fields = ["account"]

@@ -42,6 +42,12 @@ class Campaign(models.Model):
         """The campaign as shop staff know it: its name, or its id if it has none."""
         return self.name or self.campaign_id
 
+    @property
+    def name_with_id(self) -> str:
+        """Its name and the id integrations send ("Points (id 898989889)"), where the name
+        alone does not tell it apart; its id alone if it has no name."""
+        return f"{self.name} (id {self.campaign_id})" if self.name else self.campaign_id
+
     def shown_amount(self, amount: Decimal) -> str:
         """An amount in the campaign's unit as staff read it: money with its cents
         (1,234.50), points, visits and purchases whole (1,235; the ledger keeps two

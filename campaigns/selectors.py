@@ -1,5 +1,7 @@
 """Reads of campaigns, always scoped to an account."""
 
+from collections import Counter
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import QuerySet, Sum, prefetch_related_objects
@@ -39,3 +41,28 @@ def credits_given(**undo_state) -> QuerySet[Transaction]:
     """The credits an import gave (what its rollback removes), of `undo_state=` (or a
     lookup on it, such as `undo_state_id=`)."""
     return Transaction.objects.filter(**undo_state, kind=Transaction.Kind.AUTO_ADD)
+
+
+def shop_names(campaigns: Iterable[Campaign]) -> dict[int, str]:
+    """Each of `campaigns` (by primary key) as shop staff read it: its name (its id when it
+    has none), with its id added only where another campaign of its account has the same
+    name, active or not (docs/decisions.md, "A campaign by its name"). One query."""
+    campaigns = list(campaigns)
+    accounts = {campaign.account_id for campaign in campaigns if campaign.name}
+    # The names of the accounts' campaigns, folded as a person reads them alike ("Points",
+    # "points "); an account has a few dozen campaigns, so they are all read.
+    seen: Counter[tuple[int, str]] = Counter()
+    if accounts:
+        names = Campaign.objects.filter(account_id__in=accounts).exclude(name="")
+        for account_id, name in names.values_list("account_id", "name"):
+            seen[(account_id, _folded(name))] += 1
+    return {
+        campaign.pk: campaign.name_with_id
+        if seen[(campaign.account_id, _folded(campaign.name))] > 1
+        else campaign.display_name
+        for campaign in campaigns
+    }
+
+
+def _folded(name: str) -> str:
+    return " ".join(name.split()).casefold()

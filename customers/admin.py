@@ -14,7 +14,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -27,10 +27,11 @@ from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 from import_export.signals import post_export
 
+from accounts.admin_filters import AccountFilter
 from accounts.models import Account
 from accounts.users import signed_in
 from campaigns.models import Campaign, Enrollment
-from campaigns.selectors import balances_for, credits_given
+from campaigns.selectors import balances_for, credits_given, shop_names
 from core.admin_links import LinksForViewerMixin, linked
 from core.admin_scoping import AccountScopedAdminMixin, accounts_of, is_unscoped
 from core.errors import DomainError
@@ -49,7 +50,7 @@ from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
 from .import_counts import LABELS, NOT_COUNTED, shop_counts
 from .import_file import read_as
 from .line_words import DATE_CHOICE
-from .models import NOTHING_TO_UNDO, PHONE_SEPARATORS, Customer, UndoChunk, UndoState
+from .models import PHONE_SEPARATORS, Customer, UndoChunk, UndoState
 from .resources import CustomerExportResource
 from .rollback import (
     UNKNOWN_USER,
@@ -78,7 +79,10 @@ SEARCH_HELP = (
 )
 # A search term that is a phone number, or part of one, once its separators are gone.
 PHONE_TERM = re.compile(r"[0-9]+")
-SELECT_ONE = "Select exactly one import to roll back: each rollback is confirmed on its own."
+# The roll-back action with several imports ticked: what to do instead, in shop words
+# (a shop owner found "exactly one ... confirmed on its own" awkward). Newest first, as
+# rollbacks must go (docs/decisions.md, "Rollback newest-first").
+SELECT_ONE = "Select one import to roll back; to undo several, roll back the newest first."
 # Rows of each kind listed on an undo state's page; the counts are always complete.
 SHOWN_ROWS = 100
 # Conflicts listed on the confirmation page; all of them are in its CSV download.
@@ -118,10 +122,10 @@ def _set_or_not(value: str | None) -> str:
 
 class CampaignFilter(admin.RelatedOnlyFieldListFilter):
     """The customer list's campaign filter, each campaign by its name (its id if it has
-    none), with its account when the list holds several accounts' campaigns, and the
-    customers in none. Shown as soon as one campaign has customers: Django shows a related
-    filter only from two choices, so a shop whose customers were all imported into one
-    campaign had no filter panel at all."""
+    none, or with its id where two of the account share the name), with its account when
+    the list holds several accounts' campaigns, and the customers in none. Shown as soon
+    as one campaign has customers: Django shows a related filter only from two choices, so
+    a shop whose customers were all imported into one campaign had no filter panel at all."""
 
     # The customers with no enrollment (enrollments__campaign__isnull=True).
     include_empty_choice = True
@@ -139,12 +143,13 @@ class CampaignFilter(admin.RelatedOnlyFieldListFilter):
         )
         campaigns = list(Campaign.objects.filter(pk__in=ids).select_related("account"))
         several = len({campaign.account_id for campaign in campaigns}) > 1
+        names = shop_names(campaigns)
         choices = [
             (
                 campaign.pk,
-                f"{campaign.display_name} ({campaign.account})"
+                f"{names[campaign.pk]} ({campaign.account.display_name})"
                 if several
-                else campaign.display_name,
+                else names[campaign.pk],
             )
             for campaign in campaigns
         ]
@@ -181,7 +186,7 @@ class CustomerAdmin(LinksForViewerMixin, AccountScopedAdminMixin, ExportMixin, a
     # First and last name in one column: the list fits 1280 px beside the filters.
     list_display = ["code", "card_number", "name", "email", "phone", "account"]
     list_filter = [
-        ("account", admin.RelatedOnlyFieldListFilter),
+        ("account", AccountFilter),
         ("enrollments__campaign", CampaignFilter),
     ]
     list_select_related = ["account"]
@@ -553,7 +558,9 @@ def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
     file"), not by the delimiter the engine was given (an XLSX has none), and lists the
     columns it read, not the ones it left unread."""
     rows = []
-    campaigns = campaign_names(state)
+    # An import from the API or the command line named its campaigns by id: its page says
+    # them so, for the integrator who sent it (docs/decisions.md).
+    campaigns = campaign_names(state, with_ids=state.source != UndoState.Source.ADMIN)
     left_off = NOT_AN_ADMIN_IMPORTS if state.source == UndoState.Source.ADMIN else ()
     recorded = state.parameters.get("file_read")
     if recorded:
@@ -586,28 +593,29 @@ def _file_read_rows(file_read: FileRead, delimiter: str | None) -> list[tuple[st
     ]
 
 
-def campaign_names(state: UndoState) -> dict[str, str]:
-    """The import's campaigns by campaign id: "name (id)", or the campaign as it reads.
-    The undo states' list has read them for its whole page already (UndoStateChangeList)."""
+def campaign_names(state: UndoState, *, with_ids: bool = False) -> dict[str, str]:
+    """The import's campaigns by campaign id, as shop staff read them (shop_names), or
+    `with_ids`, each with the id its request named it by. The undo states' list has read
+    them for its whole page already (UndoStateChangeList)."""
     known = getattr(state, "campaigns_named", None)
-    if known is not None:
+    if known is not None and not with_ids:
         return known
-    return {
-        campaign.campaign_id: campaign_name(campaign)
-        for campaign in Campaign.objects.filter(
+    campaigns = list(
+        Campaign.objects.filter(
             account_id=state.account_id,
             campaign_id__in=state.parameters.get("campaigns_to_include") or [],
         )
-    }
-
-
-def campaign_name(campaign: Campaign) -> str:
-    return f"{campaign.name} ({campaign.campaign_id})" if campaign.name else str(campaign)
+    )
+    if with_ids:
+        return {campaign.campaign_id: campaign.name_with_id for campaign in campaigns}
+    names = shop_names(campaigns)
+    return {campaign.campaign_id: names[campaign.pk] for campaign in campaigns}
 
 
 def name_campaigns_of(states: list[UndoState]) -> None:
-    """Read the campaigns of all `states` in one query, for campaign_names(): a list page
-    of 100 undo states asked 100 queries, one per row, before."""
+    """Read the campaigns of all `states` in one query (and their accounts' names in one
+    more), for campaign_names(): a list page of 100 undo states asked 100 queries, one per
+    row, before."""
     wanted = {
         (state.account_id, campaign_id)
         for state in states
@@ -620,32 +628,38 @@ def name_campaigns_of(states: list[UndoState]) -> None:
             campaign_id__in={campaign_id for _, campaign_id in wanted},
         ):
             found[(campaign.account_id, campaign.campaign_id)] = campaign
+    names = shop_names(found.values())
     for state in states:
         state.campaigns_named = {  # type: ignore[attr-defined]
-            campaign_id: campaign_name(found[(state.account_id, campaign_id)])
+            campaign_id: names[found[(state.account_id, campaign_id)].pk]
             for campaign_id in state.parameters.get("campaigns_to_include") or []
             if (state.account_id, campaign_id) in found
         }
 
 
 class StatusFilter(admin.SimpleListFilter):
-    """The status as the list's column says it (UndoState.status_shown): an undoable import
-    that changed nothing is under Nothing to undo, not under Undoable (a shop owner found
-    those listed as undoable). Needs the queryset's gave_enrollments and gave_credits."""
+    """The status as the list's column says it (UndoState.status_shown): "Nothing to roll
+    back" lists the imports whose every line failed and the undoable ones that changed
+    nothing, not under Undoable (a shop owner found those listed as undoable, then read
+    "Nothing to undo" here for what the column said "Nothing to roll back"). Needs the
+    queryset's gave_enrollments and gave_credits."""
 
     title = "status"
     parameter_name = "status"
-    NOTHING_TO_UNDO = "nothing_to_undo"
+    NOTHING = UndoState.Status.NOTHING_WRITTEN
+    # The choice's earlier value, in addresses staff may have kept.
+    EARLIER_NOTHING = "nothing_to_undo"
 
     def lookups(self, request, model_admin):
-        undoable, *others = UndoState.Status.choices
-        return [undoable, (self.NOTHING_TO_UNDO, NOTHING_TO_UNDO), *others]
+        others = [choice for choice in UndoState.Status.choices if choice[0] != self.NOTHING]
+        undoable, *rest = others
+        return [undoable, (self.NOTHING.value, self.NOTHING.label), *rest]
 
     def queryset(self, request, queryset):
         value = self.value()
         nothing = UndoState.changed_nothing_condition()
-        if value == self.NOTHING_TO_UNDO:
-            return queryset.filter(nothing)
+        if value in (self.NOTHING, self.EARLIER_NOTHING):
+            return queryset.filter(Q(status=self.NOTHING) | nothing)
         if value == UndoState.Status.UNDOABLE:
             return queryset.filter(status=value).exclude(nothing)
         if value in UndoState.Status.values:
@@ -663,9 +677,15 @@ def import_origin(state: UndoState) -> str:
     """Which import it was, for a list of them: its file (admin, command line) or "API",
     then its campaigns by name."""
     origin = state.parameters.get("file_name") or state.get_source_display()
+    campaigns = import_campaigns(state)
+    return f"{origin} · {campaigns}" if campaigns else origin
+
+
+def import_campaigns(state: UndoState) -> str:
+    """The import's campaigns by name, in its order, or "" if it had none."""
     names = campaign_names(state)
     shown = [names.get(id, str(id)) for id in state.parameters.get("campaigns_to_include") or []]
-    return f"{origin} · {', '.join(shown)}" if shown else origin
+    return ", ".join(shown)
 
 
 def _parameter_value(name: str, value, campaigns: dict[str, str]) -> str:
@@ -710,8 +730,8 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
     # checks): when, by whom and from where in one column, and the change list template's
     # tighter cells.
     list_display = [
-        "id",
-        "account",
+        "import_link",
+        "account_listed",
         "created",
         "new_said",
         "updated_listed",
@@ -719,9 +739,10 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
         "failed_said",
         "status_said",
     ]
-    list_filter = [("account", admin.RelatedOnlyFieldListFilter), StatusFilter, "source"]
+    list_filter = [("account", AccountFilter), StatusFilter, "source"]
     list_select_related = ["account", "user"]
-    search_fields = ["=id", "account__slug", "user__username"]
+    # The account by the name the list shows, or by its slug.
+    search_fields = ["=id", "account__name", "account__slug", "user__username"]
     # The account by its name, the users by theirs, each a link only for a user who may
     # open its page (core/admin_links.py).
     fields = [
@@ -783,15 +804,25 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
     def has_rollback_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("customers.rollback_undostate")
 
+    # The row's link (its first column): "Import 4" and the file it came from, which is
+    # what staff look for and clicked (shop owner: the file name was no link).
+    @admin.display(description="import", ordering="id")
+    def import_link(self, state: UndoState) -> str:
+        file_name = state.parameters.get("file_name")
+        if not file_name:
+            return f"Import {state.pk}"
+        return format_html("Import {}<br>{}", state.pk, file_name)
+
     @admin.display(description="created", ordering="created_at")
     def created(self, state: UndoState) -> str:
         user = state.user.get_username() if state.user else UNKNOWN_USER
+        campaigns = import_campaigns(state)
         return format_html(
-            "{}<br>by {} ({})<br>{}",
+            "{}<br>by {} ({}){}",
             shown_time(state.created_at),
             user,
             state.get_source_display(),
-            import_origin(state),
+            format_html("<br>{}", campaigns) if campaigns else "",
         )
 
     # Updated and Unchanged as the import's preview counted them (customers/import_counts.py);
@@ -829,6 +860,11 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
     @admin.display(description=LABELS["unchanged"])
     def unchanged_said(self, state: UndoState) -> str:
         return NOT_COUNTED if state.unchanged is None else f"{state.unchanged:,}"
+
+    # By its name, as the import's title says it (the slug is the platform's and the API's).
+    @admin.display(description="account", ordering="account__name")
+    def account_listed(self, state: UndoState) -> str:
+        return state.account.display_name
 
     @admin.display(description="account")
     def account_shown(self, state: UndoState) -> str:
@@ -1029,9 +1065,27 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
             self.message_user(request, refused.message, messages.ERROR)
             return ""
         message = rolled_back_said(state.pk, result.counts())
-        self.log_change(request, state, message)
+        _log_rollback(request, state, message)
         self.message_user(request, message, messages.SUCCESS)
         return self._url("change", state.pk)
+
+
+# The admin log's name of a rollback (Home's Recent actions show it; its History page the
+# change message): it read "Import 6 into Great Widgets", a change like any edit.
+ROLLED_BACK_LOGGED = "Rolled back {state}"
+
+
+def _log_rollback(request, state: UndoState, message: str) -> None:
+    """The rollback in the admin's log, as what it was: "Rolled back Import 6 of
+    spring.csv into Great Widgets", with the rollback's counts as its change message."""
+    LogEntry.objects.create(
+        user_id=request.user.pk,
+        content_type=ContentType.objects.get_for_model(UndoState),
+        object_id=str(state.pk),
+        object_repr=ROLLED_BACK_LOGGED.format(state=state)[: LogEntry.object_repr.field.max_length],
+        action_flag=CHANGE,
+        change_message=message,
+    )
 
 
 def _with_bom(lines: Iterator[str]) -> Iterator[str]:

@@ -123,10 +123,6 @@ class Customer(models.Model):
         return super().unique_error_message(model_class, unique_check)
 
 
-# An undoable import whose lines all repeated their customers as they were.
-NOTHING_TO_UNDO = "Nothing to undo"
-
-
 class UndoState(models.Model):
     """One import: who, when, from where, what it asked, what it did, and how to undo it."""
 
@@ -140,7 +136,8 @@ class UndoState(models.Model):
         ROLLED_BACK = "rolled_back", "Rolled back"
         PRUNED = "pruned", "Undo data pruned"
         # Every line failed: nothing was written, so there is nothing to roll back; the
-        # state is kept for its counts and its failed lines.
+        # state is kept for its counts and its failed lines. Its label is also what an
+        # undoable import that changed nothing is said to be (status_shown).
         NOTHING_WRITTEN = "nothing_written", "Nothing to roll back"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="undo_states")
@@ -210,10 +207,11 @@ class UndoState(models.Model):
         return f"Import {self.pk}{of} into {self.account.display_name}"
 
     def status_shown(self) -> str:
-        """The status as staff read it: an undoable import that changed nothing says so, as
-        its page does (its undo data holds nothing)."""
+        """The status as staff read it: an undoable import that changed nothing has nothing
+        to roll back, as one whose every line failed, and as its page says (its undo data
+        holds nothing). One wording for one meaning: the page says why."""
         if self.status == self.Status.UNDOABLE and self.changed_nothing():
-            return NOTHING_TO_UNDO
+            return self.Status.NOTHING_WRITTEN.label
         return self.get_status_display()
 
     @staticmethod

@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from accounts.admin_filters import AccountFilter
 from accounts.models import Account
 from accounts.users import User
 from core.admin_scoping import AccountScopedAdminMixin
@@ -162,9 +163,9 @@ class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     """Jobs are history, like undo states: listed and shown, never added or edited here."""
 
     # Titled by what and when, newest first; narrow enough for 1280 px beside the filters.
-    list_display = ["title", "account", "user", "status_shown", "lines"]
+    list_display = ["title", "account_shown", "user", "status_shown", "lines"]
     list_display_links = ["title"]
-    list_filter = [("account", admin.RelatedOnlyFieldListFilter), "kind", "status"]
+    list_filter = [("account", AccountFilter), "kind", "status"]
     change_list_template = "admin/jobs/importjob/change_list.html"
     list_select_related = ["account", "user"]
     ordering = ["-created_at"]
@@ -177,6 +178,11 @@ class ImportJobAdmin(AccountScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="job", ordering="created_at")
     def title(self, job: ImportJob) -> str:
         return job_title(job)
+
+    # By its name, as the import history names it (the slug is the platform's and the API's).
+    @admin.display(description="account", ordering="account__name")
+    def account_shown(self, job: ImportJob) -> str:
+        return job.account.display_name
 
     @admin.display(description="status", ordering="status")
     def status_shown(self, job: ImportJob) -> str:

@@ -305,6 +305,9 @@ def test_the_action_takes_exactly_one_import(staff_client, imports):
     )
 
     assert messages_of(response) == [SELECT_ONE]
+    assert SELECT_ONE == (
+        "Select one import to roll back; to undo several, roll back the newest first."
+    )
     assert UndoState.objects.filter(status=UndoState.Status.UNDOABLE).count() == 2
 
 
@@ -406,7 +409,7 @@ def test_an_undo_states_parameters_are_a_readable_list(staff_client, imports):
         "Mode: update the columns in the file",
         "Columns: code, first_name, customer_password, auto_add",
         "All or nothing: no",
-        f"Campaigns: {POINTS} (Points)",
+        f"Campaigns: {POINTS}",
     ):
         assert escape(line) in html
     # One line each, beside the label: a list stood 160 px to its right. (In the order
@@ -453,7 +456,7 @@ def test_the_undo_states_list_names_campaigns_without_a_query_per_row(
 
     with django_assert_max_num_queries(len(one)):
         html = staff_client.get(changelist).content.decode()
-    assert html.count(f"{POINTS} (Points)") == 11
+    assert html.count(f"(API)<br>{POINTS}, {EVENTS}</td>") == 10
 
 
 def test_the_confirmation_button_says_what_it_does_in_shop_words(staff_client, imports):
@@ -463,7 +466,7 @@ def test_the_confirmation_button_says_what_it_does_in_shop_words(staff_client, i
     assert "No, take me back" in html
 
 
-def test_an_import_that_changed_nothing_is_listed_and_shown_as_nothing_to_undo(
+def test_an_import_that_changed_nothing_is_listed_and_shown_as_nothing_to_roll_back(
     staff_client, run_import, django_assert_max_num_queries
 ):
     """A shop owner saw "Undoable" in the list and the title of an import whose page said
@@ -479,12 +482,13 @@ def test_an_import_that_changed_nothing_is_listed_and_shown_as_nothing_to_undo(
         listing = staff_client.get(changelist).content.decode()
     page = staff_client.get(change_url(states[0]))
 
-    assert listing.count('<td class="field-status_said">Nothing to undo</td>') == 5
+    assert listing.count('<td class="field-status_said">Nothing to roll back</td>') == 5
     assert listing.count('<td class="field-status_said">Undoable</td>') == 1
     assert page.context["nothing_to_undo"]
     html = page.content.decode()
-    assert '<div class="readonly">Nothing to undo</div>' in html
-    assert "Undoable" not in html
+    assert '<div class="readonly">Nothing to roll back</div>' in html
+    assert escape(NOTHING_TO_ROLL_BACK) in html
+    assert "Undoable" not in html and "Nothing to undo" not in html
     assert all(state.status == UndoState.Status.UNDOABLE for state in states)
     assert UndoState.objects.get(pk=first.undo_state_id).status == UndoState.Status.UNDOABLE
 
@@ -541,32 +545,34 @@ def test_an_import_into_an_account_without_a_name_is_titled_by_its_slug(
     assert f"<h2>Import {state.pk} into greatwidgets</h2>" in page
 
 
-def test_the_status_filter_lists_an_import_that_changed_nothing_under_nothing_to_undo(
+def test_the_status_filter_says_nothing_to_roll_back_as_the_column_and_the_page_do(
     admin_client, run_import
 ):
     changed = run_import(data="C1|Ann")
     nothing = run_import(data="C1|Ann", overwrite_duplicates="update")
+    failed = run_import(("code", "email"), "C2|not-an-email")
+    assert UndoState.objects.get(pk=failed.undo_state_id).status == "nothing_written"
     url = reverse("admin:customers_undostate_changelist")
 
     def listed(status: str) -> set[int]:
         changelist = admin_client.get(url, {"status": status}).context["cl"]
         return {state.pk for state in changelist.result_list}
 
-    # A shop owner found "Nothing to undo" imports under the Undoable filter.
+    # A shop owner found "Nothing to undo" imports under the Undoable filter, then read
+    # "Nothing to undo" in the filter for what the list and the page said "Nothing to roll
+    # back": one status, whichever reason (the page says which).
     assert listed("undoable") == {changed.undo_state_id}
-    assert listed("nothing_to_undo") == {nothing.undo_state_id}
+    assert listed("nothing_written") == {nothing.undo_state_id, failed.undo_state_id}
+    assert listed("nothing_to_undo") == {nothing.undo_state_id, failed.undo_state_id}
     assert listed("rolled_back") == set()
-    changelist = admin_client.get(url).context["cl"]
+    response = admin_client.get(url)
+    changelist = response.context["cl"]
     status_filter = next(spec for spec in changelist.filter_specs if spec.title == "status")
     choices = [choice["display"] for choice in status_filter.choices(changelist)]
-    assert choices == [
-        "All",
-        "Undoable",
-        "Nothing to undo",
-        "Rolled back",
-        "Undo data pruned",
-        "Nothing to roll back",
-    ]
+    assert choices == ["All", "Undoable", "Nothing to roll back", "Rolled back", "Undo data pruned"]
+    html = response.content.decode()
+    assert html.count('<td class="field-status_said">Nothing to roll back</td>') == 2
+    assert "Nothing to undo" not in html
 
 
 def test_an_import_not_rolled_back_says_so_as_the_admin_writes_no_value(staff_client, imports):
@@ -583,3 +589,44 @@ def test_the_import_history_counts_its_imports(staff_client, imports):
 
     assert "2 imports" in html
     assert "import history\n" not in html[html.index('class="paginator"') :]
+
+
+def test_the_import_history_links_each_import_by_its_number_and_file(staff_client, run_import):
+    # Shop owner: the file name, what they looked for, was no link to the import's page.
+    from_api = UndoState.objects.get(pk=run_import(data="L1|Ann").undo_state_id)
+    from_file = UndoState.objects.get(pk=run_import(data="L2|Bob").undo_state_id)
+    from_file.parameters = {**from_file.parameters, "file_name": "spring.csv"}
+    from_file.save()
+
+    html = staff_client.get(reverse("admin:customers_undostate_changelist")).content.decode()
+
+    assert (
+        f'<th class="field-import_link"><a href="{change_url(from_file)}">'
+        f"Import {from_file.pk}<br>spring.csv</a></th>"
+    ) in html
+    assert (
+        f'<th class="field-import_link"><a href="{change_url(from_api)}">'
+        f"Import {from_api.pk}</a></th>"
+    ) in html
+
+
+def test_a_rollback_is_logged_as_one_on_home_and_the_imports_history(staff_client, imports):
+    # Shop owner: Home's Recent actions said "Changed: Import 6" after a rollback.
+    imports.parameters = {**imports.parameters, "file_name": "spring.csv"}
+    imports.save()
+    staff_client.post(rollback_url(imports), {"seen_conflicts": ""})
+
+    entry = LogEntry.objects.get(object_id=str(imports.pk))
+    home = staff_client.get("/admin/").content.decode()
+    history = staff_client.get(
+        reverse("admin:customers_undostate_history", args=[imports.pk])
+    ).content.decode()
+
+    title = f"Rolled back Import {imports.pk} of spring.csv into GW"
+    assert entry.object_repr == title
+    assert entry.is_change()
+    assert entry.get_change_message() == say(
+        ROLLED_BACK, pk=imports.pk, deleted=1, restored=1, enrollments=1, credits=2
+    )
+    assert f'<a href="{change_url(imports)}">{title}</a>' in home
+    assert escape(entry.get_change_message()) in history

@@ -146,7 +146,8 @@ def test_the_undo_states_list_shows_every_status_whole_at_1280_px(
         state.new, state.updated, state.ignored, state.failed = 123_456, 654_321, 98_765, 43_210
         state.unchanged = 12_345
         state.save()
-    # And an import that repeated its customers as they were: "Nothing to undo".
+    # And an import that repeated its customers as they were: "Nothing to roll back", as
+    # the one whose every line failed.
     run_import(data="R0|first\nS0|first")
     page = browser_page
     log_in(page, live_server.url)
@@ -155,6 +156,6 @@ def test_the_undo_states_list_shows_every_status_whole_at_1280_px(
     screenshot(page, "undo-states-at-1280")
 
     assert page.locator("#result_list tbody tr").count() == len(statuses) + 1
-    assert page.locator("td.field-status_said", has_text="Nothing to undo").count() == 1
+    assert page.locator("td.field-status_said", has_text="Nothing to roll back").count() == 2
     assert clipped_columns(page) == []
     connections.close_all()

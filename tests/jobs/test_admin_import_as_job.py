@@ -140,14 +140,14 @@ def test_the_jobs_list_titles_jobs_by_file_and_time_newest_first_and_says_one_wa
     assert rows == [
         [
             f"Import of summer.csv, {shown_time(summer.created_at)}",
-            "greatwidgets",
+            "GW",
             "importer",
             "Queued",
             "0 of 3",
         ],
         [
             f"Import of spring.csv, {shown_time(spring.created_at)}",
-            "greatwidgets",
+            "GW",
             "importer",
             "Done, since rolled back",
             "3 of 3",
