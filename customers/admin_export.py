@@ -31,6 +31,7 @@ from import_export.forms import SelectableFieldsExportForm
 from core.wording import say
 
 from .export import customer_rows
+from .file_headers import column_label
 from .models import Customer
 from .resources import ADMIN_EXPORT_FIELDS
 from .spreadsheet import neutralised
@@ -113,7 +114,11 @@ def xlsx_rows_warning(*, customers: int) -> str:
 
 class CustomerExportForm(SelectableFieldsExportForm):
     """django-import-export's export form with its format chosen: the first of the
-    admin's formats (CSV), and no empty choice to pick by mistake."""
+    admin's formats (CSV), and no empty choice to pick by mistake; each column ticked by
+    the label that heads it in the file."""
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        return column_label(field_name)
 
     def __init__(self, formats, resources, **kwargs):
         super().__init__(formats, resources, **kwargs)

@@ -58,6 +58,7 @@ from .file_headers import (
     ONE_UNKNOWN,
     ONE_UNKNOWN_SUGGESTION,
     FileHeaders,
+    column_label,
     file_headers,
 )
 from .import_counts import shop_counts
@@ -239,8 +240,8 @@ class CustomerImportForm(forms.Form):
     account = forms.ModelChoiceField(queryset=Account.objects.none())
     campaign = forms.TypedChoiceField(
         coerce=int,
-        help_text="Every imported customer is enrolled in it; the file's auto_add column "
-        "(points, money or visits) is credited in it.",
+        help_text="Every imported customer is enrolled in it; the file's points or credit to "
+        "add (points, money or visits) are credited in it.",
     )
     other_campaigns = forms.TypedMultipleChoiceField(
         coerce=int,
@@ -261,7 +262,7 @@ class CustomerImportForm(forms.Form):
         label=DATE_CHOICE,
         choices=[(order.value, DATE_ORDER_LABELS[order]) for order in DateOrder],
         initial=DateOrder.YMD.value,
-        help_text="How the file writes custom_date (a date such as a birthday). Excel cells "
+        help_text="How the file writes its Birthday / custom date column. Excel cells "
         "formatted as dates are read as dates whatever you choose, and so is a date written "
         "2024-12-31.",
     )
@@ -276,7 +277,7 @@ class CustomerImportForm(forms.Form):
         help_text="A CSV file (comma, semicolon, tab or pipe between values; UTF-8 or "
         "Windows/Latin-1) or an Excel workbook (.xlsx, its first sheet). First row: the "
         "field names (code, card_number, first_name, ...), or the export's column names "
-        "(Code, Card Number, First Name, ...)."
+        "(Code, Card number, First name, ...)."
     )
 
     def __init__(self, *args, accounts, **kwargs):
@@ -609,7 +610,8 @@ def _replace_warning(account: Account, batch: BatchRequest, preview: ImportResul
     fields = emptied_by_replace(batch.headers, account.custom_field_count)
     if not fields:
         return ""
-    return say(REPLACE_WARNING, updated=updated, fields=", ".join(fields))
+    labels = ", ".join(column_label(field) for field in fields)
+    return say(REPLACE_WARNING, updated=updated, fields=labels)
 
 
 def _batch(account: Account, pending: dict) -> BatchRequest:
