@@ -28,6 +28,7 @@ from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts.models import Account, Membership
@@ -61,6 +62,7 @@ from .file_headers import (
     column_label,
     file_headers,
 )
+from .future_dates import FutureDates, future_date_warning
 from .import_counts import shop_counts
 from .import_file import ImportFile, read_as, read_import_file
 from .line_words import DATE_CHOICE, date_hint, in_shop_words
@@ -437,6 +439,9 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
             code_lines = CodeLines(
                 _values_read(account, pending), _index(upload, "code"), _index(upload, "auto_add")
             )
+            future = FutureDates(
+                code_lines, _index(upload, "custom_date"), today=timezone.localdate()
+            )
             batch = _batch(account, pending)
             sample = _sample(account, batch, headers, code_lines)
             preview = import_customers(
@@ -444,14 +449,16 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
                 user=signed_in(request.user),
                 request=dataclasses.replace(batch, validate_only=True),
                 source=UndoState.Source.ADMIN,
-                values_read=code_lines,
+                values_read=future,
                 on_plan=sample,
             )
         except DomainError as error:
             form.add_error(None, admin_message(error, account=account))
         else:
             token = save_preview(user=signed_in(request.user), account=account, request=pending)
-            context = _preview_context(account, batch, upload, headers, order, preview, code_lines)
+            context = _preview_context(
+                account, batch, upload, headers, order, preview, code_lines, future
+            )
             counts = shop_counts(preview)
             return _render(
                 model_admin,
@@ -476,6 +483,7 @@ def _preview_context(
     order: DateOrder,
     preview: ImportResult,
     code_lines: CodeLines,
+    future: FutureDates,
 ) -> dict[str, Any]:
     """What the preview page shows: what the import will run with, what it will do, and
     the lines that will fail or share a code, numbered and named as the file's."""
@@ -487,6 +495,7 @@ def _preview_context(
     shared = shared_names(account_campaigns(account))
     # The errors of the first PREVIEW_ERRORS_SHOWN failing lines, every error of each.
     listed = errors_of_first_lines(preview.errors, PREVIEW_ERRORS_SHOWN)
+    line_label = "Row" if upload.kind == "XLSX" else "Line"
     shown = [
         in_shop_words(admin_line_error(error, upload), headers, order, campaign_names=names)
         for error in listed
@@ -500,7 +509,7 @@ def _preview_context(
         "mode": MODE_LABELS[batch.overwrite],
         "date_order": DATE_ORDER_LABELS[order],
         "read_as": _read_as(upload),
-        "line_label": "Row" if upload.kind == "XLSX" else "Line",
+        "line_label": line_label,
         "errors_cut_off": (
             ERRORS_CUT_OFF.format(shown=PREVIEW_ERRORS_SHOWN, failed=preview.failed)
             if preview.failed > PREVIEW_ERRORS_SHOWN
@@ -516,6 +525,13 @@ def _preview_context(
             file_line=upload.file_line,
             credits=code_lines.credits,
             campaign=campaigns[batch.campaign_ids[0]],
+        ),
+        "future_dates": future_date_warning(
+            dates=future.dates,
+            errors=preview.errors,
+            today=future.today,
+            file_line=upload.file_line,
+            line_label=line_label,
         ),
         "errors_shown": shown,
         "errors_first": errors_of_first_lines(shown, FAILING_SHOWN_FIRST),
