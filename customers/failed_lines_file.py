@@ -13,7 +13,8 @@ imported file's); for an API or command-line import as the answer's errors said 
 the API's names, joined by "; " ("custom_date must be YYYY-MM-DD, got 31/12/2024"). The
 columns between are the
 import's read columns, headed as the imported file headed them (an API import's by the
-API's names), each value as sent
+API's names), each value as sent (an admin import's dates in the order chosen for it,
+31/12/2024, those it had read as those it refused)
 (secrets blank: customers/failed_lines.py) and neutralised against formulas, then an
 `extra value N` column for each value the widest failed line had beyond the import's
 headers, so that every row lines up with the header and nothing sent is lost. The admin
@@ -33,7 +34,7 @@ from typing import NamedTuple
 from .admin_import import LINE_WORDS, campaign_names
 from .batch.params import FIELD_LABELS
 from .batch.types import FileRead
-from .date_orders import DateOrder
+from .date_orders import DateOrder, date_written
 from .failed_lines import failed_lines
 from .file_headers import FileHeaders
 from .line_words import in_shop_words
@@ -109,8 +110,14 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
     campaigns = campaign_names(
         undo_state.account, undo_state.parameters.get("campaigns_to_include") or []
     )
+    # An admin import keeps a line's dates as converted to year-month-day, beside the
+    # refused ones as the file wrote them: each is written back in the file's order, so
+    # the file's dates read one way (and import back under the same choice).
+    dates = headers.index("custom_date") if shop_words and "custom_date" in headers else None
     for failed in failed_lines(undo_state):
         values = [*failed.values, *[""] * (width + extra - len(failed.values))]
+        if dates is not None:
+            values[dates] = date_written(values[dates], order)
         if shop_words:
             said = ERRORS_JOINED.join(
                 in_shop_words(
