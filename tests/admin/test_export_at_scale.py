@@ -59,7 +59,18 @@ def customers(run_import, account):
 
 def sheet_values(content: bytes) -> list[list[str]]:
     book = openpyxl.load_workbook(io.BytesIO(content))
-    return [["" if cell.value is None else cell.value for cell in row] for row in book.active]
+    # A date cell as the text the import reads it as (YYYY-MM-DD).
+    return [
+        [
+            ""
+            if cell.value is None
+            else cell.value.date().isoformat()
+            if cell.is_date
+            else cell.value
+            for cell in row
+        ]
+        for row in book.active
+    ]
 
 
 def test_the_admins_csv_export_holds_the_command_lines_rows_after_its_account_column(

@@ -5,6 +5,7 @@ The customers are sent through the API, as the attack came: a name that is a HYP
 formula, a phone number starting with +, values starting with -, @ and an apostrophe."""
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -30,7 +31,7 @@ from customers.spreadsheet import (
 from customers.workbook import text_workbook
 from tests.commands.conftest import snapshot
 from tests.conftest import PASSWORD, POINTS, USER_ID
-from tests.factories import make_campaign
+from tests.factories import make_campaign, make_customer
 
 IMPORT_URL = "/admin/customers/customer/import-file/"
 EXPORT_URL = "/admin/customers/customer/export/"
@@ -435,4 +436,36 @@ def test_an_escaped_formula_character_at_a_texts_start_gets_the_quote_prefix_too
     assert quoted == {escaped}
     before = snapshot(account)
     admin_import(boss, account, admin_export(boss, "xlsx"), "xlsx")
+    assert snapshot(account) == before
+
+
+def test_the_xlsx_export_writes_dates_as_date_cells_that_import_back_unchanged(boss, account):
+    from customers.file_headers import column_label
+
+    for code, date in (("D1", "1970-07-14"), ("D2", "1900-03-01"), ("D3", "1899-12-31")):
+        make_customer(account=account, code=code, custom_date=datetime.date.fromisoformat(date))
+    make_customer(account=account, code="D4")
+    before = snapshot(account)
+
+    cells = xlsx_cells(admin_export(boss, "xlsx"))
+
+    column = [cell.value for cell in cells[0]].index(column_label("custom_date"))
+    dates = {row[1].value: row[column] for row in cells[1:]}
+    assert dates["D1"].is_date and dates["D1"].value == datetime.datetime(1970, 7, 14)
+    assert dates["D1"].number_format == "yyyy-mm-dd"
+    assert dates["D2"].is_date and dates["D2"].value == datetime.datetime(1900, 3, 1)
+    # Before 1900-03-01 Excel's serial numbers are a day off: the date stays a text cell.
+    assert (dates["D3"].data_type, dates["D3"].value) == ("s", "1899-12-31")
+    assert dates["D4"].value is None
+    # Every other value is still a text cell.
+    assert {
+        cell.data_type
+        for row in cells
+        for n, cell in enumerate(row)
+        if n != column and cell.value is not None
+    } == {"s"}
+
+    previewed = admin_import(boss, account, admin_export(boss, "xlsx"), "xlsx")
+
+    assert previewed.context["preview"].failed == 0
     assert snapshot(account) == before
