@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Set
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from django import forms
@@ -70,7 +71,7 @@ from .models import UndoState
 from .pending import save_preview, take_preview
 from .preview_sample import PreviewSample
 from .repeated_codes import CodeLines, repeated_code_warnings
-from .spreadsheet import columns_read
+from .spreadsheet import LINE_COLUMN, columns_read
 
 PREVIEW_ERRORS_SHOWN = 200
 
@@ -97,10 +98,43 @@ FAILING_FIRST_OF_MANY = (
     "the button; after you confirm, all of them can be downloaded from the import's page."
 )
 FAILING_SHOWN_FIRST = 3
+# A row of a failed-lines file imported again, named with the line it was of the file first
+# imported, from the file's line column (customers/failed_lines_file.py keeps it).
+ORIGINAL_LINE = "{line} (line {original} of the original file)"
 REPLACE_WARNING = (
     "Replace is chosen: confirming empties these fields of the {updated:customer} "
     "updated, because the file has no column for them: {fields}."
 )
+
+
+@dataclass(frozen=True)
+class ShownLineError(LineError):
+    """A line error as the preview lists it: `said` is its line as named there ("3", or
+    "3 (line 54,323 of the original file)")."""
+
+    said: str = ""
+
+
+class OriginalLines:
+    """A values_read hook that keeps, after `read`, each line's value of the failed-lines
+    file's line column (`index`, from 0): the line it was of the file first imported."""
+
+    def __init__(self, read: ValuesRead, index: int | None):
+        self.read = read
+        self.index = index
+        self.lines: dict[int, str] = {}
+
+    def __call__(self, line: int, as_read: list[str]) -> list[str] | None:
+        index = self.index
+        if index is not None and index < len(as_read) and as_read[index].strip().isdigit():
+            self.lines[line] = as_read[index].strip()
+        return self.read(line, as_read)
+
+
+def _line_said(line: int, original: str | None) -> str:
+    if original is None:
+        return str(line)
+    return ORIGINAL_LINE.format(line=line, original=f"{int(original):,}")
 
 
 class BackgroundImport(Protocol):
@@ -439,8 +473,9 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
             code_lines = CodeLines(
                 _values_read(account, pending), _index(upload, "code"), _index(upload, "auto_add")
             )
+            originals = OriginalLines(code_lines, _index(upload, LINE_COLUMN))
             future = FutureDates(
-                code_lines, _index(upload, "custom_date"), today=timezone.localdate()
+                originals, _index(upload, "custom_date"), today=timezone.localdate()
             )
             batch = _batch(account, pending)
             sample = _sample(account, batch, headers, code_lines)
@@ -457,7 +492,7 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
         else:
             token = save_preview(user=signed_in(request.user), account=account, request=pending)
             context = _preview_context(
-                account, batch, upload, headers, order, preview, code_lines, future
+                account, batch, upload, headers, order, preview, code_lines, future, originals
             )
             counts = shop_counts(preview)
             return _render(
@@ -484,6 +519,7 @@ def _preview_context(
     preview: ImportResult,
     code_lines: CodeLines,
     future: FutureDates,
+    originals: OriginalLines,
 ) -> dict[str, Any]:
     """What the preview page shows: what the import will run with, what it will do, and
     the lines that will fail or share a code, numbered and named as the file's."""
@@ -496,9 +532,17 @@ def _preview_context(
     # The errors of the first PREVIEW_ERRORS_SHOWN failing lines, every error of each.
     listed = errors_of_first_lines(preview.errors, PREVIEW_ERRORS_SHOWN)
     line_label = "Row" if upload.kind == "XLSX" else "Line"
-    shown = [
-        in_shop_words(admin_line_error(error, upload), headers, order, campaign_names=names)
+    shown: list[LineError] = [
+        ShownLineError(
+            worded.line,
+            worded.field,
+            worded.message,
+            said=_line_said(worded.line, originals.lines.get(error.line)),
+        )
         for error in listed
+        for worded in [
+            in_shop_words(admin_line_error(error, upload), headers, order, campaign_names=names)
+        ]
     ]
     return {
         "preview": preview,

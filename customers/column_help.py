@@ -40,8 +40,10 @@ DESCRIPTIONS = {
     "checked, not imported.",
     "error": "the failed-lines file's error column: not read, so that file can be imported "
     "again as it is.",
-    "line": "the failed-lines file's line column (each line's number in the imported file): "
-    "not read either.",
+    "line": "the failed-lines file's line column (each line's number in the file first "
+    'imported): not imported either; the preview names a failing row by it too ("row 3 '
+    '(line 54,323 of the original file)"), and the file of the lines that fail again '
+    "keeps it.",
 }
 
 

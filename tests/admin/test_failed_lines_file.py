@@ -217,3 +217,28 @@ def test_a_value_holding_another_separator_is_quoted_so_no_piece_of_it_becomes_a
     assert written == value.replace(",=", ",'=").replace("\t=", "\t'=") != value
     assert f'"{written}"' in data_line.split(delimiter)
     assert list(csv.reader(io.StringIO(text), delimiter=delimiter))[1][2] == written
+
+
+def test_a_failed_lines_file_imported_again_keeps_and_names_the_original_lines(boss, account):
+    rows = [["code", "email"], ["O1", "ok@example.com"], ["O2", "bad"], ["O3", "a@b.c"]]
+    rows += [["O4", "also bad"]]
+    first = imported(boss, account, semicolons(rows, "utf-8"), "shop.csv")
+    _response, content = download(boss, first)
+
+    again = post_file(boss, account, content, name="failed.csv")
+
+    assert [error.said for error in again.context["errors_shown"]] == [
+        "2 (line 3 of the original file)",
+        "3 (line 5 of the original file)",
+    ]
+    assert "Line 2 (line 3 of the original file): Column 3, email" in again.content.decode()
+    confirm(boss, again)
+    _response, content = download(boss, UndoState.objects.latest("id"))
+    lines = [row[0] for row in csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";")]
+    assert lines == ["line", "3", "5"]
+
+
+def test_a_file_without_a_line_column_names_its_own_lines(boss, account):
+    response = post_file(boss, account, "code,email\nO1,bad\n")
+
+    assert [error.said for error in response.context["errors_shown"]] == ["2"]
