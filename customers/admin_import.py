@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Set
-from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from django import forms
@@ -68,6 +67,7 @@ from .import_counts import shop_counts
 from .import_file import ImportFile, read_as, read_import_file
 from .line_words import DATE_CHOICE, date_hint, in_shop_words
 from .models import UndoState
+from .original_lines import OriginalLines, ShownLineError, line_said
 from .pending import save_preview, take_preview
 from .preview_sample import PreviewSample
 from .repeated_codes import CodeLines, repeated_code_warnings
@@ -98,43 +98,10 @@ FAILING_FIRST_OF_MANY = (
     "the button; after you confirm, all of them can be downloaded from the import's page."
 )
 FAILING_SHOWN_FIRST = 3
-# A row of a failed-lines file imported again, named with the line it was of the file first
-# imported, from the file's line column (customers/failed_lines_file.py keeps it).
-ORIGINAL_LINE = "{line} (line {original} of the original file)"
 REPLACE_WARNING = (
     "Replace is chosen: confirming empties these fields of the {updated:customer} "
     "updated, because the file has no column for them: {fields}."
 )
-
-
-@dataclass(frozen=True)
-class ShownLineError(LineError):
-    """A line error as the preview lists it: `said` is its line as named there ("3", or
-    "3 (line 54,323 of the original file)")."""
-
-    said: str = ""
-
-
-class OriginalLines:
-    """A values_read hook that keeps, after `read`, each line's value of the failed-lines
-    file's line column (`index`, from 0): the line it was of the file first imported."""
-
-    def __init__(self, read: ValuesRead, index: int | None):
-        self.read = read
-        self.index = index
-        self.lines: dict[int, str] = {}
-
-    def __call__(self, line: int, as_read: list[str]) -> list[str] | None:
-        index = self.index
-        if index is not None and index < len(as_read) and as_read[index].strip().isdigit():
-            self.lines[line] = as_read[index].strip()
-        return self.read(line, as_read)
-
-
-def _line_said(line: int, original: str | None) -> str:
-    if original is None:
-        return str(line)
-    return ORIGINAL_LINE.format(line=line, original=f"{int(original):,}")
 
 
 class BackgroundImport(Protocol):
@@ -537,7 +504,7 @@ def _preview_context(
             worded.line,
             worded.field,
             worded.message,
-            said=_line_said(worded.line, originals.lines.get(error.line)),
+            said=line_said(worded.line, originals.lines.get(error.line)),
         )
         for error in listed
         for worded in [
