@@ -8,7 +8,8 @@ in memory, then the file; an account of 270,000 customers took 75 s in CSV and r
 gunicorn's 300 s in XLSX (docs/decisions.md). Here the ticked columns are read in one query
 (values_list, a chunk at a time) and written as the command line's export writes them
 (customers/export.py's customer_rows and export_text): a CSV neutralised against formulas
-and streamed as it is written, an XLSX of text cells as stored (customers/workbook.py),
+and streamed as it is written, an XLSX of text cells as stored and date cells for the dates
+(customers/workbook.py),
 written to a temporary file and then streamed, so memory does not grow with the list.
 The export page's format starts on the first of the admin's formats, CSV, rather than on
 django-import-export's empty "---" that the export then refuses (shop owner's low).
@@ -30,7 +31,9 @@ from import_export.forms import SelectableFieldsExportForm
 
 from core.wording import say
 
+from .columns import DATE_COLUMNS
 from .export import customer_rows
+from .file_headers import column_label
 from .models import Customer
 from .resources import ADMIN_EXPORT_FIELDS
 from .spreadsheet import neutralised
@@ -60,12 +63,15 @@ def export_response(
     lookup such as account__slug). ValueError with the reason, before any byte is sent, if
     the XLSX cannot hold the values (customers/workbook.py)."""
     headers = [str(field.column_name) for field in fields]
-    rows = customer_rows(customers, [str(field.attribute) for field in fields])
+    lookups = [str(field.attribute) for field in fields]
+    rows = customer_rows(customers, lookups)
     content_type = file_format.get_content_type()
     if isinstance(file_format, TextCellsXLSX):
+        # The date columns' dates are date cells; the rest text, as stored.
+        dates = [n for n, lookup in enumerate(lookups) if lookup in DATE_COLUMNS]
         out = tempfile.TemporaryFile()
         try:
-            write_text_workbook(out, headers, rows)
+            write_text_workbook(out, headers, rows, dates=dates)
         except BaseException:
             out.close()
             raise
@@ -113,7 +119,11 @@ def xlsx_rows_warning(*, customers: int) -> str:
 
 class CustomerExportForm(SelectableFieldsExportForm):
     """django-import-export's export form with its format chosen: the first of the
-    admin's formats (CSV), and no empty choice to pick by mistake."""
+    admin's formats (CSV), and no empty choice to pick by mistake; each column ticked by
+    the label that heads it in the file."""
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        return column_label(field_name)
 
     def __init__(self, formats, resources, **kwargs):
         super().__init__(formats, resources, **kwargs)

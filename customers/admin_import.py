@@ -28,6 +28,7 @@ from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts.models import Account, Membership
@@ -58,16 +59,19 @@ from .file_headers import (
     ONE_UNKNOWN,
     ONE_UNKNOWN_SUGGESTION,
     FileHeaders,
+    column_label,
     file_headers,
 )
+from .future_dates import FutureDates, future_date_warning
 from .import_counts import shop_counts
 from .import_file import ImportFile, read_as, read_import_file
 from .line_words import DATE_CHOICE, date_hint, in_shop_words
 from .models import UndoState
+from .original_lines import OriginalLines, ShownLineError, line_said
 from .pending import save_preview, take_preview
 from .preview_sample import PreviewSample
 from .repeated_codes import CodeLines, repeated_code_warnings
-from .spreadsheet import columns_read
+from .spreadsheet import LINE_COLUMN, columns_read
 
 PREVIEW_ERRORS_SHOWN = 200
 
@@ -239,8 +243,8 @@ class CustomerImportForm(forms.Form):
     account = forms.ModelChoiceField(queryset=Account.objects.none())
     campaign = forms.TypedChoiceField(
         coerce=int,
-        help_text="Every imported customer is enrolled in it; the file's auto_add column "
-        "(points, money or visits) is credited in it.",
+        help_text="Every imported customer is enrolled in it; the file's points or credit to "
+        "add (points, money or visits) are credited in it.",
     )
     other_campaigns = forms.TypedMultipleChoiceField(
         coerce=int,
@@ -261,7 +265,7 @@ class CustomerImportForm(forms.Form):
         label=DATE_CHOICE,
         choices=[(order.value, DATE_ORDER_LABELS[order]) for order in DateOrder],
         initial=DateOrder.YMD.value,
-        help_text="How the file writes custom_date (a date such as a birthday). Excel cells "
+        help_text="How the file writes its Birthday / custom date column. Excel cells "
         "formatted as dates are read as dates whatever you choose, and so is a date written "
         "2024-12-31.",
     )
@@ -276,7 +280,7 @@ class CustomerImportForm(forms.Form):
         help_text="A CSV file (comma, semicolon, tab or pipe between values; UTF-8 or "
         "Windows/Latin-1) or an Excel workbook (.xlsx, its first sheet). First row: the "
         "field names (code, card_number, first_name, ...), or the export's column names "
-        "(Code, Card Number, First Name, ...)."
+        "(Code, Card number, First name, ...)."
     )
 
     def __init__(self, *args, accounts, **kwargs):
@@ -436,6 +440,10 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
             code_lines = CodeLines(
                 _values_read(account, pending), _index(upload, "code"), _index(upload, "auto_add")
             )
+            originals = OriginalLines(code_lines, _index(upload, LINE_COLUMN))
+            future = FutureDates(
+                originals, _index(upload, "custom_date"), today=timezone.localdate()
+            )
             batch = _batch(account, pending)
             sample = _sample(account, batch, headers, code_lines)
             preview = import_customers(
@@ -443,14 +451,16 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
                 user=signed_in(request.user),
                 request=dataclasses.replace(batch, validate_only=True),
                 source=UndoState.Source.ADMIN,
-                values_read=code_lines,
+                values_read=future,
                 on_plan=sample,
             )
         except DomainError as error:
             form.add_error(None, admin_message(error, account=account))
         else:
             token = save_preview(user=signed_in(request.user), account=account, request=pending)
-            context = _preview_context(account, batch, upload, headers, order, preview, code_lines)
+            context = _preview_context(
+                account, batch, upload, headers, order, preview, code_lines, future, originals
+            )
             counts = shop_counts(preview)
             return _render(
                 model_admin,
@@ -475,6 +485,8 @@ def _preview_context(
     order: DateOrder,
     preview: ImportResult,
     code_lines: CodeLines,
+    future: FutureDates,
+    originals: OriginalLines,
 ) -> dict[str, Any]:
     """What the preview page shows: what the import will run with, what it will do, and
     the lines that will fail or share a code, numbered and named as the file's."""
@@ -486,9 +498,18 @@ def _preview_context(
     shared = shared_names(account_campaigns(account))
     # The errors of the first PREVIEW_ERRORS_SHOWN failing lines, every error of each.
     listed = errors_of_first_lines(preview.errors, PREVIEW_ERRORS_SHOWN)
-    shown = [
-        in_shop_words(admin_line_error(error, upload), headers, order, campaign_names=names)
+    line_label = "Row" if upload.kind == "XLSX" else "Line"
+    shown: list[LineError] = [
+        ShownLineError(
+            worded.line,
+            worded.field,
+            worded.message,
+            said=line_said(worded.line, originals.lines.get(error.line)),
+        )
         for error in listed
+        for worded in [
+            in_shop_words(admin_line_error(error, upload), headers, order, campaign_names=names)
+        ]
     ]
     return {
         "preview": preview,
@@ -499,7 +520,7 @@ def _preview_context(
         "mode": MODE_LABELS[batch.overwrite],
         "date_order": DATE_ORDER_LABELS[order],
         "read_as": _read_as(upload),
-        "line_label": "Row" if upload.kind == "XLSX" else "Line",
+        "line_label": line_label,
         "errors_cut_off": (
             ERRORS_CUT_OFF.format(shown=PREVIEW_ERRORS_SHOWN, failed=preview.failed)
             if preview.failed > PREVIEW_ERRORS_SHOWN
@@ -515,6 +536,13 @@ def _preview_context(
             file_line=upload.file_line,
             credits=code_lines.credits,
             campaign=campaigns[batch.campaign_ids[0]],
+        ),
+        "future_dates": future_date_warning(
+            dates=future.dates,
+            errors=preview.errors,
+            today=future.today,
+            file_line=upload.file_line,
+            line_label=line_label,
         ),
         "errors_shown": shown,
         "errors_first": errors_of_first_lines(shown, FAILING_SHOWN_FIRST),
@@ -609,7 +637,8 @@ def _replace_warning(account: Account, batch: BatchRequest, preview: ImportResul
     fields = emptied_by_replace(batch.headers, account.custom_field_count)
     if not fields:
         return ""
-    return say(REPLACE_WARNING, updated=updated, fields=", ".join(fields))
+    labels = ", ".join(column_label(field) for field in fields)
+    return say(REPLACE_WARNING, updated=updated, fields=labels)
 
 
 def _batch(account: Account, pending: dict) -> BatchRequest:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .file_headers import HEADER_NAMES, SYNONYM_WORDS, export_label
+from .file_headers import HEADER_NAMES, SYNONYM_WORDS, column_label
 
 DESCRIPTIONS = {
     "code": "the shop's own id for the customer; a customer already here is found by it "
@@ -40,15 +40,17 @@ DESCRIPTIONS = {
     "checked, not imported.",
     "error": "the failed-lines file's error column: not read, so that file can be imported "
     "again as it is.",
-    "line": "the failed-lines file's line column (each line's number in the imported file): "
-    "not read either.",
+    "line": "the failed-lines file's line column (each line's number in the file first "
+    'imported): not imported either; the preview names a failing row by it too ("row 3 '
+    '(line 54,323 of the original file)"), and the file of the lines that fail again '
+    "keeps it.",
 }
 
 
 @dataclass(frozen=True)
 class ImportColumn:
     name: str  # as the API and the field lists name it
-    label: str  # as the admin's export names it
+    label: str  # as the admin names it: its pages, its export's header
     description: str
     # The shops' own words also read as this column (file_headers.SYNONYM_WORDS).
     also: tuple[str, ...] = ()
@@ -57,6 +59,7 @@ class ImportColumn:
 def import_columns() -> list[ImportColumn]:
     """Every column an import reads, in the contract's order, then our files' own."""
     return [
-        ImportColumn(name, export_label(name), DESCRIPTIONS[name], SYNONYM_WORDS.get(name, ()))
-        for name in HEADER_NAMES.values()
+        ImportColumn(name, column_label(name), DESCRIPTIONS[name], SYNONYM_WORDS.get(name, ()))
+        # Each name once: HEADER_NAMES holds it under its label too.
+        for name in dict.fromkeys(HEADER_NAMES.values())
     ]

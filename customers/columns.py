@@ -8,7 +8,7 @@ them all. The names below are the exceptions, each said once with its reason.
 
 from collections.abc import Iterable
 
-from django.db.models import CharField, Field
+from django.db.models import CharField, DateField, Field
 
 from .models import Customer
 
@@ -60,7 +60,12 @@ ADMIN_FORM_COLUMNS = (
     "account",
     *(column for column in RESTORED_COLUMNS if column not in (*SECRETS, USERNAME)),
 )
-# The columns exported (named as the API's headers, so a file imports back unchanged),
+# The columns of dates (the XLSX export writes them as date cells).
+DATE_COLUMNS = tuple(
+    column for column in LINE_COLUMNS if isinstance(CONCRETE_FIELDS[column], DateField)
+)
+# The columns exported (the command line's headed by these names, the admin's by their labels:
+# customers/file_headers.py, COLUMN_LABELS; either imports back unchanged),
 # before the account's custom_field_N.
 EXPORT_COLUMNS = tuple(column for column in LINE_COLUMNS if column not in SECRETS)
 

@@ -55,6 +55,18 @@ def read_date(value: str, order: DateOrder) -> datetime.date | None:
         return None
 
 
+def date_written(value: str, order: DateOrder) -> str:
+    """`value`, a date the import converted to year-month-day, written back in `order`
+    as DATE_ORDER_LABELS show it (1975-06-01 -> 01/06/1975 day/month/year); any other
+    value as it is."""
+    date = read_date(value, DateOrder.YMD) if order is not DateOrder.YMD else None
+    if date is None:
+        return value
+    day, month = f"{date.day:02}", f"{date.month:02}"
+    first, second = (day, month) if order is DateOrder.DMY else (month, day)
+    return f"{first}/{second}/{date.year:04}"
+
+
 def is_shaped(value: str, order: DateOrder) -> bool:
     """Whether `value` has the digits and separators of a date in `order`, real or not."""
     return _ORDERED[order].match(value.strip(TRIMMED)) is not None

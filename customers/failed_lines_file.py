@@ -5,7 +5,9 @@ It is written as the imported file was: in its delimiter and its encoding (a Win
 CSV with semicolons gets one back, so the spreadsheet that wrote it opens it as it did;
 an XLSX's, or an import not from the admin, a CSV in UTF-8 with a byte order mark, for
 Excel, with commas). Its first column, `line`, is each line's number in the imported
-file (the number a person sees there, customers/import_file.py), its last, `error`, says
+file (the number a person sees there, customers/import_file.py; for a failed-lines file
+imported again, the number its own line column gives, the line's in the file first
+imported), its last, `error`, says
 why the line failed (every refused value): for an admin import in the words its preview
 used (customers/line_words.py), a sentence each, its column named by its header text alone
 ("Birthday: ...", not "Column 5, Birthday": the file's columns are not numbered as the
@@ -13,7 +15,8 @@ imported file's); for an API or command-line import as the answer's errors said 
 the API's names, joined by "; " ("custom_date must be YYYY-MM-DD, got 31/12/2024"). The
 columns between are the
 import's read columns, headed as the imported file headed them (an API import's by the
-API's names), each value as sent
+API's names), each value as sent (an admin import's dates in the order chosen for it,
+31/12/2024, those it had read as those it refused)
 (secrets blank: customers/failed_lines.py) and neutralised against formulas, then an
 `extra value N` column for each value the widest failed line had beyond the import's
 headers, so that every row lines up with the header and nothing sent is lost. The admin
@@ -33,9 +36,9 @@ from typing import NamedTuple
 from .admin_import import LINE_WORDS, campaign_names
 from .batch.params import FIELD_LABELS
 from .batch.types import FileRead
-from .date_orders import DateOrder
+from .date_orders import DateOrder, date_written
 from .failed_lines import failed_lines
-from .file_headers import FileHeaders
+from .file_headers import FileHeaders, header_key
 from .line_words import in_shop_words
 from .models import UndoState
 from .spreadsheet import ERROR_COLUMN, LINE_COLUMN, neutralised
@@ -109,8 +112,17 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
     campaigns = campaign_names(
         undo_state.account, undo_state.parameters.get("campaigns_to_include") or []
     )
+    # An admin import keeps a line's dates as converted to year-month-day, beside the
+    # refused ones as the file wrote them: each is written back in the file's order, so
+    # the file's dates read one way (and import back under the same choice).
+    dates = headers.index("custom_date") if shop_words and "custom_date" in headers else None
+    # A failed-lines file imported again has a line column of its own: each line keeps the
+    # number it had in the file first imported, so staff can still find it there.
+    originals = next((n for n, text in enumerate(texts) if header_key(text) == LINE_COLUMN), None)
     for failed in failed_lines(undo_state):
         values = [*failed.values, *[""] * (width + extra - len(failed.values))]
+        if dates is not None:
+            values[dates] = date_written(values[dates], order)
         if shop_words:
             said = ERRORS_JOINED.join(
                 in_shop_words(
@@ -128,8 +140,9 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
             said = API_ERRORS_JOINED.join(error.message for error in failed.errors())
         # A short line is padded; a long one has its values beyond the headers under the
         # extra value columns, where staff move each to its place.
+        original = values[originals].strip() if originals is not None else ""
         yield [
-            str(failed.line),
+            original if original.isdigit() else str(failed.line),
             *(neutralised(values[i]) for i in read),
             *(neutralised(value) for value in values[width:]),
             neutralised(said),

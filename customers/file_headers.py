@@ -1,9 +1,10 @@
 """A file's header row (the admin's import) -> the API's header names, and every column it
 cannot name said at once.
 
-Staff name columns as the API does (`first_name`), or as the admin's export dialog labels
-them (`First Name`: django-import-export's label, the field's name with spaces for
-underscores, title-cased), in any case and spacing. Both come from ONE mapping: every
+Staff name columns as the API does (`first_name`), or by the admin's label of the column
+(COLUMN_LABELS: `First name`, `Birthday / custom date`, the customer page's labels, which
+head the admin's export and its dialog's ticks and are what the import page and the
+preview call the columns), in any case and spacing. Both come from ONE mapping: every
 header name the API accepts (customers/batch/params.py's HEADER_FIELDS, itself derived
 from customers/columns.py) and the columns of our own files that are not fields (the
 export's account, the failed-lines file's line and error), keyed by header_key(). No second list of
@@ -19,9 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.text import capfirst
+
 from core.errors import InvalidRequest
 
 from .batch.params import HEADER_FIELDS, closest_names
+from .columns import CONCRETE_FIELDS
 from .spreadsheet import ACCOUNT_COLUMN, ERROR_COLUMN, LINE_COLUMN
 
 ONE_UNKNOWN = (
@@ -34,15 +38,16 @@ ONE_UNKNOWN_SUGGESTION = (
 UNKNOWN_COLUMNS = (
     "{count} columns of the header row are not known fields: {columns}. Name each as a "
     "field (code, card_number, first_name, ... or as the export names them: Code, Card "
-    "Number, First Name, ...), or leave its header empty to skip the column."
+    "number, First name, ...), or leave its header empty to skip the column."
 )
 SAME_FIELD = (
     "Column {other_number}, {other_value}, and column {number}, {value}, both name {field}: "
     "keep one of them, or leave the other's header empty to skip it."
 )
 READ_AS = "Column {number}, {value}, is read as {field}."
-# How READ_AS names a column whose API name is no shop word (a shop owner read "is read as
-# auto_add"); the others are named as the import page's column list names them.
+# How READ_AS names the credit column, as the preview's other words do ("The first campaign
+# gets the points or credit to add"); the others by their label (a shop owner read "is read
+# as custom_date" and "is read as auto_add").
 READ_AS_WORDS = {"auto_add": "the points or credit to add"}
 AMBIGUOUS = (
     "Column {number}, {value}, could hold first names, last names or both: split it into "
@@ -62,16 +67,36 @@ def header_key(text: str) -> str:
     return "".join(text.replace("_", " ").replace("-", " ").replace(".", " ").lower().split())
 
 
-def export_label(name: str) -> str:
-    """The label the admin's export dialog gives a column (django-import-export's
-    ExportForm._get_field_label): `first_name` -> `First Name`."""
-    return name.replace("_", " ").title()
+# Each column's name in the admin, by the column's field (the model's name, customer_pin)
+# or the header name of a column that is no field: the customer page's label of the field
+# (its verbose name), which heads the admin's export (customers/resources.py) and names the
+# column on the import page, in the preview and in its warnings. The one list of labels.
+COLUMN_LABELS: dict[str, str] = {
+    **{
+        field: capfirst(str(CONCRETE_FIELDS[field].verbose_name))
+        for field in HEADER_FIELDS.values()
+        if field in CONCRETE_FIELDS
+    },
+    "auto_add": "Points or credit to add",
+    ACCOUNT_COLUMN: "Account",
+    ERROR_COLUMN: "Error",
+    LINE_COLUMN: "Line",
+}
+
+
+def column_label(name: str) -> str:
+    """The admin's label of a column, by its header name (`customer_PIN`) or field name
+    (`customer_pin`): `first_name` -> `First name`, `custom_date` -> `Birthday / custom
+    date`; an API 1.5 custom_field_N is its own label, as on the customer's page."""
+    return COLUMN_LABELS.get(HEADER_FIELDS.get(name, name), name)
 
 
 # header_key -> the name the API (or spreadsheet.columns_read, for the non-fields)
-# reads. The one mapping of the file's header spellings.
+# reads, under the name and under its label. The one mapping of the file's header spellings.
 HEADER_NAMES: dict[str, str] = {
-    header_key(name): name for name in (*HEADER_FIELDS, ACCOUNT_COLUMN, ERROR_COLUMN, LINE_COLUMN)
+    header_key(spelling): name
+    for name in (*HEADER_FIELDS, ACCOUNT_COLUMN, ERROR_COLUMN, LINE_COLUMN)
+    for spelling in (name, column_label(name))
 }
 # The words shops' files use for a column besides those, by the header name (the API's)
 # each is read as: the one table of other spellings. Compared by header_key, so case,
@@ -126,11 +151,13 @@ class FileHeaders:
     names: list[str]
 
     def read_as(self) -> list[str]:
-        """How each column named in the shop's own words (SYNONYM_WORDS) is read:
-        "Column 5, Mobile, is read as phone."."""
+        """How each column named in the shop's own words (SYNONYM_WORDS) is read, by the
+        column's label: "Column 5, Mobile, is read as Phone."."""
         return [
             READ_AS.format(
-                number=number, value=_shown(text.strip()), field=READ_AS_WORDS.get(name, name)
+                number=number,
+                value=_shown(text.strip()),
+                field=READ_AS_WORDS.get(name) or column_label(name),
             )
             for number, (text, name) in enumerate(zip(self.texts, self.names, strict=True), start=1)
             if name and header_key(text) not in HEADER_NAMES

@@ -62,7 +62,7 @@ class Customer(models.Model):
         blank=True,
         help_text=(
             "Like 2024-12-31, or 31/12/2024 or 12/31/2024 when the date can be read only one "
-            "way; the file column custom_date (Custom Date in exports)."
+            "way; the file column custom_date (Birthday / custom date in the admin's export)."
         ),
     )
     street1 = models.CharField(max_length=200, blank=True)

@@ -55,14 +55,14 @@ def custom_date(value: str) -> datetime.date | None:
 
 
 def not_in_future(date: datetime.date | None, *, today: datetime.date) -> None:
-    """ValueRefused if `date` is after `today`: a birthday cannot be. The customer form
+    """ValueRefused if `date` is after `today`: no birthday is. The customer form
     checks it for a date typed in; an import does not, since the contract takes every real
     YYYY-MM-DD date (custom_date may be another date than a birthday: docs/decisions.md)."""
     if date is not None and date > today:
         raise ValueRefused(FUTURE_DATE.format(value=date.isoformat(), today=today.isoformat()))
 
 
-FUTURE_DATE = '"{value}" is in the future (today is {today}): a birthday cannot be.'
+FUTURE_DATE = '"{value}" is in the future (today is {today}); a birthday cannot be in the future.'
 
 
 # The fields with a rule of their own beyond length and control characters: the value

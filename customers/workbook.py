@@ -1,4 +1,4 @@
-"""The admin's XLSX export: a workbook whose every value is a text cell.
+"""The admin's XLSX export: a workbook whose every value is a text cell, but its dates.
 
 In a workbook a cell says its own type, so a text cell that begins with `=`, `+`, `-` or `@`
 is shown as written and never run; only a value written as a formula cell is one. So the
@@ -9,7 +9,10 @@ owner's report). The apostrophe of customers/spreadsheet.py is for text files (C
 nothing else tells a spreadsheet "this is text"; the admin import takes it off an XLSX's
 cells too (a CSV export saved again as XLSX may keep it), so the one value that gets an
 apostrophe here is one that already starts with apostrophes and a formula character
-(spreadsheet.workbook_text).
+(spreadsheet.workbook_text). A date column's dates are date cells (a serial number shown
+yyyy-mm-dd), which a spreadsheet sorts and filters as dates and the admin import reads back
+as the same dates; a date before 1900-03-01, which Excel's serial numbers do not count
+right (1900 is no leap year there), stays a text cell, read back the same.
 
 The file is written here, not by a library: a workbook of one sheet of inline text cells
 and two cell styles is six small XML parts in a zip. openpyxl's write-only workbook took
@@ -20,6 +23,7 @@ sheet's XML goes into the zip a block of rows at a time, so memory does not grow
 rows; the zip goes to a file (`out`), which the admin streams from a temporary file.
 """
 
+import datetime
 import io
 import re
 import zipfile
@@ -58,8 +62,12 @@ _FORMULA_START = tuple(FORMULA_START)
 # as it is stored, which the import reads back unchanged).
 _ESCAPES_OF_FORMULA_START = "|".join(f"{ord(c):04X}" for c in FORMULA_START)
 _ESCAPED_FORMULA_START = re.compile(f"_x(?:{_ESCAPES_OF_FORMULA_START})_", re.IGNORECASE)
-# Style 1 of styles.xml: the quote prefix.
+# Style 1 of styles.xml: the quote prefix; style 2: a date, shown year-month-day.
 QUOTED = ' s="1"'
+DATED = ' s="2"'
+# Excel's day 0 (its serial numbers count days from it), and its first day counted right.
+_EPOCH = datetime.date(1899, 12, 30)
+_FIRST_SERIAL_DATE = datetime.date(1900, 3, 1)
 _TEXT = ' t="inlineStr"><is><t xml:space="preserve">'
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -97,9 +105,11 @@ PARTS = {
         f'<Relationship Id="rId2" Type="{_RELATIONSHIPS}/styles" Target="styles.xml"/>'
         "</Relationships>"
     ),
-    # The least a spreadsheet needs of a stylesheet; cell style 1 is the quote prefix.
+    # The least a spreadsheet needs of a stylesheet; cell style 1 is the quote prefix,
+    # style 2 a date.
     "xl/styles.xml": (
         f'<styleSheet xmlns="{_MAIN}">'
+        '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>'
         '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
         '<fills count="2"><fill><patternFill patternType="none"/></fill>'
         '<fill><patternFill patternType="gray125"/></fill></fills>'
@@ -107,8 +117,10 @@ PARTS = {
         "</borders>"
         '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
         "</cellStyleXfs>"
-        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
         '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
+        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
+        'applyNumberFormat="1"/>'
         "</cellXfs>"
         '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
         "</styleSheet>"
@@ -119,15 +131,22 @@ _SHEET_START = f'{_DECLARATION}<worksheet xmlns="{_MAIN}"><sheetData>'
 _SHEET_END = "</sheetData></worksheet>"
 
 
-def text_workbook(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """An XLSX of one sheet: the headers, then the rows, every value a text cell."""
+def text_workbook(
+    headers: Sequence[str], rows: Iterable[Sequence[object]], *, dates: Sequence[int] = ()
+) -> bytes:
+    """An XLSX of one sheet: the headers, then the rows, every value a text cell but the
+    YYYY-MM-DD dates of the columns `dates` (from 0), which are date cells."""
     out = io.BytesIO()
-    write_text_workbook(out, headers, rows)
+    write_text_workbook(out, headers, rows, dates=dates)
     return out.getvalue()
 
 
 def write_text_workbook(
-    out: IO[bytes], headers: Sequence[str], rows: Iterable[Sequence[object]]
+    out: IO[bytes],
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    dates: Sequence[int] = (),
 ) -> None:
     """Write text_workbook()'s XLSX to `out` (a seekable binary file). ValueError with
     EXPORT_FAILED if a value holds a character XML cannot hold, TOO_MANY_ROWS or TOO_LARGE
@@ -143,7 +162,7 @@ def write_text_workbook(
             for number, row in enumerate(rows, start=2):
                 if number > MAX_ROWS + 1:
                     raise ValueError(TOO_MANY_ROWS.format(limit=MAX_ROWS))
-                block.append(_row_xml(number, starts, row))
+                block.append(_row_xml(number, starts, row, dates))
                 if len(block) >= BLOCK_ROWS:
                     written = _write_block(sheet, block, written)
                     block = []
@@ -165,23 +184,42 @@ def _write_block(sheet: IO[bytes], block: list[str], written: int) -> int:
     return written
 
 
-def _row_xml(number: int, starts: list[str], row: Sequence[object]) -> str:
-    """A row's XML: a text cell for each non-empty value (an empty cell is no cell).
-    `starts`: each column's cell tag up to its row number. It runs for every row of an
-    export, so a row is checked for characters to escape once, not value by value."""
+def _row_xml(
+    number: int, starts: list[str], row: Sequence[object], dates: Sequence[int] = ()
+) -> str:
+    """A row's XML: a text cell for each non-empty value (an empty cell is no cell), a
+    date cell for a date of the columns `dates`. `starts`: each column's cell tag up to its
+    row number. It runs for every row of an export, so a row is checked for characters to
+    escape once, not value by value."""
     texts = ["" if value is None else workbook_text(str(value)) for value in row]
     joined = "".join(texts)
     if "&" in joined or "<" in joined or ">" in joined or "\r" in joined:
         texts = [text.translate(_ESCAPES) for text in texts]
     place = f'{number}"'
-    cells = "".join(
-        [
-            f"{start}{place}{QUOTED if _starts_a_formula(text) else ''}{_TEXT}{text}</t></is></c>"
-            for start, text in zip(starts, texts, strict=True)
-            if text
-        ]
-    )
-    return f'<row r="{number}">{cells}</row>'
+    cells = [
+        f"{start}{place}{QUOTED if _starts_a_formula(text) else ''}{_TEXT}{text}</t></is></c>"
+        if text
+        else ""
+        for start, text in zip(starts, texts, strict=True)
+    ]
+    for index in dates:
+        serial = _date_serial(texts[index])
+        if serial is not None:
+            cells[index] = f"{starts[index]}{place}{DATED}><v>{serial}</v></c>"
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def _date_serial(text: str) -> int | None:
+    """Excel's serial number of a YYYY-MM-DD date from 1900-03-01 on, else None."""
+    if len(text) != 10:
+        return None
+    try:
+        date = datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+    if date < _FIRST_SERIAL_DATE:
+        return None
+    return (date - _EPOCH).days
 
 
 def _starts_a_formula(text: str) -> bool:

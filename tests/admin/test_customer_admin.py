@@ -448,6 +448,15 @@ def test_the_form_refuses_a_birthday_in_the_future(staff_client, ann):
     assert Customer.objects.get(pk=ann.pk).version == 1
 
 
+def test_the_future_birthday_refusal_is_a_whole_sentence(staff_client, ann):
+    response = staff_client.post(change_url(ann), customer_form(ann, custom_date="2090-01-01"))
+
+    today = timezone.localdate().isoformat()
+    assert response.context["adminform"].form.errors["custom_date"] == [
+        f'"2090-01-01" is in the future (today is {today}); a birthday cannot be in the future.'
+    ]
+
+
 def test_a_future_date_an_import_stored_does_not_stop_editing_the_customer(staff_client, ann):
     # The API takes any real date (the contract): staff can still change the customer's
     # other fields.

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from customers import admin_export, workbook
 from customers.models import Customer
-from customers.resources import ADMIN_EXPORT_FIELDS
+from customers.resources import ADMIN_EXPORT_HEADERS
 from customers.spreadsheet import neutralised
 from customers.workbook import EXPORT_FAILED, MAX_ROWS, TOO_MANY_ROWS, text_workbook
 from tests.admin import test_export_formulas as formulas
@@ -59,7 +59,18 @@ def customers(run_import, account):
 
 def sheet_values(content: bytes) -> list[list[str]]:
     book = openpyxl.load_workbook(io.BytesIO(content))
-    return [["" if cell.value is None else cell.value for cell in row] for row in book.active]
+    # A date cell as the text the import reads it as (YYYY-MM-DD).
+    return [
+        [
+            ""
+            if cell.value is None
+            else cell.value.date().isoformat()
+            if cell.is_date
+            else cell.value
+            for cell in row
+        ]
+        for row in book.active
+    ]
 
 
 def test_the_admins_csv_export_holds_the_command_lines_rows_after_its_account_column(
@@ -67,9 +78,11 @@ def test_the_admins_csv_export_holds_the_command_lines_rows_after_its_account_co
 ):
     rows = csv_rows(exported(boss, "csv"))
 
-    assert rows[0] == list(ADMIN_EXPORT_FIELDS)
+    assert rows[0] == list(ADMIN_EXPORT_HEADERS)
     assert {row[0] for row in rows[1:]} == {"greatwidgets"}
-    assert [row[1:] for row in rows] == csv_rows(command_export("--format=csv").encode())
+    # The same rows below the header (the admin's headed by its labels, the command's by
+    # the API's names).
+    assert [row[1:] for row in rows[1:]] == csv_rows(command_export("--format=csv").encode())[1:]
 
 
 def test_the_admins_xlsx_export_holds_the_command_lines_raw_rows_after_its_account_column(
@@ -77,13 +90,13 @@ def test_the_admins_xlsx_export_holds_the_command_lines_raw_rows_after_its_accou
 ):
     values = sheet_values(exported(boss, "xlsx"))
 
-    assert values[0] == list(ADMIN_EXPORT_FIELDS)
+    assert values[0] == list(ADMIN_EXPORT_HEADERS)
     assert {row[0] for row in values[1:]} == {"greatwidgets"}
     # Text cells hold the values as stored: the command's --raw values.
     raw = csv_rows(command_export("--format=csv", "--raw").encode())
-    assert [row[1:] for row in values] == raw
+    assert [row[1:] for row in values[1:]] == raw[1:]
     neutral = csv_rows(command_export("--format=csv").encode())
-    assert [[neutralised(value) for value in row[1:]] for row in values] == neutral
+    assert [[neutralised(value) for value in row[1:]] for row in values[1:]] == neutral[1:]
 
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
@@ -100,7 +113,7 @@ def test_only_the_ticked_columns_are_exported_in_the_forms_order(boss, customers
 
     content = response.getvalue()
     rows = csv_rows(content) if file_format == "csv" else sheet_values(content)
-    assert rows[0] == ["account", "code", "city"]
+    assert rows[0] == ["Account", "Code", "City"]
     assert rows[1] == ["greatwidgets", "C000", "Paris, France"]
     assert rows[2] == ["greatwidgets", "C001", "'@home" if file_format == "csv" else "@home"]
     assert len(rows) == CUSTOMERS + 1
@@ -136,7 +149,7 @@ def test_the_csv_export_is_sent_as_it_is_written_and_the_xlsx_from_a_file(boss, 
     assert csv_response.streaming and xlsx_response.streaming
     assert csv_response["Content-Disposition"].startswith('attachment; filename="Customer-')
     assert xlsx_response["Content-Disposition"].endswith('.xlsx"')
-    assert b"".join(csv_response.streaming_content).startswith(b"\xef\xbb\xbfcode\r\nC000\r\n")
+    assert b"".join(csv_response.streaming_content).startswith(b"\xef\xbb\xbfCode\r\nC000\r\n")
 
 
 def test_a_value_a_workbook_cannot_hold_fails_the_xlsx_export_with_its_reason(boss, customers):

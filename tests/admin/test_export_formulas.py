@@ -5,6 +5,7 @@ The customers are sent through the API, as the attack came: a name that is a HYP
 formula, a phone number starting with +, values starting with -, @ and an apostrophe."""
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from campaigns.models import Campaign
 from customers.import_file import read_import_file
 from customers.models import Customer, UndoState
-from customers.resources import ADMIN_EXPORT_FIELDS, EXPORT_FIELDS
+from customers.resources import ADMIN_EXPORT_FIELDS, ADMIN_EXPORT_HEADERS, EXPORT_FIELDS
 from customers.spreadsheet import (
     OTHER_ACCOUNT,
     neutralised,
@@ -30,7 +31,7 @@ from customers.spreadsheet import (
 from customers.workbook import text_workbook
 from tests.commands.conftest import snapshot
 from tests.conftest import PASSWORD, POINTS, USER_ID
-from tests.factories import make_campaign
+from tests.factories import make_campaign, make_customer
 
 IMPORT_URL = "/admin/customers/customer/import-file/"
 EXPORT_URL = "/admin/customers/customer/export/"
@@ -118,9 +119,9 @@ def neutral(value: str) -> bool:
 def test_the_admins_csv_export_starts_no_cell_with_a_formula_character(boss, attack):
     rows = csv_rows(admin_export(boss, "csv"))
 
-    assert rows[0] == list(ADMIN_EXPORT_FIELDS)
+    assert rows[0] == list(ADMIN_EXPORT_HEADERS)
     assert all(neutral(cell) for row in rows for cell in row)
-    f1 = dict(zip(rows[0], rows[1], strict=True))
+    f1 = dict(zip(ADMIN_EXPORT_FIELDS, rows[1], strict=True))
     assert f1["first_name"] == "'" + HYPERLINK
     assert f1["phone"] == "'+44 20 7946 0000"
     assert (f1["last_name"], f1["street1"]) == ("'-2+3", "'@SUM(1+1)*cmd|' /C calc'!A0")
@@ -144,7 +145,7 @@ def test_the_admins_xlsx_export_holds_every_value_as_stored_in_a_text_cell(boss,
         "'''+two apostrophes",
         "'plain",
     ]
-    f1 = dict(zip(values[0], values[1], strict=True))
+    f1 = dict(zip(ADMIN_EXPORT_FIELDS, values[1], strict=True))
     assert (f1["first_name"], f1["phone"]) == (HYPERLINK, "+44 20 7946 0000")
     # Excel's mark for a value typed after an apostrophe: it stays text when edited.
     quoted = {cell.value for row in cells[1:] for cell in row if cell.quotePrefix}
@@ -179,7 +180,7 @@ def test_the_command_line_export_neutralises_formulas_unless_raw(boss, attack):
     assert raw_rows[1][EXPORT_FIELDS.index("first_name")] == HYPERLINK
     assert raw_rows[1][EXPORT_FIELDS.index("street2")] == "'=already quoted"
     # The admin's values are the command's, after the account column.
-    assert [row[1:] for row in csv_rows(admin_export(boss, "csv"))] == neutralised_rows
+    assert [row[1:] for row in csv_rows(admin_export(boss, "csv"))[1:]] == neutralised_rows[1:]
 
 
 @pytest.mark.parametrize("raw", [False, True])
@@ -339,7 +340,7 @@ def test_a_piece_after_a_semicolon_that_starts_a_formula_is_neutralised_in_the_c
     before = snapshot(account)
 
     rows = csv_rows(admin_export(boss, "csv"))
-    f1 = dict(zip(rows[0], rows[1], strict=True))
+    f1 = dict(zip(ADMIN_EXPORT_FIELDS, rows[1], strict=True))
 
     assert f1["first_name"] == "Ann;'=cmd|' /C calc'!A0"
     admin_import(boss, account, admin_export(boss, "csv"), "csv")
@@ -435,4 +436,36 @@ def test_an_escaped_formula_character_at_a_texts_start_gets_the_quote_prefix_too
     assert quoted == {escaped}
     before = snapshot(account)
     admin_import(boss, account, admin_export(boss, "xlsx"), "xlsx")
+    assert snapshot(account) == before
+
+
+def test_the_xlsx_export_writes_dates_as_date_cells_that_import_back_unchanged(boss, account):
+    from customers.file_headers import column_label
+
+    for code, date in (("D1", "1970-07-14"), ("D2", "1900-03-01"), ("D3", "1899-12-31")):
+        make_customer(account=account, code=code, custom_date=datetime.date.fromisoformat(date))
+    make_customer(account=account, code="D4")
+    before = snapshot(account)
+
+    cells = xlsx_cells(admin_export(boss, "xlsx"))
+
+    column = [cell.value for cell in cells[0]].index(column_label("custom_date"))
+    dates = {row[1].value: row[column] for row in cells[1:]}
+    assert dates["D1"].is_date and dates["D1"].value == datetime.datetime(1970, 7, 14)
+    assert dates["D1"].number_format == "yyyy-mm-dd"
+    assert dates["D2"].is_date and dates["D2"].value == datetime.datetime(1900, 3, 1)
+    # Before 1900-03-01 Excel's serial numbers are a day off: the date stays a text cell.
+    assert (dates["D3"].data_type, dates["D3"].value) == ("s", "1899-12-31")
+    assert dates["D4"].value is None
+    # Every other value is still a text cell.
+    assert {
+        cell.data_type
+        for row in cells
+        for n, cell in enumerate(row)
+        if n != column and cell.value is not None
+    } == {"s"}
+
+    previewed = admin_import(boss, account, admin_export(boss, "xlsx"), "xlsx")
+
+    assert previewed.context["preview"].failed == 0
     assert snapshot(account) == before

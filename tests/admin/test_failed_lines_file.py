@@ -71,7 +71,7 @@ def test_the_failed_lines_come_back_in_the_files_delimiter_and_encoding_with_its
     assert text.count("\ufeff") == 0
     assert list(csv.reader(io.StringIO(text), delimiter=";")) == [
         ["line", "code", "first_name", "email", "custom_date", "error"],
-        ["3", "A2", "François", "francois.example.com", "1975-06-01", EMAIL_WORDS],
+        ["3", "A2", "François", "francois.example.com", "01/06/1975", EMAIL_WORDS],
         ["4", "A3", "Renée", "renee@example.com", "12/31/1985", DATE_WORDS],
     ]
 
@@ -91,8 +91,34 @@ def test_the_fixed_failed_lines_file_imports_back_without_reading_its_line_and_e
 
     assert (again.new, again.updated, again.failed) == (2, 0, 0)
     assert Customer.objects.get(code="A2").email == "francois@example.com"
+    assert Customer.objects.get(code="A2").custom_date.isoformat() == "1975-06-01"
     assert Customer.objects.get(code="A3").custom_date.isoformat() == "1985-12-31"
     assert Customer.objects.get(code="A3").first_name == "Renée"
+
+
+@pytest.mark.parametrize(
+    ("order", "written"), [("dmy", "01/06/1975"), ("mdy", "06/01/1975"), ("ymd", "1975-06-01")]
+)
+def test_the_failed_lines_write_every_date_in_the_order_chosen_for_the_import(
+    boss, account, order, written
+):
+    rows = [
+        ["code", "email", "custom_date"],
+        ["D1", "bad", {"dmy": "01/06/1975", "mdy": "06/01/1975", "ymd": "1975-06-01"}[order]],
+        ["D2", "bad", "1980-02-29"],
+        ["D3", "ok@example.com", "not a date"],
+    ]
+    state = imported(boss, account, semicolons(rows, "utf-8"), "shop.csv", date_order=order)
+
+    _response, content = download(boss, state)
+
+    dates = [row[3] for row in csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";")]
+    assert dates == [
+        "custom_date",
+        written,
+        {"dmy": "29/02/1980", "mdy": "02/29/1980", "ymd": "1980-02-29"}[order],
+        "not a date",
+    ]
 
 
 def test_an_xlsx_imports_failed_lines_are_a_utf8_csv_with_commas(boss, account):
@@ -104,7 +130,7 @@ def test_an_xlsx_imports_failed_lines_are_a_utf8_csv_with_commas(boss, account):
     assert content.startswith(codecs.BOM_UTF8)
     assert list(csv.reader(io.StringIO(content.decode("utf-8-sig")))) == [
         ["line", "code", "first_name", "email", "custom_date", "error"],
-        ["3", "A2", "François", "francois.example.com", "1975-06-01", EMAIL_WORDS],
+        ["3", "A2", "François", "francois.example.com", "01/06/1975", EMAIL_WORDS],
     ]
 
 
@@ -191,3 +217,28 @@ def test_a_value_holding_another_separator_is_quoted_so_no_piece_of_it_becomes_a
     assert written == value.replace(",=", ",'=").replace("\t=", "\t'=") != value
     assert f'"{written}"' in data_line.split(delimiter)
     assert list(csv.reader(io.StringIO(text), delimiter=delimiter))[1][2] == written
+
+
+def test_a_failed_lines_file_imported_again_keeps_and_names_the_original_lines(boss, account):
+    rows = [["code", "email"], ["O1", "ok@example.com"], ["O2", "bad"], ["O3", "a@b.c"]]
+    rows += [["O4", "also bad"]]
+    first = imported(boss, account, semicolons(rows, "utf-8"), "shop.csv")
+    _response, content = download(boss, first)
+
+    again = post_file(boss, account, content, name="failed.csv")
+
+    assert [error.said for error in again.context["errors_shown"]] == [
+        "2 (line 3 of the original file)",
+        "3 (line 5 of the original file)",
+    ]
+    assert "Line 2 (line 3 of the original file): Column 3, email" in again.content.decode()
+    confirm(boss, again)
+    _response, content = download(boss, UndoState.objects.latest("id"))
+    lines = [row[0] for row in csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";")]
+    assert lines == ["line", "3", "5"]
+
+
+def test_a_file_without_a_line_column_names_its_own_lines(boss, account):
+    response = post_file(boss, account, "code,email\nO1,bad\n")
+
+    assert [error.said for error in response.context["errors_shown"]] == ["2"]

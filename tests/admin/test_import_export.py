@@ -13,7 +13,7 @@ from accounts.models import Membership
 from campaigns.models import Enrollment
 from customers.admin_import import PENDING_GONE
 from customers.batch import messages as m
-from customers.file_headers import export_label
+from customers.file_headers import column_label
 from customers.models import Customer, ImportPreview, UndoState
 from customers.resources import ADMIN_EXPORT_FIELDS
 from tests.admin import IMPORT_URL, post_file
@@ -164,8 +164,8 @@ def exported_csv(client) -> str:
 # The header row as exported, and as staff retype it from the export dialog's labels.
 HEADER_STYLES = {
     "as exported": lambda name: name,
-    "the export dialog's labels": export_label,
-    "upper case, spaced": lambda name: f" {export_label(name).upper()} ",
+    "the export dialog's labels": column_label,
+    "upper case, spaced": lambda name: f" {column_label(name).upper()} ",
 }
 
 
@@ -190,6 +190,31 @@ def test_an_exported_file_imports_back_unchanged(admin_user_client, account, run
     assert after == before
 
 
+def test_the_exports_headers_are_the_column_names_the_import_page_and_dialog_give(
+    admin_user_client, account, run_import
+):
+    run_import(("code", "first_name"), "C1|Ann")
+
+    header = exported_csv(admin_user_client).split("\r\n", 1)[0].split(",")
+    page = unescape(admin_user_client.get(IMPORT_URL).content.decode())
+    listed = page[page.index('id="import-columns"') :]
+    dialog = unescape(admin_user_client.get(EXPORT_URL).content.decode())
+
+    assert header[:8] == [
+        "Account",
+        "Code",
+        "Card number",
+        "First name",
+        "Last name",
+        "Email",
+        "Phone",
+        "Birthday / custom date",
+    ]
+    for name, text in zip(ADMIN_EXPORT_FIELDS, header, strict=True):
+        assert f"<td><code>{name}</code></td><td><code>{text}</code></td>" in listed
+        assert f'for="id_customerexportresource_{name}">{text}</label>' in dialog
+
+
 def test_export_holds_only_the_users_accounts(
     client, staff_user, account, other_account, run_import
 ):
@@ -200,7 +225,7 @@ def test_export_holds_only_the_users_accounts(
 
     rows = list(csv.DictReader(io.StringIO(exported_csv(client))))
 
-    assert [row["code"] for row in rows] == ["MINE"]
+    assert [row["Code"] for row in rows] == ["MINE"]
 
 
 def test_the_admin_exports_the_account_then_the_commands_columns_and_values(
@@ -208,7 +233,7 @@ def test_the_admin_exports_the_account_then_the_commands_columns_and_values(
 ):
     from django.core.management import call_command
 
-    from customers.resources import ADMIN_EXPORT_FIELDS, EXPORT_FIELDS
+    from customers.resources import ADMIN_EXPORT_HEADERS, EXPORT_FIELDS
 
     run_import(
         ("code", "card_number", "first_name", "email", "custom_date", "city", "customer_password"),
@@ -222,11 +247,13 @@ def test_the_admin_exports_the_account_then_the_commands_columns_and_values(
     by_admin = list(csv.reader(io.StringIO(exported_csv(admin_user_client))))
     by_command = list(csv.reader(io.StringIO(command_out.getvalue(), newline="")))
 
-    # The admin's file starts with the account column; the rest is the command's.
-    assert by_admin[0] == list(ADMIN_EXPORT_FIELDS)
+    # The admin's file starts with the account column and heads its columns by their
+    # labels; the rest is the command's.
+    assert by_admin[0] == list(ADMIN_EXPORT_HEADERS)
+    assert by_command[0] == list(EXPORT_FIELDS)
     assert [row[0] for row in by_admin[1:]] == [account.slug, account.slug]
     by_admin = [row[1:] for row in by_admin]
-    assert by_admin == by_command
+    assert by_admin[1:] == by_command[1:]
     assert by_admin[1][EXPORT_FIELDS.index("custom_date")] == "1970-07-14"
     assert by_admin[2][EXPORT_FIELDS.index("card_number")] == ""
 

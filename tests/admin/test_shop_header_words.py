@@ -5,6 +5,7 @@ one field are refused naming both."""
 
 import datetime
 from decimal import Decimal
+from html import unescape
 
 import pytest
 
@@ -35,14 +36,16 @@ def test_a_shops_own_column_names_are_read_as_the_fields_and_imported(boss, acco
 
     # E-mail and First name are the fields' own names, written as people do: not explained.
     assert response.context["headers_read_as"] == [
-        "Column 1, Customer Code, is read as code.",
-        "Column 3, Surname, is read as last_name.",
-        "Column 5, Mobile, is read as phone.",
-        "Column 6, Birthday, is read as custom_date.",
-        "Column 7, Postcode, is read as postal_code.",
+        "Column 1, Customer Code, is read as Code.",
+        "Column 3, Surname, is read as Last name.",
+        "Column 5, Mobile, is read as Phone.",
+        "Column 6, Birthday, is read as Birthday / custom date.",
+        "Column 7, Postcode, is read as Postal code.",
         "Column 8, Points, is read as the points or credit to add.",
     ]
-    assert "Column 5, Mobile, is read as phone." in response.content.decode()
+    assert "Column 6, Birthday, is read as Birthday / custom date." in unescape(
+        response.content.decode()
+    )
     boss.post(IMPORT_URL, {"pending": response.context["pending"]})
 
     customer = Customer.objects.get(account=account)

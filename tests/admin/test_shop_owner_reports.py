@@ -36,9 +36,9 @@ def test_a_replace_preview_names_the_fields_it_would_empty_before_the_confirm_bu
     assert warning < html.index('id="confirm-import"')
     said = html[warning : html.index("</li>", warning)]
     assert "1 customer updated" in said
-    for field in ("first_name", "last_name", "phone", "city"):
+    for field in ("First name", "Last name", "Phone", "City"):
         assert field in said
-    for field in ("code", "email", "card_number"):
+    for field in ("Code", "Email", "Card number"):
         assert f" {field}," not in said and not said.endswith(f" {field}.")
     assert Customer.objects.get(code="W002").first_name == "Wes"
 
@@ -344,7 +344,7 @@ def test_every_unknown_column_is_reported_at_once(boss, account):
         "3 columns of the header row are not known fields: column 2, frist_name (did you mean "
         "first_name?); column 3, nickname; column 5, emial (did you mean email?). Name each as "
         "a field (code, card_number, first_name, ... or as the export names them: Code, Card "
-        "Number, First Name, ...), or leave its header empty to skip the column."
+        "number, First name, ...), or leave its header empty to skip the column."
     ]
 
 
@@ -360,15 +360,14 @@ def test_the_export_dialogs_labels_are_read_as_headers_in_any_case_and_spacing(b
 
 
 def test_every_export_dialog_label_names_its_column():
-    from import_export.forms import SelectableFieldsExportForm
-
-    from customers.file_headers import HEADER_NAMES, export_label, header_key
+    from customers.admin_export import CustomerExportForm
+    from customers.file_headers import HEADER_NAMES, column_label, header_key
     from customers.resources import CustomerExportResource
 
-    form = SelectableFieldsExportForm(formats=[base_csv()], resources=[CustomerExportResource])
+    form = CustomerExportForm(formats=[base_csv()], resources=[CustomerExportResource])
     labels = [field.label for name, field in form.fields.items() if name.startswith("customer")]
 
-    assert labels == [export_label(name) for name in CustomerExportResource().get_export_order()]
+    assert labels == [column_label(name) for name in CustomerExportResource().get_export_order()]
     assert all(header_key(label) in HEADER_NAMES for label in labels)
 
 
@@ -458,14 +457,14 @@ def test_a_line_repeating_a_customer_is_why_fewer_customers_than_lines_changed(b
 
 def test_the_import_page_lists_every_column_it_reads_with_what_it_holds(boss):
     from customers.column_help import DESCRIPTIONS
-    from customers.file_headers import HEADER_NAMES, export_label
+    from customers.file_headers import HEADER_NAMES, column_label
 
     page = unescape(boss.get(IMPORT_URL).content.decode())
     listed = page[page.index('id="import-columns"') :]
 
     assert "Columns this import reads" in listed
     for name in HEADER_NAMES.values():
-        assert f"<td><code>{name}</code></td><td><code>{export_label(name)}</code></td>" in listed
+        assert f"<td><code>{name}</code></td><td><code>{column_label(name)}</code></td>" in listed
     assert "such as a birthday" in listed
     assert "Points, money or visits credited to each customer in the chosen campaign" in listed
     assert set(DESCRIPTIONS) == set(HEADER_NAMES.values())

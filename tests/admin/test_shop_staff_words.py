@@ -36,6 +36,19 @@ def test_the_preview_names_the_credit_column_in_shop_words(boss, account):
     assert "auto_add" not in text
 
 
+def test_the_replace_warning_names_the_emptied_fields_by_their_admin_labels(boss, account):
+    make_customer(account=account, code="C1", first_name="Ann")
+
+    response = post_file(boss, account, "code,First name\nC1,Anna\n", overwrite_duplicates="yes")
+
+    assert response.context["replace_warning"] == (
+        "Replace is chosen: confirming empties these fields of the 1 customer updated, "
+        "because the file has no column for them: Last name, Email, Phone, "
+        "Birthday / custom date, Street1, Street2, City, State, Postal code, Country, "
+        "Custom field, Customer username, Customer password, Customer PIN."
+    )
+
+
 def test_the_rollback_page_says_credits_without_the_field_name(admin_client, run_import):
     result = run_import(("code", "auto_add"), "C1|5\nC2|3")
     url = reverse("admin:customers_undostate_rollback", args=[result.undo_state_id])
