@@ -120,7 +120,8 @@ class CustomerAdminForm(forms.ModelForm):
         date = self.cleaned_data["custom_date"]
         if "custom_date" in self.changed_data:
             try:
-                not_in_future(date, today=timezone.localdate())
+                typed = str(self.data.get(self.add_prefix("custom_date"), "")).strip()
+                not_in_future(date, today=timezone.localdate(), typed=typed)
             except ValueRefused as refused:
                 raise ValidationError(refused.message, code="future") from None
         return date

@@ -54,15 +54,24 @@ def custom_date(value: str) -> datetime.date | None:
         raise ValueRefused(m.BAD_DATE.format(value=m.shown(value))) from None
 
 
-def not_in_future(date: datetime.date | None, *, today: datetime.date) -> None:
+def not_in_future(date: datetime.date | None, *, today: datetime.date, typed: str = "") -> None:
     """ValueRefused if `date` is after `today`: no birthday is. The customer form
     checks it for a date typed in; an import does not, since the contract takes every real
-    YYYY-MM-DD date (custom_date may be another date than a birthday: docs/decisions.md)."""
+    YYYY-MM-DD date (custom_date may be another date than a birthday: docs/decisions.md).
+    The message quotes `typed`, the date as the person typed it (15/07/2031), if given: a
+    shop owner read their date back rearranged as 2031-07-15."""
     if date is not None and date > today:
-        raise ValueRefused(FUTURE_DATE.format(value=date.isoformat(), today=today.isoformat()))
+        raise ValueRefused(
+            FUTURE_DATE.format(value=typed or date.isoformat(), today=_day_said(today))
+        )
 
 
-FUTURE_DATE = '"{value}" is in the future (today is {today}); a birthday cannot be in the future.'
+FUTURE_DATE = '"{value}" is after today ({today}); a birthday cannot be in the future.'
+
+
+def _day_said(day: datetime.date) -> str:
+    """ "3 December 2026": read the same whatever order the dates are typed in."""
+    return f"{day.day} {day:%B %Y}"
 
 
 # The fields with a rule of their own beyond length and control characters: the value
