@@ -50,7 +50,8 @@ from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
 from .import_counts import LABELS, NOT_COUNTED, shop_counts
 from .import_file import read_as
 from .line_words import DATE_CHOICE
-from .models import PHONE_SEPARATORS, Customer, UndoChunk, UndoState
+from .models import Customer, UndoChunk, UndoState
+from .phone_search import phone_number_search, without_separators
 from .resources import CustomerExportResource
 from .rollback import (
     UNKNOWN_USER,
@@ -156,12 +157,6 @@ class CampaignFilter(admin.RelatedOnlyFieldListFilter):
         return sorted(choices, key=lambda choice: choice[1].lower())
 
 
-def _without_phone_separators(text: str) -> str:
-    for separator in PHONE_SEPARATORS:
-        text = text.replace(separator, "")
-    return text
-
-
 def _only_account(request) -> Account | None:
     """The one account the user sees in the admin, or None when they see several (or none)."""
     visible = Account.objects.all() if is_unscoped(request) else accounts_of(request.user)
@@ -243,10 +238,17 @@ class CustomerAdmin(LinksForViewerMixin, AccountScopedAdminMixin, ExportMixin, a
         return account.custom_field_count if account is not None else 0
 
     def get_search_results(self, request, queryset, search_term):
-        """Django's search, and also the customers whose phone, without its separators,
+        """A phone number as one number (customers/phone_search.py); any other term by
+        Django's search, and also the customers whose phone, without its separators,
         holds the term's digits ("0612" and "06.12" find "06 12 34 56 78")."""
+        term = search_term.replace("\x00", "")
+        others = [name for name in self.search_fields if name != "phone"]
+        as_phone = phone_number_search(term, others)
+        if as_phone is not None:
+            # One number, not words ("06 11 11 11 11" found "06 09 10 11 12").
+            return queryset.filter(as_phone), False
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        digits = _without_phone_separators(search_term.replace("\x00", "").strip())
+        digits = without_separators(term.strip())
         if PHONE_TERM.fullmatch(digits):
             by_phone = self.scope_queryset(request, queryset).filter(phone_digits__contains=digits)
             found = found | by_phone
