@@ -6,7 +6,6 @@ number in its national and international forms ("0610203040" found no "+33 6 10 
 import pytest
 from django.urls import reverse
 
-from tests.admin import result_ids
 from tests.factories import make_customer
 
 CUSTOMERS = reverse("admin:customers_customer_changelist")
