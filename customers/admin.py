@@ -242,8 +242,7 @@ class CustomerAdmin(LinksForViewerMixin, AccountScopedAdminMixin, ExportMixin, a
         Django's search, and also the customers whose phone, without its separators,
         holds the term's digits ("0612" and "06.12" find "06 12 34 56 78")."""
         term = search_term.replace("\x00", "")
-        others = [name for name in self.search_fields if name != "phone"]
-        as_phone = phone_number_search(term, others)
+        as_phone = phone_number_search(term)
         if as_phone is not None:
             # One number, not words ("06 11 11 11 11" found "06 09 10 11 12").
             return queryset.filter(as_phone), False

@@ -20,9 +20,11 @@ from .models import PHONE_SEPARATORS
 
 # Digits with the phone's separators, perhaps after a +; the term's digits are at least
 # PHONE_MIN_DIGITS, so "06 12" is still two words (a code "06" and a name "12" match).
-PHONE_TERM = re.compile(r"\+?[0-9 .()\-]+")
+PHONE_NUMBER_TERM = re.compile(r"\+?[0-9 .()\-]+")
 PHONE_MIN_DIGITS = 6
 PHONE_TERM_MAX_CHARS = 100
+# The other search fields a phone-number term may be in.
+NUMBER_FIELDS = ("code", "card_number")
 # ITU-T E.164's country codes of one and two digits; every other code has three, whose
 # first two digits are none of these (the codes are prefix-free: a number's code is read
 # from its first digits alone).
@@ -46,19 +48,19 @@ COUNTRY_CODE = (
 )
 
 
-def phone_number_search(term: str, other_fields: list[str]) -> Q | None:
+def phone_number_search(term: str) -> Q | None:
     """The customers a phone-number `term` finds, or None if `term` is no phone number
     (then Django's search and the phone-digits match apply)."""
     term = term.strip()
     digits = without_separators(term)
     if (
         len(term) > PHONE_TERM_MAX_CHARS
-        or not PHONE_TERM.fullmatch(term)
+        or not PHONE_NUMBER_TERM.fullmatch(term)
         or sum(char.isdigit() for char in digits) < PHONE_MIN_DIGITS
     ):
         return None
     found = Q(phone_digits__contains=digits)
-    for field in other_fields:
+    for field in NUMBER_FIELDS:
         for value in dict.fromkeys((term, digits)):
             found |= Q(**{f"{field}__{CaseBlindContains.lookup_name}": value})
     return found | _other_forms(digits)
