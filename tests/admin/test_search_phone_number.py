@@ -74,7 +74,9 @@ def test_a_country_code_of_three_digits_is_read_as_such(staff_client, account):
     assert found_codes(staff_client, "+39 06 1234 5678") == {"IT"}
 
 
-def test_a_phone_number_term_finds_a_code_or_card_number_holding_it_not_a_name(staff_client, account):
+def test_a_phone_number_term_finds_a_code_or_card_number_holding_it_not_a_name(
+    staff_client, account
+):
     make_customer(account=account, code="061111", phone="01 00 00 00 00")
     make_customer(account=account, code="K1", card_number="0611 1122")
     make_customer(account=account, code="K2", card_number="4000061111")
