@@ -73,10 +73,10 @@ from .spreadsheet import neutralised
 from .workbook import TextCellsXLSX
 
 SEARCH_HELP = (
-    "Finds customers by code, card number, name, email or phone; a phone number is found "
-    "with or without its spaces, dots, dashes and brackets. Capitals or not, as you like "
-    "(AMÉLIE finds Amélie); type names with their accents, as they are written (Renée, "
-    "not Renee)."
+    "Finds customers by code, card number, name, email or phone. A phone number is one "
+    "number, found with or without its spaces, dots, dashes and brackets, and in its "
+    "national or international form (0610203040 finds +33 6 10 20 30 40). Capitals and "
+    "accents or not, as you like (AMÉLIE finds Amélie, Severine finds Séverine)."
 )
 # A search term that is a phone number, or part of one, once its separators are gone.
 PHONE_TERM = re.compile(r"[0-9]+")
@@ -187,8 +187,8 @@ class CustomerAdmin(LinksForViewerMixin, AccountScopedAdminMixin, ExportMixin, a
     list_select_related = ["account"]
     secret_fields = SECRETS
     search_fields = ["code", "card_number", "first_name", "last_name", "email", "phone"]
-    # Any case, accents as written (docs/decisions.md: why the search does not fold them);
-    # each text field through core.search_lookup (BoundedSearchMixin.get_search_fields).
+    # Any case, any accents (docs/decisions.md, "The search is blind to accents"); each
+    # text field through core.search_lookup (BoundedSearchMixin.get_search_fields).
     search_help_text = SEARCH_HELP
     autocomplete_fields = ["account"]
     readonly_fields = [
