@@ -94,3 +94,12 @@ def test_a_short_number_is_still_searched_word_by_word(staff_client, account):
 
     assert found_codes(staff_client, "06 12") == {"P1"}
     assert found_codes(staff_client, "06 martin") == {"06"}
+
+
+def test_a_phone_number_finds_no_customer_of_another_account(staff_client, account, other_account):
+    make_customer(account=account, code="MINE", phone="06 10 20 30 40")
+    make_customer(account=other_account, code="THEIRS", phone="+33 6 10 20 30 40")
+    make_customer(account=other_account, code="THEIRS2", phone="06 10 20 30 40")
+
+    assert found_codes(staff_client, "0610203040") == {"MINE"}
+    assert found_codes(staff_client, "+33 6 10 20 30 40") == {"MINE"}
