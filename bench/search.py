@@ -2,11 +2,10 @@
 one search word over the admin's six search columns of BENCH_SEARCH_ROWS customers
 (default 270,000), counted as the changelist counts its matches, best of BENCH_SEARCH_RUNS
 (default 3), in SQL as the admin compiles it. SQLite in memory: Django's `icontains`
-(LIKE), core.search_lookup's case-variant GLOB behind its narrowing LIKE, and, for
-comparison, the GLOB alone and a GLOB whose classes also hold each letter's accented forms
-(an accent-blind search). PostgreSQL (BENCH_POSTGRES_URL, a temporary table; skipped if it
-does not answer): `icontains` (UPPER ... LIKE), `unaccent` on both sides if the database
-has the extension, and `~*` with the accent-blind classes.
+(LIKE), core.search_lookup's accent- and case-blind test (this search), and, for
+comparison, its GLOB alone. PostgreSQL (BENCH_POSTGRES_URL, a temporary table; skipped if
+it does not answer): `icontains` (UPPER ... LIKE) and this search's regular expression.
+Then a phone number typed with spaces (bench/search_phone.py's figures).
 """
 
 from __future__ import annotations
@@ -15,23 +14,25 @@ import os
 import sqlite3
 import sys
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ("code", "card_number", "first_name", "last_name", "email", "phone")
-# One customer in ten has an accented name, so a search word finds some (27,000) of them.
-ACCENTED = ("amélie", "émile", "renée", "zoé", "françois", "jérôme", "hélène", "andré")
-# A Latin name with an accent, and a word with no ASCII letter (its LIKE narrows nothing).
-WORDS = ("AMÉLIE", "ЖЕНЯ")
+# One customer in ten has an accented first name and one in ten an accented last name.
+ACCENTED = ("amélie", "émile", "renée", "zoé", "françois", "jérôme", "hélène", "séverine")
+ACCENTED_LAST = ("éluard", "lefèvre", "gérard", "bézier", "thérèse", "müller")
+# Names typed with and without their accents, an ASCII name, a word with no ASCII letter,
+# and the worst cases: words of letters that all have accented forms (no LIKE narrows
+# their GLOB).
+WORDS = ("AMÉLIE", "Severine", "eluard", "jane", "ЖЕНЯ", "anne", "eau")
 RUNS = int(os.environ.get("BENCH_SEARCH_RUNS") or 3)
 
 
 def main() -> int:
     sys.path[0] = str(ROOT)
     from bench import data
-    from core.search_lookup import glob_contains, narrowing_likes
+    from core.search_lookup import glob_contains, postgresql_test, sqlite_test
 
     rows = int(os.environ.get("BENCH_SEARCH_ROWS") or 270_000)
     customers = [_customer(data.row(i), i) for i in range(rows)]
@@ -42,16 +43,17 @@ def main() -> int:
     like = _where("{} LIKE ? ESCAPE '\\'")
     glob = _where("{} GLOB ?")
     for word in WORDS:
-        likes = narrowing_likes(word, _escaped)
-        narrowed = " OR ".join(["{0} LIKE ? ESCAPE '\\'"] * len(likes))
-        both = _where(f"(({narrowed}) AND {{0}} GLOB ?)")
+        test, patterns = sqlite_test(word, _escaped)
         print(word)
         _report("SQLite LIKE (icontains, ASCII case only)", sqlite, like, (f"%{word}%",))
-        _report("SQLite LIKE then GLOB (this search)", sqlite, both, (*likes, glob_contains(word)))
-        _report("SQLite GLOB alone, case classes", sqlite, glob, (glob_contains(word),))
-        _report("SQLite GLOB, case and accent classes", sqlite, glob, (_accent_glob(word),))
-    _postgres(customers)
+        _report("SQLite this search", sqlite, _sqlite_where(test), tuple(patterns))
+        _report("SQLite GLOB alone, case and accent classes", sqlite, glob, (glob_contains(word),))
+    _postgres(customers, postgresql_test)
     return 0
+
+
+def _sqlite_where(test: str) -> str:
+    return _where(test.replace("%s", "?").replace("{lhs}", "{0}"))
 
 
 def _escaped(text: str) -> str:
@@ -62,6 +64,8 @@ def _customer(values: Sequence[str], i: int) -> tuple[str, ...]:
     code, card, first, last, email, phone = values[:6]
     if i % 10 == 0:
         first = ACCENTED[i // 10 % len(ACCENTED)]
+    if i % 10 == 5:
+        last = ACCENTED_LAST[i // 10 % len(ACCENTED_LAST)]
     return code, card, first, last, email, phone
 
 
@@ -90,24 +94,7 @@ def _best(run: Callable[[], int]) -> tuple[int, float]:
     return found, min(times)
 
 
-def _accent_glob(word: str) -> str:
-    """The GLOB an accent-blind search would need: each letter as every letter of the
-    Latin planes whose decomposition starts with the same small letter, in any case."""
-    classes: dict[str, set[str]] = {}
-    for code in range(0x250):
-        char = chr(code)
-        base = unicodedata.normalize("NFD", char)[0].lower()
-        classes.setdefault(base, set()).update({char, char.lower(), char.upper()})
-
-    def one(char: str) -> str:
-        base = unicodedata.normalize("NFD", char)[0].lower()
-        members = sorted(m for m in classes.get(base, {char}) if len(m) == 1)
-        return "[" + "".join(members) + "]" if len(members) > 1 else char
-
-    return "*" + "".join(one(char) for char in word) + "*"
-
-
-def _postgres(customers: list[tuple[str, ...]]) -> None:
+def _postgres(customers: list[tuple[str, ...]], postgresql_test) -> None:
     import psycopg
 
     url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -126,15 +113,12 @@ def _postgres(customers: list[tuple[str, ...]]) -> None:
                 copy.write_row(customer)
         connection.execute("ANALYZE customer")
         upper = _where("UPPER({}::text) LIKE UPPER(%s)")
-        folded = _where("unaccent(UPPER({}::text)) LIKE unaccent(UPPER(%s))")
-        regex = _where("{} ~* %s")
-        names = {row[0] for row in connection.execute("SELECT extname FROM pg_extension")}
         for word in WORDS:
+            test, patterns = postgresql_test(word)
             print(word)
             _report("PostgreSQL UPPER LIKE (icontains)", connection, upper, (f"%{word}%",))
-            if "unaccent" in names:
-                _report("PostgreSQL unaccent(UPPER) LIKE", connection, folded, (f"%{word}%",))
-            _report("PostgreSQL ~* accent classes", connection, regex, (_accent_glob(word)[1:-1],))
+            where = _where(test.replace("{lhs}", "{0}"))
+            _report("PostgreSQL this search", connection, where, tuple(patterns))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ each cut to SEARCH_MAX_WORD_CHARS characters, and tells staff so; the rest of th
 not searched. docs/decisions.md, "An admin search uses its first 10 words".
 
 Each plain text field is searched with core.search_lookup's `case_blind_contains` rather
-than `icontains`, so that a capital finds its small letter on SQLite too (AMÉLIE, amélie).
+than `icontains`, so that a capital finds its small letter on SQLite too (AMÉLIE, amélie)
+and a letter its accented and unaccented forms on both databases (Severine, Séverine).
 """
 
 from typing import TYPE_CHECKING
@@ -62,8 +63,8 @@ class BoundedSearchMixin(_AdminBase):
         return super().get_search_results(request, queryset, term)
 
     def get_search_fields(self, request: HttpRequest) -> list[str]:
-        """The search fields, each text field (Django's `icontains`) with the case-blind
-        contains instead; prefixed ones (`=id`) and other fields as they are."""
+        """The search fields, each text field (Django's `icontains`) with the case- and
+        accent-blind contains instead; prefixed ones (`=id`) and other fields as they are."""
         return [_case_blind(self.model, str(spec)) for spec in super().get_search_fields(request)]
 
 

@@ -50,7 +50,8 @@ from .forms import CustomerAdminForm, RollbackForm, custom_fields_form
 from .import_counts import LABELS, NOT_COUNTED, shop_counts
 from .import_file import read_as
 from .line_words import DATE_CHOICE
-from .models import PHONE_SEPARATORS, Customer, UndoChunk, UndoState
+from .models import Customer, UndoChunk, UndoState
+from .phone_search import phone_number_search, without_separators
 from .resources import CustomerExportResource
 from .rollback import (
     UNKNOWN_USER,
@@ -72,10 +73,10 @@ from .spreadsheet import neutralised
 from .workbook import TextCellsXLSX
 
 SEARCH_HELP = (
-    "Finds customers by code, card number, name, email or phone; a phone number is found "
-    "with or without its spaces, dots, dashes and brackets. Capitals or not, as you like "
-    "(AMÉLIE finds Amélie); type names with their accents, as they are written (Renée, "
-    "not Renee)."
+    "Finds customers by code, card number, name, email or phone. A phone number is one "
+    "number, found with or without its spaces, dots, dashes and brackets, and in its "
+    "national or international form (0610203040 finds +33 6 10 20 30 40). Capitals and "
+    "accents or not, as you like (AMÉLIE finds Amélie, Severine finds Séverine)."
 )
 # A search term that is a phone number, or part of one, once its separators are gone.
 PHONE_TERM = re.compile(r"[0-9]+")
@@ -156,12 +157,6 @@ class CampaignFilter(admin.RelatedOnlyFieldListFilter):
         return sorted(choices, key=lambda choice: choice[1].lower())
 
 
-def _without_phone_separators(text: str) -> str:
-    for separator in PHONE_SEPARATORS:
-        text = text.replace(separator, "")
-    return text
-
-
 def _only_account(request) -> Account | None:
     """The one account the user sees in the admin, or None when they see several (or none)."""
     visible = Account.objects.all() if is_unscoped(request) else accounts_of(request.user)
@@ -192,8 +187,8 @@ class CustomerAdmin(LinksForViewerMixin, AccountScopedAdminMixin, ExportMixin, a
     list_select_related = ["account"]
     secret_fields = SECRETS
     search_fields = ["code", "card_number", "first_name", "last_name", "email", "phone"]
-    # Any case, accents as written (docs/decisions.md: why the search does not fold them);
-    # each text field through core.search_lookup (BoundedSearchMixin.get_search_fields).
+    # Any case, any accents (docs/decisions.md, "The search is blind to accents"); each
+    # text field through core.search_lookup (BoundedSearchMixin.get_search_fields).
     search_help_text = SEARCH_HELP
     autocomplete_fields = ["account"]
     readonly_fields = [
@@ -243,10 +238,16 @@ class CustomerAdmin(LinksForViewerMixin, AccountScopedAdminMixin, ExportMixin, a
         return account.custom_field_count if account is not None else 0
 
     def get_search_results(self, request, queryset, search_term):
-        """Django's search, and also the customers whose phone, without its separators,
+        """A phone number as one number (customers/phone_search.py); any other term by
+        Django's search, and also the customers whose phone, without its separators,
         holds the term's digits ("0612" and "06.12" find "06 12 34 56 78")."""
+        term = search_term.replace("\x00", "")
+        as_phone = phone_number_search(term)
+        if as_phone is not None:
+            # One number, not words ("06 11 11 11 11" found "06 09 10 11 12").
+            return queryset.filter(as_phone), False
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        digits = _without_phone_separators(search_term.replace("\x00", "").strip())
+        digits = without_separators(term.strip())
         if PHONE_TERM.fullmatch(digits):
             by_phone = self.scope_queryset(request, queryset).filter(phone_digits__contains=digits)
             found = found | by_phone

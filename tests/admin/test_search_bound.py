@@ -14,7 +14,8 @@ from core.admin_search import SEARCH_MAX_WORD_CHARS, SEARCH_MAX_WORDS, BoundedSe
 
 CUSTOMERS = reverse("admin:customers_customer_changelist")
 UNDO_STATES = reverse("admin:customers_undostate_changelist")
-MANY_WORDS = " ".join(f"w{n:03}" for n in range(800))
+# v has no accented form: each word is the one LIKE both databases compile, as typed.
+MANY_WORDS = " ".join(f"v{n:03}" for n in range(800))
 CUT_SAID = f"Search uses the first {SEARCH_MAX_WORDS} words"
 
 
@@ -29,8 +30,8 @@ def searched_sql(admin_client, url: str, term: str) -> tuple[str, str]:
 def test_a_search_of_800_words_queries_only_the_first_10_and_says_so(admin_client, account, url):
     sql, page = searched_sql(admin_client, url, MANY_WORDS)
 
-    assert "w009" in sql
-    assert "w010" not in sql and "w799" not in sql
+    assert "v009" in sql
+    assert "v010" not in sql and "v799" not in sql
     assert CUT_SAID in page
 
 
