@@ -71,6 +71,7 @@ from .original_lines import OriginalLines, ShownLineError, line_said
 from .pending import save_preview, take_preview
 from .preview_sample import PreviewSample
 from .repeated_codes import CodeLines, repeated_code_warnings
+from .same_file import file_digest, same_file_warning
 from .spreadsheet import LINE_COLUMN, columns_read
 
 PREVIEW_ERRORS_SHOWN = 200
@@ -427,11 +428,13 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
         try:
             uploaded = form.cleaned_data["import_file"]
             order = DateOrder(form.cleaned_data["date_order"] or DateOrder.YMD)
-            read = read_import_file(uploaded.read())
+            content = uploaded.read()
+            read = read_import_file(content)
             headers = file_headers(read.headers)
             upload = _with_dates(_named(read, headers), order)
             pending = {
                 "file_name": uploaded.name,
+                "file_sha256": file_digest(content),
                 "file_read": _file_read(read, order),
                 "params": _params(form.cleaned_data, upload),
                 "delimiter": upload.delimiter,
@@ -472,6 +475,7 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
                     **context,
                     **sample.context(updated=counts.updated, new=counts.new),
                     "headers_read_as": headers.read_as(),
+                    "same_file": same_file_warning(account=account, digest=pending["file_sha256"]),
                 },
             )
     return _render(model_admin, request, "import.html", {"form": form, "columns": import_columns()})
@@ -651,6 +655,7 @@ def _batch(account: Account, pending: dict) -> BatchRequest:
         batch,
         delimiter=pending["delimiter"],
         file_name=pending.get("file_name"),
+        file_sha256=pending.get("file_sha256"),
         file_read=FileRead.of(recorded) if recorded else None,
     )
 
