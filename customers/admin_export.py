@@ -26,7 +26,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from import_export.fields import Field
-from import_export.formats.base_formats import Format
+from import_export.formats.base_formats import CSV, Format
 from import_export.forms import SelectableFieldsExportForm
 
 from core.wording import say
@@ -77,15 +77,33 @@ def export_response(
             raise
         out.seek(0)
         return FileResponse(out, content_type=content_type)
-    return StreamingHttpResponse(csv_blocks(headers, rows, encoding), content_type=content_type)
+    delimiter = SemicolonCSV.delimiter if isinstance(file_format, SemicolonCSV) else ","
+    blocks = csv_blocks(headers, rows, encoding, delimiter=delimiter)
+    return StreamingHttpResponse(blocks, content_type=content_type)
 
 
-def csv_blocks(headers: Sequence[str], rows: Iterable[list[str]], encoding: str) -> Iterator[bytes]:
-    """The CSV (as django-import-export's, Excel's dialect), BLOCK_ROWS rows at a time, each
-    value neutralised; `encoding` utf-8-sig starts it with the byte order mark, once."""
+class SemicolonCSV(CSV):
+    """The CSV with semicolons between values: Excel opens a .csv in the list separator of
+    the computer's region, which is a semicolon wherever the decimal mark is a comma
+    (France, Germany, ...), so a comma-separated export opened there in one column. The
+    admin import finds the delimiter from the file (customers/import_file.py): it imports
+    back unchanged, as the comma-separated one does."""
+
+    delimiter = ";"
+
+    def export_data(self, dataset, **kwargs) -> str:
+        return super().export_data(dataset, delimiter=self.delimiter, **kwargs)
+
+
+def csv_blocks(
+    headers: Sequence[str], rows: Iterable[list[str]], encoding: str, *, delimiter: str = ","
+) -> Iterator[bytes]:
+    """The CSV (as django-import-export's, Excel's dialect, with `delimiter` between
+    values), BLOCK_ROWS rows at a time, each value neutralised; `encoding` utf-8-sig starts
+    it with the byte order mark, once."""
     encoder = codecs.getincrementalencoder(encoding)()
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=delimiter)
     writer.writerow(headers)
     for number, row in enumerate(rows, start=1):
         writer.writerow([neutralised(value) for value in row])
@@ -96,8 +114,21 @@ def csv_blocks(headers: Sequence[str], rows: Iterable[list[str]], encoding: str)
     yield encoder.encode(out.getvalue(), final=True)
 
 
-# django-import-export names the formats by their extension ("csv", "xlsx").
-FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel workbook (XLSX)"}
+# The export page's formats by the admin's format classes (django-import-export titles
+# both CSVs "csv").
+FORMAT_LABELS = {
+    CSV: "CSV",
+    TextCellsXLSX: "Excel workbook (XLSX)",
+    SemicolonCSV: "CSV for Excel in Europe (semicolons)",
+}
+# Said under the format choice: what the apostrophe before some values is.
+FORMAT_HELP = (
+    "Choose CSV for Excel in Europe if Excel opens the plain CSV with every value in one "
+    "column (a computer set to French, German, ...). A value that starts with + - = or @ "
+    "(a phone number such as +33 6 10 20 30 40) is written with an apostrophe before it, so "
+    "that a spreadsheet shows it as it is instead of calculating it; the import takes the "
+    "apostrophe off again."
+)
 
 
 def xlsx_rows(columns: int) -> int:
@@ -129,8 +160,8 @@ class CustomerExportForm(SelectableFieldsExportForm):
         super().__init__(formats, resources, **kwargs)
         field = self.fields["format"]
         field.choices = [
-            (value, FORMAT_LABELS.get(str(label), label))
-            for value, label in field.choices
-            if value != ""
+            (str(number), FORMAT_LABELS.get(format_class, format_class().get_title()))
+            for number, format_class in enumerate(formats)
         ]
         field.initial = "0"
+        field.help_text = FORMAT_HELP

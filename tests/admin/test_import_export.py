@@ -298,6 +298,7 @@ def test_the_export_page_starts_on_csv_with_no_empty_format_to_choose(admin_user
     assert [label for _value, label in form.fields["format"].choices] == [
         "CSV",
         "Excel workbook (XLSX)",
+        "CSV for Excel in Europe (semicolons)",
     ]
     assert '<option value="0" selected>CSV</option>' in html
 
