@@ -512,7 +512,13 @@ def _preview_context(
         )
         for error in listed
         for worded in [
-            in_shop_words(admin_line_error(error, upload), headers, order, campaign_names=names)
+            as_written(
+                in_shop_words(
+                    admin_line_error(error, upload), headers, order, campaign_names=names
+                ),
+                error,
+                code_lines,
+            )
         ]
     ]
     return {
@@ -552,6 +558,18 @@ def _preview_context(
         "errors_first": errors_of_first_lines(shown, FAILING_SHOWN_FIRST),
         "failing_summary": _failing_summary(preview.failed),
     }
+
+
+def as_written(worded: LineError, error: LineError, code_lines: CodeLines) -> LineError:
+    """`worded` quoting the credit as the file writes it ("12,50"), not as the import read
+    it ("12.50"), when `error` is about a credit the import read otherwise."""
+    written = code_lines.credits_written.get(error.line)
+    if written is None or error.field != "auto_add":
+        return worded
+    read = f'"{m.shown(code_lines.credits[error.line])}"'
+    return dataclasses.replace(
+        worded, message=worded.message.replace(read, f'"{m.shown(written)}"', 1)
+    )
 
 
 def _failing_summary(failed: int) -> str:
