@@ -91,6 +91,11 @@ ERRORS_CUT_OFF = (
 FAILING_SUMMARY = (
     "{failed:line} will fail and {failed:is/are} not imported; confirming imports the others.{more}"
 )
+# Said instead when no line would be imported: confirming imports none of "the others".
+ALL_FAILING_SUMMARY = (
+    "Every line will fail ({failed:line}), so confirming imports nothing: fix the file and "
+    "upload it again.{more}"
+)
 FAILING_FIRST_LISTED = (
     ' The first {shown:,} are here; all of them are under "Lines that will fail" below the button.'
 )
@@ -556,7 +561,7 @@ def _preview_context(
         ),
         "errors_shown": shown,
         "errors_first": errors_of_first_lines(shown, FAILING_SHOWN_FIRST),
-        "failing_summary": _failing_summary(preview.failed),
+        "failing_summary": _failing_summary(preview),
     }
 
 
@@ -572,7 +577,8 @@ def as_written(worded: LineError, error: LineError, code_lines: CodeLines) -> Li
     )
 
 
-def _failing_summary(failed: int) -> str:
+def _failing_summary(preview: ImportResult) -> str:
+    failed = preview.failed
     if not failed:
         return ""
     more = ""
@@ -580,7 +586,8 @@ def _failing_summary(failed: int) -> str:
         more = say(FAILING_FIRST_OF_MANY, shown=FAILING_SHOWN_FIRST, listed=PREVIEW_ERRORS_SHOWN)
     elif failed > FAILING_SHOWN_FIRST:
         more = say(FAILING_FIRST_LISTED, shown=FAILING_SHOWN_FIRST)
-    return say(FAILING_SUMMARY, failed=failed, more=more)
+    imported = preview.new + preview.updated + preview.ignored
+    return say(ALL_FAILING_SUMMARY if not imported else FAILING_SUMMARY, failed=failed, more=more)
 
 
 def _sample(
