@@ -34,7 +34,6 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from accounts.models import Account, Membership
 from accounts.users import User, signed_in
 from campaigns.models import Campaign
-from campaigns.selectors import credits_given
 from core.errors import DomainError, InvalidRequest
 from core.wording import say
 
@@ -63,7 +62,7 @@ from .file_headers import (
     file_headers,
 )
 from .future_dates import FutureDates, future_date_warning
-from .import_counts import shop_counts
+from .import_counts import credits_said, shop_counts
 from .import_file import ImportFile, read_as, read_import_file
 from .line_words import DATE_CHOICE, date_hint, in_shop_words
 from .models import UndoState
@@ -165,9 +164,6 @@ IMPORTED = (
     "Imported: {counts}.{credits} This page shows what the import did; if it changed "
     "anything, Roll back undoes it."
 )
-# A customer the file repeats as they are is Unchanged, yet may have been credited (shop
-# owner, ninth run: "1 unchanged" for a file that gave 50 points).
-CREDITS_GIVEN = " {given:credit} given."
 # Every line failed (customers/undo.py: NOTHING_WRITTEN): there is nothing to roll back.
 NOTHING_IMPORTED = (
     "Nothing was imported: all {failed} lines failed. Download them from this page, fix "
@@ -706,10 +702,7 @@ def _values_read(account: Account, pending: dict) -> ValuesRead:
 def _imported_message(result: ImportResult) -> str:
     if not result.new + result.updated + result.ignored:
         return NOTHING_IMPORTED.format(failed=result.failed)
-    given = 0
-    if result.undo_state_id is not None:
-        given = credits_given(undo_state_id=result.undo_state_id).count()
-    credits = say(CREDITS_GIVEN, given=given) if given else ""
+    credits = credits_said(result.undo_state_id)
     return IMPORTED.format(counts=shop_counts(result).said(), credits=credits)
 
 
