@@ -316,7 +316,7 @@ class CustomerAdmin(LinksForViewerMixin, AccountScopedAdminMixin, ExportMixin, a
     def init_request_context_data(self, request, form):
         context = super().init_request_context_data(request, form)
         context["xlsx_rows_warning"] = xlsx_rows_warning(
-            customers=self.get_export_queryset(request).count()
+            customers=self.get_export_queryset(request)
         )
         return context
 
