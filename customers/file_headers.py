@@ -104,8 +104,8 @@ HEADER_NAMES: dict[str, str] = {
     for spelling in (name, column_label(name))
 }
 # The words shops' files use for a column besides those, by the header name (the API's)
-# each is read as: the one table of other spellings, in English, then French and German
-# (a French shop's Prénom, Nom, Téléphone; docs/decisions.md). Compared by header_key, so
+# each is read as: the one table of other spellings, in English, then French (a French
+# shop's Prénom, Nom, Téléphone; docs/decisions.md). Compared by header_key, so
 # case, spaces, hyphens, dots and accents do not matter ("E-mail", "Date of birth", "Card
 # No.", "Telephone" for "Téléphone"). The admin's import only: the API reads its
 # contract's names.
@@ -118,7 +118,6 @@ SYNONYM_WORDS: dict[str, tuple[str, ...]] = {
         "member id",
         "numéro client",
         "code client",
-        "kundennummer",
     ),
     "card_number": (
         "card",
@@ -127,10 +126,9 @@ SYNONYM_WORDS: dict[str, tuple[str, ...]] = {
         "loyalty card number",
         "numéro de carte",
         "carte de fidélité",
-        "kartennummer",
     ),
-    "first_name": ("given name", "forename", "prénom", "vorname"),
-    "last_name": ("surname", "family name", "nom", "nom de famille", "nachname"),
+    "first_name": ("given name", "forename", "prénom"),
+    "last_name": ("surname", "family name", "nom", "nom de famille"),
     "email": ("email address", "mail", "adresse e-mail", "adresse mail", "courriel"),
     "phone": (
         "mobile",
@@ -143,8 +141,6 @@ SYNONYM_WORDS: dict[str, tuple[str, ...]] = {
         "cell phone",
         "portable",
         "téléphone portable",
-        "telefon",
-        "handy",
     ),
     "custom_date": (
         "birthday",
@@ -153,8 +149,6 @@ SYNONYM_WORDS: dict[str, tuple[str, ...]] = {
         "dob",
         "date de naissance",
         "anniversaire",
-        "geburtsdatum",
-        "geburtstag",
     ),
     "street1": (
         "street",
@@ -165,16 +159,14 @@ SYNONYM_WORDS: dict[str, tuple[str, ...]] = {
         "adresse",
         "adresse 1",
         "rue",
-        "straße",
-        "strasse",
     ),
     "street2": ("address 2", "address line 2", "adresse 2", "complément d'adresse"),
-    "city": ("town", "ville", "commune", "stadt", "ort"),
-    "state": ("county", "region", "province", "département", "bundesland"),
-    "postal_code": ("postcode", "zip", "zip code", "code postal", "cp", "plz", "postleitzahl"),
-    "country": ("pays", "land"),
-    "custom_field": ("notes", "note", "remarque", "remarques", "bemerkung"),
-    "customer_username": ("username", "login", "identifiant", "benutzername"),
+    "city": ("town", "ville", "commune"),
+    "state": ("county", "region", "province", "département"),
+    "postal_code": ("postcode", "zip", "zip code", "code postal", "cp"),
+    "country": ("pays",),
+    "custom_field": ("notes", "note", "remarque", "remarques"),
+    "customer_username": ("username", "login", "identifiant"),
     "customer_password": ("password",),
     "customer_PIN": ("pin", "pin code"),
     # auto_add: the amount credited on import, in the first campaign's unit.
