@@ -429,13 +429,12 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
         try:
             uploaded = form.cleaned_data["import_file"]
             order = DateOrder(form.cleaned_data["date_order"] or DateOrder.YMD)
-            content = uploaded.read()
-            read = read_import_file(content)
+            read = read_import_file(uploaded.read())
             headers = file_headers(read.headers)
             upload = _with_dates(_named(read, headers), order)
             pending = {
                 "file_name": uploaded.name,
-                "file_sha256": file_digest(content),
+                "file_sha256": file_digest(uploaded),
                 "file_read": _file_read(read, order),
                 "params": _params(form.cleaned_data, upload),
                 "delimiter": upload.delimiter,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.core.files import File
 from django.db.models import Count, Sum
 
 from accounts.models import Account
@@ -34,9 +35,13 @@ SAME_FILE_CREDITS = " and gives its {what} in {campaign} again"
 STANDING = (UndoState.Status.UNDOABLE, UndoState.Status.PRUNED)
 
 
-def file_digest(content: bytes) -> str:
-    """What the undo state keeps of the file to know it again: its bytes' SHA-256."""
-    return hashlib.sha256(content).hexdigest()
+def file_digest(uploaded: File) -> str:
+    """What the undo state keeps of the file to know it again: its bytes' SHA-256, read a
+    chunk at a time (no second copy of a large upload while its preview runs)."""
+    digest = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def same_file_warning(*, account: Account, digest: str) -> str:
