@@ -39,7 +39,12 @@ from core.moments import shown_time
 from core.wording import say
 
 from . import rollback_messages as words
-from .admin_export import CustomerExportForm, export_response, xlsx_rows_warning
+from .admin_export import (
+    CustomerExportForm,
+    SemicolonCSV,
+    export_response,
+    xlsx_rows_warning,
+)
 from .admin_import import MODE_LABELS, import_view_for
 from .batch.types import FileRead
 from .columns import CONCRETE_FIELDS, RESTORED_COLUMNS, SECRETS
@@ -170,8 +175,9 @@ class CustomerAdmin(LinksForViewerMixin, AccountScopedAdminMixin, ExportMixin, a
     # Export through django-import-export (of the scoped list); import through the API's
     # engine (customers/admin_import.py), so every rule of the contract applies.
     resource_classes = [CustomerExportResource]
-    # XLSX: every value a text cell, as stored (customers/workbook.py).
-    formats = [base_formats.CSV, TextCellsXLSX]
+    # XLSX: every value a text cell, as stored (customers/workbook.py). The semicolons'
+    # CSV last, so that the first two keep their numbers in the form.
+    formats = [base_formats.CSV, TextCellsXLSX, SemicolonCSV]
     export_form_class = CustomerExportForm
     # The CSV export starts with a UTF-8 byte order mark (EXCEL_BOM), for Excel.
     to_encoding = "utf-8-sig"
@@ -311,7 +317,7 @@ class CustomerAdmin(LinksForViewerMixin, AccountScopedAdminMixin, ExportMixin, a
     def init_request_context_data(self, request, form):
         context = super().init_request_context_data(request, form)
         context["xlsx_rows_warning"] = xlsx_rows_warning(
-            customers=self.get_export_queryset(request).count()
+            customers=self.get_export_queryset(request)
         )
         return context
 

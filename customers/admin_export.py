@@ -22,11 +22,11 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from import_export.fields import Field
-from import_export.formats.base_formats import Format
+from import_export.formats.base_formats import CSV, Format
 from import_export.forms import SelectableFieldsExportForm
 
 from core.wording import say
@@ -35,7 +35,7 @@ from .columns import DATE_COLUMNS
 from .export import customer_rows
 from .file_headers import column_label
 from .models import Customer
-from .resources import ADMIN_EXPORT_FIELDS
+from .resources import ADMIN_EXPORT_FIELDS, EXPORT_FIELDS
 from .spreadsheet import neutralised
 from .workbook import TextCellsXLSX, write_text_workbook
 
@@ -44,10 +44,14 @@ BLOCK_ROWS = 1000
 # Said on the export page before an XLSX too large for the admin's XLSX import is made
 # (its cell limit, LOYALTY_MAX_IMPORT_CELLS, is kept for the CPU an XLSX costs to read):
 # a CSV has no such limit (docs/decisions.md, "An XLSX export the XLSX import takes").
+# The import counts the cells a sheet has, and the XLSX has none for an empty value, so
+# the cells are the header row's and the filled values' (a shop owner's 25,010 customers
+# imported back, against a warning counting every column of every customer).
 XLSX_ROWS_WARNING = (
-    "This list holds {customers:customer}. An Excel file (XLSX) of more than {rows:,} of "
-    "them cannot be imported back here (an XLSX import reads at most {cells:,} cells, "
-    "{rows:row} of all {columns:,} columns): to import the file back, export CSV."
+    "This list holds {customers:customer}. An Excel file (XLSX) of them with every column "
+    "has {cells:,} filled cells, more than the {limit:,} an XLSX import reads, so it cannot "
+    "be imported back here: to import the file back, export CSV (or untick columns, or "
+    "export fewer customers)."
 )
 
 
@@ -77,15 +81,33 @@ def export_response(
             raise
         out.seek(0)
         return FileResponse(out, content_type=content_type)
-    return StreamingHttpResponse(csv_blocks(headers, rows, encoding), content_type=content_type)
+    delimiter = SemicolonCSV.delimiter if isinstance(file_format, SemicolonCSV) else ","
+    blocks = csv_blocks(headers, rows, encoding, delimiter=delimiter)
+    return StreamingHttpResponse(blocks, content_type=content_type)
 
 
-def csv_blocks(headers: Sequence[str], rows: Iterable[list[str]], encoding: str) -> Iterator[bytes]:
-    """The CSV (as django-import-export's, Excel's dialect), BLOCK_ROWS rows at a time, each
-    value neutralised; `encoding` utf-8-sig starts it with the byte order mark, once."""
+class SemicolonCSV(CSV):
+    """The CSV with semicolons between values: Excel opens a .csv in the list separator of
+    the computer's region, which is a semicolon wherever the decimal mark is a comma
+    (France, Germany, ...), so a comma-separated export opened there in one column. The
+    admin import finds the delimiter from the file (customers/import_file.py): it imports
+    back unchanged, as the comma-separated one does."""
+
+    delimiter = ";"
+
+    def export_data(self, dataset, **kwargs) -> str:
+        return super().export_data(dataset, delimiter=self.delimiter, **kwargs)
+
+
+def csv_blocks(
+    headers: Sequence[str], rows: Iterable[list[str]], encoding: str, *, delimiter: str = ","
+) -> Iterator[bytes]:
+    """The CSV (as django-import-export's, Excel's dialect, with `delimiter` between
+    values), BLOCK_ROWS rows at a time, each value neutralised; `encoding` utf-8-sig starts
+    it with the byte order mark, once."""
     encoder = codecs.getincrementalencoder(encoding)()
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=delimiter)
     writer.writerow(headers)
     for number, row in enumerate(rows, start=1):
         writer.writerow([neutralised(value) for value in row])
@@ -96,8 +118,21 @@ def csv_blocks(headers: Sequence[str], rows: Iterable[list[str]], encoding: str)
     yield encoder.encode(out.getvalue(), final=True)
 
 
-# django-import-export names the formats by their extension ("csv", "xlsx").
-FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel workbook (XLSX)"}
+# The export page's formats by the admin's format classes (django-import-export titles
+# both CSVs "csv").
+FORMAT_LABELS = {
+    CSV: "CSV",
+    TextCellsXLSX: "Excel workbook (XLSX)",
+    SemicolonCSV: "CSV for Excel in Europe (semicolons)",
+}
+# Said under the format choice: what the apostrophe before some values is.
+FORMAT_HELP = (
+    "Choose CSV for Excel in Europe if Excel opens the plain CSV with every value in one "
+    "column (a computer set to French, German, ...). A value that starts with + - = or @ "
+    "(a phone number such as +33 6 10 20 30 40) is written with an apostrophe before it, so "
+    "that a spreadsheet shows it as it is instead of calculating it; the import takes the "
+    "apostrophe off again."
+)
 
 
 def xlsx_rows(columns: int) -> int:
@@ -106,15 +141,31 @@ def xlsx_rows(columns: int) -> int:
     return settings.LOYALTY["MAX_IMPORT_CELLS"] // columns - 1
 
 
-def xlsx_rows_warning(*, customers: int) -> str:
-    """The export page's warning when an XLSX of `customers` with every column may not
-    import back, else ''."""
-    columns = len(ADMIN_EXPORT_FIELDS)
-    rows = xlsx_rows(columns)
-    if customers <= rows:
-        return ""
+def xlsx_cells(customers: QuerySet[Customer]) -> int:
+    """The cells of the XLSX export of `customers` with every column: the header row's,
+    and one per value that is not empty (customers/workbook.py writes no empty cell).
+    One query."""
+    counts = {
+        name: Count(name) if name in DATE_COLUMNS else Count(name, filter=~Q(**{name: ""}))
+        for name in EXPORT_FIELDS
+    }
+    # The account column (its slug) is never empty: a cell per customer.
+    filled = customers.aggregate(account_cells=Count("pk"), **counts)
+    return len(ADMIN_EXPORT_FIELDS) + sum(filled.values())
+
+
+def xlsx_rows_warning(*, customers: QuerySet[Customer]) -> str:
+    """The export page's warning when an XLSX of `customers` with every column would hold
+    more cells than the admin's XLSX import reads, else ''. A list of at most xlsx_rows()
+    customers fits whatever it holds: one COUNT; a longer one counts its filled values."""
     limit = settings.LOYALTY["MAX_IMPORT_CELLS"]
-    return say(XLSX_ROWS_WARNING, customers=customers, rows=rows, cells=limit, columns=columns)
+    count = customers.count()
+    if count <= xlsx_rows(len(ADMIN_EXPORT_FIELDS)):
+        return ""
+    cells = xlsx_cells(customers)
+    if cells <= limit:
+        return ""
+    return say(XLSX_ROWS_WARNING, customers=count, cells=cells, limit=limit)
 
 
 class CustomerExportForm(SelectableFieldsExportForm):
@@ -129,8 +180,8 @@ class CustomerExportForm(SelectableFieldsExportForm):
         super().__init__(formats, resources, **kwargs)
         field = self.fields["format"]
         field.choices = [
-            (value, FORMAT_LABELS.get(str(label), label))
-            for value, label in field.choices
-            if value != ""
+            (str(number), FORMAT_LABELS.get(format_class, format_class().get_title()))
+            for number, format_class in enumerate(formats)
         ]
         field.initial = "0"
+        field.help_text = FORMAT_HELP

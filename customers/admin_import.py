@@ -34,7 +34,6 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from accounts.models import Account, Membership
 from accounts.users import User, signed_in
 from campaigns.models import Campaign
-from campaigns.selectors import credits_given
 from core.errors import DomainError, InvalidRequest
 from core.wording import say
 
@@ -63,7 +62,7 @@ from .file_headers import (
     file_headers,
 )
 from .future_dates import FutureDates, future_date_warning
-from .import_counts import shop_counts
+from .import_counts import credits_said, shop_counts
 from .import_file import ImportFile, read_as, read_import_file
 from .line_words import DATE_CHOICE, date_hint, in_shop_words
 from .models import UndoState
@@ -71,6 +70,7 @@ from .original_lines import OriginalLines, ShownLineError, line_said
 from .pending import save_preview, take_preview
 from .preview_sample import PreviewSample
 from .repeated_codes import CodeLines, repeated_code_warnings
+from .same_file import file_digest, same_file_warning
 from .spreadsheet import LINE_COLUMN, columns_read
 
 PREVIEW_ERRORS_SHOWN = 200
@@ -89,6 +89,11 @@ ERRORS_CUT_OFF = (
 # Said before the Confirm button, with the first FAILING_SHOWN_FIRST failing lines.
 FAILING_SUMMARY = (
     "{failed:line} will fail and {failed:is/are} not imported; confirming imports the others.{more}"
+)
+# Said instead when no line would be imported: confirming imports none of "the others".
+ALL_FAILING_SUMMARY = (
+    "Every line will fail ({failed:line}), so confirming imports nothing: fix the file and "
+    "upload it again.{more}"
 )
 FAILING_FIRST_LISTED = (
     ' The first {shown:,} are here; all of them are under "Lines that will fail" below the button.'
@@ -159,9 +164,6 @@ IMPORTED = (
     "Imported: {counts}.{credits} This page shows what the import did; if it changed "
     "anything, Roll back undoes it."
 )
-# A customer the file repeats as they are is Unchanged, yet may have been credited (shop
-# owner, ninth run: "1 unchanged" for a file that gave 50 points).
-CREDITS_GIVEN = " {given:credit} given."
 # Every line failed (customers/undo.py: NOTHING_WRITTEN): there is nothing to roll back.
 NOTHING_IMPORTED = (
     "Nothing was imported: all {failed} lines failed. Download them from this page, fix "
@@ -432,6 +434,7 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
             upload = _with_dates(_named(read, headers), order)
             pending = {
                 "file_name": uploaded.name,
+                "file_sha256": file_digest(uploaded),
                 "file_read": _file_read(read, order),
                 "params": _params(form.cleaned_data, upload),
                 "delimiter": upload.delimiter,
@@ -472,6 +475,7 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
                     **context,
                     **sample.context(updated=counts.updated, new=counts.new),
                     "headers_read_as": headers.read_as(),
+                    "same_file": same_file_warning(account=account, digest=pending["file_sha256"]),
                 },
             )
     return _render(model_admin, request, "import.html", {"form": form, "columns": import_columns()})
@@ -508,7 +512,13 @@ def _preview_context(
         )
         for error in listed
         for worded in [
-            in_shop_words(admin_line_error(error, upload), headers, order, campaign_names=names)
+            as_written(
+                in_shop_words(
+                    admin_line_error(error, upload), headers, order, campaign_names=names
+                ),
+                error,
+                code_lines,
+            )
         ]
     ]
     return {
@@ -546,11 +556,24 @@ def _preview_context(
         ),
         "errors_shown": shown,
         "errors_first": errors_of_first_lines(shown, FAILING_SHOWN_FIRST),
-        "failing_summary": _failing_summary(preview.failed),
+        "failing_summary": _failing_summary(preview),
     }
 
 
-def _failing_summary(failed: int) -> str:
+def as_written(worded: LineError, error: LineError, code_lines: CodeLines) -> LineError:
+    """`worded` quoting the credit as the file writes it ("12,50"), not as the import read
+    it ("12.50"), when `error` is about a credit the import read otherwise."""
+    written = code_lines.credits_written.get(error.line)
+    if written is None or error.field != "auto_add":
+        return worded
+    read = f'"{m.shown(code_lines.credits[error.line])}"'
+    return dataclasses.replace(
+        worded, message=worded.message.replace(read, f'"{m.shown(written)}"', 1)
+    )
+
+
+def _failing_summary(preview: ImportResult) -> str:
+    failed = preview.failed
     if not failed:
         return ""
     more = ""
@@ -558,7 +581,8 @@ def _failing_summary(failed: int) -> str:
         more = say(FAILING_FIRST_OF_MANY, shown=FAILING_SHOWN_FIRST, listed=PREVIEW_ERRORS_SHOWN)
     elif failed > FAILING_SHOWN_FIRST:
         more = say(FAILING_FIRST_LISTED, shown=FAILING_SHOWN_FIRST)
-    return say(FAILING_SUMMARY, failed=failed, more=more)
+    imported = preview.new + preview.updated + preview.ignored
+    return say(ALL_FAILING_SUMMARY if not imported else FAILING_SUMMARY, failed=failed, more=more)
 
 
 def _sample(
@@ -651,6 +675,7 @@ def _batch(account: Account, pending: dict) -> BatchRequest:
         batch,
         delimiter=pending["delimiter"],
         file_name=pending.get("file_name"),
+        file_sha256=pending.get("file_sha256"),
         file_read=FileRead.of(recorded) if recorded else None,
     )
 
@@ -676,10 +701,7 @@ def _values_read(account: Account, pending: dict) -> ValuesRead:
 def _imported_message(result: ImportResult) -> str:
     if not result.new + result.updated + result.ignored:
         return NOTHING_IMPORTED.format(failed=result.failed)
-    given = 0
-    if result.undo_state_id is not None:
-        given = credits_given(undo_state_id=result.undo_state_id).count()
-    credits = say(CREDITS_GIVEN, given=given) if given else ""
+    credits = credits_said(result.undo_state_id)
     return IMPORTED.format(counts=shop_counts(result).said(), credits=credits)
 
 

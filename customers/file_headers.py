@@ -18,6 +18,7 @@ last?) is refused with advice (AMBIGUOUS_HEADERS), never guessed.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from django.utils.text import capfirst
@@ -61,10 +62,14 @@ SHOWN_HEADER_LIMIT = 40
 
 
 def header_key(text: str) -> str:
-    """A header's text compared without case, spaces, underscores, hyphens or dots:
-    `First Name`, `first_name` and `FIRSTNAME` are one key, and so are `E-mail` and
-    `email`."""
-    return "".join(text.replace("_", " ").replace("-", " ").replace(".", " ").lower().split())
+    """A header's text compared without case, spaces, underscores, hyphens, dots or
+    accents: `First Name`, `first_name` and `FIRSTNAME` are one key, and so are `E-mail`
+    and `email`, `Téléphone` and `telephone`."""
+    folded = text.replace("_", " ").replace("-", " ").replace(".", " ").lower()
+    if not folded.isascii():
+        decomposed = unicodedata.normalize("NFKD", folded)
+        folded = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return "".join(folded.split())
 
 
 # Each column's name in the admin, by the column's field (the model's name, customer_pin)
@@ -99,14 +104,32 @@ HEADER_NAMES: dict[str, str] = {
     for spelling in (name, column_label(name))
 }
 # The words shops' files use for a column besides those, by the header name (the API's)
-# each is read as: the one table of other spellings. Compared by header_key, so case,
-# spaces, hyphens and dots do not matter ("E-mail", "Date of birth", "Card No.").
+# each is read as: the one table of other spellings, in English, then French (a French
+# shop's Prénom, Nom, Téléphone; docs/decisions.md). Compared by header_key, so
+# case, spaces, hyphens, dots and accents do not matter ("E-mail", "Date of birth", "Card
+# No.", "Telephone" for "Téléphone"). The admin's import only: the API reads its
+# contract's names.
 SYNONYM_WORDS: dict[str, tuple[str, ...]] = {
-    "code": ("customer code", "customer number", "customer no", "customer id", "member id"),
-    "card_number": ("card", "card no", "loyalty card", "loyalty card number"),
-    "first_name": ("given name", "forename"),
-    "last_name": ("surname", "family name"),
-    "email": ("email address", "mail"),
+    "code": (
+        "customer code",
+        "customer number",
+        "customer no",
+        "customer id",
+        "member id",
+        "numéro client",
+        "code client",
+    ),
+    "card_number": (
+        "card",
+        "card no",
+        "loyalty card",
+        "loyalty card number",
+        "numéro de carte",
+        "carte de fidélité",
+    ),
+    "first_name": ("given name", "forename", "prénom"),
+    "last_name": ("surname", "family name", "nom", "nom de famille"),
+    "email": ("email address", "mail", "adresse e-mail", "adresse mail", "courriel"),
     "phone": (
         "mobile",
         "mobile phone",
@@ -116,15 +139,34 @@ SYNONYM_WORDS: dict[str, tuple[str, ...]] = {
         "tel",
         "cell",
         "cell phone",
+        "portable",
+        "téléphone portable",
     ),
-    "custom_date": ("birthday", "birth date", "date of birth", "dob"),
-    "street1": ("street", "address", "address 1", "address line 1", "street address"),
-    "street2": ("address 2", "address line 2"),
-    "city": ("town",),
-    "state": ("county", "region", "province"),
-    "postal_code": ("postcode", "zip", "zip code"),
-    "custom_field": ("notes", "note"),
-    "customer_username": ("username", "login"),
+    "custom_date": (
+        "birthday",
+        "birth date",
+        "date of birth",
+        "dob",
+        "date de naissance",
+        "anniversaire",
+    ),
+    "street1": (
+        "street",
+        "address",
+        "address 1",
+        "address line 1",
+        "street address",
+        "adresse",
+        "adresse 1",
+        "rue",
+    ),
+    "street2": ("address 2", "address line 2", "adresse 2", "complément d'adresse"),
+    "city": ("town", "ville", "commune"),
+    "state": ("county", "region", "province", "département"),
+    "postal_code": ("postcode", "zip", "zip code", "code postal", "cp"),
+    "country": ("pays",),
+    "custom_field": ("notes", "note", "remarque", "remarques"),
+    "customer_username": ("username", "login", "identifiant"),
     "customer_password": ("password",),
     "customer_PIN": ("pin", "pin code"),
     # auto_add: the amount credited on import, in the first campaign's unit.

@@ -20,6 +20,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
+from campaigns.selectors import credits_given
+from core.wording import say
+
 # The counts in the order every page says them, with their labels.
 LABELS = {
     "new": "New",
@@ -45,6 +48,10 @@ COUNTS_SAID = (
     "{new:,} new, {updated:,} updated, {unchanged:,} unchanged, {ignored:,} ignored, "
     "{failed:,} failed"
 )
+# A customer the file repeats as they are is Unchanged, yet may have been credited (shop
+# owner, ninth run: "1 unchanged" for a file that gave 50 points): the messages after an
+# import, in the request or as a background job, say the credits after the counts.
+CREDITS_GIVEN = " {given:credit} given."
 # An import recorded before its unchanged lines were counted (UndoState.unchanged NULL).
 NOT_COUNTED = "not counted"
 COUNTS_SAID_UNCOUNTED = "{new:,} new, {updated:,} updated, {ignored:,} ignored, {failed:,} failed"
@@ -132,3 +139,12 @@ def shop_counts_of(
         failed=failed,
         repeated=repeated,
     )
+
+
+def credits_said(undo_state_id: int | None) -> str:
+    """CREDITS_GIVEN for the credits the import of `undo_state_id` gave, or '' (none, or
+    no undo state). One query."""
+    if undo_state_id is None:
+        return ""
+    given = credits_given(undo_state_id=undo_state_id).count()
+    return say(CREDITS_GIVEN, given=given) if given else ""

@@ -68,8 +68,12 @@ class CodeLines:
         self.credit_index = credit_index
         # Line -> code: a run retried after a conflict reads the lines again, idempotently.
         self.codes: dict[int, str] = {}
-        # Line -> its auto_add, as written, for the lines that have one.
+        # Line -> its auto_add, as read (a decimal comma read as a point), for the lines
+        # that have one.
         self.credits: dict[int, str] = {}
+        # Line -> its auto_add as the file writes it, where that is not as read (12,50 read
+        # as 12.50): an error about the value quotes the file's text.
+        self.credits_written: dict[int, str] = {}
 
     def __call__(self, line: int, as_read: list[str]) -> list[str] | None:
         values = self.read(line, as_read)
@@ -81,6 +85,9 @@ class CodeLines:
         index = self.credit_index
         if index is not None and index < len(values) and values[index].strip():
             self.credits[line] = values[index].strip()
+            written = as_read[index].strip() if index < len(as_read) else ""
+            if written and written != self.credits[line]:
+                self.credits_written[line] = written
         return values
 
 

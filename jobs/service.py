@@ -33,7 +33,7 @@ from customers.batch.parse import count_lines
 from customers.batch.pipeline import active_campaigns
 from customers.batch.replay import stored_reply
 from customers.batch.types import BatchRequest, BatchStatus, ImportResult
-from customers.import_counts import ShopCounts, shop_counts_of
+from customers.import_counts import ShopCounts, credits_said, shop_counts_of
 from customers.models import UndoState
 from customers.rollback import rolled_back_said
 from customers.rollback_messages import ROLLBACK_ALREADY_QUEUED
@@ -470,7 +470,9 @@ def _job_progress(job: ImportJob) -> dict[str, Any]:
     elif job.result is not None:
         result = ImportResult.from_dict(job.result)
         progress["summary"] = SUMMARY.format(
-            status=result.status.value.capitalize(), counts=_shop_counts(result).said()
+            status=result.status.value.capitalize(),
+            counts=_shop_counts(result).said(),
+            credits=credits_said(result.undo_state_id),
         )
         progress["failed"] = result.failed
         if result.undo_state_id is not None:
@@ -513,7 +515,8 @@ def _rollback_progress(job: ImportJob) -> dict[str, Any]:
 
 # {counts}: the admin's words for an import's counts (customers/import_counts.py).
 # Staff import files, not batches (a shop owner read "Batch imported:" as developer speak).
-SUMMARY = "{status}: {counts}."
+# The credits as the message after an admin import in the request says them.
+SUMMARY = "{status}: {counts}.{credits}"
 # The link to the import's undo state (or the one a rollback undid), as the undo states'
 # own pages name an import: "Import 4".
 UNDO_STATE_LINK = "Import {pk}"

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # intcomma: the counts templates show, with thousands separators (100,000).
+    "django.contrib.humanize",
     # Before staticfiles: runserver then serves static files through WhiteNoise too, as
     # production does.
     "whitenoise.runserver_nostatic",

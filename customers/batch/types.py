@@ -59,6 +59,9 @@ class BatchRequest:
     # secret): recorded with the undo state so staff tell imports apart.
     file_name: str | None = None
     file_read: FileRead | None = None
+    # The SHA-256 of the admin's uploaded file (customers/same_file.py): recorded so that a
+    # later preview of the same bytes warns that confirming imports it again.
+    file_sha256: str | None = None
     # The charset the API read the request's text in, as its Content-Type named it (None:
     # not named, or not the API's): a line error can then say that ISO-8859-1 text looks
     # like Windows-1252 (rows.py).
@@ -69,6 +72,8 @@ class BatchRequest:
         named: dict[str, object] = {"file_name": self.file_name} if self.file_name else {}
         if self.file_read is not None:
             named["file_read"] = dataclasses.asdict(self.file_read)
+        if self.file_sha256:
+            named["file_sha256"] = self.file_sha256
         return {
             **named,
             "api_version": self.api_version,

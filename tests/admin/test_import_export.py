@@ -2,6 +2,7 @@
 export gives a file that imports back unchanged. Both stay inside the user's accounts."""
 
 import csv
+import datetime
 import io
 import tracemalloc
 from html import unescape
@@ -298,30 +299,80 @@ def test_the_export_page_starts_on_csv_with_no_empty_format_to_choose(admin_user
     assert [label for _value, label in form.fields["format"].choices] == [
         "CSV",
         "Excel workbook (XLSX)",
+        "CSV for Excel in Europe (semicolons)",
     ]
     assert '<option value="0" selected>CSV</option>' in html
+
+
+def full_customer(account, n: int) -> Customer:
+    """A customer with a value in every column of the export."""
+    text = {
+        name: f"v{n}"
+        for name in ADMIN_EXPORT_FIELDS
+        if name not in ("account", "code", "email", "custom_date")
+    }
+    return make_customer(
+        account=account,
+        code=f"C{n}",
+        email=f"c{n}@example.com",
+        custom_date=datetime.date(1970, 1, 1 + n),
+        **text,
+    )
+
+
+def exported_xlsx(client) -> bytes:
+    response = client.post(
+        EXPORT_URL,
+        {
+            "format": "1",
+            "resource": "0",
+            **{f"customerexportresource_{name}": "on" for name in ADMIN_EXPORT_FIELDS},
+        },
+    )
+    assert response.status_code == 200
+    return response.getvalue()
 
 
 def test_the_export_page_warns_when_an_xlsx_of_the_list_could_not_be_imported_back(
     admin_user_client, account, settings
 ):
     # A shop owner's XLSX export of 100,000 customers was refused by the XLSX import, whose
-    # cell limit stays (its CPU cost): the page says so before the file is made.
+    # cell limit stays (its CPU cost): the page says so before the file is made, counting
+    # the cells the file has: the header row's and the filled values'.
     columns = len(ADMIN_EXPORT_FIELDS)
     settings.LOYALTY = {**settings.LOYALTY, "MAX_IMPORT_CELLS": columns * 3}
-    for n in range(2):
-        make_customer(account=account, code=f"C{n}")
-    fits = admin_user_client.get(EXPORT_URL).content.decode()
-    make_customer(account=account, code="C2")
+    for n in range(3):
+        full_customer(account, n)
 
     warned = admin_user_client.get(EXPORT_URL).content.decode()
+    refused = preview(admin_user_client, account, exported_xlsx(admin_user_client))
 
-    assert "export-xlsx-rows-warning" not in fits
+    cells = columns * 4  # the header row, then 3 customers of every column
     assert (
-        f"This list holds 3 customers. An Excel file (XLSX) of more than 2 of them cannot be "
-        f"imported back here (an XLSX import reads at most {columns * 3:,} cells, 2 rows of "
-        f"all {columns} columns): to import the file back, export CSV."
+        f"This list holds 3 customers. An Excel file (XLSX) of them with every column has "
+        f"{cells:,} filled cells, more than the {columns * 3:,} an XLSX import reads, so it "
+        "cannot be imported back here: to import the file back, export CSV (or untick "
+        "columns, or export fewer customers)."
     ) in unescape(warned)
+    # Refused by the XLSX import's bounds (its cells, or the elements allowed per cell).
+    assert "preview" not in refused.context and refused.context["form"].non_field_errors()
+
+
+def test_the_export_page_does_not_warn_of_an_xlsx_whose_empty_cells_let_it_import_back(
+    admin_user_client, account, settings
+):
+    # A shop owner's 25,010 customers imported back from an XLSX the page said could not:
+    # an empty value is no cell of the sheet, and the import counts the sheet's cells.
+    columns = len(ADMIN_EXPORT_FIELDS)
+    settings.LOYALTY = {**settings.LOYALTY, "MAX_IMPORT_CELLS": columns * 3}
+    for n in range(6):
+        make_customer(account=account, code=f"C{n}", first_name="Ann")
+
+    page = admin_user_client.get(EXPORT_URL).content.decode()
+    response = preview(admin_user_client, account, exported_xlsx(admin_user_client))
+
+    assert "export-xlsx-rows-warning" not in page
+    assert (response.context["preview"].updated, response.context["preview"].failed) == (6, 0)
 
 
 def test_the_xlsx_warning_counts_the_customers_the_list_shows(admin_user_client, account, settings):

@@ -110,3 +110,45 @@ def test_the_import_page_lists_the_words_each_column_is_also_read_from(boss):
     page = boss.get(IMPORT_URL).content.decode()
 
     assert "Also read from: " + ", ".join(SYNONYM_WORDS["phone"]) + "." in page
+
+
+FRENCH_FILE = (
+    "Prénom;Nom;Téléphone;Date de naissance;E-mail;Code postal;Ville;Adresse;Code client\n"
+    "Zoé;Lefèvre;+33 6 10 20 30 40;14/07/1980;zoe@example.fr;75011;Paris;3 rue Oberkampf;F1\n"
+)
+
+
+def test_a_french_shops_column_names_are_read_as_the_fields_and_imported(boss, account):
+    # A French shop owner's file: its columns were refused as unknown fields.
+    response = post_file(boss, account, FRENCH_FILE, name="clients.csv", date_order="dmy")
+    assert response.status_code == 200, form_errors(response)
+    assert response.context["headers_read_as"] == [
+        "Column 1, Prénom, is read as First name.",
+        "Column 2, Nom, is read as Last name.",
+        "Column 3, Téléphone, is read as Phone.",
+        "Column 4, Date de naissance, is read as Birthday / custom date.",
+        "Column 6, Code postal, is read as Postal code.",
+        "Column 7, Ville, is read as City.",
+        "Column 8, Adresse, is read as Street1.",
+        "Column 9, Code client, is read as Code.",
+    ]
+    boss.post(IMPORT_URL, {"pending": response.context["pending"]})
+
+    customer = Customer.objects.get(code="F1")
+    assert (customer.first_name, customer.last_name, customer.phone) == (
+        "Zoé",
+        "Lefèvre",
+        "+33 6 10 20 30 40",
+    )
+    assert customer.custom_date == datetime.date(1980, 7, 14)
+    assert (customer.email, customer.postal_code, customer.city, customer.street1) == (
+        "zoe@example.fr",
+        "75011",
+        "Paris",
+        "3 rue Oberkampf",
+    )
+
+
+def test_a_header_is_read_without_its_accents_too():
+    assert header_key("Prénom") == header_key("PRENOM") == "prenom"
+    assert header_key("Téléphone") == header_key("telephone")

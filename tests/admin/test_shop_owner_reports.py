@@ -510,7 +510,7 @@ def test_the_summary_before_the_button_lists_every_error_of_its_first_lines(boss
 def test_the_summary_of_more_failing_lines_than_listed_says_where_the_rest_are(boss, account):
     lines = "".join(f"C{n},not-a-date\n" for n in range(1, 1202))
 
-    html = unescape(post_file(boss, account, "code,custom_date\n" + lines).content.decode())
+    html = unescape(post_file(boss, account, "code,custom_date\nOK1,\n" + lines).content.decode())
 
     assert (
         "1,201 lines will fail and are not imported; confirming imports the others. The first "

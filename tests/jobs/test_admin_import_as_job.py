@@ -118,6 +118,19 @@ def test_a_jobs_result_says_the_counts_as_the_preview_and_the_immediate_import_d
     assert ImportJob.objects.get().result["updated"] == 2
 
 
+def test_a_jobs_result_says_the_credits_it_gave_as_the_immediate_import_does(
+    importer, account, threshold
+):
+    # Shop owner: a small import's message said "8 credits given", a job's said nothing.
+    confirm(importer, post_file(importer, account, "code,auto_add\nU1,5\nU2,5\nU3,\n"))
+    run_db_worker()
+    done = importer.get(f"/admin/jobs/importjob/{ImportJob.objects.get().pk}/progress.json")
+
+    assert done.json()["summary"] == (
+        "Imported: 3 new, 0 updated, 0 unchanged, 0 ignored, 0 failed. 2 credits given."
+    )
+
+
 def test_the_jobs_list_titles_jobs_by_file_and_time_newest_first_and_says_one_was_rolled_back(
     importer, account, threshold
 ):
