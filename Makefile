@@ -93,7 +93,9 @@ audit: install
 # and bench/export.py: the admin's export of 270,000 customers (BENCH_EXPORT_ROWS), CSV and XLSX,
 # and bench/preview.py: the admin's preview of a 100,000-line file (BENCH_PREVIEW_LINES),
 # and bench/worker_memory.py: a web worker's memory around a 60 MB form body (BENCH_BODY_MB),
-# with and without GUNICORN_MAX_WORKER_MEMORY_MB.
+# with and without GUNICORN_MAX_WORKER_MEMORY_MB, and bench/search.py and
+# bench/search_phone.py: the admin's name and phone searches over 270,000 customers
+# (BENCH_SEARCH_ROWS), SQLite and PostgreSQL.
 .PHONY: bench
 bench: install
 	$(PYTHON) bench/run.py
@@ -101,3 +103,5 @@ bench: install
 	$(PYTHON) bench/export.py
 	$(PYTHON) bench/preview.py
 	$(PYTHON) bench/worker_memory.py
+	$(PYTHON) bench/search.py
+	$(PYTHON) bench/search_phone.py

@@ -26,6 +26,16 @@ MAX_REQUEST_BYTES = "200000000"
 UNSET = ("DJANGO_DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
 
 
+def admin_connection() -> psycopg.Connection | None:
+    """An autocommit connection to the local PostgreSQL's admin database, or None (said) if
+    it is not up: the measures that need no Django database (bench/search*.py) skip it."""
+    try:
+        return psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True)
+    except psycopg.OperationalError as error:
+        print(f"  PostgreSQL skipped: {error}")
+        return None
+
+
 def django_env(database_url: str) -> dict[str, str]:
     """The environment of the server and of every Django subprocess of the benchmark."""
     env = {name: value for name, value in os.environ.items() if name not in UNSET}

@@ -95,13 +95,10 @@ def _best(run: Callable[[], int]) -> tuple[int, float]:
 
 
 def _postgres(customers: list[tuple[str, ...]], postgresql_test) -> None:
-    import psycopg
+    from bench.databases import admin_connection
 
-    url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    try:
-        connection = psycopg.connect(url, autocommit=True)
-    except psycopg.OperationalError as error:
-        print(f"  PostgreSQL skipped: {error}")
+    connection = admin_connection()
+    if connection is None:
         return
     with connection:
         connection.execute(

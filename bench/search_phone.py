@@ -107,13 +107,10 @@ def _now(term, digits, regexp, country_code, code_of) -> tuple[str, list[str]]:
 
 
 def _postgres(customers, measure) -> None:
-    import psycopg
+    from bench.databases import admin_connection
 
-    url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    try:
-        connection = psycopg.connect(url, autocommit=True)
-    except psycopg.OperationalError as error:
-        print(f"  PostgreSQL skipped: {error}")
+    connection = admin_connection()
+    if connection is None:
         return
     with connection:
         names = (*COLUMNS, "phone_digits")

@@ -2,6 +2,7 @@
 admin's import, and reading a response."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from campaigns.models import Campaign
 from customers.models import Customer
@@ -76,3 +77,10 @@ def form_errors(response) -> list[str]:
 def confirm(client, response):
     """Confirm the preview `response` showed."""
     return client.post(IMPORT_URL, {"pending": response.context["pending"]})
+
+
+def found_codes(client, term: str) -> set[str]:
+    """The codes of the customers the customer list's search finds for `term`."""
+    response = client.get(reverse("admin:customers_customer_changelist"), {"q": term})
+    assert response.status_code == 200
+    return {customer.code for customer in response.context["cl"].result_list}

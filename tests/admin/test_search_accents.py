@@ -5,23 +5,15 @@ else a word holds is matched as itself, the regular expression's and GLOB's spec
 included."""
 
 import pytest
-from django.urls import reverse
 
+from tests.admin import found_codes
 from tests.factories import make_customer
-
-CUSTOMERS = reverse("admin:customers_customer_changelist")
 
 
 @pytest.fixture
 def staff_client(client, staff_user):
     client.force_login(staff_user("view_customer"))
     return client
-
-
-def found_codes(client, term: str) -> set[str]:
-    response = client.get(CUSTOMERS, {"q": term})
-    assert response.status_code == 200
-    return {customer.code for customer in response.context["cl"].result_list}
 
 
 @pytest.fixture

@@ -4,23 +4,15 @@ number in its national and international forms ("0610203040" found no "+33 6 10 
 40")."""
 
 import pytest
-from django.urls import reverse
 
+from tests.admin import found_codes
 from tests.factories import make_customer
-
-CUSTOMERS = reverse("admin:customers_customer_changelist")
 
 
 @pytest.fixture
 def staff_client(client, staff_user):
     client.force_login(staff_user("view_customer"))
     return client
-
-
-def found_codes(client, term: str) -> set[str]:
-    response = client.get(CUSTOMERS, {"q": term})
-    assert response.status_code == 200
-    return {customer.code for customer in response.context["cl"].result_list}
 
 
 def test_a_phone_number_with_spaces_is_one_number_not_words(staff_client, account):
