@@ -129,9 +129,10 @@ FORMAT_LABELS = {
 FORMAT_HELP = (
     "Choose CSV for Excel in Europe if Excel opens the plain CSV with every value in one "
     "column (a computer set to French, German, ...). A value that starts with + - = or @ "
-    "(a phone number such as +33 6 10 20 30 40) is written with an apostrophe before it, so "
-    "that a spreadsheet shows it as it is instead of calculating it; the import takes the "
-    "apostrophe off again."
+    "(a phone number such as +33 6 10 20 30 40), or a number a spreadsheet would change "
+    "(a leading zero, as in 0632323232, or a long card number), is written with an "
+    "apostrophe before it, so that a spreadsheet keeps it as it is instead of calculating "
+    "or rounding it; the import takes the apostrophe off again."
 )
 
 

@@ -11,7 +11,8 @@ import_customers unless --raw) takes exactly one apostrophe off again. So the ap
 added to a value that starts with any number of apostrophes and then one of those
 characters, and taken off a value that starts with at least one apostrophe and then one of
 them: `=1` -> `'=1` -> `=1`, `'=1` -> `''=1` -> `'=1`, while `'quoted` and `O'Brien` are
-never touched. The API takes values as sent (it is a drop-in replacement of an existing
+never touched. A whole value of digits a spreadsheet would change as a number (a leading
+zero, more than 11 digits: PROTECTED_NUMBER) is kept as text the same way. The API takes values as sent (it is a drop-in replacement of an existing
 API): a file for it is exported with --raw.
 """
 
@@ -24,8 +25,15 @@ from .batch.types import ValuesRead
 
 # What a spreadsheet reads as the start of a formula.
 FORMULA_START = "=+-@\t\r"
-_NEEDS_APOSTROPHE = re.compile(rf"'*[{re.escape(FORMULA_START)}]")
-_HAS_APOSTROPHE = re.compile(rf"'+[{re.escape(FORMULA_START)}]")
+# A whole value of digits that a spreadsheet opening a CSV reads as a number and changes:
+# a leading zero is dropped (a phone 0632323232 becomes 632323232) and past 11 digits it
+# is shown, then saved, rounded (a 16-digit card number 4000123412341234 becomes
+# 4000123412341230 or 4,00012E+15): a shop owner's export round trip "Updated 1". It gets
+# the same apostrophe, which keeps it as text, and the import takes it off the same way.
+PROTECTED_NUMBER = r"(?:0[0-9]+|[0-9]{12,})\Z"
+_SPREADSHEET_CHANGES = rf"(?:[{re.escape(FORMULA_START)}]|{PROTECTED_NUMBER})"
+_NEEDS_APOSTROPHE = re.compile(rf"'*{_SPREADSHEET_CHANGES}")
+_HAS_APOSTROPHE = re.compile(rf"'+{_SPREADSHEET_CHANGES}")
 # Each piece of a value after a comma, a semicolon, a line break or a TAB is neutralised as
 # a value's start: a spreadsheet may start a cell there. Excel splits a CSV on its list
 # separator, "," or ";" by the computer's region, whatever the file's own delimiter, and
@@ -41,7 +49,7 @@ _HAS_PIECES = re.compile(rf"[{PIECE_STARTS}]")
 _PIECES = re.compile(rf"(?<=[{PIECE_STARTS}])")
 _PIECE_WITH_APOSTROPHE = re.compile(rf"[\0{PIECE_STARTS}]'")
 # The first characters of a value neutralised() may change; an export asks of every value.
-_MAY_NEED_APOSTROPHE = frozenset("'" + FORMULA_START)
+_MAY_NEED_APOSTROPHE = frozenset("'" + FORMULA_START + "0123456789")
 
 # The last column of a file of failed lines (customers/failed_lines.py), and the first of
 # the admin's (customers/failed_lines_file.py): each line's number in the imported file.

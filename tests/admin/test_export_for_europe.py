@@ -73,3 +73,26 @@ def test_the_european_csv_imports_back_unchanged(boss, account, run_import):
         row.pop("updated_at"), row.pop("version")
     assert after == before
     assert Customer.objects.get(code="C1").phone == "+33 6 10 20 30 40"
+
+
+def test_numbers_a_spreadsheet_would_change_are_kept_as_text_and_come_back_unchanged(
+    boss, account, run_import
+):
+    # Shop owner, thirteenth run: French Excel saved 0632323232 back as 632323232 and a
+    # 16-digit card number rounded, and the import of the export showed "Updated 1".
+    run_import(
+        ("code", "card_number", "first_name", "phone"),
+        "0042|4000123412341234|Ann|0632323232\nC2|123|Bob|42",
+    )
+
+    content = exported(boss).decode("utf-8-sig")
+
+    rows = list(csv.reader(io.StringIO(content, newline=""), delimiter=";"))
+    written = [dict(zip(ADMIN_EXPORT_FIELDS, row, strict=True)) for row in rows[1:]]
+    assert [(row["code"], row["card_number"], row["phone"]) for row in written] == [
+        ("'0042", "'4000123412341234", "'0632323232"),
+        ("C2", "123", "42"),
+    ]
+    preview = post_file(boss, account, content.encode("utf-8-sig"), name="export.csv")
+    assert (preview.context["preview"].updated, preview.context["preview"].unchanged) == (2, 2)
+    assert Customer.objects.get(code="0042").phone == "0632323232"
