@@ -12,8 +12,9 @@ added to a value that starts with any number of apostrophes and then one of thos
 characters, and taken off a value that starts with at least one apostrophe and then one of
 them: `=1` -> `'=1` -> `=1`, `'=1` -> `''=1` -> `'=1`, while `'quoted` and `O'Brien` are
 never touched. A whole value of digits a spreadsheet would change as a number (a leading
-zero, more than 11 digits: PROTECTED_NUMBER) is kept as text the same way. The API takes values as sent (it is a drop-in replacement of an existing
-API): a file for it is exported with --raw.
+zero, more than 11 digits: PROTECTED_NUMBER) is kept as text the same way. The API takes
+values as sent (it is a drop-in replacement of an existing API): a file for it is exported
+with --raw.
 """
 
 import re
