@@ -73,6 +73,7 @@ from .rollback import (
     taken_by_rollbacks,
 )
 from .rollback_background import background_rollback
+from .rollback_log import log_rollback
 from .rollback_messages import CONFLICTS_CHANGED, ROLLBACK_QUEUED
 from .spreadsheet import neutralised
 from .workbook import TextCellsXLSX
@@ -1072,27 +1073,9 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
             self.message_user(request, refused.message, messages.ERROR)
             return ""
         message = rolled_back_said(state.pk, result.counts())
-        _log_rollback(request, state, message)
+        log_rollback(user_id=request.user.pk, state=state, message=message)
         self.message_user(request, message, messages.SUCCESS)
         return self._url("change", state.pk)
-
-
-# The admin log's name of a rollback (Home's Recent actions show it; its History page the
-# change message): it read "Import 6 into Great Widgets", a change like any edit.
-ROLLED_BACK_LOGGED = "Rolled back {state}"
-
-
-def _log_rollback(request, state: UndoState, message: str) -> None:
-    """The rollback in the admin's log, as what it was: "Rolled back Import 6 of
-    spring.csv into Great Widgets", with the rollback's counts as its change message."""
-    LogEntry.objects.create(
-        user_id=request.user.pk,
-        content_type=ContentType.objects.get_for_model(UndoState),
-        object_id=str(state.pk),
-        object_repr=ROLLED_BACK_LOGGED.format(state=state)[: LogEntry.object_repr.field.max_length],
-        action_flag=CHANGE,
-        change_message=message,
-    )
 
 
 def _with_bom(lines: Iterator[str]) -> Iterator[str]:

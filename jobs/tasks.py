@@ -16,7 +16,8 @@ from core.errors import DomainError
 from customers.admin_import import admin_message
 from customers.batch.service import import_customers
 from customers.models import UndoState
-from customers.rollback import RESULT_KEYS, RollbackRefused, roll_back
+from customers.rollback import RESULT_KEYS, RollbackRefused, roll_back, rolled_back_said
+from customers.rollback_log import log_rollback
 from customers.spreadsheet import columns_read
 
 from . import messages as m
@@ -104,6 +105,7 @@ def run_rollback(job: ImportJob) -> None:
         except RollbackRefused as refused:
             replayed = _rolled_back_since(job, state)
             if replayed is not None:
+                _logged(job, state, replayed)
                 finish_rollback(job, done=replayed, counted=job.lines_total)
             else:
                 finish_rollback(job, error=refused.message, conflicts=_customers(refused))
@@ -114,7 +116,15 @@ def run_rollback(job: ImportJob) -> None:
             finish_rollback(job, error=m.ROLLBACK_CRASHED.format(kind=type(crashed).__name__))
         else:
             counts = {key: getattr(done, key) for key in RESULT_KEYS}
+            _logged(job, state, counts)
             finish_rollback(job, done=counts, counted=heartbeat.lines_done)
+
+
+def _logged(job: ImportJob, state: UndoState, counts: dict[str, int]) -> None:
+    """The rollback in the admin's log under the staff member who confirmed it, as one
+    confirmed and run at once is."""
+    if job.user_id is not None:
+        log_rollback(user_id=job.user_id, state=state, message=rolled_back_said(state.pk, counts))
 
 
 def _customers(refused: RollbackRefused) -> int:

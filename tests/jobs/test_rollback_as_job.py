@@ -7,6 +7,7 @@ import while one is queued is refused; a smaller import is rolled back at once, 
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.urls import reverse
 
@@ -15,6 +16,7 @@ from core.moments import shown_time
 from core.wording import say
 from customers.models import Customer, UndoState
 from customers.rollback import roll_back
+from customers.rollback_log import ROLLED_BACK_LOGGED
 from customers.rollback_messages import (
     CONFLICTS_CHANGED_SINCE,
     ROLLBACK_ALREADY_QUEUED,
@@ -76,6 +78,29 @@ def test_a_large_imports_rollback_runs_as_a_job_and_ends_in_the_rollbacks_words(
     assert list(Customer.objects.values_list("code", "first_name")) == [("C1", "Ann")]
     assert not Transaction.objects.filter(undo_state=large_import).exists()
     assert not Enrollment.objects.filter(undo_state=large_import).exists()
+
+
+def test_a_background_rollback_is_in_the_admins_log_as_a_rollback_at_once_is(
+    operator, large_import
+):
+    # Shop owner, thirteenth run: a large import's History page said "This object doesn't
+    # have a change history", and Home's Recent actions left the rollback out.
+    operator.post(rollback_url(large_import), {"seen_conflicts": ""})
+    run_db_worker()
+
+    entries = LogEntry.objects.filter(object_id=str(large_import.pk))
+    large_import.refresh_from_db()
+    assert [(entry.object_repr, entry.change_message) for entry in entries] == [
+        (
+            ROLLED_BACK_LOGGED.format(state=large_import),
+            say(ROLLED_BACK, pk=large_import.pk, deleted=3, restored=1, enrollments=3, credits=4),
+        )
+    ]
+    assert entries.get().user.username == "staffer"
+    history = operator.get(f"/admin/customers/undostate/{large_import.pk}/history/")
+    assert f"Import {large_import.pk} rolled back: 3 customers it added deleted" in (
+        history.content.decode()
+    )
 
 
 def test_a_second_rollback_of_the_same_import_while_one_is_queued_is_refused(
