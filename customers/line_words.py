@@ -38,6 +38,16 @@ DATE_UNREADABLE = (
     "nor in another order an import reads."
 )
 DATE_DASHES = '{column}: "{value}" must be written with dashes, like 2024-12-31.'
+# A date whose year has two digits (14/07/80): which century is not for the import to guess.
+DATE_SHORT_YEAR = (
+    '{column}: "{value}" has a year of two digits; write the year with four (14/07/1980, '
+    "not 14/07/80) and upload the file again."
+)
+FORM_DATE_SHORT_YEAR = (
+    '"{value}" has a year of two digits: write the year with four. ' + "{form_date}."
+)
+# Day, month and year of one or two digits each, the year last or first: 14/07/80, 80-07-14.
+SHORT_YEAR = re.compile(r"[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2}")
 # The customer form's date, which is written as the contract and the export write it.
 FORM_DATE = "Write the date year-month-day, like 2024-12-31"
 FORM_DATE_OTHER_ORDER = FORM_DATE + ': "{value}" reads as {order}, so write it {written}.'
@@ -151,6 +161,8 @@ def date_words(value: str, order: DateOrder, *, column: str) -> str:
         )
     if any(is_shaped(value, other) for other in DateOrder):
         return DATE_NOT_REAL.format(column=column, value=value)
+    if SHORT_YEAR.fullmatch(value.strip()):
+        return DATE_SHORT_YEAR.format(column=column, value=value)
     return DATE_UNREADABLE.format(column=column, value=value, chosen=chosen)
 
 
@@ -173,6 +185,8 @@ def form_date_words(value: str) -> str:
         )
     if any(is_shaped(value, order) for order in DateOrder):
         return FORM_DATE_NOT_REAL.format(value=shown)
+    if SHORT_YEAR.fullmatch(value.strip()):
+        return FORM_DATE_SHORT_YEAR.format(value=shown, form_date=FORM_DATE)
     return FORM_DATE_UNREADABLE.format(value=shown)
 
 
