@@ -113,6 +113,9 @@ PARAMETER_LABELS = {
 }
 # What an admin import never has (the API's own parameters): left off its page.
 NOT_AN_ADMIN_IMPORTS = ("api_version", "request_id", "validate_only", "all_or_nothing")
+# Kept for the preview's "the same file as import N" check (customers/same_file.py), not
+# for staff: a shop owner read "File sha256: 3f1a…" on an import's page.
+NEVER_SHOWN = ("file_sha256",)
 DELIMITERS = {"|": "pipe (|)", ",": "comma (,)", "\t": "tab", ";": "semicolon (;)"}
 # The mode in the import form's words, lowercased after "Mode: ".
 OVERWRITE_MODES = {mode.value: label[0].lower() + label[1:] for mode, label in MODE_LABELS.items()}
@@ -574,7 +577,7 @@ def parameter_rows(state: UndoState) -> list[tuple[str, str]]:
     if recorded:
         left_off = (*left_off, "delimiter")
     for name, value in state.parameters.items():
-        if name in left_off:
+        if name in left_off or name in NEVER_SHOWN:
             continue
         if name == "file_read":
             rows.extend(_file_read_rows(FileRead.of(value), state.parameters.get("delimiter")))

@@ -117,6 +117,9 @@ SYNONYM_WORDS: dict[str, tuple[str, ...]] = {
         "customer id",
         "member id",
         "numéro client",
+        "numéro de client",
+        "n° client",
+        "no client",
         "code client",
     ),
     "card_number": (

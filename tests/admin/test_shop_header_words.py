@@ -152,3 +152,11 @@ def test_a_french_shops_column_names_are_read_as_the_fields_and_imported(boss, a
 def test_a_header_is_read_without_its_accents_too():
     assert header_key("Prénom") == header_key("PRENOM") == "prenom"
     assert header_key("Téléphone") == header_key("telephone")
+
+
+def test_a_customer_number_headed_n_degree_client_is_read_as_the_code(boss, account):
+    # Thirteenth run: "N° client" was refused with "did you mean code?".
+    response = post_file(boss, account, "N° client;Prénom\nF2;Zoé\n", name="clients.csv")
+
+    assert response.status_code == 200, form_errors(response)
+    assert "Column 1, N° client, is read as Code." in response.context["headers_read_as"]
