@@ -71,6 +71,7 @@ from .rollback import (
     roll_back,
     rolled_back_said,
     taken_by_rollbacks,
+    why_not_undoable,
 )
 from .rollback_background import background_rollback
 from .rollback_log import log_rollback
@@ -988,6 +989,7 @@ class UndoStateAdmin(LinksForViewerMixin, AccountScopedAdminMixin, admin.ModelAd
         context = {
             **self.admin_site.each_context(request),
             "title": f"Roll back import {state.pk}",
+            "not_undoable": why_not_undoable(state),
             "opts": self.opts,
             "object": state,
             "effects": effects,

@@ -479,12 +479,22 @@ def _versions_left(data: _UndoData, current: dict[int, tuple]) -> list[tuple[int
 
 def _locked_state(undo_state_id: int) -> UndoState:
     state = UndoState.objects.select_for_update().get(pk=undo_state_id)
+    refused = why_not_undoable(state)
+    if refused:
+        raise RollbackRefused(refused)
+    return state
+
+
+def why_not_undoable(state: UndoState) -> str:
+    """Why `state` cannot be rolled back (already rolled back, when and by whom; pruned), or
+    "" if it can: the rollback's refusal, and its page's words (a shop owner read only
+    "Import 3 … cannot be rolled back.")."""
     if state.status == UndoState.Status.ROLLED_BACK:
         who = state.rolled_back_by.get_username() if state.rolled_back_by else UNKNOWN_USER
-        raise RollbackRefused(ALREADY_ROLLED_BACK.format(when=_when(state.rolled_back_at), who=who))
+        return ALREADY_ROLLED_BACK.format(when=_when(state.rolled_back_at), who=who)
     if state.status == UndoState.Status.PRUNED:
-        raise RollbackRefused(PRUNED.format(n=settings.LOYALTY["UNDO_STATES_KEPT"]))
-    return state
+        return PRUNED.format(n=settings.LOYALTY["UNDO_STATES_KEPT"])
+    return ""
 
 
 def _when(moment: datetime.datetime | None) -> str:

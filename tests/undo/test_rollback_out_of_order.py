@@ -14,6 +14,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from campaigns.models import Enrollment, Transaction
+from core.moments import shown_time
 from core.wording import say
 from customers.models import Customer, UndoState
 from customers.rollback import (
@@ -279,3 +280,19 @@ def test_conflict_kinds_counted_twice_say_so(staff_client, run_import):
         "under more than one): 1 changed after the import; 1 with credits booked after the "
         "import."
     )
+
+
+def test_the_rollback_page_of_an_import_rolled_back_says_when_and_by_whom(
+    staff_client, run_import, user
+):
+    # Thirteenth run: it said only "Import 3 ... cannot be rolled back."
+    state = state_of(run_import(data="C1|Ann"))
+    roll_back(undo_state=state, user=user)
+    state.refresh_from_db()
+
+    page = staff_client.get(reverse("admin:customers_undostate_rollback", args=[state.pk]))
+
+    assert (
+        f'<p id="not-undoable">This import was already rolled back on '
+        f"{shown_time(state.rolled_back_at)} by {user.username}.</p>"
+    ) in page.content.decode()
