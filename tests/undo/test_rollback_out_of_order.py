@@ -296,3 +296,17 @@ def test_the_rollback_page_of_an_import_rolled_back_says_when_and_by_whom(
         f'<p id="not-undoable">This import was already rolled back on '
         f"{shown_time(state.rolled_back_at)} by {user.username}.</p>"
     ) in page.content.decode()
+
+
+def test_a_later_import_that_only_credited_a_customer_is_named_to_roll_back_first(
+    staff_client, run_import
+):
+    # Thirteenth run: "Customers C001, C002 were changed later by import 3" left out C004,
+    # which import 3 only credited.
+    first = state_of(run_import(CREDITED, "C1|Ann|1\nC4|Dee|1"))
+    second = state_of(run_import(CREDITED, "C1|Anna|2\nC4|Dee|5", overwrite_duplicates="update"))
+
+    page = staff_client.get(reverse("admin:customers_undostate_rollback", args=[first.pk]))
+
+    (said,) = page.context["later_imports"]
+    assert said.startswith(f"Customers C1, C4 were changed later by import {second.pk} ")
