@@ -60,7 +60,9 @@ class Account(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.slug
+        # As staff know it, in every choice, list and title the admin makes of an account
+        # (a shop owner read "greatwidgets" in the account dropdowns and columns).
+        return self.display_name
 
     @property
     def display_name(self) -> str:

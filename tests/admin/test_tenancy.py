@@ -204,7 +204,7 @@ def test_autocomplete_of_accounts_returns_only_the_users_accounts(
     )
 
     assert response.status_code == 200
-    assert response.json()["results"] == [{"id": str(tenants.a.pk), "text": tenants.a.slug}]
+    assert response.json()["results"] == [{"id": str(tenants.a.pk), "text": tenants.a.display_name}]
 
 
 def test_search_results_are_scoped_whatever_queryset_they_get(staff_client, tenants):
