@@ -35,6 +35,11 @@ PROTECTED_NUMBER = r"(?:0[0-9]+|[0-9]{12,})\Z"
 _SPREADSHEET_CHANGES = rf"(?:[{re.escape(FORMULA_START)}]|{PROTECTED_NUMBER})"
 _NEEDS_APOSTROPHE = re.compile(rf"'*{_SPREADSHEET_CHANGES}")
 _HAS_APOSTROPHE = re.compile(rf"'+{_SPREADSHEET_CHANGES}")
+# A piece after a comma, a semicolon, ... is a cell only where a spreadsheet splits the
+# value (a security matter, below): it is guarded against formulas, not read as a number
+# ("3,05" stays "3,05", not "3,'05").
+_PIECE_NEEDS_APOSTROPHE = re.compile(rf"'*[{re.escape(FORMULA_START)}]")
+_PIECE_HAS_APOSTROPHE = re.compile(rf"'+[{re.escape(FORMULA_START)}]")
 # Each piece of a value after a comma, a semicolon, a line break or a TAB is neutralised as
 # a value's start: a spreadsheet may start a cell there. Excel splits a CSV on its list
 # separator, "," or ";" by the computer's region, whatever the file's own delimiter, and
@@ -86,13 +91,13 @@ def neutralised(value: str) -> str:
     piece after a comma, a semicolon, a line break or a TAB that starts one (PIECE_STARTS)."""
     if _HAS_PIECES.search(value):
         return "".join(map(_neutralised_piece, _PIECES.split(value)))
-    return _neutralised_piece(value)
-
-
-def _neutralised_piece(value: str) -> str:
     if not value or value[0] not in _MAY_NEED_APOSTROPHE:
         return value
     return "'" + value if _NEEDS_APOSTROPHE.match(value) else value
+
+
+def _neutralised_piece(value: str) -> str:
+    return "'" + value if _PIECE_NEEDS_APOSTROPHE.match(value) else value
 
 
 def workbook_text(value: str) -> str:
@@ -104,11 +109,11 @@ def workbook_text(value: str) -> str:
     shop owner's re-import stored '+44 ...). restored(workbook_text(v)) == v for every v."""
     if _HAS_PIECES.search(value):
         return "".join(map(_workbook_piece, _PIECES.split(value)))
-    return _workbook_piece(value)
+    return "'" + value if value.startswith("'") and _HAS_APOSTROPHE.match(value) else value
 
 
 def _workbook_piece(value: str) -> str:
-    return "'" + value if value.startswith("'") and _HAS_APOSTROPHE.match(value) else value
+    return "'" + value if value.startswith("'") and _PIECE_HAS_APOSTROPHE.match(value) else value
 
 
 def restored(value: str) -> str:
@@ -116,11 +121,11 @@ def restored(value: str) -> str:
     at its start and at the start of each piece (PIECE_STARTS)."""
     if _HAS_PIECES.search(value):
         return "".join(map(_restored_piece, _PIECES.split(value)))
-    return _restored_piece(value)
+    return value[1:] if _HAS_APOSTROPHE.match(value) else value
 
 
 def _restored_piece(value: str) -> str:
-    return value[1:] if _HAS_APOSTROPHE.match(value) else value
+    return value[1:] if _PIECE_HAS_APOSTROPHE.match(value) else value
 
 
 def restored_values(values: list[str]) -> list[str]:

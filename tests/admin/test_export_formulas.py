@@ -469,3 +469,18 @@ def test_the_xlsx_export_writes_dates_as_date_cells_that_import_back_unchanged(b
 
     assert previewed.context["preview"].failed == 0
     assert snapshot(account) == before
+
+
+def test_a_number_after_a_comma_is_no_whole_number_to_keep_as_text():
+    # "3,05" in a note or a credit written with a decimal comma is no value a spreadsheet
+    # reads as a number to change: only a whole value of digits gets the apostrophe.
+    assert [
+        neutralised(value) for value in ("3,05", "0632323232", "a;0042", "4000123412341234")
+    ] == [
+        "3,05",
+        "'0632323232",
+        "a;0042",
+        "'4000123412341234",
+    ]
+    assert restored("'0632323232") == "0632323232"
+    assert restored("3,'05") == "3,'05"
