@@ -64,7 +64,7 @@ from .file_headers import (
 from .future_dates import FutureDates, future_date_warning
 from .import_counts import credits_said, shop_counts
 from .import_file import ImportFile, read_as, read_import_file
-from .line_words import DATE_CHOICE, date_hint, in_shop_words
+from .line_words import DATE_CHOICE, credit_as_written, date_hint, in_shop_words
 from .models import UndoState
 from .original_lines import OriginalLines, ShownLineError, line_said
 from .pending import save_preview, take_preview
@@ -460,6 +460,9 @@ def import_view(model_admin, request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error(None, admin_message(error, account=account))
         else:
+            # Known once the preview has read every line: the import's failed-lines file
+            # writes its credits back with the file's decimal comma.
+            pending["file_read"]["decimal_comma"] = code_lines.decimal_comma
             token = save_preview(user=signed_in(request.user), account=account, request=pending)
             context = _preview_context(
                 account, batch, upload, headers, order, preview, code_lines, future, originals
@@ -564,12 +567,9 @@ def as_written(worded: LineError, error: LineError, code_lines: CodeLines) -> Li
     """`worded` quoting the credit as the file writes it ("12,50"), not as the import read
     it ("12.50"), when `error` is about a credit the import read otherwise."""
     written = code_lines.credits_written.get(error.line)
-    if written is None or error.field != "auto_add":
+    if written is None:
         return worded
-    read = f'"{m.shown(code_lines.credits[error.line])}"'
-    return dataclasses.replace(
-        worded, message=worded.message.replace(read, f'"{m.shown(written)}"', 1)
-    )
+    return credit_as_written(worded, error, read=code_lines.credits[error.line], written=written)
 
 
 def _failing_summary(preview: ImportResult) -> str:

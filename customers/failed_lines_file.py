@@ -16,7 +16,8 @@ the API's names, joined by "; " ("custom_date must be YYYY-MM-DD, got 31/12/2024
 columns between are the
 import's read columns, headed as the imported file headed them (an API import's by the
 API's names), each value as sent (an admin import's dates in the order chosen for it,
-31/12/2024, those it had read as those it refused)
+31/12/2024, those it had read as those it refused, and its credits with the file's decimal
+comma, 12,50, where the file wrote them so)
 (secrets blank: customers/failed_lines.py) and neutralised against formulas, then an
 `extra value N` column for each value the widest failed line had beyond the import's
 headers, so that every row lines up with the header and nothing sent is lost. The admin
@@ -39,9 +40,9 @@ from .batch.types import FileRead
 from .date_orders import DateOrder, date_written
 from .failed_lines import failed_lines
 from .file_headers import FileHeaders, header_key
-from .line_words import in_shop_words
+from .line_words import credit_as_written, in_shop_words
 from .models import UndoState
-from .spreadsheet import ERROR_COLUMN, LINE_COLUMN, neutralised
+from .spreadsheet import CREDIT_COLUMN, ERROR_COLUMN, LINE_COLUMN, neutralised, with_decimal_comma
 
 # The encodings the admin import finds (customers/import_file.py, decode) as Python's
 # codecs write them, and as the download's Content-Type names them. UTF-8 is written with
@@ -116,6 +117,10 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
     # refused ones as the file wrote them: each is written back in the file's order, so
     # the file's dates read one way (and import back under the same choice).
     dates = headers.index("custom_date") if shop_words and "custom_date" in headers else None
+    # An admin import read the file's decimal commas as points (12,50 as 12.50): its credits
+    # are written back with the comma, and an error quotes them so, as the preview did.
+    comma = shop_words and file_read is not None and file_read.decimal_comma
+    credits = headers.index(CREDIT_COLUMN) if comma and CREDIT_COLUMN in headers else None
     # A failed-lines file imported again has a line column of its own: each line keeps the
     # number it had in the file first imported, so staff can still find it there.
     originals = next((n for n, text in enumerate(texts) if header_key(text) == LINE_COLUMN), None)
@@ -123,16 +128,26 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
         values = [*failed.values, *[""] * (width + extra - len(failed.values))]
         if dates is not None:
             values[dates] = date_written(values[dates], order)
+        credit_read = credit_written = ""
+        if credits is not None:
+            credit_read = values[credits].strip()
+            values[credits] = with_decimal_comma(values[credits])
+            credit_written = values[credits].strip()
         if shop_words:
             said = ERRORS_JOINED.join(
-                in_shop_words(
-                    dataclasses.replace(
-                        error, message=LINE_WORDS.get(error.message, error.message)
+                credit_as_written(
+                    in_shop_words(
+                        dataclasses.replace(
+                            error, message=LINE_WORDS.get(error.message, error.message)
+                        ),
+                        columns,
+                        order,
+                        campaign_names=campaigns,
+                        numbered=False,
                     ),
-                    columns,
-                    order,
-                    campaign_names=campaigns,
-                    numbered=False,
+                    error,
+                    read=credit_read,
+                    written=credit_written,
                 ).message
                 for error in failed.errors()
             )
@@ -141,10 +156,15 @@ def staff_rows(undo_state: UndoState) -> Iterator[list[str]]:
         # A short line is padded; a long one has its values beyond the headers under the
         # extra value columns, where staff move each to its place.
         original = values[originals].strip() if originals is not None else ""
+        cells = [neutralised(value) for value in values]
+        if credits is not None and credit_written != credit_read:
+            # Digits and a decimal comma start no formula, and neutralised() would keep
+            # "3,00"'s "00" as text ("3,'00"), as it does any piece after a comma.
+            cells[credits] = credit_written
         yield [
             original if original.isdigit() else str(failed.line),
-            *(neutralised(values[i]) for i in read),
-            *(neutralised(value) for value in values[width:]),
+            *(cells[i] for i in read),
+            *cells[width:],
             neutralised(said),
         ]
 

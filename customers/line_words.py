@@ -136,6 +136,16 @@ def in_shop_words(
     return dataclasses.replace(error, field=column)
 
 
+def credit_as_written(worded: LineError, error: LineError, *, read: str, written: str) -> LineError:
+    """`worded` quoting the credit as the file writes it ("12,50"), not as the import read
+    it (`read`, "12.50"), when `error` is about a credit the import read otherwise."""
+    if error.field != "auto_add" or written == read:
+        return worded
+    return dataclasses.replace(
+        worded, message=worded.message.replace(f'"{m.shown(read)}"', f'"{m.shown(written)}"', 1)
+    )
+
+
 def date_words(value: str, order: DateOrder, *, column: str) -> str:
     """Why `value` is no date of `order`, and which order to choose if it is one of another."""
     chosen = _short(order)

@@ -23,6 +23,7 @@ from core.wording import say
 from .batch.types import LineError, OverwriteMode, ValuesRead
 from .preview_sample import amount_said
 from .selectors import existing_values
+from .spreadsheet import DECIMAL_COMMA
 
 # Warnings listed at most; the rest are counted in one more line.
 REPEATED_SHOWN = 20
@@ -74,6 +75,9 @@ class CodeLines:
         # Line -> its auto_add as the file writes it, where that is not as read (12,50 read
         # as 12.50): an error about the value quotes the file's text.
         self.credits_written: dict[int, str] = {}
+        # Whether a credit was written with a decimal comma: the failed-lines file writes
+        # the credits back so (customers/failed_lines_file.py).
+        self.decimal_comma = False
 
     def __call__(self, line: int, as_read: list[str]) -> list[str] | None:
         values = self.read(line, as_read)
@@ -88,6 +92,7 @@ class CodeLines:
             written = as_read[index].strip() if index < len(as_read) else ""
             if written and written != self.credits[line]:
                 self.credits_written[line] = written
+                self.decimal_comma = self.decimal_comma or bool(DECIMAL_COMMA.fullmatch(written))
         return values
 
 

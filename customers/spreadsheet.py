@@ -78,12 +78,21 @@ ROUNDED_BY_A_SPREADSHEET = (
 # separator (12,50): the credit column's is read with a point. Three digits after the comma
 # would be a thousands separator (1,250), and stay as they are (then refused, naming them).
 DECIMAL_COMMA = re.compile(r"([0-9]+),([0-9]{1,2})")
+# Such an amount as the import read it (12.50), which a failed-lines file writes back.
+_DECIMAL_POINT = re.compile(r"([0-9]+)\.([0-9]{1,2})")
 CREDIT_COLUMN = "auto_add"
 OTHER_ACCOUNT = (
     "Row {row} is a customer of account {value}, not of {account}, the account you are "
     "importing into. Import each account's customers into their own account (filter the "
     "customer list by account before exporting), or clear the account column."
 )
+
+
+def with_decimal_comma(value: str) -> str:
+    """`value`, an amount the import read from a decimal comma (12.50 for 12,50), as the file
+    wrote it; any other value as it is."""
+    decimal = _DECIMAL_POINT.fullmatch(value.strip())
+    return f"{decimal.group(1)},{decimal.group(2)}" if decimal else value
 
 
 def neutralised(value: str) -> str:

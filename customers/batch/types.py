@@ -27,6 +27,9 @@ class FileRead:
     encoding: str | None  # a CSV's: "UTF-8", "UTF-16" or "Windows-1252"
     date_order: str  # customers.date_orders.DateOrder: how the file wrote its dates
     header_texts: tuple[str, ...]  # the header row as the file has it
+    # Whether the credit column's amounts were written with a decimal comma (12,50), which
+    # the import read as a point (customers/spreadsheet.py, DECIMAL_COMMA).
+    decimal_comma: bool = False
 
     @classmethod
     def of(cls, recorded: dict) -> FileRead:
@@ -36,6 +39,7 @@ class FileRead:
             encoding=recorded.get("encoding"),
             date_order=recorded["date_order"],
             header_texts=tuple(recorded.get("header_texts") or ()),
+            decimal_comma=bool(recorded.get("decimal_comma")),
         )
 
 

@@ -6,13 +6,18 @@ not read (shop owner's low)."""
 import codecs
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 
+from campaigns.credits import WHOLE_NUMBER
+from campaigns.models import Campaign
+from campaigns.selectors import balances_for
 from customers.models import Customer, UndoState
 from customers.spreadsheet import neutralised
-from tests.admin import confirm, post_file
+from tests.admin import campaign_pk, confirm, post_file
 from tests.admin.test_import_files import xlsx
+from tests.conftest import GIFTCARD, POINTS
 
 DATE_CHOICE = {"date_order": "dmy"}
 # As a spreadsheet on Windows saves "CSV (semicolon delimited)": Windows-1252, CRLF. Lines
@@ -242,3 +247,51 @@ def test_a_file_without_a_line_column_names_its_own_lines(boss, account):
     response = post_file(boss, account, "code,email\nO1,bad\n")
 
     assert [error.said for error in response.context["errors_shown"]] == ["2"]
+
+
+def test_the_failed_lines_write_credits_with_the_files_decimal_comma_and_import_back(boss, account):
+    # Shop owner: a French file's "12,50" came back "12.50", which the file does not hold.
+    rows = [
+        ["code", "email", "auto_add"],
+        ["G1", "g1@example.com", "12,50"],
+        ["G2", "francois.example.com", "12,50"],
+        ["G3", "bad", "3,00"],
+    ]
+    giftcard = {"campaign": campaign_pk(account, GIFTCARD)}
+    state = imported(boss, account, semicolons(rows, "utf-8"), "shop.csv", **giftcard)
+
+    _response, content = download(boss, state)
+
+    failed = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+    assert failed == [
+        ["line", "code", "email", "auto_add", "error"],
+        ["3", "G2", "francois.example.com", "12,50", EMAIL_WORDS],
+        ["4", "G3", "bad", "3,00", 'Email: "bad" does not look like an email address.'],
+    ]
+    failed[1][2], failed[2][2] = "francois@example.com", "g3@example.com"
+    fixed = io.StringIO()
+    csv.writer(fixed, delimiter=";", lineterminator="\r\n").writerows(failed)
+    again = imported(boss, account, fixed.getvalue().encode("utf-8"), "fixed.csv", **giftcard)
+    assert (again.new, again.updated, again.failed) == (2, 0, 0)
+    balances = [
+        balances_for(account=account, customer_id=Customer.objects.get(code=code).pk)
+        for code in ("G2", "G3")
+    ]
+    assert balances == [{GIFTCARD: Decimal("12.50")}, {GIFTCARD: Decimal("3.00")}]
+
+
+@pytest.mark.parametrize("credit", ["48,50", "48.50"])
+def test_a_refused_credit_is_written_and_quoted_in_the_failed_lines_as_the_file_writes_it(
+    boss, account, credit
+):
+    # The preview quoted "48,50" (customers/line_words.py, credit_as_written); the file's
+    # error said "48.50". A file that writes a point keeps it.
+    points = Campaign.objects.get(account=account, campaign_id=POINTS).display_name
+    rows = [["code", "auto_add"], ["P1", credit]]
+    state = imported(boss, account, semicolons(rows, "utf-8"), "shop.csv")
+
+    _response, content = download(boss, state)
+
+    failed = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+    words = f'Auto_add: "{credit}" does not fit campaign {points}: {WHOLE_NUMBER}.'
+    assert failed[1:] == [["2", "P1", credit, words]]
