@@ -51,6 +51,7 @@ from .batch.types import (
     ValuesRead,
     errors_of_first_lines,
 )
+from .code_capitals import capitals_warning
 from .column_help import import_columns
 from .columns import emptied_by_replace
 from .date_orders import DATE_ORDER_LABELS, DateOrder, with_dates_converted
@@ -541,6 +542,13 @@ def _preview_context(
         ),
         "replace_warning": _replace_warning(account, batch, preview),
         "date_hint": date_hint(listed, order),
+        "code_capitals": capitals_warning(
+            account=account,
+            codes=code_lines.codes,
+            errors=preview.errors,
+            file_line=upload.file_line,
+            line_label=line_label,
+        ),
         "repeated_codes": repeated_code_warnings(
             account=account,
             codes=code_lines.codes,

@@ -12,6 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from .code_capitals import OTHER_CAPITALS, other_capitals
 from .columns import ADMIN_FORM_COLUMNS, CUSTOM_FIELDS, MAX_LENGTHS
 from .date_orders import read_typed_date
 from .line_words import form_date_words, form_words
@@ -132,6 +133,7 @@ class CustomerAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any] | None:
         cleaned_data = super().clean()
+        self._refuse_other_capitals()
         # custom_fields is not a field of the form: the instance takes its new value here.
         custom = dict(self.instance.custom_fields or {})
         for name in self.custom_field_names:
@@ -144,6 +146,19 @@ class CustomerAdminForm(forms.ModelForm):
                 custom.pop(name, None)
         self.instance.custom_fields = custom
         return cleaned_data
+
+    def _refuse_other_capitals(self) -> None:
+        # The contract tells c006 from C006; staff, who search both at once, would not see
+        # two customers (customers/code_capitals.py).
+        account, code = self.cleaned_data.get("account"), self.cleaned_data.get("code")
+        if account is None or not code:
+            return
+        existing = other_capitals(account=account, code=code, customer_id=self.instance.pk)
+        if existing is not None:
+            self.add_error(
+                "code",
+                ValidationError(OTHER_CAPITALS.format(existing=existing), code="other_capitals"),
+            )
 
     def save(self, commit: bool = True) -> Customer:
         password = self.cleaned_data.get("new_password")

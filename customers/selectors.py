@@ -2,12 +2,13 @@
 
 import datetime
 import json
-from collections.abc import Iterable
-from typing import Literal, cast
+import string
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, cast
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import CharField, Lookup
+from django.db.models import CharField, F, Func, Lookup, Value
 from django.db.models.functions import Length
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -100,6 +101,50 @@ def existing_values(*, account: Account, field: str, values: set[str]) -> set[st
         .order_by()
         .values_list(field, flat=True)
     )
+
+
+def codes_ignoring_capitals(
+    *, account: Account, codes: set[str], excluding: int | None = None
+) -> set[str]:
+    """The codes of the account's customers (but customer `excluding`) that are one of
+    `codes` but for capitals of A to Z (each of `codes` itself among them if a customer
+    has it): one query, whatever the number of codes (docs/decisions.md)."""
+    if not codes:
+        return set()
+    found = Customer.objects.filter(account=account).annotate(folded=AsciiLower(F("code")))
+    if excluding is not None:
+        found = found.exclude(pk=excluding)
+    wanted = {capitals_folded(code) for code in codes}
+    return set(found.filter(folded__among=wanted).order_by().values_list("code", flat=True))
+
+
+def capitals_folded(code: str) -> str:
+    """`code` with its capitals of A to Z made small letters, and no other letter."""
+    return code.translate(_ASCII_SMALL)
+
+
+_ASCII_SMALL = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+class AsciiLower(Func):
+    """A text with its capitals of A to Z made small letters, as capitals_folded does, on
+    both databases: SQLite's lower() folds only those, PostgreSQL's LOWER every letter its
+    LC_CTYPE knows, so there it is TRANSLATE."""
+
+    function = "LOWER"
+    output_field = CharField()
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, Sequence[object]]:
+        translated = Func(
+            *self.get_source_expressions(),
+            Value(string.ascii_uppercase),
+            Value(string.ascii_lowercase),
+            function="TRANSLATE",
+            output_field=CharField(),
+        )
+        return translated.as_sql(compiler, connection, **extra_context)
 
 
 def values_of_length(*, account: Account, field: str, length: int) -> list[str]:
